@@ -1,0 +1,36 @@
+/**
+ * The contract between the context and an execution mode. The context plans (prepares the
+ * lineage, builds the node table) and the backend runs: in-process today, peer-to-peer later.
+ */
+import type { LibFn } from '../rdd/functions.js';
+import type { NodeSpec } from '../rdd/lineage.js';
+import type { RunJobOptions } from '../rdd/rdd.js';
+
+/** One job: compute `partitions` of node `root` and reduce each with the sink `fn`. */
+export interface JobSpec {
+  readonly nodes: Readonly<Record<string, NodeSpec>>;
+  readonly root: string;
+  readonly fn: LibFn;
+  readonly partitions: readonly number[];
+  /** Applies accumulator updates of a successful task (once per task that counts). */
+  readonly onAccumulators: (updates: ReadonlyArray<readonly [string, unknown]>) => void;
+}
+
+/** An execution mode. `stop()` is idempotent. */
+export interface Backend {
+  /** Runs a job; results in the order of `job.partitions`. */
+  runJob(job: JobSpec, opts?: RunJobOptions): Promise<unknown[]>;
+  /** Hosts the slices of `parallelize` data. */
+  putSlices(dataId: string, slices: readonly Uint8Array[]): void;
+  dropSlices(dataId: string): void;
+  /** Hosts a broadcast value (msgpack bytes). */
+  putBroadcast(id: string, bytes: Uint8Array): void;
+  dropBroadcast(id: string): void;
+  /** Drops the stored blocks of a node. */
+  dropBlocks(nodeId: string): void;
+  /** Stored partitions of a node and their bytes. */
+  storageInfo(nodeId: string): { partitions: number; bytes: number } | undefined;
+  /** The outermost action ended: release shuffle outputs. */
+  endAction(): void;
+  stop(): Promise<void>;
+}

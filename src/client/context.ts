@@ -1,0 +1,350 @@
+/**
+ * `MicroSpark`: the context a program holds (PySpark's SparkContext). It creates source RDDs,
+ * broadcast variables and accumulators, plans each action's jobs and hands them to its backend.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { encode } from '../protocol/codec.js';
+import { ContextStoppedError, InvalidOperationError, SerializationError } from '../protocol/errors.js';
+import { Accumulator, type AccumulatorParam } from '../rdd/accumulator.js';
+import { Broadcast } from '../rdd/broadcast.js';
+import { Compiler } from '../rdd/compile.js';
+import { KIND, packEnv } from '../rdd/env.js';
+import { computeSplits, groupWholeFiles, listInputFiles, recordSplits } from '../rdd/file-input.js';
+import { lib, type LibFn } from '../rdd/functions.js';
+import { LIBRARY } from '../rdd/library.js';
+import { buildNodes, lineageRdds, prepareLineage } from '../rdd/plan.js';
+import { RDD, unionOf, type RDDContext, type RunJobOptions } from '../rdd/rdd.js';
+import type { Backend } from './backend.js';
+import { DEFAULT_MAX_TASK_FAILURES, InProcessBackend } from './in-process-backend.js';
+
+/** Options of {@link MicroSpark.inProcess}. */
+export interface InProcessOptions {
+  /** Default number of partitions for `parallelize` and `range` (default 2). */
+  readonly defaultParallelism?: number;
+  /** Attempts per task before the action fails (Spark's `spark.task.maxFailures`, default 4). */
+  readonly maxTaskFailures?: number;
+}
+
+/** `parallelize` data up to this size travels inside the task instead of being served by the client. */
+const INLINE_DATA_MAX_BYTES = 64 * 1024;
+
+function assertPositiveInt(n: number, what: string): void {
+  if (!Number.isInteger(n) || n < 1) throw new InvalidOperationError(`${what} must be a positive integer, got ${n}`);
+}
+
+/** The entry point: creates RDDs and runs their actions. Stop it with `await sc.stop()`. */
+export class MicroSpark implements RDDContext {
+  /** Brand: the context cannot be passed to functions that run on workers. */
+  readonly [KIND] = 'context';
+  readonly defaultParallelism: number;
+  private rddIds = 0;
+  private stopped = false;
+  private activeActions = 0;
+  private checkpointRoot: string | undefined;
+  private readonly accumulators = new Map<string, Accumulator<any>>();
+  private readonly broadcasts = new Map<string, Broadcast<unknown>>();
+  private readonly contextId = randomUUID();
+  private readonly slicesRegistry = new FinalizationRegistry<string>((dataId) => this.backend.dropSlices(dataId));
+
+  private constructor(
+    private readonly backend: Backend,
+    defaultParallelism: number,
+  ) {
+    assertPositiveInt(defaultParallelism, 'defaultParallelism');
+    this.defaultParallelism = defaultParallelism;
+  }
+
+  /**
+   * A context that runs every task in this process, one partition at a time, through the same
+   * encode → decode → task runner path that workers use.
+   */
+  static inProcess(options: InProcessOptions = {}): Promise<MicroSpark> {
+    const maxFailures = options.maxTaskFailures ?? DEFAULT_MAX_TASK_FAILURES;
+    assertPositiveInt(maxFailures, 'maxTaskFailures');
+    return Promise.resolve(new MicroSpark(new InProcessBackend(maxFailures), options.defaultParallelism ?? 2));
+  }
+
+  /** Stops the context: running and later actions reject with ContextStoppedError. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.backend.stop();
+  }
+
+  private assertActive(): void {
+    if (this.stopped) throw new ContextStoppedError('this MicroSpark context was stopped; create a new one');
+  }
+
+  // ---------------------------------------------------------------- RDDContext
+
+  get checkpointDir(): string | undefined {
+    return this.checkpointRoot;
+  }
+
+  /** @internal */
+  newRddId(): number {
+    this.assertActive();
+    return this.rddIds++;
+  }
+
+  /** @internal */
+  async withAction<R>(body: () => Promise<R>): Promise<R> {
+    this.assertActive();
+    this.activeActions++;
+    try {
+      return await body();
+    } finally {
+      if (--this.activeActions === 0) this.backend.endAction();
+    }
+  }
+
+  /** @internal */
+  submitJob(rdd: RDD<any>, fn: LibFn, partitions?: readonly number[], opts?: RunJobOptions): Promise<unknown[]> {
+    return this.withAction(async () => {
+      const n = rdd.getNumPartitions();
+      const parts = partitions ?? Array.from({ length: n }, (_, i) => i);
+      for (const p of parts) {
+        if (!Number.isInteger(p) || p < 0 || p >= n) throw new InvalidOperationError(`partition ${p} out of range [0, ${n})`);
+      }
+      await prepareLineage(rdd);
+      const results = await this.backend.runJob(
+        {
+          nodes: buildNodes(rdd),
+          root: rdd.contentId,
+          fn,
+          partitions: parts,
+          onAccumulators: (updates) => {
+            for (const [id, v] of updates) this.accumulators.get(id)?.applyUpdate(v);
+          },
+        },
+        opts,
+      );
+      for (const r of lineageRdds(rdd)) {
+        if (r.checkpointPending) await r.writeCheckpoint(join(this.checkpointRoot!, this.contextId, `rdd-${r.id}`));
+      }
+      return results;
+    });
+  }
+
+  /** @internal */
+  localCompiler(): Promise<Compiler> {
+    return Promise.resolve(
+      new Compiler(LIBRARY, {
+        broadcastValue: (id) => {
+          const b = this.broadcasts.get(id);
+          if (!b) throw new InvalidOperationError(`broadcast ${id} is unknown`);
+          return b.value;
+        },
+      }),
+    );
+  }
+
+  /** @internal */
+  unpersistRdd(rdd: RDD<any>): void {
+    this.backend.dropBlocks(rdd.contentId);
+  }
+
+  /** @internal */
+  storageInfo(rdd: RDD<any>): { partitions: number; bytes: number } | undefined {
+    return rdd.isCached ? this.backend.storageInfo(rdd.contentId) : undefined;
+  }
+
+  // ---------------------------------------------------------------- sources
+
+  /**
+   * Distributes a local collection: slice i of n items into k partitions holds items
+   * [floor(i·n/k), floor((i+1)·n/k)). Elements must be msgpack-serializable plain data.
+   */
+  parallelize<T>(data: Iterable<T>, numSlices?: number): RDD<T> {
+    this.assertActive();
+    const arr = Array.isArray(data) ? (data as T[]) : [...data];
+    const k = numSlices ?? this.defaultParallelism;
+    assertPositiveInt(k, 'parallelize: numSlices');
+    const n = arr.length;
+    const hash = createHash('sha256');
+    const slices: Uint8Array[] = [];
+    let bytes = 0;
+    for (let i = 0; i < k; i++) {
+      let enc: Uint8Array;
+      try {
+        enc = encode(arr.slice(Math.floor((i * n) / k), Math.floor(((i + 1) * n) / k)));
+      } catch (e) {
+        throw new SerializationError(`parallelize: the data cannot be sent to workers: ${(e as Error).message}`);
+      }
+      slices.push(enc);
+      bytes += enc.byteLength;
+      hash.update(enc);
+    }
+    const dataId = hash.digest('base64url').slice(0, 22);
+    const inline = bytes <= INLINE_DATA_MAX_BYTES;
+    const rdd = new RDD<T>(this, {
+      className: 'ParallelCollectionRDD',
+      op: 'parallelize',
+      method: 'parallelize',
+      numPartitions: k,
+      identity: ['parallelize', dataId],
+      params: inline ? { dataId, inline: slices } : { dataId },
+    });
+    if (!inline) {
+      this.backend.putSlices(dataId, slices);
+      this.slicesRegistry.register(rdd, dataId);
+    }
+    return rdd;
+  }
+
+  /** Numbers from `start` (inclusive) to `end` (exclusive) by `step`; `range(n)` is 0..n-1. No data travels. */
+  range(start: number, end?: number, step = 1, numSlices?: number): RDD<number> {
+    this.assertActive();
+    if (end === undefined) [start, end] = [0, start];
+    if (step === 0 || !Number.isFinite(step)) throw new InvalidOperationError('range: step must be a non-zero number');
+    const count = Math.max(0, Math.ceil((end - start) / step));
+    const k = numSlices ?? this.defaultParallelism;
+    assertPositiveInt(k, 'range: numSlices');
+    return new RDD<number>(this, {
+      className: 'ParallelCollectionRDD',
+      op: 'range',
+      method: 'range',
+      numPartitions: k,
+      params: { start, step, count },
+    });
+  }
+
+  /**
+   * Lines of text files: a file, a directory, a glob or a comma-separated list. Files are split
+   * into byte ranges (at most 32 MiB, at least `minPartitions` splits in all) with correct line
+   * boundaries; `.gz` files are read whole. Lines end at \n or \r\n.
+   */
+  textFile(path: string, minPartitions?: number): RDD<string> {
+    this.assertActive();
+    const files = listInputFiles(path);
+    const splits = computeSplits(files, minPartitions ?? Math.min(this.defaultParallelism, 2));
+    return new RDD<string>(this, {
+      className: 'HadoopRDD',
+      op: 'textFile',
+      method: 'textFile',
+      numPartitions: splits.length,
+      identity: ['textFile', files, splits],
+      params: { splits },
+      name: path,
+    });
+  }
+
+  /** Whole files as pairs [path, content]. */
+  wholeTextFiles(path: string, minPartitions?: number): RDD<[string, string]> {
+    return this.wholeFiles(path, minPartitions, false, 'wholeTextFiles', 'WholeTextFileRDD') as RDD<[string, string]>;
+  }
+
+  /** Whole files as pairs [path, bytes]. */
+  binaryFiles(path: string, minPartitions?: number): RDD<[string, Buffer]> {
+    return this.wholeFiles(path, minPartitions, true, 'binaryFiles', 'BinaryFileRDD') as RDD<[string, Buffer]>;
+  }
+
+  private wholeFiles(path: string, minPartitions: number | undefined, binary: boolean, method: string, className: string): RDD<unknown> {
+    this.assertActive();
+    const files = listInputFiles(path);
+    const groups = groupWholeFiles(files, minPartitions ?? Math.min(this.defaultParallelism, 2));
+    return new RDD(this, {
+      className,
+      op: 'wholeFiles',
+      method,
+      numPartitions: groups.length,
+      identity: [method, files, groups],
+      params: { groups, binary },
+      name: path,
+    });
+  }
+
+  /** Fixed-length binary records of `recordLength` bytes each. */
+  binaryRecords(path: string, recordLength: number): RDD<Buffer> {
+    this.assertActive();
+    assertPositiveInt(recordLength, 'binaryRecords: recordLength');
+    const files = listInputFiles(path);
+    const splits = recordSplits(files, recordLength, Math.min(this.defaultParallelism, 2));
+    return new RDD<Buffer>(this, {
+      className: 'BinaryRecordsRDD',
+      op: 'binaryRecords',
+      method: 'binaryRecords',
+      numPartitions: splits.length,
+      identity: ['binaryRecords', files, splits, recordLength],
+      params: { splits, recordLength },
+      name: path,
+    });
+  }
+
+  /** An RDD with no partitions and no elements. */
+  emptyRDD<T = never>(): RDD<T> {
+    this.assertActive();
+    return new RDD<T>(this, { className: 'EmptyRDD', op: 'empty', method: 'emptyRDD', numPartitions: 0, params: {} });
+  }
+
+  /** The union of several RDDs (partitions concatenated, duplicates kept). */
+  union<T>(rdds: readonly RDD<T>[]): RDD<T> {
+    this.assertActive();
+    if (rdds.length === 0) throw new InvalidOperationError('union: at least one RDD is required');
+    return unionOf<T>(this, rdds, 'union');
+  }
+
+  /** A broadcast variable: the value is sent to each worker once; pass it in env and read `.value`. */
+  broadcast<T>(value: T): Broadcast<T> {
+    this.assertActive();
+    const id = randomUUID();
+    // Packed like an env (Maps survive, RDDs and class instances are refused), but without functions.
+    const packed = packEnv(value, 'sc.broadcast');
+    if (packed.refs) {
+      throw new SerializationError('sc.broadcast: the value holds functions, broadcasts or accumulators; broadcast plain data');
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = encode(packed.v);
+    } catch (e) {
+      throw new SerializationError(`broadcast: the value cannot be sent to workers: ${(e as Error).message}`);
+    }
+    this.backend.putBroadcast(id, bytes);
+    const b = new Broadcast<T>(id, value, {
+      releaseBroadcast: (bid, destroy) => {
+        this.backend.dropBroadcast(bid);
+        if (destroy) this.broadcasts.delete(bid);
+        else this.backend.putBroadcast(bid, bytes);
+      },
+    });
+    this.broadcasts.set(id, b as Broadcast<unknown>);
+    return b;
+  }
+
+  /** An accumulator: tasks `.add()` to it through env; read `.value` here. Numbers add by default. */
+  accumulator<T>(value: T, param?: AccumulatorParam<T>): Accumulator<T> {
+    this.assertActive();
+    const acc = new Accumulator<T>(randomUUID(), value, param);
+    this.accumulators.set(acc.id, acc);
+    return acc;
+  }
+
+  /** The directory under which `rdd.checkpoint()` saves partitions (created if missing). */
+  setCheckpointDir(dir: string): void {
+    const abs = resolve(dir);
+    mkdirSync(abs, { recursive: true });
+    this.checkpointRoot = abs;
+  }
+
+  /** The checkpoint directory, if set. */
+  getCheckpointDir(): string | undefined {
+    return this.checkpointRoot;
+  }
+
+  /**
+   * Runs `partitionFunc` over the iterator of each given partition and returns all it yields
+   * (PySpark's `sc.runJob`).
+   */
+  async runJob<T, U, E = undefined>(
+    rdd: RDD<T>,
+    partitionFunc: (it: Iterator<T> & Iterable<T>, env: E) => Iterable<U>,
+    partitions?: readonly number[],
+    env?: E,
+  ): Promise<U[]> {
+    const mapped = rdd.mapPartitions(partitionFunc, env);
+    const parts = (await this.submitJob(mapped, lib('collect'), partitions)) as U[][];
+    return parts.flat(1) as U[];
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * MicroSpark: a Spark-like RDD engine for Node.js. Start with `MicroSpark.inProcess()`, build RDDs
+ * with its sources and transformations, and await their actions.
+ */
+export { MicroSpark, type InProcessOptions } from './client/context.js';
+export { RDD, type MapOptions, type RunJobOptions } from './rdd/rdd.js';
+export { StorageLevel } from './rdd/storage-level.js';
+export { StatCounter } from './rdd/stat-counter.js';
+export { BoundedFloat } from './rdd/approx.js';
+export { Broadcast } from './rdd/broadcast.js';
+export { Accumulator, type AccumulatorParam } from './rdd/accumulator.js';
+export { compare } from './rdd/ordering.js';
+export { hashKey } from './rdd/key-hash.js';
+export {
+  MicroSparkError,
+  CapturedVariableError,
+  FunctionShippingError,
+  SerializationError,
+  InvalidOperationError,
+  EmptyRDDError,
+  ContextStoppedError,
+  JobCancelledError,
+  RemoteError,
+  TaskFailedError,
+} from './protocol/errors.js';

@@ -1,0 +1,39 @@
+/**
+ * The one msgpack codec every peer uses for tasks, results and blocks.
+ *
+ * Safe options: no record structures (nothing from the wire can define shapes), no structured
+ * clone (no references or cycles), Sets/typed arrays/Dates/Buffers preserved. JavaScript `Map`s
+ * travel as msgpack maps and decode as plain objects, so keys must be strings: the engine's own
+ * results that are Maps (`collectAsMap`, `countByKey`, …) are rebuilt on the client from arrays.
+ */
+import { Packr, addExtension } from 'msgpackr';
+
+const packr = new Packr({
+  useRecords: false,
+  structuredClone: false,
+  moreTypes: true,
+  int64AsType: 'auto' as 'number', // 'auto': safe integers as numbers, larger ones as bigint
+  largeBigIntToFloat: false,
+});
+
+/** Encodes a value to msgpack bytes. Throws on values msgpack cannot represent (symbols, cycles). */
+export function encode(value: unknown): Buffer {
+  return packr.pack(value);
+}
+
+/** Decodes msgpack bytes produced by {@link encode}. */
+export function decode<T = unknown>(bytes: Uint8Array): T {
+  return packr.unpack(bytes) as T;
+}
+
+/** Registers a class that must survive the codec as a msgpack extension (type codes 60–79 are ours). */
+export function registerExtension<T>(options: {
+  Class: new (...args: any[]) => T;
+  type: number;
+  write: (value: T) => unknown;
+  read: (data: any) => unknown;
+}): void {
+  if (options.type < 60 || options.type > 79) throw new RangeError('extension type codes 60–79 are reserved');
+  // addExtension is module-wide in msgpackr: every Packr in this process sees it.
+  addExtension(options);
+}

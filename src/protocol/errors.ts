@@ -1,0 +1,117 @@
+/**
+ * Typed errors. Every error the engine raises on purpose is a subclass of {@link MicroSparkError}
+ * with a stable `name`, and survives the wire through {@link errorToWire}/{@link errorFromWire}:
+ * a retry decision never depends on parsing a message string.
+ */
+
+/** The plain-data form of an error, as it travels in task results and replies. */
+export interface WireError {
+  readonly name: string;
+  readonly message: string;
+  readonly stack?: string;
+  readonly data?: Record<string, unknown>;
+  readonly cause?: WireError;
+}
+
+/** Base class of the engine's errors; `name` is stable and equals the class name. */
+export class MicroSparkError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+  /** Extra fields that travel with the error (must be plain data). */
+  wireData(): Record<string, unknown> | undefined {
+    return undefined;
+  }
+}
+
+/** A function given to a transformation uses a variable from the code around it. */
+export class CapturedVariableError extends MicroSparkError {
+  constructor(
+    message: string,
+    readonly variables: readonly string[],
+  ) {
+    super(message);
+  }
+  override wireData() {
+    return { variables: [...this.variables] };
+  }
+}
+
+/** A function could not be shipped: native, bound, a class, or not parseable. */
+export class FunctionShippingError extends MicroSparkError {}
+
+/** A value passed in `env` (or as data) cannot travel: a symbol, a class instance, a cycle, an RDD. */
+export class SerializationError extends MicroSparkError {}
+
+/** An operation was used in a way Spark also refuses (empty reduce, mismatched zip, bad argument). */
+export class InvalidOperationError extends MicroSparkError {}
+
+/** `reduce`, `first`, `max`… on an RDD without elements (Spark raises ValueError here). */
+export class EmptyRDDError extends InvalidOperationError {}
+
+/** The context was stopped; create a new one. */
+export class ContextStoppedError extends MicroSparkError {}
+
+/** The action was cancelled by its AbortSignal or by `cancelAllJobs()`. */
+export class JobCancelledError extends MicroSparkError {}
+
+/** An error raised on another peer (or in a task), carried with its original name and stack. */
+export class RemoteError extends MicroSparkError {
+  constructor(
+    readonly remoteName: string,
+    message: string,
+    readonly remoteStack: string | undefined,
+  ) {
+    super(message);
+    if (remoteStack) this.stack = `${this.name} [${remoteName}]: ${message}\n--- remote stack ---\n${remoteStack}`;
+  }
+  override wireData() {
+    return { remoteName: this.remoteName };
+  }
+}
+
+/** A task failed `attempts` times; `cause` is the last failure, usually a {@link RemoteError}. */
+export class TaskFailedError extends MicroSparkError {
+  constructor(
+    message: string,
+    readonly stageId: number,
+    readonly partition: number,
+    readonly attempts: number,
+    cause: Error,
+  ) {
+    super(message, { cause });
+  }
+  override wireData() {
+    return { stageId: this.stageId, partition: this.partition, attempts: this.attempts };
+  }
+}
+
+/** Converts any thrown value to its wire form; never throws. */
+export function errorToWire(err: unknown): WireError {
+  if (err instanceof Error) {
+    const data = err instanceof MicroSparkError ? err.wireData() : undefined;
+    const cause = err.cause !== undefined ? errorToWire(err.cause) : undefined;
+    return {
+      name: err instanceof RemoteError ? err.remoteName : err.name,
+      message: err.message,
+      ...(err.stack !== undefined && { stack: err instanceof RemoteError ? err.remoteStack : err.stack }),
+      ...(data !== undefined && { data }),
+      ...(cause !== undefined && { cause }),
+    };
+  }
+  let message: string;
+  try {
+    message = typeof err === 'string' ? err : JSON.stringify(err);
+  } catch {
+    message = String(err);
+  }
+  return { name: 'Error', message: `non-Error thrown: ${message}` };
+}
+
+/** Rebuilds an error from its wire form as a {@link RemoteError} that keeps the remote name and stack. */
+export function errorFromWire(wire: WireError): RemoteError {
+  const err = new RemoteError(wire.name, wire.message, wire.stack);
+  if (wire.cause) (err as { cause?: unknown }).cause = errorFromWire(wire.cause);
+  return err;
+}

@@ -1,0 +1,123 @@
+/**
+ * Turns callables back into functions inside a task. A user function's source is compiled once
+ * per task with `new Function`, in a scope holding only its env bindings and the toolchain
+ * helpers; library functions come from the registry in library.ts.
+ */
+import { InvalidOperationError } from '../protocol/errors.js';
+import { TaskAccumulator } from './accumulator.js';
+import { TaskBroadcast } from './broadcast.js';
+import { FnRef, resolveEnv, type AccumulatorRef, type EnvResolver } from './env.js';
+import { envBindings, type Callable, type FnEnvelope, type LibFn } from './functions.js';
+
+// esbuild's helpers, as tsx and vitest insert them into compiled TypeScript.
+function __name<T>(target: T, value: string): T {
+  try {
+    Object.defineProperty(target, 'name', { value, configurable: true });
+  } catch {
+    // a frozen target keeps its name
+  }
+  return target;
+}
+function __publicField(obj: Record<PropertyKey, unknown>, key: PropertyKey, value: unknown): unknown {
+  Object.defineProperty(obj, typeof key !== 'symbol' ? String(key) : key, {
+    enumerable: true,
+    configurable: true,
+    writable: true,
+    value,
+  });
+  return value;
+}
+
+/** Compiles an expression source that evaluates to a function, with `bind` env members as variables. */
+export function compileSource(src: string, env: unknown, bind: readonly string[]): (...args: unknown[]) => unknown {
+  const body =
+    (bind.length > 0 ? `const {${bind.join(', ')}} = env;\n` : '') + `return ${src};\n//# sourceURL=microspark-fn`;
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- compiling shipped functions is this module's job
+  const factory = new Function('env', '__name', '__publicField', body) as (...a: unknown[]) => unknown;
+  const fn = factory(env, __name, __publicField);
+  if (typeof fn !== 'function') throw new InvalidOperationError('a shipped source did not evaluate to a function');
+  return fn as (...args: unknown[]) => unknown;
+}
+
+/** Fetches what tasks need to resolve envs. */
+export interface CompileServices {
+  /** The decoded value of a broadcast variable (already fetched for this task). */
+  broadcastValue(id: string): unknown;
+}
+
+/** A library implementation: gets its arguments and the compiler, returns whatever its users expect. */
+export type LibImpl = (args: readonly unknown[], compiler: Compiler) => unknown;
+
+/** Compiles callables for one task; collects the task's accumulators. */
+export class Compiler {
+  readonly accumulators = new Map<string, TaskAccumulator<unknown>>();
+  private readonly resolver: EnvResolver;
+
+  constructor(
+    private readonly libs: ReadonlyMap<string, LibImpl>,
+    services: CompileServices,
+  ) {
+    this.resolver = {
+      compile: (src, env) => compileSource(src, env, dataBindings(env)),
+      broadcast: (id) => new TaskBroadcast(id, services.broadcastValue(id)),
+      accumulator: (ref: AccumulatorRef) => {
+        let acc = this.accumulators.get(ref.id);
+        if (!acc) {
+          const add = this.fn(ref.addInPlace, 2) as (a: unknown, b: unknown) => unknown;
+          acc = new TaskAccumulator(ref.id, structuredCloneIfObject(ref.zero), add);
+          this.accumulators.set(ref.id, acc);
+        }
+        return acc;
+      },
+    };
+  }
+
+  /** A user function and its resolved env, for callers that pass env themselves (the fused loop). */
+  user(c: FnEnvelope): { f: (...args: unknown[]) => unknown; env: unknown } {
+    const env = c.env ? resolveEnv(c.env, this.resolver) : undefined;
+    return { f: compileSource(c.src, env, envBindings(env)), env };
+  }
+
+  /** A callable as a function of exactly `arity` arguments (a user function's env is appended). */
+  fn(c: Callable, arity: number): (...args: any[]) => any {
+    if (c.t === 'lib') return this.lib(c) as (...args: unknown[]) => unknown;
+    const { f, env } = this.user(c);
+    if (env === undefined) return f;
+    switch (arity) {
+      case 1:
+        return (a: unknown) => f(a, env);
+      case 2:
+        return (a: unknown, b: unknown) => f(a, b, env);
+      case 3:
+        return (a: unknown, b: unknown, c3: unknown) => f(a, b, c3, env);
+      default:
+        return (...args: unknown[]) => f(...args, env);
+    }
+  }
+
+  /** An optional callable (undefined stays undefined). */
+  optFn(c: Callable | undefined | null, arity: number): ((...args: any[]) => any) | undefined {
+    return c ? this.fn(c, arity) : undefined;
+  }
+
+  /** Instantiates a library callable. */
+  lib(c: LibFn): unknown {
+    const impl = this.libs.get(c.name);
+    if (!impl) throw new InvalidOperationError(`unknown library function '${c.name}' (peer version mismatch?)`);
+    return impl(c.args, this);
+  }
+
+  /** The accumulator updates of this task, to send back with its result. */
+  accumulatorUpdates(): Array<[string, unknown]> {
+    return [...this.accumulators].map(([id, a]) => [id, a.localValue()]);
+  }
+}
+
+function dataBindings(env: unknown): string[] {
+  return envBindings(env).filter((k) => !((env as Record<string, unknown>)[k] instanceof FnRef));
+}
+
+/** A fresh copy of a zero value for each use (Spark copies the zero per key/partition). */
+export function structuredCloneIfObject<T>(v: T): T {
+  return typeof v === 'object' && v !== null ? structuredClone(v) : v;
+}

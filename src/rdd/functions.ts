@@ -1,0 +1,187 @@
+/**
+ * Functions travel as source text. `shipFunction` turns a function given to a transformation
+ * into a typed envelope after checking, with a real JavaScript parser, that it uses no variable
+ * from the code around it: every free identifier must be a standard global, a member of the
+ * method's `env`, or `env` itself. Nothing but an envelope's source is ever compiled.
+ */
+import * as acorn from 'acorn';
+import * as eslintScope from 'eslint-scope';
+import globals from 'globals';
+import type { Node as EsNode, Program } from 'estree';
+import { CapturedVariableError, FunctionShippingError } from '../protocol/errors.js';
+import { packEnv, type PackedEnv } from './env.js';
+
+/** A user function: its source (an expression that evaluates to the function) and its packed env. */
+export interface FnEnvelope {
+  readonly t: 'fn';
+  readonly src: string;
+  readonly env?: PackedEnv;
+}
+
+/** A library function, named in the task runner's registry; `args` are plain data or callables. */
+export interface LibFn {
+  readonly t: 'lib';
+  readonly name: string;
+  readonly args: readonly unknown[];
+}
+
+/** Anything the runner can turn into a JavaScript function. */
+export type Callable = FnEnvelope | LibFn;
+
+/** Builds a library-function reference. */
+export function lib(name: string, ...args: unknown[]): LibFn {
+  return { t: 'lib', name, args };
+}
+
+/** Helpers that TypeScript/esbuild (tsx, vitest) insert into compiled functions; defined at compile time. */
+export const TOOLCHAIN_HELPERS = ['__name', '__publicField'] as const;
+
+const PLATFORM_GLOBALS = [
+  'console',
+  'Buffer',
+  'TextEncoder',
+  'TextDecoder',
+  'URL',
+  'URLSearchParams',
+  'structuredClone',
+  'atob',
+  'btoa',
+  'queueMicrotask',
+  'performance',
+  'crypto',
+];
+
+/** Identifiers a shipped function may use without `env`: ECMAScript built-ins and a few platform globals. */
+export const STANDARD_GLOBALS: ReadonlySet<string> = new Set([
+  ...Object.keys(globals.builtin),
+  ...PLATFORM_GLOBALS,
+  ...TOOLCHAIN_HELPERS,
+]);
+
+const RESERVED = new Set(
+  (
+    'break case catch class const continue debugger default delete do else enum export extends false finally for ' +
+    'function if import in instanceof new null return super switch this throw true try typeof var void while with ' +
+    'yield let static implements interface package private protected public await arguments eval'
+  ).split(' '),
+);
+
+/** Env members that are bound as variables in a shipped function's scope (valid, non-reserved identifiers). */
+export function envBindings(env: unknown): string[] {
+  if (typeof env !== 'object' || env === null || Array.isArray(env)) return [];
+  return Object.keys(env).filter(
+    (k) => /^[A-Za-z_$][\w$]*$/.test(k) && !RESERVED.has(k) && k !== 'env' && !STANDARD_GLOBALS.has(k),
+  );
+}
+
+interface Parsed {
+  /** An expression that evaluates to the function. */
+  readonly src: string;
+  readonly ast: Program;
+}
+
+function parse(src: string, where: string): Parsed {
+  const opts: acorn.Options = { ecmaVersion: 'latest', sourceType: 'script', ranges: true };
+  try {
+    return { src: `(${src})`, ast: acorn.parse(`(${src})`, opts) as unknown as Program };
+  } catch {
+    // Method shorthand (`f(x) { … }`, `async f() {}`) is not an expression on its own.
+  }
+  try {
+    const wrapped = `({${src}})`;
+    const ast = acorn.parse(wrapped, opts) as unknown as Program;
+    const stmt = ast.body[0];
+    const obj = stmt?.type === 'ExpressionStatement' ? stmt.expression : undefined;
+    const prop = obj?.type === 'ObjectExpression' ? obj.properties[0] : undefined;
+    if (prop?.type === 'Property' && prop.kind === 'init' && !prop.computed && prop.key.type === 'Identifier') {
+      return { src: `(${wrapped}[${JSON.stringify(prop.key.name)}])`, ast };
+    }
+  } catch {
+    // fall through to the error below
+  }
+  throw new FunctionShippingError(
+    `${where}: the function's source could not be parsed, so it cannot be shipped to workers.\n` +
+      `Source: ${src.length > 200 ? src.slice(0, 200) + '…' : src}\n` +
+      'Pass an arrow function or a function expression.',
+  );
+}
+
+/** The free identifiers of a parsed function, in order of first use. */
+function freeIdentifiers(ast: Program): string[] {
+  const manager = eslintScope.analyze(ast as unknown as EsNode as never, { ecmaVersion: 2022, sourceType: 'script' });
+  const names: string[] = [];
+  for (const ref of manager.globalScope?.through ?? []) {
+    if (!names.includes(ref.identifier.name)) names.push(ref.identifier.name);
+  }
+  return names;
+}
+
+function describeFix(where: string, names: readonly string[]): string {
+  const obj = `{ ${names.join(', ')} }`;
+  const uses = names.map((n) => `env.${n}`).join(', ');
+  return (
+    `Functions are shipped to workers as source text and cannot see variables from the code around them.\n` +
+    `Pass what the function needs as the method's last argument, env, and read it from the last parameter:\n` +
+    `  ${where}((x, env) => … ${uses} …, ${obj})\n` +
+    'Values in env may be plain data, functions (shipped the same way), broadcast variables or accumulators.'
+  );
+}
+
+/**
+ * Checks and wraps a function for shipping. `where` names the method for error messages
+ * (e.g. `rdd.map`). Throws {@link CapturedVariableError} naming any captured variable,
+ * {@link FunctionShippingError} for native/bound functions and classes, and
+ * SerializationError (from env packing) for an env that cannot travel.
+ */
+export function shipFunction(fn: unknown, env: unknown, where: string): FnEnvelope {
+  if (typeof fn !== 'function') {
+    throw new TypeError(`${where} expects a function, got ${fn === null ? 'null' : typeof fn}`);
+  }
+  const packed = env === undefined ? undefined : packEnv(env, where);
+  return shipWithPackedEnv(fn, packed, env, where);
+}
+
+/** Like {@link shipFunction} for an env already packed (several functions of one call share it). */
+export function shipWithPackedEnv(
+  fn: unknown,
+  packed: PackedEnv | undefined,
+  env: unknown,
+  where: string,
+): FnEnvelope {
+  if (typeof fn !== 'function') {
+    throw new TypeError(`${where} expects a function, got ${fn === null ? 'null' : typeof fn}`);
+  }
+  const src = checkedSource(fn, new Set(envBindings(env)), where);
+  return packed === undefined ? { t: 'fn', src } : { t: 'fn', src, env: packed };
+}
+
+/**
+ * Returns the shippable source of `fn` (an expression evaluating to it) after checking that every
+ * free identifier is a standard global, `env`, or one of `allowed`. Throws typed errors otherwise.
+ */
+export function checkedSource(fn: Function, allowed: ReadonlySet<string>, where: string): string {
+  const raw = Function.prototype.toString.call(fn);
+  if (/\{\s*\[native code\]\s*\}\s*$/.test(raw)) {
+    const name = fn.name ? `\`${fn.name.replace(/^bound /, '')}\`` : 'this function';
+    throw new FunctionShippingError(
+      `${where}: ${name} is a native or bound function, whose source cannot be shipped to workers.\n` +
+        `Wrap it in an arrow function, for example (a, b) => Math.max(a, b), and pass bound values through env.`,
+    );
+  }
+  if (/^class[\s{]/.test(raw)) {
+    throw new FunctionShippingError(`${where}: a class cannot be shipped as a function; pass a function.`);
+  }
+  const parsed = parse(raw, where);
+  const captured = freeIdentifiers(parsed.ast).filter((n) => !STANDARD_GLOBALS.has(n) && !allowed.has(n) && n !== 'env');
+  if (captured.length > 0) {
+    const list = captured.map((n) => `\`${n}\``).join(', ');
+    const contextHint = captured.some((n) => n === 'sc' || n === 'spark')
+      ? '\nThe context (sc) can only be used on the client, not in functions that run on workers.'
+      : '';
+    throw new CapturedVariableError(
+      `${where}: the function uses ${list}, defined outside it.${contextHint}\n${describeFix(where, captured)}`,
+      captured,
+    );
+  }
+  return parsed.src;
+}

@@ -1,0 +1,85 @@
+/**
+ * The wire form of a lineage: plain data that a task carries and the runner interprets.
+ * Every RDD is one {@link NodeSpec}, keyed by its content id (a hash of the node and, through the
+ * parents' ids, of its whole lineage). A task names the node to compute, the partition, and what
+ * to do with the output (return a result, or write shuffle buckets).
+ */
+import { createHash } from 'node:crypto';
+import { encode } from '../protocol/codec.js';
+import type { Callable } from './functions.js';
+
+/** How a shuffle assigns keys to reduce partitions. */
+export type PartitionerSpec =
+  | { readonly kind: 'hash'; readonly n: number }
+  | {
+      readonly kind: 'range';
+      readonly n: number;
+      readonly ascending: boolean;
+      readonly keyfunc?: Callable;
+      /** Upper bounds of partitions 0..n-2, computed by sampling when the action runs. */
+      readonly bounds?: readonly unknown[];
+    }
+  | { readonly kind: 'fn'; readonly n: number; readonly fn: Callable }
+  /** The key is the partition number itself (repartition's round-robin keys). */
+  | { readonly kind: 'direct'; readonly n: number };
+
+/** Spark's Aggregator: how values of one key become one combined value. */
+export interface AggregatorSpec {
+  /** value → combiner; absent means identity. */
+  readonly create?: Callable;
+  /** (combiner, value) → combiner */
+  readonly merge: Callable;
+  /** (combiner, combiner) → combiner */
+  readonly combine: Callable;
+}
+
+/** A shuffle dependency: the map side is `parent`, partitioned by `partitioner`. */
+export interface ShuffleSpec {
+  readonly id: string;
+  readonly parent: string;
+  readonly numMaps: number;
+  readonly partitioner: PartitionerSpec;
+  readonly agg?: AggregatorSpec;
+  /** Combine values by key on the map side (requires `agg`). */
+  readonly mapSideCombine: boolean;
+}
+
+/** One RDD of a lineage. `op` selects the runner's implementation; `p` holds its parameters. */
+export interface NodeSpec {
+  readonly op: string;
+  /** Number of partitions. */
+  readonly n: number;
+  /** Content ids of the parents reached through narrow dependencies, in order. */
+  readonly parents: readonly string[];
+  /** Shuffle dependencies (wide), in order. */
+  readonly shuffles: readonly ShuffleSpec[];
+  readonly p: Readonly<Record<string, unknown>>;
+  /** Store computed partitions as blocks (the RDD is persisted). */
+  readonly persist?: boolean;
+}
+
+/** What a task does with the partition it computes. */
+export type TaskOutputSpec =
+  | { readonly kind: 'result'; readonly fn: Callable }
+  | { readonly kind: 'shuffle'; readonly shuffle: ShuffleSpec };
+
+/** A task: plain data, encoded to msgpack to travel. */
+export interface TaskDesc {
+  readonly stageId: number;
+  readonly attempt: number;
+  readonly nodes: Readonly<Record<string, NodeSpec>>;
+  /** The node whose partition is computed. */
+  readonly root: string;
+  readonly partition: number;
+  readonly output: TaskOutputSpec;
+}
+
+/** Content id: a hash of a canonical msgpack encoding of `parts`. */
+export function contentId(...parts: unknown[]): string {
+  return createHash('sha256').update(encode(parts)).digest('base64url').slice(0, 22);
+}
+
+/** The id under which a partition of a persisted node is stored. */
+export function blockId(nodeId: string, partition: number): string {
+  return `rdd_${nodeId}_${partition}`;
+}

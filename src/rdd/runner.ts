@@ -1,0 +1,514 @@
+/**
+ * The task runner: executes one task (a partition of a node of a lineage) and returns its output.
+ * Shared by every execution mode: in-process, and (later) worker threads on remote peers.
+ *
+ * Execution is push-based. Each node compiles to `(partition, emit) => Promise<void>`; a chain of
+ * elementwise operations (map, filter, flatMap, mapValues, …) is generated as ONE function, so a
+ * narrow chain is a single fused loop over the partition with no generator or promise per record.
+ * Shuffle output is combined map-side into one buffer per reduce partition; shuffle input, cached
+ * blocks, client-hosted data and broadcast values are read through {@link TaskServices}.
+ */
+import { readFile } from 'node:fs/promises';
+import { decode, encode } from '../protocol/codec.js';
+import { InvalidOperationError } from '../protocol/errors.js';
+import { Compiler } from './compile.js';
+import { readRecords, readTextSplit, readWholeFile, type FileSplit } from './file-input.js';
+import type { Callable, LibFn } from './functions.js';
+import { hashPartition } from './key-hash.js';
+import { KeyMap } from './key-map.js';
+import { LIBRARY, StopEmit, toText, type PartitionOp, type Sink } from './library.js';
+import { blockId, type NodeSpec, type PartitionerSpec, type ShuffleSpec, type TaskDesc } from './lineage.js';
+import { compare } from './ordering.js';
+
+/** Where a task reads what it does not compute. Implemented in-process and by the network layer. */
+export interface TaskServices {
+  /** One slice of client-hosted `parallelize` data (msgpack array). */
+  readSlice(dataId: string, slice: number): Promise<Uint8Array>;
+  /** The buffers of reduce partition `reducePartition` from every map task of a shuffle, in map order. */
+  readShuffle(shuffleId: string, reducePartition: number, numMaps: number): Promise<Uint8Array[]>;
+  /** A stored block (a persisted partition), or undefined if it is not stored. */
+  readBlock(id: string): Promise<Uint8Array | undefined>;
+  /** The value of a broadcast variable. */
+  broadcastValue(id: string): Promise<unknown>;
+}
+
+/** What a task produces. */
+export interface TaskResult {
+  /** For result tasks: the sink's result. */
+  readonly result?: unknown;
+  /** For shuffle map tasks: one msgpack buffer ([k, v, k, v, …]) per reduce partition. */
+  readonly buckets?: Uint8Array[];
+  /** Blocks of persisted partitions computed along the way. */
+  readonly blocks: ReadonlyArray<readonly [string, Uint8Array]>;
+  /** Accumulator updates: [accumulator id, this task's local value]. */
+  readonly accumulators: ReadonlyArray<readonly [string, unknown]>;
+}
+
+type Emit = (x: unknown) => void;
+type Compute = (partition: number, emit: Emit) => Promise<void>;
+type Fn = (...args: any[]) => any;
+
+const ELEMENTWISE = new Set(['map', 'filter', 'flatMap', 'mapValues', 'flatMapValues', 'keyBy', 'keys', 'values']);
+
+/** Generates the fused function of an elementwise chain (bottom operation first). */
+function fusedFactory(kinds: readonly string[]): (fns: readonly (Fn | undefined)[], emit: Emit) => Emit {
+  let body = `emit(v${kinds.length});`;
+  for (let i = kinds.length - 1; i >= 0; i--) {
+    const a = `v${i}`;
+    const b = `v${i + 1}`;
+    const f = `f${i}`;
+    switch (kinds[i]) {
+      case 'map':
+        body = `const ${b} = ${f}(${a});\n${body}`;
+        break;
+      case 'filter':
+        body = `if (${f}(${a})) {\nconst ${b} = ${a};\n${body}\n}`;
+        break;
+      case 'flatMap':
+        body = `for (const ${b} of ${f}(${a})) {\n${body}\n}`;
+        break;
+      case 'mapValues':
+        body = `const ${b} = [${a}[0], ${f}(${a}[1])];\n${body}`;
+        break;
+      case 'flatMapValues':
+        body = `const k${i} = ${a}[0];\nfor (const w${i} of ${f}(${a}[1])) {\nconst ${b} = [k${i}, w${i}];\n${body}\n}`;
+        break;
+      case 'keyBy':
+        body = `const ${b} = [${f}(${a}), ${a}];\n${body}`;
+        break;
+      case 'keys':
+        body = `const ${b} = ${a}[0];\n${body}`;
+        break;
+      case 'values':
+        body = `const ${b} = ${a}[1];\n${body}`;
+        break;
+      default:
+        throw new InvalidOperationError(`not an elementwise operation: ${kinds[i]}`);
+    }
+  }
+  const names = kinds.map((_, i) => `f${i}`);
+  const src = `const [${names.join(', ')}] = fns;\nreturn function fused(v0) {\n${body}\n};\n//# sourceURL=microspark-fused-chain`;
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the fused loop is generated code by design
+  return new Function('fns', 'emit', src) as (fns: readonly (Fn | undefined)[], emit: Emit) => Emit;
+}
+
+function preview(x: unknown): string {
+  const s = toText(x);
+  return s.length > 60 ? s.slice(0, 60) + '…' : s;
+}
+
+function notAPair(kv: unknown): never {
+  throw new InvalidOperationError(
+    `this operation shuffles by key and needs [key, value] pairs, but got ${preview(kv)} ` +
+      `(${Array.isArray(kv) ? `an array of length ${kv.length}` : typeof kv}). Use map((x) => [key, value]) first.`,
+  );
+}
+
+/** One task's execution state: compiled nodes, blocks stored along the way. */
+class TaskRun {
+  private readonly computes = new Map<string, Compute>();
+  readonly blocks: Array<readonly [string, Uint8Array]> = [];
+
+  constructor(
+    private readonly desc: TaskDesc,
+    private readonly services: TaskServices,
+    readonly compiler: Compiler,
+  ) {}
+
+  private node(id: string): NodeSpec {
+    const n = this.desc.nodes[id];
+    if (!n) throw new InvalidOperationError(`task lineage has no node ${id}`);
+    return n;
+  }
+
+  compute(id: string): Compute {
+    let c = this.computes.get(id);
+    if (!c) {
+      const node = this.node(id);
+      c = this.build(node);
+      if (node.persist) c = this.persisted(id, c);
+      this.computes.set(id, c);
+    }
+    return c;
+  }
+
+  private parent(node: NodeSpec, i = 0): Compute {
+    const id = node.parents[i];
+    if (id === undefined) throw new InvalidOperationError(`${node.op} node lacks parent ${i}`);
+    return this.compute(id);
+  }
+
+  private persisted(id: string, inner: Compute): Compute {
+    return async (p, emit) => {
+      const bid = blockId(id, p);
+      const stored = await this.services.readBlock(bid);
+      let data: unknown[];
+      if (stored) data = decode<unknown[]>(stored);
+      else {
+        data = [];
+        const buf = data;
+        await inner(p, (x) => buf.push(x));
+        this.blocks.push([bid, encode(data)]);
+      }
+      for (let i = 0; i < data.length; i++) emit(data[i]);
+    };
+  }
+
+  private build(node: NodeSpec): Compute {
+    if (ELEMENTWISE.has(node.op)) return this.chain(node);
+    const p = node.p;
+    switch (node.op) {
+      case 'empty':
+        return () => Promise.resolve();
+      case 'parallelize':
+        return async (part, emit) => {
+          const inline = (p.inline as (Uint8Array | null)[] | undefined)?.[part];
+          const data = decode<unknown[]>(inline ?? (await this.services.readSlice(p.dataId as string, part)));
+          for (let i = 0; i < data.length; i++) emit(data[i]);
+        };
+      case 'range': {
+        const start = p.start as number;
+        const step = p.step as number;
+        const count = p.count as number;
+        return (part, emit) => {
+          const lo = Math.floor((part * count) / node.n);
+          const hi = Math.floor(((part + 1) * count) / node.n);
+          for (let i = lo; i < hi; i++) emit(start + i * step);
+          return Promise.resolve();
+        };
+      }
+      case 'textFile': {
+        const splits = p.splits as FileSplit[];
+        return (part, emit) => readTextSplit(splits[part]!, emit);
+      }
+      case 'wholeFiles': {
+        const groups = p.groups as string[][];
+        const binary = p.binary as boolean;
+        return (part, emit) => {
+          for (const path of groups[part] ?? []) {
+            const data = readWholeFile(path);
+            emit([path, binary ? data : data.toString('utf8')]);
+          }
+          return Promise.resolve();
+        };
+      }
+      case 'binaryRecords': {
+        const splits = p.splits as FileSplit[];
+        return (part, emit) => {
+          readRecords(splits[part]!, p.recordLength as number, emit);
+          return Promise.resolve();
+        };
+      }
+      case 'checkpoint':
+        return async (part, emit) => {
+          const data = decode<unknown[]>(await readFile(`${p.dir as string}/part-${String(part).padStart(5, '0')}`));
+          for (let i = 0; i < data.length; i++) emit(data[i]);
+        };
+      case 'mapPartitions':
+        return this.mapPartitions(node);
+      case 'union': {
+        const counts = p.counts as number[];
+        const parents = node.parents.map((_, i) => this.parent(node, i));
+        return (part, emit) => {
+          let local = part;
+          for (let i = 0; i < counts.length; i++) {
+            if (local < counts[i]!) return parents[i]!(local, emit);
+            local -= counts[i]!;
+          }
+          throw new InvalidOperationError(`union has no partition ${part}`);
+        };
+      }
+      case 'coalesce': {
+        const groups = p.groups as number[][];
+        const parent = this.parent(node);
+        return async (part, emit) => {
+          for (const pp of groups[part] ?? []) await parent(pp, emit);
+        };
+      }
+      case 'cartesian': {
+        const nb = p.nb as number;
+        const left = this.parent(node, 0);
+        const right = this.parent(node, 1);
+        return async (part, emit) => {
+          const ys: unknown[] = [];
+          await right(part % nb, (y) => ys.push(y));
+          await left(Math.floor(part / nb), (x) => {
+            for (let j = 0; j < ys.length; j++) emit([x, ys[j]]);
+          });
+        };
+      }
+      case 'zip': {
+        const left = this.parent(node, 0);
+        const right = this.parent(node, 1);
+        return async (part, emit) => {
+          const xs: unknown[] = [];
+          const ys: unknown[] = [];
+          await left(part, (x) => xs.push(x));
+          await right(part, (y) => ys.push(y));
+          if (xs.length !== ys.length) {
+            throw new InvalidOperationError(
+              `Can only zip RDDs with same number of elements in each partition (partition ${part}: ${xs.length} vs ${ys.length})`,
+            );
+          }
+          for (let i = 0; i < xs.length; i++) emit([xs[i], ys[i]]);
+        };
+      }
+      case 'shuffled':
+        return this.shuffled(node);
+      case 'cogroup':
+        return this.cogroup(node);
+      default:
+        throw new InvalidOperationError(`unknown lineage operation '${node.op}' (peer version mismatch?)`);
+    }
+  }
+
+  /** A maximal chain of elementwise nodes over a non-elementwise (or persisted) parent, as one fused loop. */
+  private chain(top: NodeSpec): Compute {
+    const ops: NodeSpec[] = [top];
+    let parentId = top.parents[0]!;
+    for (;;) {
+      const pn = this.desc.nodes[parentId];
+      if (!pn || !ELEMENTWISE.has(pn.op) || pn.persist) break;
+      ops.push(pn);
+      parentId = pn.parents[0]!;
+    }
+    ops.reverse();
+    const base = this.compute(parentId);
+    const fns = ops.map((o) => (o.p.f ? this.compiler.fn(o.p.f as Callable, 1) : undefined));
+    const factory = fusedFactory(ops.map((o) => o.op));
+    return (part, emit) => base(part, factory(fns, emit));
+  }
+
+  private mapPartitions(node: NodeSpec): Compute {
+    const parent = this.parent(node);
+    const f = node.p.f as Callable;
+    let op: PartitionOp;
+    if (f.t === 'lib') op = this.compiler.lib(f as LibFn) as PartitionOp;
+    else if (node.p.withIndex) {
+      const g = this.compiler.fn(f, 2);
+      op = (input, part) => g(part, input[Symbol.iterator]());
+    } else {
+      const g = this.compiler.fn(f, 1);
+      op = (input) => g(input[Symbol.iterator]());
+    }
+    return async (part, emit) => {
+      const input: unknown[] = [];
+      await parent(part, (x) => input.push(x));
+      const out = await op(input, part);
+      if (Array.isArray(out)) {
+        for (let i = 0; i < out.length; i++) emit(out[i]);
+      } else if (out != null && typeof (out as unknown as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function') {
+        for await (const x of out as unknown as AsyncIterable<unknown>) emit(x);
+      } else if (out != null && typeof (out as Iterable<unknown>)[Symbol.iterator] === 'function') {
+        for (const x of out) emit(x);
+      } else {
+        throw new InvalidOperationError(
+          `mapPartitions: the function must return an iterable (an array or a generator), got ${preview(out)}`,
+        );
+      }
+    };
+  }
+
+  private async readPairs(s: ShuffleSpec, part: number, each: (k: unknown, v: unknown) => void): Promise<void> {
+    const bufs = await this.services.readShuffle(s.id, part, s.numMaps);
+    for (const b of bufs) {
+      const flat = decode<unknown[]>(b);
+      for (let i = 0; i < flat.length; i += 2) each(flat[i], flat[i + 1]);
+    }
+  }
+
+  private shuffled(node: NodeSpec): Compute {
+    const s = node.shuffles[0]!;
+    const sort = node.p.sort as { ascending: boolean; keyfunc?: Callable } | undefined;
+    const keyfunc = sort ? this.compiler.optFn(sort.keyfunc, 1) : undefined;
+    const agg = s.agg;
+    const finish = (pairs: unknown[][], emit: Emit) => {
+      if (sort) {
+        const cmp = sort.ascending ? compare : (a: unknown, b: unknown) => compare(b, a);
+        if (keyfunc) {
+          const keyed = pairs.map((kv) => ({ k: keyfunc(kv[0]), kv }));
+          keyed.sort((a, b) => cmp(a.k, b.k));
+          for (const e of keyed) emit(e.kv);
+          return;
+        }
+        pairs.sort((a, b) => cmp(a[0], b[0]));
+      }
+      for (let i = 0; i < pairs.length; i++) emit(pairs[i]);
+    };
+    if (!agg) {
+      return async (part, emit) => {
+        if (!sort) return this.readPairs(s, part, (k, v) => emit([k, v]));
+        const pairs: unknown[][] = [];
+        await this.readPairs(s, part, (k, v) => pairs.push([k, v]));
+        finish(pairs, emit);
+      };
+    }
+    const combine = this.compiler.fn(agg.combine, 2);
+    const create = agg.create ? this.compiler.fn(agg.create, 1) : undefined;
+    const merge = this.compiler.fn(agg.merge, 2);
+    return async (part, emit) => {
+      const m = new KeyMap<unknown>();
+      if (s.mapSideCombine) {
+        await this.readPairs(s, part, (k, c) => {
+          const cur = m.get(k);
+          m.set(k, cur === undefined && !m.has(k) ? c : combine(cur, c));
+        });
+      } else {
+        await this.readPairs(s, part, (k, v) => {
+          const cur = m.get(k);
+          m.set(k, cur === undefined && !m.has(k) ? (create ? create(v) : v) : merge(cur, v));
+        });
+      }
+      if (!sort) {
+        m.forEach((c, k) => emit([k, c]));
+        return;
+      }
+      const pairs: unknown[][] = [];
+      m.forEach((c, k) => pairs.push([k, c]));
+      finish(pairs, emit);
+    };
+  }
+
+  private cogroup(node: NodeSpec): Compute {
+    const inputs = node.p.inputs as Array<{ narrow?: number; shuffle?: number }>;
+    const n = inputs.length;
+    return async (part, emit) => {
+      const groups = new KeyMap<unknown[][]>();
+      const add = (i: number, k: unknown, v: unknown) => {
+        let g = groups.get(k);
+        if (!g) {
+          g = Array.from({ length: n }, () => []);
+          groups.set(k, g);
+        }
+        g[i]!.push(v);
+      };
+      for (let i = 0; i < n; i++) {
+        const input = inputs[i]!;
+        if (input.shuffle !== undefined) await this.readPairs(node.shuffles[input.shuffle]!, part, (k, v) => add(i, k, v));
+        else
+          await this.parent(node, input.narrow)(part, (kv) => {
+            if (!Array.isArray(kv)) notAPair(kv);
+            add(i, kv[0], kv[1]);
+          });
+      }
+      groups.forEach((g, k) => emit([k, g]));
+    };
+  }
+
+  partitioner(spec: PartitionerSpec): (k: unknown) => number {
+    const n = spec.n;
+    switch (spec.kind) {
+      case 'hash':
+        return (k) => hashPartition(k, n);
+      case 'direct':
+        return (k) => k as number;
+      case 'fn': {
+        const f = this.compiler.fn(spec.fn, 1);
+        return (k) => {
+          const r = f(k) as number;
+          if (!Number.isInteger(r)) throw new InvalidOperationError(`partitionFunc must return an integer, got ${preview(r)}`);
+          const m = r % n;
+          return m < 0 ? m + n : m;
+        };
+      }
+      case 'range': {
+        const bounds = spec.bounds ?? [];
+        const keyfunc = this.compiler.optFn(spec.keyfunc, 1);
+        const asc = spec.ascending;
+        return (k) => {
+          const key = keyfunc ? keyfunc(k) : k;
+          let lo = 0;
+          let hi = bounds.length;
+          while (lo < hi) {
+            const mid = (lo + hi) >>> 1;
+            if (compare(bounds[mid], key) < 0) lo = mid + 1;
+            else hi = mid;
+          }
+          return asc ? lo : n - 1 - lo;
+        };
+      }
+    }
+  }
+
+  /** Computes partition `part` of `root` and writes it as shuffle buckets. */
+  async writeShuffle(s: ShuffleSpec, root: string, part: number): Promise<Uint8Array[]> {
+    const n = s.partitioner.n;
+    const partition = this.partitioner(s.partitioner);
+    const buckets: unknown[][] = Array.from({ length: n }, () => []);
+    const compute = this.compute(root);
+    if (s.mapSideCombine && s.agg) {
+      const create = s.agg.create ? this.compiler.fn(s.agg.create, 1) : undefined;
+      const merge = this.compiler.fn(s.agg.merge, 2);
+      const combined = new KeyMap<unknown>();
+      await compute(part, (kv) => {
+        if (!Array.isArray(kv)) notAPair(kv);
+        const k = kv[0];
+        const cur = combined.get(k);
+        combined.set(k, cur === undefined && !combined.has(k) ? (create ? create(kv[1]) : kv[1]) : merge(cur, kv[1]));
+      });
+      combined.forEach((c, k) => buckets[partition(k)]!.push(k, c));
+    } else {
+      await compute(part, (kv) => {
+        if (!Array.isArray(kv)) notAPair(kv);
+        const b = buckets[partition(kv[0])];
+        if (!b) throw new InvalidOperationError(`partitioner returned ${partition(kv[0])}, outside [0, ${n})`);
+        b.push(kv[0], kv[1]);
+      });
+    }
+    return buckets.map((b) => encode(b));
+  }
+
+  /** Computes partition `part` of `root` into a result sink. */
+  async result(fn: LibFn, root: string, part: number): Promise<unknown> {
+    const makeSink = this.compiler.lib(fn) as (part: number) => Sink;
+    const sink = makeSink(part);
+    try {
+      await this.compute(root)(part, sink.emit);
+    } catch (e) {
+      if (!(e instanceof StopEmit)) throw e;
+    }
+    return await sink.result();
+  }
+}
+
+/** Collects the ids of broadcast variables referenced by the task's functions (fetched before compiling). */
+function broadcastIds(desc: TaskDesc): string[] {
+  const ids = new Set<string>();
+  const visit = (v: unknown): void => {
+    if (typeof v !== 'object' || v === null || ArrayBuffer.isView(v)) return;
+    if (Array.isArray(v)) {
+      for (const x of v) visit(x);
+      return;
+    }
+    const o = v as Record<string, unknown>;
+    if (o.t === 'fn') {
+      for (const id of ((o.env as { bcs?: string[] } | undefined)?.bcs ?? [])) ids.add(id);
+      return;
+    }
+    for (const k in o) visit(o[k]);
+  };
+  visit(desc.nodes);
+  visit(desc.output);
+  return [...ids];
+}
+
+/** Runs one task. Throws what user code throws (the caller decides about retries). */
+export async function runTask(desc: TaskDesc, services: TaskServices): Promise<TaskResult> {
+  const values = new Map<string, unknown>();
+  for (const id of broadcastIds(desc)) values.set(id, await services.broadcastValue(id));
+  const compiler = new Compiler(LIBRARY, {
+    broadcastValue: (id) => {
+      if (!values.has(id)) throw new InvalidOperationError(`broadcast ${id} was not fetched for this task`);
+      return values.get(id);
+    },
+  });
+  const run = new TaskRun(desc, services, compiler);
+  const out = desc.output;
+  if (out.kind === 'shuffle') {
+    const buckets = await run.writeShuffle(out.shuffle, desc.root, desc.partition);
+    return { buckets, blocks: run.blocks, accumulators: compiler.accumulatorUpdates() };
+  }
+  if (out.fn.t !== 'lib') throw new InvalidOperationError('a result function must be a library function');
+  const result = await run.result(out.fn, desc.root, desc.partition);
+  return { result, blocks: run.blocks, accumulators: compiler.accumulatorUpdates() };
+}
