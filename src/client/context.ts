@@ -31,7 +31,8 @@ export interface InProcessOptions {
 const INLINE_DATA_MAX_BYTES = 64 * 1024;
 
 function assertPositiveInt(n: number, what: string): void {
-  if (!Number.isInteger(n) || n < 1) throw new InvalidOperationError(`${what} must be a positive integer, got ${n}`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidOperationError(`${what} must be a positive integer, got ${n}`);
 }
 
 /** The entry point: creates RDDs and runs their actions. Stop it with `await sc.stop()`. */
@@ -46,7 +47,9 @@ export class MicroSpark implements RDDContext {
   private readonly accumulators = new Map<string, Accumulator<any>>();
   private readonly broadcasts = new Map<string, Broadcast<unknown>>();
   private readonly contextId = randomUUID();
-  private readonly slicesRegistry = new FinalizationRegistry<string>((dataId) => this.backend.dropSlices(dataId));
+  private readonly slicesRegistry = new FinalizationRegistry<string>((dataId) =>
+    this.backend.dropSlices(dataId),
+  );
 
   private constructor(
     private readonly backend: Backend,
@@ -63,7 +66,9 @@ export class MicroSpark implements RDDContext {
   static inProcess(options: InProcessOptions = {}): Promise<MicroSpark> {
     const maxFailures = options.maxTaskFailures ?? DEFAULT_MAX_TASK_FAILURES;
     assertPositiveInt(maxFailures, 'maxTaskFailures');
-    return Promise.resolve(new MicroSpark(new InProcessBackend(maxFailures), options.defaultParallelism ?? 2));
+    return Promise.resolve(
+      new MicroSpark(new InProcessBackend(maxFailures), options.defaultParallelism ?? 2),
+    );
   }
 
   /** Stops the context: running and later actions reject with ContextStoppedError. Idempotent. */
@@ -101,12 +106,18 @@ export class MicroSpark implements RDDContext {
   }
 
   /** @internal */
-  submitJob(rdd: RDD<any>, fn: LibFn, partitions?: readonly number[], opts?: RunJobOptions): Promise<unknown[]> {
+  submitJob(
+    rdd: RDD<any>,
+    fn: LibFn,
+    partitions?: readonly number[],
+    opts?: RunJobOptions,
+  ): Promise<unknown[]> {
     return this.withAction(async () => {
       const n = rdd.getNumPartitions();
       const parts = partitions ?? Array.from({ length: n }, (_, i) => i);
       for (const p of parts) {
-        if (!Number.isInteger(p) || p < 0 || p >= n) throw new InvalidOperationError(`partition ${p} out of range [0, ${n})`);
+        if (!Number.isInteger(p) || p < 0 || p >= n)
+          throw new InvalidOperationError(`partition ${p} out of range [0, ${n})`);
       }
       await prepareLineage(rdd);
       const results = await this.backend.runJob(
@@ -122,7 +133,8 @@ export class MicroSpark implements RDDContext {
         opts,
       );
       for (const r of lineageRdds(rdd)) {
-        if (r.checkpointPending) await r.writeCheckpoint(join(this.checkpointRoot!, this.contextId, `rdd-${r.id}`));
+        if (r.checkpointPending)
+          await r.writeCheckpoint(join(this.checkpointRoot!, this.contextId, `rdd-${r.id}`));
       }
       return results;
     });
@@ -171,7 +183,9 @@ export class MicroSpark implements RDDContext {
       try {
         enc = encode(arr.slice(Math.floor((i * n) / k), Math.floor(((i + 1) * n) / k)));
       } catch (e) {
-        throw new SerializationError(`parallelize: the data cannot be sent to workers: ${(e as Error).message}`);
+        throw new SerializationError(
+          `parallelize: the data cannot be sent to workers: ${(e as Error).message}`,
+        );
       }
       slices.push(enc);
       bytes += enc.byteLength;
@@ -198,7 +212,8 @@ export class MicroSpark implements RDDContext {
   range(start: number, end?: number, step = 1, numSlices?: number): RDD<number> {
     this.assertActive();
     if (end === undefined) [start, end] = [0, start];
-    if (step === 0 || !Number.isFinite(step)) throw new InvalidOperationError('range: step must be a non-zero number');
+    if (step === 0 || !Number.isFinite(step))
+      throw new InvalidOperationError('range: step must be a non-zero number');
     const count = Math.max(0, Math.ceil((end - start) / step));
     const k = numSlices ?? this.defaultParallelism;
     assertPositiveInt(k, 'range: numSlices');
@@ -233,15 +248,25 @@ export class MicroSpark implements RDDContext {
 
   /** Whole files as pairs [path, content]. */
   wholeTextFiles(path: string, minPartitions?: number): RDD<[string, string]> {
-    return this.wholeFiles(path, minPartitions, false, 'wholeTextFiles', 'WholeTextFileRDD') as RDD<[string, string]>;
+    return this.wholeFiles(path, minPartitions, false, 'wholeTextFiles', 'WholeTextFileRDD') as RDD<
+      [string, string]
+    >;
   }
 
   /** Whole files as pairs [path, bytes]. */
   binaryFiles(path: string, minPartitions?: number): RDD<[string, Buffer]> {
-    return this.wholeFiles(path, minPartitions, true, 'binaryFiles', 'BinaryFileRDD') as RDD<[string, Buffer]>;
+    return this.wholeFiles(path, minPartitions, true, 'binaryFiles', 'BinaryFileRDD') as RDD<
+      [string, Buffer]
+    >;
   }
 
-  private wholeFiles(path: string, minPartitions: number | undefined, binary: boolean, method: string, className: string): RDD<unknown> {
+  private wholeFiles(
+    path: string,
+    minPartitions: number | undefined,
+    binary: boolean,
+    method: string,
+    className: string,
+  ): RDD<unknown> {
     this.assertActive();
     const files = listInputFiles(path);
     const groups = groupWholeFiles(files, minPartitions ?? Math.min(this.defaultParallelism, 2));
@@ -276,7 +301,13 @@ export class MicroSpark implements RDDContext {
   /** An RDD with no partitions and no elements. */
   emptyRDD<T = never>(): RDD<T> {
     this.assertActive();
-    return new RDD<T>(this, { className: 'EmptyRDD', op: 'empty', method: 'emptyRDD', numPartitions: 0, params: {} });
+    return new RDD<T>(this, {
+      className: 'EmptyRDD',
+      op: 'empty',
+      method: 'emptyRDD',
+      numPartitions: 0,
+      params: {},
+    });
   }
 
   /** The union of several RDDs (partitions concatenated, duplicates kept). */
@@ -293,7 +324,9 @@ export class MicroSpark implements RDDContext {
     // Packed like an env (Maps survive, RDDs and class instances are refused), but without functions.
     const packed = packEnv(value, 'sc.broadcast');
     if (packed.refs) {
-      throw new SerializationError('sc.broadcast: the value holds functions, broadcasts or accumulators; broadcast plain data');
+      throw new SerializationError(
+        'sc.broadcast: the value holds functions, broadcasts or accumulators; broadcast plain data',
+      );
     }
     let bytes: Uint8Array;
     try {
@@ -309,7 +342,7 @@ export class MicroSpark implements RDDContext {
         else this.backend.putBroadcast(bid, bytes);
       },
     });
-    this.broadcasts.set(id, b as Broadcast<unknown>);
+    this.broadcasts.set(id, b);
     return b;
   }
 
@@ -345,6 +378,6 @@ export class MicroSpark implements RDDContext {
   ): Promise<U[]> {
     const mapped = rdd.mapPartitions(partitionFunc, env);
     const parts = (await this.submitJob(mapped, lib('collect'), partitions)) as U[][];
-    return parts.flat(1) as U[];
+    return parts.flat(1);
   }
 }

@@ -33,7 +33,8 @@ export class InProcessBackend implements Backend {
   private readonly services: TaskServices = {
     readSlice: (dataId, slice) => {
       const s = this.slices.get(dataId)?.[slice];
-      if (!s) return Promise.reject(new InvalidOperationError(`parallelize data ${dataId} slice ${slice} is gone`));
+      if (!s)
+        return Promise.reject(new InvalidOperationError(`parallelize data ${dataId} slice ${slice} is gone`));
       return Promise.resolve(s);
     },
     readShuffle: (shuffleId, part) => {
@@ -45,7 +46,8 @@ export class InProcessBackend implements Backend {
     broadcastValue: (id) => {
       if (!this.broadcastCache.has(id)) {
         const bytes = this.broadcasts.get(id);
-        if (!bytes) return Promise.reject(new InvalidOperationError(`broadcast ${id} was destroyed or never created`));
+        if (!bytes)
+          return Promise.reject(new InvalidOperationError(`broadcast ${id} was destroyed or never created`));
         this.broadcastCache.set(id, decode(bytes));
       }
       return Promise.resolve(this.broadcastCache.get(id));
@@ -64,7 +66,14 @@ export class InProcessBackend implements Backend {
     for (let i = 0; i < job.partitions.length; i++) {
       const partition = job.partitions[i]!;
       const r = await this.runWithRetries(
-        { stageId, attempt: 0, nodes: job.nodes, root: job.root, partition, output: { kind: 'result', fn: job.fn } },
+        {
+          stageId,
+          attempt: 0,
+          nodes: job.nodes,
+          root: job.root,
+          partition,
+          output: { kind: 'result', fn: job.fn },
+        },
         job,
         opts,
       );
@@ -82,7 +91,14 @@ export class InProcessBackend implements Backend {
       const outputs: Uint8Array[][] = [];
       for (let m = 0; m < s.numMaps; m++) {
         const r = await this.runWithRetries(
-          { stageId, attempt: 0, nodes: job.nodes, root: s.parent, partition: m, output: { kind: 'shuffle', shuffle: s } },
+          {
+            stageId,
+            attempt: 0,
+            nodes: job.nodes,
+            root: s.parent,
+            partition: m,
+            output: { kind: 'shuffle', shuffle: s },
+          },
           job,
           opts,
         );
@@ -92,7 +108,11 @@ export class InProcessBackend implements Backend {
     }
   }
 
-  private async runWithRetries(desc: TaskDesc, job: JobSpec, opts: RunJobOptions | undefined): Promise<TaskResult> {
+  private async runWithRetries(
+    desc: TaskDesc,
+    job: JobSpec,
+    opts: RunJobOptions | undefined,
+  ): Promise<TaskResult> {
     let last: Error | undefined;
     for (let attempt = 0; attempt < this.maxTaskFailures; attempt++) {
       if (opts?.signal?.aborted) throw new JobCancelledError('the job was cancelled');

@@ -64,7 +64,8 @@ export class RemoteError extends MicroSparkError {
     readonly remoteStack: string | undefined,
   ) {
     super(message);
-    if (remoteStack) this.stack = `${this.name} [${remoteName}]: ${message}\n--- remote stack ---\n${remoteStack}`;
+    if (remoteStack)
+      this.stack = `${this.name} [${remoteName}]: ${message}\n--- remote stack ---\n${remoteStack}`;
   }
   override wireData() {
     return { remoteName: this.remoteName };

@@ -9,9 +9,9 @@ import { lib, shipFunction, type Callable } from './functions.js';
 /** How values of an accumulator combine (PySpark's AccumulatorParam). Functions are shipped as source. */
 export interface AccumulatorParam<T> {
   /** The zero for a task's local copy, given the accumulator's initial value. Runs on the client. */
-  zero(value: T): T;
+  zero: (value: T) => T;
   /** Adds `b` into `a` and returns the result. Runs in tasks and on the client; may not capture variables. */
-  addInPlace(a: T, b: T): T;
+  addInPlace: (a: T, b: T) => T;
 }
 
 /** A shared variable that tasks can only add to (PySpark's `Accumulator`). Create with `sc.accumulator(initial)`. */
@@ -31,7 +31,9 @@ export class Accumulator<T> implements EnvShippable {
       );
     }
     this.current = initial;
-    this.shippedAdd = param ? shipFunction(param.addInPlace, undefined, 'accumulator addInPlace') : lib('add');
+    this.shippedAdd = param
+      ? shipFunction(param.addInPlace, undefined, 'accumulator addInPlace')
+      : lib('add');
     this.zeroValue = param ? param.zero(initial) : (0 as T);
   }
 

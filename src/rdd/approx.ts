@@ -16,14 +16,23 @@ export class BoundedFloat extends Number {
 /** Two-sided normal quantile for a confidence level (Acklam's approximation of the inverse CDF). */
 export function normalQuantile(confidence: number): number {
   const p = 1 - (1 - confidence) / 2;
-  const a = [-39.6968302866538, 220.946098424521, -275.928510446969, 138.357751867269, -30.6647980661472, 2.50662827745924];
+  const a = [
+    -39.6968302866538, 220.946098424521, -275.928510446969, 138.357751867269, -30.6647980661472,
+    2.50662827745924,
+  ];
   const b = [-54.4760987982241, 161.585836858041, -155.698979859887, 66.8013118877197, -13.2806815528857];
-  const c = [-0.00778489400243029, -0.322396458041136, -2.40075827716184, -2.54973253934373, 4.37466414146497, 2.93816398269878];
+  const c = [
+    -0.00778489400243029, -0.322396458041136, -2.40075827716184, -2.54973253934373, 4.37466414146497,
+    2.93816398269878,
+  ];
   const d = [0.00778469570904146, 0.32246712907004, 2.445134137143, 3.75440866190742];
   const pl = 0.02425;
   if (p > 1 - pl) {
     const q = Math.sqrt(-2 * Math.log(1 - p));
-    return -(((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) / ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1);
+    return (
+      -(((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) /
+      ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1)
+    );
   }
   const q = p - 0.5;
   const r = q * q;
@@ -37,7 +46,12 @@ export function normalQuantile(confidence: number): number {
  * Estimates the sum or mean over `total` partitions from the statistics of those done (Spark's
  * SumEvaluator/MeanEvaluator, with a normal interval). All done: exact, confidence 1.
  */
-export function estimateSum(done: readonly StatCounter[], total: number, confidence: number, what: 'sum' | 'mean'): BoundedFloat {
+export function estimateSum(
+  done: readonly StatCounter[],
+  total: number,
+  confidence: number,
+  what: 'sum' | 'mean',
+): BoundedFloat {
   let n = 0;
   let sum = 0;
   let m2 = 0;
@@ -67,7 +81,7 @@ export function estimateSum(done: readonly StatCounter[], total: number, confide
   const countEstimate = (n + 1 - p) / p;
   const sumEstimate = mean * countEstimate;
   const countVar = ((n + 1) * (1 - p)) / (p * p);
-  const sumVar = mean * mean * countVar + (variance * countEstimate) + variance * countVar;
+  const sumVar = mean * mean * countVar + variance * countEstimate + variance * countVar;
   const sd = Math.sqrt(sumVar);
   return new BoundedFloat(sumEstimate, confidence, sumEstimate - z * sd, sumEstimate + z * sd);
 }

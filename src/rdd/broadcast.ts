@@ -22,7 +22,8 @@ export class Broadcast<T> implements EnvShippable {
 
   /** The value. On the client after `destroy()` this throws. */
   get value(): T {
-    if (this.destroyed) throw new InvalidOperationError(`broadcast ${this.id} was destroyed and can no longer be used`);
+    if (this.destroyed)
+      throw new InvalidOperationError(`broadcast ${this.id} was destroyed and can no longer be used`);
     return this._value;
   }
 
@@ -38,7 +39,8 @@ export class Broadcast<T> implements EnvShippable {
   }
 
   toEnvRef(): BroadcastRef {
-    if (this.destroyed) throw new InvalidOperationError(`broadcast ${this.id} was destroyed and can no longer be used`);
+    if (this.destroyed)
+      throw new InvalidOperationError(`broadcast ${this.id} was destroyed and can no longer be used`);
     return new BroadcastRef(this.id);
   }
 

@@ -29,13 +29,19 @@ function __publicField(obj: Record<PropertyKey, unknown>, key: PropertyKey, valu
 }
 
 /** Compiles an expression source that evaluates to a function, with `bind` env members as variables. */
-export function compileSource(src: string, env: unknown, bind: readonly string[]): (...args: unknown[]) => unknown {
+export function compileSource(
+  src: string,
+  env: unknown,
+  bind: readonly string[],
+): (...args: unknown[]) => unknown {
   const body =
-    (bind.length > 0 ? `const {${bind.join(', ')}} = env;\n` : '') + `return ${src};\n//# sourceURL=microspark-fn`;
+    (bind.length > 0 ? `const {${bind.join(', ')}} = env;\n` : '') +
+    `return ${src};\n//# sourceURL=microspark-fn`;
   // eslint-disable-next-line @typescript-eslint/no-implied-eval -- compiling shipped functions is this module's job
   const factory = new Function('env', '__name', '__publicField', body) as (...a: unknown[]) => unknown;
   const fn = factory(env, __name, __publicField);
-  if (typeof fn !== 'function') throw new InvalidOperationError('a shipped source did not evaluate to a function');
+  if (typeof fn !== 'function')
+    throw new InvalidOperationError('a shipped source did not evaluate to a function');
   return fn as (...args: unknown[]) => unknown;
 }
 
@@ -103,7 +109,8 @@ export class Compiler {
   /** Instantiates a library callable. */
   lib(c: LibFn): unknown {
     const impl = this.libs.get(c.name);
-    if (!impl) throw new InvalidOperationError(`unknown library function '${c.name}' (peer version mismatch?)`);
+    if (!impl)
+      throw new InvalidOperationError(`unknown library function '${c.name}' (peer version mismatch?)`);
     return impl(c.args, this);
   }
 

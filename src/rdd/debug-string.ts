@@ -18,7 +18,10 @@ function debugSelf(rdd: RDD<any>): string[] {
   const persistence = level.equals(StorageLevel.NONE) ? '' : String(level);
   const lines = [`${String(rdd)} [${persistence}]`];
   const info = rdd.context.storageInfo(rdd);
-  if (info) lines.push(`    CachedPartitions: ${info.partitions}; MemorySize: ${bytesToString(info.bytes)}; DiskSize: 0.0 B`);
+  if (info)
+    lines.push(
+      `    CachedPartitions: ${info.partitions}; MemorySize: ${bytesToString(info.bytes)}; DiskSize: 0.0 B`,
+    );
   return lines;
 }
 
@@ -32,8 +35,14 @@ function shuffleDebugString(rdd: RDD<any>, prefix: string, isLastChild: boolean)
   const leftOffset = Math.floor((partitionStr.length - 1) / 2);
   const thisPrefix = prefix.replace(/\|\s+$/, '');
   const nextPrefix =
-    thisPrefix + (isLastChild ? '  ' : '| ') + ' '.repeat(leftOffset) + '|' + ' '.repeat(partitionStr.length - leftOffset);
-  const self = debugSelf(rdd).map((desc, i) => (i === 0 ? `${thisPrefix}+-${partitionStr} ${desc}` : `${nextPrefix}${desc}`));
+    thisPrefix +
+    (isLastChild ? '  ' : '| ') +
+    ' '.repeat(leftOffset) +
+    '|' +
+    ' '.repeat(partitionStr.length - leftOffset);
+  const self = debugSelf(rdd).map((desc, i) =>
+    i === 0 ? `${thisPrefix}+-${partitionStr} ${desc}` : `${nextPrefix}${desc}`,
+  );
   return [...self, ...debugChildren(rdd, nextPrefix)];
 }
 
@@ -47,6 +56,8 @@ export function debugString(rdd: RDD<any>): string {
   const partitionStr = `(${rdd.getNumPartitions()})`;
   const leftOffset = Math.floor((partitionStr.length - 1) / 2);
   const nextPrefix = ' '.repeat(leftOffset) + '|' + ' '.repeat(partitionStr.length - leftOffset);
-  const self = debugSelf(rdd).map((desc, i) => (i === 0 ? `${partitionStr} ${desc}` : `${nextPrefix} ${desc}`));
+  const self = debugSelf(rdd).map((desc, i) =>
+    i === 0 ? `${partitionStr} ${desc}` : `${nextPrefix} ${desc}`,
+  );
   return [...self, ...debugChildren(rdd, nextPrefix)].join('\n');
 }

@@ -37,7 +37,12 @@ class EnvMap {
 }
 
 registerExtension({ Class: FnRef, type: 63, write: (r) => r.src, read: (src: string) => new FnRef(src) });
-registerExtension({ Class: BroadcastRef, type: 64, write: (r) => r.id, read: (id: string) => new BroadcastRef(id) });
+registerExtension({
+  Class: BroadcastRef,
+  type: 64,
+  write: (r) => r.id,
+  read: (id: string) => new BroadcastRef(id),
+});
 registerExtension({
   Class: AccumulatorRef,
   type: 65,
@@ -100,12 +105,15 @@ export function packEnv(env: unknown, where: string): PackedEnv {
       case 'function':
         state.refs = true;
         // A function in env sees the env's data members and `env` itself (other env functions via env.f).
-        return new FnRef(checkedSource(v, new Set(dataNames), `${where} (${path})`));
+        return new FnRef(
+          checkedSource(v as (...args: never[]) => unknown, new Set(dataNames), `${where} (${path})`),
+        );
     }
     if (v === null) return null;
     const o = v as object & { [KIND]?: unknown };
     if (o[KIND] === 'rdd') throw new SerializationError(`${where}: ${path} is an RDD. ${RDD_IN_FUNCTION}`);
-    if (o[KIND] === 'context') throw new SerializationError(`${where}: ${path} is the context. ${CONTEXT_IN_FUNCTION}`);
+    if (o[KIND] === 'context')
+      throw new SerializationError(`${where}: ${path} is the context. ${CONTEXT_IN_FUNCTION}`);
     if (isShippable(o)) {
       state.refs = true;
       const ref = o.toEnvRef();
@@ -113,7 +121,8 @@ export function packEnv(env: unknown, where: string): PackedEnv {
       return ref;
     }
     if (ArrayBuffer.isView(o) || o instanceof Date || o instanceof RegExp) return o;
-    if (state.seen.has(o)) throw new SerializationError(`${where}: ${path} refers back to itself; a cycle cannot be sent.`);
+    if (state.seen.has(o))
+      throw new SerializationError(`${where}: ${path} refers back to itself; a cycle cannot be sent.`);
     state.seen.add(o);
     try {
       if (Array.isArray(o)) return o.map((x, i) => walk(x, `${path}[${i}]`));
@@ -125,7 +134,8 @@ export function packEnv(env: unknown, where: string): PackedEnv {
       if (o instanceof Set) {
         const out = new Set<unknown>();
         for (const x of o) {
-          if (typeof x === 'function') throw new SerializationError(`${where}: ${path} is a Set holding a function.`);
+          if (typeof x === 'function')
+            throw new SerializationError(`${where}: ${path} is a Set holding a function.`);
           out.add(walk(x, `${path} element`));
         }
         return out;

@@ -69,7 +69,8 @@ function listOne(spec: string): InputFile[] {
 export function listInputFiles(spec: string): InputFile[] {
   const parts = spec.includes(',') && !existsPlain(spec) ? spec.split(',').map((s) => s.trim()) : [spec];
   const files = parts.flatMap(listOne);
-  if (files.length === 0) throw new InvalidOperationError(`Input path does not exist or matches no files: ${spec}`);
+  if (files.length === 0)
+    throw new InvalidOperationError(`Input path does not exist or matches no files: ${spec}`);
   return files;
 }
 
@@ -222,14 +223,19 @@ export function readRecords(split: FileSplit, recordLength: number, emit: (rec: 
       if (n === 0) break;
       off += n;
     }
-    for (let i = 0; i + recordLength <= off; i += recordLength) emit(Buffer.from(buf.subarray(i, i + recordLength)));
+    for (let i = 0; i + recordLength <= off; i += recordLength)
+      emit(Buffer.from(buf.subarray(i, i + recordLength)));
   } finally {
     closeSync(fd);
   }
 }
 
 /** Splits for `binaryRecords`: like {@link computeSplits}, with boundaries on whole records. */
-export function recordSplits(files: readonly InputFile[], recordLength: number, minPartitions: number): FileSplit[] {
+export function recordSplits(
+  files: readonly InputFile[],
+  recordLength: number,
+  minPartitions: number,
+): FileSplit[] {
   return computeSplits(files, minPartitions).map((s) => {
     const start = Math.ceil(s.start / recordLength) * recordLength;
     const end = s.end === statSize(files, s.path) ? s.end : Math.ceil(s.end / recordLength) * recordLength;

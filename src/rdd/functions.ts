@@ -93,7 +93,12 @@ function parse(src: string, where: string): Parsed {
     const stmt = ast.body[0];
     const obj = stmt?.type === 'ExpressionStatement' ? stmt.expression : undefined;
     const prop = obj?.type === 'ObjectExpression' ? obj.properties[0] : undefined;
-    if (prop?.type === 'Property' && prop.kind === 'init' && !prop.computed && prop.key.type === 'Identifier') {
+    if (
+      prop?.type === 'Property' &&
+      prop.kind === 'init' &&
+      !prop.computed &&
+      prop.key.type === 'Identifier'
+    ) {
       return { src: `(${wrapped}[${JSON.stringify(prop.key.name)}])`, ast };
     }
   } catch {
@@ -108,7 +113,10 @@ function parse(src: string, where: string): Parsed {
 
 /** The free identifiers of a parsed function, in order of first use. */
 function freeIdentifiers(ast: Program): string[] {
-  const manager = eslintScope.analyze(ast as unknown as EsNode as never, { ecmaVersion: 2022, sourceType: 'script' });
+  const manager = eslintScope.analyze(ast as unknown as EsNode as never, {
+    ecmaVersion: 2022,
+    sourceType: 'script',
+  });
   const names: string[] = [];
   for (const ref of manager.globalScope?.through ?? []) {
     if (!names.includes(ref.identifier.name)) names.push(ref.identifier.name);
@@ -151,7 +159,7 @@ export function shipWithPackedEnv(
   if (typeof fn !== 'function') {
     throw new TypeError(`${where} expects a function, got ${fn === null ? 'null' : typeof fn}`);
   }
-  const src = checkedSource(fn, new Set(envBindings(env)), where);
+  const src = checkedSource(fn as (...args: never[]) => unknown, new Set(envBindings(env)), where);
   return packed === undefined ? { t: 'fn', src } : { t: 'fn', src, env: packed };
 }
 
@@ -159,7 +167,11 @@ export function shipWithPackedEnv(
  * Returns the shippable source of `fn` (an expression evaluating to it) after checking that every
  * free identifier is a standard global, `env`, or one of `allowed`. Throws typed errors otherwise.
  */
-export function checkedSource(fn: Function, allowed: ReadonlySet<string>, where: string): string {
+export function checkedSource(
+  fn: (...args: never[]) => unknown,
+  allowed: ReadonlySet<string>,
+  where: string,
+): string {
   const raw = Function.prototype.toString.call(fn);
   if (/\{\s*\[native code\]\s*\}\s*$/.test(raw)) {
     const name = fn.name ? `\`${fn.name.replace(/^bound /, '')}\`` : 'this function';
@@ -172,7 +184,9 @@ export function checkedSource(fn: Function, allowed: ReadonlySet<string>, where:
     throw new FunctionShippingError(`${where}: a class cannot be shipped as a function; pass a function.`);
   }
   const parsed = parse(raw, where);
-  const captured = freeIdentifiers(parsed.ast).filter((n) => !STANDARD_GLOBALS.has(n) && !allowed.has(n) && n !== 'env');
+  const captured = freeIdentifiers(parsed.ast).filter(
+    (n) => !STANDARD_GLOBALS.has(n) && !allowed.has(n) && n !== 'env',
+  );
   if (captured.length > 0) {
     const list = captured.map((n) => `\`${n}\``).join(', ');
     const contextHint = captured.some((n) => n === 'sc' || n === 'spark')

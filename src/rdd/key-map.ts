@@ -25,12 +25,17 @@ export function canonicalKey(v: unknown): string {
         return s + ']';
       }
       if (v instanceof Date) return `D${v.getTime()}`;
-      if (v instanceof Uint8Array) return `B${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64')}`;
+      if (v instanceof Uint8Array)
+        return `B${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64')}`;
       if (v instanceof Set) return `S${canonicalKey([...v].map(canonicalKey).sort(compareStrings))}`;
       const keys = Object.keys(v).sort(compareStrings);
       let s = '{';
       for (let i = 0; i < keys.length; i++)
-        s += (i ? ',' : '') + JSON.stringify(keys[i]) + ':' + canonicalKey((v as Record<string, unknown>)[keys[i]!]);
+        s +=
+          (i ? ',' : '') +
+          JSON.stringify(keys[i]) +
+          ':' +
+          canonicalKey((v as Record<string, unknown>)[keys[i]!]);
       return s + '}';
     }
     default:

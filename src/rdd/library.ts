@@ -16,12 +16,15 @@ import { StatCounter } from './stat-counter.js';
 
 /** A result sink: receives a partition's elements, then yields the partition's result. */
 export interface Sink {
-  emit(x: unknown): void;
-  result(): unknown;
+  readonly emit: (x: unknown) => void;
+  readonly result: () => unknown;
 }
 
 /** A partition operation: the whole partition in, an iterable out (may be async, e.g. `pipe`). */
-export type PartitionOp = (input: unknown[], partition: number) => Iterable<unknown> | Promise<Iterable<unknown>>;
+export type PartitionOp = (
+  input: unknown[],
+  partition: number,
+) => Iterable<unknown> | Promise<Iterable<unknown>>;
 
 /** Thrown by a sink that needs no more elements (take); the runner stops the partition cleanly. */
 export class StopEmit extends Error {
@@ -83,9 +86,18 @@ class BoundedSelect {
   }
 }
 
-function runPipe(command: string, envVars: Record<string, string>, checkCode: boolean, input: unknown[]): Promise<string[]> {
+function runPipe(
+  command: string,
+  envVars: Record<string, string>,
+  checkCode: boolean,
+  input: unknown[],
+): Promise<string[]> {
   return new Promise((resolvePipe, reject) => {
-    const child = spawn(command, { shell: true, env: { ...process.env, ...envVars }, stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn(command, {
+      shell: true,
+      env: { ...process.env, ...envVars },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
     const chunks: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => chunks.push(c));
     child.on('error', reject);
@@ -151,7 +163,10 @@ const partitionOps: Record<string, LibImpl> = {
       const out: unknown[] = [];
       for (const kv of input) {
         const f = fractions.get((kv as unknown[])[0]) as number | undefined;
-        if (f === undefined) throw new InvalidOperationError(`sampleByKey: no fraction given for key ${toText((kv as unknown[])[0])}`);
+        if (f === undefined)
+          throw new InvalidOperationError(
+            `sampleByKey: no fraction given for key ${toText((kv as unknown[])[0])}`,
+          );
         if (withReplacement) for (let n = poisson(rand, f); n > 0; n--) out.push(kv);
         else if (rand() < f) out.push(kv);
       }
@@ -211,7 +226,8 @@ const partitionOps: Record<string, LibImpl> = {
 const functions: Record<string, LibImpl> = {
   identity: () => (x: unknown) => x,
   one: () => () => 1,
-  comparable: () => (x: unknown) => x !== null && x !== undefined && !(typeof x === 'number' && Number.isNaN(x)),
+  comparable: () => (x: unknown) =>
+    x !== null && x !== undefined && !(typeof x === 'number' && Number.isNaN(x)),
   treeReduceOp: ([f], c) => {
     const g = userFn(c, f, 2);
     // [value, isEmpty] pairs, so that empty partitions do not need a zero of the element type.
@@ -232,7 +248,9 @@ const functions: Record<string, LibImpl> = {
     const g = userFn(c, f, 2);
     return (v: unknown) => g(structuredCloneIfObject(zero), v);
   },
-  pairWith: ([value]) => (x: unknown) => [x, value],
+  pairWith:
+    ([value]) =>
+    (x: unknown) => [x, value],
   joinInner: () => (g: [unknown[], unknown[]]) => {
     const out: unknown[] = [];
     for (const v of g[0]) for (const w of g[1]) out.push([v, w]);
@@ -269,7 +287,10 @@ const sinks: Record<string, LibImpl> = {
   sampleKeys: sampleKeysSink,
   collect: () => () => {
     const out: unknown[] = [];
-    return sink((x) => out.push(x), () => out);
+    return sink(
+      (x) => out.push(x),
+      () => out,
+    );
   },
   count: () => () => {
     let n = 0;
@@ -305,18 +326,20 @@ const sinks: Record<string, LibImpl> = {
       );
     };
   },
-  take: ([n]) => () => {
-    const out: unknown[] = [];
-    const limit = n as number;
-    return sink(
-      (x) => {
-        if (out.length >= limit) throw STOP;
-        out.push(x);
-        if (out.length >= limit) throw STOP;
-      },
-      () => out,
-    );
-  },
+  take:
+    ([n]) =>
+    () => {
+      const out: unknown[] = [];
+      const limit = n as number;
+      return sink(
+        (x) => {
+          if (out.length >= limit) throw STOP;
+          out.push(x);
+          if (out.length >= limit) throw STOP;
+        },
+        () => out,
+      );
+    },
   takeOrdered: ([n, keyfunc, descending], c) => {
     const key = c.optFn(keyfunc as Callable | undefined, 1);
     const cmp = descending ? compareDescending : compare;
@@ -379,7 +402,9 @@ const sinks: Record<string, LibImpl> = {
           if (x === null || x === undefined || (typeof x === 'number' && x !== x)) return;
           if (compare(x, min) < 0 || compare(x, max) > 0) return;
           let i: number;
-          if (evenly) i = x === max ? last - 1 : Math.min(Math.floor(((x as number) - (min as number)) / inc), last - 1);
+          if (evenly)
+            i =
+              x === max ? last - 1 : Math.min(Math.floor(((x as number) - (min as number)) / inc), last - 1);
           else {
             // bisect_right(buckets, x) - 1, with the last bucket closed
             let lo = 0;
@@ -440,16 +465,18 @@ const sinks: Record<string, LibImpl> = {
       () => encode(out),
     );
   },
-  textPart: ([gzip]) => () => {
-    const parts: string[] = [];
-    return sink(
-      (x) => parts.push(toText(x)),
-      () => {
-        const text = parts.length > 0 ? parts.join('\n') + '\n' : '';
-        return gzip ? gzipSync(text) : Buffer.from(text, 'utf8');
-      },
-    );
-  },
+  textPart:
+    ([gzip]) =>
+    () => {
+      const parts: string[] = [];
+      return sink(
+        (x) => parts.push(toText(x)),
+        () => {
+          const text = parts.length > 0 ? parts.join('\n') + '\n' : '';
+          return gzip ? gzipSync(text) : Buffer.from(text, 'utf8');
+        },
+      );
+    },
 };
 
 /** Every built-in, by name. */

@@ -20,7 +20,8 @@ export function lineageRdds(root: RDD<any>): RDD<any>[] {
     seen.add(top.rdd);
     stack.push({ rdd: top.rdd, expanded: true });
     const parents = top.rdd.lineageParents();
-    for (let i = parents.length - 1; i >= 0; i--) if (!seen.has(parents[i]!)) stack.push({ rdd: parents[i]!, expanded: false });
+    for (let i = parents.length - 1; i >= 0; i--)
+      if (!seen.has(parents[i]!)) stack.push({ rdd: parents[i]!, expanded: false });
   }
   return out;
 }

@@ -27,7 +27,6 @@ import { BoundedFloat, estimateSum } from './approx.js';
 import { debugString } from './debug-string.js';
 import { callSite } from './call-site.js';
 
-
 /** Options of a job run on behalf of an action. */
 export interface RunJobOptions {
   readonly signal?: AbortSignal;
@@ -42,7 +41,12 @@ export interface RDDContext {
   /** A new RDD id (sequential per context, as Spark's `rdd.id`). */
   newRddId(): number;
   /** Runs `fn` (a result sink) over the given partitions of `rdd`; results in partition order. */
-  submitJob(rdd: RDD<any>, fn: LibFn, partitions?: readonly number[], opts?: RunJobOptions): Promise<unknown[]>;
+  submitJob(
+    rdd: RDD<any>,
+    fn: LibFn,
+    partitions?: readonly number[],
+    opts?: RunJobOptions,
+  ): Promise<unknown[]>;
   /** Groups several jobs into one action (shuffle outputs are kept until the action ends). */
   withAction<R>(body: () => Promise<R>): Promise<R>;
   /** Compiles shipped functions on the client, for the final merge of partition results. */
@@ -99,7 +103,8 @@ type PartitionFunc<K, E> = (key: K, env: E) => number;
 type Iter<T> = Iterator<T> & Iterable<T>;
 
 function assertPositiveInt(n: number, what: string): void {
-  if (!Number.isInteger(n) || n < 1) throw new InvalidOperationError(`${what} must be a positive integer, got ${n}`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidOperationError(`${what} must be a positive integer, got ${n}`);
 }
 
 /** A resilient distributed dataset of elements of type T. */
@@ -178,7 +183,13 @@ export class RDD<T> {
   nodeSpec(): NodeSpec {
     const persist = !this.level.equals(StorageLevel.NONE);
     if (this.checkpointState?.dir !== undefined) {
-      return { op: 'checkpoint', n: this.def.numPartitions, parents: [], shuffles: [], p: { dir: this.checkpointState.dir } };
+      return {
+        op: 'checkpoint',
+        n: this.def.numPartitions,
+        parents: [],
+        shuffles: [],
+        p: { dir: this.checkpointState.dir },
+      };
     }
     const d = this.def;
     const shuffles: ShuffleSpec[] = (d.shuffles ?? []).map((s) => ({
@@ -284,7 +295,9 @@ export class RDD<T> {
    */
   checkpoint(): void {
     if (this.ctx.checkpointDir === undefined) {
-      throw new InvalidOperationError('Checkpoint directory has not been set in the context: call sc.setCheckpointDir(dir)');
+      throw new InvalidOperationError(
+        'Checkpoint directory has not been set in the context: call sc.setCheckpointDir(dir)',
+      );
     }
     this.checkpointState ??= { kind: 'reliable' };
   }
@@ -322,7 +335,12 @@ export class RDD<T> {
     return fns.map((f) => shipWithPackedEnv(f, packed, env, where));
   }
 
-  private elementwise<U>(op: string, method: string, f: Callable | undefined, keepPartitioner: boolean): RDD<U> {
+  private elementwise<U>(
+    op: string,
+    method: string,
+    f: Callable | undefined,
+    keepPartitioner: boolean,
+  ): RDD<U> {
     return this.derive<U>({
       className: 'MapPartitionsRDD',
       op,
@@ -335,7 +353,12 @@ export class RDD<T> {
   }
 
   /** @internal A partition-level operation (library or user function). */
-  mapPartitionsInternal<U>(method: string, f: Callable, withIndex: boolean, keepPartitioner: boolean): RDD<U> {
+  mapPartitionsInternal<U>(
+    method: string,
+    f: Callable,
+    withIndex: boolean,
+    keepPartitioner: boolean,
+  ): RDD<U> {
     return this.derive<U>({
       className: 'MapPartitionsRDD',
       op: 'mapPartitions',
@@ -347,7 +370,12 @@ export class RDD<T> {
     });
   }
 
-  private partitionerFor(method: string, numPartitions: number | undefined, partitionFunc: unknown, env: unknown): Partitioner {
+  private partitionerFor(
+    method: string,
+    numPartitions: number | undefined,
+    partitionFunc: unknown,
+    env: unknown,
+  ): Partitioner {
     const n = numPartitions ?? this.getNumPartitions();
     assertPositiveInt(n, `${method}: numPartitions`);
     if (partitionFunc === undefined || partitionFunc === null) return new HashPartitioner(n);
@@ -375,9 +403,19 @@ export class RDD<T> {
   }
 
   /** @internal combineByKey with callables: no shuffle when already partitioned by `partitioner`. */
-  combineInternal<U>(method: string, agg: AggregatorSpec, partitioner: Partitioner, mapSideCombine = true): RDD<U> {
+  combineInternal<U>(
+    method: string,
+    agg: AggregatorSpec,
+    partitioner: Partitioner,
+    mapSideCombine = true,
+  ): RDD<U> {
     if (partitioner.equals(this.partitioner)) {
-      return this.mapPartitionsInternal<U>(method, lib('aggregateLocal', agg.create ?? null, agg.merge), false, true);
+      return this.mapPartitionsInternal<U>(
+        method,
+        lib('aggregateLocal', agg.create ?? null, agg.merge),
+        false,
+        true,
+      );
     }
     return this.shuffle<U>(method, partitioner, agg, mapSideCombine);
   }
@@ -403,9 +441,18 @@ export class RDD<T> {
   }
 
   /** Applies `f` to each partition's iterator; `f` returns an iterable (an array or a generator). */
-  mapPartitions<U, E = undefined>(f: (it: Iter<T>, env: E) => Iterable<U>, env?: E, options?: MapOptions): RDD<U> {
+  mapPartitions<U, E = undefined>(
+    f: (it: Iter<T>, env: E) => Iterable<U>,
+    env?: E,
+    options?: MapOptions,
+  ): RDD<U> {
     const [fn] = this.ship('rdd.mapPartitions', env, f);
-    return this.mapPartitionsInternal<U>('mapPartitions', fn!, false, options?.preservesPartitioning ?? false);
+    return this.mapPartitionsInternal<U>(
+      'mapPartitions',
+      fn!,
+      false,
+      options?.preservesPartitioning ?? false,
+    );
   }
 
   /** Like mapPartitions, with the partition index as first argument. */
@@ -415,7 +462,12 @@ export class RDD<T> {
     options?: MapOptions,
   ): RDD<U> {
     const [fn] = this.ship('rdd.mapPartitionsWithIndex', env, f);
-    return this.mapPartitionsInternal<U>('mapPartitionsWithIndex', fn!, true, options?.preservesPartitioning ?? false);
+    return this.mapPartitionsInternal<U>(
+      'mapPartitionsWithIndex',
+      fn!,
+      true,
+      options?.preservesPartitioning ?? false,
+    );
   }
 
   /** Each partition as one array. */
@@ -426,7 +478,11 @@ export class RDD<T> {
   /** The distinct elements (equality by value). */
   distinct(numPartitions?: number): RDD<T> {
     return this.elementwise<[T, null]>('map', 'distinct', lib('pairWith', null), false)
-      .reduceByKeyCallable('distinct', lib('keepFirst'), this.partitionerFor('distinct', numPartitions, undefined, undefined))
+      .reduceByKeyCallable(
+        'distinct',
+        lib('keepFirst'),
+        this.partitionerFor('distinct', numPartitions, undefined, undefined),
+      )
       .keys();
   }
 
@@ -472,7 +528,7 @@ export class RDD<T> {
     partitionFunc?: PartitionFunc<K, E>,
     env?: E,
   ): RDD<[K, T[]]> {
-    return this.keyBy(f, env).groupByKey(numPartitions, partitionFunc as PartitionFunc<K, unknown> | undefined, env);
+    return this.keyBy(f, env).groupByKey(numPartitions, partitionFunc, env);
   }
 
   /** Pairs [f(x), x]. */
@@ -498,7 +554,11 @@ export class RDD<T> {
   }
 
   /** Applies `f` to each value and flattens: one pair per element `f` returns. */
-  flatMapValues<K, V, U, E = undefined>(this: RDD<[K, V]>, f: (v: V, env: E) => Iterable<U>, env?: E): RDD<[K, U]> {
+  flatMapValues<K, V, U, E = undefined>(
+    this: RDD<[K, V]>,
+    f: (v: V, env: E) => Iterable<U>,
+    env?: E,
+  ): RDD<[K, U]> {
     const [fn] = this.ship('rdd.flatMapValues', env, f);
     return this.elementwise<[K, U]>('flatMapValues', 'flatMapValues', fn, true);
   }
@@ -520,7 +580,12 @@ export class RDD<T> {
     );
   }
 
-  private reduceByKeyCallable<K, V>(this: RDD<[K, V]>, method: string, f: Callable, partitioner: Partitioner): RDD<[K, V]> {
+  private reduceByKeyCallable<K, V>(
+    this: RDD<[K, V]>,
+    method: string,
+    f: Callable,
+    partitioner: Partitioner,
+  ): RDD<[K, V]> {
     return this.combineInternal<[K, V]>(method, { merge: f, combine: f }, partitioner);
   }
 
@@ -533,7 +598,11 @@ export class RDD<T> {
     env?: E,
   ): RDD<[K, V]> {
     const [fn] = this.ship('rdd.reduceByKey', env, f);
-    return this.reduceByKeyCallable('reduceByKey', fn!, this.partitionerFor('reduceByKey', numPartitions, partitionFunc, env));
+    return this.reduceByKeyCallable(
+      'reduceByKey',
+      fn!,
+      this.partitionerFor('reduceByKey', numPartitions, partitionFunc, env),
+    );
   }
 
   /** Merges the values of each key with `f`, starting from a copy of `zeroValue` per key. */
@@ -581,7 +650,13 @@ export class RDD<T> {
     partitionFunc?: PartitionFunc<K, E>,
     env?: E,
   ): RDD<[K, C]> {
-    const [create, merge, combine] = this.ship('rdd.combineByKey', env, createCombiner, mergeValue, mergeCombiners);
+    const [create, merge, combine] = this.ship(
+      'rdd.combineByKey',
+      env,
+      createCombiner,
+      mergeValue,
+      mergeCombiners,
+    );
     return this.combineInternal<[K, C]>(
       'combineByKey',
       { create: create!, merge: merge!, combine: combine! },
@@ -616,7 +691,11 @@ export class RDD<T> {
     return new HashPartitioner(Math.max(max, 1));
   }
 
-  private cogroupWith(method: string, others: readonly RDD<any>[], partitioner: Partitioner): RDD<[unknown, unknown[][]]> {
+  private cogroupWith(
+    method: string,
+    others: readonly RDD<any>[],
+    partitioner: Partitioner,
+  ): RDD<[unknown, unknown[][]]> {
     const all: RDD<any>[] = [this, ...others];
     const parents: RDD<any>[] = [];
     const shuffles: ShuffleDef[] = [];
@@ -648,25 +727,33 @@ export class RDD<T> {
 
   /** For each key in either RDD: [key, [values in this, values in other]]. */
   cogroup<K, V, W>(this: RDD<[K, V]>, other: RDD<[K, W]>, numPartitions?: number): RDD<[K, [V[], W[]]]> {
-    return this.cogroupWith('cogroup', [other], this.defaultPartitioner([this, other], numPartitions)) as unknown as RDD<
-      [K, [V[], W[]]]
-    >;
+    return this.cogroupWith(
+      'cogroup',
+      [other],
+      this.defaultPartitioner([this, other], numPartitions),
+    ) as unknown as RDD<[K, [V[], W[]]]>;
   }
 
   /** cogroup over several RDDs: [key, [values in this, values in each other]]. */
   groupWith<K>(this: RDD<[K, unknown]>, ...others: RDD<[K, unknown]>[]): RDD<[K, unknown[][]]> {
-    return this.cogroupWith('groupWith', others, this.defaultPartitioner([this, ...others], undefined)) as RDD<
-      [K, unknown[][]]
-    >;
+    return this.cogroupWith(
+      'groupWith',
+      others,
+      this.defaultPartitioner([this, ...others], undefined),
+    ) as RDD<[K, unknown[][]]>;
   }
 
-  private joinWith<R>(method: string, other: RDD<any>, numPartitions: number | undefined, kind: string): RDD<R> {
-    return this.cogroupWith(method, [other], this.defaultPartitioner([this, other], numPartitions)).elementwise<R>(
-      'flatMapValues',
+  private joinWith<R>(
+    method: string,
+    other: RDD<any>,
+    numPartitions: number | undefined,
+    kind: string,
+  ): RDD<R> {
+    return this.cogroupWith(
       method,
-      lib(kind),
-      true,
-    );
+      [other],
+      this.defaultPartitioner([this, other], numPartitions),
+    ).elementwise<R>('flatMapValues', method, lib(kind), true);
   }
 
   /** Inner join: [k, [v, w]] for every pair of values with equal keys. */
@@ -675,12 +762,20 @@ export class RDD<T> {
   }
 
   /** Left outer join: keys of this RDD, with null where `other` has no value. */
-  leftOuterJoin<K, V, W>(this: RDD<[K, V]>, other: RDD<[K, W]>, numPartitions?: number): RDD<[K, [V, W | null]]> {
+  leftOuterJoin<K, V, W>(
+    this: RDD<[K, V]>,
+    other: RDD<[K, W]>,
+    numPartitions?: number,
+  ): RDD<[K, [V, W | null]]> {
     return this.joinWith('leftOuterJoin', other, numPartitions, 'joinLeft');
   }
 
   /** Right outer join: keys of `other`, with null where this RDD has no value. */
-  rightOuterJoin<K, V, W>(this: RDD<[K, V]>, other: RDD<[K, W]>, numPartitions?: number): RDD<[K, [V | null, W]]> {
+  rightOuterJoin<K, V, W>(
+    this: RDD<[K, V]>,
+    other: RDD<[K, W]>,
+    numPartitions?: number,
+  ): RDD<[K, [V | null, W]]> {
     return this.joinWith('rightOuterJoin', other, numPartitions, 'joinRight');
   }
 
@@ -710,17 +805,21 @@ export class RDD<T> {
     assertPositiveInt(n, 'sortByKey: numPartitions');
     const [kf] = keyfunc ? this.ship('rdd.sortByKey', env, keyfunc) : [undefined];
     if (n === 1) {
-      return this.coalesce(1).mapPartitionsInternal<[K, V]>('sortByKey', lib('sortPairs', ascending, kf ?? null), false, true);
+      return this.coalesce(1).mapPartitionsInternal<[K, V]>(
+        'sortByKey',
+        lib('sortPairs', ascending, kf ?? null),
+        false,
+        true,
+      );
     }
-    const source = this;
     const partitioner = new RangePartitioner(
       n,
       ascending,
       kf,
-      () => source.contentId,
+      () => this.contentId,
       async (sampleSize, keyfn) => {
-        const perPartition = Math.ceil(sampleSize / Math.max(source.getNumPartitions(), 1));
-        return source.ctx.submitJob(source, lib('sampleKeys', perPartition, keyfn ?? null));
+        const perPartition = Math.ceil(sampleSize / Math.max(this.getNumPartitions(), 1));
+        return this.ctx.submitJob(this, lib('sampleKeys', perPartition, keyfn ?? null));
       },
     );
     return this.shuffle<[K, V]>('sortByKey', partitioner, undefined, false, {
@@ -730,7 +829,12 @@ export class RDD<T> {
   }
 
   /** Sorts elements by `keyfunc(x)`. */
-  sortBy<E = undefined>(keyfunc: (x: T, env: E) => unknown, ascending = true, numPartitions?: number, env?: E): RDD<T> {
+  sortBy<E = undefined>(
+    keyfunc: (x: T, env: E) => unknown,
+    ascending = true,
+    numPartitions?: number,
+    env?: E,
+  ): RDD<T> {
     return this.keyBy(keyfunc, env).sortByKey(ascending, numPartitions).values();
   }
 
@@ -743,7 +847,12 @@ export class RDD<T> {
     keyfunc?: (k: K, env: E) => unknown,
     env?: E,
   ): RDD<[K, V]> {
-    const partitioner = this.partitionerFor('repartitionAndSortWithinPartitions', numPartitions, partitionFunc, env);
+    const partitioner = this.partitionerFor(
+      'repartitionAndSortWithinPartitions',
+      numPartitions,
+      partitionFunc,
+      env,
+    );
     const [kf] = keyfunc ? this.ship('rdd.repartitionAndSortWithinPartitions', env, keyfunc) : [undefined];
     return this.shuffle<[K, V]>('repartitionAndSortWithinPartitions', partitioner, undefined, false, {
       ascending,
@@ -763,7 +872,12 @@ export class RDD<T> {
   coalesce(numPartitions: number, shuffle = false): RDD<T> {
     assertPositiveInt(numPartitions, 'coalesce: numPartitions');
     if (shuffle) {
-      return this.mapPartitionsInternal<[number, T]>('repartition', lib('repartitionKeys', numPartitions), true, false)
+      return this.mapPartitionsInternal<[number, T]>(
+        'repartition',
+        lib('repartitionKeys', numPartitions),
+        true,
+        false,
+      )
         .shuffle<[number, T]>('repartition', new DirectPartitioner(numPartitions), undefined, false)
         .values();
     }
@@ -803,7 +917,6 @@ export class RDD<T> {
 
   /** Pairs [x, index] with indexes 0..n-1 in partition order (counts partitions when an action runs). */
   zipWithIndex(): RDD<[T, number]> {
-    const parent = this;
     const n = this.getNumPartitions();
     let starts: number[] | undefined = n <= 1 ? [0] : undefined;
     return this.derive<[T, number]>({
@@ -816,8 +929,8 @@ export class RDD<T> {
       params: () => ({ f: lib('zipWithIndex', starts), withIndex: true }),
       prepare: async () => {
         if (starts) return;
-        const counts = (await parent.ctx.submitJob(
-          parent,
+        const counts = (await this.ctx.submitJob(
+          this,
           lib('count'),
           Array.from({ length: n - 1 }, (_, i) => i),
         )) as number[];
@@ -830,13 +943,23 @@ export class RDD<T> {
 
   /** Pairs [x, id] with unique ids k, n+k, 2n+k… in partition k of n (no job needed). */
   zipWithUniqueId(): RDD<[T, number]> {
-    return this.mapPartitionsInternal('zipWithUniqueId', lib('zipWithUniqueId', this.getNumPartitions()), true, false);
+    return this.mapPartitionsInternal(
+      'zipWithUniqueId',
+      lib('zipWithUniqueId', this.getNumPartitions()),
+      true,
+      false,
+    );
   }
 
   /** A random sample: each element kept with probability `fraction` (or drawn Poisson(fraction) times with replacement). */
   sample(withReplacement: boolean, fraction: number, seed?: number): RDD<T> {
     if (!(fraction >= 0)) throw new InvalidOperationError(`Negative fraction value: ${fraction}`);
-    return this.mapPartitionsInternal('sample', lib('sample', withReplacement, fraction, seed ?? randomSeed()), true, true);
+    return this.mapPartitionsInternal(
+      'sample',
+      lib('sample', withReplacement, fraction, seed ?? randomSeed()),
+      true,
+      true,
+    );
   }
 
   /** Splits randomly by `weights` (normalised); the splits are disjoint and cover the RDD. */
@@ -867,7 +990,12 @@ export class RDD<T> {
       if (!((f as number) >= 0)) throw new InvalidOperationError(`Negative fraction value: ${String(f)}`);
       flat.push(k, f);
     }
-    return this.mapPartitionsInternal('sampleByKey', lib('sampleByKey', withReplacement, flat, seed ?? randomSeed()), true, true);
+    return this.mapPartitionsInternal(
+      'sampleByKey',
+      lib('sampleByKey', withReplacement, flat, seed ?? randomSeed()),
+      true,
+      true,
+    );
   }
 
   /** Pipes each partition through a shell command (one element per line); output lines are the result. */
@@ -891,7 +1019,7 @@ export class RDD<T> {
   /** All elements, in partition order. Only for results that fit in the client's memory. */
   async collect(): Promise<T[]> {
     const parts = (await this.job(lib('collect'))) as T[][];
-    return parts.flat(1) as T[];
+    return parts.flat(1);
   }
 
   /** The pairs as a Map (a later duplicate key wins). */
@@ -914,7 +1042,9 @@ export class RDD<T> {
   async countByValue(): Promise<Map<T, number>> {
     const parts = (await this.job(lib('countByValue'))) as unknown[][];
     const merged = new KeyMap<number>();
-    for (const flat of parts) for (let i = 0; i < flat.length; i += 2) merged.set(flat[i], (merged.get(flat[i]) ?? 0) + (flat[i + 1] as number));
+    for (const flat of parts)
+      for (let i = 0; i < flat.length; i += 2)
+        merged.set(flat[i], (merged.get(flat[i]) ?? 0) + (flat[i + 1] as number));
     const out = new Map<T, number>();
     merged.forEach((n, k) => out.set(k as T, n));
     return out;
@@ -964,9 +1094,19 @@ export class RDD<T> {
     return this.treeAggregateCallables(zeroValue, seq!, comb!, depth);
   }
 
-  private async treeAggregateCallables<U>(zeroValue: U, seq: Callable, comb: Callable, depth: number): Promise<U> {
+  private async treeAggregateCallables<U>(
+    zeroValue: U,
+    seq: Callable,
+    comb: Callable,
+    depth: number,
+  ): Promise<U> {
     if (this.getNumPartitions() === 0) return structuredCloneIfObject(zeroValue);
-    let partial: RDD<any> = this.mapPartitionsInternal<U>('treeAggregate', lib('treeAggregate', zeroValue, seq), false, false);
+    let partial: RDD<any> = this.mapPartitionsInternal<U>(
+      'treeAggregate',
+      lib('treeAggregate', zeroValue, seq),
+      false,
+      false,
+    );
     let n = partial.getNumPartitions();
     const scale = Math.max(Math.ceil(Math.pow(n, 1 / depth)), 2);
     while (n > scale + n / scale) {
@@ -988,9 +1128,12 @@ export class RDD<T> {
     if (depth < 1) throw new InvalidOperationError(`Depth cannot be smaller than 1 but got ${depth}.`);
     const [fn] = this.ship('rdd.treeReduce', env, f);
     const op = lib('treeReduceOp', fn);
-    const [value, empty] = await this.elementwise<[T, boolean]>('map', 'treeReduce', lib('pairWith', false), false).treeAggregateCallables<
-      [T | null, boolean]
-    >([null, true], op, op, depth);
+    const [value, empty] = await this.elementwise<[T, boolean]>(
+      'map',
+      'treeReduce',
+      lib('pairWith', false),
+      false,
+    ).treeAggregateCallables<[T | null, boolean]>([null, true], op, op, depth);
     if (empty) throw new EmptyRDDError('Cannot reduce empty RDD.');
     return value as T;
   }
@@ -1030,7 +1173,12 @@ export class RDD<T> {
     return (await this.stats()).sampleStdev();
   }
 
-  private async extreme<E>(sign: 1 | -1, key: ((x: T, env: E) => unknown) | undefined, env: E | undefined, where: string): Promise<T> {
+  private async extreme<E>(
+    sign: 1 | -1,
+    key: ((x: T, env: E) => unknown) | undefined,
+    env: E | undefined,
+    where: string,
+  ): Promise<T> {
     const [kf] = key ? this.ship(where, env, key) : [undefined];
     const parts = (await this.job(lib('extreme', sign, kf ?? null))) as T[][];
     const vals = parts.filter((p) => p.length > 0).map((p) => p[0] as T);
@@ -1070,14 +1218,16 @@ export class RDD<T> {
       let bounds: unknown[];
       let even: boolean;
       if (typeof buckets === 'number') {
-        if (!Number.isInteger(buckets) || buckets < 1) throw new InvalidOperationError('number of buckets must be >= 1');
+        if (!Number.isInteger(buckets) || buckets < 1)
+          throw new InvalidOperationError('number of buckets must be >= 1');
         const st = await (usable as unknown as RDD<number>).stats();
         if (st.count() === 0) throw new InvalidOperationError('can not generate buckets from empty RDD');
         const minv = st.min();
         const maxv = st.max();
         if (minv === maxv || buckets === 1) return [[minv, maxv], [st.count()]];
         let inc = (maxv - minv) / buckets;
-        if (!Number.isFinite(inc)) throw new InvalidOperationError('Can not generate buckets with infinite value');
+        if (!Number.isFinite(inc))
+          throw new InvalidOperationError('Can not generate buckets with infinite value');
         // keep them as integers if possible (PySpark)
         const intInc = Math.trunc(inc);
         if (intInc * buckets === maxv - minv) inc = intInc;
@@ -1096,7 +1246,7 @@ export class RDD<T> {
         bounds = [...buckets];
         even = false;
         if (bounds.every((b) => typeof b === 'number')) {
-          const nums = bounds as number[];
+          const nums = bounds;
           const steps = nums.slice(1).map((b, i) => b - nums[i]!);
           even = Math.max(...steps) - Math.min(...steps) < 1e-10;
         }
@@ -1118,13 +1268,19 @@ export class RDD<T> {
     return this.ordered(num, key, env, false, 'rdd.takeOrdered');
   }
 
-  private async ordered<E>(num: number, key: ((x: T, env: E) => unknown) | undefined, env: E | undefined, descending: boolean, where: string): Promise<T[]> {
+  private async ordered<E>(
+    num: number,
+    key: ((x: T, env: E) => unknown) | undefined,
+    env: E | undefined,
+    descending: boolean,
+    where: string,
+  ): Promise<T[]> {
     const [kf] = key ? this.ship(where, env, key) : [undefined];
     if (num <= 0) return [];
     const parts = (await this.job(lib('takeOrdered', num, kf ?? null, descending))) as T[][];
     const k = kf ? (await this.ctx.localCompiler()).fn(kf, 1) : (x: unknown) => x;
     const cmp = descending ? compareDescending : compare;
-    const all = parts.flat(1).map((x) => ({ k: k(x), x: x as T }));
+    const all = parts.flat(1).map((x) => ({ k: k(x), x: x }));
     all.sort((a, b) => cmp(a.k, b.k));
     return all.slice(0, num).map((e) => e.x);
   }
@@ -1134,7 +1290,8 @@ export class RDD<T> {
    * as Spark does), so the answer is the same whatever the partitioning.
    */
   async take(num: number): Promise<T[]> {
-    if (!Number.isInteger(num) || num < 0) throw new InvalidOperationError(`take: num must be a non-negative integer, got ${num}`);
+    if (!Number.isInteger(num) || num < 0)
+      throw new InvalidOperationError(`take: num must be a non-negative integer, got ${num}`);
     return this.ctx.withAction(async () => {
       const buf: T[] = [];
       const total = this.getNumPartitions();
@@ -1148,7 +1305,10 @@ export class RDD<T> {
               : Math.min(Math.max(Math.floor((1.5 * num * scanned) / buf.length) - scanned, 1), scanned * 4);
         }
         const left = num - buf.length;
-        const parts = Array.from({ length: Math.min(scanned + tryParts, total) - scanned }, (_, i) => scanned + i);
+        const parts = Array.from(
+          { length: Math.min(scanned + tryParts, total) - scanned },
+          (_, i) => scanned + i,
+        );
         const res = (await this.job(lib('take', left), parts)) as T[][];
         for (const r of res) for (const x of r) if (buf.length < num) buf.push(x);
         scanned += tryParts;
@@ -1173,7 +1333,7 @@ export class RDD<T> {
   async lookup<K, V>(this: RDD<[K, V]>, key: K): Promise<V[]> {
     const p = this.partitioner?.partitionOf(key);
     const parts = (await this.job(lib('lookup', key), p === undefined ? undefined : [p])) as V[][];
-    return parts.flat(1) as V[];
+    return parts.flat(1);
   }
 
   /** Runs `f` on every element, on the workers. */
@@ -1183,7 +1343,10 @@ export class RDD<T> {
   }
 
   /** Runs `f` on each partition's iterator, on the workers. */
-  async foreachPartition<E = undefined>(f: (it: Iter<T>, env: E) => void | Promise<void>, env?: E): Promise<void> {
+  async foreachPartition<E = undefined>(
+    f: (it: Iter<T>, env: E) => void | Promise<void>,
+    env?: E,
+  ): Promise<void> {
     const [fn] = this.ship('rdd.foreachPartition', env, f);
     await this.job(lib('foreachPartition', fn));
   }
@@ -1239,7 +1402,10 @@ export class RDD<T> {
 
   /** Count within `timeoutMs`: exact if the job finishes in time, else an estimate. */
   async countApprox(timeoutMs: number, confidence = 0.95): Promise<number> {
-    const r = await this.elementwise<number>('map', 'countApprox', lib('one'), false).sumApprox(timeoutMs, confidence);
+    const r = await this.elementwise<number>('map', 'countApprox', lib('one'), false).sumApprox(
+      timeoutMs,
+      confidence,
+    );
     return Math.round(r.valueOf());
   }
 
@@ -1253,18 +1419,31 @@ export class RDD<T> {
     return this.approx(timeoutMs, confidence, 'mean');
   }
 
-  private async approx(this: RDD<number>, timeoutMs: number, confidence: number, what: 'sum' | 'mean'): Promise<BoundedFloat> {
+  private async approx(
+    this: RDD<number>,
+    timeoutMs: number,
+    confidence: number,
+    what: 'sum' | 'mean',
+  ): Promise<BoundedFloat> {
     const done: Array<ReturnType<StatCounter['toState']>> = [];
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), timeoutMs);
     try {
-      await this.job(lib('stats'), undefined, { signal: abort.signal, onPartition: (_i, r) => done.push(r as never) });
+      await this.job(lib('stats'), undefined, {
+        signal: abort.signal,
+        onPartition: (_i, r) => done.push(r as never),
+      });
     } catch (e) {
       if (!abort.signal.aborted) throw e;
     } finally {
       clearTimeout(timer);
     }
-    return estimateSum(done.map(StatCounter.fromState), this.getNumPartitions(), confidence, what);
+    return estimateSum(
+      done.map((s) => StatCounter.fromState(s)),
+      this.getNumPartitions(),
+      confidence,
+      what,
+    );
   }
 }
 
@@ -1303,4 +1482,3 @@ export function unionOf<T>(ctx: RDDContext, rdds: readonly RDD<any>[], method: s
     params: { counts: rdds.map((r) => r.getNumPartitions()) },
   });
 }
-

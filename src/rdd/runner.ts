@@ -48,7 +48,16 @@ type Emit = (x: unknown) => void;
 type Compute = (partition: number, emit: Emit) => Promise<void>;
 type Fn = (...args: any[]) => any;
 
-const ELEMENTWISE = new Set(['map', 'filter', 'flatMap', 'mapValues', 'flatMapValues', 'keyBy', 'keys', 'values']);
+const ELEMENTWISE = new Set([
+  'map',
+  'filter',
+  'flatMap',
+  'mapValues',
+  'flatMapValues',
+  'keyBy',
+  'keys',
+  'values',
+]);
 
 /** Generates the fused function of an elementwise chain (bottom operation first). */
 function fusedFactory(kinds: readonly string[]): (fns: readonly (Fn | undefined)[], emit: Emit) => Emit {
@@ -201,7 +210,9 @@ class TaskRun {
       }
       case 'checkpoint':
         return async (part, emit) => {
-          const data = decode<unknown[]>(await readFile(`${p.dir as string}/part-${String(part).padStart(5, '0')}`));
+          const data = decode<unknown[]>(
+            await readFile(`${p.dir as string}/part-${String(part).padStart(5, '0')}`),
+          );
           for (let i = 0; i < data.length; i++) emit(data[i]);
         };
       case 'mapPartitions':
@@ -283,7 +294,7 @@ class TaskRun {
     const parent = this.parent(node);
     const f = node.p.f as Callable;
     let op: PartitionOp;
-    if (f.t === 'lib') op = this.compiler.lib(f as LibFn) as PartitionOp;
+    if (f.t === 'lib') op = this.compiler.lib(f) as PartitionOp;
     else if (node.p.withIndex) {
       const g = this.compiler.fn(f, 2);
       op = (input, part) => g(part, input[Symbol.iterator]());
@@ -297,9 +308,12 @@ class TaskRun {
       const out = await op(input, part);
       if (Array.isArray(out)) {
         for (let i = 0; i < out.length; i++) emit(out[i]);
-      } else if (out != null && typeof (out as unknown as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function') {
+      } else if (
+        out != null &&
+        typeof (out as unknown as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function'
+      ) {
         for await (const x of out as unknown as AsyncIterable<unknown>) emit(x);
-      } else if (out != null && typeof (out as Iterable<unknown>)[Symbol.iterator] === 'function') {
+      } else if (out != null && typeof out[Symbol.iterator] === 'function') {
         for (const x of out) emit(x);
       } else {
         throw new InvalidOperationError(
@@ -309,7 +323,11 @@ class TaskRun {
     };
   }
 
-  private async readPairs(s: ShuffleSpec, part: number, each: (k: unknown, v: unknown) => void): Promise<void> {
+  private async readPairs(
+    s: ShuffleSpec,
+    part: number,
+    each: (k: unknown, v: unknown) => void,
+  ): Promise<void> {
     const bufs = await this.services.readShuffle(s.id, part, s.numMaps);
     for (const b of bufs) {
       const flat = decode<unknown[]>(b);
@@ -384,7 +402,8 @@ class TaskRun {
       };
       for (let i = 0; i < n; i++) {
         const input = inputs[i]!;
-        if (input.shuffle !== undefined) await this.readPairs(node.shuffles[input.shuffle]!, part, (k, v) => add(i, k, v));
+        if (input.shuffle !== undefined)
+          await this.readPairs(node.shuffles[input.shuffle]!, part, (k, v) => add(i, k, v));
         else
           await this.parent(node, input.narrow)(part, (kv) => {
             if (!Array.isArray(kv)) notAPair(kv);
@@ -406,7 +425,8 @@ class TaskRun {
         const f = this.compiler.fn(spec.fn, 1);
         return (k) => {
           const r = f(k) as number;
-          if (!Number.isInteger(r)) throw new InvalidOperationError(`partitionFunc must return an integer, got ${preview(r)}`);
+          if (!Number.isInteger(r))
+            throw new InvalidOperationError(`partitionFunc must return an integer, got ${preview(r)}`);
           const m = r % n;
           return m < 0 ? m + n : m;
         };
@@ -444,14 +464,18 @@ class TaskRun {
         if (!Array.isArray(kv)) notAPair(kv);
         const k = kv[0];
         const cur = combined.get(k);
-        combined.set(k, cur === undefined && !combined.has(k) ? (create ? create(kv[1]) : kv[1]) : merge(cur, kv[1]));
+        combined.set(
+          k,
+          cur === undefined && !combined.has(k) ? (create ? create(kv[1]) : kv[1]) : merge(cur, kv[1]),
+        );
       });
       combined.forEach((c, k) => buckets[partition(k)]!.push(k, c));
     } else {
       await compute(part, (kv) => {
         if (!Array.isArray(kv)) notAPair(kv);
         const b = buckets[partition(kv[0])];
-        if (!b) throw new InvalidOperationError(`partitioner returned ${partition(kv[0])}, outside [0, ${n})`);
+        if (!b)
+          throw new InvalidOperationError(`partitioner returned ${partition(kv[0])}, outside [0, ${n})`);
         b.push(kv[0], kv[1]);
       });
     }
@@ -482,7 +506,7 @@ function broadcastIds(desc: TaskDesc): string[] {
     }
     const o = v as Record<string, unknown>;
     if (o.t === 'fn') {
-      for (const id of ((o.env as { bcs?: string[] } | undefined)?.bcs ?? [])) ids.add(id);
+      for (const id of (o.env as { bcs?: string[] } | undefined)?.bcs ?? []) ids.add(id);
       return;
     }
     for (const k in o) visit(o[k]);

@@ -82,7 +82,14 @@ export class StatCounter {
 
   /** Plain-data form, for the wire. */
   toState(): { n: number; mu: number; m2: number; total: number; maxValue: number; minValue: number } {
-    return { n: this.n, mu: this.mu, m2: this.m2, total: this.total, maxValue: this.maxValue, minValue: this.minValue };
+    return {
+      n: this.n,
+      mu: this.mu,
+      m2: this.m2,
+      total: this.total,
+      maxValue: this.maxValue,
+      minValue: this.minValue,
+    };
   }
 
   static fromState(s: ReturnType<StatCounter['toState']>): StatCounter {

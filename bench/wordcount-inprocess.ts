@@ -1,0 +1,67 @@
+/**
+ * Word count over the 200 MB benchmark corpus: MicroSpark in-process (one partition at a time,
+ * through the wire path) against a plain single-process Node loop (split + Map), in one run,
+ * with the answers checked equal. Usage: npm run bench:wordcount [-- sizeMB]
+ */
+import { open } from 'node:fs/promises';
+import { MicroSpark } from '../src/index.js';
+import { ensureCorpus } from './corpus.js';
+
+const sizeMb = Number(process.argv[2] ?? 200);
+const path = `bench/data/corpus-${sizeMb}mb.txt`;
+await ensureCorpus(path, sizeMb * 1024 * 1024);
+
+async function plainWordCount(file: string): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  const fh = await open(file, 'r');
+  const buf = Buffer.allocUnsafe(16 * 1024 * 1024);
+  let rest = '';
+  for (;;) {
+    const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+    if (bytesRead === 0) break;
+    const text = rest + buf.toString('utf8', 0, bytesRead);
+    const lines = text.split('\n');
+    rest = lines.pop() ?? '';
+    for (const line of lines) for (const w of line.split(' ')) counts.set(w, (counts.get(w) ?? 0) + 1);
+  }
+  if (rest.length > 0) for (const w of rest.split(' ')) counts.set(w, (counts.get(w) ?? 0) + 1);
+  await fh.close();
+  return counts;
+}
+
+async function microsparkWordCount(file: string): Promise<Map<string, number>> {
+  const sc = await MicroSpark.inProcess({ defaultParallelism: 2 });
+  try {
+    return await sc
+      .textFile(file)
+      .flatMap((line) => line.split(' '))
+      .map((w) => [w, 1] as [string, number])
+      .reduceByKey((a, b) => a + b)
+      .collectAsMap();
+  } finally {
+    await sc.stop();
+  }
+}
+
+function sameCounts(a: Map<string, number>, b: Map<string, number>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [k, v] of a) if (b.get(k) !== v) return false;
+  return true;
+}
+
+const rows: Array<{ name: string; seconds: number; words: number }> = [];
+let reference: Map<string, number> | undefined;
+for (const [name, run] of [
+  ['plain Node loop (split + Map)', plainWordCount],
+  ['MicroSpark.inProcess', microsparkWordCount],
+] as const) {
+  const t0 = performance.now();
+  const counts = await run(path);
+  const seconds = (performance.now() - t0) / 1000;
+  reference ??= counts;
+  if (!sameCounts(reference, counts)) throw new Error(`${name}: counts differ from the plain loop`);
+  rows.push({ name, seconds, words: [...counts.values()].reduce((a, b) => a + b, 0) });
+}
+console.log(`word count over ${path} (${sizeMb} MB), node ${process.version}`);
+for (const r of rows) console.log(`${r.name.padEnd(32)} ${r.seconds.toFixed(2)} s  (${r.words} words)`);
+console.log(`ratio MicroSpark/plain: ${(rows[1]!.seconds / rows[0]!.seconds).toFixed(2)}x`);
