@@ -50,7 +50,7 @@ export async function ensureCorpus(path: string, bytes: number, vocabularySize =
       chunk += line + '\n';
     }
     written += Buffer.byteLength(chunk);
-    if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
+    if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
   }
   await new Promise<void>((resolveEnd, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolveEnd())));
   renameSync(tmp, path);

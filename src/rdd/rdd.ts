@@ -1210,7 +1210,7 @@ export class RDD<T> {
    * Histogram: `buckets` is a count of even buckets between min and max, or sorted bucket
    * boundaries (the last bucket is closed). Returns [buckets, counts].
    */
-  async histogram(this: RDD<number>, buckets: number): Promise<[number[], number[]]>;
+  async histogram(this: RDD<number | null | undefined>, buckets: number): Promise<[number[], number[]]>;
   async histogram<B>(buckets: readonly B[]): Promise<[B[], number[]]>;
   async histogram(buckets: number | readonly unknown[]): Promise<[unknown[], number[]]> {
     return this.ctx.withAction(async () => {

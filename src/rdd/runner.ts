@@ -406,7 +406,7 @@ class TaskRun {
           await this.readPairs(node.shuffles[input.shuffle]!, part, (k, v) => add(i, k, v));
         else
           await this.parent(node, input.narrow)(part, (kv) => {
-            if (!Array.isArray(kv)) notAPair(kv);
+            if (!Array.isArray(kv) || kv.length !== 2) notAPair(kv);
             add(i, kv[0], kv[1]);
           });
       }
@@ -461,7 +461,7 @@ class TaskRun {
       const merge = this.compiler.fn(s.agg.merge, 2);
       const combined = new KeyMap<unknown>();
       await compute(part, (kv) => {
-        if (!Array.isArray(kv)) notAPair(kv);
+        if (!Array.isArray(kv) || kv.length !== 2) notAPair(kv);
         const k = kv[0];
         const cur = combined.get(k);
         combined.set(
@@ -472,7 +472,7 @@ class TaskRun {
       combined.forEach((c, k) => buckets[partition(k)]!.push(k, c));
     } else {
       await compute(part, (kv) => {
-        if (!Array.isArray(kv)) notAPair(kv);
+        if (!Array.isArray(kv) || kv.length !== 2) notAPair(kv);
         const b = buckets[partition(kv[0])];
         if (!b)
           throw new InvalidOperationError(`partitioner returned ${partition(kv[0])}, outside [0, ${n})`);
