@@ -371,6 +371,19 @@ const sinks: Record<string, LibImpl> = {
       );
     };
   },
+  minMaxCount: () => () => {
+    let n = 0;
+    let lo: unknown;
+    let hi: unknown;
+    return sink(
+      (x) => {
+        if (n === 0 || compare(x, lo) < 0) lo = x;
+        if (n === 0 || compare(x, hi) > 0) hi = x;
+        n++;
+      },
+      () => [n, lo, hi],
+    );
+  },
   stats: () => () => {
     const st = new StatCounter();
     return sink(

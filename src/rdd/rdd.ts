@@ -1220,11 +1220,22 @@ export class RDD<T> {
       if (typeof buckets === 'number') {
         if (!Number.isInteger(buckets) || buckets < 1)
           throw new InvalidOperationError('number of buckets must be >= 1');
-        const st = await (usable as unknown as RDD<number>).stats();
-        if (st.count() === 0) throw new InvalidOperationError('can not generate buckets from empty RDD');
-        const minv = st.min();
-        const maxv = st.max();
-        if (minv === maxv || buckets === 1) return [[minv, maxv], [st.count()]];
+        // min and max under the engine's order (PySpark compares generally, so strings work too)
+        const parts = (await usable.job(lib('minMaxCount'))) as Array<[number, unknown, unknown]>;
+        let count = 0;
+        let minv: unknown;
+        let maxv: unknown;
+        for (const [c, lo, hi] of parts) {
+          if (c === 0) continue;
+          if (count === 0 || compare(lo, minv) < 0) minv = lo;
+          if (count === 0 || compare(hi, maxv) > 0) maxv = hi;
+          count += c;
+        }
+        if (count === 0) throw new InvalidOperationError('can not generate buckets from empty RDD');
+        if (compare(minv, maxv) === 0 || buckets === 1) return [[minv, maxv], [count]];
+        if (typeof minv !== 'number' || typeof maxv !== 'number') {
+          throw new InvalidOperationError('Can not generate buckets with non-number in RDD');
+        }
         let inc = (maxv - minv) / buckets;
         if (!Number.isFinite(inc))
           throw new InvalidOperationError('Can not generate buckets with infinite value');
@@ -1276,6 +1287,7 @@ export class RDD<T> {
     where: string,
   ): Promise<T[]> {
     const [kf] = key ? this.ship(where, env, key) : [undefined];
+    if (num < 0 && !descending) throw new InvalidOperationError('top N cannot be negative.');
     if (num <= 0) return [];
     const parts = (await this.job(lib('takeOrdered', num, kf ?? null, descending))) as T[][];
     const k = kf ? (await this.ctx.localCompiler()).fn(kf, 1) : (x: unknown) => x;
