@@ -52,6 +52,8 @@ export async function ensureCorpus(path: string, bytes: number, vocabularySize =
     written += Buffer.byteLength(chunk);
     if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
   }
-  await new Promise<void>((resolveEnd, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolveEnd())));
+  await new Promise<void>((resolveEnd, reject) =>
+    out.end((err?: Error | null) => (err ? reject(err) : resolveEnd())),
+  );
   renameSync(tmp, path);
 }

@@ -47,9 +47,16 @@ export class MicroSpark implements RDDContext {
   private readonly accumulators = new Map<string, Accumulator<any>>();
   private readonly broadcasts = new Map<string, Broadcast<unknown>>();
   private readonly contextId = randomUUID();
-  private readonly slicesRegistry = new FinalizationRegistry<string>((dataId) =>
-    this.backend.dropSlices(dataId),
-  );
+  /** RDDs alive per hosted `parallelize` data id (equal data shares one id); dropped at zero. */
+  private readonly sliceUsers = new Map<string, number>();
+  private readonly slicesRegistry = new FinalizationRegistry<string>((dataId) => {
+    const left = (this.sliceUsers.get(dataId) ?? 1) - 1;
+    if (left > 0) this.sliceUsers.set(dataId, left);
+    else {
+      this.sliceUsers.delete(dataId);
+      this.backend.dropSlices(dataId);
+    }
+  });
 
   private constructor(
     private readonly backend: Backend,
@@ -149,6 +156,8 @@ export class MicroSpark implements RDDContext {
           if (!b) throw new InvalidOperationError(`broadcast ${id} is unknown`);
           return b.value;
         },
+        // Client-side merges (reduce, fold, …) add to the real accumulators, as PySpark's driver does.
+        accumulator: (id) => this.accumulators.get(id),
       }),
     );
   }
@@ -203,6 +212,7 @@ export class MicroSpark implements RDDContext {
     });
     if (!inline) {
       this.backend.putSlices(dataId, slices);
+      this.sliceUsers.set(dataId, (this.sliceUsers.get(dataId) ?? 0) + 1);
       this.slicesRegistry.register(rdd, dataId);
     }
     return rdd;

@@ -49,6 +49,8 @@ export function compileSource(
 export interface CompileServices {
   /** The decoded value of a broadcast variable (already fetched for this task). */
   broadcastValue(id: string): unknown;
+  /** On the client: the real accumulator for an id (tasks get a local one instead). */
+  accumulator?(id: string): unknown;
 }
 
 /** A library implementation: gets its arguments and the compiler, returns whatever its users expect. */
@@ -67,6 +69,8 @@ export class Compiler {
       compile: (src, env) => compileSource(src, env, dataBindings(env)),
       broadcast: (id) => new TaskBroadcast(id, services.broadcastValue(id)),
       accumulator: (ref: AccumulatorRef) => {
+        const own = services.accumulator?.(ref.id);
+        if (own !== undefined) return own;
         let acc = this.accumulators.get(ref.id);
         if (!acc) {
           const add = this.fn(ref.addInPlace, 2) as (a: unknown, b: unknown) => unknown;

@@ -27,19 +27,27 @@ function rank(v: unknown): number {
   }
 }
 
+/** The code point the code unit at `i` belongs to (a lone surrogate is its own code point). */
+function codePointAt(s: string, i: number): number {
+  const c = s.charCodeAt(i);
+  if (c >= 0xdc00 && c < 0xe000 && i > 0) {
+    const h = s.charCodeAt(i - 1);
+    if (h >= 0xd800 && h < 0xdc00) return 0x10000 + ((h - 0xd800) << 10) + (c - 0xdc00);
+  }
+  return s.codePointAt(i)!;
+}
+
 /** Compares strings by Unicode code point (JavaScript's `<` compares UTF-16 code units). */
 export function compareStrings(a: string, b: string): number {
   if (a === b) return 0;
   const n = a.length < b.length ? a.length : b.length;
   for (let i = 0; i < n; i++) {
-    let x = a.charCodeAt(i);
-    let y = b.charCodeAt(i);
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
     if (x !== y) {
-      // Surrogates (D800–DFFF) encode code points above FFFF: they sort after E000–FFFF.
-      if (x >= 0xd800 && y >= 0xd800) {
-        x = x >= 0xe000 ? x - 0x800 : x + 0x2000;
-        y = y >= 0xe000 ? y - 0x800 : y + 0x2000;
-      }
+      // Only surrogates can order differently by code unit than by code point.
+      if (x >= 0xd800 && y >= 0xd800 && (x < 0xe000 || y < 0xe000))
+        return codePointAt(a, i) - codePointAt(b, i);
       return x - y;
     }
   }

@@ -119,7 +119,8 @@ export class RDD<T> {
   readonly creationSite: string;
   private nameValue: string | undefined;
   private level = StorageLevel.NONE;
-  private checkpointState: { kind: 'reliable' | 'local'; dir?: string } | undefined;
+  private checkpointState:
+    { kind: 'reliable' | 'local'; dir?: string; writing?: boolean; checkpointRdd?: RDD<T> } | undefined;
   private idMemo: string | undefined;
   private prepared = false;
 
@@ -162,7 +163,8 @@ export class RDD<T> {
 
   /** @internal The dependencies, in Spark's order. */
   dependencies(): readonly Dependency[] {
-    if (this.checkpointState?.dir !== undefined) return [];
+    const cp = this.checkpointState?.checkpointRdd;
+    if (cp) return [{ rdd: cp, shuffle: false }];
     return (
       this.def.deps ?? [
         ...(this.def.parents ?? []).map((rdd) => ({ rdd, shuffle: false })),
@@ -218,15 +220,32 @@ export class RDD<T> {
 
   /** @internal Whether a reliable checkpoint was asked for and not yet written. */
   get checkpointPending(): boolean {
-    return this.checkpointState?.kind === 'reliable' && this.checkpointState.dir === undefined;
+    const s = this.checkpointState;
+    return s?.kind === 'reliable' && s.dir === undefined && !s.writing;
   }
 
   /** @internal Writes the reliable checkpoint (runs one job) and truncates the lineage. */
   async writeCheckpoint(dir: string): Promise<void> {
-    const parts = (await this.ctx.submitJob(this, lib('encodedPartition'))) as Uint8Array[];
+    // The writing job computes this RDD too: it must not try to write the checkpoint again.
+    this.checkpointState = { kind: 'reliable', writing: true };
+    let parts: Uint8Array[];
+    try {
+      parts = (await this.ctx.submitJob(this, lib('encodedPartition'))) as Uint8Array[];
+    } catch (e) {
+      this.checkpointState = { kind: 'reliable' };
+      throw e;
+    }
     await mkdir(dir, { recursive: true });
     await Promise.all(parts.map((b, i) => writeFile(join(dir, `part-${String(i).padStart(5, '0')}`), b)));
-    this.checkpointState = { kind: 'reliable', dir };
+    // As in Spark, the RDD stays and its only parent becomes the checkpoint data.
+    const checkpointRdd = this.derive<T>({
+      className: 'ReliableCheckpointRDD',
+      op: 'checkpoint',
+      method: 'checkpoint',
+      numPartitions: this.getNumPartitions(),
+      params: { dir },
+    });
+    this.checkpointState = { kind: 'reliable', dir, checkpointRdd };
   }
 
   /** Number of partitions. */

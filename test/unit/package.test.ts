@@ -19,7 +19,10 @@ describe('the built package', () => {
       await sc.stop();
       console.log(JSON.stringify(out));
     `;
-    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' });
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: root,
+      encoding: 'utf8',
+    });
     expect(JSON.parse(out)).toEqual([
       [0, 18],
       [1, 12],
