@@ -459,17 +459,25 @@ class TaskRun {
     if (s.mapSideCombine && s.agg) {
       const create = s.agg.create ? this.compiler.fn(s.agg.create, 1) : undefined;
       const merge = this.compiler.fn(s.agg.merge, 2);
-      const combined = new KeyMap<unknown>();
+      // Hot path: primitive keys go straight to a native Map (no call per record); compound keys
+      // (arrays, objects) need value equality and go through a KeyMap.
+      const prim = new Map<unknown, unknown>();
+      const compound = new KeyMap<unknown>();
       await compute(part, (kv) => {
         if (!Array.isArray(kv) || kv.length !== 2) notAPair(kv);
-        const k = kv[0];
-        const cur = combined.get(k);
-        combined.set(
-          k,
-          cur === undefined && !combined.has(k) ? (create ? create(kv[1]) : kv[1]) : merge(cur, kv[1]),
-        );
+        const k: unknown = kv[0];
+        if (typeof k !== 'object' || k === null) {
+          const cur = prim.get(k);
+          if (cur !== undefined || prim.has(k)) prim.set(k, merge(cur, kv[1]));
+          else prim.set(k, create ? create(kv[1]) : kv[1]);
+        } else {
+          const cur = compound.get(k);
+          if (cur !== undefined || compound.has(k)) compound.set(k, merge(cur, kv[1]));
+          else compound.set(k, create ? create(kv[1]) : kv[1]);
+        }
       });
-      combined.forEach((c, k) => buckets[partition(k)]!.push(k, c));
+      prim.forEach((c, k) => buckets[partition(k)]!.push(k, c));
+      compound.forEach((c, k) => buckets[partition(k)]!.push(k, c));
     } else {
       await compute(part, (kv) => {
         if (!Array.isArray(kv) || kv.length !== 2) notAPair(kv);
