@@ -10,18 +10,10 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidOperationError, TaskFailedError, type MicroSpark } from '../../src/index.js';
 import { modes } from '../support/modes.js';
+import { mulberry32 } from '../../src/rdd/random.js';
 
-/** Deterministic PRNG (mulberry32) so a failing case can be reproduced from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (the engine's mulberry32), so a failing case can be reproduced from its seed. */
+const rng = mulberry32;
 
 /** The lines of a text read whole: split at \n, one trailing \r dropped, no line after a final newline. */
 function linesOf(text: string): string[] {

@@ -9,20 +9,12 @@ import { describe, expect, it } from 'vitest';
 import { compare, hashKey } from '../../src/index.js';
 import { hashPartition } from '../../src/rdd/key-hash.js';
 import { KeyMap } from '../../src/rdd/key-map.js';
+import { mulberry32 } from '../../src/rdd/random.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (the engine's mulberry32), so a failing case can be reproduced from its seed. */
+const rng = mulberry32;
 
 const sign = (n: number): number => (n < 0 ? -1 : n > 0 ? 1 : 0);
 /** Sorted by `compare` (boxed: Array.prototype.sort moves undefined to the end without calling the comparator). */
