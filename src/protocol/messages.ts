@@ -1,0 +1,144 @@
+/**
+ * Every record and request two peers exchange, as one discriminated union each, validated after
+ * decoding (zod). Records travel over pub-sub; requests and replies over a peer's partition
+ * server (ROUTER). See docs/PROTOCOL.md for the state machines and timeouts.
+ */
+import { z } from 'zod';
+
+const bytes = z.instanceof(Uint8Array);
+const id = z.string().min(1).max(256);
+const count = z.number().int().nonnegative();
+const endpoint = z.string().regex(/^tcp:\/\/[^\s]+:\d+$/, 'a tcp://host:port endpoint');
+
+/** Who a peer is: stable for its lifetime; a restarted peer has a new incarnation. */
+export const PeerIdentity = z.object({
+  node: id,
+  incarnation: count,
+  role: z.enum(['worker', 'client']),
+  /** The peer's partition server (ROUTER). */
+  rpc: endpoint,
+  /** The peer's record publisher (PUB). */
+  pub: endpoint,
+});
+export type PeerIdentity = z.infer<typeof PeerIdentity>;
+
+/** A live worker; re-published every heartbeat, so it doubles as the heartbeat. */
+export const WorkerRecord = z.object({
+  kind: z.literal('worker'),
+  peer: PeerIdentity,
+  slots: count,
+  free: count,
+  blocks: count,
+  memoryBytes: count,
+  seq: count,
+});
+
+/** A live client (workers drop a client's tasks and blocks when these stop). */
+export const ClientRecord = z.object({
+  kind: z.literal('client'),
+  peer: PeerIdentity,
+  seq: count,
+});
+
+/** Partition `partition` of a job's node needs computing; claim it at the source's partition server. */
+export const JobRecord = z.object({
+  kind: z.literal('job'),
+  jobId: id,
+  attempt: count,
+  source: PeerIdentity,
+  /** The client whose action this job serves (its tasks die with it). */
+  owner: id,
+  partition: count,
+});
+
+/** A block is stored at `holder`: a persisted partition, a result, or one map output of a shuffle. */
+export const BlockRecord = z.object({
+  kind: z.literal('rdd'),
+  blockId: id,
+  holder: PeerIdentity,
+  bytes: count,
+  owner: id,
+});
+
+/** A record is gone: a job completed or was cancelled, a block was dropped. */
+export const WithdrawRecord = z.object({
+  kind: z.literal('withdraw'),
+  of: z.enum(['job', 'rdd']),
+  id,
+  holder: id,
+});
+
+export const Record = z.discriminatedUnion('kind', [
+  WorkerRecord,
+  ClientRecord,
+  JobRecord,
+  BlockRecord,
+  WithdrawRecord,
+]);
+export type Record = z.infer<typeof Record>;
+
+/** A granted lease on one attempt of a job. */
+export const Lease = z.object({ token: id, attempt: count, ttlMs: count });
+export type Lease = z.infer<typeof Lease>;
+
+export const Request = z.discriminatedUnion('op', [
+  /** Membership: a peer counts only after a HELLO (proved by the transport's authentication). */
+  z.object({ op: z.literal('hello'), peer: PeerIdentity, cluster: id, protocol: count }),
+  /** The sender's current records, so nothing depends on catching one broadcast. */
+  z.object({ op: z.literal('snapshot') }),
+  z.object({ op: z.literal('job.claim'), jobId: id, attempt: count, worker: id }),
+  z.object({ op: z.literal('job.renew'), jobId: id, token: id }),
+  z.object({
+    op: z.literal('job.complete'),
+    jobId: id,
+    token: id,
+    /** The task's small result (an action's per-partition value), msgpack; absent for shuffle map tasks. */
+    result: bytes.optional(),
+    accumulators: z.array(z.tuple([id, z.unknown()])),
+  }),
+  z.object({
+    op: z.literal('job.fail'),
+    jobId: id,
+    token: id,
+    error: z.object({ name: z.string(), message: z.string(), stack: z.string().optional() }).loose(),
+    /** The user's code threw (counts towards maxTaskFailures); otherwise the worker could not run it. */
+    userError: z.boolean(),
+  }),
+  /** A chunk of a block, a client-hosted slice, or a broadcast value. */
+  z.object({
+    op: z.literal('fetch'),
+    what: z.enum(['block', 'slice', 'broadcast']),
+    id,
+    index: count.optional(),
+    offset: count,
+    length: count.max(16 * 1024 * 1024),
+  }),
+  /** The client cancels jobs: workers stop their tasks. */
+  z.object({ op: z.literal('cancel'), jobIds: z.array(id) }),
+]);
+export type Request = z.infer<typeof Request>;
+
+export const ClaimReply = z.discriminatedUnion('granted', [
+  z.object({ granted: z.literal(true), lease: Lease, task: bytes }),
+  z.object({ granted: z.literal(false), reason: z.enum(['taken', 'stale', 'done', 'unknown']) }),
+]);
+export type ClaimReply = z.infer<typeof ClaimReply>;
+
+export const FetchReply = z.object({ data: bytes, total: count });
+export type FetchReply = z.infer<typeof FetchReply>;
+
+/** Validates a decoded record; returns undefined (and the reason) when it is malformed. */
+export function parseRecord(value: unknown): { ok: true; record: Record } | { ok: false; reason: string } {
+  const r = Record.safeParse(value);
+  return r.success
+    ? { ok: true, record: r.data }
+    : { ok: false, reason: r.error.issues[0]?.message ?? 'invalid' };
+}
+
+/** Validates a decoded request. */
+export function parseRequest(value: unknown): { ok: true; request: Request } | { ok: false; reason: string } {
+  const r = Request.safeParse(value);
+  return r.success
+    ? { ok: true, request: r.data }
+    : { ok: false, reason: r.error.issues[0]?.message ?? 'invalid' };
+}

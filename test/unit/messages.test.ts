@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { decode, encode } from '../../src/protocol/codec.js';
+import { parseRecord, parseRequest } from '../../src/protocol/messages.js';
+
+const peer = {
+  node: 'n1',
+  incarnation: 1700000000000,
+  role: 'worker' as const,
+  rpc: 'tcp://127.0.0.1:5000',
+  pub: 'tcp://127.0.0.1:5001',
+};
+
+describe('protocol messages', () => {
+  it('accepts every record kind after a codec round trip', () => {
+    const records = [
+      { kind: 'worker', peer, slots: 2, free: 1, blocks: 3, memoryBytes: 1024, seq: 7 },
+      { kind: 'client', peer: { ...peer, role: 'client' }, seq: 1 },
+      { kind: 'job', jobId: 'j1', attempt: 0, source: peer, owner: 'c1', partition: 4 },
+      { kind: 'rdd', blockId: 'rdd_x_0', holder: peer, bytes: 10, owner: 'c1' },
+      { kind: 'withdraw', of: 'job', id: 'j1', holder: 'n1' },
+    ];
+    const kinds = records.map((r) => {
+      const parsed = parseRecord(decode(encode(r)));
+      if (!parsed.ok) throw new Error(parsed.reason);
+      return parsed.record.kind;
+    });
+    expect(kinds).toEqual(['worker', 'client', 'job', 'rdd', 'withdraw']);
+  });
+
+  it('rejects malformed records with a reason', () => {
+    const bad: unknown[] = [
+      null,
+      'worker',
+      { kind: 'nope' },
+      { kind: 'job', jobId: '', attempt: 0, source: peer, owner: 'c', partition: 0 },
+      { kind: 'job', jobId: 'j', attempt: -1, source: peer, owner: 'c', partition: 0 },
+      {
+        kind: 'worker',
+        peer: { ...peer, rpc: 'ipc:///tmp/x' },
+        slots: 1,
+        free: 1,
+        blocks: 0,
+        memoryBytes: 0,
+        seq: 0,
+      },
+    ];
+    expect(bad.map((b) => parseRecord(b).ok)).toEqual([false, false, false, false, false, false]);
+  });
+
+  it('validates requests, including byte payloads', () => {
+    const ok = parseRequest(
+      decode(
+        encode({
+          op: 'job.complete',
+          jobId: 'j',
+          token: 't',
+          result: Buffer.from([1, 2]),
+          accumulators: [['a', 3]],
+        }),
+      ),
+    );
+    expect(ok.ok).toBe(true);
+    expect(
+      parseRequest({ op: 'fetch', what: 'block', id: 'b', offset: 0, length: 64 * 1024 * 1024 }).ok,
+    ).toBe(false);
+    expect(parseRequest({ op: 'job.claim', jobId: 'j', attempt: 1 }).ok).toBe(false);
+  });
+});
