@@ -72,6 +72,19 @@ export class RemoteError extends MicroSparkError {
   }
 }
 
+/** A request to another peer got no reply within `timeoutMs`; the peer may be slow or gone. */
+export class RequestTimeoutError extends MicroSparkError {
+  constructor(
+    message: string,
+    readonly timeoutMs: number,
+  ) {
+    super(message);
+  }
+  override wireData() {
+    return { timeoutMs: this.timeoutMs };
+  }
+}
+
 /** A task failed `attempts` times; `cause` is the last failure, usually a {@link RemoteError}. */
 export class TaskFailedError extends MicroSparkError {
   constructor(
