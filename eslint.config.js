@@ -2,6 +2,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
+import globals from 'globals';
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'bench/data/', 'bench/results/', 'coverage/', 'scratch/'] },
@@ -27,6 +28,7 @@ export default tseslint.config(
       'no-console': ['error'],
     },
   },
-  { files: ['bin/**', 'bench/**', 'examples/**'], rules: { 'no-console': 'off' } },
+  { files: ['bin/**', 'bench/**', 'examples/**', 'scripts/**'], rules: { 'no-console': 'off' } },
+  { files: ['scripts/**'], languageOptions: { globals: globals.node } },
   prettier,
 );
