@@ -1,0 +1,328 @@
+/**
+ * A peer on the network, worker or client: its partition server (ROUTER, via {@link RpcServer}),
+ * its record publisher (PUB) and a subscriber connected to every known peer's publisher.
+ *
+ * Membership follows the ZeroMQ guide: discovery only gives hints (an RPC endpoint); a peer counts
+ * after a HELLO exchange that proves it speaks this protocol in this cluster. On HELLO each side
+ * subscribes to the other's records and asks for a snapshot, so nothing depends on catching one
+ * broadcast. Any record from a peer counts as a heartbeat; a peer silent for `deadAfterMs` is
+ * declared dead. A new incarnation on a known node id is a new peer.
+ */
+import { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import * as zmq from 'zeromq';
+import { decode, encode } from '../protocol/codec.js';
+import { InvalidOperationError } from '../protocol/errors.js';
+import {
+  parseRecord,
+  parseRequest,
+  type PeerIdentity,
+  type Record,
+  type Request,
+} from '../protocol/messages.js';
+import { decodeFrames, encodeFrames, PROTOCOL_VERSION } from '../protocol/wire.js';
+import { QueuedSender } from './queued-socket.js';
+import { RpcClient, RpcServer } from './rpc.js';
+
+/** How a peer's role answers the requests the peer layer does not handle itself. */
+export type RoleHandler = (request: Request, from: PeerIdentity | undefined) => Promise<unknown>;
+
+/** Options of {@link PeerNode.start}. */
+export interface PeerNodeOptions {
+  readonly role: 'worker' | 'client';
+  readonly cluster: string;
+  /** Address to bind (127.0.0.1 without a cluster secret). */
+  readonly host: string;
+  /** Partition server port (0: ephemeral). The publisher binds port + 1, or an ephemeral port. */
+  readonly port?: number;
+  readonly heartbeatMs: number;
+  readonly deadAfterMs: number;
+  /** Answers role requests (job.*, fetch, cancel). */
+  readonly handler: RoleHandler;
+  /** This peer's own records (its heartbeat record first), for snapshots and heartbeats. */
+  readonly ownRecords: () => Record[];
+  /** Timeout for membership requests (hello, snapshot). */
+  readonly requestTimeoutMs?: number;
+}
+
+/** A peer this node knows, after HELLO. */
+export interface KnownPeer {
+  readonly identity: PeerIdentity;
+  lastSeen: number;
+  readonly rpc: RpcClient;
+}
+
+/** Counters for tests and the console. */
+export interface PeerCounters {
+  malformedRecords: number;
+  malformedRequests: number;
+  refusedHellos: number;
+  peersDeclaredDead: number;
+}
+
+interface PeerEvents {
+  record: [record: Record];
+  'peer-up': [peer: PeerIdentity];
+  'peer-down': [peer: PeerIdentity];
+  /** Something went wrong that the node survived (a failed HELLO or snapshot); for logs. */
+  warning: [err: unknown];
+}
+
+/** A peer's networking and membership (see module doc). Create with {@link PeerNode.start}. */
+export class PeerNode extends EventEmitter<PeerEvents> {
+  readonly identity: PeerIdentity;
+  readonly counters: PeerCounters = {
+    malformedRecords: 0,
+    malformedRequests: 0,
+    refusedHellos: 0,
+    peersDeclaredDead: 0,
+  };
+  private readonly known = new Map<string, KnownPeer>();
+  private readonly connecting = new Set<string>();
+  private heartbeat: NodeJS.Timeout | undefined;
+  private subLoop: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  private constructor(
+    private readonly options: PeerNodeOptions,
+    private readonly server: RpcServer,
+    private readonly pub: QueuedSender,
+    private readonly sub: zmq.Subscriber,
+    pubEndpoint: string,
+  ) {
+    super();
+    this.identity = {
+      node: randomUUID(),
+      incarnation: Date.now(),
+      role: options.role,
+      rpc: server.endpoint,
+      pub: pubEndpoint,
+    };
+  }
+
+  /** Binds the partition server and the publisher and starts heartbeating. */
+  static async start(options: PeerNodeOptions): Promise<PeerNode> {
+    if (!(options.deadAfterMs >= 3 * options.heartbeatMs)) {
+      throw new InvalidOperationError(
+        `deadAfterMs (${options.deadAfterMs}) must be at least 3 heartbeats (${3 * options.heartbeatMs})`,
+      );
+    }
+    const port = options.port ?? 0;
+    // The handler needs the node, which needs the bound server: a holder breaks the cycle.
+    const ref: { node?: PeerNode } = {};
+    const server = await RpcServer.listen({
+      endpoint: `tcp://${options.host}:${port}`,
+      allowNonLoopback: true,
+      handler: (req) => {
+        if (!ref.node) return Promise.reject(new InvalidOperationError('peer is starting'));
+        return ref.node.serve(req);
+      },
+    });
+    const pubSocket = new zmq.Publisher({ linger: 0, sendHighWaterMark: 10_000 });
+    try {
+      await pubSocket.bind(`tcp://${options.host}:${port === 0 ? 0 : port + 1}`);
+    } catch (e) {
+      pubSocket.close();
+      await server.close();
+      throw e;
+    }
+    const sub = new zmq.Subscriber({ linger: 0 });
+    sub.subscribe();
+    const node = new PeerNode(
+      options,
+      server,
+      new QueuedSender(pubSocket),
+      sub,
+      pubSocket.lastEndpoint ?? '',
+    );
+    ref.node = node;
+    node.subLoop = node.receiveRecords();
+    node.heartbeat = setInterval(() => node.tick(), options.heartbeatMs);
+    node.heartbeat.unref();
+    return node;
+  }
+
+  /** Known live peers (after HELLO). */
+  peers(): KnownPeer[] {
+    return [...this.known.values()];
+  }
+
+  /** A known peer by node id. */
+  peer(node: string): KnownPeer | undefined {
+    return this.known.get(node);
+  }
+
+  /** Publishes a record to every subscriber. Never blocks; a full queue drops (pub-sub is lossy anyway). */
+  publish(record: Record): void {
+    if (this.stopped) return;
+    this.pub.send(encodeFrames([encode(record)]));
+  }
+
+  /** Follows a discovery hint: HELLO at `rpcEndpoint`, then subscribe and take a snapshot. */
+  async connect(rpcEndpoint: string): Promise<PeerIdentity | undefined> {
+    if (this.stopped || rpcEndpoint === this.identity.rpc || this.connecting.has(rpcEndpoint))
+      return undefined;
+    for (const p of this.known.values()) if (p.identity.rpc === rpcEndpoint) return p.identity;
+    this.connecting.add(rpcEndpoint);
+    const rpc = new RpcClient(rpcEndpoint);
+    try {
+      const reply = (await rpc.request(this.helloRequest(), { timeoutMs: this.timeoutMs })) as {
+        peer: PeerIdentity;
+      };
+      const identity = reply.peer;
+      this.admit(identity, rpc);
+      return identity;
+    } catch (e) {
+      await rpc.close();
+      this.warn(e);
+      return undefined;
+    } finally {
+      this.connecting.delete(rpcEndpoint);
+    }
+  }
+
+  /** Sends a request to a known peer. */
+  request(node: string, body: Request, timeoutMs: number, signal?: AbortSignal): Promise<unknown> {
+    const p = this.known.get(node);
+    if (!p) return Promise.reject(new InvalidOperationError(`peer ${node} is not known (dead or never met)`));
+    return p.rpc.request(body, { timeoutMs, ...(signal && { signal }) });
+  }
+
+  /** Stops heartbeating, closes every socket. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    await this.pub.flush({ signal: AbortSignal.timeout(200) }).catch(() => undefined);
+    this.pub.close();
+    this.sub.close();
+    await this.subLoop.catch(() => undefined);
+    await Promise.all([...this.known.values()].map((p) => p.rpc.close()));
+    this.known.clear();
+    await this.server.close();
+  }
+
+  private get timeoutMs(): number {
+    return this.options.requestTimeoutMs ?? Math.max(2000, 2 * this.options.heartbeatMs);
+  }
+
+  private helloRequest(): Request {
+    return { op: 'hello', peer: this.identity, cluster: this.options.cluster, protocol: PROTOCOL_VERSION };
+  }
+
+  private admit(identity: PeerIdentity, rpc: RpcClient): void {
+    const existing = this.known.get(identity.node);
+    if (existing && existing.identity.incarnation === identity.incarnation) {
+      existing.lastSeen = Date.now();
+      if (existing.rpc !== rpc) void rpc.close();
+      return;
+    }
+    if (existing) this.declareDead(existing); // a restarted peer: the old incarnation is gone
+    this.known.set(identity.node, { identity, lastSeen: Date.now(), rpc });
+    this.sub.connect(identity.pub);
+    this.emit('peer-up', identity);
+    void this.takeSnapshot(identity.node);
+  }
+
+  private async takeSnapshot(node: string): Promise<void> {
+    try {
+      const reply = (await this.request(node, { op: 'snapshot' }, this.timeoutMs)) as { records: unknown[] };
+      for (const r of reply.records) this.onRecordValue(r);
+    } catch (e) {
+      this.warn(e);
+    }
+  }
+
+  private async serve(raw: unknown): Promise<unknown> {
+    const parsed = parseRequest(raw);
+    if (!parsed.ok) {
+      this.counters.malformedRequests++;
+      throw new InvalidOperationError(`malformed request: ${parsed.reason}`);
+    }
+    const req = parsed.request;
+    if (req.op === 'hello') {
+      if (req.cluster !== this.options.cluster || req.protocol !== PROTOCOL_VERSION) {
+        this.counters.refusedHellos++;
+        throw new InvalidOperationError('hello refused: different cluster or protocol version');
+      }
+      const known = this.known.get(req.peer.node);
+      if (!known || known.identity.incarnation !== req.peer.incarnation)
+        this.admit(req.peer, new RpcClient(req.peer.rpc));
+      else known.lastSeen = Date.now();
+      return { peer: this.identity };
+    }
+    if (req.op === 'snapshot') return { records: this.options.ownRecords() };
+    return this.options.handler(req, undefined);
+  }
+
+  private async receiveRecords(): Promise<void> {
+    for (;;) {
+      let frames: Buffer[];
+      try {
+        frames = await this.sub.receive();
+      } catch {
+        return; // closed
+      }
+      const decoded = decodeFrames(frames, { expectedFrames: 1 });
+      if (!decoded.ok) {
+        this.counters.malformedRecords++;
+        continue;
+      }
+      let value: unknown;
+      try {
+        value = decode(decoded.frames[0]!);
+      } catch {
+        this.counters.malformedRecords++;
+        continue;
+      }
+      this.onRecordValue(value);
+    }
+  }
+
+  private onRecordValue(value: unknown): void {
+    const parsed = parseRecord(value);
+    if (!parsed.ok) {
+      this.counters.malformedRecords++;
+      return;
+    }
+    const r = parsed.record;
+    const from =
+      r.kind === 'worker' || r.kind === 'client'
+        ? r.peer.node
+        : r.kind === 'job'
+          ? r.source.node
+          : r.kind === 'rdd'
+            ? r.holder.node
+            : r.holder;
+    const p = this.known.get(from);
+    if (p) p.lastSeen = Date.now();
+    else if (from !== this.identity.node && (r.kind === 'worker' || r.kind === 'client'))
+      void this.connect(r.peer.rpc);
+    if (from !== this.identity.node) this.emit('record', r);
+  }
+
+  private tick(): void {
+    const own = this.options.ownRecords()[0];
+    if (own) this.publish(own);
+    const now = Date.now();
+    for (const p of [...this.known.values()])
+      if (now - p.lastSeen > this.options.deadAfterMs) this.declareDead(p);
+  }
+
+  private warn(err: unknown): void {
+    if (!this.stopped) this.emit('warning', err);
+  }
+
+  private declareDead(p: KnownPeer): void {
+    if (this.known.get(p.identity.node) !== p) return;
+    this.known.delete(p.identity.node);
+    this.counters.peersDeclaredDead++;
+    try {
+      this.sub.disconnect(p.identity.pub);
+    } catch {
+      // already disconnected
+    }
+    void p.rpc.close();
+    this.emit('peer-down', p.identity);
+  }
+}
