@@ -121,6 +121,11 @@ export class JobTable<T> {
     });
   }
 
+  /** The payload a job was posted with, or undefined if unknown. */
+  task(id: string): T | undefined {
+    return this.jobs.get(id)?.task;
+  }
+
   /** The job's current state, or undefined if unknown. */
   stateOf(id: string): JobState | undefined {
     return this.jobs.get(id)?.state;

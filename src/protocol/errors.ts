@@ -101,6 +101,24 @@ export class TaskFailedError extends MicroSparkError {
   }
 }
 
+/**
+ * The command line or environment of a process is invalid or inconsistent. The message names the
+ * flag (or environment variable) and the fix; it never contains the cluster secret.
+ */
+export class ConfigError extends MicroSparkError {
+  constructor(
+    message: string,
+    /** The flag at fault, e.g. `--bind`, when there is one. */
+    readonly option?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+  override wireData() {
+    return this.option === undefined ? undefined : { option: this.option };
+  }
+}
+
 /** Converts any thrown value to its wire form; never throws. */
 export function errorToWire(err: unknown): WireError {
   if (err instanceof Error) {
@@ -129,3 +147,23 @@ export function errorFromWire(wire: WireError): RemoteError {
   if (wire.cause) (err as { cause?: unknown }).cause = errorFromWire(wire.cause);
   return err;
 }
+
+/**
+ * A task could not fetch a shuffle map output (its holder died or dropped it). Not the user's
+ * fault: the source recomputes the map output from lineage and runs the task again.
+ */
+export class FetchFailedError extends MicroSparkError {
+  constructor(
+    message: string,
+    readonly shuffleId: string,
+    readonly mapIndex: number,
+  ) {
+    super(message);
+  }
+  override wireData() {
+    return { shuffleId: this.shuffleId, mapIndex: this.mapIndex };
+  }
+}
+
+/** No live worker for the grace period: the action cannot make progress. */
+export class NoWorkersError extends MicroSparkError {}

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 
-const bytes = z.instanceof(Uint8Array);
+const bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'bytes (a Uint8Array)');
 const id = z.string().min(1).max(256);
 const count = z.number().int().nonnegative();
 const endpoint = z.string().regex(/^tcp:\/\/[^\s]+:\d+$/, 'a tcp://host:port endpoint');
@@ -92,6 +92,8 @@ export const Request = z.discriminatedUnion('op', [
     op: z.literal('job.complete'),
     jobId: id,
     token: id,
+    /** The worker's node id: it holds the task's stored outputs (shuffle buckets, blocks). */
+    worker: id,
     /** The task's small result (an action's per-partition value), msgpack; absent for shuffle map tasks. */
     result: bytes.optional(),
     accumulators: z.array(z.tuple([id, z.unknown()])),
@@ -100,6 +102,7 @@ export const Request = z.discriminatedUnion('op', [
     op: z.literal('job.fail'),
     jobId: id,
     token: id,
+    worker: id,
     error: z.object({ name: z.string(), message: z.string(), stack: z.string().optional() }).loose(),
     /** The user's code threw (counts towards maxTaskFailures); otherwise the worker could not run it. */
     userError: z.boolean(),

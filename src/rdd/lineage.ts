@@ -72,6 +72,8 @@ export interface TaskDesc {
   readonly root: string;
   readonly partition: number;
   readonly output: TaskOutputSpec;
+  /** Where each shuffle's map outputs are (partition server endpoint per map index), when run on a cluster. */
+  readonly locations?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** Content id: a hash of a canonical msgpack encoding of `parts`. */

@@ -54,6 +54,7 @@ describe('protocol messages', () => {
           op: 'job.complete',
           jobId: 'j',
           token: 't',
+          worker: 'w',
           result: Buffer.from([1, 2]),
           accumulators: [['a', 3]],
         }),
