@@ -17,7 +17,17 @@ import { LIBRARY } from '../rdd/library.js';
 import { buildNodes, lineageRdds, prepareLineage } from '../rdd/plan.js';
 import { RDD, unionOf, type RDDContext, type RunJobOptions } from '../rdd/rdd.js';
 import type { Backend } from './backend.js';
-import { DEFAULT_MAX_TASK_FAILURES, InProcessBackend } from './in-process-backend.js';
+import { InProcessBackend } from './in-process-backend.js';
+import { ClusterBackend } from './cluster-backend.js';
+import { spawnWorker, stopWorkers, type LocalWorker } from './local-cluster.js';
+import {
+  HEARTBEAT_INTERVAL_MS,
+  JOB_REANNOUNCE_INTERVAL_MS,
+  LEASE_TTL_MS,
+  MAX_TASK_FAILURES,
+  NO_WORKER_GRACE_MS,
+  PEER_DEAD_AFTER_MS,
+} from '../protocol/defaults.js';
 
 /** Options of {@link MicroSpark.inProcess}. */
 export interface InProcessOptions {
@@ -25,6 +35,30 @@ export interface InProcessOptions {
   readonly defaultParallelism?: number;
   /** Attempts per task before the action fails (Spark's `spark.task.maxFailures`, default 4). */
   readonly maxTaskFailures?: number;
+}
+
+/** Options of {@link MicroSpark.connect}. Timeouts default to src/protocol/defaults.ts. */
+export interface ConnectOptions extends InProcessOptions {
+  /** Static peers: partition server endpoints `host:port` of running workers. */
+  readonly peers?: readonly string[];
+  /** Cluster name (workers refuse a different one). Default 'default'. */
+  readonly cluster?: string;
+  /** Wait until this many workers have joined before resolving (default 1). */
+  readonly minWorkers?: number;
+  readonly heartbeatMs?: number;
+  readonly deadAfterMs?: number;
+  readonly leaseTtlMs?: number;
+  readonly noWorkerGraceMs?: number;
+  /** How long to wait for `minWorkers` (default 20 s). */
+  readonly joinTimeoutMs?: number;
+}
+
+/** Options of {@link MicroSpark.local}. */
+export interface LocalOptions extends Omit<ConnectOptions, 'peers' | 'cluster' | 'minWorkers'> {
+  /** Worker daemons to spawn on 127.0.0.1 (default 2). */
+  readonly workers?: number;
+  /** Task slots (threads) per worker (default 1). */
+  readonly slotsPerWorker?: number;
 }
 
 /** `parallelize` data up to this size travels inside the task instead of being served by the client. */
@@ -58,6 +92,8 @@ export class MicroSpark implements RDDContext {
     }
   });
 
+  private readonly onStop: Array<() => Promise<void>> = [];
+
   private constructor(
     private readonly backend: Backend,
     defaultParallelism: number,
@@ -71,18 +107,104 @@ export class MicroSpark implements RDDContext {
    * encode → decode → task runner path that workers use.
    */
   static inProcess(options: InProcessOptions = {}): Promise<MicroSpark> {
-    const maxFailures = options.maxTaskFailures ?? DEFAULT_MAX_TASK_FAILURES;
+    const maxFailures = options.maxTaskFailures ?? MAX_TASK_FAILURES;
     assertPositiveInt(maxFailures, 'maxTaskFailures');
     return Promise.resolve(
       new MicroSpark(new InProcessBackend(maxFailures), options.defaultParallelism ?? 2),
     );
   }
 
-  /** Stops the context: running and later actions reject with ContextStoppedError. Idempotent. */
+  /**
+   * Joins running workers: HELLO at the static `peers` and wait for `minWorkers` of them. Tasks
+   * run on the workers; this process serves its jobs, `parallelize` data and broadcast values.
+   */
+  static async connect(options: ConnectOptions = {}): Promise<MicroSpark> {
+    const backend = await MicroSpark.startCluster(options, options.cluster ?? 'default');
+    try {
+      await backend.waitForWorkers(options.minWorkers ?? 1, options.joinTimeoutMs ?? 20_000);
+      for (const p of options.peers ?? []) await backend.node.connect(`tcp://${p.replace(/^tcp:\/\//, '')}`);
+    } catch (e) {
+      await backend.stop();
+      throw e;
+    }
+    return new MicroSpark(backend, options.defaultParallelism ?? 2);
+  }
+
+  /**
+   * Spawns `workers` worker daemons on 127.0.0.1 and connects to them; `sc.stop()` stops them,
+   * and they exit by themselves if this process dies.
+   */
+  static async local(options: LocalOptions = {}): Promise<MicroSpark> {
+    const n = options.workers ?? 2;
+    assertPositiveInt(n, 'workers');
+    const slots = options.slotsPerWorker ?? 1;
+    assertPositiveInt(slots, 'slotsPerWorker');
+    const cluster = `local-${randomUUID().slice(0, 8)}`;
+    const backend = await MicroSpark.startCluster(options, cluster);
+    const spawned: LocalWorker[] = [];
+    try {
+      const heartbeatMs = options.heartbeatMs ?? HEARTBEAT_INTERVAL_MS;
+      for (const w of await Promise.allSettled(
+        Array.from({ length: n }, () =>
+          spawnWorker({
+            clientRpc: backend.node.identity.rpc,
+            cluster,
+            slots,
+            heartbeatMs,
+            deadAfterMs: options.deadAfterMs ?? PEER_DEAD_AFTER_MS,
+            readyTimeoutMs: options.joinTimeoutMs ?? 20_000,
+          }),
+        ),
+      )) {
+        if (w.status === 'fulfilled') spawned.push(w.value);
+        else throw w.reason;
+      }
+      await backend.waitForWorkers(n, options.joinTimeoutMs ?? 20_000);
+    } catch (e) {
+      await stopWorkers(spawned, 1000);
+      await backend.stop();
+      throw e;
+    }
+    const sc = new MicroSpark(backend, options.defaultParallelism ?? 2);
+    sc.localWorkers = spawned;
+    sc.onStop.push(() => stopWorkers(spawned));
+    return sc;
+  }
+
+  private static async startCluster(options: ConnectOptions, cluster: string): Promise<ClusterBackend> {
+    const heartbeatMs = options.heartbeatMs ?? HEARTBEAT_INTERVAL_MS;
+    const maxTaskFailures = options.maxTaskFailures ?? MAX_TASK_FAILURES;
+    assertPositiveInt(maxTaskFailures, 'maxTaskFailures');
+    return ClusterBackend.start(
+      {
+        cluster,
+        host: '127.0.0.1',
+        heartbeatMs,
+        deadAfterMs: options.deadAfterMs ?? PEER_DEAD_AFTER_MS,
+        leaseTtlMs: options.leaseTtlMs ?? LEASE_TTL_MS,
+        reannounceMs: JOB_REANNOUNCE_INTERVAL_MS,
+        noWorkerGraceMs: options.noWorkerGraceMs ?? NO_WORKER_GRACE_MS,
+        maxTaskFailures,
+        maxStageAttempts: 4,
+      },
+      (options.peers ?? []).map((p) => `tcp://${p.replace(/^tcp:\/\//, '')}`),
+    );
+  }
+
+  /** The worker daemons `local()` spawned (for tests and the console). */
+  localWorkers: readonly LocalWorker[] = [];
+
+  /** The execution mode's counters and peers, for tests and the console. */
+  get cluster(): ClusterBackend | undefined {
+    return this.backend instanceof ClusterBackend ? this.backend : undefined;
+  }
+
+  /** Stops the context (and any workers `local()` spawned): later actions reject. Idempotent. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     await this.backend.stop();
+    for (const f of this.onStop) await f();
   }
 
   private assertActive(): void {

@@ -13,9 +13,7 @@ import { runTask, type TaskResult, type TaskServices } from '../rdd/runner.js';
 import type { RunJobOptions } from '../rdd/rdd.js';
 import type { Backend, JobSpec } from './backend.js';
 import { InvalidOperationError } from '../protocol/errors.js';
-
-/** Spark's `spark.task.maxFailures` default. */
-export const DEFAULT_MAX_TASK_FAILURES = 4;
+import { MAX_TASK_FAILURES } from '../protocol/defaults.js';
 
 /** The in-process execution mode (see module doc). */
 export class InProcessBackend implements Backend {
@@ -28,7 +26,7 @@ export class InProcessBackend implements Backend {
   /** Tasks run (attempts included), for tests and metrics. */
   tasksRun = 0;
 
-  constructor(private readonly maxTaskFailures = DEFAULT_MAX_TASK_FAILURES) {}
+  constructor(private readonly maxTaskFailures = MAX_TASK_FAILURES) {}
 
   private readonly services: TaskServices = {
     readSlice: (dataId, slice) => {

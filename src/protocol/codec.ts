@@ -6,7 +6,8 @@
  * travel as msgpack maps and decode as plain objects, so keys must be strings: the engine's own
  * results that are Maps (`collectAsMap`, `countByKey`, …) are rebuilt on the client from arrays.
  */
-import { Packr, addExtension } from 'msgpackr';
+import { Packr } from 'msgpackr';
+import './extensions.js';
 
 const packr = new Packr({
   useRecords: false,
@@ -24,16 +25,4 @@ export function encode(value: unknown): Buffer {
 /** Decodes msgpack bytes produced by {@link encode}. */
 export function decode<T = unknown>(bytes: Uint8Array): T {
   return packr.unpack(bytes) as T;
-}
-
-/** Registers a class that must survive the codec as a msgpack extension (type codes 60–79 are ours). */
-export function registerExtension<T>(options: {
-  Class: new (...args: any[]) => T;
-  type: number;
-  write: (value: T) => unknown;
-  read: (data: any) => unknown;
-}): void {
-  if (options.type < 60 || options.type > 79) throw new RangeError('extension type codes 60–79 are reserved');
-  // addExtension is module-wide in msgpackr: every Packr in this process sees it.
-  addExtension(options);
 }

@@ -62,13 +62,15 @@ export class RemoteError extends MicroSparkError {
     readonly remoteName: string,
     message: string,
     readonly remoteStack: string | undefined,
+    /** The remote error's own wire data (e.g. a FetchFailedError's shuffle and map), kept across hops. */
+    readonly remoteData?: Record<string, unknown>,
   ) {
     super(message);
     if (remoteStack)
       this.stack = `${this.name} [${remoteName}]: ${message}\n--- remote stack ---\n${remoteStack}`;
   }
   override wireData() {
-    return { remoteName: this.remoteName };
+    return { ...this.remoteData, remoteName: this.remoteName };
   }
 }
 
@@ -143,7 +145,7 @@ export function errorToWire(err: unknown): WireError {
 
 /** Rebuilds an error from its wire form as a {@link RemoteError} that keeps the remote name and stack. */
 export function errorFromWire(wire: WireError): RemoteError {
-  const err = new RemoteError(wire.name, wire.message, wire.stack);
+  const err = new RemoteError(wire.name, wire.message, wire.stack, wire.data);
   if (wire.cause) (err as { cause?: unknown }).cause = errorFromWire(wire.cause);
   return err;
 }

@@ -73,7 +73,7 @@ export class Compiler {
         if (own !== undefined) return own;
         let acc = this.accumulators.get(ref.id);
         if (!acc) {
-          const add = this.fn(ref.addInPlace, 2) as (a: unknown, b: unknown) => unknown;
+          const add = this.fn(ref.addInPlace as Callable, 2) as (a: unknown, b: unknown) => unknown;
           acc = new TaskAccumulator(ref.id, structuredCloneIfObject(ref.zero), add);
           this.accumulators.set(ref.id, acc);
         }

@@ -5,60 +5,14 @@
  * into references, and refuses everything that cannot travel (symbols, class instances, cycles,
  * RDDs and the context) with an error naming the path.
  */
-import { registerExtension } from '../protocol/codec.js';
 import { SerializationError } from '../protocol/errors.js';
 import { checkedSource } from './functions.js';
+import { AccumulatorRef, BroadcastRef, EnvMap, FnRef } from '../protocol/extensions.js';
+
+export { AccumulatorRef, BroadcastRef, FnRef };
 
 /** Brand property by which env packing recognises RDDs and contexts without importing them. */
 export const KIND = Symbol.for('microspark.kind');
-
-/** A function inside an env, shipped as checked source. */
-export class FnRef {
-  constructor(readonly src: string) {}
-}
-
-/** A broadcast variable inside an env; the task resolves it to the broadcast value. */
-export class BroadcastRef {
-  constructor(readonly id: string) {}
-}
-
-/** An accumulator inside an env; the task resolves it to a local accumulator whose updates return with the result. */
-export class AccumulatorRef {
-  constructor(
-    readonly id: string,
-    readonly zero: unknown,
-    readonly addInPlace: import('./functions.js').Callable,
-  ) {}
-}
-
-/** A JavaScript Map inside an env (msgpack maps decode as objects, so Maps get their own extension). */
-class EnvMap {
-  constructor(readonly entries: unknown[]) {}
-}
-
-registerExtension({ Class: FnRef, type: 63, write: (r) => r.src, read: (src: string) => new FnRef(src) });
-registerExtension({
-  Class: BroadcastRef,
-  type: 64,
-  write: (r) => r.id,
-  read: (id: string) => new BroadcastRef(id),
-});
-registerExtension({
-  Class: AccumulatorRef,
-  type: 65,
-  write: (r) => [r.id, r.zero, r.addInPlace],
-  read: (a: [string, unknown, import('./functions.js').Callable]) => new AccumulatorRef(a[0], a[1], a[2]),
-});
-registerExtension({
-  Class: EnvMap,
-  type: 62,
-  write: (m) => m.entries,
-  read: (entries: unknown[]) => {
-    const m = new Map<unknown, unknown>();
-    for (let i = 0; i + 1 < entries.length; i += 2) m.set(entries[i], entries[i + 1]);
-    return m;
-  },
-});
 
 /** An env after packing: `v` is the packed copy; `refs` says whether it holds functions or references. */
 export interface PackedEnv {

@@ -1,0 +1,112 @@
+#!/usr/bin/env node
+/**
+ * The worker daemon: parse flags → validate config → start → wire signals. Prints one JSON line
+ * `{"ready":true,...}` on stdout once it serves; logs are JSON lines on stderr.
+ * With MICROSPARK_EXIT_WITH_STDIN=1 (set by MicroSpark.local for the workers it spawns) the
+ * daemon exits when its standard input closes, so it never outlives the client that started it.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigError } from '../src/protocol/errors.js';
+import { LEASE_RENEW_INTERVAL_MS } from '../src/protocol/defaults.js';
+import { parseWorkerConfig, WORKER_HELP } from '../src/worker/config.js';
+import { Worker } from '../src/worker/worker.js';
+
+const LEVELS = { error: 0, warn: 1, info: 2, debug: 3 } as const;
+
+/** The package version, from the nearest package.json above this file (source or dist). */
+function version(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+    const up = dirname(dir);
+    if (up === dir) return 'unknown';
+    dir = up;
+  }
+}
+
+async function main(): Promise<number> {
+  let command;
+  try {
+    command = parseWorkerConfig(process.argv.slice(2), process.env);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(`microspark-worker: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  }
+  if (command.kind === 'help') {
+    console.log(WORKER_HELP);
+    return 0;
+  }
+  if (command.kind === 'version') {
+    console.log(version());
+    return 0;
+  }
+  const config = command.config;
+  const level = LEVELS[config.logLevel];
+  const log = (lvl: keyof typeof LEVELS, msg: string, fields: Record<string, unknown> = {}) => {
+    if (LEVELS[lvl] <= level)
+      console.error(JSON.stringify({ t: new Date().toISOString(), level: lvl, msg, ...fields }));
+  };
+  const worker = await Worker.start({
+    slots: config.slots,
+    host: config.bind,
+    port: config.port,
+    cluster: config.cluster,
+    peers: config.peers.map((p) => `tcp://${p.host}:${p.port}`),
+    dataDir: config.dataDir,
+    memoryBytes: config.memoryBytes,
+    heartbeatMs: config.heartbeatMs,
+    deadAfterMs: config.deadAfterMs,
+    leaseRenewMs: Math.min(LEASE_RENEW_INTERVAL_MS, Math.max(config.heartbeatMs, 100)),
+    requestTimeoutMs: Math.max(2000, 2 * config.heartbeatMs),
+  });
+  worker.node.on('peer-up', (p) => log('info', 'peer joined', { node: p.node, role: p.role, rpc: p.rpc }));
+  worker.node.on('peer-down', (p) => log('info', 'peer lost', { node: p.node, role: p.role }));
+  worker.node.on('warning', (e) => log('debug', 'network warning', { error: String(e) }));
+  console.log(
+    JSON.stringify({
+      ready: true,
+      node: worker.node.identity.node,
+      rpc: worker.node.identity.rpc,
+      pid: process.pid,
+    }),
+  );
+  log('info', 'worker started', {
+    node: worker.node.identity.node,
+    rpc: worker.node.identity.rpc,
+    slots: config.slots,
+  });
+
+  let stopping: Promise<void> | undefined;
+  const shutdown = (why: string) => {
+    stopping ??= (async () => {
+      log('info', 'stopping', { why });
+      await worker.stop();
+      log('info', 'stopped');
+      process.exit(0);
+    })();
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  if (process.env.MICROSPARK_EXIT_WITH_STDIN === '1') {
+    process.stdin.on('end', () => shutdown('parent gone (stdin closed)'));
+    process.stdin.on('error', () => shutdown('parent gone (stdin error)'));
+    process.stdin.resume();
+  }
+  return -1; // keep running
+}
+
+main().then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (e: unknown) => {
+    console.error(`microspark-worker: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,514 @@
+/**
+ * Runs jobs on worker daemons. The client is the *source* of its jobs: it posts them in its own
+ * job table, announces `job` records, grants leases at its partition server, and hands out the
+ * task (a msgpack TaskDesc) with each grant. Workers run tasks, keep shuffle outputs and
+ * persisted blocks, and report completion here.
+ *
+ * Stages run as in Spark: the shuffle map stages a result stage needs first, then the result
+ * stage. The client records where each map output lives and puts those locations in every
+ * reduce task. Failure paths:
+ * - a lease that expires, or whose holder stops heartbeating: the job is re-posted with the next
+ *   attempt and announced again; a straggler's late completion is refused (counted);
+ * - user code that throws: re-posted until maxTaskFailures, then the action rejects;
+ * - a reduce task that cannot fetch a map output (FetchFailedError): the task is held back, the
+ *   lost map outputs are recomputed from lineage, then the task is announced again (bounded);
+ * - no live worker for the grace period: the action rejects with NoWorkersError.
+ */
+import { randomUUID } from 'node:crypto';
+import { decode, encode } from '../protocol/codec.js';
+import {
+  errorFromWire,
+  InvalidOperationError,
+  JobCancelledError,
+  NoWorkersError,
+  TaskFailedError,
+  type WireError,
+} from '../protocol/errors.js';
+import type { PeerIdentity, Record as WireRecord, Request } from '../protocol/messages.js';
+import { JobTable } from '../partition-server/job-table.js';
+import { PeerNode } from '../partition-server/peer-node.js';
+import type { ShuffleSpec, TaskDesc } from '../rdd/lineage.js';
+import { stageShuffles } from '../rdd/plan.js';
+import type { RunJobOptions } from '../rdd/rdd.js';
+import type { Backend, JobSpec } from './backend.js';
+
+/** Timeouts and limits of the cluster mode (defaults in src/protocol/defaults.ts). */
+export interface ClusterBackendOptions {
+  readonly cluster: string;
+  readonly host: string;
+  readonly heartbeatMs: number;
+  readonly deadAfterMs: number;
+  readonly leaseTtlMs: number;
+  readonly reannounceMs: number;
+  readonly noWorkerGraceMs: number;
+  readonly maxTaskFailures: number;
+  /** Bounded recomputations of lost map outputs per shuffle and action. */
+  readonly maxStageAttempts: number;
+}
+
+/** What a task's source remembers about it. */
+interface PendingTask {
+  readonly desc: TaskDesc;
+  readonly job: JobSpec;
+  readonly resolve: (r: { result: unknown; worker: string }) => void;
+  readonly reject: (e: Error) => void;
+}
+
+/** Counters, for tests and the console. */
+export interface ClusterCounters {
+  tasksPosted: number;
+  tasksCompleted: number;
+  reannounced: number;
+  fetchFailures: number;
+  mapOutputsRecomputed: number;
+}
+
+const FETCH_CHUNK_BYTES = 4 * 1024 * 1024;
+
+/** The cluster execution mode (see module doc). */
+export class ClusterBackend implements Backend {
+  readonly counters: ClusterCounters = {
+    tasksPosted: 0,
+    tasksCompleted: 0,
+    reannounced: 0,
+    fetchFailures: 0,
+    mapOutputsRecomputed: 0,
+  };
+  private readonly jobs: JobTable<PendingTask>;
+  /** Jobs held back while lost parent outputs are recomputed. */
+  private readonly held = new Set<string>();
+  private readonly slices = new Map<string, readonly Uint8Array[]>();
+  private readonly broadcasts = new Map<string, Uint8Array>();
+  /** shuffle id → partition server endpoint of each map output (undefined: missing). */
+  private readonly mapOutputs = new Map<string, Array<string | undefined>>();
+  /** Persisted blocks announced by workers: block id → holder node and size. */
+  private readonly blocks = new Map<string, { holder: string; bytes: number }>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private lastWorkerSeen = Date.now();
+  private nextStage = 0;
+  private stopped = false;
+
+  private constructor(
+    readonly node: PeerNode,
+    private readonly options: ClusterBackendOptions,
+    jobs: JobTable<PendingTask>,
+  ) {
+    this.jobs = jobs;
+  }
+
+  /** Starts the client's peer node; `peers` are partition server endpoints to HELLO. */
+  static async start(options: ClusterBackendOptions, peers: readonly string[] = []): Promise<ClusterBackend> {
+    const ref: { backend?: ClusterBackend } = {};
+    let seq = 0;
+    const node = await PeerNode.start({
+      role: 'client',
+      cluster: options.cluster,
+      host: options.host,
+      heartbeatMs: options.heartbeatMs,
+      deadAfterMs: options.deadAfterMs,
+      handler: (req) => {
+        if (!ref.backend) return Promise.reject(new InvalidOperationError('client is starting'));
+        const backend = ref.backend;
+        return new Promise((resolve) => resolve(backend.answer(req)));
+      },
+      ownRecords: () => (ref.backend ? ref.backend.ownRecords(seq++) : []),
+    });
+    const jobs = new JobTable<PendingTask>({
+      leaseTtlMs: options.leaseTtlMs,
+      maxTaskFailures: options.maxTaskFailures,
+    });
+    const backend = new ClusterBackend(node, options, jobs);
+    ref.backend = backend;
+    node.on('record', (r) => backend.onRecord(r));
+    node.on('peer-down', (p) => backend.onPeerDown(p));
+    node.on('peer-up', (p) => {
+      if (p.role === 'worker') backend.lastWorkerSeen = Date.now();
+    });
+    backend.timers.push(setInterval(() => backend.checkLeases(), Math.min(options.heartbeatMs, 1000)));
+    backend.timers.push(setInterval(() => backend.reannounce(), options.reannounceMs));
+    for (const t of backend.timers) t.unref();
+    await Promise.all(peers.map((p) => node.connect(p)));
+    return backend;
+  }
+
+  /** Live workers. */
+  workers(): PeerIdentity[] {
+    return this.node
+      .peers()
+      .map((p) => p.identity)
+      .filter((p) => p.role === 'worker');
+  }
+
+  /** Resolves when at least `n` workers are known, or rejects after `timeoutMs`. */
+  async waitForWorkers(n: number, timeoutMs: number): Promise<void> {
+    const t0 = Date.now();
+    while (this.workers().length < n) {
+      if (Date.now() - t0 > timeoutMs) {
+        throw new NoWorkersError(
+          `only ${this.workers().length} of ${n} workers joined within ${timeoutMs} ms`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  // ------------------------------------------------------------------ Backend
+
+  async runJob(job: JobSpec, opts?: RunJobOptions): Promise<unknown[]> {
+    await this.ensureShuffles(job, job.root, opts);
+    const stageId = this.nextStage++;
+    const descs = job.partitions.map((partition): TaskDesc => ({
+      stageId,
+      attempt: 0,
+      nodes: job.nodes,
+      root: job.root,
+      partition,
+      output: { kind: 'result', fn: job.fn },
+    }));
+    const results = await this.runTasks(descs, job, opts, (i, r) => opts?.onPartition?.(i, r));
+    return results.map((r) => r.result);
+  }
+
+  private async ensureShuffles(job: JobSpec, rootId: string, opts: RunJobOptions | undefined): Promise<void> {
+    const fullyStored = (nodeId: string, n: number) => {
+      for (let p = 0; p < n; p++) if (!this.blocks.has(`rdd_${nodeId}_${p}`)) return false;
+      return true;
+    };
+    for (const s of stageShuffles(job.nodes, rootId, fullyStored)) await this.ensureShuffle(job, s, opts);
+  }
+
+  /** Runs the map tasks of `s` whose outputs are missing (all of them the first time). */
+  private async ensureShuffle(job: JobSpec, s: ShuffleSpec, opts: RunJobOptions | undefined): Promise<void> {
+    let outputs = this.mapOutputs.get(s.id);
+    if (!outputs) {
+      outputs = new Array<string | undefined>(s.numMaps).fill(undefined);
+      this.mapOutputs.set(s.id, outputs);
+    }
+    const missing = outputs.flatMap((o, m) => (o === undefined ? [m] : []));
+    if (missing.length === 0) return;
+    await this.ensureShuffles(job, s.parent, opts);
+    const stageId = this.nextStage++;
+    const descs = missing.map((m): TaskDesc => ({
+      stageId,
+      attempt: 0,
+      nodes: job.nodes,
+      root: s.parent,
+      partition: m,
+      output: { kind: 'shuffle', shuffle: s },
+    }));
+    const done = await this.runTasks(descs, job, opts);
+    done.forEach((r, i) => {
+      const holder = this.node.peer(r.worker)?.identity.rpc;
+      outputs[missing[i]!] = holder;
+    });
+  }
+
+  /** Posts tasks as jobs, announces them, and resolves with each one's result and worker. */
+  private runTasks(
+    descs: readonly TaskDesc[],
+    job: JobSpec,
+    opts: RunJobOptions | undefined,
+    onResult?: (index: number, result: unknown) => void,
+  ): Promise<Array<{ result: unknown; worker: string }>> {
+    if (this.stopped) return Promise.reject(new InvalidOperationError('the context was stopped'));
+    const ids: string[] = [];
+    const all = descs.map(
+      (desc, i) =>
+        new Promise<{ result: unknown; worker: string }>((resolve, reject) => {
+          const id = `${desc.stageId}-${desc.partition}-${randomUUID().slice(0, 8)}`;
+          ids.push(id);
+          this.jobs.post(id, {
+            desc,
+            job,
+            resolve: (r) => {
+              onResult?.(i, r.result);
+              resolve(r);
+            },
+            reject,
+          });
+          this.counters.tasksPosted++;
+          this.announce(id, 0, desc.partition);
+        }),
+    );
+    const cleanup = () => {
+      for (const id of ids) {
+        this.jobs.remove(id);
+        this.held.delete(id);
+        this.node.publish({ kind: 'withdraw', of: 'job', id, holder: this.node.identity.node });
+      }
+    };
+    const signal = opts?.signal;
+    const aborted = new Promise<never>((_, reject) => {
+      if (!signal) return;
+      const onAbort = () => reject(new JobCancelledError('the job was cancelled'));
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    });
+    const run = Promise.race([Promise.all(all), aborted]);
+    return run.finally(cleanup);
+  }
+
+  private announce(jobId: string, attempt: number, partition: number): void {
+    if (this.held.has(jobId)) return;
+    this.node.publish({
+      kind: 'job',
+      jobId,
+      attempt,
+      source: this.node.identity,
+      owner: this.node.identity.node,
+      partition,
+    });
+  }
+
+  private ownRecords(seq: number): WireRecord[] {
+    const own: WireRecord = { kind: 'client', peer: this.node.identity, seq };
+    const jobs: WireRecord[] = this.jobs
+      .open()
+      .filter((j) => !this.held.has(j.id))
+      .map((j) => ({
+        kind: 'job',
+        jobId: j.id,
+        attempt: j.attempt,
+        source: this.node.identity,
+        owner: this.node.identity.node,
+        partition: 0,
+      }));
+    return [own, ...jobs];
+  }
+
+  // ------------------------------------------------------------------ partition server
+
+  /** Answers a request synchronously (throws on refusal). */
+  private answer(req: Request): unknown {
+    switch (req.op) {
+      case 'job.claim': {
+        const r = this.held.has(req.jobId)
+          ? ({ granted: false, reason: 'taken' } as const)
+          : this.jobs.claim(req.jobId, req.attempt, req.worker);
+        if (!r.granted) return { granted: false, reason: r.reason };
+        const desc: TaskDesc = {
+          ...r.task.desc,
+          attempt: r.attempt,
+          locations: this.locationsFor(r.task.desc),
+        };
+        return {
+          granted: true,
+          lease: { token: r.token, attempt: r.attempt, ttlMs: r.ttlMs },
+          task: encode(desc),
+        };
+      }
+      case 'job.renew':
+        return { ok: this.jobs.renew(req.jobId, req.token), ttlMs: this.options.leaseTtlMs };
+      case 'job.complete': {
+        const pending = this.pendingTask(req.jobId);
+        if (this.jobs.complete(req.jobId, req.token) !== 'ok' || !pending) return { ok: false };
+        this.counters.tasksCompleted++;
+        pending.job.onAccumulators(req.accumulators);
+        pending.resolve({ result: req.result ? decode(req.result) : undefined, worker: req.worker });
+        return { ok: true };
+      }
+      case 'job.fail':
+        return this.onFail(req.jobId, req.token, req.error, req.userError);
+      case 'fetch':
+        return this.fetch(req.what, req.id, req.index ?? 0, req.offset, req.length);
+      case 'cancel':
+        return { ok: true };
+      default:
+        throw new InvalidOperationError(`a client does not serve ${req.op}`);
+    }
+  }
+
+  private pendingTask(jobId: string): PendingTask | undefined {
+    return this.jobs.task(jobId);
+  }
+
+  private locationsFor(desc: TaskDesc): Record<string, string[]> {
+    const out: Record<string, string[]> = {};
+    for (const node of Object.values(desc.nodes)) {
+      for (const s of node.shuffles) {
+        const outs = this.mapOutputs.get(s.id);
+        if (outs) out[s.id] = outs.map((o) => o ?? '');
+      }
+    }
+    return out;
+  }
+
+  private onFail(jobId: string, token: string, error: WireError, userError: boolean): { ok: boolean } {
+    const pending = this.pendingTask(jobId);
+    const fetchFailed = error.name === 'FetchFailedError';
+    const outcome = this.jobs.fail(jobId, token, error, userError && !fetchFailed);
+    if (outcome === 'stale' || !pending) return { ok: false };
+    if (outcome === 'failed') {
+      const state = this.jobs.failuresOf(jobId);
+      const cause = errorFromWire(error);
+      pending.reject(
+        new TaskFailedError(
+          `Task ${pending.desc.partition} in stage ${pending.desc.stageId} failed ${state?.failures ?? 0} times; ` +
+            `most recent failure: ${error.name}: ${error.message}`,
+          pending.desc.stageId,
+          pending.desc.partition,
+          state?.failures ?? 0,
+          cause,
+        ),
+      );
+      return { ok: true };
+    }
+    if (fetchFailed) {
+      this.counters.fetchFailures++;
+      const data = (error as { data?: { shuffleId?: string; mapIndex?: number } }).data;
+      void this.recoverFetchFailure(jobId, pending, data?.shuffleId, data?.mapIndex);
+      return { ok: true };
+    }
+    const attempt = this.jobs.stateOf(jobId)?.attempt ?? 0;
+    this.announce(jobId, attempt, pending.desc.partition);
+    return { ok: true };
+  }
+
+  /** Holds the job, recomputes the lost map output from lineage, then announces the job again. */
+  private async recoverFetchFailure(
+    jobId: string,
+    pending: PendingTask,
+    shuffleId?: string,
+    mapIndex?: number,
+  ) {
+    this.held.add(jobId);
+    try {
+      const outs = shuffleId !== undefined ? this.mapOutputs.get(shuffleId) : undefined;
+      if (outs && mapIndex !== undefined) outs[mapIndex] = undefined;
+      const attempts = (this.recoveries.get(shuffleId ?? '') ?? 0) + 1;
+      this.recoveries.set(shuffleId ?? '', attempts);
+      if (attempts > this.options.maxStageAttempts) {
+        throw new TaskFailedError(
+          `shuffle ${shuffleId} lost map outputs ${attempts} times; giving up`,
+          pending.desc.stageId,
+          pending.desc.partition,
+          attempts,
+          new InvalidOperationError('map outputs kept being lost'),
+        );
+      }
+      const spec = Object.values(pending.desc.nodes)
+        .flatMap((n) => n.shuffles)
+        .find((s) => s.id === shuffleId);
+      const before = outs?.filter((o) => o === undefined).length ?? 0;
+      if (spec) await this.ensureShuffle(pending.job, spec, undefined);
+      this.counters.mapOutputsRecomputed += before;
+      this.held.delete(jobId);
+      const attempt = this.jobs.stateOf(jobId)?.attempt ?? 0;
+      this.announce(jobId, attempt, pending.desc.partition);
+    } catch (e) {
+      this.held.delete(jobId);
+      pending.reject(e as Error);
+    }
+  }
+
+  private readonly recoveries = new Map<string, number>();
+
+  private fetch(
+    what: 'block' | 'slice' | 'broadcast',
+    id: string,
+    index: number,
+    offset: number,
+    length: number,
+  ) {
+    let data: Uint8Array | undefined;
+    if (what === 'slice') data = this.slices.get(id)?.[index];
+    else if (what === 'broadcast') data = this.broadcasts.get(id);
+    if (!data) throw new InvalidOperationError(`${what} ${id} is not hosted here`);
+    const len = Math.min(length, FETCH_CHUNK_BYTES);
+    return { data: data.subarray(offset, offset + len), total: data.byteLength };
+  }
+
+  // ------------------------------------------------------------------ records and liveness
+
+  private onRecord(r: WireRecord): void {
+    if (r.kind === 'worker') this.lastWorkerSeen = Date.now();
+    else if (r.kind === 'rdd' && r.blockId.startsWith('rdd_')) {
+      this.blocks.set(r.blockId, { holder: r.holder.node, bytes: r.bytes });
+    } else if (r.kind === 'withdraw' && r.of === 'rdd') this.blocks.delete(r.id);
+  }
+
+  private onPeerDown(p: PeerIdentity): void {
+    if (p.role !== 'worker') return;
+    for (const id of this.jobs.holderDead(p.node)) this.reannounceOne(id);
+    for (const outs of this.mapOutputs.values()) {
+      for (let m = 0; m < outs.length; m++) if (outs[m] === p.rpc) outs[m] = undefined;
+    }
+    for (const [id, b] of [...this.blocks]) if (b.holder === p.node) this.blocks.delete(id);
+  }
+
+  private reannounceOne(id: string): void {
+    const pending = this.pendingTask(id);
+    const s = this.jobs.stateOf(id);
+    if (!pending || s?.state !== 'posted') return;
+    this.counters.reannounced++;
+    this.announce(id, s.attempt, pending.desc.partition);
+  }
+
+  private checkLeases(): void {
+    for (const id of this.jobs.expireLeases()) this.reannounceOne(id);
+    const open = this.jobs.open();
+    if (open.length === 0 || this.workers().length > 0) {
+      if (this.workers().length > 0) this.lastWorkerSeen = Date.now();
+      return;
+    }
+    if (Date.now() - this.lastWorkerSeen > this.options.noWorkerGraceMs) {
+      for (const j of open) {
+        const pending = this.pendingTask(j.id);
+        pending?.reject(
+          new NoWorkersError(
+            `no live worker for ${this.options.noWorkerGraceMs} ms: start workers (microspark-worker) or check --peers`,
+          ),
+        );
+        this.jobs.remove(j.id);
+      }
+    }
+  }
+
+  private reannounce(): void {
+    for (const j of this.jobs.open()) {
+      const pending = this.pendingTask(j.id);
+      if (pending) this.announce(j.id, j.attempt, pending.desc.partition);
+    }
+  }
+
+  // ------------------------------------------------------------------ hosted data
+
+  putSlices(dataId: string, slices: readonly Uint8Array[]): void {
+    this.slices.set(dataId, slices);
+  }
+  dropSlices(dataId: string): void {
+    this.slices.delete(dataId);
+  }
+  putBroadcast(id: string, bytes: Uint8Array): void {
+    this.broadcasts.set(id, bytes);
+  }
+  dropBroadcast(id: string): void {
+    this.broadcasts.delete(id);
+  }
+  dropBlocks(nodeId: string): void {
+    for (const id of [...this.blocks.keys()]) if (id.startsWith(`rdd_${nodeId}_`)) this.blocks.delete(id);
+  }
+  storageInfo(nodeId: string): { partitions: number; bytes: number } | undefined {
+    let partitions = 0;
+    let bytes = 0;
+    for (const [id, b] of this.blocks) {
+      if (id.startsWith(`rdd_${nodeId}_`)) {
+        partitions++;
+        bytes += b.bytes;
+      }
+    }
+    return partitions > 0 ? { partitions, bytes } : undefined;
+  }
+  endAction(): void {
+    this.mapOutputs.clear();
+    this.recoveries.clear();
+  }
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    for (const j of this.jobs.open())
+      this.pendingTask(j.id)?.reject(new InvalidOperationError('the context was stopped'));
+    await this.node.stop();
+  }
+}

@@ -1,0 +1,512 @@
+/**
+ * A pool of long-lived worker threads that run tasks, one task per thread at a time, so that user
+ * code that throws, loops forever (task timeout) or calls `process.exit` kills the task, not the
+ * worker daemon (DESIGN.md §7).
+ *
+ * A task travels to its thread as encoded TaskDesc bytes; the thread (task-thread.ts) decodes it
+ * and calls `runTask` with a proxy of the {@link PoolServices}: every service call is a message
+ * to this thread, answered with bytes. The thread sends back the TaskResult with its result value
+ * and accumulator updates encoded by the codec (so any value the codec takes survives) and its
+ * shuffle buckets and blocks as bytes.
+ *
+ * Bytes cross threads by transfer, never by structured clone of a view (which would copy the
+ * view's whole backing store, often a much larger codec or Buffer pool): a view that is the only
+ * user of its exclusively owned ArrayBuffer is transferred as it is; anything else is first copied
+ * to an exact-size buffer, which is transferred. Bytes this thread hands out (the task, service
+ * replies) are always copied, because the caller may keep them: a retried task is re-sent, and a
+ * slice, shuffle output or block belongs to the store that served it.
+ *
+ * Threads are created lazily, up to `threads`, and replaced when they die. A thread that is idle
+ * does not keep the process alive.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker, type ResourceLimits, type WorkerOptions } from 'node:worker_threads';
+import { decode, encode } from '../protocol/codec.js';
+import { errorToWire, type WireError } from '../protocol/errors.js';
+import type { TaskResult, TaskServices } from '../rdd/runner.js';
+
+/** What a thread's task may ask of the pool's thread (same shape as TaskServices, bytes in/out). */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- a named contract for the pool's callers
+export interface PoolServices extends TaskServices {}
+
+/** The service methods a task thread can call. */
+export type ServiceMethod = keyof TaskServices;
+
+export interface TaskPoolOptions {
+  /** Number of threads (slots); a positive integer. */
+  readonly threads: number;
+  /** A task running longer than this is killed with its thread (TaskTimeoutError). Default: none. */
+  readonly taskTimeoutMs?: number;
+  /** V8 heap limits of each thread (a task exceeding them kills its thread: WorkerThreadDied). */
+  readonly resourceLimits?: ResourceLimits;
+}
+
+/** How a task ended. `userError` says whether its own code failed (counts toward task.maxFailures). */
+export type TaskOutcome =
+  | { readonly ok: true; readonly result: TaskResult }
+  | {
+      readonly ok: false;
+      readonly error: WireError;
+      readonly userError: boolean;
+      /** Set when the task failed because a service call failed (a fetch, not the user's code). */
+      readonly service?: ServiceMethod;
+    };
+
+export interface RunOptions {
+  /** Aborting kills the thread running the task (or drops it from the queue): JobCancelledError. */
+  readonly signal?: AbortSignal;
+}
+
+/** Messages from the pool to a task thread. */
+export type ToThread =
+  | { readonly kind: 'run'; readonly taskId: number; readonly task: Uint8Array }
+  | {
+      readonly kind: 'reply';
+      readonly reqId: number;
+      readonly ok: true;
+      readonly value: Uint8Array | Uint8Array[] | undefined;
+    }
+  | { readonly kind: 'reply'; readonly reqId: number; readonly ok: false; readonly error: WireError };
+
+/** A TaskResult as bytes: `value` and `accumulators` are codec-encoded. */
+export interface WireTaskResult {
+  /** The encoded result value; absent for shuffle map tasks. */
+  readonly value?: Uint8Array;
+  readonly buckets?: Uint8Array[];
+  readonly blocks: Array<[string, Uint8Array]>;
+  readonly accumulators: Uint8Array;
+}
+
+/** Messages from a task thread to the pool. */
+export type FromThread =
+  | { readonly kind: 'ready' }
+  | {
+      readonly kind: 'svc';
+      readonly taskId: number;
+      readonly reqId: number;
+      readonly method: ServiceMethod;
+      readonly args: ReadonlyArray<string | number>;
+    }
+  | { readonly kind: 'done'; readonly taskId: number; readonly ok: true; readonly result: WireTaskResult }
+  | {
+      readonly kind: 'done';
+      readonly taskId: number;
+      readonly ok: false;
+      readonly error: WireError;
+      readonly userError: boolean;
+      readonly service?: ServiceMethod;
+    };
+
+/**
+ * Returns `bytes` in a form that can be transferred: the same view if it is the only view of its
+ * (non-shared) ArrayBuffer and `owned` is true, else an exact-size copy. Adds the buffer to `transfer`.
+ */
+export function transferable(bytes: Uint8Array, transfer: Set<ArrayBuffer>, owned: boolean): Uint8Array {
+  const buf = bytes.buffer;
+  const whole =
+    owned && buf instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === buf.byteLength;
+  const out = whole && !transfer.has(buf) ? bytes : new Uint8Array(bytes);
+  transfer.add(out.buffer as ArrayBuffer);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Thread entry
+
+/** How to start a task thread: a Worker filename (or eval source) and its options. */
+export interface ThreadEntry {
+  /** The thread entry file that runs (task-thread.js, or task-thread.ts through tsx). */
+  readonly file: URL;
+  readonly typescript: boolean;
+  /** Arguments for `new Worker(filename, options)`. */
+  readonly filename: string | URL;
+  readonly options: WorkerOptions;
+}
+
+// Loads tsx's ESM hooks in the thread, then the TypeScript entry. tsx's own `--import tsx` only
+// registers in worker threads on Node >= 22.22.3 / 24.11.1 (it checks isInternalThread), so on the
+// Node 20 this project supports, `execArgv: ['--import', 'tsx']` leaves the thread without a loader.
+const TSX_BOOTSTRAP = `'use strict';
+const { workerData } = require('node:worker_threads');
+import(workerData.tsxApi)
+  .then((api) => { api.register(); return import(workerData.entry); })
+  .catch((e) => { process.nextTick(() => { throw e; }); });
+`;
+
+/** The inherited Node flags minus tsx's loader flags (the bootstrap registers tsx itself). */
+function withoutTsxFlags(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  const loaderFlags = new Set(['--import', '--require', '-r', '--loader', '--experimental-loader']);
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (loaderFlags.has(a) && /tsx/.test(argv[i + 1] ?? '')) {
+      i++;
+      continue;
+    }
+    if (/^(--import|--require|--loader|--experimental-loader)=.*tsx/.test(a)) continue;
+    out.push(a);
+  }
+  return out;
+}
+
+/**
+ * Resolves the task thread's entry relative to `base` (this module's URL): `task-thread.js` when it
+ * exists (the built dist), else `task-thread.ts` (source, run through tsx, which must be installed).
+ */
+export function threadEntry(base: string | URL = import.meta.url): ThreadEntry {
+  const js = new URL('./task-thread.js', base);
+  if (existsSync(fileURLToPath(js))) return { file: js, typescript: false, filename: js, options: {} };
+  const ts = new URL('./task-thread.ts', base);
+  let tsxApi: string;
+  try {
+    tsxApi = import.meta.resolve('tsx/esm/api');
+  } catch (e) {
+    throw new Error(
+      `the task thread ${fileURLToPath(ts)} is TypeScript and needs tsx, which cannot be resolved: ${(e as Error).message}`,
+    );
+  }
+  return {
+    file: ts,
+    typescript: true,
+    filename: TSX_BOOTSTRAP,
+    options: {
+      eval: true,
+      execArgv: withoutTsxFlags(process.execArgv),
+      workerData: { tsxApi, entry: ts.href },
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The pool
+
+interface Job {
+  readonly id: number;
+  readonly task: Uint8Array;
+  readonly services: PoolServices;
+  readonly signal: AbortSignal | undefined;
+  readonly resolve: (o: TaskOutcome) => void;
+  onAbort?: () => void;
+  timer?: NodeJS.Timeout;
+  slot?: Slot;
+  settled: boolean;
+}
+
+interface Slot {
+  readonly worker: Worker;
+  state: 'starting' | 'idle' | 'busy' | 'dead';
+  job?: Job;
+  /** The last uncaught error reported by the thread (explains its exit). */
+  lastError?: unknown;
+}
+
+function failure(
+  name: string,
+  message: string,
+  userError: boolean,
+  data?: Record<string, unknown>,
+): TaskOutcome {
+  return { ok: false, userError, error: data ? { name, message, data } : { name, message } };
+}
+
+function describe(e: unknown): string {
+  if (e instanceof Error) return `${e.name}: ${e.message}`;
+  return String(e);
+}
+
+function asBytes(v: unknown, what: string): Uint8Array {
+  if (v instanceof Uint8Array) return v;
+  throw new TypeError(`${what} must resolve to a Uint8Array, got ${v === null ? 'null' : typeof v}`);
+}
+
+/** Runs encoded tasks on worker threads (see module doc). */
+export class TaskPool {
+  readonly size: number;
+  private readonly timeoutMs: number | undefined;
+  private readonly entry: ThreadEntry;
+  private readonly resourceLimits: ResourceLimits | undefined;
+  private readonly slots: Slot[] = [];
+  /** Every thread not yet exited, including those being terminated. */
+  private readonly threads = new Set<Worker>();
+  private readonly queue: Job[] = [];
+  private nextId = 1;
+  private closing: Promise<void> | undefined;
+
+  constructor(options: TaskPoolOptions) {
+    const { threads, taskTimeoutMs } = options;
+    if (!Number.isInteger(threads) || threads < 1)
+      throw new RangeError(`TaskPool: threads must be a positive integer, got ${String(threads)}`);
+    if (taskTimeoutMs !== undefined && !(taskTimeoutMs > 0 && Number.isFinite(taskTimeoutMs)))
+      throw new RangeError(`TaskPool: taskTimeoutMs must be a positive number, got ${String(taskTimeoutMs)}`);
+    this.size = threads;
+    this.timeoutMs = taskTimeoutMs;
+    this.resourceLimits = options.resourceLimits;
+    this.entry = threadEntry();
+  }
+
+  /** Threads running a task now. */
+  get busy(): number {
+    let n = 0;
+    for (const s of this.slots) if (s.state === 'busy') n++;
+    return n;
+  }
+
+  /** Threads alive now (started, running, idle, or being terminated). */
+  get live(): number {
+    return this.threads.size;
+  }
+
+  /** Tasks waiting for a free thread. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /** Runs one encoded TaskDesc on a free thread (FIFO when all are busy). Never rejects. */
+  run(task: Uint8Array, services: PoolServices, opts?: RunOptions): Promise<TaskOutcome> {
+    if (this.closing)
+      return Promise.resolve(failure('TaskPoolClosedError', 'the task pool is closed', false));
+    const signal = opts?.signal;
+    if (signal?.aborted) return Promise.resolve(cancelled());
+    return new Promise<TaskOutcome>((resolve) => {
+      const job: Job = { id: this.nextId++, task, services, signal, resolve, settled: false };
+      if (signal) {
+        job.onAbort = () => this.abort(job);
+        signal.addEventListener('abort', job.onAbort, { once: true });
+      }
+      this.queue.push(job);
+      this.pump();
+    });
+  }
+
+  /** Terminates all threads; running and queued tasks resolve as worker errors. Idempotent. */
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
+    const closed = failure('TaskPoolClosedError', 'the task pool was closed', false);
+    for (const job of this.queue.splice(0)) this.settle(job, closed);
+    for (const slot of this.slots.splice(0)) {
+      slot.state = 'dead';
+      if (slot.job) this.settle(slot.job, closed);
+      slot.job = undefined;
+    }
+    this.closing = Promise.all([...this.threads].map((w) => w.terminate().catch(() => 0))).then(() => {});
+    return this.closing;
+  }
+
+  // --- scheduling
+
+  private pump(): void {
+    if (this.closing) return;
+    while (this.queue.length > 0) {
+      const slot = this.slots.find((s) => s.state === 'idle');
+      if (!slot) break;
+      this.assign(slot, this.queue.shift()!);
+    }
+    let starting = 0;
+    for (const s of this.slots) if (s.state === 'starting') starting++;
+    while (this.queue.length > starting && this.slots.length < this.size) {
+      this.spawn();
+      starting++;
+    }
+  }
+
+  private spawn(): void {
+    const worker = new Worker(this.entry.filename, {
+      ...this.entry.options,
+      ...(this.resourceLimits && { resourceLimits: this.resourceLimits }),
+    });
+    const slot: Slot = { worker, state: 'starting' };
+    this.slots.push(slot);
+    this.threads.add(worker);
+    worker.on('message', (msg: FromThread) => this.onMessage(slot, msg));
+    worker.on('error', (err) => {
+      slot.lastError = err;
+    });
+    worker.on('exit', (code) => {
+      this.threads.delete(worker);
+      this.onExit(slot, code);
+    });
+  }
+
+  private assign(slot: Slot, job: Job): void {
+    slot.state = 'busy';
+    slot.job = job;
+    job.slot = slot;
+    slot.worker.ref();
+    if (this.timeoutMs !== undefined) {
+      const ms = this.timeoutMs;
+      job.timer = setTimeout(() => {
+        this.kill(job, failure('TaskTimeoutError', `task exceeded ${ms} ms`, true, { timeoutMs: ms }));
+      }, ms);
+    }
+    const transfer = new Set<ArrayBuffer>();
+    const task = transferable(job.task, transfer, false);
+    this.post(slot, { kind: 'run', taskId: job.id, task }, transfer);
+  }
+
+  private post(slot: Slot, msg: ToThread, transfer: Set<ArrayBuffer>): void {
+    try {
+      slot.worker.postMessage(msg, [...transfer]);
+    } catch (e) {
+      // Not cloneable (cannot happen for bytes) or the thread is gone: fail the task, drop the thread.
+      if (slot.job)
+        this.kill(
+          slot.job,
+          failure('WorkerThreadDied', `cannot post to the task thread: ${describe(e)}`, false),
+        );
+    }
+  }
+
+  private settle(job: Job, outcome: TaskOutcome): void {
+    if (job.settled) return;
+    job.settled = true;
+    if (job.timer) clearTimeout(job.timer);
+    if (job.onAbort) job.signal?.removeEventListener('abort', job.onAbort);
+    job.resolve(outcome);
+  }
+
+  /** Ends a running (or queued) job with `outcome`; a running job's thread is terminated. */
+  private kill(job: Job, outcome: TaskOutcome): void {
+    const slot = job.slot;
+    if (!slot) {
+      const i = this.queue.indexOf(job);
+      if (i >= 0) this.queue.splice(i, 1);
+    } else if (slot.job === job) {
+      this.retire(slot);
+      slot.worker.terminate().catch(() => 0);
+    }
+    this.settle(job, outcome);
+    this.pump();
+  }
+
+  private abort(job: Job): void {
+    this.kill(job, cancelled());
+  }
+
+  /** Removes a slot from the pool (its thread is dead or being terminated). */
+  private retire(slot: Slot): void {
+    slot.state = 'dead';
+    slot.job = undefined;
+    const i = this.slots.indexOf(slot);
+    if (i >= 0) this.slots.splice(i, 1);
+  }
+
+  // --- thread events
+
+  private onMessage(slot: Slot, msg: FromThread): void {
+    if (slot.state === 'dead') return;
+    switch (msg.kind) {
+      case 'ready':
+        if (slot.state === 'starting') {
+          slot.state = 'idle';
+          slot.worker.unref();
+          this.pump();
+        }
+        return;
+      case 'svc': {
+        const job = slot.job;
+        if (job && job.id === msg.taskId) void this.serve(slot, job, msg);
+        return;
+      }
+      case 'done': {
+        const job = slot.job;
+        if (!job || job.id !== msg.taskId) return;
+        slot.job = undefined;
+        slot.state = 'idle';
+        slot.worker.unref();
+        this.settle(job, this.outcome(msg));
+        this.pump();
+        return;
+      }
+    }
+  }
+
+  private outcome(msg: Extract<FromThread, { kind: 'done' }>): TaskOutcome {
+    if (!msg.ok) {
+      return {
+        ok: false,
+        error: msg.error,
+        userError: msg.userError,
+        ...(msg.service !== undefined && { service: msg.service }),
+      };
+    }
+    const r = msg.result;
+    try {
+      const result: TaskResult = {
+        ...(r.value !== undefined && { result: decode(r.value) }),
+        ...(r.buckets !== undefined && { buckets: r.buckets }),
+        blocks: r.blocks,
+        accumulators: decode<Array<[string, unknown]>>(r.accumulators),
+      };
+      return { ok: true, result };
+    } catch (e) {
+      return { ok: false, error: errorToWire(e), userError: false };
+    }
+  }
+
+  private onExit(slot: Slot, code: number): void {
+    if (slot.state === 'dead') return; // retired on purpose (timeout, abort, close)
+    const wasStarting = slot.state === 'starting';
+    const job = slot.job;
+    this.retire(slot);
+    const why =
+      slot.lastError !== undefined ? `uncaught ${describe(slot.lastError)}` : `exited with code ${code}`;
+    if (job) {
+      this.settle(
+        job,
+        failure('WorkerThreadDied', `the task thread died: ${why}`, false, { exitCode: code }),
+      );
+    } else if (wasStarting) {
+      // A thread that cannot start would fail every replacement too: fail what waits instead of looping.
+      const dead = failure('WorkerThreadDied', `the task thread failed to start: ${why}`, false, {
+        exitCode: code,
+      });
+      for (const j of this.queue.splice(0)) this.settle(j, dead);
+    }
+    this.pump();
+  }
+
+  /** Answers one service call of the task running on `slot`. Never rejects. */
+  private async serve(slot: Slot, job: Job, msg: Extract<FromThread, { kind: 'svc' }>): Promise<void> {
+    const transfer = new Set<ArrayBuffer>();
+    let reply: ToThread;
+    try {
+      const s = job.services;
+      const [a, b, c] = msg.args;
+      let value: Uint8Array | Uint8Array[] | undefined;
+      switch (msg.method) {
+        case 'readSlice':
+          value = asBytes(await s.readSlice(a as string, b as number), 'readSlice');
+          break;
+        case 'readShuffle': {
+          const bufs: unknown = await s.readShuffle(a as string, b as number, c as number);
+          if (!Array.isArray(bufs)) throw new TypeError('readShuffle must resolve to an array of Uint8Array');
+          value = bufs.map((x) => asBytes(x, 'readShuffle'));
+          break;
+        }
+        case 'readBlock': {
+          const block = await s.readBlock(a as string);
+          value = block === undefined ? undefined : asBytes(block, 'readBlock');
+          break;
+        }
+        case 'broadcastValue':
+          value = encode(await s.broadcastValue(a as string));
+          break;
+        default:
+          throw new TypeError(`unknown service method ${String(msg.method)}`);
+      }
+      if (Array.isArray(value)) value = value.map((x) => transferable(x, transfer, false));
+      else if (value !== undefined) value = transferable(value, transfer, false);
+      reply = { kind: 'reply', reqId: msg.reqId, ok: true, value };
+    } catch (e) {
+      transfer.clear();
+      reply = { kind: 'reply', reqId: msg.reqId, ok: false, error: errorToWire(e) };
+    }
+    if (slot.job !== job) return; // the task ended (timeout, abort, close) while the service ran
+    this.post(slot, reply, transfer);
+  }
+}
+
+function cancelled(): TaskOutcome {
+  return failure('JobCancelledError', 'the task was cancelled', false);
+}

@@ -1,0 +1,107 @@
+/**
+ * The entry of a task thread, started by {@link TaskPool}. Runs one task at a time: decodes the
+ * TaskDesc bytes, runs it with `runTask` and services that are calls to the pool's thread, and
+ * posts back the result as bytes (transferred). A task whose code throws is reported as a user
+ * error; one whose service call failed (a fetch, not its code) is reported as such.
+ *
+ * User code runs here, so whatever it does to this thread (process.exit, an uncaught exception in
+ * a timer, an endless loop) ends this thread only; the pool replaces it.
+ */
+import { parentPort } from 'node:worker_threads';
+import { decode, encode } from '../protocol/codec.js';
+import { errorFromWire, errorToWire } from '../protocol/errors.js';
+import type { TaskDesc } from '../rdd/lineage.js';
+import { runTask, type TaskServices } from '../rdd/runner.js';
+import {
+  transferable,
+  type FromThread,
+  type ServiceMethod,
+  type ToThread,
+  type WireTaskResult,
+} from './task-pool.js';
+
+if (!parentPort) throw new Error('task-thread must run in a worker thread started by TaskPool');
+const port = parentPort;
+
+interface Pending {
+  readonly method: ServiceMethod;
+  readonly resolve: (value: Uint8Array | Uint8Array[] | undefined) => void;
+  readonly reject: (e: Error) => void;
+}
+
+const pending = new Map<number, Pending>();
+/** Errors that came from a failed service call, with the method that failed. */
+const serviceErrors = new WeakMap<object, ServiceMethod>();
+let nextReq = 1;
+
+function post(msg: FromThread, transfer: Set<ArrayBuffer>): void {
+  port.postMessage(msg, [...transfer]);
+}
+
+function call(taskId: number, method: ServiceMethod, args: Array<string | number>) {
+  return new Promise<Uint8Array | Uint8Array[] | undefined>((resolve, reject) => {
+    const reqId = nextReq++;
+    pending.set(reqId, { method, resolve, reject });
+    post({ kind: 'svc', taskId, reqId, method, args }, new Set());
+  });
+}
+
+/** The task's services: each call is a request to the pool's thread. */
+function services(taskId: number): TaskServices {
+  return {
+    readSlice: async (dataId, slice) => (await call(taskId, 'readSlice', [dataId, slice])) as Uint8Array,
+    readShuffle: async (shuffleId, part, numMaps) =>
+      (await call(taskId, 'readShuffle', [shuffleId, part, numMaps])) as Uint8Array[],
+    readBlock: async (id) => (await call(taskId, 'readBlock', [id])) as Uint8Array | undefined,
+    broadcastValue: async (id) => decode((await call(taskId, 'broadcastValue', [id])) as Uint8Array),
+  };
+}
+
+async function runOne(taskId: number, task: Uint8Array): Promise<void> {
+  const transfer = new Set<ArrayBuffer>();
+  let msg: FromThread;
+  try {
+    const r = await runTask(decode<TaskDesc>(task), services(taskId));
+    const result: WireTaskResult = {
+      ...('result' in r && { value: transferable(encode(r.result), transfer, true) }),
+      ...(r.buckets && { buckets: r.buckets.map((b) => transferable(b, transfer, true)) }),
+      blocks: r.blocks.map(([id, b]) => [id, transferable(b, transfer, true)]),
+      accumulators: transferable(encode(r.accumulators), transfer, true),
+    };
+    msg = { kind: 'done', taskId, ok: true, result };
+  } catch (e) {
+    transfer.clear();
+    const service = typeof e === 'object' && e !== null ? serviceErrors.get(e) : undefined;
+    msg = {
+      kind: 'done',
+      taskId,
+      ok: false,
+      error: errorToWire(e),
+      userError: service === undefined,
+      ...(service !== undefined && { service }),
+    };
+  }
+  try {
+    post(msg, transfer);
+  } catch (e) {
+    post({ kind: 'done', taskId, ok: false, error: errorToWire(e), userError: false }, new Set());
+  }
+}
+
+port.on('message', (msg: ToThread) => {
+  if (msg.kind === 'run') {
+    void runOne(msg.taskId, msg.task);
+    return;
+  }
+  const p = pending.get(msg.reqId);
+  if (!p) return;
+  pending.delete(msg.reqId);
+  if (msg.ok) p.resolve(msg.value);
+  else {
+    const err = errorFromWire(msg.error);
+    serviceErrors.set(err, p.method);
+    p.reject(err);
+  }
+});
+
+post({ kind: 'ready' }, new Set());
