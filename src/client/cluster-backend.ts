@@ -27,7 +27,8 @@ import {
 import type { PeerIdentity, Record as WireRecord, Request } from '../protocol/messages.js';
 import { JobTable } from '../partition-server/job-table.js';
 import { PeerNode } from '../partition-server/peer-node.js';
-import type { ShuffleSpec, TaskDesc } from '../rdd/lineage.js';
+import { blockId, type ShuffleSpec, type TaskDesc } from '../rdd/lineage.js';
+import { broadcastIds } from '../rdd/runner.js';
 import { stageShuffles } from '../rdd/plan.js';
 import type { RunJobOptions } from '../rdd/rdd.js';
 import type { Backend, JobSpec } from './backend.js';
@@ -155,6 +156,10 @@ export class ClusterBackend implements Backend {
   // ------------------------------------------------------------------ Backend
 
   async runJob(job: JobSpec, opts?: RunJobOptions): Promise<unknown[]> {
+    for (const id of broadcastIds(job.nodes)) {
+      if (!this.broadcasts.has(id))
+        throw new InvalidOperationError(`broadcast ${id} was destroyed and can no longer be used`);
+    }
     await this.ensureShuffles(job, job.root, opts);
     const stageId = this.nextStage++;
     const descs = job.partitions.map((partition): TaskDesc => ({
@@ -171,7 +176,7 @@ export class ClusterBackend implements Backend {
 
   private async ensureShuffles(job: JobSpec, rootId: string, opts: RunJobOptions | undefined): Promise<void> {
     const fullyStored = (nodeId: string, n: number) => {
-      for (let p = 0; p < n; p++) if (!this.blocks.has(`rdd_${nodeId}_${p}`)) return false;
+      for (let p = 0; p < n; p++) if (!this.blocks.has(blockId(nodeId, p))) return false;
       return true;
     };
     for (const s of stageShuffles(job.nodes, rootId, fullyStored)) await this.ensureShuffle(job, s, opts);
@@ -290,6 +295,7 @@ export class ClusterBackend implements Backend {
           ...r.task.desc,
           attempt: r.attempt,
           locations: this.locationsFor(r.task.desc),
+          blocks: this.blocksFor(r.task.desc),
         };
         return {
           granted: true,
@@ -303,6 +309,7 @@ export class ClusterBackend implements Backend {
         const pending = this.pendingTask(req.jobId);
         if (this.jobs.complete(req.jobId, req.token) !== 'ok' || !pending) return { ok: false };
         this.counters.tasksCompleted++;
+        for (const [id, bytes] of req.blocks ?? []) this.blocks.set(id, { holder: req.worker, bytes });
         pending.job.onAccumulators(req.accumulators);
         pending.resolve({ result: req.result ? decode(req.result) : undefined, worker: req.worker });
         return { ok: true };
@@ -328,6 +335,20 @@ export class ClusterBackend implements Backend {
       for (const s of node.shuffles) {
         const outs = this.mapOutputs.get(s.id);
         if (outs) out[s.id] = outs.map((o) => o ?? '');
+      }
+    }
+    return out;
+  }
+
+  private blocksFor(desc: TaskDesc): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [nodeId, node] of Object.entries(desc.nodes)) {
+      if (!node.persist) continue;
+      for (let p = 0; p < node.n; p++) {
+        const id = blockId(nodeId, p);
+        const b = this.blocks.get(id);
+        const endpoint = b && this.node.peer(b.holder)?.identity.rpc;
+        if (endpoint) out[id] = endpoint;
       }
     }
     return out;

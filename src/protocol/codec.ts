@@ -24,5 +24,7 @@ export function encode(value: unknown): Buffer {
 
 /** Decodes msgpack bytes produced by {@link encode}. */
 export function decode<T = unknown>(bytes: Uint8Array): T {
-  return packr.unpack(bytes) as T;
+  // Through a Buffer view (no copy), so binary values always decode as Buffers.
+  const view = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return packr.unpack(view) as T;
 }

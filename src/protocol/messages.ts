@@ -97,6 +97,8 @@ export const Request = z.discriminatedUnion('op', [
     /** The task's small result (an action's per-partition value), msgpack; absent for shuffle map tasks. */
     result: bytes.optional(),
     accumulators: z.array(z.tuple([id, z.unknown()])),
+    /** Persisted blocks the task stored on the worker (id and size), so the source knows them at once. */
+    blocks: z.array(z.tuple([id, count])).optional(),
   }),
   z.object({
     op: z.literal('job.fail'),

@@ -74,6 +74,8 @@ export interface TaskDesc {
   readonly output: TaskOutputSpec;
   /** Where each shuffle's map outputs are (partition server endpoint per map index), when run on a cluster. */
   readonly locations?: Readonly<Record<string, readonly string[]>>;
+  /** Where persisted blocks of the lineage are stored (block id → partition server endpoint), on a cluster. */
+  readonly blocks?: Readonly<Record<string, string>>;
 }
 
 /** Content id: a hash of a canonical msgpack encoding of `parts`. */

@@ -503,8 +503,8 @@ class TaskRun {
   }
 }
 
-/** Collects the ids of broadcast variables referenced by the task's functions (fetched before compiling). */
-function broadcastIds(desc: TaskDesc): string[] {
+/** The ids of broadcast variables referenced by functions in `value` (a node table, a task). */
+export function broadcastIds(value: unknown): string[] {
   const ids = new Set<string>();
   const visit = (v: unknown): void => {
     if (typeof v !== 'object' || v === null || ArrayBuffer.isView(v)) return;
@@ -519,15 +519,14 @@ function broadcastIds(desc: TaskDesc): string[] {
     }
     for (const k in o) visit(o[k]);
   };
-  visit(desc.nodes);
-  visit(desc.output);
+  visit(value);
   return [...ids];
 }
 
 /** Runs one task. Throws what user code throws (the caller decides about retries). */
 export async function runTask(desc: TaskDesc, services: TaskServices): Promise<TaskResult> {
   const values = new Map<string, unknown>();
-  for (const id of broadcastIds(desc)) values.set(id, await services.broadcastValue(id));
+  for (const id of broadcastIds([desc.nodes, desc.output])) values.set(id, await services.broadcastValue(id));
   const compiler = new Compiler(LIBRARY, {
     broadcastValue: (id) => {
       if (!values.has(id)) throw new InvalidOperationError(`broadcast ${id} was not fetched for this task`);

@@ -27,8 +27,14 @@ import { errorToWire, type WireError } from '../protocol/errors.js';
 import type { TaskResult, TaskServices } from '../rdd/runner.js';
 
 /** What a thread's task may ask of the pool's thread (same shape as TaskServices, bytes in/out). */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- a named contract for the pool's callers
-export interface PoolServices extends TaskServices {}
+ 
+export interface PoolServices extends TaskServices {
+  /**
+   * The broadcast value as the codec bytes it travelled in, if the caller has them: passed to the
+   * thread as they are, so values the codec only keeps in their original encoding (Maps) survive.
+   */
+  broadcastBytes?(id: string): Promise<Uint8Array>;
+}
 
 /** The service methods a task thread can call. */
 export type ServiceMethod = keyof TaskServices;
@@ -490,7 +496,9 @@ export class TaskPool {
           break;
         }
         case 'broadcastValue':
-          value = encode(await s.broadcastValue(a as string));
+          value = s.broadcastBytes
+            ? asBytes(await s.broadcastBytes(a as string), 'broadcastBytes')
+            : encode(await s.broadcastValue(a as string));
           break;
         default:
           throw new TypeError(`unknown service method ${String(msg.method)}`);

@@ -68,11 +68,9 @@ export class Worker {
   private readonly openJobs = new Map<string, Extract<WireRecord, { kind: 'job' }>>();
   private readonly running = new Map<string, Running>();
   private readonly claiming = new Set<string>();
-  /** Persisted blocks other peers announced: block id → holder. */
-  private readonly remoteBlocks = new Map<string, PeerIdentity>();
   /** Blocks this worker announced (persisted partitions), for snapshots and withdrawals. */
   private readonly ownBlocks = new Map<string, { bytes: number; owner: string }>();
-  private readonly broadcasts = new Map<string, Promise<unknown>>();
+  private readonly broadcasts = new Map<string, Promise<Uint8Array>>();
   private draining = false;
   private seq = 0;
 
@@ -146,12 +144,8 @@ export class Worker {
         this.pump();
         break;
       }
-      case 'rdd':
-        if (r.holder.node !== this.node.identity.node) this.remoteBlocks.set(r.blockId, r.holder);
-        break;
       case 'withdraw':
         if (r.of === 'job') this.openJobs.delete(r.id);
-        else this.remoteBlocks.delete(r.id);
         break;
       default:
         break;
@@ -231,6 +225,7 @@ export class Worker {
             worker: this.node.identity.node,
             ...(outcome.result.result !== undefined && { result: encode(outcome.result.result) }),
             accumulators: outcome.result.accumulators.map(([id, v]) => [id, v] as [string, unknown]),
+            blocks: outcome.result.blocks.map(([id, data]) => [id, data.byteLength] as [string, number]),
           },
           this.options.requestTimeoutMs,
         )) as { ok: boolean };
@@ -281,24 +276,21 @@ export class Worker {
   private services(source: string, desc: TaskDesc): PoolServices {
     return {
       readSlice: (dataId, slice) => this.fetchAll(source, 'slice', dataId, slice),
-      broadcastValue: (id) => {
-        let v = this.broadcasts.get(id);
-        if (!v) {
-          v = this.fetchAll(source, 'broadcast', id, 0).then((b) => decode(b));
-          v.catch(() => this.broadcasts.delete(id));
-          this.broadcasts.set(id, v);
-        }
-        return v;
-      },
+      broadcastBytes: (id) => this.broadcastBytes(source, id),
+      broadcastValue: async (id) => decode(await this.broadcastBytes(source, id)),
       readBlock: async (id) => {
-        const local = await this.store.get(id);
-        if (local) return local;
-        const holder = this.remoteBlocks.get(id);
-        if (!holder) return undefined;
+        // The client is authoritative about persisted blocks: a block it does not list (never
+        // stored, or unpersisted) is recomputed even if a stale copy is still here.
+        const endpoint = desc.blocks?.[id];
+        if (endpoint === undefined) return undefined;
         try {
-          return await this.fetchAll(holder.node, 'block', id, 0);
+          if (endpoint === this.node.identity.rpc) return await this.store.get(id);
+          const holder =
+            this.node.peers().find((p) => p.identity.rpc === endpoint)?.identity ??
+            (await this.node.connect(endpoint));
+          return holder ? await this.fetchAll(holder.node, 'block', id, 0) : undefined;
         } catch {
-          return undefined; // recompute from lineage instead
+          return undefined; // lost with its holder: recompute from lineage
         }
       },
       readShuffle: async (shuffleId, reduce, numMaps) => {
@@ -332,6 +324,17 @@ export class Worker {
         return out;
       },
     };
+  }
+
+  /** A broadcast value's bytes, fetched from its source once per worker. */
+  private broadcastBytes(source: string, id: string): Promise<Uint8Array> {
+    let v = this.broadcasts.get(id);
+    if (!v) {
+      v = this.fetchAll(source, 'broadcast', id, 0);
+      v.catch(() => this.broadcasts.delete(id));
+      this.broadcasts.set(id, v);
+    }
+    return v;
   }
 
   /** Fetches a whole block/slice/broadcast from a peer in chunks. */
@@ -379,7 +382,6 @@ export class Worker {
   }
 
   private onPeerDown(p: PeerIdentity): void {
-    for (const [id, b] of [...this.remoteBlocks]) if (b.node === p.node) this.remoteBlocks.delete(id);
     if (p.role !== 'client') return;
     // The client is gone: its tasks and blocks have no one to serve.
     this.counters.clientsDropped++;

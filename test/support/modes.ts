@@ -1,6 +1,7 @@
 /**
- * Execution modes every operation suite runs under. Issue 3 adds a local cluster of worker
- * daemons here; suites written against `modes` then run unchanged over both.
+ * Execution modes every operation suite runs under: in-process, and a local cluster of three
+ * `microspark-worker` daemon processes on 127.0.0.1. The same assertions hold in both, so every
+ * result over the cluster is compared with what the in-process engine gives.
  */
 import { MicroSpark } from '../../src/index.js';
 
@@ -10,6 +11,15 @@ export interface Mode {
   create(defaultParallelism?: number): Promise<MicroSpark>;
 }
 
-export const modes: readonly Mode[] = [
-  { name: 'inProcess', create: (defaultParallelism = 4) => MicroSpark.inProcess({ defaultParallelism }) },
-];
+export const inProcessMode: Mode = {
+  name: 'inProcess',
+  create: (defaultParallelism = 4) => MicroSpark.inProcess({ defaultParallelism }),
+};
+
+export const clusterMode: Mode = {
+  name: 'local cluster of 3 daemons',
+  create: (defaultParallelism = 4) => MicroSpark.local({ workers: 3, defaultParallelism }),
+};
+
+export const modes: readonly Mode[] =
+  process.env.MICROSPARK_TEST_MODES === 'inProcess' ? [inProcessMode] : [inProcessMode, clusterMode];
