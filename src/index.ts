@@ -2,7 +2,13 @@
  * MicroSpark: a Spark-like RDD engine for Node.js. Start with `MicroSpark.inProcess()`, build RDDs
  * with its sources and transformations, and await their actions.
  */
-export { MicroSpark, type InProcessOptions } from './client/context.js';
+export {
+  MicroSpark,
+  type InProcessOptions,
+  type ConnectOptions,
+  type LocalOptions,
+} from './client/context.js';
+export type { StageEvent, ClusterCounters } from './client/cluster-backend.js';
 export { RDD, type MapOptions, type RunJobOptions } from './rdd/rdd.js';
 export { StorageLevel } from './rdd/storage-level.js';
 export { StatCounter } from './rdd/stat-counter.js';
@@ -22,4 +28,8 @@ export {
   JobCancelledError,
   RemoteError,
   TaskFailedError,
+  NoWorkersError,
+  FetchFailedError,
+  ConfigError,
+  RequestTimeoutError,
 } from './protocol/errors.js';

@@ -25,7 +25,8 @@ import {
   type WireError,
 } from '../protocol/errors.js';
 import type { PeerIdentity, Record as WireRecord, Request } from '../protocol/messages.js';
-import { JobTable } from '../partition-server/job-table.js';
+import { EventEmitter } from 'node:events';
+import { JobTable, type JobTableCounters } from '../partition-server/job-table.js';
 import { PeerNode } from '../partition-server/peer-node.js';
 import { blockId, type ShuffleSpec, type TaskDesc } from '../rdd/lineage.js';
 import { broadcastIds } from '../rdd/runner.js';
@@ -55,6 +56,17 @@ interface PendingTask {
   readonly reject: (e: Error) => void;
 }
 
+/** A stage's progress, for the console and for tests (emitted synchronously, in order). */
+export interface StageEvent {
+  readonly stageId: number;
+  readonly kind: 'shuffle-map' | 'result';
+  readonly state: 'submitted' | 'completed';
+  readonly tasks: number;
+  /** For completed shuffle-map stages: the shuffle and the endpoint holding each map output. */
+  readonly shuffleId?: string;
+  readonly outputs?: readonly (string | undefined)[];
+}
+
 /** Counters, for tests and the console. */
 export interface ClusterCounters {
   tasksPosted: number;
@@ -67,7 +79,7 @@ export interface ClusterCounters {
 const FETCH_CHUNK_BYTES = 4 * 1024 * 1024;
 
 /** The cluster execution mode (see module doc). */
-export class ClusterBackend implements Backend {
+export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implements Backend {
   readonly counters: ClusterCounters = {
     tasksPosted: 0,
     tasksCompleted: 0,
@@ -94,7 +106,18 @@ export class ClusterBackend implements Backend {
     private readonly options: ClusterBackendOptions,
     jobs: JobTable<PendingTask>,
   ) {
+    super();
     this.jobs = jobs;
+  }
+
+  /** The job table's counters (grants, refused and stale completions, re-posts, failures). */
+  get jobCounters(): Readonly<JobTableCounters> {
+    return this.jobs.counters;
+  }
+
+  /** Jobs currently leased: job id → worker node id. */
+  leases(): Map<string, string> {
+    return this.jobs.leases();
   }
 
   /** Starts the client's peer node; `peers` are partition server endpoints to HELLO. */
@@ -170,7 +193,9 @@ export class ClusterBackend implements Backend {
       partition,
       output: { kind: 'result', fn: job.fn },
     }));
+    this.emit('stage', { stageId, kind: 'result', state: 'submitted', tasks: descs.length });
     const results = await this.runTasks(descs, job, opts, (i, r) => opts?.onPartition?.(i, r));
+    this.emit('stage', { stageId, kind: 'result', state: 'completed', tasks: descs.length });
     return results.map((r) => r.result);
   }
 
@@ -201,10 +226,25 @@ export class ClusterBackend implements Backend {
       partition: m,
       output: { kind: 'shuffle', shuffle: s },
     }));
+    this.emit('stage', {
+      stageId,
+      kind: 'shuffle-map',
+      state: 'submitted',
+      tasks: descs.length,
+      shuffleId: s.id,
+    });
     const done = await this.runTasks(descs, job, opts);
     done.forEach((r, i) => {
       const holder = this.node.peer(r.worker)?.identity.rpc;
       outputs[missing[i]!] = holder;
+    });
+    this.emit('stage', {
+      stageId,
+      kind: 'shuffle-map',
+      state: 'completed',
+      tasks: descs.length,
+      shuffleId: s.id,
+      outputs: [...outputs],
     });
   }
 
@@ -396,6 +436,13 @@ export class ClusterBackend implements Backend {
     try {
       const outs = shuffleId !== undefined ? this.mapOutputs.get(shuffleId) : undefined;
       if (outs && mapIndex !== undefined) outs[mapIndex] = undefined;
+      const inFlight = this.recovering.get(shuffleId ?? '');
+      if (inFlight) {
+        await inFlight;
+        this.held.delete(jobId);
+        this.announce(jobId, this.jobs.stateOf(jobId)?.attempt ?? 0, pending.desc.partition);
+        return;
+      }
       const attempts = (this.recoveries.get(shuffleId ?? '') ?? 0) + 1;
       this.recoveries.set(shuffleId ?? '', attempts);
       if (attempts > this.options.maxStageAttempts) {
@@ -411,7 +458,15 @@ export class ClusterBackend implements Backend {
         .flatMap((n) => n.shuffles)
         .find((s) => s.id === shuffleId);
       const before = outs?.filter((o) => o === undefined).length ?? 0;
-      if (spec) await this.ensureShuffle(pending.job, spec, undefined);
+      if (spec) {
+        const recovery = this.ensureShuffle(pending.job, spec, undefined);
+        this.recovering.set(spec.id, recovery);
+        try {
+          await recovery;
+        } finally {
+          this.recovering.delete(spec.id);
+        }
+      }
       this.counters.mapOutputsRecomputed += before;
       this.held.delete(jobId);
       const attempt = this.jobs.stateOf(jobId)?.attempt ?? 0;
@@ -423,6 +478,8 @@ export class ClusterBackend implements Backend {
   }
 
   private readonly recoveries = new Map<string, number>();
+  /** Recomputations in flight, per shuffle: concurrent fetch failures share one. */
+  private readonly recovering = new Map<string, Promise<void>>();
 
   private fetch(
     what: 'block' | 'slice' | 'broadcast',

@@ -27,7 +27,8 @@ export interface LocalWorker {
 
 /** Options for spawning. */
 export interface SpawnOptions {
-  readonly clientRpc: string;
+  /** The client's partition server, given to the daemon as its static peer (none: it waits to be found). */
+  readonly clientRpc?: string;
   readonly cluster: string;
   readonly slots: number;
   readonly heartbeatMs: number;
@@ -52,13 +53,12 @@ function installExitHook(): void {
 export function spawnWorker(options: SpawnOptions): Promise<LocalWorker> {
   installExitHook();
   const entry = workerEntry();
-  const port = options.clientRpc.replace(/^tcp:\/\//, '');
+  const peers = options.clientRpc ? ['--peers', options.clientRpc.replace(/^tcp:\/\//, '')] : [];
   const child = spawn(
     entry.command,
     [
       ...entry.args,
-      '--peers',
-      port,
+      ...peers,
       '--cluster',
       options.cluster,
       '--slots',

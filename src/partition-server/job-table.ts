@@ -234,6 +234,13 @@ export class JobTable<T> {
     return this.jobs.delete(id);
   }
 
+  /** Jobs currently leased: job id → worker. */
+  leases(): Map<string, string> {
+    const out = new Map<string, string>();
+    for (const job of this.jobs.values()) if (job.state.state === 'leased') out.set(job.id, job.state.worker);
+    return out;
+  }
+
   /** Jobs waiting for a worker (to announce): id and current attempt. */
   open(): Array<{ id: string; attempt: number }> {
     const out: Array<{ id: string; attempt: number }> = [];

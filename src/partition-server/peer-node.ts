@@ -301,10 +301,20 @@ export class PeerNode extends EventEmitter<PeerEvents> {
     if (from !== this.identity.node) this.emit('record', r);
   }
 
+  private lastTick = Date.now();
+
   private tick(): void {
     const own = this.options.ownRecords()[0];
     if (own) this.publish(own);
     const now = Date.now();
+    // A tick far later than scheduled means this process was paused (SIGSTOP, a debugger, a
+    // suspended VM): the silence was ours, so every peer gets a fresh grace period.
+    const paused = now - this.lastTick > this.options.deadAfterMs / 2;
+    this.lastTick = now;
+    if (paused) {
+      for (const p of this.known.values()) p.lastSeen = now;
+      return;
+    }
     for (const p of [...this.known.values()])
       if (now - p.lastSeen > this.options.deadAfterMs) this.declareDead(p);
   }

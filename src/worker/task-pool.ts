@@ -27,7 +27,7 @@ import { errorToWire, type WireError } from '../protocol/errors.js';
 import type { TaskResult, TaskServices } from '../rdd/runner.js';
 
 /** What a thread's task may ask of the pool's thread (same shape as TaskServices, bytes in/out). */
- 
+
 export interface PoolServices extends TaskServices {
   /**
    * The broadcast value as the codec bytes it travelled in, if the caller has them: passed to the

@@ -122,7 +122,7 @@ export class Worker {
       peer: this.node.identity,
       slots: this.options.slots,
       free: Math.max(0, this.free),
-      blocks: this.ownBlocks.size,
+      blocks: this.store.stats().blocks,
       memoryBytes: this.store.stats().memoryBytes,
       seq: this.seq++,
     };
@@ -206,7 +206,9 @@ export class Worker {
       this.node
         .request(source, { op: 'job.renew', jobId: job.jobId, token }, this.options.requestTimeoutMs)
         .then((r) => {
-          if (!(r as { ok: boolean }).ok) abort.abort(); // the lease is gone: someone else runs it
+          // The lease is gone (re-broadcast to another worker): stop renewing, but let the task
+          // finish; its completion will be refused as stale, which is harmless.
+          if (!(r as { ok: boolean }).ok) clearInterval(renew);
         })
         .catch(() => undefined);
     }, this.options.leaseRenewMs);
