@@ -74,6 +74,8 @@ export interface ClusterCounters {
   reannounced: number;
   fetchFailures: number;
   mapOutputsRecomputed: number;
+  /** Running tasks that workers were told to stop (the action was cancelled or had failed). */
+  tasksCancelled: number;
 }
 
 const FETCH_CHUNK_BYTES = 4 * 1024 * 1024;
@@ -86,6 +88,7 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
     reannounced: 0,
     fetchFailures: 0,
     mapOutputsRecomputed: 0,
+    tasksCancelled: 0,
   };
   private readonly jobs: JobTable<PendingTask>;
   /** Jobs held back while lost parent outputs are recomputed. */
@@ -276,6 +279,17 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
         }),
     );
     const cleanup = () => {
+      // Workers still running one of these jobs (cancelled, or a straggler) are told to stop.
+      const leases = this.jobs.leases();
+      const byWorker = new Map<string, string[]>();
+      for (const id of ids) {
+        const w = leases.get(id);
+        if (w !== undefined) byWorker.set(w, [...(byWorker.get(w) ?? []), id]);
+      }
+      for (const [w, jobIds] of byWorker) {
+        this.counters.tasksCancelled += jobIds.length;
+        this.node.request(w, { op: 'cancel', jobIds }, 2000).catch(() => undefined);
+      }
       for (const id of ids) {
         this.jobs.remove(id);
         this.held.delete(id);
@@ -285,7 +299,12 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
     const signal = opts?.signal;
     const aborted = new Promise<never>((_, reject) => {
       if (!signal) return;
-      const onAbort = () => reject(new JobCancelledError('the job was cancelled'));
+      const onAbort = () =>
+        reject(
+          signal.reason instanceof JobCancelledError
+            ? signal.reason
+            : new JobCancelledError('the job was cancelled'),
+        );
       if (signal.aborted) onAbort();
       else signal.addEventListener('abort', onAbort, { once: true });
     });

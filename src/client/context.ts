@@ -2,11 +2,17 @@
  * `MicroSpark`: the context a program holds (PySpark's SparkContext). It creates source RDDs,
  * broadcast variables and accumulators, plans each action's jobs and hands them to its backend.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { encode } from '../protocol/codec.js';
-import { ContextStoppedError, InvalidOperationError, SerializationError } from '../protocol/errors.js';
+import {
+  ContextStoppedError,
+  InvalidOperationError,
+  JobCancelledError,
+  SerializationError,
+} from '../protocol/errors.js';
 import { Accumulator, type AccumulatorParam } from '../rdd/accumulator.js';
 import { Broadcast } from '../rdd/broadcast.js';
 import { Compiler } from '../rdd/compile.js';
@@ -61,6 +67,9 @@ export interface LocalOptions extends Omit<ConnectOptions, 'peers' | 'cluster' |
   readonly slotsPerWorker?: number;
 }
 
+/** The signal of the innermost `withSignal` around the current async context. */
+const actionSignal = new AsyncLocalStorage<AbortSignal>();
+
 /** `parallelize` data up to this size travels inside the task instead of being served by the client. */
 const INLINE_DATA_MAX_BYTES = 64 * 1024;
 
@@ -93,6 +102,7 @@ export class MicroSpark implements RDDContext {
   });
 
   private readonly onStop: Array<() => Promise<void>> = [];
+  private cancelAll = new AbortController();
 
   private constructor(
     private readonly backend: Backend,
@@ -248,6 +258,12 @@ export class MicroSpark implements RDDContext {
         if (!Number.isInteger(p) || p < 0 || p >= n)
           throw new InvalidOperationError(`partition ${p} out of range [0, ${n})`);
       }
+      // The job stops on the action's own signal, a withSignal() around it, or cancelAllJobs().
+      const signals = [this.cancelAll.signal, actionSignal.getStore(), opts?.signal].filter(
+        (s): s is AbortSignal => s !== undefined,
+      );
+      const signal = AbortSignal.any(signals);
+      if (signal.aborted) throw new JobCancelledError('the job was cancelled before it started');
       await prepareLineage(rdd);
       const results = await this.backend.runJob(
         {
@@ -259,7 +275,7 @@ export class MicroSpark implements RDDContext {
             for (const [id, v] of updates) this.accumulators.get(id)?.applyUpdate(v);
           },
         },
-        opts,
+        { ...opts, signal },
       );
       for (const r of lineageRdds(rdd)) {
         if (r.checkpointPending)
@@ -267,6 +283,24 @@ export class MicroSpark implements RDDContext {
       }
       return results;
     });
+  }
+
+  /**
+   * Cancels every running action: their jobs are withdrawn, workers stop their tasks, and the
+   * actions reject with JobCancelledError. Actions started afterwards run normally.
+   */
+  cancelAllJobs(): void {
+    const old = this.cancelAll;
+    this.cancelAll = new AbortController();
+    old.abort(new JobCancelledError('cancelled by cancelAllJobs()'));
+  }
+
+  /**
+   * Runs `body` with `signal` applied to every action it starts (also in nested async calls):
+   * aborting it cancels them, `await sc.withSignal(AbortSignal.timeout(5000), () => rdd.count())`.
+   */
+  withSignal<R>(signal: AbortSignal, body: () => Promise<R>): Promise<R> {
+    return actionSignal.run(signal, body);
   }
 
   /** @internal */
