@@ -12,6 +12,7 @@ import { ConfigError } from '../src/protocol/errors.js';
 import { LEASE_RENEW_INTERVAL_MS } from '../src/protocol/defaults.js';
 import { parseWorkerConfig, WORKER_HELP } from '../src/worker/config.js';
 import { Worker } from '../src/worker/worker.js';
+import { deriveCurveKeys } from '../src/partition-server/curve.js';
 
 const LEVELS = { error: 0, warn: 1, info: 2, debug: 3 } as const;
 
@@ -64,6 +65,7 @@ async function main(): Promise<number> {
     deadAfterMs: config.deadAfterMs,
     leaseRenewMs: Math.min(LEASE_RENEW_INTERVAL_MS, Math.max(config.heartbeatMs, 100)),
     requestTimeoutMs: Math.max(2000, 2 * config.heartbeatMs),
+    ...(config.secret && { curve: deriveCurveKeys(config.secret.reveal()) }),
   });
   worker.node.on('peer-up', (p) => log('info', 'peer joined', { node: p.node, role: p.role, rpc: p.rpc }));
   worker.node.on('peer-down', (p) => log('info', 'peer lost', { node: p.node, role: p.role }));

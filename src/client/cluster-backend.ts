@@ -28,6 +28,7 @@ import type { PeerIdentity, Record as WireRecord, Request } from '../protocol/me
 import { EventEmitter } from 'node:events';
 import { JobTable, type JobTableCounters } from '../partition-server/job-table.js';
 import { PeerNode } from '../partition-server/peer-node.js';
+import type { CurveKeys } from '../partition-server/curve.js';
 import { blockId, type ShuffleSpec, type TaskDesc } from '../rdd/lineage.js';
 import { broadcastIds } from '../rdd/runner.js';
 import { stageShuffles } from '../rdd/plan.js';
@@ -46,6 +47,8 @@ export interface ClusterBackendOptions {
   readonly maxTaskFailures: number;
   /** Bounded recomputations of lost map outputs per shuffle and action. */
   readonly maxStageAttempts: number;
+  /** Cluster CURVE keys (from the secret); required to bind anything but loopback. */
+  readonly curve?: CurveKeys;
 }
 
 /** What a task's source remembers about it. */
@@ -133,6 +136,7 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
       host: options.host,
       heartbeatMs: options.heartbeatMs,
       deadAfterMs: options.deadAfterMs,
+      ...(options.curve && { curve: options.curve }),
       handler: (req) => {
         if (!ref.backend) return Promise.reject(new InvalidOperationError('client is starting'));
         const backend = ref.backend;

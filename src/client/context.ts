@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { encode } from '../protocol/codec.js';
 import {
+  ConfigError,
   ContextStoppedError,
   InvalidOperationError,
   JobCancelledError,
@@ -24,6 +25,8 @@ import { buildNodes, lineageRdds, prepareLineage } from '../rdd/plan.js';
 import { RDD, unionOf, type RDDContext, type RunJobOptions } from '../rdd/rdd.js';
 import type { Backend } from './backend.js';
 import { InProcessBackend } from './in-process-backend.js';
+import { deriveCurveKeys } from '../partition-server/curve.js';
+import { isLoopbackAddress } from '../worker/config.js';
 import { ClusterBackend } from './cluster-backend.js';
 import { spawnWorker, stopWorkers, type LocalWorker } from './local-cluster.js';
 import {
@@ -57,6 +60,13 @@ export interface ConnectOptions extends InProcessOptions {
   readonly noWorkerGraceMs?: number;
   /** How long to wait for `minWorkers` (default 20 s). */
   readonly joinTimeoutMs?: number;
+  /**
+   * The cluster secret (the same on every peer; default: the MICROSPARK_SECRET environment
+   * variable). With it every connection is authenticated; without it everything stays on 127.0.0.1.
+   */
+  readonly secret?: string;
+  /** Address this client binds (default 127.0.0.1); anything else requires a secret. */
+  readonly bind?: string;
 }
 
 /** Options of {@link MicroSpark.local}. */
@@ -163,6 +173,7 @@ export class MicroSpark implements RDDContext {
             heartbeatMs,
             deadAfterMs: options.deadAfterMs ?? PEER_DEAD_AFTER_MS,
             readyTimeoutMs: options.joinTimeoutMs ?? 20_000,
+            ...(options.secret !== undefined && { secret: options.secret }),
           }),
         ),
       )) {
@@ -182,13 +193,22 @@ export class MicroSpark implements RDDContext {
   }
 
   private static async startCluster(options: ConnectOptions, cluster: string): Promise<ClusterBackend> {
+    const secret = options.secret ?? (process.env.MICROSPARK_SECRET || undefined);
+    const host = options.bind ?? '127.0.0.1';
+    if (!secret && !isLoopbackAddress(host)) {
+      throw new ConfigError(
+        `binding ${host} requires a cluster secret: workers run the code they are sent, so every peer must ` +
+          'prove it holds the secret. Pass { secret } or set MICROSPARK_SECRET, the same on every peer.',
+        'bind',
+      );
+    }
     const heartbeatMs = options.heartbeatMs ?? HEARTBEAT_INTERVAL_MS;
     const maxTaskFailures = options.maxTaskFailures ?? MAX_TASK_FAILURES;
     assertPositiveInt(maxTaskFailures, 'maxTaskFailures');
     return ClusterBackend.start(
       {
         cluster,
-        host: '127.0.0.1',
+        host,
         heartbeatMs,
         deadAfterMs: options.deadAfterMs ?? PEER_DEAD_AFTER_MS,
         leaseTtlMs: options.leaseTtlMs ?? LEASE_TTL_MS,
@@ -196,6 +216,7 @@ export class MicroSpark implements RDDContext {
         noWorkerGraceMs: options.noWorkerGraceMs ?? NO_WORKER_GRACE_MS,
         maxTaskFailures,
         maxStageAttempts: 4,
+        ...(secret && { curve: deriveCurveKeys(secret) }),
       },
       (options.peers ?? []).map((p) => `tcp://${p.replace(/^tcp:\/\//, '')}`),
     );

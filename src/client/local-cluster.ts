@@ -35,6 +35,8 @@ export interface SpawnOptions {
   readonly deadAfterMs: number;
   readonly readyTimeoutMs: number;
   readonly logLevel?: string;
+  /** The cluster secret, passed through the environment (never on the command line). */
+  readonly secret?: string;
 }
 
 const live = new Set<ChildProcess>();
@@ -70,7 +72,14 @@ export function spawnWorker(options: SpawnOptions): Promise<LocalWorker> {
       '--log-level',
       options.logLevel ?? 'warn',
     ],
-    { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, MICROSPARK_EXIT_WITH_STDIN: '1' } },
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+      env: {
+        ...process.env,
+        MICROSPARK_EXIT_WITH_STDIN: '1',
+        ...(options.secret !== undefined && { MICROSPARK_SECRET: options.secret }),
+      },
+    },
   );
   live.add(child);
   child.on('exit', () => live.delete(child));

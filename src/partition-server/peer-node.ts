@@ -22,7 +22,8 @@ import {
 } from '../protocol/messages.js';
 import { decodeFrames, encodeFrames, PROTOCOL_VERSION } from '../protocol/wire.js';
 import { QueuedSender } from './queued-socket.js';
-import { RpcClient, RpcServer } from './rpc.js';
+import { acquireZap, clientSocketOptions, serverSocketOptions, type CurveKeys } from './curve.js';
+import { isLocalEndpoint, RpcClient, RpcServer } from './rpc.js';
 
 /** How a peer's role answers the requests the peer layer does not handle itself. */
 export type RoleHandler = (request: Request, from: PeerIdentity | undefined) => Promise<unknown>;
@@ -41,6 +42,11 @@ export interface PeerNodeOptions {
   readonly handler: RoleHandler;
   /** This peer's own records (its heartbeat record first), for snapshots and heartbeats. */
   readonly ownRecords: () => Record[];
+  /**
+   * Cluster CURVE keys (from the cluster secret): every socket is authenticated. Required to bind
+   * anything but loopback.
+   */
+  readonly curve?: CurveKeys;
   /** Timeout for membership requests (hello, snapshot). */
   readonly requestTimeoutMs?: number;
 }
@@ -82,6 +88,7 @@ export class PeerNode extends EventEmitter<PeerEvents> {
   private heartbeat: NodeJS.Timeout | undefined;
   private subLoop: Promise<void> = Promise.resolve();
   private stopped = false;
+  private releaseZap: (() => void) | undefined;
 
   private constructor(
     private readonly options: PeerNodeOptions,
@@ -108,25 +115,37 @@ export class PeerNode extends EventEmitter<PeerEvents> {
       );
     }
     const port = options.port ?? 0;
+    if (!options.curve && !isLocalEndpoint(`tcp://${options.host}:0`)) {
+      throw new InvalidOperationError(
+        `refusing to bind ${options.host} without a cluster secret: peers run the code they are sent`,
+      );
+    }
+    const zap = options.curve ? await acquireZap(options.curve) : undefined;
     // The handler needs the node, which needs the bound server: a holder breaks the cycle.
     const ref: { node?: PeerNode } = {};
     const server = await RpcServer.listen({
       endpoint: `tcp://${options.host}:${port}`,
-      allowNonLoopback: true,
+      allowNonLoopback: options.curve !== undefined,
+      ...(options.curve && { curve: options.curve }),
       handler: (req) => {
         if (!ref.node) return Promise.reject(new InvalidOperationError('peer is starting'));
         return ref.node.serve(req);
       },
     });
-    const pubSocket = new zmq.Publisher({ linger: 0, sendHighWaterMark: 10_000 });
+    const pubSocket = new zmq.Publisher({
+      linger: 0,
+      sendHighWaterMark: 10_000,
+      ...serverSocketOptions(options.curve),
+    });
     try {
       await pubSocket.bind(`tcp://${options.host}:${port === 0 ? 0 : port + 1}`);
     } catch (e) {
       pubSocket.close();
       await server.close();
+      zap?.release();
       throw e;
     }
-    const sub = new zmq.Subscriber({ linger: 0 });
+    const sub = new zmq.Subscriber({ linger: 0, ...clientSocketOptions(options.curve) });
     sub.subscribe();
     const node = new PeerNode(
       options,
@@ -136,6 +155,7 @@ export class PeerNode extends EventEmitter<PeerEvents> {
       pubSocket.lastEndpoint ?? '',
     );
     ref.node = node;
+    node.releaseZap = zap?.release;
     node.subLoop = node.receiveRecords();
     node.heartbeat = setInterval(() => node.tick(), options.heartbeatMs);
     node.heartbeat.unref();
@@ -164,7 +184,7 @@ export class PeerNode extends EventEmitter<PeerEvents> {
       return undefined;
     for (const p of this.known.values()) if (p.identity.rpc === rpcEndpoint) return p.identity;
     this.connecting.add(rpcEndpoint);
-    const rpc = new RpcClient(rpcEndpoint);
+    const rpc = new RpcClient(rpcEndpoint, this.rpcOptions);
     try {
       const reply = (await rpc.request(this.helloRequest(), { timeoutMs: this.timeoutMs })) as {
         peer: PeerIdentity;
@@ -200,6 +220,11 @@ export class PeerNode extends EventEmitter<PeerEvents> {
     await Promise.all([...this.known.values()].map((p) => p.rpc.close()));
     this.known.clear();
     await this.server.close();
+    this.releaseZap?.();
+  }
+
+  private get rpcOptions(): { curve?: CurveKeys } {
+    return this.options.curve ? { curve: this.options.curve } : {};
   }
 
   private get timeoutMs(): number {
@@ -247,7 +272,7 @@ export class PeerNode extends EventEmitter<PeerEvents> {
       }
       const known = this.known.get(req.peer.node);
       if (!known || known.identity.incarnation !== req.peer.incarnation)
-        this.admit(req.peer, new RpcClient(req.peer.rpc));
+        this.admit(req.peer, new RpcClient(req.peer.rpc, this.rpcOptions));
       else known.lastSeen = Date.now();
       return { peer: this.identity };
     }

@@ -17,6 +17,7 @@
  * retries (the caller decides; a request may have run even if it timed out), authentication
  * (DESIGN §7: sockets stay on loopback until CURVE is in).
  */
+import { clientSocketOptions, serverSocketOptions, type CurveKeys } from './curve.js';
 import * as zmq from 'zeromq';
 import { decode, encode } from '../protocol/codec.js';
 import {
@@ -92,6 +93,8 @@ export interface RpcServerOptions {
    * it such an endpoint is refused, because requests lead to code execution.
    */
   allowNonLoopback?: boolean;
+  /** Cluster CURVE keys: the ROUTER is a CURVE server checked by the process's ZAP handler. */
+  curve?: CurveKeys;
   /** Largest request or reply, header included; default {@link MAX_MESSAGE_BYTES}. */
   maxMessageBytes?: number;
   /** Bound of the reply queue; default {@link DEFAULT_MAX_QUEUED}. */
@@ -141,7 +144,11 @@ export class RpcServer {
     const maxMessageBytes = positiveInteger('maxMessageBytes', options.maxMessageBytes ?? MAX_MESSAGE_BYTES);
     positiveInteger('maxQueued', options.maxQueued ?? DEFAULT_MAX_QUEUED); // before a socket exists
     // ZeroMQ's own cap is per frame and disconnects the sender; the total is checked per message.
-    const router = new zmq.Router({ linger: 0, maxMessageSize: maxMessageBytes });
+    const router = new zmq.Router({
+      linger: 0,
+      maxMessageSize: maxMessageBytes,
+      ...serverSocketOptions(options.curve),
+    });
     try {
       await router.bind(endpoint);
     } catch (err) {
@@ -288,6 +295,8 @@ export class RpcServer {
 }
 
 export interface RpcClientOptions {
+  /** Cluster CURVE keys: the DEALER authenticates as a CURVE client. */
+  curve?: CurveKeys;
   /** Largest request or reply, header included; default {@link MAX_MESSAGE_BYTES}. */
   maxMessageBytes?: number;
   /** Requests waiting for the socket; past it `request` rejects with `queue-full`. */
@@ -335,7 +344,11 @@ export class RpcClient {
   ) {
     this.maxMessageBytes = positiveInteger('maxMessageBytes', options.maxMessageBytes ?? MAX_MESSAGE_BYTES);
     positiveInteger('maxQueued', options.maxQueued ?? DEFAULT_MAX_QUEUED); // before a socket exists
-    this.dealer = new zmq.Dealer({ linger: 0, maxMessageSize: this.maxMessageBytes });
+    this.dealer = new zmq.Dealer({
+      linger: 0,
+      maxMessageSize: this.maxMessageBytes,
+      ...clientSocketOptions(options.curve),
+    });
     this.dealer.connect(endpoint);
     this.sender = new QueuedSender(this.dealer, {
       maxQueued: options.maxQueued ?? DEFAULT_MAX_QUEUED,

@@ -9,6 +9,7 @@ import { decode, encode } from '../protocol/codec.js';
 import { FetchFailedError, InvalidOperationError } from '../protocol/errors.js';
 import type { PeerIdentity, Record as WireRecord, Request } from '../protocol/messages.js';
 import { BlockStore } from '../partition-server/block-store.js';
+import type { CurveKeys } from '../partition-server/curve.js';
 import { PeerNode } from '../partition-server/peer-node.js';
 import type { TaskDesc } from '../rdd/lineage.js';
 import type { TaskResult } from '../rdd/runner.js';
@@ -29,6 +30,8 @@ export interface WorkerOptions {
   readonly leaseRenewMs: number;
   readonly requestTimeoutMs: number;
   readonly taskTimeoutMs?: number;
+  /** Cluster CURVE keys (from the secret); required to bind anything but loopback. */
+  readonly curve?: CurveKeys;
 }
 
 /** Counters, for tests, logs and the console. */
@@ -92,6 +95,7 @@ export class Worker {
       heartbeatMs: options.heartbeatMs,
       deadAfterMs: options.deadAfterMs,
       requestTimeoutMs: options.requestTimeoutMs,
+      ...(options.curve && { curve: options.curve }),
       handler: (req) => {
         if (!ref.worker) return Promise.reject(new InvalidOperationError('worker is starting'));
         return ref.worker.serve(req);
