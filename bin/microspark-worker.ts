@@ -10,7 +10,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../src/protocol/errors.js';
 import { LEASE_RENEW_INTERVAL_MS } from '../src/protocol/defaults.js';
-import { parseWorkerConfig, WORKER_HELP } from '../src/worker/config.js';
+import { deriveClusterId, parseWorkerConfig, WORKER_HELP } from '../src/worker/config.js';
+import { MdnsDiscovery } from '../src/discovery/mdns.js';
 import { Worker } from '../src/worker/worker.js';
 import { deriveCurveKeys } from '../src/partition-server/curve.js';
 
@@ -84,10 +85,27 @@ async function main(): Promise<number> {
     slots: config.slots,
   });
 
+  const discovery = config.mdns
+    ? MdnsDiscovery.start({
+        clusterId: deriveClusterId(config.cluster, config.secret),
+        node: worker.node.identity.node,
+        incarnation: worker.node.identity.incarnation,
+        authenticated: config.secret !== undefined,
+        publish: {
+          rpcPort: Number(worker.node.identity.rpc.split(':').pop()),
+          pubPort: Number(worker.node.identity.pub.split(':').pop()),
+          role: 'worker',
+        },
+      })
+    : undefined;
+  discovery?.on('hint', (h) => void worker.node.connect(h.endpoint));
+  discovery?.on('warning', (e) => log('debug', 'mdns warning', { error: String(e) }));
+
   let stopping: Promise<void> | undefined;
   const shutdown = (why: string) => {
     stopping ??= (async () => {
       log('info', 'stopping', { why });
+      await discovery?.stop(); // mDNS goodbye first: peers stop trying us
       await worker.stop();
       log('info', 'stopped');
       process.exit(0);

@@ -26,7 +26,8 @@ import { RDD, unionOf, type RDDContext, type RunJobOptions } from '../rdd/rdd.js
 import type { Backend } from './backend.js';
 import { InProcessBackend } from './in-process-backend.js';
 import { deriveCurveKeys } from '../partition-server/curve.js';
-import { isLoopbackAddress } from '../worker/config.js';
+import { deriveClusterId, isLoopbackAddress, Secret } from '../worker/config.js';
+import { MdnsDiscovery } from '../discovery/mdns.js';
 import { ClusterBackend } from './cluster-backend.js';
 import { spawnWorker, stopWorkers, type LocalWorker } from './local-cluster.js';
 import {
@@ -67,6 +68,8 @@ export interface ConnectOptions extends InProcessOptions {
   readonly secret?: string;
   /** Address this client binds (default 127.0.0.1); anything else requires a secret. */
   readonly bind?: string;
+  /** Find workers with mDNS as well as `peers` (loopback only without a secret). */
+  readonly discovery?: 'mdns';
 }
 
 /** Options of {@link MicroSpark.local}. */
@@ -139,15 +142,31 @@ export class MicroSpark implements RDDContext {
    * run on the workers; this process serves its jobs, `parallelize` data and broadcast values.
    */
   static async connect(options: ConnectOptions = {}): Promise<MicroSpark> {
-    const backend = await MicroSpark.startCluster(options, options.cluster ?? 'default');
+    const cluster = options.cluster ?? 'default';
+    const backend = await MicroSpark.startCluster(options, cluster);
+    let discovery: MdnsDiscovery | undefined;
+    if (options.discovery === 'mdns') {
+      const secret = options.secret ?? (process.env.MICROSPARK_SECRET || undefined);
+      discovery = MdnsDiscovery.start({
+        clusterId: deriveClusterId(cluster, secret ? new Secret(secret) : undefined),
+        node: backend.node.identity.node,
+        incarnation: backend.node.identity.incarnation,
+        authenticated: secret !== undefined,
+      });
+      discovery.on('hint', (h) => void backend.node.connect(h.endpoint));
+      discovery.on('warning', () => undefined);
+    }
     try {
       await backend.waitForWorkers(options.minWorkers ?? 1, options.joinTimeoutMs ?? 20_000);
       for (const p of options.peers ?? []) await backend.node.connect(`tcp://${p.replace(/^tcp:\/\//, '')}`);
     } catch (e) {
+      await discovery?.stop();
       await backend.stop();
       throw e;
     }
-    return new MicroSpark(backend, options.defaultParallelism ?? 2);
+    const sc = new MicroSpark(backend, options.defaultParallelism ?? 2);
+    if (discovery) sc.onStop.push(() => discovery.stop());
+    return sc;
   }
 
   /**

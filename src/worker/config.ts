@@ -89,6 +89,8 @@ export interface WorkerConfig {
   readonly heartbeatMs: number;
   /** A silent peer is dead after this long; at least {@link MIN_DEAD_AFTER_HEARTBEATS} heartbeats. */
   readonly deadAfterMs: number;
+  /** Announce and find peers with mDNS (loopback only without a secret). */
+  readonly mdns: boolean;
 }
 
 /** What the command line asks for: print the help, print the version, or run a worker. */
@@ -120,6 +122,8 @@ Options:
                           temporary directory)
   --memory <size>         block store memory before spilling: 512m, 2g, 1048576 (bytes)
                           (default: ${formatBytes(DEFAULT_MEMORY_BYTES)})
+  --mdns                  announce and find peers with mDNS (_microspark._tcp); without a
+                          cluster secret it stays on the loopback interface (MICROSPARK_MDNS=1)
   --log-level <level>     ${LOG_LEVELS.join(', ')} (default: ${DEFAULT_LOG_LEVEL})
   --heartbeat-ms <n>      advanced: heartbeat interval (default: ${HEARTBEAT_INTERVAL_MS})
   --dead-after-ms <n>     advanced: a silent peer is dead after this long, at least
@@ -140,11 +144,12 @@ const ARG_OPTIONS = {
   'log-level': { type: 'string' },
   'heartbeat-ms': { type: 'string' },
   'dead-after-ms': { type: 'string' },
+  mdns: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const satisfies ParseArgsConfig['options'];
 
-type ValueOption = Exclude<keyof typeof ARG_OPTIONS, 'help' | 'version'>;
+type ValueOption = Exclude<keyof typeof ARG_OPTIONS, 'help' | 'version' | 'mdns'>;
 
 /** Where a raw value came from, to name it in errors the way the user wrote it. */
 interface RawValue {
@@ -494,6 +499,7 @@ function parse(
     logLevel,
     heartbeatMs,
     deadAfterMs,
+    mdns: values.mdns === true || env.MICROSPARK_MDNS === '1',
   };
   return { kind: 'run', config: Object.freeze(config) };
 }
