@@ -588,6 +588,15 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
   }
   dropBlocks(nodeId: string): void {
     for (const id of [...this.blocks.keys()]) if (id.startsWith(`rdd_${nodeId}_`)) this.blocks.delete(id);
+    this.dropOnWorkers([`rdd_${nodeId}_`]);
+  }
+
+  /** Asks every worker to drop blocks by id prefix (fire and forget: the client already forgot them). */
+  private dropOnWorkers(prefixes: string[]): void {
+    if (prefixes.length === 0 || this.stopped) return;
+    for (const w of this.workers()) {
+      this.node.request(w.node, { op: 'drop', prefixes }, 2000).catch(() => undefined);
+    }
   }
   storageInfo(nodeId: string): { partitions: number; bytes: number } | undefined {
     let partitions = 0;
@@ -601,6 +610,8 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
     return partitions > 0 ? { partitions, bytes } : undefined;
   }
   endAction(): void {
+    // The action's shuffle outputs are released on the workers; cached blocks stay.
+    this.dropOnWorkers([...this.mapOutputs.keys()].map((id) => `shuffle_${id}_`));
     this.mapOutputs.clear();
     this.recoveries.clear();
   }

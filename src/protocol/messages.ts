@@ -118,6 +118,8 @@ export const Request = z.discriminatedUnion('op', [
     offset: count,
     length: count.max(16 * 1024 * 1024),
   }),
+  /** Drop stored blocks whose id starts with one of `prefixes` (an action ended, an RDD was unpersisted). */
+  z.object({ op: z.literal('drop'), prefixes: z.array(id).max(1000) }),
   /** The client cancels jobs: workers stop their tasks. */
   z.object({ op: z.literal('cancel'), jobIds: z.array(id) }),
 ]);

@@ -382,6 +382,17 @@ export class Worker {
       case 'cancel':
         for (const id of req.jobIds) this.running.get(id)?.abort.abort();
         return { ok: true };
+      case 'drop': {
+        let dropped = 0;
+        for (const b of this.store.list()) {
+          if (!req.prefixes.some((p) => b.id.startsWith(p))) continue;
+          if (await this.store.delete(b.id)) dropped++;
+          if (this.ownBlocks.delete(b.id)) {
+            this.node.publish({ kind: 'withdraw', of: 'rdd', id: b.id, holder: this.node.identity.node });
+          }
+        }
+        return { dropped };
+      }
       default:
         throw new InvalidOperationError(`a worker does not serve ${req.op}`);
     }

@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MicroSpark } from '../../src/index.js';
+import { RpcClient } from '../../src/partition-server/rpc.js';
+
+describe('blocks on workers', () => {
+  let sc: MicroSpark;
+  beforeAll(async () => {
+    sc = await MicroSpark.local({ workers: 2, defaultParallelism: 4 });
+  });
+  afterAll(async () => {
+    await sc.stop();
+  });
+
+  async function storedBlocks(): Promise<number> {
+    let n = 0;
+    for (const w of sc.localWorkers) {
+      const rpc = new RpcClient(w.rpc);
+      try {
+        const r = (await rpc.request({ op: 'snapshot' }, { timeoutMs: 2000 })) as {
+          records: Array<{ kind: string; blocks?: number }>;
+        };
+        n += r.records.find((x) => x.kind === 'worker')?.blocks ?? 0;
+      } finally {
+        await rpc.close();
+      }
+    }
+    return n;
+  }
+
+  async function settle(expected: number): Promise<number> {
+    let n = await storedBlocks();
+    for (let i = 0; i < 50 && n !== expected; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      n = await storedBlocks();
+    }
+    return n;
+  }
+
+  it('releases shuffle outputs when the action ends, keeps cached blocks until unpersist', async () => {
+    const pairs = sc
+      .parallelize(
+        Array.from({ length: 100 }, (_, i) => i),
+        4,
+      )
+      .map((x) => [x % 5, x] as [number, number]);
+    expect(await pairs.reduceByKey((a, b) => a + b, 3).count()).toBe(5);
+    expect(await settle(0)).toBe(0); // 4 maps x 3 reduce buckets were stored during the action
+
+    const cached = pairs.cache();
+    expect(await cached.count()).toBe(100);
+    expect(await settle(4)).toBe(4); // one block per cached partition
+    expect(await cached.reduceByKey((a, b) => a + b).count()).toBe(5);
+    expect(await settle(4)).toBe(4); // the shuffle's buckets are gone again, the cache stays
+
+    cached.unpersist();
+    expect(await settle(0)).toBe(0);
+  });
+});
