@@ -73,6 +73,14 @@ describe('defaults', () => {
     expect(LEASE_TTL_MS).toBeGreaterThanOrEqual(3 * LEASE_RENEW_INTERVAL_MS);
   });
 
+  it('turns mDNS on with --mdns or MICROSPARK_MDNS=1 only', () => {
+    expect([
+      run(['--mdns']).mdns,
+      run([], { MICROSPARK_MDNS: '1' }).mdns,
+      run([], { MICROSPARK_MDNS: '0' }).mdns,
+    ]).toEqual([true, true, false]);
+  });
+
   it('fill a config given no flags and no environment', () => {
     const config = run([]);
     const { dataDir, ...rest } = config;
@@ -88,6 +96,7 @@ describe('defaults', () => {
       logLevel: 'info',
       heartbeatMs: 1000,
       deadAfterMs: 5000,
+      mdns: false,
     });
     expect(dataDir.startsWith(join(tmpdir(), `microspark-worker-${process.pid}-`))).toBe(true);
     expect(dataDir).toMatch(/microspark-worker-\d+-[0-9a-f]{8}$/);
