@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { MicroSpark, NoWorkersError } from '../../src/index.js';
 import { spawnWorker, stopWorkers, type LocalWorker } from '../../src/client/local-cluster.js';
-import { RpcClient } from '../../src/partition-server/rpc.js';
+import { workerState } from '../support/worker-snapshot.js';
 
 const FAST = { heartbeatMs: 200, deadAfterMs: 1000, leaseTtlMs: 3000, noWorkerGraceMs: 2000 } as const;
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -164,19 +164,9 @@ describe('chaos: the client dies', () => {
       });
       client.on('exit', (code) => reject(new Error(`client exited early (${code})`)));
     });
-    const snapshot = async (w: LocalWorker) => {
-      const rpc = new RpcClient(w.rpc);
-      try {
-        const r = (await rpc.request({ op: 'snapshot' }, { timeoutMs: 2000 })) as {
-          records: Array<{ kind: string; free?: number; slots?: number; blocks?: number }>;
-        };
-        return r.records.find((x) => x.kind === 'worker')!;
-      } finally {
-        await rpc.close();
-      }
-    };
+    const snapshot = (w: LocalWorker) => workerState(w.rpc);
     const before = await Promise.all(started.map(snapshot));
-    expect(before.reduce((s, r) => s + (r.blocks ?? 0), 0)).toBeGreaterThanOrEqual(4); // the cached partitions
+    expect(before.reduce((s, r) => s + r.blocks, 0)).toBeGreaterThanOrEqual(4); // the cached partitions
     expect(before.some((r) => r.free === 0)).toBe(true); // a task of the client is running
     client.kill('SIGKILL');
     const t0 = Date.now();

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MicroSpark } from '../../src/index.js';
-import { RpcClient } from '../../src/partition-server/rpc.js';
+import { workerState } from '../support/worker-snapshot.js';
 
 describe('blocks on workers', () => {
   let sc: MicroSpark;
@@ -12,19 +12,8 @@ describe('blocks on workers', () => {
   });
 
   async function storedBlocks(): Promise<number> {
-    let n = 0;
-    for (const w of sc.localWorkers) {
-      const rpc = new RpcClient(w.rpc);
-      try {
-        const r = (await rpc.request({ op: 'snapshot' }, { timeoutMs: 2000 })) as {
-          records: Array<{ kind: string; blocks?: number }>;
-        };
-        n += r.records.find((x) => x.kind === 'worker')?.blocks ?? 0;
-      } finally {
-        await rpc.close();
-      }
-    }
-    return n;
+    const states = await Promise.all(sc.localWorkers.map((w) => workerState(w.rpc)));
+    return states.reduce((n, s) => n + s.blocks, 0);
   }
 
   async function settle(expected: number): Promise<number> {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobCancelledError, MicroSpark } from '../../src/index.js';
-import { RpcClient } from '../../src/partition-server/rpc.js';
+import { workerState } from '../support/worker-snapshot.js';
 
 const slow = (x: number, env: { ms: number }) => {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, env.ms);
@@ -30,19 +30,8 @@ describe('cancellation on a local cluster', () => {
   });
 
   async function freeSlots(): Promise<number> {
-    let free = 0;
-    for (const w of sc.localWorkers) {
-      const rpc = new RpcClient(w.rpc);
-      try {
-        const r = (await rpc.request({ op: 'snapshot' }, { timeoutMs: 2000 })) as {
-          records: Array<{ kind: string; free?: number }>;
-        };
-        free += r.records.find((x) => x.kind === 'worker')?.free ?? 0;
-      } finally {
-        await rpc.close();
-      }
-    }
-    return free;
+    const states = await Promise.all(sc.localWorkers.map((w) => workerState(w.rpc)));
+    return states.reduce((n, s) => n + s.free, 0);
   }
 
   it('cancelAllJobs rejects the action, withdraws its jobs and stops the running tasks', async () => {
