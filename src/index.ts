@@ -9,6 +9,7 @@ export {
   type LocalOptions,
 } from './client/context.js';
 export type { StageEvent, ClusterCounters } from './client/cluster-backend.js';
+export type { ProgressEvent, ProgressListener, RetryReason } from './client/progress.js';
 export { RDD, type MapOptions, type RunJobOptions } from './rdd/rdd.js';
 export { StorageLevel } from './rdd/storage-level.js';
 export { StatCounter } from './rdd/stat-counter.js';

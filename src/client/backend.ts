@@ -5,6 +5,7 @@
 import type { LibFn } from '../rdd/functions.js';
 import type { NodeSpec } from '../rdd/lineage.js';
 import type { RunJobOptions } from '../rdd/rdd.js';
+import type { ProgressBus } from './progress.js';
 
 /** One job: compute `partitions` of node `root` and reduce each with the sink `fn`. */
 export interface JobSpec {
@@ -12,12 +13,18 @@ export interface JobSpec {
   readonly root: string;
   readonly fn: LibFn;
   readonly partitions: readonly number[];
+  /** The result stage's name, Spark-style: `collect at wordcount.ts:14`. */
+  readonly name: string;
+  /** Where each RDD of the lineage was created (content id → `map at file.ts:3`), to name stages. */
+  readonly sites: Readonly<Record<string, string>>;
   /** Applies accumulator updates of a successful task (once per task that counts). */
   readonly onAccumulators: (updates: ReadonlyArray<readonly [string, unknown]>) => void;
 }
 
 /** An execution mode. `stop()` is idempotent. */
 export interface Backend {
+  /** Where the backend publishes stage, task and worker progress. */
+  readonly progress: ProgressBus;
   /** Runs a job; results in the order of `job.partitions`. */
   runJob(job: JobSpec, opts?: RunJobOptions): Promise<unknown[]>;
   /** Hosts the slices of `parallelize` data. */

@@ -34,6 +34,7 @@ import { broadcastIds } from '../rdd/runner.js';
 import { stageShuffles } from '../rdd/plan.js';
 import type { RunJobOptions } from '../rdd/rdd.js';
 import type { Backend, JobSpec } from './backend.js';
+import { ProgressBus, type RetryReason } from './progress.js';
 
 /** Timeouts and limits of the cluster mode (defaults in src/protocol/defaults.ts). */
 export interface ClusterBackendOptions {
@@ -93,6 +94,7 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
     mapOutputsRecomputed: 0,
     tasksCancelled: 0,
   };
+  readonly progress = new ProgressBus();
   private readonly jobs: JobTable<PendingTask>;
   /** Jobs held back while lost parent outputs are recomputed. */
   private readonly held = new Set<string>();
@@ -153,7 +155,9 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
     node.on('record', (r) => backend.onRecord(r));
     node.on('peer-down', (p) => backend.onPeerDown(p));
     node.on('peer-up', (p) => {
-      if (p.role === 'worker') backend.lastWorkerSeen = Date.now();
+      if (p.role !== 'worker') return;
+      backend.lastWorkerSeen = Date.now();
+      backend.progress.emit({ type: 'worker', state: 'joined', node: p.node, endpoint: p.rpc });
     });
     backend.timers.push(setInterval(() => backend.checkLeases(), Math.min(options.heartbeatMs, 1000)));
     backend.timers.push(setInterval(() => backend.reannounce(), options.reannounceMs));
@@ -201,7 +205,10 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
       output: { kind: 'result', fn: job.fn },
     }));
     this.emit('stage', { stageId, kind: 'result', state: 'submitted', tasks: descs.length });
-    const results = await this.runTasks(descs, job, opts, (i, r) => opts?.onPartition?.(i, r));
+    const stage = { stageId, kind: 'result', name: job.name, tasks: descs.length } as const;
+    const results = await this.tracked(stage, () =>
+      this.runTasks(descs, job, opts, (i, r) => opts?.onPartition?.(i, r)),
+    );
     this.emit('stage', { stageId, kind: 'result', state: 'completed', tasks: descs.length });
     return results.map((r) => r.result);
   }
@@ -240,7 +247,13 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
       tasks: descs.length,
       shuffleId: s.id,
     });
-    const done = await this.runTasks(descs, job, opts);
+    const stage = {
+      stageId,
+      kind: 'shuffle-map',
+      name: job.sites[s.parent] ?? `shuffle ${s.id.slice(0, 8)}`,
+      tasks: descs.length,
+    } as const;
+    const done = await this.tracked(stage, () => this.runTasks(descs, job, opts));
     done.forEach((r, i) => {
       const holder = this.node.peer(r.worker)?.identity.rpc;
       outputs[missing[i]!] = holder;
@@ -252,6 +265,41 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
       tasks: descs.length,
       shuffleId: s.id,
       outputs: [...outputs],
+    });
+  }
+
+  /** Emits the stage's submitted event, runs `body`, then its completed or failed event. */
+  private async tracked<R>(
+    s: { stageId: number; kind: 'result' | 'shuffle-map'; name: string; tasks: number },
+    body: () => Promise<R>,
+  ): Promise<R> {
+    const actionId = this.progress.actionId;
+    this.progress.emit({ type: 'stage', actionId, ...s, state: 'submitted' });
+    try {
+      const r = await body();
+      this.progress.emit({ type: 'stage', actionId, ...s, state: 'completed' });
+      return r;
+    } catch (e) {
+      this.progress.emit({ type: 'stage', actionId, ...s, state: 'failed' });
+      throw e;
+    }
+  }
+
+  private taskEvent(
+    desc: TaskDesc,
+    attempt: number,
+    state: 'running' | 'done' | 'retried' | 'failed',
+    worker?: string,
+    reason?: RetryReason,
+  ): void {
+    this.progress.emit({
+      type: 'task',
+      stageId: desc.stageId,
+      partition: desc.partition,
+      attempt,
+      state,
+      ...(worker !== undefined && { worker }),
+      ...(reason !== undefined && { reason }),
     });
   }
 
@@ -354,6 +402,7 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
           ? ({ granted: false, reason: 'taken' } as const)
           : this.jobs.claim(req.jobId, req.attempt, req.worker);
         if (!r.granted) return { granted: false, reason: r.reason };
+        this.taskEvent(r.task.desc, r.attempt, 'running', req.worker);
         const desc: TaskDesc = {
           ...r.task.desc,
           attempt: r.attempt,
@@ -372,6 +421,7 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
         const pending = this.pendingTask(req.jobId);
         if (this.jobs.complete(req.jobId, req.token) !== 'ok' || !pending) return { ok: false };
         this.counters.tasksCompleted++;
+        this.taskEvent(pending.desc, this.jobs.stateOf(req.jobId)?.attempt ?? 0, 'done', req.worker);
         for (const [id, bytes] of req.blocks ?? []) this.blocks.set(id, { holder: req.worker, bytes });
         pending.job.onAccumulators(req.accumulators);
         pending.resolve({ result: req.result ? decode(req.result) : undefined, worker: req.worker });
@@ -422,6 +472,14 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
     const fetchFailed = error.name === 'FetchFailedError';
     const outcome = this.jobs.fail(jobId, token, error, userError && !fetchFailed);
     if (outcome === 'stale' || !pending) return { ok: false };
+    const attemptNow = this.jobs.stateOf(jobId)?.attempt ?? 0;
+    this.taskEvent(
+      pending.desc,
+      attemptNow,
+      outcome === 'failed' ? 'failed' : 'retried',
+      undefined,
+      fetchFailed ? 'fetch-failed' : 'error',
+    );
     if (outcome === 'failed') {
       const state = this.jobs.failuresOf(jobId);
       const cause = errorFromWire(error);
@@ -530,23 +588,25 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
 
   private onPeerDown(p: PeerIdentity): void {
     if (p.role !== 'worker') return;
-    for (const id of this.jobs.holderDead(p.node)) this.reannounceOne(id);
+    this.progress.emit({ type: 'worker', state: 'lost', node: p.node, endpoint: p.rpc });
+    for (const id of this.jobs.holderDead(p.node)) this.reannounceOne(id, 'worker-lost');
     for (const outs of this.mapOutputs.values()) {
       for (let m = 0; m < outs.length; m++) if (outs[m] === p.rpc) outs[m] = undefined;
     }
     for (const [id, b] of [...this.blocks]) if (b.holder === p.node) this.blocks.delete(id);
   }
 
-  private reannounceOne(id: string): void {
+  private reannounceOne(id: string, reason: RetryReason): void {
     const pending = this.pendingTask(id);
     const s = this.jobs.stateOf(id);
     if (!pending || s?.state !== 'posted') return;
     this.counters.reannounced++;
+    this.taskEvent(pending.desc, s.attempt, 'retried', undefined, reason);
     this.announce(id, s.attempt, pending.desc.partition);
   }
 
   private checkLeases(): void {
-    for (const id of this.jobs.expireLeases()) this.reannounceOne(id);
+    for (const id of this.jobs.expireLeases()) this.reannounceOne(id, 'lease-expired');
     const open = this.jobs.open();
     if (open.length === 0 || this.workers().length > 0) {
       if (this.workers().length > 0) this.lastWorkerSeen = Date.now();

@@ -29,6 +29,8 @@ import { deriveCurveKeys } from '../partition-server/curve.js';
 import { deriveClusterId, isLoopbackAddress, Secret } from '../worker/config.js';
 import { MdnsDiscovery } from '../discovery/mdns.js';
 import { ClusterBackend } from './cluster-backend.js';
+import type { ProgressListener } from './progress.js';
+import { callSite } from '../rdd/call-site.js';
 import { spawnWorker, stopWorkers, type LocalWorker } from './local-cluster.js';
 import {
   HEARTBEAT_INTERVAL_MS,
@@ -116,6 +118,9 @@ export class MicroSpark implements RDDContext {
 
   private readonly onStop: Array<() => Promise<void>> = [];
   private cancelAll = new AbortController();
+  private nextActionId = 0;
+  /** The outermost action's id and name once its first job is submitted (progress events). */
+  private currentAction: { id: number; name: string } | undefined;
 
   private constructor(
     private readonly backend: Backend,
@@ -277,11 +282,41 @@ export class MicroSpark implements RDDContext {
   async withAction<R>(body: () => Promise<R>): Promise<R> {
     this.assertActive();
     this.activeActions++;
+    let failure: unknown;
     try {
       return await body();
+    } catch (e) {
+      failure = e;
+      throw e;
     } finally {
-      if (--this.activeActions === 0) this.backend.endAction();
+      if (--this.activeActions === 0) {
+        this.backend.endAction();
+        const action = this.currentAction;
+        this.currentAction = undefined;
+        if (action) {
+          this.backend.progress.emit({
+            type: 'action',
+            actionId: action.id,
+            name: action.name,
+            state:
+              failure === undefined
+                ? 'succeeded'
+                : failure instanceof JobCancelledError
+                  ? 'cancelled'
+                  : 'failed',
+            ...(failure !== undefined && { error: errorLine(failure) }),
+          });
+        }
+      }
     }
+  }
+
+  /**
+   * Subscribes to progress events (actions, stages, tasks, workers), delivered synchronously and
+   * in order; returns the function that unsubscribes. A listener's exceptions are ignored.
+   */
+  onProgress(listener: ProgressListener): () => void {
+    return this.backend.progress.subscribe(listener);
   }
 
   /** @internal */
@@ -304,12 +339,26 @@ export class MicroSpark implements RDDContext {
       );
       const signal = AbortSignal.any(signals);
       if (signal.aborted) throw new JobCancelledError('the job was cancelled before it started');
+      const site = callSite();
+      if (!this.currentAction) {
+        this.currentAction = { id: this.nextActionId++, name: `${fn.name} at ${site}` };
+        this.backend.progress.actionId = this.currentAction.id;
+        this.backend.progress.emit({
+          type: 'action',
+          actionId: this.currentAction.id,
+          state: 'started',
+          name: this.currentAction.name,
+        });
+      }
       await prepareLineage(rdd);
+      const lineage = lineageRdds(rdd);
       const results = await this.backend.runJob(
         {
           nodes: buildNodes(rdd),
           root: rdd.contentId,
           fn,
+          name: `${fn.name} at ${site}`,
+          sites: Object.fromEntries(lineage.map((r) => [r.contentId, r.creationSite])),
           partitions: parts,
           onAccumulators: (updates) => {
             for (const [id, v] of updates) this.accumulators.get(id)?.applyUpdate(v);
@@ -317,7 +366,7 @@ export class MicroSpark implements RDDContext {
         },
         { ...opts, signal },
       );
-      for (const r of lineageRdds(rdd)) {
+      for (const r of lineage) {
         if (r.checkpointPending)
           await r.writeCheckpoint(join(this.checkpointRoot!, this.contextId, `rdd-${r.id}`));
       }
@@ -586,4 +635,10 @@ export class MicroSpark implements RDDContext {
     const parts = (await this.submitJob(mapped, lib('collect'), partitions)) as U[][];
     return parts.flat(1);
   }
+}
+
+/** The first line of an error, for progress events: `Name: message`. */
+function errorLine(e: unknown): string {
+  if (e instanceof Error) return `${e.name}: ${e.message.split('\n')[0] ?? ''}`;
+  return String(e);
 }

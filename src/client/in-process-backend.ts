@@ -14,6 +14,7 @@ import type { RunJobOptions } from '../rdd/rdd.js';
 import type { Backend, JobSpec } from './backend.js';
 import { InvalidOperationError } from '../protocol/errors.js';
 import { MAX_TASK_FAILURES } from '../protocol/defaults.js';
+import { ProgressBus } from './progress.js';
 
 /** The in-process execution mode (see module doc). */
 export class InProcessBackend implements Backend {
@@ -25,6 +26,7 @@ export class InProcessBackend implements Backend {
   private nextStageId = 0;
   /** Tasks run (attempts included), for tests and metrics. */
   tasksRun = 0;
+  readonly progress = new ProgressBus();
 
   constructor(private readonly maxTaskFailures = MAX_TASK_FAILURES) {}
 
@@ -61,24 +63,50 @@ export class InProcessBackend implements Backend {
     await this.ensureShuffles(job, job.root, opts);
     const stageId = this.nextStageId++;
     const results: unknown[] = [];
-    for (let i = 0; i < job.partitions.length; i++) {
-      const partition = job.partitions[i]!;
-      const r = await this.runWithRetries(
-        {
-          stageId,
-          attempt: 0,
-          nodes: job.nodes,
-          root: job.root,
-          partition,
-          output: { kind: 'result', fn: job.fn },
-        },
-        job,
-        opts,
-      );
-      results.push(r.result);
-      opts?.onPartition?.(i, r.result);
-    }
+    const stage = { stageId, kind: 'result', name: job.name, tasks: job.partitions.length } as const;
+    this.stageEvent(stage, 'submitted');
+    const run = async () => {
+      for (let i = 0; i < job.partitions.length; i++) {
+        const partition = job.partitions[i]!;
+        const r = await this.runWithRetries(
+          {
+            stageId,
+            attempt: 0,
+            nodes: job.nodes,
+            root: job.root,
+            partition,
+            output: { kind: 'result', fn: job.fn },
+          },
+          job,
+          opts,
+        );
+        results.push(r.result);
+        opts?.onPartition?.(i, r.result);
+      }
+    };
+    await this.tracked(stage, run);
     return results;
+  }
+
+  private stageEvent(
+    s: { stageId: number; kind: 'result' | 'shuffle-map'; name: string; tasks: number },
+    state: 'submitted' | 'completed' | 'failed',
+  ): void {
+    this.progress.emit({ type: 'stage', actionId: this.progress.actionId, ...s, state });
+  }
+
+  /** Runs a stage's tasks, emitting its completed or failed event. */
+  private async tracked(
+    s: { stageId: number; kind: 'result' | 'shuffle-map'; name: string; tasks: number },
+    body: () => Promise<void>,
+  ): Promise<void> {
+    try {
+      await body();
+    } catch (e) {
+      this.stageEvent(s, 'failed');
+      throw e;
+    }
+    this.stageEvent(s, 'completed');
   }
 
   private async ensureShuffles(job: JobSpec, rootId: string, opts: RunJobOptions | undefined): Promise<void> {
@@ -87,21 +115,30 @@ export class InProcessBackend implements Backend {
       await this.ensureShuffles(job, s.parent, opts);
       const stageId = this.nextStageId++;
       const outputs: Uint8Array[][] = [];
-      for (let m = 0; m < s.numMaps; m++) {
-        const r = await this.runWithRetries(
-          {
-            stageId,
-            attempt: 0,
-            nodes: job.nodes,
-            root: s.parent,
-            partition: m,
-            output: { kind: 'shuffle', shuffle: s },
-          },
-          job,
-          opts,
-        );
-        outputs.push(r.buckets ?? []);
-      }
+      const stage = {
+        stageId,
+        kind: 'shuffle-map',
+        name: job.sites[s.parent] ?? `shuffle ${s.id.slice(0, 8)}`,
+        tasks: s.numMaps,
+      } as const;
+      this.stageEvent(stage, 'submitted');
+      await this.tracked(stage, async () => {
+        for (let m = 0; m < s.numMaps; m++) {
+          const r = await this.runWithRetries(
+            {
+              stageId,
+              attempt: 0,
+              nodes: job.nodes,
+              root: s.parent,
+              partition: m,
+              output: { kind: 'shuffle', shuffle: s },
+            },
+            job,
+            opts,
+          );
+          outputs.push(r.buckets ?? []);
+        }
+      });
       this.shuffleOutputs.set(s.id, outputs);
     }
   }
@@ -115,6 +152,8 @@ export class InProcessBackend implements Backend {
     for (let attempt = 0; attempt < this.maxTaskFailures; attempt++) {
       if (opts?.signal?.aborted) throw new JobCancelledError('the job was cancelled');
       this.tasksRun++;
+      const task = { type: 'task', stageId: desc.stageId, partition: desc.partition, attempt } as const;
+      this.progress.emit({ ...task, state: 'running' });
       // The wire path: the task travels encoded, and so does whatever comes back.
       const wireTask = encode({ ...desc, attempt });
       let reply: Uint8Array;
@@ -128,9 +167,12 @@ export class InProcessBackend implements Backend {
       if (msg.ok) {
         for (const [id, data] of msg.ok.blocks) this.blocks.set(id, data);
         job.onAccumulators(msg.ok.accumulators);
+        this.progress.emit({ ...task, state: 'done' });
         return msg.ok;
       }
       last = errorFromWire(msg.error!);
+      const final = attempt + 1 >= this.maxTaskFailures;
+      this.progress.emit({ ...task, state: final ? 'failed' : 'retried', reason: 'error' });
     }
     const cause = last!;
     throw new TaskFailedError(

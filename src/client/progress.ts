@@ -1,0 +1,74 @@
+/**
+ * Progress events of a context: what the console and `microspark run` draw. Both execution modes
+ * emit the same events, synchronously and in order, through `MicroSpark.onProgress`.
+ */
+
+/** Why a task went back to pending. */
+export type RetryReason = 'error' | 'lease-expired' | 'worker-lost' | 'fetch-failed';
+
+/** One progress event. */
+export type ProgressEvent =
+  /** An action (collect, count, saveAsTextFile…) started or ended; `actionId` groups its stages. */
+  | {
+      readonly type: 'action';
+      readonly actionId: number;
+      readonly state: 'started' | 'succeeded' | 'failed' | 'cancelled';
+      readonly name: string;
+      readonly error?: string;
+    }
+  /** A stage (Spark's sense: the tasks between shuffles) was submitted, completed or failed. */
+  | {
+      readonly type: 'stage';
+      readonly actionId: number;
+      readonly stageId: number;
+      readonly kind: 'shuffle-map' | 'result';
+      readonly state: 'submitted' | 'completed' | 'failed';
+      /** Spark-style: `reduceByKey at wordcount.ts:12`. */
+      readonly name: string;
+      readonly tasks: number;
+    }
+  /** A task started on a worker, finished, went back to pending (retried) or failed for good. */
+  | {
+      readonly type: 'task';
+      readonly stageId: number;
+      readonly partition: number;
+      readonly attempt: number;
+      readonly state: 'running' | 'done' | 'retried' | 'failed';
+      /** The worker node that ran it (cluster mode). */
+      readonly worker?: string;
+      readonly reason?: RetryReason;
+    }
+  /** A worker joined or was lost (cluster mode). */
+  | {
+      readonly type: 'worker';
+      readonly state: 'joined' | 'lost';
+      readonly node: string;
+      /** Its partition server, `tcp://host:port`. */
+      readonly endpoint: string;
+    };
+
+/** A progress listener. Exceptions it throws are swallowed, never break a job. */
+export type ProgressListener = (e: ProgressEvent) => void;
+
+/** Where backends publish progress; delivers to every listener, isolating their failures. */
+export class ProgressBus {
+  private readonly listeners = new Set<ProgressListener>();
+  /** The outermost action running now (its id is stamped on stage events). */
+  actionId = -1;
+
+  /** Adds a listener; returns the function that removes it. */
+  subscribe(listener: ProgressListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  emit(e: ProgressEvent): void {
+    for (const l of this.listeners) {
+      try {
+        l(e);
+      } catch {
+        // A drawing bug must not fail the job.
+      }
+    }
+  }
+}

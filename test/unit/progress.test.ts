@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MicroSpark, ProgressEvent } from '../../src/index.js';
+import { modes } from '../support/modes.js';
+
+describe.each(modes)('progress events ($name)', (mode) => {
+  let sc: MicroSpark;
+  beforeAll(async () => {
+    sc = await mode.create(3);
+  });
+  afterAll(async () => {
+    await sc.stop();
+  });
+
+  function record(): { events: ProgressEvent[]; stop: () => void } {
+    const events: ProgressEvent[] = [];
+    const stop = sc.onProgress((e) => {
+      if (e.type !== 'worker') events.push(e);
+    });
+    return { events, stop };
+  }
+
+  it('names an action and its stages, and reports every task running then done', async () => {
+    const { events, stop } = record();
+    const pairs = sc.parallelize(['a b', 'b c', 'c'], 3).flatMap((l) => l.split(' ')).map((w) => [w, 1] as [string, number]); // prettier-ignore
+    const counts = await pairs.reduceByKey((a, b) => a + b, 2).collect(); // the action's line
+    stop();
+    expect(new Map(counts)).toEqual(new Map([['a', 1], ['b', 2], ['c', 2]])); // prettier-ignore
+
+    const actions = events.filter((e) => e.type === 'action');
+    expect(actions.map((a) => a.state)).toEqual(['started', 'succeeded']);
+    expect(actions[0]!.name).toBe('collect at progress.test.ts:25');
+
+    const stages = events.filter((e) => e.type === 'stage');
+    expect(stages.map((s) => [s.kind, s.state, s.tasks, s.name])).toEqual([
+      ['shuffle-map', 'submitted', 3, 'map at progress.test.ts:24'],
+      ['shuffle-map', 'completed', 3, 'map at progress.test.ts:24'],
+      ['result', 'submitted', 2, 'collect at progress.test.ts:25'],
+      ['result', 'completed', 2, 'collect at progress.test.ts:25'],
+    ]);
+    expect(new Set(stages.map((s) => s.actionId))).toEqual(new Set([actions[0]!.actionId]));
+
+    const [mapStage, resultStage] = [stages[0]!.stageId, stages[2]!.stageId];
+    for (const [stageId, n] of [
+      [mapStage, 3],
+      [resultStage, 2],
+    ] as const) {
+      const tasks = events.filter((e) => e.type === 'task' && e.stageId === stageId);
+      const byState = (st: string) =>
+        tasks.filter((t) => t.type === 'task' && t.state === st).map((t) => (t.type === 'task' ? t.partition : -1)).sort(); // prettier-ignore
+      expect(byState('running')).toEqual([...Array(n).keys()]);
+      expect(byState('done')).toEqual([...Array(n).keys()]);
+      expect(byState('retried')).toEqual([]);
+    }
+  });
+
+  it('reports retries and a failed stage and action when user code keeps throwing', async () => {
+    const { events, stop } = record();
+    await expect(
+      sc
+        .parallelize([1, 2, 3], 1)
+        .map((x) => {
+          if (x === 2) throw new Error('two is not allowed');
+          return x;
+        })
+        .collect(),
+    ).rejects.toThrow(/two is not allowed/);
+    stop();
+    const tasks = events.filter((e) => e.type === 'task');
+    expect(tasks.filter((t) => t.state === 'running')).toHaveLength(4);
+    expect(tasks.filter((t) => t.state === 'retried').map((t) => t.reason)).toEqual([
+      'error',
+      'error',
+      'error',
+    ]);
+    expect(tasks.filter((t) => t.state === 'failed')).toHaveLength(1);
+    expect(events.filter((e) => e.type === 'stage').map((s) => s.state)).toEqual(['submitted', 'failed']);
+    const end = events.filter((e) => e.type === 'action').at(-1);
+    expect(end).toMatchObject({ state: 'failed', error: expect.stringMatching(/TaskFailedError: .*two is not allowed/) }); // prettier-ignore
+  });
+
+  it('a listener that throws does not fail the job', async () => {
+    const stop = sc.onProgress(() => {
+      throw new Error('drawing bug');
+    });
+    expect(await sc.parallelize([1, 2, 3]).count()).toBe(3);
+    stop();
+  });
+});
