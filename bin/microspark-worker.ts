@@ -5,29 +5,15 @@
  * With MICROSPARK_EXIT_WITH_STDIN=1 (set by MicroSpark.local for the workers it spawns) the
  * daemon exits when its standard input closes, so it never outlives the client that started it.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../src/protocol/errors.js';
 import { LEASE_RENEW_INTERVAL_MS } from '../src/protocol/defaults.js';
 import { deriveClusterId, parseWorkerConfig, WORKER_HELP } from '../src/worker/config.js';
 import { MdnsDiscovery } from '../src/discovery/mdns.js';
 import { Worker } from '../src/worker/worker.js';
+import { packageVersion } from '../src/cli/version.js';
 import { deriveCurveKeys } from '../src/partition-server/curve.js';
 
 const LEVELS = { error: 0, warn: 1, info: 2, debug: 3 } as const;
-
-/** The package version, from the nearest package.json above this file (source or dist). */
-function version(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const file = join(dir, 'package.json');
-    if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
-    const up = dirname(dir);
-    if (up === dir) return 'unknown';
-    dir = up;
-  }
-}
 
 async function main(): Promise<number> {
   let command;
@@ -45,7 +31,7 @@ async function main(): Promise<number> {
     return 0;
   }
   if (command.kind === 'version') {
-    console.log(version());
+    console.log(packageVersion());
     return 0;
   }
   const config = command.config;

@@ -35,6 +35,8 @@ export interface Backend {
   dropBroadcast(id: string): void;
   /** Drops the stored blocks of a node. */
   dropBlocks(nodeId: string): void;
+  /** Where each stored partition of a node is: partition → location (an endpoint, or `in-process`). */
+  blockLocations(nodeId: string): Map<number, string>;
   /** Stored partitions of a node and their bytes. */
   storageInfo(nodeId: string): { partitions: number; bytes: number } | undefined;
   /** The outermost action ended: release shuffle outputs. */

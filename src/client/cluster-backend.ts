@@ -71,6 +71,26 @@ export interface StageEvent {
   readonly outputs?: readonly (string | undefined)[];
 }
 
+/** A live worker as the client sees it (from its last `worker` record), for the console. */
+export interface WorkerStatus {
+  readonly node: string;
+  /** Partition server endpoint, `tcp://host:port`. */
+  readonly endpoint: string;
+  readonly slots: number;
+  readonly free: number;
+  /** Blocks it stores (shuffle outputs and cached partitions). */
+  readonly blocks: number;
+  readonly memoryBytes: number;
+  /** Milliseconds since anything was last heard from it. */
+  readonly lastSeenMs: number;
+}
+
+/** The records a client currently sees from other peers (for `microspark status`). */
+export interface SeenRecords {
+  readonly jobs: ReadonlyArray<{ jobId: string; attempt: number; source: string; owner: string; partition: number }>; // prettier-ignore
+  readonly blocks: ReadonlyArray<{ blockId: string; holder: string; bytes: number; owner: string }>;
+}
+
 /** Counters, for tests and the console. */
 export interface ClusterCounters {
   tasksPosted: number;
@@ -105,6 +125,11 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
   /** Persisted blocks announced by workers: block id → holder node and size. */
   private readonly blocks = new Map<string, { holder: string; bytes: number }>();
   private readonly timers: NodeJS.Timeout[] = [];
+  /** Last `worker` record per live worker node. */
+  private readonly workerRecords = new Map<string, Extract<WireRecord, { kind: 'worker' }>>();
+  /** Job and block records announced by other peers, until withdrawn. */
+  private readonly seenJobs = new Map<string, Extract<WireRecord, { kind: 'job' }>>();
+  private readonly seenBlocks = new Map<string, Extract<WireRecord, { kind: 'rdd' }>>();
   private lastWorkerSeen = Date.now();
   private nextStage = 0;
   private stopped = false;
@@ -580,15 +605,79 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
   // ------------------------------------------------------------------ records and liveness
 
   private onRecord(r: WireRecord): void {
-    if (r.kind === 'worker') this.lastWorkerSeen = Date.now();
-    else if (r.kind === 'rdd' && r.blockId.startsWith('rdd_')) {
-      this.blocks.set(r.blockId, { holder: r.holder.node, bytes: r.bytes });
-    } else if (r.kind === 'withdraw' && r.of === 'rdd') this.blocks.delete(r.id);
+    if (r.kind === 'worker') {
+      this.lastWorkerSeen = Date.now();
+      this.workerRecords.set(r.peer.node, r);
+    } else if (r.kind === 'job') this.seenJobs.set(r.jobId, r);
+    else if (r.kind === 'rdd') {
+      this.seenBlocks.set(`${r.holder.node}/${r.blockId}`, r);
+      if (r.blockId.startsWith('rdd_')) this.blocks.set(r.blockId, { holder: r.holder.node, bytes: r.bytes });
+    } else if (r.kind === 'withdraw') {
+      if (r.of === 'rdd') {
+        this.seenBlocks.delete(`${r.holder}/${r.id}`);
+        if (this.blocks.get(r.id)?.holder === r.holder) this.blocks.delete(r.id);
+      } else this.seenJobs.delete(r.id);
+    }
+  }
+
+  /** Live workers with their slots, stored blocks, memory and last heartbeat, by endpoint. */
+  workerStatus(): WorkerStatus[] {
+    const now = Date.now();
+    return this.node
+      .peers()
+      .filter((p) => p.identity.role === 'worker')
+      .map((p) => {
+        const r = this.workerRecords.get(p.identity.node);
+        return {
+          node: p.identity.node,
+          endpoint: p.identity.rpc,
+          slots: r?.slots ?? 0,
+          free: r?.free ?? 0,
+          blocks: r?.blocks ?? 0,
+          memoryBytes: r?.memoryBytes ?? 0,
+          lastSeenMs: Math.max(0, now - p.lastSeen),
+        };
+      })
+      .sort((a, b) => a.endpoint.localeCompare(b.endpoint));
+  }
+
+  /** Job and block records other peers have announced and not withdrawn. */
+  seenRecords(): SeenRecords {
+    return {
+      jobs: [...this.seenJobs.values()].map((j) => ({
+        jobId: j.jobId,
+        attempt: j.attempt,
+        source: j.source.rpc,
+        owner: j.owner,
+        partition: j.partition,
+      })),
+      blocks: [...this.seenBlocks.values()].map((b) => ({
+        blockId: b.blockId,
+        holder: b.holder.rpc,
+        bytes: b.bytes,
+        owner: b.owner,
+      })),
+    };
+  }
+
+  /** Where each stored partition of a persisted node is: partition → holder endpoint. */
+  blockLocations(nodeId: string): Map<number, string> {
+    const out = new Map<number, string>();
+    const prefix = `rdd_${nodeId}_`;
+    for (const [id, b] of this.blocks) {
+      if (!id.startsWith(prefix)) continue;
+      const endpoint = this.node.peer(b.holder)?.identity.rpc;
+      if (endpoint) out.set(Number(id.slice(prefix.length)), endpoint);
+    }
+    return out;
   }
 
   private onPeerDown(p: PeerIdentity): void {
     if (p.role !== 'worker') return;
     this.progress.emit({ type: 'worker', state: 'lost', node: p.node, endpoint: p.rpc });
+    this.workerRecords.delete(p.node);
+    for (const [k, b] of [...this.seenBlocks]) if (b.holder.node === p.node) this.seenBlocks.delete(k);
+    for (const [k, j] of [...this.seenJobs]) if (j.source.node === p.node) this.seenJobs.delete(k);
     for (const id of this.jobs.holderDead(p.node)) this.reannounceOne(id, 'worker-lost');
     for (const outs of this.mapOutputs.values()) {
       for (let m = 0; m < outs.length; m++) if (outs[m] === p.rpc) outs[m] = undefined;

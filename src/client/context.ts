@@ -119,6 +119,8 @@ export class MicroSpark implements RDDContext {
   private readonly onStop: Array<() => Promise<void>> = [];
   private cancelAll = new AbortController();
   private nextActionId = 0;
+  /** RDDs marked persisted, weakly (an unreachable RDD's blocks are dropped by its finalizer). */
+  private readonly persisted = new Map<number, WeakRef<RDD<any>>>();
   /** The outermost action's id and name once its first job is submitted (progress events). */
   private currentAction: { id: number; name: string } | undefined;
 
@@ -405,6 +407,27 @@ export class MicroSpark implements RDDContext {
         accumulator: (id) => this.accumulators.get(id),
       }),
     );
+  }
+
+  /** @internal */
+  registerPersisted(rdd: RDD<any>): void {
+    this.persisted.set(rdd.id, new WeakRef(rdd));
+  }
+
+  /** The RDDs marked persisted and still reachable, by id (Spark's `getPersistentRDDs`). */
+  getPersistentRDDs(): Map<number, RDD<any>> {
+    const out = new Map<number, RDD<any>>();
+    for (const [id, ref] of [...this.persisted]) {
+      const rdd = ref.deref();
+      if (rdd?.isCached) out.set(id, rdd);
+      else this.persisted.delete(id);
+    }
+    return out;
+  }
+
+  /** Where the stored partitions of a persisted RDD are: partition → holder endpoint (or `in-process`). */
+  cacheLocations(rdd: RDD<any>): Map<number, string> {
+    return this.backend.blockLocations(rdd.contentId);
   }
 
   /** @internal */

@@ -202,6 +202,13 @@ export class InProcessBackend implements Backend {
     const prefix = blockId(nodeId, 0).slice(0, -1);
     for (const id of [...this.blocks.keys()]) if (id.startsWith(prefix)) this.blocks.delete(id);
   }
+  blockLocations(nodeId: string): Map<number, string> {
+    const prefix = blockId(nodeId, 0).slice(0, -1);
+    const out = new Map<number, string>();
+    for (const id of this.blocks.keys())
+      if (id.startsWith(prefix)) out.set(Number(id.slice(prefix.length)), 'in-process');
+    return out;
+  }
   storageInfo(nodeId: string): { partitions: number; bytes: number } | undefined {
     const prefix = blockId(nodeId, 0).slice(0, -1);
     let partitions = 0;

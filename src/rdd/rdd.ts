@@ -53,6 +53,8 @@ export interface RDDContext {
   localCompiler(): Promise<Compiler>;
   /** Drops the stored blocks of an RDD. */
   unpersistRdd(rdd: RDD<any>): void;
+  /** Notes that an RDD was marked persisted (for `getPersistentRDDs`). */
+  registerPersisted(rdd: RDD<any>): void;
   /** Cached partitions and their size, if any are stored. */
   storageInfo(rdd: RDD<any>): { partitions: number; bytes: number } | undefined;
 }
@@ -298,6 +300,7 @@ export class RDD<T> {
       );
     }
     this.level = level;
+    this.ctx.registerPersisted(this);
     return this;
   }
 

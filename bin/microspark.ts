@@ -1,0 +1,124 @@
+#!/usr/bin/env node
+/**
+ * `microspark`: the interactive console (default), `microspark run <script>` and
+ * `microspark status`. Flags are validated before anything starts; a bad flag exits 2 with the fix.
+ */
+import { parseArgs } from 'node:util';
+import {
+  connect,
+  connectionFrom,
+  CONNECTION_FLAGS,
+  CONNECTION_HELP,
+  describeConnection,
+} from '../src/cli/connection.js';
+import { runScript } from '../src/cli/run.js';
+import { collectStatus, formatStatus } from '../src/cli/status.js';
+import { packageVersion } from '../src/cli/version.js';
+import { formatError } from '../src/console/format.js';
+
+const HELP = `microspark ${packageVersion()} — a Spark-like RDD engine for Node.js, with no master
+
+Usage:
+  microspark [connection]                 the interactive console (sc is ready)
+  microspark run <script> [connection]    run a .js/.ts file with sc connected; progress on stderr
+  microspark status [--json] [connection] the workers and records a client can see
+  microspark --help | --version
+
+${CONNECTION_HELP}
+
+status:
+  --json                  machine-readable output
+  --wait <ms>             how long to listen for records before reporting (default 1500)
+
+Examples:
+  microspark --local 2
+  microspark run examples/wordcount.ts --local 2
+  microspark status --peers 192.168.1.20:7077 --secret-file /etc/microspark/secret`;
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        ...CONNECTION_FLAGS,
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+        json: { type: 'boolean' },
+        wait: { type: 'string' },
+      },
+    });
+  } catch (e) {
+    process.stderr.write(`microspark: ${(e as Error).message}\nRun microspark --help for the flags.\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(HELP + '\n');
+    return 0;
+  }
+  if (values.version) {
+    process.stdout.write(packageVersion() + '\n');
+    return 0;
+  }
+  const [command, ...rest] = positionals;
+  let connection;
+  try {
+    connection = connectionFrom(values);
+  } catch (e) {
+    process.stderr.write(`microspark: ${(e as Error).message}\n`);
+    return 2;
+  }
+  switch (command) {
+    case undefined: {
+      if (!process.stdin.isTTY) {
+        process.stderr.write(
+          'microspark: the console needs a terminal; use `microspark run <script>` in pipes\n',
+        );
+        return 2;
+      }
+      const sc = await connect(connection);
+      try {
+        const { startConsole } = await import('../src/console/start.js');
+        await startConsole(sc, describeConnection(connection, sc));
+      } finally {
+        await sc.stop();
+      }
+      return 0;
+    }
+    case 'run': {
+      const [script, ...extra] = rest;
+      if (script === undefined || extra.length > 0) {
+        process.stderr.write(
+          'microspark run: give exactly one script, e.g. microspark run job.ts --local 2\n',
+        );
+        return 2;
+      }
+      return runScript(script, connection);
+    }
+    case 'status': {
+      const waitMs = values.wait === undefined ? 1500 : Number(values.wait);
+      if (!Number.isInteger(waitMs) || waitMs < 0) {
+        process.stderr.write(`microspark status: --wait must be milliseconds, got "${values.wait}"\n`);
+        return 2;
+      }
+      const report = await collectStatus(connection, waitMs);
+      process.stdout.write((values.json ? JSON.stringify(report, null, 2) : formatStatus(report)) + '\n');
+      return 0;
+    }
+    default:
+      process.stderr.write(
+        `microspark: unknown command "${command}"; commands are run and status (--help)\n`,
+      );
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`microspark: ${formatError(e)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,131 @@
+/**
+ * The connection flags shared by `microspark` (the console), `microspark run` and
+ * `microspark status`: `--local N` spawns N loopback workers; `--peers`, `--cluster` and
+ * `--secret-file` join running workers. Validated before anything starts.
+ */
+import { readFileSync } from 'node:fs';
+import { ConfigError } from '../protocol/errors.js';
+import { MicroSpark } from '../client/context.js';
+
+/** Flags for node:util parseArgs. */
+export const CONNECTION_FLAGS = {
+  local: { type: 'string' },
+  peers: { type: 'string' },
+  cluster: { type: 'string' },
+  'secret-file': { type: 'string' },
+  parallelism: { type: 'string' },
+} as const;
+
+/** The connection flags' help lines. */
+export const CONNECTION_HELP = `Connection (default: --local 2):
+  --local <n>             spawn n worker daemons on 127.0.0.1, stopped on exit
+  --peers <host:port,…>   join running workers at these partition servers
+  --cluster <name>        join the workers of this cluster found over mDNS
+                          (loopback only unless a secret is set)
+  --secret-file <path>    the cluster secret (or MICROSPARK_SECRET); required off loopback
+  --parallelism <n>       default number of partitions (default 2 × workers)`;
+
+/** Where to connect, validated. */
+export type Connection =
+  | {
+      readonly kind: 'local';
+      readonly workers: number;
+      readonly secret?: string;
+      readonly parallelism?: number;
+    }
+  | {
+      readonly kind: 'connect';
+      readonly peers: readonly string[];
+      readonly cluster?: string;
+      readonly secret?: string;
+      readonly parallelism?: number;
+    };
+
+function positiveInt(v: string, flag: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 256)
+    throw new ConfigError(`${flag} must be a whole number from 1 to 256, got "${v}"`, flag);
+  return n;
+}
+
+/** Turns parsed flags into a Connection; throws ConfigError naming the flag and the fix. */
+export function connectionFrom(values: {
+  local?: string | undefined;
+  peers?: string | undefined;
+  cluster?: string | undefined;
+  'secret-file'?: string | undefined;
+  parallelism?: string | undefined;
+}): Connection {
+  let secret: string | undefined = process.env.MICROSPARK_SECRET || undefined;
+  const file = values['secret-file'];
+  if (file !== undefined) {
+    try {
+      secret = readFileSync(file, 'utf8').trim();
+    } catch (e) {
+      throw new ConfigError(
+        `cannot read --secret-file ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}. ` +
+          'Fix: pass a readable file that holds the shared secret.',
+        '--secret-file',
+      );
+    }
+    if (secret === '') throw new ConfigError(`--secret-file ${file} is empty`, '--secret-file');
+  }
+  const parallelism =
+    values.parallelism !== undefined ? positiveInt(values.parallelism, '--parallelism') : undefined;
+  const joining = values.peers !== undefined || values.cluster !== undefined;
+  if (values.local !== undefined && joining)
+    throw new ConfigError(
+      '--local spawns its own workers; it cannot be combined with --peers or --cluster',
+      '--local',
+    );
+  const common = {
+    ...(secret !== undefined && { secret }),
+    ...(parallelism !== undefined && { parallelism }),
+  };
+  if (!joining) return { kind: 'local', workers: positiveInt(values.local ?? '2', '--local'), ...common };
+  const peers = (values.peers ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p.length > 0);
+  for (const p of peers) {
+    if (!/^[^\s:]+:\d{1,5}$/.test(p.replace(/^tcp:\/\//, '')))
+      throw new ConfigError(`--peers entry "${p}" is not host:port (e.g. 192.168.1.20:7077)`, '--peers');
+  }
+  return {
+    kind: 'connect',
+    peers,
+    ...(values.cluster !== undefined && { cluster: values.cluster }),
+    ...common,
+  };
+}
+
+/** Starts the context a Connection describes. */
+export function connect(c: Connection): Promise<MicroSpark> {
+  if (c.kind === 'local') {
+    return MicroSpark.local({
+      workers: c.workers,
+      defaultParallelism: c.parallelism ?? 2 * c.workers,
+      ...(c.secret !== undefined && { secret: c.secret }),
+    });
+  }
+  return MicroSpark.connect({
+    peers: c.peers,
+    ...(c.cluster !== undefined && { cluster: c.cluster, discovery: 'mdns' as const }),
+    ...(c.secret !== undefined && { secret: c.secret }),
+    ...(c.parallelism !== undefined && { defaultParallelism: c.parallelism }),
+  });
+}
+
+/** One line saying what a context is connected to, for banners. */
+export function describeConnection(c: Connection, sc: MicroSpark): string {
+  const workers = sc.cluster?.workers().length ?? 0;
+  const auth = c.secret !== undefined ? ', authenticated (CURVE)' : ', loopback only';
+  if (c.kind === 'local') return `local cluster: ${workers} worker daemons on 127.0.0.1${auth}`;
+  const where = [
+    c.peers.length > 0 ? `peers ${c.peers.join(', ')}` : '',
+    c.cluster ? `cluster "${c.cluster}" (mDNS)` : '',
+  ]
+    .filter((s) => s !== '')
+    .join(' and ');
+  return `${where}: ${workers} workers${auth}`;
+}

@@ -1,0 +1,141 @@
+/**
+ * Evaluates console input: TypeScript or JavaScript statements, top-level `await` included, with
+ * variables kept between inputs (as Node's REPL does, they live on the global object).
+ *
+ * Input is transpiled with esbuild (types are erased, not checked), parsed with acorn, and its
+ * top-level declarations are rewritten into assignments to globals, so `const x = …` in one input
+ * is `x` in the next. The whole input then runs as the body of an async function, and the value
+ * of its last expression statement is the result.
+ */
+import { runInThisContext } from 'node:vm';
+import { parse, type Node as AcornNode } from 'acorn';
+import { transformSync } from 'esbuild';
+
+/** The input cannot be complete yet (an open bracket, string or template): read another line. */
+export class IncompleteInputError extends Error {
+  override readonly name = 'IncompleteInputError';
+}
+
+/** The input does not parse: the message names the position. */
+export class ConsoleSyntaxError extends Error {
+  override readonly name = 'SyntaxError';
+}
+
+interface Declarator {
+  id: AcornNode;
+  init: AcornNode | null;
+}
+
+/** Erases TypeScript types; throws IncompleteInputError for input that ends too early. */
+export function transpile(source: string): string {
+  try {
+    return transformSync(source, {
+      loader: 'ts',
+      format: 'esm',
+      target: 'es2022',
+      // Keep `await` at top level: esbuild accepts it in ESM format.
+      supported: { 'top-level-await': true },
+    }).code;
+  } catch (e) {
+    const errors = (e as { errors?: Array<{ text: string; location?: { line: number; column: number } }> })
+      .errors;
+    const first = errors?.[0];
+    if (first && isEndOfInput(first.text, first.location, source)) throw new IncompleteInputError(first.text);
+    throw new ConsoleSyntaxError(
+      first
+        ? `${first.text} (line ${first.location?.line ?? '?'}, column ${(first.location?.column ?? 0) + 1})`
+        : String(e),
+    );
+  }
+}
+
+function isEndOfInput(
+  text: string,
+  loc: { line: number; column: number } | undefined,
+  source: string,
+): boolean {
+  if (/end of file|Unterminated (template|string|regular expression)/i.test(text)) return true;
+  if (!loc) return false;
+  // An error on the very last position of the input also means "more is coming".
+  const lines = source.replace(/\s+$/, '').split('\n');
+  return loc.line >= lines.length && loc.column >= (lines.at(-1)?.length ?? 0);
+}
+
+/**
+ * Rewrites transpiled JavaScript into the body of an async function that assigns top-level
+ * declarations to globals and returns the last expression's value as `{ value }`.
+ */
+export function rewrite(js: string): string {
+  const program = parse(js, {
+    ecmaVersion: 'latest',
+    sourceType: 'script',
+    allowAwaitOutsideFunction: true,
+    allowReturnOutsideFunction: false,
+  }) as unknown as { body: Array<AcornNode & Record<string, any>> };
+  const out: string[] = [];
+  const body = program.body;
+  for (let i = 0; i < body.length; i++) {
+    const st = body[i]!;
+    const src = js.slice(st.start, st.end);
+    const last = i === body.length - 1;
+    if (st.type === 'VariableDeclaration') {
+      for (const d of st.declarations as Declarator[]) {
+        const id = js.slice(d.id.start, d.id.end);
+        const init = d.init ? js.slice(d.init.start, d.init.end) : 'undefined';
+        out.push(`(${id} = ${init});`);
+      }
+      if (last) out.push('return { value: undefined };');
+    } else if (st.type === 'FunctionDeclaration' && st.id) {
+      out.push(`${st.id.name} = ${src};`);
+      if (last) out.push('return { value: undefined };');
+    } else if (st.type === 'ClassDeclaration' && st.id) {
+      out.push(`${st.id.name} = ${src};`);
+      if (last) out.push('return { value: undefined };');
+    } else if (st.type === 'ExpressionStatement' && last) {
+      const expr = st.expression as AcornNode;
+      out.push(`return { value: (${js.slice(expr.start, expr.end)}) };`);
+    } else if (st.type === 'ImportDeclaration' || st.type === 'ExportNamedDeclaration') {
+      throw new ConsoleSyntaxError('use `await import("module")` in the console; static import is for files');
+    } else {
+      out.push(src);
+      if (last) out.push('return { value: undefined };');
+    }
+  }
+  return out.join('\n');
+}
+
+/** Parses without running: IncompleteInputError if more lines are needed, ConsoleSyntaxError if wrong. */
+export function check(source: string): string {
+  const js = transpile(source);
+  try {
+    return rewrite(js);
+  } catch (e) {
+    if (e instanceof ConsoleSyntaxError) throw e;
+    const err = e as { message: string; pos?: number };
+    if (err.pos !== undefined && err.pos >= js.trimEnd().length) throw new IncompleteInputError(err.message);
+    throw new ConsoleSyntaxError(err.message);
+  }
+}
+
+/** `{ a: 1 }` alone is an object, not a block (as in Node's REPL). */
+function asExpression(source: string): string {
+  const t = source.trim();
+  if (!t.startsWith('{') || t.endsWith(';')) return source;
+  try {
+    check(`(${t})`);
+    return `(${t})`;
+  } catch {
+    return source;
+  }
+}
+
+/** Runs console input; resolves with the value of its last expression (undefined for statements). */
+export async function evaluate(source: string): Promise<unknown> {
+  if (source.trim() === '') return undefined;
+  const body = check(asExpression(source));
+  const fn = runInThisContext(`(async () => {\n${body}\n})`, { filename: '<console>' }) as () => Promise<{
+    value: unknown;
+  }>;
+  const r = await fn();
+  return r?.value;
+}
