@@ -21,8 +21,18 @@ function methodNames(proto: object | null): string[] {
   return [...names];
 }
 
+/** RDD members that are plumbing between the RDD and its context, not API. */
+const RDD_INTERNALS = new Set([
+  'approx', 'checkpointPending', 'combineInternal', 'contentId', 'defaultPartitioner', 'dependencies',
+  'derive', 'elementwise', 'extreme', 'isCached', 'job', 'lineageParents', 'mapPartitionsInternal',
+  'nodeSpec', 'ordered', 'partitionerFor', 'prepareNode', 'reduceByKeyCallable', 'ship', 'shuffle',
+  'shuffleId', 'treeAggregateCallables', 'writeCheckpoint',
+]); // prettier-ignore
+
 /** The public method names of RDD. */
-export const RDD_METHODS: readonly string[] = methodNames(RDD.prototype).sort();
+export const RDD_METHODS: readonly string[] = methodNames(RDD.prototype)
+  .filter((n) => !RDD_INTERNALS.has(n))
+  .sort();
 
 function propertyNames(value: unknown): string[] {
   if (value === null || value === undefined) return [];
@@ -68,7 +78,7 @@ export function complete(line: string, cursor: number): Completion {
     const obj = /([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*)$/.exec(before.slice(0, start - 1));
     const isCall = /[)\]]$/.test(before.slice(0, start - 1));
     const target = !isCall && obj ? resolvePath(obj[1]!) : undefined;
-    pool = target !== undefined ? propertyNames(target) : [...RDD_METHODS];
+    pool = target instanceof RDD || target === undefined ? [...RDD_METHODS] : propertyNames(target);
   } else {
     pool = [...Object.getOwnPropertyNames(globalThis), 'await', 'const', 'let', 'function', 'return'];
   }

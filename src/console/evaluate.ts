@@ -7,6 +7,9 @@
  * is `x` in the next. The whole input then runs as the body of an async function, and the value
  * of its last expression statement is the result.
  */
+import { createRequire, isBuiltin } from 'node:module';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { runInThisContext } from 'node:vm';
 import { parse, type Node as AcornNode } from 'acorn';
 import { transformSync } from 'esbuild';
@@ -68,10 +71,20 @@ function isEndOfInput(
 export function rewrite(js: string): string {
   const program = parse(js, {
     ecmaVersion: 'latest',
-    sourceType: 'script',
+    sourceType: 'module',
     allowAwaitOutsideFunction: true,
     allowReturnOutsideFunction: false,
   }) as unknown as { body: Array<AcornNode & Record<string, any>> };
+  // `import(x)` becomes `__microsparkImport(x)`: code compiled by vm cannot import by itself.
+  const imports: number[] = [];
+  walk(program, (n) => {
+    if (n.type === 'ImportExpression') imports.push(n.start);
+  });
+  if (imports.length > 0) {
+    let patched = js;
+    for (const at of imports.sort((a, b) => b - a)) patched = `${patched.slice(0, at)}${IMPORT_HELPER}${patched.slice(at + 'import'.length)}`; // prettier-ignore
+    return rewrite(patched);
+  }
   const out: string[] = [];
   const body = program.body;
   for (let i = 0; i < body.length; i++) {
@@ -94,14 +107,58 @@ export function rewrite(js: string): string {
     } else if (st.type === 'ExpressionStatement' && last) {
       const expr = st.expression as AcornNode;
       out.push(`return { value: (${js.slice(expr.start, expr.end)}) };`);
-    } else if (st.type === 'ImportDeclaration' || st.type === 'ExportNamedDeclaration') {
-      throw new ConsoleSyntaxError('use `await import("module")` in the console; static import is for files');
+    } else if (st.type === 'ImportDeclaration') {
+      out.push(importAssignments(st, js));
+      if (last) out.push('return { value: undefined };');
+    } else if (st.type.startsWith('Export')) {
+      throw new ConsoleSyntaxError('export is for modules; in the console, just declare the variable');
     } else {
       out.push(src);
       if (last) out.push('return { value: undefined };');
     }
   }
   return out.join('\n');
+}
+
+const IMPORT_HELPER = '__microsparkImport';
+
+/** Imports a module for console code: relative paths and packages resolve from the working directory. */
+async function consoleImport(specifier: string): Promise<unknown> {
+  if (isBuiltin(specifier)) return import(specifier);
+  if (specifier.startsWith('.') || specifier.startsWith('/'))
+    return import(pathToFileURL(resolve(specifier)).href);
+  try {
+    const fromCwd = createRequire(join(process.cwd(), 'console.js')).resolve(specifier);
+    return await import(pathToFileURL(fromCwd).href);
+  } catch {
+    return import(specifier);
+  }
+}
+(globalThis as Record<string, unknown>)[IMPORT_HELPER] = consoleImport;
+
+/** `import x, { a as b } from 'm'` → assignments from `await import('m')`. */
+function importAssignments(st: Record<string, any>, js: string): string {
+  const source = js.slice(st.source.start, st.source.end);
+  const parts = [`const __m = await ${IMPORT_HELPER}(${source});`];
+  for (const sp of st.specifiers as Array<Record<string, any>>) {
+    const local = sp.local.name as string;
+    if (sp.type === 'ImportDefaultSpecifier') parts.push(`${local} = __m.default;`);
+    else if (sp.type === 'ImportNamespaceSpecifier') parts.push(`${local} = __m;`);
+    else parts.push(`${local} = __m[${JSON.stringify(sp.imported.name ?? sp.imported.value)}];`);
+  }
+  return `{ ${parts.join(' ')} }`;
+}
+
+/** Visits every node of an acorn tree. */
+function walk(node: unknown, visit: (n: AcornNode & Record<string, any>) => void): void {
+  if (Array.isArray(node)) {
+    for (const c of node) walk(c, visit);
+    return;
+  }
+  if (node === null || typeof node !== 'object') return;
+  const n = node as AcornNode & Record<string, any>;
+  if (typeof n.type === 'string') visit(n);
+  for (const [k, v] of Object.entries(n)) if (k !== 'loc' && typeof v === 'object') walk(v, visit);
 }
 
 /** Parses without running: IncompleteInputError if more lines are needed, ConsoleSyntaxError if wrong. */

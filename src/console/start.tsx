@@ -11,7 +11,9 @@ export async function startConsole(sc: MicroSpark, banner: string): Promise<void
   const quitted = new Promise<void>((resolve) => (quit = resolve));
   const session = new ConsoleSession(sc, { banner, historyFile: historyPath(), onQuit: () => quit() });
   const app = render(<App session={session} />, { exitOnCtrlC: false, patchConsole: true });
+  // Ask for the exit promise now: ink creates it lazily, and one made after the exit never settles.
+  const exited = app.waitUntilExit();
   await quitted;
   app.unmount();
-  await app.waitUntilExit();
+  await exited;
 }

@@ -31,7 +31,9 @@ function StageLine({ st, now }: { st: StageView; now: number }) {
       <Text>
         {'  '}stage {st.stageId}: {st.name}
       </Text>
-      {st.state === 'running' ? <Text dimColor> {formatDuration(Math.max(0, now - st.startedAt))}</Text> : null}
+      {st.state === 'running' ? (
+        <Text dimColor> {formatDuration(Math.max(0, now - st.startedAt))}</Text>
+      ) : null}
     </Box>
   );
 }
@@ -42,7 +44,8 @@ export function StageBars({ action, now }: { action: ActionView | undefined; now
   return (
     <Box flexDirection="column">
       <Text bold>
-        ▶ {action.name} <Text dimColor>({formatDuration(Math.max(0, now - action.startedAt))}, Ctrl-C cancels)</Text>
+        ▶ {action.name}{' '}
+        <Text dimColor>({formatDuration(Math.max(0, now - action.startedAt))}, Ctrl-C cancels)</Text>
       </Text>
       {action.stages.map((st) => (
         <StageLine key={st.stageId} st={st} now={now} />

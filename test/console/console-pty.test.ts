@@ -1,0 +1,108 @@
+/**
+ * End to end: the real `microspark --local 2` in a pseudo-terminal. Types an expression and sees
+ * the result and the workers panel; starts a long action, sees its progress bar advance, presses
+ * Ctrl-C, sees the action cancelled, runs another expression, and quits with Ctrl-D, after which
+ * the console and both worker daemons are gone.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pty from '@lydell/node-pty';
+import { afterEach, describe, expect, it } from 'vitest';
+
+const strip = (s: string) => s.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '');
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The worker daemons among a process's children. */
+function workerChildren(pid: number): number[] {
+  return execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(pid)], { encoding: 'utf8' })
+    .split('\n')
+    .filter((l) => l.includes('microspark-worker'))
+    .map((l) => Number(l.trim().split(/\s+/)[0]));
+}
+
+describe('microspark console in a terminal', () => {
+  let term: pty.IPty | undefined;
+  let workers: number[] = [];
+  afterEach(() => {
+    // Whatever happened, nothing this test started survives it.
+    if (term && alive(term.pid)) term.kill('SIGKILL');
+    for (const pid of workers) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  });
+
+  it('evaluates, shows workers and progress, cancels with Ctrl-C, and quits with Ctrl-D', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'ms-console-'));
+    term = pty.spawn(process.execPath, ['--import', 'tsx', 'bin/microspark.ts', '--local', '2'], {
+      cols: 140,
+      rows: 40,
+      cwd: process.cwd(),
+      env: { ...process.env, MICROSPARK_HISTORY: join(home, 'history'), FORCE_COLOR: '0' } as Record<
+        string,
+        string
+      >,
+    });
+    let out = '';
+    term.onData((d) => (out += d));
+    let exited = false;
+    term.onExit(() => (exited = true));
+    const t = term;
+    let from = 0;
+    /** Waits for `re` in the output written since the last wait (or since `mark`). */
+    const see = async (re: RegExp, ms = 30_000): Promise<string> => {
+      const t0 = Date.now();
+      for (;;) {
+        const text = strip(out.slice(from));
+        const m = re.exec(text);
+        if (m) return m[0];
+        if (Date.now() - t0 > ms)
+          throw new Error(`no ${re} within ${ms} ms; output:\n${strip(out).slice(-3000)}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    const type = (line: string) => {
+      from = out.length;
+      t.write(line + '\r');
+    };
+
+    await see(/`sc` is ready/);
+    workers = workerChildren(t.pid);
+    expect(workers).toHaveLength(2);
+    await see(/workers \(2\)/);
+    await see(/127\.0\.0\.1:\d+ +□ 0\/1 busy/);
+
+    type(
+      'sc.parallelize([1, 2, 3, 4, 5, 6]).map((x) => [x % 3, x]).reduceByKey((a, b) => a + b).sortByKey().collect()',
+    );
+    await see(/│ 0\s+│ 9\s+│\n│ 1\s+│ 5\s+│\n│ 2\s+│ 7\s+│/);
+
+    type('const slow = sc.parallelize([...Array(8).keys()], 8).map((x) => { const t = Date.now(); while (Date.now() - t < 1200); return x; })'); // prettier-ignore
+    type('slow.count()');
+    await see(/░+ 0\/8 +\d running/);
+    const advanced = await see(/[█▒]+░* [1-7]\/8 +\d running/, 20_000);
+    expect(advanced).toMatch(/ [1-7]\/8 /);
+    t.write('\x03');
+    await see(/cancelling the running action/);
+    await see(/count at <console>:\d+ cancelled after [\d.]+ s/);
+    await see(/JobCancelledError: cancelled by cancelAllJobs\(\)/);
+
+    type('[40 + 2, "still here"]');
+    await see(/\[ 42, 'still here' \]/);
+
+    t.write('\x04');
+    const t0 = Date.now();
+    while (!exited && Date.now() - t0 < 15_000) await new Promise((r) => setTimeout(r, 50));
+    expect(exited).toBe(true);
+    const t1 = Date.now();
+    while (workers.some(alive) && Date.now() - t1 < 10_000) await new Promise((r) => setTimeout(r, 50));
+    expect(workers.filter(alive)).toEqual([]);
+  }, 120_000);
+});

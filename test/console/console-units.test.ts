@@ -1,0 +1,160 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MicroSpark } from '../../src/index.js';
+import { commonPrefix, complete, RDD_METHODS } from '../../src/console/completion.js';
+import { check, ConsoleSyntaxError, evaluate, IncompleteInputError } from '../../src/console/evaluate.js';
+import { formatBytes, formatError, formatValue, table } from '../../src/console/format.js';
+import { appendHistory, HISTORY_MAX, loadHistory } from '../../src/console/history.js';
+import { edit, emptyEditor, fullInput, insert } from '../../src/console/line-editor.js';
+import { RemoteError, TaskFailedError } from '../../src/protocol/errors.js';
+
+const g = globalThis as Record<string, unknown>;
+
+describe('console evaluator', () => {
+  it('keeps variables between inputs, erases types, and awaits at top level', async () => {
+    expect(await evaluate('const evA: number = 20')).toBeUndefined();
+    expect(await evaluate('let { evB, evC } = { evB: 1, evC: 2 }; evA + evB + evC')).toBe(23);
+    expect(await evaluate('function evF(x: number): number { return x * 2 }')).toBeUndefined();
+    expect(await evaluate('class EvK { v = 5 }')).toBeUndefined();
+    expect(await evaluate('evF(new EvK().v)')).toBe(10);
+    expect(await evaluate('await new Promise<number>((r) => setTimeout(() => r(evA), 5))')).toBe(20);
+    expect(await evaluate('interface EvI { a: number }; type EvT = string')).toBeUndefined();
+    expect(await evaluate('{ a: 1, b: [2] }')).toEqual({ a: 1, b: [2] });
+    expect(await evaluate('if (evA > 1) { "big" } else { "small" }')).toBeUndefined();
+    expect(g.evA).toBe(20);
+    expect(await evaluate('import { basename as evBase } from "node:path"; evBase("/a/b.txt")')).toBe(
+      'b.txt',
+    );
+    expect(await evaluate('import * as evOs from "node:os"; typeof evOs.cpus')).toBe('function');
+    expect(await evaluate('(await import("node:path")).extname("x.ts")')).toBe('.ts');
+  });
+
+  it('tells an unfinished input from a wrong one', () => {
+    for (const src of ['const x = [1,', 'foo(', 'if (a) {', 'sc.parallelize([1])\n  .map((x) =>']) {
+      expect(() => check(src), src).toThrow(IncompleteInputError);
+    }
+    for (const src of ['const = 3', 'x +* 2', ')']) expect(() => check(src), src).toThrow(ConsoleSyntaxError);
+    expect(() => check('export const q = 1')).toThrow(/export is for modules/);
+  });
+
+  it('rejects with the thrown error', async () => {
+    await expect(evaluate('throw new RangeError("nope")')).rejects.toThrow(RangeError);
+  });
+});
+
+describe('console formatting', () => {
+  const o = { maxRows: 3, maxCell: 10, width: 80 };
+  it('draws pairs and Maps as tables, cut with a count', () => {
+    expect(
+      table(
+        [
+          ['a', 1],
+          ['bb', 22],
+        ],
+        ['key', 'value'],
+        o,
+      ),
+    ).toBe(
+      ['┌─────┬───────┐', '│ key │ value │', '├─────┼───────┤', '│ a   │ 1     │', '│ bb  │ 22    │', '└─────┴───────┘'].join('\n'), // prettier-ignore
+    );
+    const cut = formatValue(
+      [
+        ['a', 1],
+        ['b', 2],
+        ['c', 3],
+        ['d', 4],
+        ['e', 5],
+      ],
+      o,
+    );
+    expect(cut.split('\n').at(-1)).toBe('… 2 more rows (5 in all)');
+    expect(formatValue(new Map([['k', 'a very long value indeed']]), o)).toContain('│ a very lo… │');
+    expect(formatValue([1, 2, 3, 4, 5], o)).toBe('[ 1, 2, 3 ]\n… 2 more items (5 in all)');
+    expect(formatValue(42)).toBe('42');
+  });
+
+  it('prints RDDs by name, errors with the remote message and stack', async () => {
+    const sc = await MicroSpark.inProcess();
+    const rdd = sc.parallelize([1, 2]).map((x) => x);
+    expect(formatValue(rdd)).toMatch(
+      /^PythonRDD\[1\] at map at console-units\.test\.ts:\d+$|RDD\[\d+\] at map at/,
+    );
+    await sc.stop();
+    const remote = new RemoteError(
+      'TypeError',
+      'x is not a function',
+      'TypeError: x\n    at f (<anon>:1:2)\n    at g (<anon>:3:4)',
+    );
+    const e = new TaskFailedError('Task 1 in stage 2 failed 4 times', 2, 1, 4, remote);
+    expect(formatError(e)).toBe(
+      [
+        'TaskFailedError: Task 1 in stage 2 failed 4 times',
+        'Caused by: TypeError: x is not a function (on a worker)',
+        '    at f (<anon>:1:2)',
+        '    at g (<anon>:3:4)',
+      ].join('\n'),
+    );
+    expect(formatBytes(1536)).toBe('1.5 KiB');
+    expect(formatBytes(3 * 1024 * 1024 * 1024)).toBe('3.0 GiB');
+  });
+});
+
+describe('console line editor', () => {
+  const history = ['first', 'second'];
+  it('inserts, moves, deletes and walks the history', () => {
+    let s = insert(emptyEditor(2), 'abc');
+    s = edit(s, '', { leftArrow: true }, history);
+    s = edit(s, 'X', {}, history);
+    expect([s.line, s.cursor]).toEqual(['abXc', 3]);
+    s = edit(s, '', { delete: true }, history);
+    expect([s.line, s.cursor]).toEqual(['abc', 2]);
+    s = edit(s, 'a', { ctrl: true }, history);
+    expect(s.cursor).toBe(0);
+    s = edit(s, '', { upArrow: true }, history);
+    expect(s.line).toBe('second');
+    s = edit(s, '', { upArrow: true }, history);
+    s = edit(s, '', { upArrow: true }, history);
+    expect(s.line).toBe('first');
+    s = edit(s, '', { downArrow: true }, history);
+    s = edit(s, '', { downArrow: true }, history);
+    expect([s.line, s.historyIndex]).toEqual(['abc', 2]);
+    s = edit(s, 'w', { ctrl: true }, history);
+    expect(s.line).toBe('');
+    expect(fullInput({ ...s, pending: ['a(', '1,'], line: '2)' })).toBe('a(\n1,\n2)');
+  });
+});
+
+describe('console completion', () => {
+  beforeAll(() => {
+    g.compCtx = { parallelize: () => 0, range: () => 0, textFile: () => 0 };
+  });
+  afterAll(() => {
+    delete g.compCtx;
+  });
+  it('completes properties of a global, RDD methods after a call, and commands', () => {
+    expect(complete('compCtx.par', 11)).toEqual({ start: 8, candidates: ['parallelize'] });
+    expect(complete('compCtx.parallelize([1]).redu', 29).candidates).toEqual(['reduce', 'reduceByKey']);
+    expect(complete(':l', 2)).toEqual({ start: 0, candidates: [':lineage', ':load'] });
+    expect(RDD_METHODS).toContain('flatMap');
+    expect(RDD_METHODS).not.toContain('constructor');
+    expect(commonPrefix(['reduceByKey', 'reduceByKeyLocally'])).toBe('reduceByKey');
+  });
+});
+
+describe('console history', () => {
+  it('survives sessions, keeps multi-line inputs, skips corrupt lines, and trims to the limit', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'ms-hist-')), 'history');
+    appendHistory(file, 'a');
+    appendHistory(file, 'b(\n  1)');
+    writeFileSync(file, readFileSync(file, 'utf8') + '{not json\n');
+    expect(loadHistory(file)).toEqual(['a', 'b(\n  1)']);
+    for (let i = 0; i < HISTORY_MAX + 5; i++) appendHistory(file, `e${i}`);
+    const h = loadHistory(file);
+    expect(h).toHaveLength(HISTORY_MAX);
+    expect(h.at(-1)).toBe(`e${HISTORY_MAX + 4}`);
+    expect(loadHistory(file)).toHaveLength(HISTORY_MAX);
+    expect(loadHistory(join(file, 'missing'))).toEqual([]);
+  });
+});
