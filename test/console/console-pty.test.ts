@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import pty from '@lydell/node-pty';
 import { afterEach, describe, expect, it } from 'vitest';
 
+// eslint-disable-next-line no-control-regex -- terminal escape sequences are what this strips
 const strip = (s: string) => s.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '');
 
 function alive(pid: number): boolean {
@@ -45,10 +46,7 @@ describe('microspark console in a terminal', () => {
       cols: 140,
       rows: 40,
       cwd: process.cwd(),
-      env: { ...process.env, MICROSPARK_HISTORY: join(home, 'history'), FORCE_COLOR: '0' } as Record<
-        string,
-        string
-      >,
+      env: { ...process.env, MICROSPARK_HISTORY: join(home, 'history'), FORCE_COLOR: '0' },
     });
     let out = '';
     term.onData((d) => (out += d));
