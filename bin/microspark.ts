@@ -103,6 +103,12 @@ async function main(argv: string[]): Promise<number> {
         process.stderr.write(`microspark status: --wait must be milliseconds, got "${values.wait}"\n`);
         return 2;
       }
+      if (values.local === undefined && values.peers === undefined && values.cluster === undefined) {
+        process.stderr.write(
+          'microspark status: pass --peers host:port,… or --cluster <name> (a running cluster)\n',
+        );
+        return 2;
+      }
       const report = await collectStatus(connection, waitMs);
       process.stdout.write((values.json ? JSON.stringify(report, null, 2) : formatStatus(report)) + '\n');
       return 0;

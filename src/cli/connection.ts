@@ -20,8 +20,8 @@ export const CONNECTION_FLAGS = {
 export const CONNECTION_HELP = `Connection (default: --local 2):
   --local <n>             spawn n worker daemons on 127.0.0.1, stopped on exit
   --peers <host:port,…>   join running workers at these partition servers
-  --cluster <name>        join the workers of this cluster found over mDNS
-                          (loopback only unless a secret is set)
+  --cluster <name>        the cluster's name (default "default"); without --peers, its
+                          workers are found over mDNS (loopback only unless a secret is set)
   --secret-file <path>    the cluster secret (or MICROSPARK_SECRET); required off loopback
   --parallelism <n>       default number of partitions (default 2 × workers)`;
 
@@ -110,7 +110,8 @@ export function connect(c: Connection): Promise<MicroSpark> {
   }
   return MicroSpark.connect({
     peers: c.peers,
-    ...(c.cluster !== undefined && { cluster: c.cluster, discovery: 'mdns' as const }),
+    ...(c.cluster !== undefined && { cluster: c.cluster }),
+    ...(c.cluster !== undefined && c.peers.length === 0 && { discovery: 'mdns' as const }),
     ...(c.secret !== undefined && { secret: c.secret }),
     ...(c.parallelism !== undefined && { defaultParallelism: c.parallelism }),
   });

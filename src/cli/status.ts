@@ -27,7 +27,8 @@ export async function collectStatus(connection: Connection, waitMs: number): Pro
   const sc = await MicroSpark.connect({
     peers: connection.peers,
     minWorkers: 0,
-    ...(connection.cluster !== undefined && { cluster: connection.cluster, discovery: 'mdns' as const }),
+    ...(connection.cluster !== undefined && { cluster: connection.cluster }),
+    ...(connection.cluster !== undefined && connection.peers.length === 0 && { discovery: 'mdns' as const }),
     ...(connection.secret !== undefined && { secret: connection.secret }),
   });
   try {

@@ -1,0 +1,134 @@
+/**
+ * The `microspark` command line: `run` (a script that succeeds, one that throws on the workers,
+ * one whose function captures a variable), `status --json` against a running daemon, and flags.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnWorker, stopWorkers, type LocalWorker } from '../../src/client/local-cluster.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'ms-cli-'));
+
+function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/microspark.ts', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function script(name: string, body: string): string {
+  const file = join(dir, name);
+  writeFileSync(file, body);
+  return file;
+}
+
+describe('microspark run', () => {
+  it('runs a TypeScript script with sc, prints plain progress lines on a pipe, and exits 0', async () => {
+    const file = script(
+      'ok.ts',
+      `import type { MicroSpark } from '${join(process.cwd(), 'src/index.js')}';
+       export default async function (sc: MicroSpark) {
+         const pairs = sc.parallelize(['a b', 'b c', 'b'], 3).flatMap((l: string) => l.split(' ')).map((w: string) => [w, 1] as [string, number]);
+         const counts = await pairs.reduceByKey((a: number, b: number) => a + b).sortByKey().collect();
+         console.log(JSON.stringify(counts));
+         console.log('global sc is the same:', (globalThis as any).sc === sc);
+       }`,
+    );
+    const r = await cli(['run', file, '--local', '2']);
+    expect(r.stderr).toMatch(/^microspark: local cluster: 2 worker daemons on 127\.0\.0\.1, loopback only$/m);
+    expect(r.stdout).toBe('[["a",1],["b",3],["c",1]]\nglobal sc is the same: true\n');
+    expect(r.stderr).toMatch(/^stage \d+ map at ok\.ts:3: 3 tasks submitted$/m);
+    expect(r.stderr).toMatch(/^stage \d+ collect at ok\.ts:4: 3 tasks completed in [\d.]+ s$/m);
+    expect(r.code).toBe(0);
+  });
+
+  it('a script whose task throws exits 1 with the remote error and stack', async () => {
+    const file = script(
+      'fails.mjs',
+      `await sc.parallelize([1, 2, 3], 3).map((x) => { if (x === 2) throw new TypeError('two is bad'); return x; }).collect();`,
+    );
+    const r = await cli(['run', file, '--local', '1']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`microspark run: ${file} failed`);
+    expect(r.stderr).toMatch(/TaskFailedError: Task 1 in stage \d+ failed 4 times/);
+    expect(r.stderr).toMatch(/Caused by: TypeError: two is bad \(on a worker\)\n\s+at /);
+  });
+
+  it('a function that captures a variable exits 1 with the explanation', async () => {
+    const file = script(
+      'captures.mjs',
+      `const k = 3;\nawait sc.parallelize([1]).map((x) => x * k).collect();`,
+    );
+    const r = await cli(['run', file, '--local', '1']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/CapturedVariableError: rdd\.map: the function uses `k`, defined outside it/);
+    expect(r.stderr).toContain('rdd.map((x, env) => … env.k …, { k })');
+  });
+
+  it('bad flags and a missing script exit 2 and say what is wrong', async () => {
+    const zero = await cli(['run', 'x.ts', '--local', '0']);
+    expect([zero.code, zero.stderr.trim()]).toEqual([2, 'microspark: --local must be a whole number from 1 to 256, got "0"']); // prettier-ignore
+    const both = await cli(['run', 'x.ts', '--local', '2', '--peers', '127.0.0.1:1']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/cannot be combined with --peers/);
+    const unknown = await cli(['--frobnicate']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/Unknown option '--frobnicate'/);
+    const missing = await cli(['run', join(dir, 'nope.ts')]);
+    expect([missing.code, missing.stderr]).toEqual([
+      2,
+      `microspark run: no such file: ${join(dir, 'nope.ts')}\n`,
+    ]);
+    const help = await cli(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/microspark run <script>/);
+  });
+});
+
+describe('microspark status', () => {
+  let worker: LocalWorker;
+  beforeAll(async () => {
+    worker = await spawnWorker({
+      cluster: 'status-test',
+      slots: 2,
+      heartbeatMs: 500,
+      deadAfterMs: 3000,
+      readyTimeoutMs: 20_000,
+    });
+  });
+  afterAll(async () => {
+    await stopWorkers([worker], 2000);
+  });
+
+  it('--json lists the worker it can see, with slots', async () => {
+    const peer = worker.rpc.replace('tcp://', '');
+    const r = await cli(['status', '--json', '--peers', peer, '--cluster', 'status-test', '--wait', '1200']);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as { workers: Array<{ node: string; endpoint: string; slots: number; free: number }> }; // prettier-ignore
+    expect(report.workers.map((w) => [w.node, w.endpoint, w.slots, w.free])).toEqual([
+      [worker.node, worker.rpc, 2, 2],
+    ]);
+    const text = await cli(['status', '--peers', peer, '--cluster', 'status-test', '--wait', '1200']);
+    expect(text.stdout).toMatch(/^1 worker seen from 127\.0\.0\.1:\d+$/m);
+    expect(text.stdout).toContain(worker.node);
+  });
+
+  it('without peers or a cluster it says what to pass', async () => {
+    const r = await cli(['status']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/pass --peers host:port,… or --cluster <name>/);
+  });
+});
