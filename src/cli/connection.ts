@@ -14,6 +14,7 @@ export const CONNECTION_FLAGS = {
   cluster: { type: 'string' },
   'secret-file': { type: 'string' },
   parallelism: { type: 'string' },
+  bind: { type: 'string' },
 } as const;
 
 /** The connection flags' help lines. */
@@ -23,6 +24,8 @@ export const CONNECTION_HELP = `Connection (default: --local 2):
   --cluster <name>        the cluster's name (default "default"); without --peers, its
                           workers are found over mDNS (loopback only unless a secret is set)
   --secret-file <path>    the cluster secret (or MICROSPARK_SECRET); required off loopback
+  --bind <address>        the address this client listens on for its workers (default
+                          127.0.0.1); a LAN address requires the secret
   --parallelism <n>       default number of partitions (default 2 × workers)`;
 
 /** Where to connect, validated. */
@@ -39,6 +42,7 @@ export type Connection =
       readonly cluster?: string;
       readonly secret?: string;
       readonly parallelism?: number;
+      readonly bind?: string;
     };
 
 function positiveInt(v: string, flag: string): number {
@@ -55,6 +59,7 @@ export function connectionFrom(values: {
   cluster?: string | undefined;
   'secret-file'?: string | undefined;
   parallelism?: string | undefined;
+  bind?: string | undefined;
 }): Connection {
   let secret: string | undefined = process.env.MICROSPARK_SECRET || undefined;
   const file = values['secret-file'];
@@ -82,6 +87,8 @@ export function connectionFrom(values: {
     ...(secret !== undefined && { secret }),
     ...(parallelism !== undefined && { parallelism }),
   };
+  if (values.bind !== undefined && !joining)
+    throw new ConfigError('--bind is for joining workers on a LAN (with --peers or --cluster); --local stays on 127.0.0.1', '--bind'); // prettier-ignore
   if (!joining) return { kind: 'local', workers: positiveInt(values.local ?? '2', '--local'), ...common };
   const peers = (values.peers ?? '')
     .split(',')
@@ -113,6 +120,7 @@ export function connect(c: Connection): Promise<MicroSpark> {
     ...(c.cluster !== undefined && { cluster: c.cluster }),
     ...(c.cluster !== undefined && c.peers.length === 0 && { discovery: 'mdns' as const }),
     ...(c.secret !== undefined && { secret: c.secret }),
+    ...(c.bind !== undefined && { bind: c.bind }),
     ...(c.parallelism !== undefined && { defaultParallelism: c.parallelism }),
   });
 }

@@ -186,11 +186,20 @@ function asExpression(source: string): string {
   }
 }
 
+/** Lines evaluated so far: each input's code is numbered on from there, as in spark-shell (`map at <console>:12`). */
+let consoleLines = 0;
+
 /** Runs console input; resolves with the value of its last expression (undefined for statements). */
 export async function evaluate(source: string): Promise<unknown> {
   if (source.trim() === '') return undefined;
   const body = check(asExpression(source));
-  const fn = runInThisContext(`(async () => {\n${body}\n})`, { filename: '<console>' }) as () => Promise<{
+  const first = consoleLines + 1;
+  consoleLines += source.split('\n').length;
+  // The wrapper's first line is line `first - 1`, so the input's first line is `first`.
+  const fn = runInThisContext(`(async () => {\n${body}\n})`, {
+    filename: '<console>',
+    lineOffset: first - 2,
+  }) as () => Promise<{
     value: unknown;
   }>;
   const r = await fn();
