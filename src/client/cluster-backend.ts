@@ -374,9 +374,10 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
       }
     };
     const signal = opts?.signal;
+    let onAbort: (() => void) | undefined;
     const aborted = new Promise<never>((_, reject) => {
       if (!signal) return;
-      const onAbort = () =>
+      onAbort = () =>
         reject(
           signal.reason instanceof JobCancelledError
             ? signal.reason
@@ -386,7 +387,12 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
       else signal.addEventListener('abort', onAbort, { once: true });
     });
     const run = Promise.race([Promise.all(all), aborted]);
-    return run.finally(cleanup);
+    return run.finally(() => {
+      // A signal from AbortSignal.any() with a listener is kept alive by Node, and the listener
+      // would keep this job (and through it the RDD) alive: remove it.
+      if (signal && onAbort) signal.removeEventListener('abort', onAbort);
+      cleanup();
+    });
   }
 
   private announce(jobId: string, attempt: number, partition: number): void {

@@ -457,7 +457,7 @@ describe.each(modes)('persistence ($name)', (mode) => {
       );
     });
 
-    it('identical pipelines over large data stay usable when the other one is garbage collected', async (ctx) => {
+    it('identical pipelines over large data stay usable when the other one is garbage collected', async () => {
       // Data above the inline limit (64 KiB) is hosted by the client under its content hash.
       setFlagsFromString('--expose-gc');
       const gc = runInNewContext('gc') as () => void;
@@ -477,7 +477,8 @@ describe.each(modes)('persistence ($name)', (mode) => {
         await tick();
         collected = ref.deref() === undefined;
       }
-      if (!collected) ctx.skip(); // could not collect it: nothing to check
+      // Nothing may keep a finished action's RDD alive (a leaked abort listener once did, on a cluster).
+      expect(collected).toBe(true);
       for (let i = 0; i < 5; i++) {
         gc();
         await new Promise((r) => setTimeout(r, 10)); // let finalization callbacks run
