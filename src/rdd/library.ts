@@ -4,6 +4,9 @@
  * result sinks that reduce a partition to the small value an action needs.
  */
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { encode } from '../protocol/codec.js';
 import { InvalidOperationError } from '../protocol/errors.js';
@@ -11,6 +14,7 @@ import { structuredCloneIfObject, type Compiler, type LibImpl } from './compile.
 import type { Callable } from './functions.js';
 import { canonicalKey, KeyMap } from './key-map.js';
 import { compare, compareDescending } from './ordering.js';
+import { partFileName } from './lineage.js';
 import { mulberry32, partitionSeed, poisson } from './random.js';
 import { StatCounter } from './stat-counter.js';
 
@@ -478,6 +482,30 @@ const sinks: Record<string, LibImpl> = {
       () => encode(out),
     );
   },
+  /**
+   * Writes the partition as `dir/part-NNNNN` on the disk of the process running the task (for
+   * shared storage): first under `dir/_temporary`, then renamed, so a part is whole or absent
+   * and a duplicate attempt writes the same content. Result: [records, bytes].
+   */
+  writeTextPart:
+    ([dir, gzip]) =>
+    (part: number) => {
+      const parts: string[] = [];
+      return sink(
+        (x) => parts.push(toText(x)),
+        async () => {
+          const text = parts.length > 0 ? parts.join('\n') + '\n' : '';
+          const bytes = gzip ? gzipSync(text) : Buffer.from(text, 'utf8');
+          const name = `${partFileName(part)}${gzip ? '.gz' : ''}`;
+          const tmp = join(dir as string, '_temporary');
+          await mkdir(tmp, { recursive: true });
+          const staged = join(tmp, `${name}-${randomUUID().slice(0, 8)}`);
+          await writeFile(staged, bytes);
+          await rename(staged, join(dir as string, name));
+          return [parts.length, bytes.byteLength];
+        },
+      );
+    },
   textPart:
     ([gzip]) =>
     () => {

@@ -83,6 +83,11 @@ export function contentId(...parts: unknown[]): string {
   return createHash('sha256').update(encode(parts)).digest('base64url').slice(0, 22);
 }
 
+/** Spark's name for the text file of partition `part`: `part-00007`. */
+export function partFileName(part: number): string {
+  return `part-${String(part).padStart(5, '0')}`;
+}
+
 /** The id under which a partition of a persisted node is stored. */
 export function blockId(nodeId: string, partition: number): string {
   return `rdd_${nodeId}_${partition}`;

@@ -4,14 +4,14 @@
  * context. Names, argument order and semantics follow PySpark's RDD API, in camelCase; a
  * method's `env` (what its functions may use) is its last positional argument.
  */
-import { mkdir, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { join, resolve as resolvePath } from 'node:path';
 import { EmptyRDDError, InvalidOperationError } from '../protocol/errors.js';
 import type { Compiler } from './compile.js';
 import { KIND, packEnv } from './env.js';
 import { lib, shipWithPackedEnv, type Callable, type LibFn } from './functions.js';
 import { KeyMap } from './key-map.js';
-import { contentId, type AggregatorSpec, type NodeSpec, type ShuffleSpec } from './lineage.js';
+import { contentId, partFileName, type AggregatorSpec, type NodeSpec, type ShuffleSpec } from './lineage.js';
 import { compare, compareDescending } from './ordering.js';
 import {
   DirectPartitioner,
@@ -1386,24 +1386,39 @@ export class RDD<T> {
   }
 
   /**
-   * Writes one text file per partition (`part-00000`, …, and `_SUCCESS`) into directory `path`,
-   * which must not exist. Strings are written as they are, other elements as JSON. Pass
-   * `'gzip'` (or Hadoop's `org.apache.hadoop.io.compress.GzipCodec`) to compress.
+   * Writes each partition as a text file `path/part-NNNNN` (one line per element, `String(x)` or
+   * JSON for objects), then `path/_SUCCESS`; rejects if `path` exists. Compression: `'gzip'`
+   * (PySpark's codec class name also works). By default the workers send their parts back and
+   * this process writes them; with `{ onWorkers: true }` each worker writes its parts to its own
+   * disk at the same absolute path (for storage every machine shares, such as NFS).
    */
-  async saveAsTextFile(path: string, compressionCodecClass?: string): Promise<void> {
-    const gzip = compressionCodecClass !== undefined && /gzip/i.test(compressionCodecClass);
-    if (compressionCodecClass !== undefined && !gzip) {
-      throw new InvalidOperationError(`unsupported compression codec ${compressionCodecClass}; use 'gzip'`);
+  async saveAsTextFile(
+    path: string,
+    options?: string | { readonly compression?: 'gzip'; readonly onWorkers?: boolean },
+  ): Promise<void> {
+    const codec = typeof options === 'string' ? options : options?.compression;
+    const onWorkers = typeof options === 'object' && options.onWorkers === true;
+    const gzip = codec !== undefined && /gzip/i.test(codec);
+    if (codec !== undefined && !gzip) {
+      throw new InvalidOperationError(`unsupported compression codec ${codec}; use 'gzip'`);
     }
     const exists = await stat(path).then(
       () => true,
       () => false,
     );
     if (exists) throw new InvalidOperationError(`Output directory ${path} already exists`);
+    if (onWorkers) {
+      const dir = resolvePath(path);
+      await this.job(lib('writeTextPart', dir, gzip));
+      await mkdir(dir, { recursive: true });
+      await rm(join(dir, '_temporary'), { recursive: true, force: true });
+      await writeFile(join(dir, '_SUCCESS'), '');
+      return;
+    }
     const parts = (await this.job(lib('textPart', gzip))) as Uint8Array[];
     await mkdir(path, { recursive: true });
     await Promise.all(
-      parts.map((b, i) => writeFile(join(path, `part-${String(i).padStart(5, '0')}${gzip ? '.gz' : ''}`), b)),
+      parts.map((b, i) => writeFile(join(path, `${partFileName(i)}${gzip ? '.gz' : ''}`), b)),
     );
     await writeFile(join(path, '_SUCCESS'), '');
   }

@@ -382,6 +382,22 @@ describe.each(modes)('file input and output ($name)', (mode) => {
       }
     });
 
+    it('onWorkers: each task writes its own part at the absolute path, the same files as the default', async () => {
+      const data = Array.from({ length: 40 }, (_, i) => (i % 3 === 0 ? { n: i } : `line ${i}`));
+      const viaClient = freshPath('save-client');
+      const onWorkers = freshPath('save-workers');
+      await sc.parallelize<unknown>(data, 4).saveAsTextFile(viaClient);
+      await sc.parallelize<unknown>(data, 4).saveAsTextFile(onWorkers, { onWorkers: true });
+      const files = ['_SUCCESS', 'part-00000', 'part-00001', 'part-00002', 'part-00003'];
+      expect(readdirSync(onWorkers).sort()).toEqual(files); // no _temporary left behind
+      for (const f of files)
+        expect(readFileSync(join(onWorkers, f), 'utf8')).toBe(readFileSync(join(viaClient, f), 'utf8'));
+      const gz = freshPath('save-workers-gz');
+      await sc.parallelize<unknown>(data, 2).saveAsTextFile(gz, { compression: 'gzip', onWorkers: true });
+      expect(readdirSync(gz).sort()).toEqual(['_SUCCESS', 'part-00000.gz', 'part-00001.gz']);
+      expect(await sc.textFile(gz).collect()).toEqual(await sc.textFile(viaClient).collect());
+    });
+
     it('rejects an unsupported codec', async () => {
       await expect(sc.parallelize(['x']).saveAsTextFile(freshPath('save-codec'), 'snappy')).rejects.toThrow(
         InvalidOperationError,
