@@ -100,6 +100,8 @@ export interface ClusterCounters {
   mapOutputsRecomputed: number;
   /** Running tasks that workers were told to stop (the action was cancelled or had failed). */
   tasksCancelled: number;
+  /** Task results too large for a message, fetched from the worker's block store. */
+  resultBlocksFetched: number;
 }
 
 const FETCH_CHUNK_BYTES = 4 * 1024 * 1024;
@@ -113,6 +115,7 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
     fetchFailures: 0,
     mapOutputsRecomputed: 0,
     tasksCancelled: 0,
+    resultBlocksFetched: 0,
   };
   readonly progress = new ProgressBus();
   private readonly jobs: JobTable<PendingTask>;
@@ -449,6 +452,7 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
       case 'job.renew':
         return { ok: this.jobs.renew(req.jobId, req.token), ttlMs: this.options.leaseTtlMs };
       case 'job.complete': {
+        if (req.resultBlock) return this.completeWithResultBlock(req, req.resultBlock);
         const pending = this.pendingTask(req.jobId);
         if (this.jobs.complete(req.jobId, req.token) !== 'ok' || !pending) return { ok: false };
         this.counters.tasksCompleted++;
@@ -467,6 +471,45 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
       default:
         throw new InvalidOperationError(`a client does not serve ${req.op}`);
     }
+  }
+
+  /**
+   * A completion whose result is stored on the worker: fetch it in chunks while the lease still
+   * holds, tell the worker to drop it, then complete as usual. A fetch that fails leaves the job
+   * leased; its lease runs out and it is re-broadcast.
+   */
+  private async completeWithResultBlock(
+    req: Extract<Request, { op: 'job.complete' }>,
+    block: { id: string; bytes: number },
+  ): Promise<{ ok: boolean }> {
+    if (this.jobs.stateOf(req.jobId)?.state !== 'leased') return { ok: false };
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.fetchFrom(req.worker, block.id, block.bytes);
+    } finally {
+      this.node.request(req.worker, { op: 'drop', prefixes: [block.id] }, 2000).catch(() => undefined);
+    }
+    const { resultBlock: _, ...rest } = req;
+    return this.answer({ ...rest, result: bytes }) as { ok: boolean };
+  }
+
+  /** Fetches a whole block from a worker, chunk by chunk. */
+  private async fetchFrom(worker: string, id: string, expected: number): Promise<Uint8Array> {
+    const out = new Uint8Array(expected);
+    let offset = 0;
+    while (offset < expected) {
+      const r = (await this.node.request(
+        worker,
+        { op: 'fetch', what: 'block', id, index: 0, offset, length: FETCH_CHUNK_BYTES },
+        30_000,
+      )) as { data: Uint8Array; total: number };
+      if (r.total !== expected || r.data.byteLength === 0 || offset + r.data.byteLength > expected)
+        throw new InvalidOperationError(`result block ${id} changed or came back empty while being fetched`);
+      out.set(r.data, offset);
+      offset += r.data.byteLength;
+    }
+    this.counters.resultBlocksFetched++;
+    return out;
   }
 
   private pendingTask(jobId: string): PendingTask | undefined {

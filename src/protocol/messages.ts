@@ -96,6 +96,11 @@ export const Request = z.discriminatedUnion('op', [
     worker: id,
     /** The task's small result (an action's per-partition value), msgpack; absent for shuffle map tasks. */
     result: bytes.optional(),
+    /**
+     * A result too large to travel in this message: the worker stored its msgpack bytes as this
+     * block; the source fetches it in chunks (then asks the worker to drop it) before accepting.
+     */
+    resultBlock: z.object({ id, bytes: count }).optional(),
     accumulators: z.array(z.tuple([id, z.unknown()])),
     /** Persisted blocks the task stored on the worker (id and size), so the source knows them at once. */
     blocks: z.array(z.tuple([id, count])).optional(),

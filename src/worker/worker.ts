@@ -46,6 +46,8 @@ export interface WorkerCounters {
 }
 
 const CHUNK_BYTES = 4 * 1024 * 1024;
+/** Task results above this travel as a block fetched in chunks, not inside `job.complete`. */
+export const INLINE_RESULT_MAX_BYTES = 16 * 1024 * 1024;
 
 /** Block id of reduce partition `r` of map output `m` of shuffle `s`. */
 export function shuffleBlockId(shuffleId: string, map: number, reduce: number): string {
@@ -222,6 +224,7 @@ export class Worker {
       if (abort.signal.aborted) return;
       if (outcome.ok) {
         await this.storeOutputs(desc, outcome.result, job.owner);
+        const result = await this.resultField(job.jobId, outcome.result.result, job.owner);
         const reply = (await this.node.request(
           source,
           {
@@ -229,14 +232,17 @@ export class Worker {
             jobId: job.jobId,
             token,
             worker: this.node.identity.node,
-            ...(outcome.result.result !== undefined && { result: encode(outcome.result.result) }),
+            ...result,
             accumulators: outcome.result.accumulators.map(([id, v]) => [id, v] as [string, unknown]),
             blocks: outcome.result.blocks.map(([id, data]) => [id, data.byteLength] as [string, number]),
           },
           this.options.requestTimeoutMs,
         )) as { ok: boolean };
         if (reply.ok) this.counters.tasksSucceeded++;
-        else this.counters.completionsRefused++;
+        else {
+          this.counters.completionsRefused++;
+          if (result.resultBlock) await this.store.delete(result.resultBlock.id);
+        }
       } else {
         this.counters.tasksFailed++;
         if (outcome.error.name === 'FetchFailedError') this.counters.fetchFailures++;
@@ -256,6 +262,23 @@ export class Worker {
     } finally {
       clearInterval(renew);
     }
+  }
+
+  /**
+   * How a task's result travels in `job.complete`: inline when small, otherwise stored here as a
+   * block the source fetches in chunks (messages are capped at MAX_MESSAGE_BYTES).
+   */
+  private async resultField(
+    jobId: string,
+    value: unknown,
+    owner: string,
+  ): Promise<{ result?: Uint8Array; resultBlock?: { id: string; bytes: number } }> {
+    if (value === undefined) return {};
+    const bytes = encode(value);
+    if (bytes.byteLength <= INLINE_RESULT_MAX_BYTES) return { result: bytes };
+    const id = `result_${jobId}`;
+    await this.store.put(id, bytes, owner);
+    return { resultBlock: { id, bytes: bytes.byteLength } };
   }
 
   private async storeOutputs(desc: TaskDesc, result: TaskResult, owner: string): Promise<void> {

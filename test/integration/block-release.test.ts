@@ -44,4 +44,17 @@ describe('blocks on workers', () => {
     cached.unpersist();
     expect(await settle(0)).toBe(0);
   });
+
+  it('a task result larger than a message (64 MiB) travels as a block, fetched and then dropped', async () => {
+    const before = sc.cluster!.counters.resultBlocksFetched;
+    const size = 70 * 1024 * 1024;
+    const [big] = await sc
+      .parallelize([size], 1)
+      .map((n) => 'xyz'.repeat(n / 3 + 1).slice(0, n))
+      .collect();
+    expect(big!.length).toBe(size);
+    expect(big!.slice(0, 7)).toBe('xyzxyzx');
+    expect(sc.cluster!.counters.resultBlocksFetched - before).toBe(1);
+    expect(await settle(0)).toBe(0); // the result block was dropped after the fetch
+  });
 });
