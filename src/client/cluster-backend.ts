@@ -234,7 +234,7 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
     }));
     this.emit('stage', { stageId, kind: 'result', state: 'submitted', tasks: descs.length });
     const stage = { stageId, kind: 'result', name: job.name, tasks: descs.length } as const;
-    const results = await this.tracked(stage, () =>
+    const results = await this.progress.stage(stage, () =>
       this.runTasks(descs, job, opts, (i, r) => opts?.onPartition?.(i, r)),
     );
     this.emit('stage', { stageId, kind: 'result', state: 'completed', tasks: descs.length });
@@ -281,7 +281,7 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
       name: job.sites[s.parent] ?? `shuffle ${s.id.slice(0, 8)}`,
       tasks: descs.length,
     } as const;
-    const done = await this.tracked(stage, () => this.runTasks(descs, job, opts));
+    const done = await this.progress.stage(stage, () => this.runTasks(descs, job, opts));
     done.forEach((r, i) => {
       const holder = this.node.peer(r.worker)?.identity.rpc;
       outputs[missing[i]!] = holder;
@@ -294,23 +294,6 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
       shuffleId: s.id,
       outputs: [...outputs],
     });
-  }
-
-  /** Emits the stage's submitted event, runs `body`, then its completed or failed event. */
-  private async tracked<R>(
-    s: { stageId: number; kind: 'result' | 'shuffle-map'; name: string; tasks: number },
-    body: () => Promise<R>,
-  ): Promise<R> {
-    const actionId = this.progress.actionId;
-    this.progress.emit({ type: 'stage', actionId, ...s, state: 'submitted' });
-    try {
-      const r = await body();
-      this.progress.emit({ type: 'stage', actionId, ...s, state: 'completed' });
-      return r;
-    } catch (e) {
-      this.progress.emit({ type: 'stage', actionId, ...s, state: 'failed' });
-      throw e;
-    }
   }
 
   private taskEvent(

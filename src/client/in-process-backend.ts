@@ -64,7 +64,6 @@ export class InProcessBackend implements Backend {
     const stageId = this.nextStageId++;
     const results: unknown[] = [];
     const stage = { stageId, kind: 'result', name: job.name, tasks: job.partitions.length } as const;
-    this.stageEvent(stage, 'submitted');
     const run = async () => {
       for (let i = 0; i < job.partitions.length; i++) {
         const partition = job.partitions[i]!;
@@ -84,29 +83,8 @@ export class InProcessBackend implements Backend {
         opts?.onPartition?.(i, r.result);
       }
     };
-    await this.tracked(stage, run);
+    await this.progress.stage(stage, run);
     return results;
-  }
-
-  private stageEvent(
-    s: { stageId: number; kind: 'result' | 'shuffle-map'; name: string; tasks: number },
-    state: 'submitted' | 'completed' | 'failed',
-  ): void {
-    this.progress.emit({ type: 'stage', actionId: this.progress.actionId, ...s, state });
-  }
-
-  /** Runs a stage's tasks, emitting its completed or failed event. */
-  private async tracked(
-    s: { stageId: number; kind: 'result' | 'shuffle-map'; name: string; tasks: number },
-    body: () => Promise<void>,
-  ): Promise<void> {
-    try {
-      await body();
-    } catch (e) {
-      this.stageEvent(s, 'failed');
-      throw e;
-    }
-    this.stageEvent(s, 'completed');
   }
 
   private async ensureShuffles(job: JobSpec, rootId: string, opts: RunJobOptions | undefined): Promise<void> {
@@ -121,8 +99,7 @@ export class InProcessBackend implements Backend {
         name: job.sites[s.parent] ?? `shuffle ${s.id.slice(0, 8)}`,
         tasks: s.numMaps,
       } as const;
-      this.stageEvent(stage, 'submitted');
-      await this.tracked(stage, async () => {
+      await this.progress.stage(stage, async () => {
         for (let m = 0; m < s.numMaps; m++) {
           const r = await this.runWithRetries(
             {

@@ -47,6 +47,14 @@ export type ProgressEvent =
       readonly endpoint: string;
     };
 
+/** What identifies a stage in its events. */
+export interface StageInfo {
+  readonly stageId: number;
+  readonly kind: 'shuffle-map' | 'result';
+  readonly name: string;
+  readonly tasks: number;
+}
+
 /** A progress listener. Exceptions it throws are swallowed, never break a job. */
 export type ProgressListener = (e: ProgressEvent) => void;
 
@@ -60,6 +68,20 @@ export class ProgressBus {
   subscribe(listener: ProgressListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Emits the stage's submitted event, runs `body`, then its completed or failed event. */
+  async stage<R>(s: StageInfo, body: () => Promise<R>): Promise<R> {
+    const actionId = this.actionId;
+    this.emit({ type: 'stage', actionId, ...s, state: 'submitted' });
+    try {
+      const r = await body();
+      this.emit({ type: 'stage', actionId, ...s, state: 'completed' });
+      return r;
+    } catch (e) {
+      this.emit({ type: 'stage', actionId, ...s, state: 'failed' });
+      throw e;
+    }
   }
 
   emit(e: ProgressEvent): void {
