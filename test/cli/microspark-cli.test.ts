@@ -92,6 +92,8 @@ describe('microspark run', () => {
       2,
       `microspark run: no such file: ${join(dir, 'nope.ts')}\n`,
     ]);
+    const noTerminal = await cli(['--local', '1']);
+    expect([noTerminal.code, noTerminal.stderr]).toEqual([2, 'microspark: the console needs a terminal; use `microspark run <script>` in pipes\n']); // prettier-ignore
     const help = await cli(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/microspark run <script>/);
