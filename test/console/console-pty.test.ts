@@ -82,15 +82,18 @@ describe('microspark console in a terminal', () => {
     );
     await see(/│ 0\s+│ 9\s+│\n│ 1\s+│ 5\s+│\n│ 2\s+│ 7\s+│/);
 
-    type('const slow = sc.parallelize([...Array(8).keys()], 8).map((x) => { const t = Date.now(); while (Date.now() - t < 1200); return x; })'); // prettier-ignore
+    type('const slow = sc.parallelize([...Array(8).keys()], 8).map((x) => { const t = Date.now(); while (Date.now() - t < (x < 2 ? 1200 : 60000)); return x; })'); // prettier-ignore
     type('slow.count()');
     await see(/░+ 0\/8 +\d running/);
     const advanced = await see(/[█▒]+░* [1-7]\/8 +\d running/, 20_000);
     expect(advanced).toMatch(/ [1-7]\/8 /);
+    from = out.length;
     t.write('\x03');
     await see(/cancelling the running action/);
     await see(/count at <console>:\d+ cancelled after [\d.]+ s/);
     await see(/JobCancelledError: cancelled by cancelAllJobs\(\)/);
+    // Partitions 2..7 spin for 60 s: only a stopped task frees its slot within a few heartbeats.
+    await see(/□ 0\/1 busy.*\n.*□ 0\/1 busy/, 10_000);
 
     type('[40 + 2, "still here"]');
     await see(/\[ 42, 'still here' \]/);
