@@ -1,6 +1,7 @@
 /**
- * Deterministic benchmark corpus: lines of about 10 words drawn from a 50,000-word vocabulary
- * with Zipf(1) frequencies, generated with mulberry32 (seed 42). Cached under bench/data/.
+ * Deterministic benchmark inputs, generated with mulberry32 (seed 42) and cached under bench/data/:
+ * a text corpus (lines of about 10 words from a 50,000-word vocabulary with Zipf(1) frequencies)
+ * and a `key,value` CSV of uniform integer pairs.
  */
 import { createWriteStream, existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -50,6 +51,33 @@ export async function ensureCorpus(path: string, bytes: number, vocabularySize =
       chunk += line + '\n';
     }
     written += Buffer.byteLength(chunk);
+    if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
+  }
+  await new Promise<void>((resolveEnd, reject) =>
+    out.end((err?: Error | null) => (err ? reject(err) : resolveEnd())),
+  );
+  renameSync(tmp, path);
+}
+
+/**
+ * Writes a `key,value` CSV of `lines` lines to `path` unless it is already there: keys uniform
+ * integers in [0, 1e6), values uniform integers in [0, 1000), from mulberry32 (seed 42).
+ */
+export async function ensurePairsCsv(path: string, lines: number): Promise<void> {
+  if (existsSync(path) && statSync(path).size > 0) return;
+  mkdirSync(dirname(path), { recursive: true });
+  const rand = mulberry32(42);
+  const tmp = `${path}.tmp`;
+  const out = createWriteStream(tmp);
+  for (let done = 0; done < lines;) {
+    let chunk = '';
+    const n = Math.min(50_000, lines - done);
+    for (let l = 0; l < n; l++) {
+      const key = Math.floor(rand() * 1_000_000);
+      const value = Math.floor(rand() * 1000);
+      chunk += `${key},${value}\n`;
+    }
+    done += n;
     if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
   }
   await new Promise<void>((resolveEnd, reject) =>

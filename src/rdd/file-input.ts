@@ -5,7 +5,7 @@
  * (s, end] and the first split also owns the line at 0. Gzip files are read whole.
  */
 import { closeSync, openSync, readSync, statSync, readdirSync, readFileSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { resolve, join, basename } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { globSync, isDynamicPattern } from 'tinyglobby';
@@ -83,16 +83,34 @@ function existsPlain(p: string): boolean {
   }
 }
 
-/** Hadoop's FileInputFormat.getSplits for `minPartitions`. */
+/**
+ * Hadoop's FileInputFormat.getSplits for `minPartitions`, with one difference where the block size
+ * caps the split size (files larger than `minPartitions` blocks): a file is cut into as many
+ * splits as Hadoop would (rounded up to a multiple of `minPartitions` for a single file) of equal
+ * size, instead of full blocks and a small remainder, so that the tasks share the slots evenly.
+ */
 export function computeSplits(files: readonly InputFile[], minPartitions: number): FileSplit[] {
   const total = files.reduce((s, f) => s + f.size, 0);
-  const goal = total / Math.max(minPartitions, 1);
+  const m = Math.max(minPartitions, 1);
+  const goal = total / m;
   const splitSize = Math.max(1, Math.min(goal, LOCAL_BLOCK_SIZE_BYTES));
+  const capped = goal > LOCAL_BLOCK_SIZE_BYTES;
   const splits: FileSplit[] = [];
   for (const f of files) {
     const gzip = f.path.endsWith('.gz');
     if (gzip || f.size === 0) {
       splits.push({ path: f.path, start: 0, end: f.size, gzip });
+      continue;
+    }
+    if (capped) {
+      let k = 1;
+      for (let remaining = f.size; remaining / splitSize > SPLIT_SLOP; remaining -= Math.floor(splitSize))
+        k++;
+      if (files.length === 1) k = Math.ceil(k / m) * m;
+      for (let i = 0; i < k; i++) {
+        const start = Math.floor((i * f.size) / k);
+        splits.push({ path: f.path, start, end: Math.floor(((i + 1) * f.size) / k), gzip });
+      }
       continue;
     }
     let remaining = f.size;
@@ -143,7 +161,27 @@ function splitLines(text: string, emit: (line: string) => void): void {
   }
 }
 
-/** Reads a text split and calls `emit` for each line it owns. */
+/** Text splits are decoded and split into lines this many bytes at a time (bounded memory per task). */
+const TEXT_READ_BYTES = 1024 * 1024;
+
+/** The offset of the first newline at or after `from` (before `size`), or -1. */
+async function findNewline(fh: FileHandle, from: number, size: number): Promise<number> {
+  const buf = Buffer.allocUnsafe(CHUNK_BYTES);
+  for (let pos = from; pos < size;) {
+    const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, size - pos), pos);
+    if (bytesRead === 0) return -1;
+    const nl = buf.subarray(0, bytesRead).indexOf(10);
+    if (nl >= 0) return pos + nl;
+    pos += bytesRead;
+  }
+  return -1;
+}
+
+/**
+ * Reads a text split and calls `emit` for each line it owns. The owned byte range (from the first
+ * line starting after `start`, or 0, to the newline ending the line that covers `end`) is read and
+ * decoded in chunks of {@link TEXT_READ_BYTES}, cut at newlines (never inside a UTF-8 sequence).
+ */
 export async function readTextSplit(split: FileSplit, emit: (line: string) => void): Promise<void> {
   if (split.gzip) {
     const text = gunzipSync(readFileSync(split.path)).toString('utf8');
@@ -155,54 +193,43 @@ export async function readTextSplit(split: FileSplit, emit: (line: string) => vo
   const fh = await open(split.path, 'r');
   try {
     const size = (await fh.stat()).size;
-    // Read the split plus a little; extend until the owned last line is complete.
-    let buf: Buffer = Buffer.allocUnsafe(Math.min(split.end - split.start + CHUNK_BYTES, size - split.start));
-    let len = (await fh.read(buf, 0, buf.length, split.start)).bytesRead;
-    let first = 0;
+    let lineStart = 0;
     if (split.start > 0) {
       // Skip to the first line starting after `start`; the line at `start` itself belongs to the previous split.
-      let nl = buf.subarray(0, len).indexOf(10, 0);
-      while (nl < 0) {
-        if (split.start + len >= size) return;
-        ({ buf, len } = await grow(fh, buf, len, split.start));
-        nl = buf.subarray(0, len).indexOf(10, 0);
-      }
-      first = nl + 1;
-      if (split.start + first > split.end) return; // no line starts in (start, end]
+      const nl = await findNewline(fh, split.start, size);
+      if (nl < 0) return;
+      lineStart = nl + 1;
+      if (lineStart > split.end) return; // no line starts in (start, end]
     }
-    // The last owned line starts at or before `end`; find its terminating newline.
-    const ownedEnd = split.end - split.start; // offsets relative to buf
-    let stop: number;
-    for (;;) {
-      const nl = buf.subarray(0, len).indexOf(10, Math.max(ownedEnd, first));
-      if (nl >= 0) {
-        stop = nl; // line ending exactly here is the last owned one (it starts ≤ end)
-        break;
+    // The last owned line starts at or before `end`; it ends at the next newline, or at the end of the file.
+    const nlEnd = await findNewline(fh, Math.max(split.end, lineStart), size);
+    const stop = nlEnd < 0 ? size : nlEnd;
+    let buf: Buffer = Buffer.allocUnsafe(Math.max(1, Math.min(TEXT_READ_BYTES, stop - lineStart)));
+    let have = 0;
+    for (let pos = lineStart; pos < stop;) {
+      if (have === buf.length) {
+        const bigger = Buffer.allocUnsafe(buf.length * 2);
+        buf.copy(bigger, 0, 0, have);
+        buf = bigger;
       }
-      if (split.start + len >= size) {
-        stop = len;
-        break;
-      }
-      ({ buf, len } = await grow(fh, buf, len, split.start));
+      const { bytesRead } = await fh.read(buf, have, Math.min(buf.length - have, stop - pos), pos);
+      if (bytesRead === 0) break;
+      pos += bytesRead;
+      have += bytesRead;
+      const nl = buf.lastIndexOf(10, have - 1);
+      if (nl < 0) continue;
+      splitLines(buf.toString('utf8', 0, nl), emit);
+      buf.copyWithin(0, nl + 1, have);
+      have -= nl + 1;
     }
-    const text = buf.toString('utf8', first, stop);
-    if (stop === len && text.length === 0 && first === stop) return;
-    splitLines(stop === len && text.endsWith('\n') ? text.slice(0, -1) : text, emit);
+    // The rest is the last owned line: ended by the newline at `stop`, or the file's unterminated last line.
+    if (nlEnd >= 0 || have > 0) {
+      const last = buf.toString('utf8', 0, have);
+      emit(last.endsWith('\r') ? last.slice(0, -1) : last);
+    }
   } finally {
     await fh.close();
   }
-}
-
-async function grow(
-  fh: import('node:fs/promises').FileHandle,
-  buf: Buffer,
-  len: number,
-  start: number,
-): Promise<{ buf: Buffer; len: number }> {
-  const bigger: Buffer = Buffer.allocUnsafe(buf.length * 2 + CHUNK_BYTES);
-  buf.copy(bigger, 0, 0, len);
-  const { bytesRead } = await fh.read(bigger, len, bigger.length - len, start + len);
-  return { buf: bigger, len: len + bytesRead };
 }
 
 /** Reads a whole file (gunzipped if it ends in .gz). */

@@ -113,6 +113,80 @@ function notAPair(kv: unknown): never {
   );
 }
 
+function isOrdinaryNumber(x: unknown): x is number {
+  return typeof x === 'number' && x === x;
+}
+
+/** Up to this many numbers per key, keys of numbers are sorted through a typed column copy. */
+const MAX_COLUMNS = 8;
+
+/**
+ * The stable sort order of `keys` (indexes, equal keys in input order) by {@link compare}, or its
+ * reverse. Keys that are all numbers, or all arrays of the same length of numbers (NaN excluded),
+ * are copied into a Float64Array first, so the comparisons read one compact array instead of
+ * chasing pointers through the heap; others are compared by {@link compare}.
+ */
+export function sortOrder(keys: readonly unknown[], ascending: boolean): Uint32Array {
+  const n = keys.length;
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  const first = keys[0];
+  let width = isOrdinaryNumber(first)
+    ? 1
+    : Array.isArray(first) && first.length <= MAX_COLUMNS
+      ? -first.length
+      : 0;
+  let cols: Float64Array | undefined;
+  if (width !== 0) {
+    const arrays = width < 0;
+    width = Math.abs(width);
+    cols = new Float64Array(n * Math.max(width, 1));
+    for (let i = 0; i < n && cols; i++) {
+      const k = keys[i];
+      if (!arrays) {
+        if (isOrdinaryNumber(k)) cols[i] = k;
+        else cols = undefined;
+        continue;
+      }
+      if (!Array.isArray(k) || k.length !== width) {
+        cols = undefined;
+        continue;
+      }
+      for (let c = 0; c < width; c++) {
+        const x: unknown = k[c];
+        if (!isOrdinaryNumber(x)) {
+          cols = undefined;
+          break;
+        }
+        cols[i * width + c] = x;
+      }
+    }
+  }
+  const sign = ascending ? 1 : -1;
+  if (cols && width === 1) {
+    const col = cols;
+    order.sort((i, j) => {
+      const a = col[i]!;
+      const b = col[j]!;
+      return a < b ? -sign : a > b ? sign : i - j;
+    });
+  } else if (cols) {
+    const col = cols;
+    const w = width;
+    order.sort((i, j) => {
+      for (let c = 0, x = i * w, y = j * w; c < w; c++, x++, y++) {
+        const a = col[x]!;
+        const b = col[y]!;
+        if (a !== b) return a < b ? -sign : sign;
+      }
+      return i - j;
+    });
+  } else {
+    order.sort((i, j) => sign * compare(keys[i], keys[j]) || i - j);
+  }
+  return order;
+}
+
 /** One task's execution state: compiled nodes, blocks stored along the way. */
 class TaskRun {
   private readonly computes = new Map<string, Compute>();
@@ -340,25 +414,27 @@ class TaskRun {
     const sort = node.p.sort as { ascending: boolean; keyfunc?: Callable } | undefined;
     const keyfunc = sort ? this.compiler.optFn(sort.keyfunc, 1) : undefined;
     const agg = s.agg;
-    const finish = (pairs: unknown[][], emit: Emit) => {
+    const finish = (keys: unknown[], values: unknown[], emit: Emit) => {
       if (sort) {
-        const cmp = sort.ascending ? compare : (a: unknown, b: unknown) => compare(b, a);
-        if (keyfunc) {
-          const keyed = pairs.map((kv) => ({ k: keyfunc(kv[0]), kv }));
-          keyed.sort((a, b) => cmp(a.k, b.k));
-          for (const e of keyed) emit(e.kv);
-          return;
+        const order = sortOrder(keyfunc ? keys.map((k) => keyfunc(k)) : keys, sort.ascending);
+        for (let i = 0; i < order.length; i++) {
+          const j = order[i]!;
+          emit([keys[j], values[j]]);
         }
-        pairs.sort((a, b) => cmp(a[0], b[0]));
+        return;
       }
-      for (let i = 0; i < pairs.length; i++) emit(pairs[i]);
+      for (let i = 0; i < keys.length; i++) emit([keys[i], values[i]]);
     };
     if (!agg) {
       return async (part, emit) => {
         if (!sort) return this.readPairs(s, part, (k, v) => emit([k, v]));
-        const pairs: unknown[][] = [];
-        await this.readPairs(s, part, (k, v) => pairs.push([k, v]));
-        finish(pairs, emit);
+        const keys: unknown[] = [];
+        const values: unknown[] = [];
+        await this.readPairs(s, part, (k, v) => {
+          keys.push(k);
+          values.push(v);
+        });
+        finish(keys, values, emit);
       };
     }
     const combine = this.compiler.fn(agg.combine, 2);
@@ -381,9 +457,13 @@ class TaskRun {
         m.forEach((c, k) => emit([k, c]));
         return;
       }
-      const pairs: unknown[][] = [];
-      m.forEach((c, k) => pairs.push([k, c]));
-      finish(pairs, emit);
+      const keys: unknown[] = [];
+      const values: unknown[] = [];
+      m.forEach((c, k) => {
+        keys.push(k);
+        values.push(c);
+      });
+      finish(keys, values, emit);
     };
   }
 

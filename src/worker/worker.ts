@@ -160,12 +160,34 @@ export class Worker {
 
   /** Claims open jobs while there are free slots. */
   private pump(): void {
-    if (this.draining) return;
-    for (const job of this.openJobs.values()) {
+    if (this.draining || this.free <= 0) return;
+    for (const job of this.claimOrder()) {
       if (this.free <= 0) return;
       if (this.running.has(job.jobId) || this.claiming.has(job.jobId)) continue;
       void this.claim(job);
     }
+  }
+
+  /**
+   * Open jobs in the order to claim them. Every worker hears the same jobs in the same order; to
+   * avoid all racing for the first ones (a refused claim costs a round trip), the worker ranked r
+   * (by node id) among the W live workers it knows tries partitions ≡ r (mod W) first; a worker
+   * that knows no other worker starts at a random job.
+   */
+  private claimOrder(): Iterable<Extract<WireRecord, { kind: 'job' }>> {
+    if (this.openJobs.size < 2) return this.openJobs.values();
+    const jobs = [...this.openJobs.values()];
+    const self = this.node.identity.node;
+    const workers = [self];
+    for (const p of this.node.peers()) if (p.identity.role === 'worker') workers.push(p.identity.node);
+    if (workers.length < 2) {
+      const start = Math.floor(Math.random() * jobs.length);
+      return jobs.slice(start).concat(jobs.slice(0, start));
+    }
+    workers.sort();
+    const rank = workers.indexOf(self);
+    const mine = jobs.filter((j) => j.partition % workers.length === rank);
+    return mine.concat(jobs.filter((j) => j.partition % workers.length !== rank));
   }
 
   private async claim(job: Extract<WireRecord, { kind: 'job' }>): Promise<void> {

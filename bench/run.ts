@@ -1,0 +1,435 @@
+/**
+ * `npm run bench`: the five workloads of issue 5 on `MicroSpark.local({ workers: 2 })` against
+ * plain single-process Node scripts, in one run, with the answers checked equal. Prints a table
+ * (median of N runs, ratio to the plain script, peak memory summed over all processes) and writes
+ * it to bench/results/<timestamp>.json and bench/results/latest.json.
+ *
+ *   npm run bench                          # 200 MB corpus, 10M-line CSV, 3 runs
+ *   npm run bench -- --quick               # 20 MB, 1M lines, 1 run
+ *   npm run bench -- --only W1,W4 --runs 5 --size 50 --lines 2000000 --no-write
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs, promisify } from 'node:util';
+import type { ProgressEvent } from '../src/client/progress.js';
+import { ensureCorpus, ensurePairsCsv } from './corpus.js';
+import type { PlainReport } from './plain.js';
+import { sortPairs, sumByKey, wordCount, type Answer } from './workloads.js';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    size: { type: 'string' },
+    lines: { type: 'string' },
+    runs: { type: 'string' },
+    only: { type: 'string' },
+    latency: { type: 'string', default: '200' },
+    'heartbeat-ms': { type: 'string', default: '250' },
+    'dead-after-ms': { type: 'string', default: '1500' },
+    'no-write': { type: 'boolean', default: false },
+    src: { type: 'boolean', default: false },
+  },
+});
+
+/** Newest modification time of the .ts files under `dir`. */
+function newestTs(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) newest = Math.max(newest, newestTs(p));
+    else if (e.name.endsWith('.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * The engine as users run it, compiled JavaScript (workers then start from .js files, without a
+ * TypeScript loader): a private build under bench/data/dist, rebuilt when src/ or bin/ changed.
+ * With --src, the TypeScript sources through tsx instead.
+ */
+async function loadEngine(): Promise<typeof import('../src/index.js')> {
+  if (args.src) return import('../src/index.js');
+  const out = 'bench/data/dist';
+  const stamp = join(out, '.built');
+  const newest = Math.max(newestTs('src'), newestTs('bin'));
+  if (!existsSync(stamp) || statSync(stamp).mtimeMs < newest) {
+    console.log(`building the engine into ${out} …`);
+    try {
+      execFileSync(
+        process.execPath,
+        ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json', '--outDir', out],
+        { stdio: 'inherit' },
+      );
+    } catch {
+      if (!existsSync(join(out, 'src/index.js'))) throw new Error('building the engine failed');
+      console.log('tsc reported errors (above); benchmarking what it emitted');
+    }
+    writeFileSync(stamp, new Date().toISOString());
+  }
+  return (await import(pathToFileURL(join(out, 'src/index.js')).href)) as typeof import('../src/index.js');
+}
+const { MicroSpark } = await loadEngine();
+type MicroSpark = import('../src/index.js').MicroSpark;
+
+const sizeMb = Number(args.size ?? (args.quick ? 20 : 200));
+const csvLines = Number(args.lines ?? (args.quick ? 1_000_000 : 10_000_000));
+const runs = Number(args.runs ?? (args.quick ? 1 : 3));
+const only = new Set((args.only ?? 'W1,W2,W3,W4,W5').split(',').map((s) => s.trim().toUpperCase()));
+const latencyIterations = Number(args.latency);
+const heartbeatMs = Number(args['heartbeat-ms']);
+const deadAfterMs = Number(args['dead-after-ms']);
+const corpusPath = `bench/data/corpus-${sizeMb}mb.txt`;
+const csvPath = `bench/data/pairs-${csvLines}.csv`;
+
+/** One row of the results table. */
+interface Row {
+  workload: string;
+  description: string;
+  microsparkSeconds?: number;
+  plainSeconds?: number;
+  ratio?: number;
+  p50Ms?: number;
+  p99Ms?: number;
+  microsparkPeakBytes?: number;
+  plainPeakBytes?: number;
+  memoryRatio?: number;
+  correct: boolean;
+  target: string;
+  met: boolean;
+  runs: { microspark: number[]; plain: number[] };
+  notes?: string;
+}
+
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+const percentile = (xs: readonly number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
+};
+
+/** Resets a process's peak RSS (VmHWM) to its current RSS; false where the kernel refuses. */
+function resetPeak(pid: number | 'self'): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** VmHWM of a process, in bytes (0 if unreadable). */
+function peakOf(pid: number | 'self'): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Summed VmHWM of processes, in bytes. */
+function sumPeaks(pids: ReadonlyArray<number | 'self'>): number {
+  let total = 0;
+  for (const p of pids) total += peakOf(p);
+  return total;
+}
+
+function pidsOf(sc: MicroSpark): Array<number | 'self'> {
+  return ['self', ...sc.localWorkers.flatMap((w) => (w.child.pid === undefined ? [] : [w.child.pid]))];
+}
+
+const execFileP = promisify(execFile);
+
+/**
+ * How to run the plain scripts: as JavaScript compiled from bench/plain.ts (a plain Node script
+ * carries no TypeScript loader), or through tsx with --src.
+ */
+function plainCommand(): string[] {
+  if (args.src) return ['--import', 'tsx', 'bench/plain.ts'];
+  const out = 'bench/data/plain';
+  const js = join(out, 'plain.js');
+  const newest = Math.max(statSync('bench/plain.ts').mtimeMs, statSync('bench/checksum.ts').mtimeMs);
+  if (!existsSync(js) || statSync(js).mtimeMs < newest) {
+    execFileSync(
+      process.execPath,
+      [
+        'node_modules/typescript/bin/tsc',
+        ...['--outDir', out, '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022'],
+        ...['--strict', '--skipLibCheck', '--types', 'node', 'bench/plain.ts'],
+      ],
+      { stdio: 'inherit' },
+    );
+  }
+  return [js];
+}
+const plainArgs = plainCommand();
+
+async function plainRun(workload: string, file: string): Promise<PlainReport> {
+  const { stdout } = await execFileP(process.execPath, [...plainArgs, workload, file], {
+    maxBuffer: 1 << 20,
+  });
+  const last = stdout.trim().split('\n').pop() ?? '';
+  return JSON.parse(last) as PlainReport;
+}
+
+/** Runs a cluster workload once: seconds, summed peak memory, answer. */
+async function clusterRun(
+  sc: MicroSpark,
+  body: (sc: MicroSpark) => Promise<() => Answer>,
+): Promise<{ seconds: number; peakBytes: number; answer: Answer }> {
+  const pids = pidsOf(sc);
+  for (const p of pids) resetPeak(p);
+  const t0 = performance.now();
+  const finish = await body(sc);
+  const seconds = (performance.now() - t0) / 1000;
+  const peakBytes = sumPeaks(pids);
+  return { seconds, peakBytes, answer: finish() };
+}
+
+const mb = (b?: number): string => (b === undefined ? '—' : `${(b / 1024 ** 2).toFixed(0)} MB`);
+const sec = (s?: number): string => (s === undefined ? '—' : `${s.toFixed(2)} s`);
+
+async function batchWorkload(
+  name: string,
+  description: string,
+  file: string,
+  body: (sc: MicroSpark, file: string) => Promise<() => Answer>,
+  maxRatio: number,
+): Promise<Row> {
+  const plain: PlainReport[] = [];
+  for (let r = 0; r < runs; r++) {
+    plain.push(await plainRun(name, file));
+    console.log(`  ${name} plain run ${r + 1}: ${sec(plain.at(-1)!.seconds)}`);
+  }
+  const sc = await MicroSpark.local({ workers: 2 });
+  const cluster: Array<{ seconds: number; peakBytes: number; answer: Answer }> = [];
+  try {
+    for (let r = 0; r < runs; r++) {
+      cluster.push(await clusterRun(sc, (s) => body(s, file)));
+      console.log(`  ${name} MicroSpark run ${r + 1}: ${sec(cluster.at(-1)!.seconds)}`);
+    }
+  } finally {
+    await sc.stop();
+  }
+  const correct = cluster.every((c) =>
+    plain.every((p) => p.digest === c.answer.digest && p.count === c.answer.count),
+  );
+  if (!correct) console.log(`  ${name}: ANSWERS DIFFER`, { plain: plain[0], microspark: cluster[0]!.answer });
+  const microsparkSeconds = median(cluster.map((c) => c.seconds));
+  const plainSeconds = median(plain.map((p) => p.seconds));
+  const microsparkPeakBytes = Math.max(...cluster.map((c) => c.peakBytes));
+  const plainPeakBytes = Math.max(...plain.map((p) => p.maxRssBytes));
+  const ratio = microsparkSeconds / plainSeconds;
+  const memoryRatio = microsparkPeakBytes / plainPeakBytes;
+  const memTarget = name === 'W1';
+  return {
+    workload: name,
+    description,
+    microsparkSeconds,
+    plainSeconds,
+    ratio,
+    microsparkPeakBytes,
+    plainPeakBytes,
+    memoryRatio,
+    correct,
+    target: `≤ ${maxRatio}x${memTarget ? ', memory ≤ 2x' : ''}`,
+    met: correct && ratio <= maxRatio && (!memTarget || memoryRatio <= 2),
+    runs: { microspark: cluster.map((c) => c.seconds), plain: plain.map((p) => p.seconds) },
+  };
+}
+
+async function latencyWorkload(): Promise<Row> {
+  const sc = await MicroSpark.local({ workers: 2 });
+  const times: number[] = [];
+  let correct = true;
+  try {
+    const rdd = sc.parallelize([1, 2, 3, 4]);
+    for (let i = 0; i < 20; i++) await rdd.count(); // warm-up
+    for (let i = 0; i < latencyIterations; i++) {
+      const t0 = performance.now();
+      const n = await rdd.count();
+      times.push(performance.now() - t0);
+      if (n !== 4) correct = false;
+    }
+  } finally {
+    await sc.stop();
+  }
+  const p50Ms = percentile(times, 50);
+  const p99Ms = percentile(times, 99);
+  return {
+    workload: 'W4',
+    description: `count() of a 4-element RDD, ${latencyIterations} times, warm`,
+    p50Ms,
+    p99Ms,
+    correct,
+    target: 'p50 ≤ 3 ms, p99 ≤ 10 ms',
+    met: correct && p50Ms <= 3 && p99Ms <= 10,
+    runs: { microspark: times, plain: [] },
+  };
+}
+
+async function recoveryWorkload(w1: Row | undefined): Promise<Row> {
+  const reference = await plainRun('W1', corpusPath);
+  const seconds: number[] = [];
+  const peaks: number[] = [];
+  let correct = true;
+  const notes: string[] = [];
+  for (let r = 0; r < runs; r++) {
+    const sc = await MicroSpark.local({ workers: 2, heartbeatMs, deadAfterMs });
+    try {
+      // Warm the cluster as W1's median runs are: one unmeasured W1 first.
+      await wordCount(sc, corpusPath);
+      const victim = sc.localWorkers[1]!;
+      let mapStage = -1;
+      let mapTasks = 0;
+      let done = 0;
+      let victimDone = 0;
+      let killedAt = -1;
+      let victimPeak = 0;
+      const t0 = performance.now();
+      const off = sc.onProgress((e: ProgressEvent) => {
+        if (e.type === 'stage' && e.kind === 'shuffle-map' && e.state === 'submitted' && mapStage < 0) {
+          mapStage = e.stageId;
+          mapTasks = e.tasks;
+        }
+        if (e.type !== 'task' || e.stageId !== mapStage || e.state !== 'done' || killedAt >= 0) return;
+        done++;
+        if (e.worker === victim.node) victimDone++;
+        if (done >= Math.ceil(mapTasks / 2) && victimDone > 0) {
+          killedAt = performance.now() - t0;
+          victimPeak = victim.child.pid === undefined ? 0 : peakOf(victim.child.pid);
+          victim.child.kill('SIGKILL');
+        }
+      });
+      const pids = pidsOf(sc);
+      for (const p of pids) resetPeak(p);
+      const finish = await wordCount(sc, corpusPath);
+      seconds.push((performance.now() - t0) / 1000);
+      peaks.push(sumPeaks(pids) + victimPeak); // the killed worker's /proc entry is gone: its peak was read at the kill
+      off();
+      const answer = finish();
+      const ok = killedAt >= 0 && answer.digest === reference.digest && answer.count === reference.count;
+      if (!ok) correct = false;
+      notes.push(
+        `run ${r + 1}: killed worker after ${victimDone} of its / ${done} of ${mapTasks} map tasks at ${(killedAt / 1000).toFixed(2)} s`,
+      );
+      console.log(
+        `  W5 MicroSpark run ${r + 1}: ${sec(seconds.at(-1))} (${notes.at(-1)})${ok ? '' : ' WRONG'}`,
+      );
+    } finally {
+      await sc.stop();
+    }
+  }
+  const microsparkSeconds = median(seconds);
+  const w1s = w1?.microsparkSeconds;
+  const allowed = w1s === undefined ? undefined : w1s + deadAfterMs / 1000 + w1s / 4;
+  return {
+    workload: 'W5',
+    description: `W1 on a warm cluster, one of its 2 workers SIGKILLed half way through the map stage (dead after ${deadAfterMs} ms, heartbeat ${heartbeatMs} ms)`,
+    microsparkSeconds,
+    plainSeconds: reference.seconds,
+    ratio: microsparkSeconds / reference.seconds,
+    microsparkPeakBytes: Math.max(...peaks),
+    plainPeakBytes: reference.maxRssBytes,
+    memoryRatio: Math.max(...peaks) / reference.maxRssBytes,
+    correct,
+    target: `correct, ≤ W1 + ${deadAfterMs / 1000} s + W1/4${allowed === undefined ? '' : ` = ${allowed.toFixed(2)} s`}`,
+    met: correct && allowed !== undefined && microsparkSeconds <= allowed,
+    runs: { microspark: seconds, plain: [reference.seconds] },
+    notes: [
+      w1s === undefined ? 'W1 not run' : `${(microsparkSeconds - w1s).toFixed(2)} s slower than W1`,
+      ...notes,
+    ].join('; '),
+  };
+}
+
+function machine() {
+  const cpus = os.cpus();
+  return {
+    cpu: cpus[0]?.model ?? 'unknown',
+    cpus: cpus.length,
+    memoryBytes: os.totalmem(),
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+  };
+}
+
+function table(rows: readonly Row[]): string {
+  const head = [
+    '',
+    'MicroSpark',
+    'plain',
+    'ratio',
+    'peak mem (MicroSpark / plain)',
+    'correct',
+    'target',
+    'met',
+  ];
+  const body = rows.map((r) => [
+    r.workload,
+    r.p50Ms !== undefined
+      ? `p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms!.toFixed(2)} ms`
+      : sec(r.microsparkSeconds),
+    sec(r.plainSeconds),
+    r.ratio === undefined ? '—' : `${r.ratio.toFixed(2)}x`,
+    r.microsparkPeakBytes === undefined
+      ? '—'
+      : `${mb(r.microsparkPeakBytes)} / ${mb(r.plainPeakBytes)} (${r.memoryRatio!.toFixed(2)}x)`,
+    r.correct ? 'yes' : 'NO',
+    r.target,
+    r.met ? 'yes' : 'no',
+  ]);
+  const all = [head, ...body];
+  const widths = head.map((_, i) => Math.max(...all.map((row) => row[i]!.length)));
+  const line = (row: string[]) => `| ${row.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
+}
+
+const started = new Date();
+console.log(
+  `MicroSpark bench: corpus ${sizeMb} MB, CSV ${csvLines} lines, ${runs} run(s), workloads ${[...only].join(',')}`,
+);
+if (only.has('W1') || only.has('W5')) await ensureCorpus(corpusPath, sizeMb * 1024 * 1024);
+if (only.has('W2') || only.has('W3')) await ensurePairsCsv(csvPath, csvLines);
+
+const rows: Row[] = [];
+// W4 runs first: a latency measured while this harness still holds the garbage of the batch
+// workloads (their answers, digests) would measure the harness's collector, not the engine.
+const latency = only.has('W4') ? await latencyWorkload() : undefined;
+if (only.has('W1'))
+  rows.push(await batchWorkload('W1', `word count, ${sizeMb} MB text`, corpusPath, wordCount, 0.65));
+if (only.has('W2'))
+  rows.push(
+    await batchWorkload('W2', `reduceByKey (sum per key), ${csvLines} lines`, csvPath, sumByKey, 0.7),
+  );
+if (only.has('W3'))
+  rows.push(await batchWorkload('W3', `sortBy key then value, ${csvLines} lines`, csvPath, sortPairs, 0.6));
+if (latency) rows.push(latency);
+if (only.has('W5')) rows.push(await recoveryWorkload(rows.find((r) => r.workload === 'W1')));
+
+const result = {
+  date: started.toISOString(),
+  command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+  machine: machine(),
+  params: { sizeMb, csvLines, runs, latencyIterations, heartbeatMs, deadAfterMs, workers: 2 },
+  rows,
+  table: table(rows),
+};
+console.log(`\n${result.table}\n`);
+console.log(
+  `machine: ${result.machine.cpu} × ${result.machine.cpus}, ${mb(result.machine.memoryBytes)}, ${result.machine.os}, node ${result.machine.node}`,
+);
+if (!args['no-write']) {
+  mkdirSync('bench/results', { recursive: true });
+  const json = JSON.stringify(result, null, 2) + '\n';
+  const file = `bench/results/${started.toISOString().replace(/[:.]/g, '-')}.json`;
+  writeFileSync(file, json);
+  writeFileSync('bench/results/latest.json', json);
+  console.log(`wrote ${file} and bench/results/latest.json`);
+}
