@@ -29,6 +29,7 @@ const { values: args } = parseArgs({
     latency: { type: 'string', default: '200' },
     'heartbeat-ms': { type: 'string', default: '250' },
     'dead-after-ms': { type: 'string', default: '1500' },
+    slots: { type: 'string' },
     'no-write': { type: 'boolean', default: false },
     src: { type: 'boolean', default: false },
   },
@@ -81,6 +82,8 @@ const only = new Set((args.only ?? 'W1,W2,W3,W4,W5').split(',').map((s) => s.tri
 const latencyIterations = Number(args.latency);
 const heartbeatMs = Number(args['heartbeat-ms']);
 const deadAfterMs = Number(args['dead-after-ms']);
+/** Task slots per worker daemon (`slotsPerWorker`). */
+const slotsPerWorker = args.slots === undefined ? undefined : Number(args.slots);
 const corpusPath = `bench/data/corpus-${sizeMb}mb.txt`;
 const csvPath = `bench/data/pairs-${csvLines}.csv`;
 
@@ -207,7 +210,7 @@ async function batchWorkload(
     plain.push(await plainRun(name, file));
     console.log(`  ${name} plain run ${r + 1}: ${sec(plain.at(-1)!.seconds)}`);
   }
-  const sc = await MicroSpark.local({ workers: 2 });
+  const sc = await MicroSpark.local({ workers: 2, ...(slotsPerWorker && { slotsPerWorker }) });
   const cluster: Array<{ seconds: number; peakBytes: number; answer: Answer }> = [];
   try {
     for (let r = 0; r < runs; r++) {
@@ -245,7 +248,7 @@ async function batchWorkload(
 }
 
 async function latencyWorkload(): Promise<Row> {
-  const sc = await MicroSpark.local({ workers: 2 });
+  const sc = await MicroSpark.local({ workers: 2, ...(slotsPerWorker && { slotsPerWorker }) });
   const times: number[] = [];
   let correct = true;
   try {
@@ -281,7 +284,12 @@ async function recoveryWorkload(w1: Row | undefined): Promise<Row> {
   let correct = true;
   const notes: string[] = [];
   for (let r = 0; r < runs; r++) {
-    const sc = await MicroSpark.local({ workers: 2, heartbeatMs, deadAfterMs });
+    const sc = await MicroSpark.local({
+      workers: 2,
+      ...(slotsPerWorker && { slotsPerWorker }),
+      heartbeatMs,
+      deadAfterMs,
+    });
     try {
       // Warm the cluster as W1's median runs are: one unmeasured W1 first.
       await wordCount(sc, corpusPath);
@@ -417,7 +425,16 @@ const result = {
   date: started.toISOString(),
   command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
   machine: machine(),
-  params: { sizeMb, csvLines, runs, latencyIterations, heartbeatMs, deadAfterMs, workers: 2 },
+  params: {
+    sizeMb,
+    csvLines,
+    runs,
+    latencyIterations,
+    heartbeatMs,
+    deadAfterMs,
+    workers: 2,
+    slotsPerWorker: slotsPerWorker ?? os.availableParallelism(),
+  },
   rows,
   table: table(rows),
 };

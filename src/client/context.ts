@@ -5,6 +5,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { encode } from '../protocol/codec.js';
 import {
@@ -78,7 +79,10 @@ export interface ConnectOptions extends InProcessOptions {
 export interface LocalOptions extends Omit<ConnectOptions, 'peers' | 'cluster' | 'minWorkers'> {
   /** Worker daemons to spawn on 127.0.0.1 (default 2). */
   readonly workers?: number;
-  /** Task slots (threads) per worker (default 1). */
+  /**
+   * Task slots (threads) per worker. Default: the number of CPUs, as for a worker daemon, so that
+   * when one worker dies the others can use the cores it leaves idle.
+   */
   readonly slotsPerWorker?: number;
 }
 
@@ -183,7 +187,7 @@ export class MicroSpark implements RDDContext {
   static async local(options: LocalOptions = {}): Promise<MicroSpark> {
     const n = options.workers ?? 2;
     assertPositiveInt(n, 'workers');
-    const slots = options.slotsPerWorker ?? 1;
+    const slots = options.slotsPerWorker ?? availableParallelism();
     assertPositiveInt(slots, 'slotsPerWorker');
     const cluster = `local-${randomUUID().slice(0, 8)}`;
     const backend = await MicroSpark.startCluster(options, cluster);

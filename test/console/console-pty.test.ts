@@ -75,7 +75,7 @@ describe('microspark console in a terminal', () => {
     workers = workerChildren(t.pid);
     expect(workers).toHaveLength(2);
     await see(/workers \(2\)/);
-    await see(/127\.0\.0\.1:\d+ +□ 0\/1 busy/);
+    await see(/127\.0\.0\.1:\d+ +□+ 0\/\d+ busy/);
 
     type(
       'sc.parallelize([1, 2, 3, 4, 5, 6]).map((x) => [x % 3, x]).reduceByKey((a, b) => a + b).sortByKey().collect()',
@@ -93,7 +93,7 @@ describe('microspark console in a terminal', () => {
     await see(/count at <console>:\d+ cancelled after [\d.]+ s/);
     await see(/JobCancelledError: cancelled by cancelAllJobs\(\)/);
     // Partitions 2..7 spin for 60 s: only a stopped task frees its slot within a few heartbeats.
-    await see(/□ 0\/1 busy.*\n.*□ 0\/1 busy/, 10_000);
+    await see(/□+ 0\/\d+ busy.*\n.*□+ 0\/\d+ busy/, 10_000);
 
     type('[40 + 2, "still here"]');
     await see(/\[ 42, 'still here' \]/);

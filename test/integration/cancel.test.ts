@@ -23,7 +23,13 @@ async function waitFor<T>(
 describe('cancellation on a local cluster', () => {
   let sc: MicroSpark;
   beforeAll(async () => {
-    sc = await MicroSpark.local({ workers: 2, defaultParallelism: 2, heartbeatMs: 200, deadAfterMs: 1000 });
+    sc = await MicroSpark.local({
+      workers: 2,
+      slotsPerWorker: 1,
+      defaultParallelism: 2,
+      heartbeatMs: 200,
+      deadAfterMs: 1000,
+    });
   });
   afterAll(async () => {
     await sc.stop();
