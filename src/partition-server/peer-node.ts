@@ -84,7 +84,8 @@ export class PeerNode extends EventEmitter<PeerEvents> {
     peersDeclaredDead: 0,
   };
   private readonly known = new Map<string, KnownPeer>();
-  private readonly connecting = new Set<string>();
+  /** HELLOs in flight, by endpoint. */
+  private readonly connecting = new Map<string, Promise<PeerIdentity | undefined>>();
   private heartbeat: NodeJS.Timeout | undefined;
   private subLoop: Promise<void> = Promise.resolve();
   private stopped = false;
@@ -179,11 +180,20 @@ export class PeerNode extends EventEmitter<PeerEvents> {
   }
 
   /** Follows a discovery hint: HELLO at `rpcEndpoint`, then subscribe and take a snapshot. */
-  async connect(rpcEndpoint: string): Promise<PeerIdentity | undefined> {
-    if (this.stopped || rpcEndpoint === this.identity.rpc || this.connecting.has(rpcEndpoint))
-      return undefined;
-    for (const p of this.known.values()) if (p.identity.rpc === rpcEndpoint) return p.identity;
-    this.connecting.add(rpcEndpoint);
+  connect(rpcEndpoint: string): Promise<PeerIdentity | undefined> {
+    if (this.stopped || rpcEndpoint === this.identity.rpc) return Promise.resolve(undefined);
+    for (const p of this.known.values())
+      if (p.identity.rpc === rpcEndpoint) return Promise.resolve(p.identity);
+    // Concurrent callers (two tasks fetching from the same new peer) share one HELLO.
+    let pending = this.connecting.get(rpcEndpoint);
+    if (!pending) {
+      pending = this.hello(rpcEndpoint).finally(() => this.connecting.delete(rpcEndpoint));
+      this.connecting.set(rpcEndpoint, pending);
+    }
+    return pending;
+  }
+
+  private async hello(rpcEndpoint: string): Promise<PeerIdentity | undefined> {
     const rpc = new RpcClient(rpcEndpoint, this.rpcOptions);
     try {
       const reply = (await rpc.request(this.helloRequest(), { timeoutMs: this.timeoutMs })) as {
@@ -196,8 +206,6 @@ export class PeerNode extends EventEmitter<PeerEvents> {
       await rpc.close();
       this.warn(e);
       return undefined;
-    } finally {
-      this.connecting.delete(rpcEndpoint);
     }
   }
 

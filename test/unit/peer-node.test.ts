@@ -67,6 +67,21 @@ describe('PeerNode membership', () => {
     expect(b.peers().map((p) => p.identity.role)).toEqual(['client']);
   });
 
+  it('concurrent connects to a new peer share one HELLO and all get its identity', async () => {
+    // Two tasks on one worker fetching from the same unknown peer once got `undefined` for the
+    // second connect, and silently recomputed a cached partition.
+    const a = await start('worker');
+    const b = await start('worker');
+    const ids = await Promise.all([
+      a.connect(b.identity.rpc),
+      a.connect(b.identity.rpc),
+      a.connect(b.identity.rpc),
+    ]);
+    expect(ids.map((i) => i?.node)).toEqual([b.identity.node, b.identity.node, b.identity.node]);
+    expect(a.peers()).toHaveLength(1);
+    expect((await a.connect(b.identity.rpc))?.node).toBe(b.identity.node);
+  });
+
   it('declares a silent peer dead after deadAfterMs', async () => {
     const a = await start('client');
     const b = await start('worker');
