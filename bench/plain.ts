@@ -32,7 +32,7 @@ async function forEachLine(file: string, each: (line: string) => void): Promise<
 }
 
 /** W1: word count with split + Map. */
-async function wordCount(file: string): Promise<Map<string, number>> {
+export async function wordCount(file: string): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
   await forEachLine(file, (line) => {
     for (const w of line.split(' ')) counts.set(w, (counts.get(w) ?? 0) + 1);

@@ -3,31 +3,13 @@
  * through the wire path) against a plain single-process Node loop (split + Map), in one run,
  * with the answers checked equal. Usage: npm run bench:wordcount [-- sizeMB]
  */
-import { open } from 'node:fs/promises';
 import { MicroSpark } from '../src/index.js';
 import { ensureCorpus } from './corpus.js';
+import { wordCount as plainWordCount } from './plain.js';
 
 const sizeMb = Number(process.argv[2] ?? 200);
 const path = `bench/data/corpus-${sizeMb}mb.txt`;
 await ensureCorpus(path, sizeMb * 1024 * 1024);
-
-async function plainWordCount(file: string): Promise<Map<string, number>> {
-  const counts = new Map<string, number>();
-  const fh = await open(file, 'r');
-  const buf = Buffer.allocUnsafe(16 * 1024 * 1024);
-  let rest = '';
-  for (;;) {
-    const { bytesRead } = await fh.read(buf, 0, buf.length, null);
-    if (bytesRead === 0) break;
-    const text = rest + buf.toString('utf8', 0, bytesRead);
-    const lines = text.split('\n');
-    rest = lines.pop() ?? '';
-    for (const line of lines) for (const w of line.split(' ')) counts.set(w, (counts.get(w) ?? 0) + 1);
-  }
-  if (rest.length > 0) for (const w of rest.split(' ')) counts.set(w, (counts.get(w) ?? 0) + 1);
-  await fh.close();
-  return counts;
-}
 
 async function microsparkWordCount(file: string): Promise<Map<string, number>> {
   const sc = await MicroSpark.inProcess({ defaultParallelism: 2 });

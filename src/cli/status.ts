@@ -4,9 +4,9 @@
  */
 import { MicroSpark } from '../client/context.js';
 import type { SeenRecords, WorkerStatus } from '../client/cluster-backend.js';
-import { columns } from '../console/commands.js';
+import { workersTable } from '../console/commands.js';
 import { formatBytes } from '../console/format.js';
-import { hostPort, shortId } from '../console/view-model.js';
+import { hostPort } from '../console/view-model.js';
 import { ConfigError } from '../protocol/errors.js';
 import type { Connection } from './connection.js';
 
@@ -49,22 +49,7 @@ export function formatStatus(r: StatusReport): string {
   const lines = [
     `${r.workers.length} worker${r.workers.length === 1 ? '' : 's'} seen from ${hostPort(r.client)}`,
   ];
-  if (r.workers.length > 0) {
-    lines.push(
-      columns(
-        ['worker', 'node', 'host', 'busy/slots', 'blocks', 'memory', 'heartbeat'],
-        r.workers.map((w) => [
-          shortId(w.node),
-          w.node,
-          hostPort(w.endpoint),
-          `${w.slots - w.free}/${w.slots}`,
-          String(w.blocks),
-          formatBytes(w.memoryBytes),
-          `${(w.lastSeenMs / 1000).toFixed(1)} s ago`,
-        ]),
-      ),
-    );
-  }
+  if (r.workers.length > 0) lines.push(workersTable(r.workers, true));
   lines.push(`${r.records.jobs.length} job records, ${r.records.blocks.length} block records`);
   for (const j of r.records.jobs)
     lines.push(`  job ${j.jobId} attempt ${j.attempt} at ${hostPort(j.source)}`);

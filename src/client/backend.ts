@@ -13,9 +13,9 @@ export interface JobSpec {
   readonly root: string;
   readonly fn: LibFn;
   readonly partitions: readonly number[];
-  /** The result stage's name, Spark-style: `collect at wordcount.ts:14`. */
+  /** The result stage's name, Spark-style: `collect at wordcount.ts:14` (`collect at <unknown>` when no progress listener). */
   readonly name: string;
-  /** Where each RDD of the lineage was created (content id → `map at file.ts:3`), to name stages. */
+  /** Where each RDD of the lineage was created (content id → `map at file.ts:3`), to name stages; empty when no progress listener. */
   readonly sites: Readonly<Record<string, string>>;
   /** Applies accumulator updates of a successful task (once per task that counts). */
   readonly onAccumulators: (updates: ReadonlyArray<readonly [string, unknown]>) => void;

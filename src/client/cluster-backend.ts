@@ -16,6 +16,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { decode, encode } from '../protocol/codec.js';
+import { FETCH_CHUNK_BYTES } from '../protocol/defaults.js';
 import {
   errorFromWire,
   InvalidOperationError,
@@ -103,8 +104,6 @@ export interface ClusterCounters {
   /** Task results too large for a message, fetched from the worker's block store. */
   resultBlocksFetched: number;
 }
-
-const FETCH_CHUNK_BYTES = 4 * 1024 * 1024;
 
 /** The cluster execution mode (see module doc). */
 export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implements Backend {
@@ -468,31 +467,17 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
     if (this.jobs.stateOf(req.jobId)?.state !== 'leased') return { ok: false };
     let bytes: Uint8Array;
     try {
-      bytes = await this.fetchFrom(req.worker, block.id, block.bytes);
+      bytes = await this.node.fetchAll(req.worker, 'block', block.id, 0, 30_000);
+      if (bytes.byteLength !== block.bytes)
+        throw new InvalidOperationError(
+          `result block ${block.id}: ${bytes.byteLength} bytes, expected ${block.bytes}`,
+        );
+      this.counters.resultBlocksFetched++;
     } finally {
       this.node.request(req.worker, { op: 'drop', prefixes: [block.id] }, 2000).catch(() => undefined);
     }
     const { resultBlock: _, ...rest } = req;
     return this.answer({ ...rest, result: bytes }) as { ok: boolean };
-  }
-
-  /** Fetches a whole block from a worker, chunk by chunk. */
-  private async fetchFrom(worker: string, id: string, expected: number): Promise<Uint8Array> {
-    const out = new Uint8Array(expected);
-    let offset = 0;
-    while (offset < expected) {
-      const r = (await this.node.request(
-        worker,
-        { op: 'fetch', what: 'block', id, index: 0, offset, length: FETCH_CHUNK_BYTES },
-        30_000,
-      )) as { data: Uint8Array; total: number };
-      if (r.total !== expected || r.data.byteLength === 0 || offset + r.data.byteLength > expected)
-        throw new InvalidOperationError(`result block ${id} changed or came back empty while being fetched`);
-      out.set(r.data, offset);
-      offset += r.data.byteLength;
-    }
-    this.counters.resultBlocksFetched++;
-    return out;
   }
 
   private pendingTask(jobId: string): PendingTask | undefined {

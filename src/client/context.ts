@@ -345,7 +345,7 @@ export class MicroSpark implements RDDContext {
       );
       const signal = AbortSignal.any(signals);
       if (signal.aborted) throw new JobCancelledError('the job was cancelled before it started');
-      const site = callSite();
+      const site = this.backend.progress.listening ? callSite() : '<unknown>';
       if (!this.currentAction) {
         this.currentAction = { id: this.nextActionId++, name: `${fn.name} at ${site}` };
         this.backend.progress.actionId = this.currentAction.id;
@@ -364,7 +364,9 @@ export class MicroSpark implements RDDContext {
           root: rdd.contentId,
           fn,
           name: `${fn.name} at ${site}`,
-          sites: Object.fromEntries(lineage.map((r) => [r.contentId, r.creationSite])),
+          sites: this.backend.progress.listening
+            ? Object.fromEntries(lineage.map((r) => [r.contentId, r.creationSite]))
+            : {},
           partitions: parts,
           onAccumulators: (updates) => {
             for (const [id, v] of updates) this.accumulators.get(id)?.applyUpdate(v);

@@ -64,6 +64,11 @@ export class ProgressBus {
   /** The outermost action running now (its id is stamped on stage events). */
   actionId = -1;
 
+  /** Whether anyone listens (naming stages costs a stack trace per job: skipped when nobody does). */
+  get listening(): boolean {
+    return this.listeners.size > 0;
+  }
+
   /** Adds a listener; returns the function that removes it. */
   subscribe(listener: ProgressListener): () => void {
     this.listeners.add(listener);

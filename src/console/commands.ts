@@ -3,6 +3,7 @@
  * `:help`, `:quit`. Each returns the text to print; none throws for bad input, it explains.
  */
 import { readFile } from 'node:fs/promises';
+import type { WorkerStatus } from '../client/cluster-backend.js';
 import type { MicroSpark } from '../client/context.js';
 import { RDD } from '../rdd/rdd.js';
 import { evaluate } from './evaluate.js';
@@ -61,24 +62,28 @@ export function columns(header: readonly string[], rows: ReadonlyArray<readonly 
   return [fmt(header), ...rows.map(fmt)].join('\n');
 }
 
+/** The workers as a table (`:workers`, `microspark status`); `fullIds` adds each whole node id. */
+export function workersTable(ws: readonly WorkerStatus[], fullIds = false): string {
+  return columns(
+    ['worker', ...(fullIds ? ['node'] : []), 'host', 'busy/slots', 'blocks', 'memory', 'heartbeat'],
+    ws.map((w) => [
+      shortId(w.node),
+      ...(fullIds ? [w.node] : []),
+      hostPort(w.endpoint),
+      `${w.slots - w.free}/${w.slots}`,
+      String(w.blocks),
+      formatBytes(w.memoryBytes),
+      `${(w.lastSeenMs / 1000).toFixed(1)} s ago`,
+    ]),
+  );
+}
+
 function workers(ctx: CommandContext): CommandResult {
   const cluster = ctx.sc.cluster;
   if (!cluster) return ok('in-process context: no workers (tasks run in this process)');
   const ws = cluster.workerStatus();
   if (ws.length === 0) return ok('no live workers');
-  return ok(
-    columns(
-      ['worker', 'host', 'busy/slots', 'blocks', 'memory', 'heartbeat'],
-      ws.map((w) => [
-        shortId(w.node),
-        hostPort(w.endpoint),
-        `${w.slots - w.free}/${w.slots}`,
-        String(w.blocks),
-        formatBytes(w.memoryBytes),
-        `${(w.lastSeenMs / 1000).toFixed(1)} s ago`,
-      ]),
-    ),
-  );
+  return ok(workersTable(ws));
 }
 
 function jobs(ctx: CommandContext): CommandResult {

@@ -12,6 +12,7 @@ import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import * as zmq from 'zeromq';
 import { decode, encode } from '../protocol/codec.js';
+import { FETCH_CHUNK_BYTES } from '../protocol/defaults.js';
 import { InvalidOperationError } from '../protocol/errors.js';
 import {
   parseRecord,
@@ -207,6 +208,37 @@ export class PeerNode extends EventEmitter<PeerEvents> {
       this.warn(e);
       return undefined;
     }
+  }
+
+  /**
+   * Fetches a whole block, slice or broadcast from a peer, FETCH_CHUNK_BYTES at a time. Rejects
+   * when a chunk comes back empty before the end or the total changes between chunks.
+   */
+  async fetchAll(
+    node: string,
+    what: 'block' | 'slice' | 'broadcast',
+    id: string,
+    index: number,
+    timeoutMs: number,
+  ): Promise<Uint8Array> {
+    const parts: Uint8Array[] = [];
+    let offset = 0;
+    let total: number | undefined;
+    while (total === undefined || offset < total) {
+      const r = (await this.request(
+        node,
+        { op: 'fetch', what, id, index, offset, length: FETCH_CHUNK_BYTES },
+        timeoutMs,
+      )) as { data: Uint8Array; total: number };
+      if (total !== undefined && r.total !== total)
+        throw new InvalidOperationError(`${what} ${id} changed while being fetched`);
+      total = r.total;
+      if (r.data.byteLength === 0 && offset < total)
+        throw new InvalidOperationError(`empty chunk fetching ${what} ${id}`);
+      parts.push(r.data);
+      offset += r.data.byteLength;
+    }
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
   }
 
   /** Sends a request to a known peer. */

@@ -29,3 +29,6 @@ export const MAX_TASK_FAILURES = 4;
 
 /** Memory a worker gives its block store before spilling to disk: 1 GiB. */
 export const DEFAULT_MEMORY_BYTES = 1024 ** 3;
+
+/** Largest chunk a partition server sends per `fetch` (blocks, slices, broadcasts, results). */
+export const FETCH_CHUNK_BYTES = 4 * 1024 * 1024;

@@ -6,6 +6,7 @@
  * gone.
  */
 import { decode, encode } from '../protocol/codec.js';
+import { FETCH_CHUNK_BYTES } from '../protocol/defaults.js';
 import { FetchFailedError, InvalidOperationError } from '../protocol/errors.js';
 import type { PeerIdentity, Record as WireRecord, Request } from '../protocol/messages.js';
 import { BlockStore } from '../partition-server/block-store.js';
@@ -45,7 +46,6 @@ export interface WorkerCounters {
   clientsDropped: number;
 }
 
-const CHUNK_BYTES = 4 * 1024 * 1024;
 /** Task results above this travel as a block fetched in chunks, not inside `job.complete`. */
 export const INLINE_RESULT_MAX_BYTES = 16 * 1024 * 1024;
 
@@ -389,28 +389,8 @@ export class Worker {
   }
 
   /** Fetches a whole block/slice/broadcast from a peer in chunks. */
-  private async fetchAll(
-    node: string,
-    what: 'block' | 'slice' | 'broadcast',
-    id: string,
-    index: number,
-  ): Promise<Uint8Array> {
-    const parts: Uint8Array[] = [];
-    let offset = 0;
-    let total = Infinity;
-    while (offset < total) {
-      const r = (await this.node.request(
-        node,
-        { op: 'fetch', what, id, index, offset, length: CHUNK_BYTES },
-        this.options.requestTimeoutMs,
-      )) as { data: Uint8Array; total: number };
-      total = r.total;
-      parts.push(r.data);
-      offset += r.data.byteLength;
-      if (r.data.byteLength === 0 && offset < total)
-        throw new InvalidOperationError(`empty chunk fetching ${what} ${id}`);
-    }
-    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  private fetchAll(node: string, what: 'block' | 'slice' | 'broadcast', id: string, index: number) {
+    return this.node.fetchAll(node, what, id, index, this.options.requestTimeoutMs);
   }
 
   private async serve(req: Request): Promise<unknown> {
@@ -420,7 +400,7 @@ export class Worker {
         const data = await this.store.get(req.id);
         if (!data) throw new InvalidOperationError(`block ${req.id} is not stored here`);
         return {
-          data: data.subarray(req.offset, req.offset + Math.min(req.length, CHUNK_BYTES)),
+          data: data.subarray(req.offset, req.offset + Math.min(req.length, FETCH_CHUNK_BYTES)),
           total: data.byteLength,
         };
       }
