@@ -35,6 +35,25 @@ Examples:
   microspark run examples/wordcount.ts --local 2
   microspark status --peers 192.168.1.20:7077 --secret-file /etc/microspark/secret`;
 
+/**
+ * Imports the console with the CI variables hidden. ink decides once, when it loads, whether it
+ * runs in CI (`CI`, `CONTINUOUS_INTEGRATION`), and there it prints only the final frame: a console
+ * on a real terminal would show no input line, no stage bars and no workers panel. The variables are
+ * restored afterwards, so scripts and workers still see them.
+ */
+async function importWithoutCiMode<T>(load: () => Promise<T>): Promise<T> {
+  const saved: Record<string, string | undefined> = {};
+  for (const key of ['CI', 'CONTINUOUS_INTEGRATION']) {
+    saved[key] = process.env[key];
+    delete process.env[key];
+  }
+  try {
+    return await load();
+  } finally {
+    for (const [key, value] of Object.entries(saved)) if (value !== undefined) process.env[key] = value;
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
@@ -80,7 +99,7 @@ async function main(argv: string[]): Promise<number> {
       }
       const sc = await connect(connection);
       try {
-        const { startConsole } = await import('../src/console/start.js');
+        const { startConsole } = await importWithoutCiMode(() => import('../src/console/start.js'));
         await startConsole(sc, describeConnection(connection, sc));
       } finally {
         await sc.stop();

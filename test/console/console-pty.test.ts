@@ -46,7 +46,8 @@ describe('microspark console in a terminal', () => {
       cols: 140,
       rows: 40,
       cwd: process.cwd(),
-      env: { ...process.env, MICROSPARK_HISTORY: join(home, 'history'), FORCE_COLOR: '0' },
+      // CI=true: ink would print only its last frame there; the console must stay live on a terminal.
+      env: { ...process.env, MICROSPARK_HISTORY: join(home, 'history'), FORCE_COLOR: '0', CI: 'true' },
     });
     let out = '';
     term.onData((d) => (out += d));
