@@ -4,14 +4,17 @@
  * task (a msgpack TaskDesc) with each grant. Workers run tasks, keep shuffle outputs and
  * persisted blocks, and report completion here.
  *
- * Stages run as in Spark: the shuffle map stages a result stage needs first, then the result
- * stage. The client records where each map output lives and puts those locations in every
- * reduce task. Failure paths:
+ * The client posts only the partitions an action wants (the result stage). A worker whose task
+ * needs shuffle map outputs that nobody announced becomes the source of those map jobs itself and
+ * parks the task (src/worker/map-job-source.ts); it reports them here with `job.event`, which
+ * gives the client the progress of every stage, the map tasks' accumulator updates (applied once
+ * per map partition and action) and their failures. Stage ids are assigned here, parents first,
+ * and travel in each task (`stageIds`). Failure paths of the client's own jobs:
  * - a lease that expires, or whose holder stops heartbeating: the job is re-posted with the next
  *   attempt and announced again; a straggler's late completion is refused (counted);
- * - user code that throws: re-posted until maxTaskFailures, then the action rejects;
- * - a reduce task that cannot fetch a map output (FetchFailedError): the task is held back, the
- *   lost map outputs are recomputed from lineage, then the task is announced again (bounded);
+ * - user code that throws: re-posted until maxTaskFailures, then the action rejects; a map job
+ *   that fails for good (reported by its worker source) rejects the action at once;
+ * - lost map outputs are recomputed by the workers that need them (bounded per task);
  * - no live worker for the grace period: the action rejects with NoWorkersError.
  */
 import { randomUUID } from 'node:crypto';
@@ -37,6 +40,27 @@ import type { RunJobOptions } from '../rdd/rdd.js';
 import type { Backend, JobSpec } from './backend.js';
 import { ProgressBus, type RetryReason } from './progress.js';
 
+/** A shuffle map stage of a running action, as the client follows it through `job.event`. */
+interface MapStage {
+  readonly stageId: number;
+  readonly shuffleId: string;
+  readonly name: string;
+  readonly tasks: number;
+  /** Map partitions done: the endpoint of the worker holding each output. */
+  readonly outputs: Array<string | undefined>;
+  /** Map partitions whose accumulator updates were applied (once per partition and action). */
+  readonly applied: Set<number>;
+  /**
+   * What progress last said of each map partition. Two workers may run the same map job (both
+   * posted it); the events of the second are not shown twice.
+   */
+  readonly shown: Map<number, 'running' | 'done'>;
+  readonly job: JobSpec;
+  completed: boolean;
+  /** Rejects the action (a map task failed for good). */
+  readonly fail: (e: Error) => void;
+}
+
 /** Timeouts and limits of the cluster mode (defaults in src/protocol/defaults.ts). */
 export interface ClusterBackendOptions {
   readonly cluster: string;
@@ -47,7 +71,7 @@ export interface ClusterBackendOptions {
   readonly reannounceMs: number;
   readonly noWorkerGraceMs: number;
   readonly maxTaskFailures: number;
-  /** Bounded recomputations of lost map outputs per shuffle and action. */
+  /** Bounded recomputations of lost map outputs per task (applied by the workers). */
   readonly maxStageAttempts: number;
   /** Cluster CURVE keys (from the secret); required to bind anything but loopback. */
   readonly curve?: CurveKeys;
@@ -118,12 +142,14 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
   };
   readonly progress = new ProgressBus();
   private readonly jobs: JobTable<PendingTask>;
-  /** Jobs held back while lost parent outputs are recomputed. */
-  private readonly held = new Set<string>();
   private readonly slices = new Map<string, readonly Uint8Array[]>();
   private readonly broadcasts = new Map<string, Uint8Array>();
-  /** shuffle id → partition server endpoint of each map output (undefined: missing). */
-  private readonly mapOutputs = new Map<string, Array<string | undefined>>();
+  /** The map stages of running actions, by stage id (their tasks run as jobs posted by workers). */
+  private readonly mapStages = new Map<number, MapStage>();
+  /** Shuffles the running actions read: their outputs are dropped on the workers when they end. */
+  private readonly actionShuffles = new Set<string>();
+  /** Map outputs reported done during the outermost action: shuffle id → map indexes. */
+  private readonly mapDone = new Map<string, Set<number>>();
   /** Persisted blocks announced by workers: block id → holder node and size. */
   private readonly blocks = new Map<string, { holder: string; bytes: number }>();
   private readonly timers: NodeJS.Timeout[] = [];
@@ -221,7 +247,45 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
       if (!this.broadcasts.has(id))
         throw new InvalidOperationError(`broadcast ${id} was destroyed and can no longer be used`);
     }
-    await this.ensureShuffles(job, job.root, opts);
+    // The stages, parents first: every shuffle the result stage needs, transitively.
+    const fullyStored = (nodeId: string, n: number) => {
+      for (let p = 0; p < n; p++) if (!this.blocks.has(blockId(nodeId, p))) return false;
+      return true;
+    };
+    // A shuffle whose map outputs are all announced (an earlier job of this action, e.g. a
+    // sortBy's sampling, computed it) is skipped, with its parents, as in process.
+    const order: ShuffleSpec[] = [];
+    const visit = (rootId: string, seen: Set<string>) => {
+      for (const s of stageShuffles(job.nodes, rootId, fullyStored)) {
+        if (seen.has(s.id)) continue;
+        seen.add(s.id);
+        if (this.mapOutputsAvailable(s)) continue;
+        visit(s.parent, seen);
+        order.push(s);
+      }
+    };
+    visit(job.root, new Set());
+    let failStage!: (e: Error) => void;
+    const stageFailed = new Promise<never>((_, reject) => (failStage = reject));
+    stageFailed.catch(() => undefined);
+    const stages = order.map((s): MapStage => ({
+      stageId: this.nextStage++,
+      shuffleId: s.id,
+      name: job.sites[s.parent] ?? `shuffle ${s.id.slice(0, 8)}`,
+      tasks: s.numMaps,
+      outputs: new Array<string | undefined>(s.numMaps).fill(undefined),
+      applied: new Set(),
+      shown: new Map(),
+      job,
+      completed: false,
+      fail: failStage,
+    }));
+    const stageIds: Record<string, number> = {};
+    for (const st of stages) {
+      stageIds[st.shuffleId] = st.stageId;
+      this.mapStages.set(st.stageId, st);
+      this.actionShuffles.add(st.shuffleId);
+    }
     const stageId = this.nextStage++;
     const descs = job.partitions.map((partition): TaskDesc => ({
       stageId,
@@ -230,73 +294,137 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
       root: job.root,
       partition,
       output: { kind: 'result', fn: job.fn },
+      stageIds,
     }));
-    this.emit('stage', { stageId, kind: 'result', state: 'submitted', tasks: descs.length });
-    const stage = { stageId, kind: 'result', name: job.name, tasks: descs.length } as const;
-    const results = await this.progress.stage(stage, () =>
-      this.runTasks(descs, job, opts, (i, r) => opts?.onPartition?.(i, r)),
-    );
-    this.emit('stage', { stageId, kind: 'result', state: 'completed', tasks: descs.length });
-    return results.map((r) => r.result);
-  }
-
-  private async ensureShuffles(job: JobSpec, rootId: string, opts: RunJobOptions | undefined): Promise<void> {
-    const fullyStored = (nodeId: string, n: number) => {
-      for (let p = 0; p < n; p++) if (!this.blocks.has(blockId(nodeId, p))) return false;
-      return true;
-    };
-    for (const s of stageShuffles(job.nodes, rootId, fullyStored)) await this.ensureShuffle(job, s, opts);
-  }
-
-  /** Runs the map tasks of `s` whose outputs are missing (all of them the first time). */
-  private async ensureShuffle(job: JobSpec, s: ShuffleSpec, opts: RunJobOptions | undefined): Promise<void> {
-    let outputs = this.mapOutputs.get(s.id);
-    if (!outputs) {
-      outputs = new Array<string | undefined>(s.numMaps).fill(undefined);
-      this.mapOutputs.set(s.id, outputs);
+    try {
+      for (const st of stages) {
+        this.emit('stage', { stageId: st.stageId, kind: 'shuffle-map', state: 'submitted', tasks: st.tasks, shuffleId: st.shuffleId }); // prettier-ignore
+        this.stageEvent(st, 'submitted');
+      }
+      this.emit('stage', { stageId, kind: 'result', state: 'submitted', tasks: descs.length });
+      const stage = { stageId, kind: 'result', name: job.name, tasks: descs.length } as const;
+      const results = await this.progress.stage(stage, async () => {
+        const r = await this.runTasks(descs, job, opts, (i, v) => opts?.onPartition?.(i, v), stageFailed);
+        // Map stages whose outputs were all there already (nothing reported) end with the result.
+        for (const st of stages) this.completeMapStage(st);
+        return r;
+      });
+      this.emit('stage', { stageId, kind: 'result', state: 'completed', tasks: descs.length });
+      return results.map((r) => r.result);
+    } catch (e) {
+      for (const st of stages) if (!st.completed) this.stageEvent(st, 'failed');
+      throw e;
+    } finally {
+      for (const st of stages) this.mapStages.delete(st.stageId);
     }
-    const missing = outputs.flatMap((o, m) => (o === undefined ? [m] : []));
-    if (missing.length === 0) return;
-    await this.ensureShuffles(job, s.parent, opts);
-    const stageId = this.nextStage++;
-    const descs = missing.map((m): TaskDesc => ({
-      stageId,
-      attempt: 0,
-      nodes: job.nodes,
-      root: s.parent,
-      partition: m,
-      output: { kind: 'shuffle', shuffle: s },
-    }));
-    this.emit('stage', {
-      stageId,
+  }
+
+  /** Whether every map output of `s` is announced by a live worker (or reported done). */
+  private mapOutputsAvailable(s: ShuffleSpec): boolean {
+    const have = new Set(this.mapDone.get(s.id));
+    const prefix = `shuffle_${s.id}_`;
+    for (const b of this.seenBlocks.values()) {
+      if (!b.blockId.startsWith(prefix) || !this.node.peer(b.holder.node)) continue;
+      const m = Number(b.blockId.slice(prefix.length));
+      if (Number.isInteger(m)) have.add(m);
+    }
+    for (let m = 0; m < s.numMaps; m++) if (!have.has(m)) return false;
+    return true;
+  }
+
+  private stageEvent(st: MapStage, state: 'submitted' | 'completed' | 'failed'): void {
+    this.progress.emit({
+      type: 'stage',
+      actionId: this.progress.actionId,
+      stageId: st.stageId,
       kind: 'shuffle-map',
-      state: 'submitted',
-      tasks: descs.length,
-      shuffleId: s.id,
+      state,
+      name: st.name,
+      tasks: st.tasks,
     });
-    const stage = {
-      stageId,
-      kind: 'shuffle-map',
-      name: job.sites[s.parent] ?? `shuffle ${s.id.slice(0, 8)}`,
-      tasks: descs.length,
-    } as const;
-    const done = await this.progress.stage(stage, () => this.runTasks(descs, job, opts));
-    done.forEach((r, i) => {
-      const holder = this.node.peer(r.worker)?.identity.rpc;
-      outputs[missing[i]!] = holder;
-    });
+  }
+
+  private completeMapStage(st: MapStage): void {
+    if (st.completed) return;
+    st.completed = true;
+    this.stageEvent(st, 'completed');
     this.emit('stage', {
-      stageId,
+      stageId: st.stageId,
       kind: 'shuffle-map',
       state: 'completed',
-      tasks: descs.length,
-      shuffleId: s.id,
-      outputs: [...outputs],
+      tasks: st.tasks,
+      shuffleId: st.shuffleId,
+      outputs: [...st.outputs],
     });
+  }
+
+  /** A worker reports a map job it is the source of (or a task's lost map output). */
+  private onJobEvent(ev: Extract<Request, { op: 'job.event' }>): { ok: boolean } {
+    const st = this.mapStages.get(ev.stageId);
+    const desc = { stageId: ev.stageId, partition: ev.partition };
+    switch (ev.state) {
+      case 'posted':
+        this.mapDone.get(ev.shuffleId)?.delete(ev.partition);
+        // A map partition posted again after it was done in this action lost its output.
+        if (ev.recomputed || st?.shown.get(ev.partition) === 'done') this.counters.mapOutputsRecomputed++;
+        if (st && (ev.recomputed || st.shown.get(ev.partition) === 'done')) {
+          st.outputs[ev.partition] = undefined;
+          st.shown.delete(ev.partition);
+        }
+        break;
+      case 'running':
+        if (st && st.shown.get(ev.partition) === undefined) {
+          st.shown.set(ev.partition, 'running');
+          this.taskEvent(desc, ev.attempt, 'running', ev.worker);
+        }
+        break;
+      case 'done': {
+        let done = this.mapDone.get(ev.shuffleId);
+        if (!done) this.mapDone.set(ev.shuffleId, (done = new Set()));
+        done.add(ev.partition);
+        if (!st) break;
+        st.outputs[ev.partition] = ev.worker && this.node.peer(ev.worker)?.identity.rpc;
+        if (!st.applied.has(ev.partition)) {
+          st.applied.add(ev.partition);
+          st.job.onAccumulators(ev.accumulators ?? []);
+        }
+        if (st.shown.get(ev.partition) !== 'done') {
+          st.shown.set(ev.partition, 'done');
+          this.taskEvent(desc, ev.attempt, 'done', ev.worker);
+        }
+        if (st.outputs.every((o) => o !== undefined)) this.completeMapStage(st);
+        break;
+      }
+      case 'retried':
+        if (ev.reason === 'fetch-failed') this.counters.fetchFailures++;
+        else if (ev.reason === 'lease-expired' || ev.reason === 'worker-lost') this.counters.reannounced++;
+        if (st?.shown.get(ev.partition) === 'running') st.shown.delete(ev.partition);
+        if (st || ev.reason === 'fetch-failed')
+          this.taskEvent(desc, ev.attempt, 'retried', undefined, ev.reason);
+        break;
+      case 'failed': {
+        if (!st) break;
+        this.taskEvent(desc, ev.attempt, 'failed', ev.worker);
+        const error = ev.error ?? { name: 'Error', message: 'map task failed' };
+        const failures = this.options.maxTaskFailures;
+        st.fail(
+          new TaskFailedError(
+            `Task ${ev.partition} in stage ${ev.stageId} failed ${failures} times; ` +
+              `most recent failure: ${error.name}: ${error.message}`,
+            ev.stageId,
+            ev.partition,
+            failures,
+            errorFromWire(error),
+          ),
+        );
+        break;
+      }
+    }
+    return { ok: true };
   }
 
   private taskEvent(
-    desc: TaskDesc,
+    desc: { readonly stageId: number; readonly partition: number },
     attempt: number,
     state: 'running' | 'done' | 'retried' | 'failed',
     worker?: string,
@@ -319,6 +447,7 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
     job: JobSpec,
     opts: RunJobOptions | undefined,
     onResult?: (index: number, result: unknown) => void,
+    failed?: Promise<never>,
   ): Promise<Array<{ result: unknown; worker: string }>> {
     if (this.stopped) return Promise.reject(new InvalidOperationError('the context was stopped'));
     const ids: string[] = [];
@@ -354,7 +483,6 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
       }
       for (const id of ids) {
         this.jobs.remove(id);
-        this.held.delete(id);
         this.node.publish({ kind: 'withdraw', of: 'job', id, holder: this.node.identity.node });
       }
     };
@@ -371,7 +499,7 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
       if (signal.aborted) onAbort();
       else signal.addEventListener('abort', onAbort, { once: true });
     });
-    const run = Promise.race([Promise.all(all), aborted]);
+    const run = Promise.race([Promise.all(all), aborted, ...(failed ? [failed] : [])]);
     return run.finally(() => {
       // A signal from AbortSignal.any() with a listener is kept alive by Node, and the listener
       // would keep this job (and through it the RDD) alive: remove it.
@@ -381,7 +509,6 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
   }
 
   private announce(jobId: string, attempt: number, partition: number): void {
-    if (this.held.has(jobId)) return;
     this.node.publish({
       kind: 'job',
       jobId,
@@ -394,17 +521,14 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
 
   private ownRecords(seq: number): WireRecord[] {
     const own: WireRecord = { kind: 'client', peer: this.node.identity, seq };
-    const jobs: WireRecord[] = this.jobs
-      .open()
-      .filter((j) => !this.held.has(j.id))
-      .map((j) => ({
-        kind: 'job',
-        jobId: j.id,
-        attempt: j.attempt,
-        source: this.node.identity,
-        owner: this.node.identity.node,
-        partition: 0,
-      }));
+    const jobs: WireRecord[] = this.jobs.open().map((j) => ({
+      kind: 'job',
+      jobId: j.id,
+      attempt: j.attempt,
+      source: this.node.identity,
+      owner: this.node.identity.node,
+      partition: 0,
+    }));
     return [own, ...jobs];
   }
 
@@ -414,15 +538,12 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
   private answer(req: Request): unknown {
     switch (req.op) {
       case 'job.claim': {
-        const r = this.held.has(req.jobId)
-          ? ({ granted: false, reason: 'taken' } as const)
-          : this.jobs.claim(req.jobId, req.attempt, req.worker);
+        const r = this.jobs.claim(req.jobId, req.attempt, req.worker);
         if (!r.granted) return { granted: false, reason: r.reason };
         this.taskEvent(r.task.desc, r.attempt, 'running', req.worker);
         const desc: TaskDesc = {
           ...r.task.desc,
           attempt: r.attempt,
-          locations: this.locationsFor(r.task.desc),
           blocks: this.blocksFor(r.task.desc),
         };
         return {
@@ -446,6 +567,8 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
       }
       case 'job.fail':
         return this.onFail(req.jobId, req.token, req.error, req.userError);
+      case 'job.event':
+        return this.onJobEvent(req);
       case 'fetch':
         return this.fetch(req.what, req.id, req.index ?? 0, req.offset, req.length);
       case 'cancel':
@@ -484,17 +607,6 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
     return this.jobs.task(jobId);
   }
 
-  private locationsFor(desc: TaskDesc): Record<string, string[]> {
-    const out: Record<string, string[]> = {};
-    for (const node of Object.values(desc.nodes)) {
-      for (const s of node.shuffles) {
-        const outs = this.mapOutputs.get(s.id);
-        if (outs) out[s.id] = outs.map((o) => o ?? '');
-      }
-    }
-    return out;
-  }
-
   private blocksFor(desc: TaskDesc): Record<string, string> {
     const out: Record<string, string> = {};
     for (const [nodeId, node] of Object.entries(desc.nodes)) {
@@ -512,7 +624,9 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
   private onFail(jobId: string, token: string, error: WireError, userError: boolean): { ok: boolean } {
     const pending = this.pendingTask(jobId);
     const fetchFailed = error.name === 'FetchFailedError';
-    const outcome = this.jobs.fail(jobId, token, error, userError && !fetchFailed);
+    // The worker already recomputed lost map outputs as often as allowed: a FetchFailedError that
+    // reaches the client counts like a failure of the task.
+    const outcome = this.jobs.fail(jobId, token, error, userError || fetchFailed);
     if (outcome === 'stale' || !pending) return { ok: false };
     const attemptNow = this.jobs.stateOf(jobId)?.attempt ?? 0;
     this.taskEvent(
@@ -537,72 +651,10 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
       );
       return { ok: true };
     }
-    if (fetchFailed) {
-      this.counters.fetchFailures++;
-      const data = (error as { data?: { shuffleId?: string; mapIndex?: number } }).data;
-      void this.recoverFetchFailure(jobId, pending, data?.shuffleId, data?.mapIndex);
-      return { ok: true };
-    }
     const attempt = this.jobs.stateOf(jobId)?.attempt ?? 0;
     this.announce(jobId, attempt, pending.desc.partition);
     return { ok: true };
   }
-
-  /** Holds the job, recomputes the lost map output from lineage, then announces the job again. */
-  private async recoverFetchFailure(
-    jobId: string,
-    pending: PendingTask,
-    shuffleId?: string,
-    mapIndex?: number,
-  ) {
-    this.held.add(jobId);
-    try {
-      const outs = shuffleId !== undefined ? this.mapOutputs.get(shuffleId) : undefined;
-      if (outs && mapIndex !== undefined) outs[mapIndex] = undefined;
-      const inFlight = this.recovering.get(shuffleId ?? '');
-      if (inFlight) {
-        await inFlight;
-        this.held.delete(jobId);
-        this.announce(jobId, this.jobs.stateOf(jobId)?.attempt ?? 0, pending.desc.partition);
-        return;
-      }
-      const attempts = (this.recoveries.get(shuffleId ?? '') ?? 0) + 1;
-      this.recoveries.set(shuffleId ?? '', attempts);
-      if (attempts > this.options.maxStageAttempts) {
-        throw new TaskFailedError(
-          `shuffle ${shuffleId} lost map outputs ${attempts} times; giving up`,
-          pending.desc.stageId,
-          pending.desc.partition,
-          attempts,
-          new InvalidOperationError('map outputs kept being lost'),
-        );
-      }
-      const spec = Object.values(pending.desc.nodes)
-        .flatMap((n) => n.shuffles)
-        .find((s) => s.id === shuffleId);
-      const before = outs?.filter((o) => o === undefined).length ?? 0;
-      if (spec) {
-        const recovery = this.ensureShuffle(pending.job, spec, undefined);
-        this.recovering.set(spec.id, recovery);
-        try {
-          await recovery;
-        } finally {
-          this.recovering.delete(spec.id);
-        }
-      }
-      this.counters.mapOutputsRecomputed += before;
-      this.held.delete(jobId);
-      const attempt = this.jobs.stateOf(jobId)?.attempt ?? 0;
-      this.announce(jobId, attempt, pending.desc.partition);
-    } catch (e) {
-      this.held.delete(jobId);
-      pending.reject(e as Error);
-    }
-  }
-
-  private readonly recoveries = new Map<string, number>();
-  /** Recomputations in flight, per shuffle: concurrent fetch failures share one. */
-  private readonly recovering = new Map<string, Promise<void>>();
 
   private fetch(
     what: 'block' | 'slice' | 'broadcast',
@@ -696,9 +748,6 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
     for (const [k, b] of [...this.seenBlocks]) if (b.holder.node === p.node) this.seenBlocks.delete(k);
     for (const [k, j] of [...this.seenJobs]) if (j.source.node === p.node) this.seenJobs.delete(k);
     for (const id of this.jobs.holderDead(p.node)) this.reannounceOne(id, 'worker-lost');
-    for (const outs of this.mapOutputs.values()) {
-      for (let m = 0; m < outs.length; m++) if (outs[m] === p.rpc) outs[m] = undefined;
-    }
     for (const [id, b] of [...this.blocks]) if (b.holder === p.node) this.blocks.delete(id);
   }
 
@@ -777,9 +826,9 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
   }
   endAction(): void {
     // The action's shuffle outputs are released on the workers; cached blocks stay.
-    this.dropOnWorkers([...this.mapOutputs.keys()].map((id) => `shuffle_${id}_`));
-    this.mapOutputs.clear();
-    this.recoveries.clear();
+    this.dropOnWorkers([...this.actionShuffles].map((id) => `shuffle_${id}_`));
+    this.actionShuffles.clear();
+    this.mapDone.clear();
   }
   async stop(): Promise<void> {
     if (this.stopped) return;

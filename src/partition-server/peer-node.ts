@@ -6,7 +6,9 @@
  * after a HELLO exchange that proves it speaks this protocol in this cluster. On HELLO each side
  * subscribes to the other's records and asks for a snapshot, so nothing depends on catching one
  * broadcast. Any record from a peer counts as a heartbeat; a peer silent for `deadAfterMs` is
- * declared dead. A new incarnation on a known node id is a new peer.
+ * declared dead. A new incarnation on a known node id is a new peer. Membership gossips: a node
+ * hints every worker it admits (a `peer` record, also in its snapshots), so workers that only met
+ * the client meet each other.
  */
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
@@ -286,7 +288,15 @@ export class PeerNode extends EventEmitter<PeerEvents> {
     this.known.set(identity.node, { identity, lastSeen: Date.now(), rpc });
     this.sub.connect(identity.pub);
     this.emit('peer-up', identity);
+    if (identity.role === 'worker') this.publish({ kind: 'peer', peer: identity, from: this.identity.node });
     void this.takeSnapshot(identity.node);
+  }
+
+  /** Membership hints for a snapshot: every worker this node knows. */
+  private hints(): Record[] {
+    return [...this.known.values()]
+      .filter((p) => p.identity.role === 'worker')
+      .map((p) => ({ kind: 'peer', peer: p.identity, from: this.identity.node }));
   }
 
   private async takeSnapshot(node: string): Promise<void> {
@@ -316,7 +326,7 @@ export class PeerNode extends EventEmitter<PeerEvents> {
       else known.lastSeen = Date.now();
       return { peer: this.identity };
     }
-    if (req.op === 'snapshot') return { records: this.options.ownRecords() };
+    if (req.op === 'snapshot') return { records: [...this.options.ownRecords(), ...this.hints()] };
     return this.options.handler(req, undefined);
   }
 
@@ -351,6 +361,13 @@ export class PeerNode extends EventEmitter<PeerEvents> {
       return;
     }
     const r = parsed.record;
+    if (r.kind === 'peer') {
+      // A hint only: the hinted worker counts after its own HELLO, and this is not its heartbeat.
+      const p = this.known.get(r.from);
+      if (p) p.lastSeen = Date.now();
+      if (r.peer.node !== this.identity.node && !this.known.has(r.peer.node)) void this.connect(r.peer.rpc);
+      return;
+    }
     const from =
       r.kind === 'worker' || r.kind === 'client'
         ? r.peer.node

@@ -68,8 +68,20 @@ export const WithdrawRecord = z.object({
   holder: id,
 });
 
+/**
+ * A membership hint: the publisher knows this worker. A peer that does not know it HELLOs it, so
+ * workers that only met the client meet each other (a worker may be the source of jobs).
+ * Not a heartbeat of the hinted peer.
+ */
+export const PeerHintRecord = z.object({
+  kind: z.literal('peer'),
+  peer: PeerIdentity,
+  from: id,
+});
+
 export const Record = z.discriminatedUnion('kind', [
   WorkerRecord,
+  PeerHintRecord,
   ClientRecord,
   JobRecord,
   BlockRecord,
@@ -125,6 +137,28 @@ export const Request = z.discriminatedUnion('op', [
   }),
   /** Drop stored blocks whose id starts with one of `prefixes` (an action ended, an RDD was unpersisted). */
   z.object({ op: z.literal('drop'), prefixes: z.array(id).max(1000) }),
+  /**
+   * A worker that is the source of shuffle map jobs reports them to the client whose action they
+   * serve: for its progress, its accumulators (applied once per map partition) and its failures.
+   */
+  z.object({
+    op: z.literal('job.event'),
+    jobId: id,
+    stageId: z.number().int(),
+    shuffleId: id,
+    partition: count,
+    attempt: count,
+    state: z.enum(['posted', 'running', 'done', 'retried', 'failed']),
+    worker: id.optional(),
+    reason: z.enum(['error', 'lease-expired', 'worker-lost', 'fetch-failed']).optional(),
+    /** For `posted`: the output existed before and was lost (a recomputation). */
+    recomputed: z.boolean().optional(),
+    accumulators: z.array(z.tuple([id, z.unknown()])).optional(),
+    error: z
+      .object({ name: z.string(), message: z.string(), stack: z.string().optional() })
+      .loose()
+      .optional(),
+  }),
   /** The client cancels jobs: workers stop their tasks. */
   z.object({ op: z.literal('cancel'), jobIds: z.array(id) }),
 ]);

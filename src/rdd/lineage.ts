@@ -76,6 +76,8 @@ export interface TaskDesc {
   readonly locations?: Readonly<Record<string, readonly string[]>>;
   /** Where persisted blocks of the lineage are stored (block id → partition server endpoint), on a cluster. */
   readonly blocks?: Readonly<Record<string, string>>;
+  /** The client's stage id of each shuffle's map stage (for progress of jobs posted by workers). */
+  readonly stageIds?: Readonly<Record<string, number>>;
 }
 
 /** Content id: a hash of a canonical msgpack encoding of `parts`. */

@@ -6,14 +6,27 @@
  * gone.
  */
 import { decode, encode } from '../protocol/codec.js';
-import { FETCH_CHUNK_BYTES } from '../protocol/defaults.js';
-import { FetchFailedError, InvalidOperationError } from '../protocol/errors.js';
+import {
+  FETCH_CHUNK_BYTES,
+  JOB_REANNOUNCE_INTERVAL_MS,
+  LEASE_TTL_MS,
+  MAX_TASK_FAILURES,
+} from '../protocol/defaults.js';
+import {
+  FetchFailedError,
+  InvalidOperationError,
+  TaskFailedError,
+  errorFromWire,
+} from '../protocol/errors.js';
 import type { PeerIdentity, Record as WireRecord, Request } from '../protocol/messages.js';
 import { BlockStore } from '../partition-server/block-store.js';
 import type { CurveKeys } from '../partition-server/curve.js';
 import { PeerNode } from '../partition-server/peer-node.js';
-import type { TaskDesc } from '../rdd/lineage.js';
+import { blockId, type ShuffleSpec, type TaskDesc } from '../rdd/lineage.js';
+import { stageShuffles } from '../rdd/plan.js';
 import type { TaskResult } from '../rdd/runner.js';
+import { MapJobSource, mapJobId } from './map-job-source.js';
+import { MapOutputView, mapOutputId, parseMapOutputId } from './map-outputs.js';
 import { TaskPool, type PoolServices } from './task-pool.js';
 
 /** Everything a worker needs to run (the daemon builds it from its validated config). */
@@ -31,6 +44,12 @@ export interface WorkerOptions {
   readonly leaseRenewMs: number;
   readonly requestTimeoutMs: number;
   readonly taskTimeoutMs?: number;
+  /** Lease of the map jobs this worker posts (default: ten heartbeats, at most LEASE_TTL_MS). */
+  readonly leaseTtlMs?: number;
+  /** User-code failures of a map job this worker posts before it fails its action (default 4). */
+  readonly maxTaskFailures?: number;
+  /** Map-output losses a parked task recovers from before it fails (default 4). */
+  readonly maxStageAttempts?: number;
   /** Cluster CURVE keys (from the secret); required to bind anything but loopback. */
   readonly curve?: CurveKeys;
 }
@@ -44,6 +63,11 @@ export interface WorkerCounters {
   completionsRefused: number;
   fetchFailures: number;
   clientsDropped: number;
+  /** Tasks parked (slot released) while map outputs they need were computed. */
+  tasksParked: number;
+  /** Map jobs this worker posted; of them, recomputations of outputs that had been lost. */
+  mapJobsPosted: number;
+  mapOutputsRecomputed: number;
 }
 
 /** Task results above this travel as a block fetched in chunks, not inside `job.complete`. */
@@ -69,7 +93,24 @@ export class Worker {
     completionsRefused: 0,
     fetchFailures: 0,
     clientsDropped: 0,
+    tasksParked: 0,
+    mapJobsPosted: 0,
+    mapOutputsRecomputed: 0,
   };
+  /** Where the map outputs of shuffles are, from `rdd` records. */
+  readonly maps = new MapOutputView();
+  /** The map jobs this worker is the source of. */
+  readonly source: MapJobSource;
+  /** Every open job any source announced: job id → source node (claimable or not). */
+  private readonly knownJobs = new Map<string, string>();
+  /** When a job record was last withdrawn (its output record may still be on its way). */
+  private readonly withdrawnAt = new Map<string, number>();
+  /** Running tasks that released their slot while they wait for map outputs. */
+  private readonly parked = new Set<string>();
+  /** Parked tasks whose outputs are ready, waiting for a slot (served before new claims). */
+  private readonly slotWaiters: Array<() => void> = [];
+  /** Parked tasks waiting for a change of records. */
+  private readonly watchers = new Set<() => void>();
   private readonly openJobs = new Map<string, Extract<WireRecord, { kind: 'job' }>>();
   private readonly running = new Map<string, Running>();
   private readonly claiming = new Set<string>();
@@ -84,7 +125,25 @@ export class Worker {
     readonly node: PeerNode,
     readonly store: BlockStore,
     readonly pool: TaskPool,
-  ) {}
+  ) {
+    this.source = new MapJobSource(node, {
+      leaseTtlMs: options.leaseTtlMs ?? Math.min(LEASE_TTL_MS, 10 * options.heartbeatMs),
+      maxTaskFailures: options.maxTaskFailures ?? MAX_TASK_FAILURES,
+      reannounceMs: Math.min(JOB_REANNOUNCE_INTERVAL_MS, 2 * options.heartbeatMs),
+      requestTimeoutMs: options.requestTimeoutMs,
+      onOutput: (shuffleId, map, worker) => {
+        const endpoint = worker === node.identity.node ? node.identity.rpc : node.peer(worker)?.identity.rpc;
+        if (endpoint) this.maps.add(shuffleId, map, worker, endpoint);
+      },
+      onChange: () => this.notify(),
+      onAnnounce: (record) => {
+        const prev = this.openJobs.get(record.jobId);
+        if (!prev || prev.attempt <= record.attempt) this.openJobs.set(record.jobId, record);
+        this.knownJobs.set(record.jobId, node.identity.node);
+        this.pump();
+      },
+    });
+  }
 
   /** Starts the partition server, the block store and the thread pool, and HELLOs the static peers. */
   static async start(options: WorkerOptions): Promise<Worker> {
@@ -117,9 +176,9 @@ export class Worker {
     return worker;
   }
 
-  /** Free slots (not running and not being claimed). */
+  /** Free slots (not running, not being claimed; a parked task holds none). */
   get free(): number {
-    return this.options.slots - this.running.size - this.claiming.size;
+    return this.options.slots - (this.running.size - this.parked.size) - this.claiming.size;
   }
 
   private ownRecords(): WireRecord[] {
@@ -139,7 +198,7 @@ export class Worker {
       bytes: b.bytes,
       owner: b.owner,
     }));
-    return [own, ...blocks];
+    return [own, ...blocks, ...this.source.openRecords()];
   }
 
   private onRecord(r: WireRecord): void {
@@ -147,19 +206,47 @@ export class Worker {
       case 'job': {
         const prev = this.openJobs.get(r.jobId);
         if (!prev || prev.attempt <= r.attempt) this.openJobs.set(r.jobId, r);
+        this.knownJobs.set(r.jobId, r.source.node);
+        // Two workers posted the same map job: the one with the lower node id keeps it, unless
+        // this one already leased it out.
+        if (r.source.node < this.node.identity.node && this.source.withdrawIfUnclaimed(r.jobId)) {
+          this.openJobs.set(r.jobId, r);
+          this.notify();
+        }
         this.pump();
         break;
       }
+      case 'rdd': {
+        const out = parseMapOutputId(r.blockId);
+        if (out) {
+          this.maps.add(out.shuffleId, out.map, r.holder.node, r.holder.rpc);
+          this.notify();
+        }
+        break;
+      }
       case 'withdraw':
-        if (r.of === 'job') this.openJobs.delete(r.id);
+        if (r.of === 'job') {
+          this.openJobs.delete(r.id);
+          if (this.knownJobs.delete(r.id)) this.withdrawnAt.set(r.id, Date.now());
+        } else {
+          const out = parseMapOutputId(r.id);
+          if (out) this.maps.remove(out.shuffleId, out.map, r.holder);
+        }
+        this.notify();
         break;
       default:
         break;
     }
   }
 
-  /** Claims open jobs while there are free slots. */
+  /** Wakes the parked tasks: records changed. */
+  private notify(): void {
+    for (const w of [...this.watchers]) w();
+  }
+
+  /** Gives free slots to parked tasks that are ready, then claims open jobs while slots are free. */
   private pump(): void {
+    while (this.free > 0 && this.slotWaiters.length > 0) this.slotWaiters.shift()!();
     if (this.draining || this.free <= 0) return;
     for (const job of this.claimOrder()) {
       if (this.free <= 0) return;
@@ -176,18 +263,24 @@ export class Worker {
    */
   private claimOrder(): Iterable<Extract<WireRecord, { kind: 'job' }>> {
     if (this.openJobs.size < 2) return this.openJobs.values();
-    const jobs = [...this.openJobs.values()];
     const self = this.node.identity.node;
+    // The map jobs this worker posted come first: their parent data is most likely here.
+    const own: Array<Extract<WireRecord, { kind: 'job' }>> = [];
+    const jobs: Array<Extract<WireRecord, { kind: 'job' }>> = [];
+    for (const j of this.openJobs.values()) (j.source.node === self ? own : jobs).push(j);
     const workers = [self];
     for (const p of this.node.peers()) if (p.identity.role === 'worker') workers.push(p.identity.node);
     if (workers.length < 2) {
       const start = Math.floor(Math.random() * jobs.length);
-      return jobs.slice(start).concat(jobs.slice(0, start));
+      return own.concat(jobs.slice(start), jobs.slice(0, start));
     }
     workers.sort();
     const rank = workers.indexOf(self);
     const mine = jobs.filter((j) => j.partition % workers.length === rank);
-    return mine.concat(jobs.filter((j) => j.partition % workers.length !== rank));
+    return own.concat(
+      mine,
+      jobs.filter((j) => j.partition % workers.length !== rank),
+    );
   }
 
   private async claim(job: Extract<WireRecord, { kind: 'job' }>): Promise<void> {
@@ -195,12 +288,14 @@ export class Worker {
     this.counters.claimsTried++;
     let granted = false;
     try {
-      if (!this.node.peer(job.source.node)) await this.node.connect(job.source.rpc);
-      const reply = (await this.node.request(
-        job.source.node,
-        { op: 'job.claim', jobId: job.jobId, attempt: job.attempt, worker: this.node.identity.node },
-        this.options.requestTimeoutMs,
-      )) as { granted: boolean; lease?: { token: string }; task?: Uint8Array };
+      const self = job.source.node === this.node.identity.node;
+      if (!self && !this.node.peer(job.source.node)) await this.node.connect(job.source.rpc);
+      const reply = (await this.toSource(job.source.node, {
+        op: 'job.claim',
+        jobId: job.jobId,
+        attempt: job.attempt,
+        worker: this.node.identity.node,
+      })) as { granted: boolean; lease?: { token: string }; task?: Uint8Array };
       if (!reply.granted || !reply.lease || !reply.task) {
         // taken, stale, done or unknown: a newer record will come if the job needs us
         if (this.openJobs.get(job.jobId) === job) this.openJobs.delete(job.jobId);
@@ -231,8 +326,7 @@ export class Worker {
     const source = job.source.node;
     const desc = decode<TaskDesc>(task);
     const renew = setInterval(() => {
-      this.node
-        .request(source, { op: 'job.renew', jobId: job.jobId, token }, this.options.requestTimeoutMs)
+      this.toSource(source, { op: 'job.renew', jobId: job.jobId, token })
         .then((r) => {
           // The lease is gone (re-broadcast to another worker): stop renewing, but let the task
           // finish; its completion will be refused as stale, which is harmless.
@@ -241,49 +335,233 @@ export class Worker {
         .catch(() => undefined);
     }, this.options.leaseRenewMs);
     renew.unref();
+    const maxStageAttempts = this.options.maxStageAttempts ?? 4;
     try {
-      const outcome = await this.pool.run(task, this.services(source, desc), { signal: abort.signal });
-      if (abort.signal.aborted) return;
-      if (outcome.ok) {
-        await this.storeOutputs(desc, outcome.result, job.owner);
-        const result = await this.resultField(job.jobId, outcome.result.result, job.owner);
-        const reply = (await this.node.request(
-          source,
-          {
-            op: 'job.complete',
-            jobId: job.jobId,
-            token,
-            worker: this.node.identity.node,
-            ...result,
-            accumulators: outcome.result.accumulators.map(([id, v]) => [id, v] as [string, unknown]),
-            blocks: outcome.result.blocks.map(([id, data]) => [id, data.byteLength] as [string, number]),
-          },
-          this.options.requestTimeoutMs,
-        )) as { ok: boolean };
-        if (reply.ok) this.counters.tasksSucceeded++;
-        else {
-          this.counters.completionsRefused++;
-          if (result.resultBlock) await this.store.delete(result.resultBlock.id);
+      let lost = 0;
+      for (;;) {
+        // A wide dependency: the map outputs it reads must be announced first. Missing ones are
+        // posted as jobs from here while this task waits parked, holding no slot.
+        const stored = (nodeId: string, n: number) => {
+          for (let p = 0; p < n; p++) if (desc.blocks?.[blockId(nodeId, p)] === undefined) return false;
+          return true;
+        };
+        const shuffles = stageShuffles(desc.nodes, desc.root, stored);
+        let runDesc = desc;
+        let bytes = task;
+        if (shuffles.length > 0) {
+          const locations = await this.parkUntilOutputs(job, desc, shuffles, abort.signal);
+          if (abort.signal.aborted) return;
+          runDesc = { ...desc, locations };
+          bytes = encode(runDesc);
         }
-      } else {
-        this.counters.tasksFailed++;
-        if (outcome.error.name === 'FetchFailedError') this.counters.fetchFailures++;
-        await this.node.request(
-          source,
-          {
-            op: 'job.fail',
-            jobId: job.jobId,
-            token,
-            worker: this.node.identity.node,
-            error: { ...outcome.error },
-            userError: outcome.userError,
-          },
-          this.options.requestTimeoutMs,
-        );
+        const outcome = await this.pool.run(bytes, this.services(job.owner, runDesc), {
+          signal: abort.signal,
+        });
+        if (abort.signal.aborted) return;
+        if (!outcome.ok && outcome.error.name === 'FetchFailedError') {
+          this.counters.fetchFailures++;
+          const data = (outcome.error as { data?: { shuffleId?: string; mapIndex?: number } }).data;
+          const sid = data?.shuffleId;
+          const m = data?.mapIndex;
+          if (sid !== undefined && m !== undefined && ++lost <= maxStageAttempts) {
+            // The holder is gone or lost the block: forget it there, and recompute from lineage.
+            const endpoint = runDesc.locations?.[sid]?.[m];
+            if (endpoint !== undefined) this.maps.removeEndpoint(sid, m, endpoint);
+            this.reportFetchFailure(job.owner, desc, sid);
+            continue;
+          }
+        }
+        await this.finish(job, token, desc, outcome);
+        return;
       }
+    } catch (e) {
+      if (abort.signal.aborted) return;
+      // A map stage this task needs failed for good: fail this task with its cause.
+      const err = e as Error;
+      this.counters.tasksFailed++;
+      await this.toSource(source, {
+        op: 'job.fail',
+        jobId: job.jobId,
+        token,
+        worker: this.node.identity.node,
+        error: { name: err.name, message: err.message, ...(err.stack !== undefined && { stack: err.stack }) },
+        userError: true,
+      }).catch(() => undefined);
     } finally {
       clearInterval(renew);
+      this.parked.delete(job.jobId);
     }
+  }
+
+  /** Reports a task's outcome to its source. */
+  private async finish(
+    job: Extract<WireRecord, { kind: 'job' }>,
+    token: string,
+    desc: TaskDesc,
+    outcome: Awaited<ReturnType<TaskPool['run']>>,
+  ): Promise<void> {
+    const source = job.source.node;
+    if (outcome.ok) {
+      await this.storeOutputs(desc, outcome.result, job.owner);
+      const result = await this.resultField(job.jobId, outcome.result.result, job.owner);
+      const reply = (await this.toSource(source, {
+        op: 'job.complete',
+        jobId: job.jobId,
+        token,
+        worker: this.node.identity.node,
+        ...result,
+        accumulators: outcome.result.accumulators.map(([id, v]) => [id, v] as [string, unknown]),
+        blocks: outcome.result.blocks.map(([id, data]) => [id, data.byteLength] as [string, number]),
+      })) as { ok: boolean };
+      if (reply.ok) this.counters.tasksSucceeded++;
+      else {
+        this.counters.completionsRefused++;
+        if (result.resultBlock) await this.store.delete(result.resultBlock.id);
+      }
+    } else {
+      this.counters.tasksFailed++;
+      await this.toSource(source, {
+        op: 'job.fail',
+        jobId: job.jobId,
+        token,
+        worker: this.node.identity.node,
+        error: { ...outcome.error },
+        userError: outcome.userError,
+      });
+    }
+  }
+
+  /**
+   * Parks a task (its slot is released, its lease keeps being renewed) until every map output of
+   * `shuffles` is announced, posting jobs for the missing ones that no live source has open; then
+   * waits for a slot and returns where each output is. Rejects when one of its map jobs failed
+   * for good.
+   */
+  private async parkUntilOutputs(
+    job: Extract<WireRecord, { kind: 'job' }>,
+    desc: TaskDesc,
+    shuffles: readonly ShuffleSpec[],
+    signal: AbortSignal,
+  ): Promise<Record<string, string[]>> {
+    const self = this.node.identity.rpc;
+    const owner = job.owner;
+    const posted = new Set<string>();
+    const missing = () => {
+      const out: Array<[ShuffleSpec, number]> = [];
+      for (const s of shuffles)
+        for (let m = 0; m < s.numMaps; m++)
+          if (this.maps.holder(s.id, m, self) === undefined) out.push([s, m]);
+      return out;
+    };
+    let wasParked = false;
+    let readySince: number | undefined;
+    /**
+     * Outputs are announced before their job completes at its source; waiting (briefly) for the
+     * jobs posted here to complete lets their reports reach the client before this task's result.
+     */
+    const pendingOwn = () => {
+      if ([...posted].every((id) => !this.source.has(id))) return false;
+      readySince ??= Date.now();
+      return Date.now() - readySince < this.options.heartbeatMs;
+    };
+    try {
+      for (let todo = missing(); todo.length > 0 || pendingOwn(); todo = missing()) {
+        if (signal.aborted) throw signal.reason;
+        if (!wasParked) {
+          wasParked = true;
+          this.parked.add(job.jobId);
+          this.counters.tasksParked++;
+          this.pump(); // the released slot can run the map jobs
+        }
+        const now = Date.now();
+        for (const [s, m] of todo) {
+          const id = mapJobId(owner, s.id, m);
+          const failure = this.source.failure(id);
+          if (failure) {
+            throw new TaskFailedError(
+              `map stage of shuffle ${s.id} failed: ${failure.name}: ${failure.message}`,
+              desc.stageIds?.[s.id] ?? -1,
+              m,
+              0,
+              errorFromWire(failure),
+            );
+          }
+          if (this.source.has(id)) {
+            if (!posted.has(id)) {
+              posted.add(id);
+              this.source.post(s, m, desc, owner, false); // one more waiter
+            }
+            continue;
+          }
+          const elsewhere = this.knownJobs.get(id);
+          if (elsewhere !== undefined && elsewhere !== this.node.identity.node && this.node.peer(elsewhere))
+            continue; // another worker posted it: its output will be announced
+          // Just withdrawn: its output record is probably on its way.
+          if (now - (this.withdrawnAt.get(id) ?? 0) < 2 * this.options.heartbeatMs) continue;
+          if (posted.has(id)) this.source.release(id);
+          posted.add(id);
+          const recomputed = this.maps.wasSeen(s.id, m);
+          this.source.post(s, m, desc, owner, recomputed); // announced: onAnnounce claims it here
+          this.counters.mapJobsPosted++;
+          if (recomputed) this.counters.mapOutputsRecomputed++;
+        }
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            clearTimeout(t);
+            this.watchers.delete(done);
+            signal.removeEventListener('abort', done);
+            resolve();
+          };
+          const t = setTimeout(done, 250);
+          this.watchers.add(done);
+          signal.addEventListener('abort', done, { once: true });
+        });
+      }
+    } finally {
+      for (const id of posted) this.source.release(id);
+    }
+    if (wasParked) {
+      // Resume: wait for a slot (parked tasks are served before new claims).
+      // The slot is taken synchronously, when pump() hands it over.
+      await new Promise<void>((resolve) => {
+        this.slotWaiters.push(() => {
+          this.parked.delete(job.jobId);
+          resolve();
+        });
+        this.pump();
+      });
+    }
+    const locations: Record<string, string[]> = {};
+    for (const s of shuffles) {
+      locations[s.id] = Array.from({ length: s.numMaps }, (_, m) => this.maps.holder(s.id, m, self) ?? '');
+    }
+    return locations;
+  }
+
+  /** Tells the client a task lost a map output (for its progress and counters). */
+  private reportFetchFailure(owner: string, desc: TaskDesc, shuffleId: string): void {
+    this.node
+      .request(
+        owner,
+        {
+          op: 'job.event',
+          jobId: `fetch:${shuffleId}`,
+          stageId: desc.stageId,
+          shuffleId,
+          partition: desc.partition,
+          attempt: desc.attempt,
+          state: 'retried',
+          reason: 'fetch-failed',
+        },
+        this.options.requestTimeoutMs,
+      )
+      .catch(() => undefined);
+  }
+
+  /** A request to a job's source: this worker's own map job source answers locally. */
+  private toSource(source: string, req: Request): Promise<unknown> {
+    if (source === this.node.identity.node) return this.source.answer(req);
+    return this.node.request(source, req, this.options.requestTimeoutMs);
   }
 
   /**
@@ -309,6 +587,12 @@ export class Worker {
       await Promise.all(
         result.buckets.map((b, r) => this.store.put(shuffleBlockId(s.id, desc.partition, r), b, owner)),
       );
+      // Announce the map output, so reducers anywhere find it (and know to recompute it when it goes).
+      const id = mapOutputId(s.id, desc.partition);
+      const bytes = result.buckets.reduce((n, b) => n + b.byteLength, 0);
+      this.ownBlocks.set(id, { bytes, owner });
+      this.maps.add(s.id, desc.partition, this.node.identity.node, this.node.identity.rpc);
+      this.node.publish({ kind: 'rdd', blockId: id, holder: this.node.identity, bytes, owner });
     }
     for (const [id, data] of result.blocks) {
       await this.store.put(id, data, owner);
@@ -323,7 +607,7 @@ export class Worker {
     }
   }
 
-  /** What a task's thread may ask for: data hosted by the source, map outputs, blocks, broadcasts. */
+  /** What a task's thread may ask for: data hosted by the client, map outputs, blocks, broadcasts. */
   private services(source: string, desc: TaskDesc): PoolServices {
     return {
       readSlice: (dataId, slice) => this.fetchAll(source, 'slice', dataId, slice),
@@ -407,8 +691,22 @@ export class Worker {
       case 'cancel':
         for (const id of req.jobIds) this.running.get(id)?.abort.abort();
         return { ok: true };
+      case 'job.claim':
+      case 'job.renew':
+      case 'job.complete':
+      case 'job.fail':
+        return this.source.answer(req);
       case 'drop': {
         let dropped = 0;
+        this.source.dropShuffles(req.prefixes);
+        this.maps.dropPrefixes(req.prefixes);
+        for (const id of [...this.ownBlocks.keys()]) {
+          // Map output records name no stored block: withdraw them here.
+          if (parseMapOutputId(id) && req.prefixes.some((p) => id.startsWith(p))) {
+            this.ownBlocks.delete(id);
+            this.node.publish({ kind: 'withdraw', of: 'rdd', id, holder: this.node.identity.node });
+          }
+        }
         for (const b of this.store.list()) {
           if (!req.prefixes.some((p) => b.id.startsWith(p))) continue;
           if (await this.store.delete(b.id)) dropped++;
@@ -424,6 +722,10 @@ export class Worker {
   }
 
   private onPeerDown(p: PeerIdentity): void {
+    this.maps.removeHolder(p.node);
+    for (const [id, source] of [...this.knownJobs]) if (source === p.node) this.knownJobs.delete(id);
+    this.source.peerDown(p.node);
+    this.notify();
     if (p.role !== 'client') return;
     // The client is gone: its tasks and blocks have no one to serve.
     this.counters.clientsDropped++;
@@ -448,6 +750,7 @@ export class Worker {
     const t0 = Date.now();
     while (this.running.size > 0 && Date.now() - t0 < graceMs) await new Promise((r) => setTimeout(r, 20));
     for (const r of this.running.values()) r.abort.abort();
+    this.source.stop();
     for (const id of this.ownBlocks.keys()) {
       this.node.publish({ kind: 'withdraw', of: 'rdd', id, holder: this.node.identity.node });
     }

@@ -97,7 +97,7 @@ describe('console view model', () => {
       started,
       mapStage,
       task('running', 0),
-      { ...(mapStage), state: 'failed' },
+      { ...mapStage, state: 'failed' },
       { type: 'task', stageId: 99, partition: 0, attempt: 0, state: 'done' },
     ]);
     const st = s.action!.stages[0]!;

@@ -6,7 +6,7 @@
  * answer is still right. Needs root and iproute2, as CI has.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -86,7 +86,23 @@ describe('LAN of network namespaces', () => {
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     try {
-      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      const code = await new Promise<number | null>((resolve, reject) => {
+        child.on('exit', resolve);
+        const logs = () =>
+          ['client.err', 'w1.err', 'w2.err']
+            .map((f) => {
+              try {
+                return `--- ${f}\n${readFileSync(join(dir, f), 'utf8').slice(-3000)}`;
+              } catch {
+                return `--- ${f}: none`;
+              }
+            })
+            .join('\n');
+        setTimeout(
+          () => reject(new Error(`no answer within 100 s; stderr:\n${err}\n${logs()}`)),
+          100_000,
+        ).unref();
+      });
       expect(err).toContain('link down'); // the fault fired
       expect(code).toBe(0);
       const line = out.trim().split('\n').pop() ?? '';
