@@ -49,6 +49,8 @@ export const JobRecord = z.object({
   /** The client whose action this job serves (its tasks die with it). */
   owner: id,
   partition: count,
+  /** A worker source says its job is leased (someone runs it): others neither claim nor post it. */
+  leased: z.boolean().optional(),
 });
 
 /** A block is stored at `holder`: a persisted partition, a result, or one map output of a shuffle. */

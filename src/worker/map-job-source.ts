@@ -19,6 +19,14 @@ export function mapJobId(owner: string, shuffleId: string, map: number): string 
   return `map:${owner}:${shuffleId}:${map}`;
 }
 
+/** The shuffle and map index of a map job id, or undefined for other job ids. */
+export function parseMapJobId(jobId: string): { shuffleId: string; map: number } | undefined {
+  const parts = jobId.split(':');
+  if (parts.length !== 4 || parts[0] !== 'map') return undefined;
+  const map = Number(parts[3]);
+  return Number.isInteger(map) ? { shuffleId: parts[2]!, map } : undefined;
+}
+
 /** A map job this worker posted. */
 interface MapJob {
   readonly desc: TaskDesc;
@@ -44,6 +52,8 @@ export interface MapJobSourceOptions {
    * records: this is how the worker itself learns it can claim the job.
    */
   readonly onAnnounce: (record: Extract<WireRecord, { kind: 'job' }>) => void;
+  /** Whether a live worker already announced this map output (a claim for it is refused as done). */
+  readonly outputKnown: (shuffleId: string, map: number) => boolean;
 }
 
 /** The map jobs a worker is the source of (see module doc). */
@@ -178,9 +188,22 @@ export class MapJobSource {
   private answerNow(req: Request): unknown {
     switch (req.op) {
       case 'job.claim': {
+        const job = this.jobs.task(req.jobId);
+        if (
+          job &&
+          this.jobs.stateOf(req.jobId)?.state === 'posted' &&
+          this.options.outputKnown(job.shuffleId, job.map)
+        ) {
+          // Another source's copy of this job already produced the output.
+          this.withdrawIfUnclaimed(req.jobId);
+          return { granted: false, reason: 'done' };
+        }
         const r = this.jobs.claim(req.jobId, req.attempt, req.worker);
         if (!r.granted) return { granted: false, reason: r.reason };
         this.event(req.jobId, r.attempt, 'running', { worker: req.worker });
+        // Say it is taken, so workers that would post or claim the same job leave it.
+        if (job)
+          this.node.publish({ ...this.record(req.jobId, r.attempt, job.map, job.owner), leased: true });
         return {
           granted: true,
           lease: { token: r.token, attempt: r.attempt, ttlMs: r.ttlMs },

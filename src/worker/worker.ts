@@ -25,7 +25,7 @@ import { PeerNode } from '../partition-server/peer-node.js';
 import { blockId, type ShuffleSpec, type TaskDesc } from '../rdd/lineage.js';
 import { stageShuffles } from '../rdd/plan.js';
 import type { TaskResult } from '../rdd/runner.js';
-import { MapJobSource, mapJobId } from './map-job-source.js';
+import { MapJobSource, mapJobId, parseMapJobId } from './map-job-source.js';
 import { MapOutputView, mapOutputId, parseMapOutputId } from './map-outputs.js';
 import { TaskPool, type PoolServices } from './task-pool.js';
 
@@ -136,6 +136,7 @@ export class Worker {
         if (endpoint) this.maps.add(shuffleId, map, worker, endpoint);
       },
       onChange: () => this.notify(),
+      outputKnown: (shuffleId, map) => this.maps.holder(shuffleId, map, node.identity.rpc) !== undefined,
       onAnnounce: (record) => {
         const prev = this.openJobs.get(record.jobId);
         if (!prev || prev.attempt <= record.attempt) this.openJobs.set(record.jobId, record);
@@ -205,8 +206,14 @@ export class Worker {
     switch (r.kind) {
       case 'job': {
         const prev = this.openJobs.get(r.jobId);
-        if (!prev || prev.attempt <= r.attempt) this.openJobs.set(r.jobId, r);
         this.knownJobs.set(r.jobId, r.source.node);
+        if (r.leased) {
+          // Someone runs it: not claimable, and a copy posted here is withdrawn.
+          if (prev?.source.node === r.source.node) this.openJobs.delete(r.jobId);
+          if (this.source.withdrawIfUnclaimed(r.jobId)) this.notify();
+          break;
+        }
+        if (!prev || prev.attempt <= r.attempt) this.openJobs.set(r.jobId, r);
         // Two workers posted the same map job: the one with the lower node id keeps it, unless
         // this one already leased it out.
         if (r.source.node < this.node.identity.node && this.source.withdrawIfUnclaimed(r.jobId)) {
@@ -251,6 +258,11 @@ export class Worker {
     for (const job of this.claimOrder()) {
       if (this.free <= 0) return;
       if (this.running.has(job.jobId) || this.claiming.has(job.jobId)) continue;
+      const out = parseMapJobId(job.jobId);
+      if (out && this.maps.holder(out.shuffleId, out.map, this.node.identity.rpc) !== undefined) {
+        this.openJobs.delete(job.jobId); // its output is already announced
+        continue;
+      }
       void this.claim(job);
     }
   }
@@ -264,23 +276,22 @@ export class Worker {
   private claimOrder(): Iterable<Extract<WireRecord, { kind: 'job' }>> {
     if (this.openJobs.size < 2) return this.openJobs.values();
     const self = this.node.identity.node;
-    // The map jobs this worker posted come first: their parent data is most likely here.
-    const own: Array<Extract<WireRecord, { kind: 'job' }>> = [];
-    const jobs: Array<Extract<WireRecord, { kind: 'job' }>> = [];
-    for (const j of this.openJobs.values()) (j.source.node === self ? own : jobs).push(j);
     const workers = [self];
     for (const p of this.node.peers()) if (p.identity.role === 'worker') workers.push(p.identity.node);
-    if (workers.length < 2) {
-      const start = Math.floor(Math.random() * jobs.length);
-      return own.concat(jobs.slice(start), jobs.slice(0, start));
-    }
     workers.sort();
     const rank = workers.indexOf(self);
-    const mine = jobs.filter((j) => j.partition % workers.length === rank);
-    return own.concat(
-      mine,
-      jobs.filter((j) => j.partition % workers.length !== rank),
-    );
+    // Within each share, the map jobs this worker posted come first.
+    const buckets: Array<Array<Extract<WireRecord, { kind: 'job' }>>> = [[], [], [], []];
+    for (const j of this.openJobs.values()) {
+      const mine = workers.length < 2 || j.partition % workers.length === rank;
+      buckets[(mine ? 0 : 2) + (j.source.node === self ? 0 : 1)]!.push(j);
+    }
+    if (workers.length < 2) {
+      const others = buckets[1]!;
+      const start = Math.floor(Math.random() * others.length);
+      buckets[1] = others.slice(start).concat(others.slice(0, start));
+    }
+    return buckets.flat();
   }
 
   private async claim(job: Extract<WireRecord, { kind: 'job' }>): Promise<void> {

@@ -76,20 +76,34 @@ describe('chaos: worker faults', () => {
   it('SIGKILL on a map output holder before the reducers fetch: the lost outputs are recomputed', async () => {
     const sc = await local(3);
     const cluster = sc.cluster!;
-    let victimRpc: string | undefined;
-    cluster.on('stage', (e) => {
-      if (victimRpc !== undefined || e.kind !== 'shuffle-map' || e.state !== 'completed') return;
-      victimRpc = e.outputs?.find((o) => o !== undefined);
-      const victim = sc.localWorkers.find((w) => w.rpc === victimRpc);
-      victim?.child.kill('SIGKILL'); // synchronous: before the reduce stage is even posted
+    // Map partition 5 is slow, so no reducer can start (and fetch) before it is done. The victim
+    // is a worker that finished another map partition while partition 5 runs elsewhere: its
+    // output is announced, and lost before any reducer reads it.
+    const running = new Map<number, string>();
+    let mapStage = -1;
+    let victim: LocalWorker | undefined;
+    sc.onProgress((e) => {
+      if (e.type === 'stage' && e.kind === 'shuffle-map' && e.state === 'submitted') mapStage = e.stageId;
+      if (e.type !== 'task' || e.stageId !== mapStage || victim !== undefined) return;
+      if (e.state === 'running' && e.worker !== undefined) running.set(e.partition, e.worker);
+      const slowOn = running.get(5);
+      if (e.state !== 'done' || e.partition === 5 || slowOn === undefined || e.worker === slowOn) return;
+      victim = sc.localWorkers.find((w) => w.node === e.worker);
+      victim?.child.kill('SIGKILL'); // synchronous: partition 5 is still running
     });
     const words = Array.from({ length: 600 }, (_, i) => `w${i % 37}`);
     const counts = await sc
       .parallelize(words, 6)
-      .map((w) => [w, 1] as [string, number])
+      .mapPartitionsWithIndex(
+        (i, it, env) => {
+          if (i === 5) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, env.ms);
+          return [...it].map((w) => [w, 1] as [string, number]);
+        },
+        { ms: 1500 },
+      )
       .reduceByKey((a, b) => a + b, 3)
       .collectAsMap();
-    expect(victimRpc).toBeDefined();
+    expect(victim).toBeDefined(); // the fault fired
     expect(counts.size).toBe(37);
     for (let i = 0; i < 37; i++) expect(counts.get(`w${i}`)).toBe(i < 600 % 37 ? 17 : 16);
     expect(cluster.counters.mapOutputsRecomputed).toBeGreaterThanOrEqual(1);
