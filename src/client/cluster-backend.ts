@@ -365,9 +365,8 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
     switch (ev.state) {
       case 'posted':
         this.mapDone.get(ev.shuffleId)?.delete(ev.partition);
-        // A map partition posted again after it was done in this action lost its output.
-        if (ev.recomputed || st?.shown.get(ev.partition) === 'done') this.counters.mapOutputsRecomputed++;
-        if (st && (ev.recomputed || st.shown.get(ev.partition) === 'done')) {
+        if (ev.recomputed) this.counters.mapOutputsRecomputed++;
+        if (st && ev.recomputed) {
           st.outputs[ev.partition] = undefined;
           st.shown.delete(ev.partition);
         }

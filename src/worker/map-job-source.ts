@@ -87,6 +87,11 @@ export class MapJobSource {
     return s === 'posted' || s === 'leased';
   }
 
+  /** Whether a worker runs the job now (its completion, and its report, will follow). */
+  isLeased(jobId: string): boolean {
+    return this.jobs.stateOf(jobId)?.state === 'leased';
+  }
+
   /** The error of a job that failed for good, if it did. */
   failure(jobId: string): WireError | undefined {
     return this.failed.get(jobId);
@@ -272,8 +277,14 @@ export class MapJobSource {
     this.options.onChange();
   }
 
+  /** Re-announces open jobs, and says again which are leased (others time out what they heard). */
   private reannounce(): void {
     for (const r of this.openRecords()) this.announce(r);
+    for (const id of this.jobs.leases().keys()) {
+      const job = this.jobs.task(id);
+      const attempt = this.jobs.stateOf(id)?.attempt ?? 0;
+      if (job) this.node.publish({ ...this.record(id, attempt, job.map, job.owner), leased: true });
+    }
   }
 
   private announce(record: Extract<WireRecord, { kind: 'job' }>): void {

@@ -101,8 +101,12 @@ export class Worker {
   readonly maps = new MapOutputView();
   /** The map jobs this worker is the source of. */
   readonly source: MapJobSource;
-  /** Every open job any source announced: job id → source node (claimable or not). */
-  private readonly knownJobs = new Map<string, string>();
+  /**
+   * Every open job another source announced: job id → its source node and when it was last heard
+   * (sources re-announce open and leased map jobs; an entry not heard for a while is ignored, so a
+   * lost withdrawal cannot keep a parked task waiting forever).
+   */
+  private readonly knownJobs = new Map<string, { source: string; at: number }>();
   /** When a job record was last withdrawn (its output record may still be on its way). */
   private readonly withdrawnAt = new Map<string, number>();
   /** Running tasks that released their slot while they wait for map outputs. */
@@ -111,6 +115,10 @@ export class Worker {
   private readonly slotWaiters: Array<() => void> = [];
   /** Parked tasks waiting for a change of records. */
   private readonly watchers = new Set<() => void>();
+  /** How often the map jobs posted here are re-announced. */
+  private get reannounceMs(): number {
+    return Math.min(JOB_REANNOUNCE_INTERVAL_MS, 2 * this.options.heartbeatMs);
+  }
   private readonly openJobs = new Map<string, Extract<WireRecord, { kind: 'job' }>>();
   private readonly running = new Map<string, Running>();
   private readonly claiming = new Set<string>();
@@ -129,7 +137,7 @@ export class Worker {
     this.source = new MapJobSource(node, {
       leaseTtlMs: options.leaseTtlMs ?? Math.min(LEASE_TTL_MS, 10 * options.heartbeatMs),
       maxTaskFailures: options.maxTaskFailures ?? MAX_TASK_FAILURES,
-      reannounceMs: Math.min(JOB_REANNOUNCE_INTERVAL_MS, 2 * options.heartbeatMs),
+      reannounceMs: this.reannounceMs,
       requestTimeoutMs: options.requestTimeoutMs,
       onOutput: (shuffleId, map, worker) => {
         const endpoint = worker === node.identity.node ? node.identity.rpc : node.peer(worker)?.identity.rpc;
@@ -140,7 +148,7 @@ export class Worker {
       onAnnounce: (record) => {
         const prev = this.openJobs.get(record.jobId);
         if (!prev || prev.attempt <= record.attempt) this.openJobs.set(record.jobId, record);
-        this.knownJobs.set(record.jobId, node.identity.node);
+        this.knownJobs.set(record.jobId, { source: node.identity.node, at: Date.now() });
         this.pump();
       },
     });
@@ -206,7 +214,7 @@ export class Worker {
     switch (r.kind) {
       case 'job': {
         const prev = this.openJobs.get(r.jobId);
-        this.knownJobs.set(r.jobId, r.source.node);
+        this.knownJobs.set(r.jobId, { source: r.source.node, at: Date.now() });
         if (r.leased) {
           // Someone runs it: not claimable, and a copy posted here is withdrawn.
           if (prev?.source.node === r.source.node) this.openJobs.delete(r.jobId);
@@ -234,7 +242,13 @@ export class Worker {
       case 'withdraw':
         if (r.of === 'job') {
           this.openJobs.delete(r.id);
-          if (this.knownJobs.delete(r.id)) this.withdrawnAt.set(r.id, Date.now());
+          if (this.knownJobs.delete(r.id) && parseMapJobId(r.id)) {
+            this.withdrawnAt.set(r.id, Date.now());
+            if (this.withdrawnAt.size > 10_000) {
+              const old = Date.now() - 60_000;
+              for (const [id, t] of this.withdrawnAt) if (t < old) this.withdrawnAt.delete(id);
+            }
+          }
         } else {
           const out = parseMapOutputId(r.id);
           if (out) this.maps.remove(out.shuffleId, out.map, r.holder);
@@ -471,7 +485,7 @@ export class Worker {
      * jobs posted here to complete lets their reports reach the client before this task's result.
      */
     const pendingOwn = () => {
-      if ([...posted].every((id) => !this.source.has(id))) return false;
+      if ([...posted].every((id) => !this.source.isLeased(id))) return false;
       readySince ??= Date.now();
       return Date.now() - readySince < this.options.heartbeatMs;
     };
@@ -505,7 +519,12 @@ export class Worker {
             continue;
           }
           const elsewhere = this.knownJobs.get(id);
-          if (elsewhere !== undefined && elsewhere !== this.node.identity.node && this.node.peer(elsewhere))
+          if (
+            elsewhere !== undefined &&
+            elsewhere.source !== this.node.identity.node &&
+            this.node.peer(elsewhere.source) &&
+            now - elsewhere.at < 5 * this.reannounceMs
+          )
             continue; // another worker posted it: its output will be announced
           // Just withdrawn: its output record is probably on its way.
           if (now - (this.withdrawnAt.get(id) ?? 0) < 2 * this.options.heartbeatMs) continue;
@@ -734,7 +753,7 @@ export class Worker {
 
   private onPeerDown(p: PeerIdentity): void {
     this.maps.removeHolder(p.node);
-    for (const [id, source] of [...this.knownJobs]) if (source === p.node) this.knownJobs.delete(id);
+    for (const [id, j] of [...this.knownJobs]) if (j.source === p.node) this.knownJobs.delete(id);
     this.source.peerDown(p.node);
     this.notify();
     if (p.role !== 'client') return;
