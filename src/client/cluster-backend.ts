@@ -316,6 +316,7 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
       throw e;
     } finally {
       for (const st of stages) this.mapStages.delete(st.stageId);
+      this.posters.delete(stageId);
     }
   }
 
@@ -544,6 +545,7 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
           ...r.task.desc,
           attempt: r.attempt,
           blocks: this.blocksFor(r.task.desc),
+          poster: this.firstGrant(r.task.desc.stageId),
         };
         return {
           granted: true,
@@ -600,6 +602,15 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
     }
     const { resultBlock: _, ...rest } = req;
     return this.answer({ ...rest, result: bytes }) as { ok: boolean };
+  }
+
+  /** Stages whose first task was granted (that task posts the stage's missing map jobs). */
+  private readonly posters = new Set<number>();
+
+  private firstGrant(stageId: number): boolean {
+    if (this.posters.has(stageId)) return false;
+    this.posters.add(stageId);
+    return true;
   }
 
   private pendingTask(jobId: string): PendingTask | undefined {

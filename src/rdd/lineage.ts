@@ -78,6 +78,11 @@ export interface TaskDesc {
   readonly blocks?: Readonly<Record<string, string>>;
   /** The client's stage id of each shuffle's map stage (for progress of jobs posted by workers). */
   readonly stageIds?: Readonly<Record<string, number>>;
+  /**
+   * The first task of its stage granted by its source: it posts the map jobs its stage is missing
+   * at once; the stage's other tasks wait for those records (and post them only after a grace).
+   */
+  readonly poster?: boolean;
 }
 
 /** Content id: a hash of a canonical msgpack encoding of `parts`. */

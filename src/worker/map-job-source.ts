@@ -87,6 +87,16 @@ export class MapJobSource {
     return s === 'posted' || s === 'leased';
   }
 
+  /** Shuffles (map stages) whose first task was granted here: that task posts what it misses. */
+  private readonly posters = new Set<string>();
+
+  private firstGrant(shuffleId: string): boolean {
+    if (this.posters.has(shuffleId)) return false;
+    this.posters.add(shuffleId);
+    if (this.posters.size > 10_000) this.posters.clear();
+    return true;
+  }
+
   /** Whether a worker runs the job now (its completion, and its report, will follow). */
   isLeased(jobId: string): boolean {
     return this.jobs.stateOf(jobId)?.state === 'leased';
@@ -212,7 +222,7 @@ export class MapJobSource {
         return {
           granted: true,
           lease: { token: r.token, attempt: r.attempt, ttlMs: r.ttlMs },
-          task: encode({ ...r.task.desc, attempt: r.attempt }),
+          task: encode({ ...r.task.desc, attempt: r.attempt, poster: this.firstGrant(r.task.shuffleId) }),
         };
       }
       case 'job.renew':

@@ -479,6 +479,7 @@ export class Worker {
       return out;
     };
     let wasParked = false;
+    const parkedAt = Date.now();
     let readySince: number | undefined;
     /**
      * Outputs are announced before their job completes at its source; waiting (briefly) for the
@@ -528,9 +529,12 @@ export class Worker {
             continue; // another worker posted it: its output will be announced
           // Just withdrawn: its output record is probably on its way.
           if (now - (this.withdrawnAt.get(id) ?? 0) < 2 * this.options.heartbeatMs) continue;
+          // The stage's first task posts what the stage misses; the others wait for its records,
+          // unless the output was lost (seen before) or the poster's records are late.
+          const recomputed = this.maps.wasSeen(s.id, m);
+          if (!desc.poster && !recomputed && now - parkedAt < 2 * this.options.heartbeatMs) continue;
           if (posted.has(id)) this.source.release(id);
           posted.add(id);
-          const recomputed = this.maps.wasSeen(s.id, m);
           this.source.post(s, m, desc, owner, recomputed); // announced: onAnnounce claims it here
           this.counters.mapJobsPosted++;
           if (recomputed) this.counters.mapOutputsRecomputed++;
