@@ -14,7 +14,18 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'microspark-lan-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+/** The process group of the LAN script: killed after the test even if vitest timed it out. */
+let group: number | undefined;
+afterAll(() => {
+  if (group !== undefined) {
+    try {
+      process.kill(-group, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
 
 const lines = Array.from({ length: 60 }, (_, i) => `w${i % 7} w${i % 5} w${i % 3}`);
 function expectedCounts(): Record<string, number> {
@@ -81,6 +92,7 @@ describe('LAN of network namespaces', () => {
       detached: true, // its own process group: everything it starts is killed with it below
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    group = child.pid;
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
