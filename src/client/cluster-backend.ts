@@ -836,7 +836,11 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
   }
   endAction(): void {
     // The action's shuffle outputs are released on the workers; cached blocks stay.
-    this.dropOnWorkers([...this.actionShuffles].map((id) => `shuffle_${id}_`));
+    const prefixes = [...this.actionShuffles].map((id) => `shuffle_${id}_`);
+    this.dropOnWorkers(prefixes);
+    // Their records are withdrawn soon; the next action must not plan on them meanwhile.
+    for (const [k, b] of [...this.seenBlocks])
+      if (prefixes.some((p) => b.blockId.startsWith(p))) this.seenBlocks.delete(k);
     this.actionShuffles.clear();
     this.mapDone.clear();
   }

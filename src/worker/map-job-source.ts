@@ -14,17 +14,20 @@ import type { PeerNode } from '../partition-server/peer-node.js';
 import type { ShuffleSpec, TaskDesc } from '../rdd/lineage.js';
 import type { RetryReason } from '../client/progress.js';
 
-/** The id of the job computing map output `map` of `shuffleId` for client `owner`'s actions. */
-export function mapJobId(owner: string, shuffleId: string, map: number): string {
-  return `map:${owner}:${shuffleId}:${map}`;
+/**
+ * The id of the job computing map output `map` of `shuffleId` in map stage `stageId` of client
+ * `owner` (stage ids are unique per action: a later action's job is a new job, not a withdrawn one).
+ */
+export function mapJobId(owner: string, stageId: number, shuffleId: string, map: number): string {
+  return `map:${owner}:${stageId}:${shuffleId}:${map}`;
 }
 
 /** The shuffle and map index of a map job id, or undefined for other job ids. */
 export function parseMapJobId(jobId: string): { shuffleId: string; map: number } | undefined {
   const parts = jobId.split(':');
-  if (parts.length !== 4 || parts[0] !== 'map') return undefined;
-  const map = Number(parts[3]);
-  return Number.isInteger(map) ? { shuffleId: parts[2]!, map } : undefined;
+  if (parts.length !== 5 || parts[0] !== 'map') return undefined;
+  const map = Number(parts[4]);
+  return Number.isInteger(map) ? { shuffleId: parts[3]!, map } : undefined;
 }
 
 /** A map job this worker posted. */
@@ -118,7 +121,7 @@ export class MapJobSource {
     owner: string,
     recomputed: boolean,
   ): Extract<WireRecord, { kind: 'job' }> {
-    const jobId = mapJobId(owner, s.id, map);
+    const jobId = mapJobId(owner, parent.stageIds?.[s.id] ?? -1, s.id, map);
     const existing = this.jobs.task(jobId);
     if (existing && this.has(jobId)) {
       existing.waiters++;
@@ -139,7 +142,8 @@ export class MapJobSource {
     this.jobs.post(jobId, { desc, owner, shuffleId: s.id, map, waiters: 1 });
     const record = this.record(jobId, 0, map, owner);
     this.announce(record);
-    this.event(jobId, 0, 'posted', recomputed ? { recomputed } : {});
+    // The client plans every map stage itself: only a recomputation is news to it.
+    if (recomputed) this.event(jobId, 0, 'posted', { recomputed });
     return record;
   }
 

@@ -501,7 +501,7 @@ export class Worker {
         }
         const now = Date.now();
         for (const [s, m] of todo) {
-          const id = mapJobId(owner, s.id, m);
+          const id = mapJobId(owner, desc.stageIds?.[s.id] ?? -1, s.id, m);
           const failure = this.source.failure(id);
           if (failure) {
             throw new TaskFailedError(
