@@ -396,6 +396,10 @@ export class Worker {
             continue;
           }
         }
+        // The computation is over: its slot goes to the next task while the outcome is stored
+        // and reported (a report to a source that just died waits until it is declared dead).
+        this.parked.add(job.jobId);
+        this.pump();
         await this.finish(job, token, desc, outcome);
         return;
       }
