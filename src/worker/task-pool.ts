@@ -285,6 +285,15 @@ export class TaskPool {
     });
   }
 
+  /**
+   * Starts every thread now rather than on first use: a daemon's first tasks (and the first
+   * time it runs `threads` tasks at once) then do not wait for a thread to load the runner.
+   */
+  prestart(): void {
+    if (this.closing) return;
+    while (this.slots.length < this.size) this.spawn();
+  }
+
   /** Terminates all threads; running and queued tasks resolve as worker errors. Idempotent. */
   close(): Promise<void> {
     if (this.closing) return this.closing;

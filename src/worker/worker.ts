@@ -177,6 +177,7 @@ export class Worker {
       threads: options.slots,
       ...(options.taskTimeoutMs !== undefined && { taskTimeoutMs: options.taskTimeoutMs }),
     });
+    pool.prestart();
     const worker = new Worker(options, node, store, pool);
     ref.worker = worker;
     node.on('record', (r) => worker.onRecord(r));

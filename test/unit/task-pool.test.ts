@@ -192,6 +192,18 @@ describe('TaskPool runs tasks', () => {
     expect(pool.busy).toBe(0);
   });
 
+  it('prestart() starts every thread before any task, and they run tasks at once', async () => {
+    const pool = makePool({ threads: 2 });
+    expect(pool.live).toBe(0);
+    pool.prestart();
+    expect(pool.live).toBe(2);
+    pool.prestart(); // idempotent
+    expect(pool.live).toBe(2);
+    const desc = rangeTask(1);
+    expect(expectOk(await pool.run(encode(desc), noServices)).result).toEqual([5, 6, 7, 8, 9]);
+    expect(pool.live).toBe(2);
+  });
+
   it('queues FIFO when all threads are busy', async () => {
     const pool = makePool({ threads: 2 });
     const n = 6;
