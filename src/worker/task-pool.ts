@@ -16,7 +16,8 @@
  * replies) are always copied, because the caller may keep them: a retried task is re-sent, and a
  * slice, shuffle output or block belongs to the store that served it.
  *
- * Threads are created lazily, up to `threads`, and replaced when they die. A thread that is idle
+ * Threads are created on demand (or all at once by `prestart()`, as the worker daemon does), up
+ * to `threads`, and replaced when they die. A thread that is idle
  * does not keep the process alive.
  */
 import { existsSync } from 'node:fs';
