@@ -33,7 +33,7 @@ import { EventEmitter } from 'node:events';
 import { JobTable, type JobTableCounters } from '../partition-server/job-table.js';
 import { PeerNode } from '../partition-server/peer-node.js';
 import type { CurveKeys } from '../partition-server/curve.js';
-import { blockId, type ShuffleSpec, type TaskDesc } from '../rdd/lineage.js';
+import { blockId, parseMapOutputId, type ShuffleSpec, type TaskDesc } from '../rdd/lineage.js';
 import { broadcastIds } from '../rdd/runner.js';
 import { stageShuffles } from '../rdd/plan.js';
 import type { RunJobOptions } from '../rdd/rdd.js';
@@ -71,8 +71,6 @@ export interface ClusterBackendOptions {
   readonly reannounceMs: number;
   readonly noWorkerGraceMs: number;
   readonly maxTaskFailures: number;
-  /** Bounded recomputations of lost map outputs per task (applied by the workers). */
-  readonly maxStageAttempts: number;
   /** Cluster CURVE keys (from the secret); required to bind anything but loopback. */
   readonly curve?: CurveKeys;
 }
@@ -323,11 +321,9 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
   /** Whether every map output of `s` is announced by a live worker (or reported done). */
   private mapOutputsAvailable(s: ShuffleSpec): boolean {
     const have = new Set(this.mapDone.get(s.id));
-    const prefix = `shuffle_${s.id}_`;
     for (const b of this.seenBlocks.values()) {
-      if (!b.blockId.startsWith(prefix) || !this.node.peer(b.holder.node)) continue;
-      const m = Number(b.blockId.slice(prefix.length));
-      if (Number.isInteger(m)) have.add(m);
+      const out = parseMapOutputId(b.blockId);
+      if (out?.shuffleId === s.id && this.node.peer(b.holder.node)) have.add(out.map);
     }
     for (let m = 0; m < s.numMaps; m++) if (!have.has(m)) return false;
     return true;

@@ -245,7 +245,6 @@ export class MicroSpark implements RDDContext {
         reannounceMs: JOB_REANNOUNCE_INTERVAL_MS,
         noWorkerGraceMs: options.noWorkerGraceMs ?? NO_WORKER_GRACE_MS,
         maxTaskFailures,
-        maxStageAttempts: 4,
         ...(secret && { curve: deriveCurveKeys(secret) }),
       },
       (options.peers ?? []).map((p) => `tcp://${p.replace(/^tcp:\/\//, '')}`),

@@ -24,6 +24,7 @@ export function mapJobId(owner: string, stageId: number, shuffleId: string, map:
 
 /** The shuffle and map index of a map job id, or undefined for other job ids. */
 export function parseMapJobId(jobId: string): { shuffleId: string; map: number } | undefined {
+  if (!jobId.startsWith('map:')) return undefined; // checked per open job on every claim round
   const parts = jobId.split(':');
   if (parts.length !== 5 || parts[0] !== 'map') return undefined;
   const map = Number(parts[4]);
@@ -180,15 +181,12 @@ export class MapJobSource {
 
   /** Withdraws every job of shuffles matched by `prefixes` (`shuffle_<id>_`: an action ended). */
   dropShuffles(prefixes: readonly string[]): void {
-    const ids = this.jobs
-      .open()
-      .map((j) => j.id)
-      .concat([...this.jobs.leases().keys()])
-      .filter((id) => {
+    this.cancel(
+      this.activeIds().filter((id) => {
         const job = this.jobs.task(id);
         return job !== undefined && prefixes.some((p) => `shuffle_${job.shuffleId}_`.startsWith(p));
-      });
-    this.cancel(ids);
+      }),
+    );
   }
 
   /** The jobs open here, as records (for snapshots). */
@@ -266,16 +264,19 @@ export class MapJobSource {
   /** A peer died: its leases are re-posted; a dead client's jobs are withdrawn. */
   peerDown(node: string): void {
     for (const id of this.jobs.holderDead(node)) this.reannounceOne(id, 'worker-lost');
-    const owned = [...this.jobs.open().map((j) => j.id), ...this.jobs.leases().keys()].filter(
-      (id) => this.jobs.task(id)?.owner === node,
-    );
+    const owned = this.activeIds().filter((id) => this.jobs.task(id)?.owner === node);
     if (owned.length > 0) this.cancel(owned);
   }
 
   /** Withdraws everything (the worker stops). */
   stop(): void {
     for (const t of this.timers) clearInterval(t);
-    this.cancel([...this.jobs.open().map((j) => j.id), ...this.jobs.leases().keys()]);
+    this.cancel(this.activeIds());
+  }
+
+  /** Ids of the jobs posted or leased here. */
+  private activeIds(): string[] {
+    return [...this.jobs.open().map((j) => j.id), ...this.jobs.leases().keys()];
   }
 
   private checkLeases(): void {

@@ -3,20 +3,7 @@
  * map output announces an `rdd` record `shuffle_<shuffleId>_<map>` (see {@link mapOutputId}),
  * withdrawn when the output is dropped, and forgotten when its holder dies. Pure bookkeeping.
  */
-
-/** The record id announcing map output `map` of shuffle `shuffleId`. */
-export function mapOutputId(shuffleId: string, map: number): string {
-  return `shuffle_${shuffleId}_${map}`;
-}
-
-/** The shuffle and map index of a map output record id, or undefined for any other block id. */
-export function parseMapOutputId(id: string): { shuffleId: string; map: number } | undefined {
-  if (!id.startsWith('shuffle_')) return undefined;
-  const cut = id.lastIndexOf('_');
-  const map = Number(id.slice(cut + 1));
-  if (cut <= 'shuffle_'.length || !Number.isInteger(map) || map < 0) return undefined;
-  return { shuffleId: id.slice('shuffle_'.length, cut), map };
-}
+import { mapOutputId } from '../rdd/lineage.js';
 
 /** Map output holders: shuffle → map index → holder node → its partition server endpoint. */
 export class MapOutputView {

@@ -17,16 +17,18 @@ import {
   InvalidOperationError,
   TaskFailedError,
   errorFromWire,
+  errorToWire,
+  type WireError,
 } from '../protocol/errors.js';
 import type { PeerIdentity, Record as WireRecord, Request } from '../protocol/messages.js';
 import { BlockStore } from '../partition-server/block-store.js';
 import type { CurveKeys } from '../partition-server/curve.js';
 import { PeerNode } from '../partition-server/peer-node.js';
-import { blockId, type ShuffleSpec, type TaskDesc } from '../rdd/lineage.js';
+import { blockId, mapOutputId, parseMapOutputId, type ShuffleSpec, type TaskDesc } from '../rdd/lineage.js';
 import { stageShuffles } from '../rdd/plan.js';
 import type { TaskResult } from '../rdd/runner.js';
 import { MapJobSource, mapJobId, parseMapJobId } from './map-job-source.js';
-import { MapOutputView, mapOutputId, parseMapOutputId } from './map-outputs.js';
+import { MapOutputView } from './map-outputs.js';
 import { TaskPool, type PoolServices } from './task-pool.js';
 
 /** Everything a worker needs to run (the daemon builds it from its validated config). */
@@ -146,9 +148,7 @@ export class Worker {
       onChange: () => this.notify(),
       outputKnown: (shuffleId, map) => this.maps.holder(shuffleId, map, node.identity.rpc) !== undefined,
       onAnnounce: (record) => {
-        const prev = this.openJobs.get(record.jobId);
-        if (!prev || prev.attempt <= record.attempt) this.openJobs.set(record.jobId, record);
-        this.knownJobs.set(record.jobId, { source: node.identity.node, at: Date.now() });
+        this.heardJob(record);
         this.pump();
       },
     });
@@ -213,25 +213,19 @@ export class Worker {
 
   private onRecord(r: WireRecord): void {
     switch (r.kind) {
-      case 'job': {
-        const prev = this.openJobs.get(r.jobId);
-        this.knownJobs.set(r.jobId, { source: r.source.node, at: Date.now() });
-        if (r.leased) {
-          // Someone runs it: not claimable, and a copy posted here is withdrawn.
-          if (prev?.source.node === r.source.node) this.openJobs.delete(r.jobId);
-          if (this.source.withdrawIfUnclaimed(r.jobId)) this.notify();
-          break;
-        }
-        if (!prev || prev.attempt <= r.attempt) this.openJobs.set(r.jobId, r);
-        // Two workers posted the same map job: the one with the lower node id keeps it, unless
-        // this one already leased it out.
-        if (r.source.node < this.node.identity.node && this.source.withdrawIfUnclaimed(r.jobId)) {
-          this.openJobs.set(r.jobId, r);
+      case 'job':
+        this.heardJob(r);
+        // Someone runs it (leased), or a lower node id posted the same map job: a copy posted
+        // here and not claimed yet is withdrawn.
+        if (
+          (r.leased || r.source.node < this.node.identity.node) &&
+          this.source.withdrawIfUnclaimed(r.jobId)
+        ) {
+          if (!r.leased) this.openJobs.set(r.jobId, r);
           this.notify();
         }
-        this.pump();
+        if (!r.leased) this.pump();
         break;
-      }
       case 'rdd': {
         const out = parseMapOutputId(r.blockId);
         if (out) {
@@ -259,6 +253,18 @@ export class Worker {
       default:
         break;
     }
+  }
+
+  /**
+   * Takes note of a job record (a peer's, or one announced here): who sources it, and whether it
+   * can be claimed (a leased record says someone runs it).
+   */
+  private heardJob(r: Extract<WireRecord, { kind: 'job' }>): void {
+    this.knownJobs.set(r.jobId, { source: r.source.node, at: Date.now() });
+    const prev = this.openJobs.get(r.jobId);
+    if (r.leased) {
+      if (prev?.source.node === r.source.node) this.openJobs.delete(r.jobId);
+    } else if (!prev || prev.attempt <= r.attempt) this.openJobs.set(r.jobId, r);
   }
 
   /** Wakes the parked tasks: records changed. */
@@ -407,16 +413,7 @@ export class Worker {
     } catch (e) {
       if (abort.signal.aborted) return;
       // A map stage this task needs failed for good: fail this task with its cause.
-      const err = e as Error;
-      this.counters.tasksFailed++;
-      await this.toSource(source, {
-        op: 'job.fail',
-        jobId: job.jobId,
-        token,
-        worker: this.node.identity.node,
-        error: { name: err.name, message: err.message, ...(err.stack !== undefined && { stack: err.stack }) },
-        userError: true,
-      }).catch(() => undefined);
+      await this.reportFailure(job, token, errorToWire(e), true).catch(() => undefined);
     } finally {
       clearInterval(renew);
       this.parked.delete(job.jobId);
@@ -449,16 +446,26 @@ export class Worker {
         if (result.resultBlock) await this.store.delete(result.resultBlock.id);
       }
     } else {
-      this.counters.tasksFailed++;
-      await this.toSource(source, {
-        op: 'job.fail',
-        jobId: job.jobId,
-        token,
-        worker: this.node.identity.node,
-        error: { ...outcome.error },
-        userError: outcome.userError,
-      });
+      await this.reportFailure(job, token, outcome.error, outcome.userError);
     }
+  }
+
+  /** Reports a failed task to its source (user errors count towards its maxTaskFailures). */
+  private async reportFailure(
+    job: Extract<WireRecord, { kind: 'job' }>,
+    token: string,
+    error: WireError,
+    userError: boolean,
+  ): Promise<void> {
+    this.counters.tasksFailed++;
+    await this.toSource(job.source.node, {
+      op: 'job.fail',
+      jobId: job.jobId,
+      token,
+      worker: this.node.identity.node,
+      error: { ...error },
+      userError,
+    });
   }
 
   /**
