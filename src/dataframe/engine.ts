@@ -1,0 +1,51 @@
+/**
+ * What the DataFrame API needs from the SQL engine (implemented by `src/sql/session-engine.ts`).
+ * A DataFrame is only a plan on the client: every question about it (its schema) and every action
+ * goes through this interface.
+ */
+import type { RDD } from '../rdd/rdd.js';
+import type { Relation } from '../sql/plan/unresolved.js';
+import type { StructType } from '../sql/types.js';
+
+/** A row: a plain object whose keys are the schema's field names, in order. NULL is `null`. */
+export type Row = Record<string, unknown>;
+
+/** How a DataFrame is written (`df.write`). */
+export interface WriteSpec {
+  readonly format: 'parquet' | 'csv' | 'json' | 'text';
+  readonly path: string;
+  readonly mode: 'error' | 'errorifexists' | 'overwrite' | 'append' | 'ignore';
+  readonly partitionBy: readonly string[];
+  readonly options: Readonly<Record<string, string>>;
+}
+
+/** The explain modes of `df.explain(mode)`. */
+export type ExplainMode = 'simple' | 'extended' | 'codegen' | 'cost' | 'formatted';
+
+/** The engine behind a SparkSession. */
+export interface SqlEngine {
+  /** A fresh plan id for a new DataFrame node (Spark Connect's `plan_id`, used by `df.col(name)`). */
+  newPlanId(): number;
+  /** The resolved schema of a plan; throws `AnalysisException` (unknown column, type mismatch…). Synchronous. */
+  schemaOf(plan: Relation): StructType;
+  /** Runs the plan; the rows in the plan's order. `limit` stops early where the plan allows. */
+  collect(plan: Relation, opts?: { readonly limit?: number; readonly signal?: AbortSignal }): Promise<Row[]>;
+  /** Runs the plan and counts its rows. */
+  count(plan: Relation): Promise<number>;
+  /** The plans as `df.explain(mode)` prints them. */
+  explain(plan: Relation, mode: ExplainMode): string;
+  /** The plan's rows as an RDD of Rows (computed on the workers). */
+  toRdd(plan: Relation): RDD<Row>;
+  /** Marks the plan's result as cached; returns the plan that reads it (`df.cache()`). */
+  cache(plan: Relation, level?: string): Relation;
+  /** Drops the cached result of a plan made by {@link SqlEngine.cache}. */
+  unpersist(plan: Relation): void;
+  /** Writes the plan's rows. */
+  write(plan: Relation, spec: WriteSpec): Promise<void>;
+  /** Registers (or replaces) a temporary view. `global` views live under `global_temp`. */
+  createView(
+    name: string,
+    plan: Relation,
+    opts: { readonly replace: boolean; readonly global: boolean },
+  ): void;
+}
