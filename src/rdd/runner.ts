@@ -19,6 +19,7 @@ import { KeyMap } from './key-map.js';
 import { LIBRARY, StopEmit, toText, type PartitionOp, type Sink } from './library.js';
 import { blockId, type NodeSpec, type PartitionerSpec, type ShuffleSpec, type TaskDesc } from './lineage.js';
 import { compare } from './ordering.js';
+import type { FragmentTask } from '../sql/exec/fragment.js';
 
 /** Where a task reads what it does not compute. Implemented in-process and by the network layer. */
 export interface TaskServices {
@@ -340,6 +341,8 @@ class TaskRun {
       }
       case 'shuffled':
         return this.shuffled(node);
+      case 'sql':
+        return this.sql(node);
       case 'cogroup':
         return this.cogroup(node);
       default:
@@ -394,6 +397,29 @@ class TaskRun {
           `mapPartitions: the function must return an iterable (an array or a generator), got ${preview(out)}`,
         );
       }
+    };
+  }
+
+  /** A SQL stage: its inputs' Parquet batches go to the columnar engine, its output batches come out. */
+  private sql(node: NodeSpec): Compute {
+    const task = node.p.task as FragmentTask;
+    return async (part, emit) => {
+      const batches: Uint8Array[][] = [];
+      for (const input of task.inputs) {
+        const bufs: Uint8Array[] = [];
+        if (input.kind === 'batches') {
+          if (input.from === 'shuffle') {
+            const s = node.shuffles[input.index];
+            if (!s) throw new InvalidOperationError(`SQL stage lacks shuffle input ${input.index}`);
+            await this.readPairs(s, part, (_k, v) => bufs.push(v as Uint8Array));
+          } else await this.parent(node, input.index)(part, (x) => bufs.push(x as Uint8Array));
+        }
+        batches.push(bufs);
+      }
+      const { runFragment } = await import('../sql/exec/fragment.js');
+      const out = await runFragment(task, part, batches);
+      if (task.output.kind === 'result') for (const [, b] of out) emit(b);
+      else for (const [p, b] of out) emit([p, b]);
     };
   }
 

@@ -1,0 +1,1140 @@
+/**
+ * The function registry: every Spark SQL function and operator the engine knows, with its kind
+ * (scalar, aggregate, window), its result type by Spark's rules, and its DuckDB rendering with
+ * Spark's semantics (1-based days of week, null-propagating concat, …). The analyzer checks
+ * arguments here; the renderer asks for the SQL text.
+ */
+import { AnalysisException } from '../errors.js';
+import type { Expr } from '../plan/logical.js';
+import {
+  ArrayType,
+  BooleanType,
+  DataType,
+  DateType,
+  DecimalType,
+  DoubleType,
+  IntegerType,
+  LongType,
+  MapType,
+  NullType,
+  StringType,
+  StructField,
+  StructType,
+  TimestampType,
+  commonType,
+  isIntegral,
+  isNumeric,
+  quoteIdent,
+  widerNumeric,
+} from '../types.js';
+
+/** What kind of function a name is. */
+export type FunctionKind = 'scalar' | 'agg' | 'window' | 'generator';
+
+/** One registered function. */
+export interface FunctionSpec {
+  readonly kind: FunctionKind;
+  /** Allowed argument counts [min, max]. */
+  readonly arity: readonly [number, number];
+  /** The result type from the argument types (throws AnalysisException on a mismatch). */
+  readonly type: (args: readonly Expr[], name: string) => DataType;
+  /** DuckDB SQL from the rendered arguments. */
+  readonly render: (a: readonly string[], args: readonly Expr[], distinct: boolean) => string;
+  /** Null in, null out (default true for scalar functions). */
+  readonly nullIntolerant?: boolean;
+}
+
+const STRING = new StringType();
+const BOOL = new BooleanType();
+const LONG = new LongType();
+const INT = new IntegerType();
+const DOUBLE = new DoubleType();
+const DATE = new DateType();
+const TIMESTAMP = new TimestampType();
+
+function mismatch(name: string, detail: string): never {
+  throw new AnalysisException(
+    'DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE',
+    `[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] Cannot resolve "${name}" due to data type mismatch: ${detail}.`,
+    { sqlExpr: name },
+  );
+}
+
+function argType(args: readonly Expr[], i: number): DataType {
+  return args[i]?.type ?? new NullType();
+}
+
+function numericArg(args: readonly Expr[], name: string, i = 0): DataType {
+  const t = argType(args, i);
+  if (t instanceof NullType || isNumeric(t)) return t;
+  if (t instanceof StringType) return DOUBLE;
+  mismatch(
+    name,
+    `parameter ${i + 1} requires the "NUMERIC" type, however "${args[i] ? describe(args[i]) : ''}" has the type "${t.simpleString().toUpperCase()}"`,
+  );
+}
+
+function describe(e: Expr): string {
+  return e.k === 'ref' ? e.name : e.k === 'lit' ? String(e.value) : e.k;
+}
+
+const same = (i: number) => (args: readonly Expr[]) => argType(args, i);
+const fixed = (t: DataType) => () => t;
+const call = (fn: string) => (a: readonly string[]) => `${fn}(${a.join(', ')})`;
+
+function arith(op: string): FunctionSpec {
+  return {
+    kind: 'scalar',
+    arity: [2, 2],
+    type: (args, name) => {
+      const a = argType(args, 0);
+      const b = argType(args, 1);
+      if ((a instanceof DateType || a instanceof TimestampType) && (op === '+' || op === '-')) {
+        if (b instanceof DateType && op === '-') return INT;
+        return a;
+      }
+      const na = numericArg(args, name, 0);
+      const nb = numericArg(args, name, 1);
+      if (op === '/') {
+        if (na instanceof DecimalType || nb instanceof DecimalType) {
+          return na instanceof DoubleType || nb instanceof DoubleType ? DOUBLE : DOUBLE;
+        }
+        return DOUBLE;
+      }
+      return widerNumeric(na, nb);
+    },
+    render: (a, args) => {
+      if (op === '/') return `(CAST(${a[0]} AS DOUBLE) / ${a[1]})`;
+      if (op === '-' && argType(args, 0) instanceof DateType && argType(args, 1) instanceof DateType)
+        return `CAST(${a[0]} - ${a[1]} AS INTEGER)`;
+      if (
+        (op === '+' || op === '-') &&
+        argType(args, 0) instanceof DateType &&
+        !(argType(args, 1) instanceof DateType)
+      )
+        return `CAST(${a[0]} ${op} ${a[1]} AS DATE)`;
+      return `(${a[0]} ${op} ${a[1]})`;
+    },
+  };
+}
+
+function compare(op: string): FunctionSpec {
+  return {
+    kind: 'scalar',
+    arity: [2, 2],
+    type: (args, name) => {
+      const a = argType(args, 0);
+      const b = argType(args, 1);
+      if (
+        !commonType(a, b) &&
+        !(isNumeric(a) && b instanceof StringType) &&
+        !(a instanceof StringType && isNumeric(b)) &&
+        !((a instanceof DateType || a instanceof TimestampType) && b instanceof StringType) &&
+        !(a instanceof StringType && (b instanceof DateType || b instanceof TimestampType))
+      )
+        mismatch(
+          name,
+          `the left and right operands of the binary operator have incompatible types ("${a.simpleString().toUpperCase()}" and "${b.simpleString().toUpperCase()}")`,
+        );
+      return BOOL;
+    },
+    render: (a) => `(${a[0]} ${op} ${a[1]})`,
+    nullIntolerant: op !== 'IS NOT DISTINCT FROM',
+  };
+}
+
+function agg(
+  type: (args: readonly Expr[], name: string) => DataType,
+  render: FunctionSpec['render'],
+  arity: [number, number] = [1, 1],
+): FunctionSpec {
+  return { kind: 'agg', arity, type, render };
+}
+
+const d = (distinct: boolean) => (distinct ? 'DISTINCT ' : '');
+
+function sumType(args: readonly Expr[], name: string): DataType {
+  const t = numericArg(args, name);
+  if (isIntegral(t) || t instanceof NullType) return LONG;
+  if (t instanceof DecimalType) return new DecimalType(Math.min(38, t.precision + 10), t.scale);
+  return DOUBLE;
+}
+
+function avgType(args: readonly Expr[], name: string): DataType {
+  numericArg(args, name);
+  return DOUBLE;
+}
+
+function windowFn(
+  type: (args: readonly Expr[]) => DataType,
+  render: FunctionSpec['render'],
+  arity: [number, number] = [0, 0],
+): FunctionSpec {
+  return { kind: 'window', arity, type, render };
+}
+
+/** Spark's date-time pattern (`yyyy-MM-dd HH:mm:ss`) as a strftime format (`%Y-%m-%d %H:%M:%S`). */
+export function sparkPatternToStrftime(p: string): string {
+  let out = '';
+  let i = 0;
+  while (i < p.length) {
+    const c = p[i]!;
+    if (c === "'") {
+      const end = p.indexOf("'", i + 1);
+      const lit = end < 0 ? p.slice(i + 1) : p.slice(i + 1, end);
+      out += lit.length === 0 ? "'" : lit.replace(/%/g, '%%');
+      i = end < 0 ? p.length : end + 1;
+      continue;
+    }
+    let j = i;
+    while (j < p.length && p[j] === c) j++;
+    const n = j - i;
+    const map: Record<string, string> = {
+      y: n === 2 ? '%y' : '%Y',
+      M: n >= 4 ? '%B' : n === 3 ? '%b' : '%m',
+      d: '%d',
+      H: '%H',
+      h: '%I',
+      m: '%M',
+      s: '%S',
+      S: '%g',
+      a: '%p',
+      E: n >= 4 ? '%A' : '%a',
+      D: '%j',
+      Z: '%z',
+      z: '%Z',
+    };
+    out += /[A-Za-z]/.test(c) ? (map[c] ?? c.repeat(n)) : c === '%' ? '%%' : c.repeat(n);
+    i = j;
+  }
+  return out;
+}
+
+function strLit(e: Expr | undefined): string | undefined {
+  return e?.k === 'lit' && typeof e.value === 'string' ? e.value : undefined;
+}
+
+function sqlString(s: string): string {
+  return `'${s.replace(/'/g, "''")}'`;
+}
+
+const S: Record<string, FunctionSpec> = {
+  '+': arith('+'),
+  '-': arith('-'),
+  '*': arith('*'),
+  '/': arith('/'),
+  '%': { ...arith('%'), render: (a) => `(${a[0]} % ${a[1]})` },
+  div: {
+    kind: 'scalar',
+    arity: [2, 2],
+    type: fixed(LONG),
+    render: (a) => `CAST(trunc(CAST(${a[0]} AS DOUBLE) / ${a[1]}) AS BIGINT)`,
+  },
+  negative: {
+    kind: 'scalar',
+    arity: [1, 1],
+    type: (args, n) => numericArg(args, n),
+    render: (a) => `(- ${a[0]})`,
+  },
+  positive: {
+    kind: 'scalar',
+    arity: [1, 1],
+    type: (args, n) => numericArg(args, n),
+    render: (a) => `(${a[0]})`,
+  },
+  '==': compare('='),
+  '!=': compare('<>'),
+  '<': compare('<'),
+  '<=': compare('<='),
+  '>': compare('>'),
+  '>=': compare('>='),
+  '<=>': compare('IS NOT DISTINCT FROM'),
+  and: {
+    kind: 'scalar',
+    arity: [2, 2],
+    type: fixed(BOOL),
+    render: (a) => `(${a[0]} AND ${a[1]})`,
+    nullIntolerant: false,
+  },
+  or: {
+    kind: 'scalar',
+    arity: [2, 2],
+    type: fixed(BOOL),
+    render: (a) => `(${a[0]} OR ${a[1]})`,
+    nullIntolerant: false,
+  },
+  not: { kind: 'scalar', arity: [1, 1], type: fixed(BOOL), render: (a) => `(NOT ${a[0]})` },
+  isnull: {
+    kind: 'scalar',
+    arity: [1, 1],
+    type: fixed(BOOL),
+    render: (a) => `(${a[0]} IS NULL)`,
+    nullIntolerant: false,
+  },
+  isnotnull: {
+    kind: 'scalar',
+    arity: [1, 1],
+    type: fixed(BOOL),
+    render: (a) => `(${a[0]} IS NOT NULL)`,
+    nullIntolerant: false,
+  },
+  istrue: {
+    kind: 'scalar',
+    arity: [1, 1],
+    type: fixed(BOOL),
+    render: (a) => `(${a[0]} IS TRUE)`,
+    nullIntolerant: false,
+  },
+  isfalse: {
+    kind: 'scalar',
+    arity: [1, 1],
+    type: fixed(BOOL),
+    render: (a) => `(${a[0]} IS FALSE)`,
+    nullIntolerant: false,
+  },
+  in: {
+    kind: 'scalar',
+    arity: [1, 10000],
+    type: fixed(BOOL),
+    render: (a) => (a.length === 1 ? 'FALSE' : `(${a[0]} IN (${a.slice(1).join(', ')}))`),
+  },
+  between: {
+    kind: 'scalar',
+    arity: [3, 3],
+    type: fixed(BOOL),
+    render: (a) => `(${a[0]} BETWEEN ${a[1]} AND ${a[2]})`,
+  },
+  like: {
+    kind: 'scalar',
+    arity: [2, 3],
+    type: fixed(BOOL),
+    render: (a) => (a.length === 3 ? `(${a[0]} LIKE ${a[1]} ESCAPE ${a[2]})` : `(${a[0]} LIKE ${a[1]})`),
+  },
+  ilike: { kind: 'scalar', arity: [2, 3], type: fixed(BOOL), render: (a) => `(${a[0]} ILIKE ${a[1]})` },
+  rlike: {
+    kind: 'scalar',
+    arity: [2, 2],
+    type: fixed(BOOL),
+    render: (a) => `regexp_matches(${a[0]}, ${a[1]})`,
+  },
+  regexp: {
+    kind: 'scalar',
+    arity: [2, 2],
+    type: fixed(BOOL),
+    render: (a) => `regexp_matches(${a[0]}, ${a[1]})`,
+  },
+  startswith: { kind: 'scalar', arity: [2, 2], type: fixed(BOOL), render: call('starts_with') },
+  endswith: { kind: 'scalar', arity: [2, 2], type: fixed(BOOL), render: call('ends_with') },
+  contains: { kind: 'scalar', arity: [2, 2], type: fixed(BOOL), render: call('contains') },
+  '&': { kind: 'scalar', arity: [2, 2], type: same(0), render: (a) => `(${a[0]} & ${a[1]})` },
+  '|': { kind: 'scalar', arity: [2, 2], type: same(0), render: (a) => `(${a[0]} | ${a[1]})` },
+  '^': { kind: 'scalar', arity: [2, 2], type: same(0), render: (a) => `xor(${a[0]}, ${a[1]})` },
+  '~': { kind: 'scalar', arity: [1, 1], type: same(0), render: (a) => `(~ ${a[0]})` },
+  coalesce: {
+    kind: 'scalar',
+    arity: [1, 1000],
+    type: (args, n) =>
+      args.reduce<DataType>(
+        (t, e) => commonType(t, e.type) ?? mismatch(n, 'the arguments have no common type'),
+        new NullType(),
+      ),
+    render: call('coalesce'),
+    nullIntolerant: false,
+  },
+  nvl: {
+    kind: 'scalar',
+    arity: [2, 2],
+    type: (args) => commonType(argType(args, 0), argType(args, 1)) ?? argType(args, 0),
+    render: call('coalesce'),
+    nullIntolerant: false,
+  },
+  ifnull: {
+    kind: 'scalar',
+    arity: [2, 2],
+    type: (args) => commonType(argType(args, 0), argType(args, 1)) ?? argType(args, 0),
+    render: call('coalesce'),
+    nullIntolerant: false,
+  },
+  nullif: { kind: 'scalar', arity: [2, 2], type: same(0), render: call('nullif'), nullIntolerant: false },
+  nanvl: {
+    kind: 'scalar',
+    arity: [2, 2],
+    type: fixed(DOUBLE),
+    render: (a) => `(CASE WHEN isnan(${a[0]}) THEN ${a[1]} ELSE ${a[0]} END)`,
+  },
+  if: {
+    kind: 'scalar',
+    arity: [3, 3],
+    type: (args) => commonType(argType(args, 1), argType(args, 2)) ?? argType(args, 1),
+    render: (a) => `(CASE WHEN ${a[0]} THEN ${a[1]} ELSE ${a[2]} END)`,
+    nullIntolerant: false,
+  },
+  date_plus_interval: {
+    kind: 'scalar',
+    arity: [2, 2],
+    type: same(0),
+    render: (a, args) => `CAST(${a[0]} + ${a[1]} AS ${argType(args, 0).duckdb()})`,
+  },
+  date_minus_interval: {
+    kind: 'scalar',
+    arity: [2, 2],
+    type: same(0),
+    render: (a, args) => `CAST(${a[0]} - ${a[1]} AS ${argType(args, 0).duckdb()})`,
+  },
+  // math
+  abs: { kind: 'scalar', arity: [1, 1], type: (args, n) => numericArg(args, n), render: call('abs') },
+  round: {
+    kind: 'scalar',
+    arity: [1, 2],
+    type: (args, n) => numericArg(args, n),
+    render: (a) => `round(${a[0]}, ${a[1] ?? 0})`,
+  },
+  bround: {
+    kind: 'scalar',
+    arity: [1, 2],
+    type: (args, n) => numericArg(args, n),
+    render: (a) => `round_even(${a[0]}, ${a[1] ?? 0})`,
+  },
+  floor: {
+    kind: 'scalar',
+    arity: [1, 1],
+    type: (args) => (argType(args, 0) instanceof DecimalType ? argType(args, 0) : LONG),
+    render: (a, args) =>
+      argType(args, 0) instanceof DecimalType ? `floor(${a[0]})` : `CAST(floor(${a[0]}) AS BIGINT)`,
+  },
+  ceil: {
+    kind: 'scalar',
+    arity: [1, 1],
+    type: (args) => (argType(args, 0) instanceof DecimalType ? argType(args, 0) : LONG),
+    render: (a, args) =>
+      argType(args, 0) instanceof DecimalType ? `ceil(${a[0]})` : `CAST(ceil(${a[0]}) AS BIGINT)`,
+  },
+  sqrt: {
+    kind: 'scalar',
+    arity: [1, 1],
+    type: fixed(DOUBLE),
+    render: (a) => `(CASE WHEN ${a[0]} < 0 THEN 'NaN'::DOUBLE ELSE sqrt(${a[0]}) END)`,
+  },
+  cbrt: { kind: 'scalar', arity: [1, 1], type: fixed(DOUBLE), render: call('cbrt') },
+  exp: { kind: 'scalar', arity: [1, 1], type: fixed(DOUBLE), render: call('exp') },
+  ln: {
+    kind: 'scalar',
+    arity: [1, 1],
+    type: fixed(DOUBLE),
+    render: (a) => `(CASE WHEN ${a[0]} <= 0 THEN NULL ELSE ln(${a[0]}) END)`,
+  },
+  log: {
+    kind: 'scalar',
+    arity: [1, 2],
+    type: fixed(DOUBLE),
+    render: (a) =>
+      a.length === 1
+        ? `(CASE WHEN ${a[0]} <= 0 THEN NULL ELSE ln(${a[0]}) END)`
+        : `(CASE WHEN ${a[1]} <= 0 OR ${a[0]} <= 0 THEN NULL ELSE ln(${a[1]}) / ln(${a[0]}) END)`,
+  },
+  log10: {
+    kind: 'scalar',
+    arity: [1, 1],
+    type: fixed(DOUBLE),
+    render: (a) => `(CASE WHEN ${a[0]} <= 0 THEN NULL ELSE log10(${a[0]}) END)`,
+  },
+  log2: {
+    kind: 'scalar',
+    arity: [1, 1],
+    type: fixed(DOUBLE),
+    render: (a) => `(CASE WHEN ${a[0]} <= 0 THEN NULL ELSE log2(${a[0]}) END)`,
+  },
+  pow: {
+    kind: 'scalar',
+    arity: [2, 2],
+    type: fixed(DOUBLE),
+    render: (a) => `pow(CAST(${a[0]} AS DOUBLE), ${a[1]})`,
+  },
+  power: {
+    kind: 'scalar',
+    arity: [2, 2],
+    type: fixed(DOUBLE),
+    render: (a) => `pow(CAST(${a[0]} AS DOUBLE), ${a[1]})`,
+  },
+  signum: {
+    kind: 'scalar',
+    arity: [1, 1],
+    type: fixed(DOUBLE),
+    render: (a) => `CAST(sign(${a[0]}) AS DOUBLE)`,
+  },
+  greatest: {
+    kind: 'scalar',
+    arity: [2, 1000],
+    type: (args, n) =>
+      args.reduce<DataType>(
+        (t, e) => commonType(t, e.type) ?? mismatch(n, 'the arguments have no common type'),
+        new NullType(),
+      ),
+    render: call('greatest'),
+    nullIntolerant: false,
+  },
+  least: {
+    kind: 'scalar',
+    arity: [2, 1000],
+    type: (args, n) =>
+      args.reduce<DataType>(
+        (t, e) => commonType(t, e.type) ?? mismatch(n, 'the arguments have no common type'),
+        new NullType(),
+      ),
+    render: call('least'),
+    nullIntolerant: false,
+  },
+  rand: {
+    kind: 'scalar',
+    arity: [0, 1],
+    type: fixed(DOUBLE),
+    render: () => 'random()',
+    nullIntolerant: false,
+  },
+  // strings
+  concat: {
+    kind: 'scalar',
+    arity: [0, 1000],
+    type: fixed(STRING),
+    render: (a) => (a.length === 0 ? "''" : `(${a.map((x) => `CAST(${x} AS VARCHAR)`).join(' || ')})`),
+  },
+  concat_ws: {
+    kind: 'scalar',
+    arity: [1, 1000],
+    type: fixed(STRING),
+    render: call('concat_ws'),
+    nullIntolerant: false,
+  },
+  upper: { kind: 'scalar', arity: [1, 1], type: fixed(STRING), render: call('upper') },
+  ucase: { kind: 'scalar', arity: [1, 1], type: fixed(STRING), render: call('upper') },
+  lower: { kind: 'scalar', arity: [1, 1], type: fixed(STRING), render: call('lower') },
+  lcase: { kind: 'scalar', arity: [1, 1], type: fixed(STRING), render: call('lower') },
+  length: {
+    kind: 'scalar',
+    arity: [1, 1],
+    type: fixed(INT),
+    render: (a) => `CAST(length(${a[0]}) AS INTEGER)`,
+  },
+  char_length: {
+    kind: 'scalar',
+    arity: [1, 1],
+    type: fixed(INT),
+    render: (a) => `CAST(length(${a[0]}) AS INTEGER)`,
+  },
+  trim: {
+    kind: 'scalar',
+    arity: [1, 2],
+    type: fixed(STRING),
+    render: (a) => (a.length === 2 ? `trim(${a[0]}, ${a[1]})` : `trim(${a[0]}, ' ')`),
+  },
+  ltrim: {
+    kind: 'scalar',
+    arity: [1, 2],
+    type: fixed(STRING),
+    render: (a) => (a.length === 2 ? `ltrim(${a[0]}, ${a[1]})` : `ltrim(${a[0]}, ' ')`),
+  },
+  rtrim: {
+    kind: 'scalar',
+    arity: [1, 2],
+    type: fixed(STRING),
+    render: (a) => (a.length === 2 ? `rtrim(${a[0]}, ${a[1]})` : `rtrim(${a[0]}, ' ')`),
+  },
+  lpad: {
+    kind: 'scalar',
+    arity: [2, 3],
+    type: fixed(STRING),
+    render: (a) => `lpad(${a[0]}, ${a[1]}, ${a[2] ?? "' '"})`,
+  },
+  rpad: {
+    kind: 'scalar',
+    arity: [2, 3],
+    type: fixed(STRING),
+    render: (a) => `rpad(${a[0]}, ${a[1]}, ${a[2] ?? "' '"})`,
+  },
+  substring: {
+    kind: 'scalar',
+    arity: [2, 3],
+    type: fixed(STRING),
+    // Spark: position 0 means 1; a negative position counts from the end.
+    render: (a) =>
+      `substring(${a[0]}, (CASE WHEN ${a[1]} = 0 THEN 1 ELSE ${a[1]} END)${a[2] ? `, ${a[2]}` : ''})`,
+  },
+  substr: {
+    kind: 'scalar',
+    arity: [2, 3],
+    type: fixed(STRING),
+    render: (a) =>
+      `substring(${a[0]}, (CASE WHEN ${a[1]} = 0 THEN 1 ELSE ${a[1]} END)${a[2] ? `, ${a[2]}` : ''})`,
+  },
+  left: { kind: 'scalar', arity: [2, 2], type: fixed(STRING), render: call('left') },
+  right: { kind: 'scalar', arity: [2, 2], type: fixed(STRING), render: call('right') },
+  instr: {
+    kind: 'scalar',
+    arity: [2, 2],
+    type: fixed(INT),
+    render: (a) => `CAST(instr(${a[0]}, ${a[1]}) AS INTEGER)`,
+  },
+  locate: {
+    kind: 'scalar',
+    arity: [2, 3],
+    type: fixed(INT),
+    render: (a) => `CAST(instr(${a[1]}, ${a[0]}) AS INTEGER)`,
+  },
+  position: {
+    kind: 'scalar',
+    arity: [2, 3],
+    type: fixed(INT),
+    render: (a) => `CAST(instr(${a[1]}, ${a[0]}) AS INTEGER)`,
+  },
+  regexp_extract: {
+    kind: 'scalar',
+    arity: [2, 3],
+    type: fixed(STRING),
+    render: (a) => `regexp_extract(${a[0]}, ${a[1]}, ${a[2] ?? 1})`,
+  },
+  regexp_replace: {
+    kind: 'scalar',
+    arity: [3, 3],
+    type: fixed(STRING),
+    // Spark's replacement refers to groups as $1; RE2 (DuckDB) as \1.
+    render: (a, args) => {
+      const r = strLit(args[2]);
+      const rep = r !== undefined ? sqlString(r.replace(/\\/g, '\\\\').replace(/\$(\d)/g, '\\$1')) : a[2];
+      return `regexp_replace(${a[0]}, ${a[1]}, ${rep}, 'g')`;
+    },
+  },
+  split: {
+    kind: 'scalar',
+    arity: [2, 3],
+    type: fixed(new ArrayType(STRING)),
+    render: (a) => `regexp_split_to_array(${a[0]}, ${a[1]})`,
+  },
+  initcap: {
+    kind: 'scalar',
+    arity: [1, 1],
+    type: fixed(STRING),
+    render: (a) =>
+      `array_to_string(list_transform(string_split(lower(${a[0]}), ' '), w -> upper(w[1]) || w[2:]), ' ')`,
+  },
+  translate: { kind: 'scalar', arity: [3, 3], type: fixed(STRING), render: call('translate') },
+  format_string: { kind: 'scalar', arity: [1, 1000], type: fixed(STRING), render: call('printf') },
+  printf: { kind: 'scalar', arity: [1, 1000], type: fixed(STRING), render: call('printf') },
+  reverse: {
+    kind: 'scalar',
+    arity: [1, 1],
+    type: same(0),
+    render: (a, args) =>
+      argType(args, 0) instanceof ArrayType ? `list_reverse(${a[0]})` : `reverse(${a[0]})`,
+  },
+  repeat: { kind: 'scalar', arity: [2, 2], type: fixed(STRING), render: call('repeat') },
+  replace: {
+    kind: 'scalar',
+    arity: [2, 3],
+    type: fixed(STRING),
+    render: (a) => `replace(${a[0]}, ${a[1]}, ${a[2] ?? "''"})`,
+  },
+  ascii: { kind: 'scalar', arity: [1, 1], type: fixed(INT), render: call('ascii') },
+  md5: { kind: 'scalar', arity: [1, 1], type: fixed(STRING), render: call('md5') },
+  sha1: { kind: 'scalar', arity: [1, 1], type: fixed(STRING), render: call('sha1') },
+  sha2: { kind: 'scalar', arity: [2, 2], type: fixed(STRING), render: (a) => `sha256(${a[0]})` },
+  hash: {
+    kind: 'scalar',
+    arity: [1, 1000],
+    type: fixed(INT),
+    render: (a) => `CAST(hash(${a.join(', ')}) % 2147483647 AS INTEGER)`,
+  },
+  base64: {
+    kind: 'scalar',
+    arity: [1, 1],
+    type: fixed(STRING),
+    render: (a) => `to_base64(CAST(${a[0]} AS BLOB))`,
+  },
+  typeof: {
+    kind: 'scalar',
+    arity: [1, 1],
+    type: fixed(STRING),
+    render: (_a, args) => sqlString(argType(args, 0).simpleString()),
+    nullIntolerant: false,
+  },
+  // dates
+  current_date: {
+    kind: 'scalar',
+    arity: [0, 0],
+    type: fixed(DATE),
+    render: () => 'current_date',
+    nullIntolerant: false,
+  },
+  current_timestamp: {
+    kind: 'scalar',
+    arity: [0, 0],
+    type: fixed(TIMESTAMP),
+    render: () => 'CAST(current_timestamp AS TIMESTAMP)',
+    nullIntolerant: false,
+  },
+  now: {
+    kind: 'scalar',
+    arity: [0, 0],
+    type: fixed(TIMESTAMP),
+    render: () => 'CAST(current_timestamp AS TIMESTAMP)',
+    nullIntolerant: false,
+  },
+  to_date: {
+    kind: 'scalar',
+    arity: [1, 2],
+    type: fixed(DATE),
+    render: (a, args) => {
+      const f = strLit(args[1]);
+      return f === undefined
+        ? `TRY_CAST(${a[0]} AS DATE)`
+        : `CAST(try_strptime(${a[0]}, ${sqlString(sparkPatternToStrftime(f))}) AS DATE)`;
+    },
+  },
+  to_timestamp: {
+    kind: 'scalar',
+    arity: [1, 2],
+    type: fixed(TIMESTAMP),
+    render: (a, args) => {
+      const f = strLit(args[1]);
+      return f === undefined
+        ? `TRY_CAST(${a[0]} AS TIMESTAMP)`
+        : `CAST(try_strptime(${a[0]}, ${sqlString(sparkPatternToStrftime(f))}) AS TIMESTAMP)`;
+    },
+  },
+  date_format: {
+    kind: 'scalar',
+    arity: [2, 2],
+    type: fixed(STRING),
+    render: (a, args) => {
+      const f = strLit(args[1]);
+      return `strftime(CAST(${a[0]} AS TIMESTAMP), ${f !== undefined ? sqlString(sparkPatternToStrftime(f)) : a[1]})`;
+    },
+  },
+  year: { kind: 'scalar', arity: [1, 1], type: fixed(INT), render: (a) => `CAST(year(${a[0]}) AS INTEGER)` },
+  quarter: {
+    kind: 'scalar',
+    arity: [1, 1],
+    type: fixed(INT),
+    render: (a) => `CAST(quarter(${a[0]}) AS INTEGER)`,
+  },
+  month: {
+    kind: 'scalar',
+    arity: [1, 1],
+    type: fixed(INT),
+    render: (a) => `CAST(month(${a[0]}) AS INTEGER)`,
+  },
+  day: { kind: 'scalar', arity: [1, 1], type: fixed(INT), render: (a) => `CAST(day(${a[0]}) AS INTEGER)` },
+  dayofmonth: {
+    kind: 'scalar',
+    arity: [1, 1],
+    type: fixed(INT),
+    render: (a) => `CAST(day(${a[0]}) AS INTEGER)`,
+  },
+  dayofweek: {
+    kind: 'scalar',
+    arity: [1, 1],
+    type: fixed(INT),
+    render: (a) => `CAST(dayofweek(${a[0]}) + 1 AS INTEGER)`,
+  },
+  dayofyear: {
+    kind: 'scalar',
+    arity: [1, 1],
+    type: fixed(INT),
+    render: (a) => `CAST(dayofyear(${a[0]}) AS INTEGER)`,
+  },
+  weekofyear: {
+    kind: 'scalar',
+    arity: [1, 1],
+    type: fixed(INT),
+    render: (a) => `CAST(weekofyear(${a[0]}) AS INTEGER)`,
+  },
+  hour: {
+    kind: 'scalar',
+    arity: [1, 1],
+    type: fixed(INT),
+    render: (a) => `CAST(hour(CAST(${a[0]} AS TIMESTAMP)) AS INTEGER)`,
+  },
+  minute: {
+    kind: 'scalar',
+    arity: [1, 1],
+    type: fixed(INT),
+    render: (a) => `CAST(minute(CAST(${a[0]} AS TIMESTAMP)) AS INTEGER)`,
+  },
+  second: {
+    kind: 'scalar',
+    arity: [1, 1],
+    type: fixed(INT),
+    render: (a) => `CAST(second(CAST(${a[0]} AS TIMESTAMP)) AS INTEGER)`,
+  },
+  date_add: {
+    kind: 'scalar',
+    arity: [2, 2],
+    type: fixed(DATE),
+    render: (a) => `CAST(CAST(${a[0]} AS DATE) + to_days(CAST(${a[1]} AS INTEGER)) AS DATE)`,
+  },
+  date_sub: {
+    kind: 'scalar',
+    arity: [2, 2],
+    type: fixed(DATE),
+    render: (a) => `CAST(CAST(${a[0]} AS DATE) - to_days(CAST(${a[1]} AS INTEGER)) AS DATE)`,
+  },
+  datediff: {
+    kind: 'scalar',
+    arity: [2, 2],
+    type: fixed(INT),
+    render: (a) => `CAST(date_diff('day', CAST(${a[1]} AS DATE), CAST(${a[0]} AS DATE)) AS INTEGER)`,
+  },
+  add_months: {
+    kind: 'scalar',
+    arity: [2, 2],
+    type: fixed(DATE),
+    render: (a) => `CAST(CAST(${a[0]} AS DATE) + to_months(CAST(${a[1]} AS INTEGER)) AS DATE)`,
+  },
+  months_between: {
+    kind: 'scalar',
+    arity: [2, 3],
+    type: fixed(DOUBLE),
+    render: (a) => `round(datediff('day', CAST(${a[1]} AS DATE), CAST(${a[0]} AS DATE)) / 31.0, 8)`,
+  },
+  last_day: {
+    kind: 'scalar',
+    arity: [1, 1],
+    type: fixed(DATE),
+    render: (a) => `last_day(CAST(${a[0]} AS DATE))`,
+  },
+  date_trunc: {
+    kind: 'scalar',
+    arity: [2, 2],
+    type: fixed(TIMESTAMP),
+    render: (a) => `CAST(date_trunc(lower(${a[0]}), CAST(${a[1]} AS TIMESTAMP)) AS TIMESTAMP)`,
+  },
+  trunc: {
+    kind: 'scalar',
+    arity: [2, 2],
+    type: fixed(DATE),
+    render: (a) => `CAST(date_trunc(lower(${a[1]}), CAST(${a[0]} AS DATE)) AS DATE)`,
+  },
+  unix_timestamp: {
+    kind: 'scalar',
+    arity: [0, 2],
+    type: fixed(LONG),
+    render: (a, args) => {
+      if (a.length === 0) return 'CAST(epoch(current_timestamp) AS BIGINT)';
+      const t = argType(args, 0);
+      if (t instanceof StringType) {
+        const f = strLit(args[1]) ?? 'yyyy-MM-dd HH:mm:ss';
+        return `CAST(epoch(try_strptime(${a[0]}, ${sqlString(sparkPatternToStrftime(f))})) AS BIGINT)`;
+      }
+      return `CAST(epoch(CAST(${a[0]} AS TIMESTAMP)) AS BIGINT)`;
+    },
+  },
+  from_unixtime: {
+    kind: 'scalar',
+    arity: [1, 2],
+    type: fixed(STRING),
+    render: (a, args) =>
+      `strftime(to_timestamp(${a[0]}), ${sqlString(sparkPatternToStrftime(strLit(args[1]) ?? 'yyyy-MM-dd HH:mm:ss'))})`,
+  },
+  extract: {
+    kind: 'scalar',
+    arity: [2, 2],
+    type: (args) => (strLit(args[0])?.toLowerCase() === 'second' ? new DecimalType(8, 6) : INT),
+    render: (a, args) => {
+      const f = (strLit(args[0]) ?? 'year').toLowerCase();
+      if (f === 'dayofweek' || f === 'dow') return `CAST(dayofweek(${a[1]}) + 1 AS INTEGER)`;
+      return `CAST(date_part(${sqlString(f)}, ${a[1]}) AS INTEGER)`;
+    },
+  },
+  // collections
+  array: {
+    kind: 'scalar',
+    arity: [0, 10000],
+    type: (args, n) =>
+      new ArrayType(
+        args.reduce<DataType>(
+          (t, e) => commonType(t, e.type) ?? mismatch(n, 'the elements have no common type'),
+          new NullType(),
+        ),
+      ),
+    render: (a) => `list_value(${a.join(', ')})`,
+    nullIntolerant: false,
+  },
+  array_contains: { kind: 'scalar', arity: [2, 2], type: fixed(BOOL), render: call('list_contains') },
+  size: {
+    kind: 'scalar',
+    arity: [1, 1],
+    type: fixed(INT),
+    render: (a) => `CAST(coalesce(len(${a[0]}), -1) AS INTEGER)`,
+    nullIntolerant: false,
+  },
+  cardinality: {
+    kind: 'scalar',
+    arity: [1, 1],
+    type: fixed(INT),
+    render: (a) => `CAST(coalesce(len(${a[0]}), -1) AS INTEGER)`,
+    nullIntolerant: false,
+  },
+  element_at: {
+    kind: 'scalar',
+    arity: [2, 2],
+    type: (args) => {
+      const t = argType(args, 0);
+      return t instanceof ArrayType ? t.elementType : t instanceof MapType ? t.valueType : new NullType();
+    },
+    render: (a, args) =>
+      argType(args, 0) instanceof MapType ? `${a[0]}[${a[1]}]` : `list_extract(${a[0]}, ${a[1]})`,
+  },
+  sort_array: {
+    kind: 'scalar',
+    arity: [1, 2],
+    type: same(0),
+    render: (a, args) =>
+      args[1]?.k === 'lit' && args[1].value === false
+        ? `list_sort(${a[0]}, 'DESC', 'NULLS LAST')`
+        : `list_sort(${a[0]}, 'ASC', 'NULLS FIRST')`,
+  },
+  array_distinct: { kind: 'scalar', arity: [1, 1], type: same(0), render: call('list_distinct') },
+  array_join: {
+    kind: 'scalar',
+    arity: [2, 3],
+    type: fixed(STRING),
+    render: (a) => `array_to_string(${a[0]}, ${a[1]})`,
+  },
+  array_max: {
+    kind: 'scalar',
+    arity: [1, 1],
+    type: (args) => (argType(args, 0) as ArrayType).elementType ?? new NullType(),
+    render: call('list_max'),
+  },
+  array_min: {
+    kind: 'scalar',
+    arity: [1, 1],
+    type: (args) => (argType(args, 0) as ArrayType).elementType ?? new NullType(),
+    render: call('list_min'),
+  },
+  create_map: {
+    kind: 'scalar',
+    arity: [0, 10000],
+    type: (args) => new MapType(argType(args, 0), argType(args, 1)),
+    render: (a) =>
+      `map(list_value(${a.filter((_, i) => i % 2 === 0).join(', ')}), list_value(${a.filter((_, i) => i % 2 === 1).join(', ')}))`,
+    nullIntolerant: false,
+  },
+  map: {
+    kind: 'scalar',
+    arity: [0, 10000],
+    type: (args) => new MapType(argType(args, 0), argType(args, 1)),
+    render: (a) =>
+      `map(list_value(${a.filter((_, i) => i % 2 === 0).join(', ')}), list_value(${a.filter((_, i) => i % 2 === 1).join(', ')}))`,
+    nullIntolerant: false,
+  },
+  struct: {
+    kind: 'scalar',
+    arity: [1, 10000],
+    type: (args) =>
+      new StructType(args.map((e, i) => new StructField(e.k === 'ref' ? e.name : `col${i + 1}`, e.type))),
+    render: (a, args) =>
+      `struct_pack(${a.map((x, i) => `${quoteIdent(args[i]?.k === 'ref' ? args[i].name : `col${i + 1}`)} := ${x}`).join(', ')})`,
+    nullIntolerant: false,
+  },
+  named_struct: {
+    kind: 'scalar',
+    arity: [2, 10000],
+    type: (args) =>
+      new StructType(
+        args
+          .filter((_, i) => i % 2 === 1)
+          .map((e, i) => new StructField(strLit(args[i * 2]) ?? `col${i + 1}`, e.type)),
+      ),
+    render: (a, args) =>
+      `struct_pack(${a
+        .filter((_, i) => i % 2 === 1)
+        .map((x, i) => `${quoteIdent(strLit(args[i * 2]) ?? `col${i + 1}`)} := ${x}`)
+        .join(', ')})`,
+    nullIntolerant: false,
+  },
+  get_field: {
+    kind: 'scalar',
+    arity: [2, 2],
+    type: (args) => {
+      const t = argType(args, 0);
+      const f = strLit(args[1]);
+      if (t instanceof StructType) return t.fields.find((x) => x.name === f)?.dataType ?? new NullType();
+      if (t instanceof MapType) return t.valueType;
+      if (t instanceof ArrayType) return t.elementType;
+      return new NullType();
+    },
+    render: (a, args) => {
+      const t = argType(args, 0);
+      if (t instanceof StructType) return `struct_extract(${a[0]}, ${a[1]})`;
+      if (t instanceof ArrayType) return `list_extract(${a[0]}, ${a[1]} + 1)`;
+      return `${a[0]}[${a[1]}]`;
+    },
+  },
+  spark_partition_id: {
+    kind: 'scalar',
+    arity: [0, 0],
+    type: fixed(INT),
+    render: () => "CAST(getvariable('spark_partition_id') AS INTEGER)",
+    nullIntolerant: false,
+  },
+  monotonically_increasing_id: {
+    kind: 'scalar',
+    arity: [0, 0],
+    type: fixed(LONG),
+    render: () =>
+      "(CAST(getvariable('spark_partition_id') AS BIGINT) * 8589934592 + row_number() OVER () - 1)",
+    nullIntolerant: false,
+  },
+  // generators (in a select list)
+  explode: {
+    kind: 'generator',
+    arity: [1, 1],
+    type: (args) => (argType(args, 0) as ArrayType).elementType ?? new NullType(),
+    render: (a) => `unnest(${a[0]})`,
+  },
+  explode_outer: {
+    kind: 'generator',
+    arity: [1, 1],
+    type: (args) => (argType(args, 0) as ArrayType).elementType ?? new NullType(),
+    render: (a) => `unnest(CASE WHEN len(${a[0]}) > 0 THEN ${a[0]} ELSE [NULL] END)`,
+  },
+  posexplode: {
+    kind: 'generator',
+    arity: [1, 1],
+    type: (args) => (argType(args, 0) as ArrayType).elementType ?? new NullType(),
+    render: (a) => `unnest(${a[0]})`,
+  },
+  // aggregates
+  count: agg(
+    () => LONG,
+    (a, _args, dist) => `count(${d(dist)}${a.join(', ')})`,
+    [1, 100],
+  ),
+  /** Merges partial counts: a sum that is 0, not NULL, over no rows. */
+  sum0: agg(fixed(LONG), (a) => `CAST(coalesce(sum(${a[0]}), 0) AS BIGINT)`),
+  sum: agg(sumType, (a, _args, dist) => `sum(${d(dist)}${a[0]})`),
+  avg: agg(avgType, (a, _args, dist) => `avg(${d(dist)}${a[0]})`),
+  mean: agg(avgType, (a, _args, dist) => `avg(${d(dist)}${a[0]})`),
+  min: agg(same(0), (a) => `min(${a[0]})`),
+  max: agg(same(0), (a) => `max(${a[0]})`),
+  first: agg(
+    same(0),
+    (a, args) =>
+      args[1]?.k === 'lit' && args[1].value === true
+        ? `first(${a[0]} ORDER BY ${a[0]} IS NULL)`
+        : `first(${a[0]})`,
+    [1, 2],
+  ),
+  first_value: agg(same(0), (a) => `first(${a[0]})`, [1, 2]),
+  last: agg(
+    same(0),
+    (a, args) =>
+      args[1]?.k === 'lit' && args[1].value === true
+        ? `last(${a[0]} ORDER BY ${a[0]} IS NOT NULL)`
+        : `last(${a[0]})`,
+    [1, 2],
+  ),
+  last_value: agg(same(0), (a) => `last(${a[0]})`, [1, 2]),
+  any_value: agg(same(0), (a) => `any_value(${a[0]})`, [1, 2]),
+  collect_list: agg(
+    (args) => new ArrayType(argType(args, 0), false),
+    (a) => `coalesce(list(${a[0]}) FILTER (WHERE ${a[0]} IS NOT NULL), [])`,
+  ),
+  collect_set: agg(
+    (args) => new ArrayType(argType(args, 0), false),
+    (a) => `coalesce(list(DISTINCT ${a[0]}) FILTER (WHERE ${a[0]} IS NOT NULL), [])`,
+  ),
+  stddev: agg(fixed(DOUBLE), (a) => `stddev_samp(${a[0]})`),
+  stddev_samp: agg(fixed(DOUBLE), (a) => `stddev_samp(${a[0]})`),
+  std: agg(fixed(DOUBLE), (a) => `stddev_samp(${a[0]})`),
+  stddev_pop: agg(fixed(DOUBLE), (a) => `stddev_pop(${a[0]})`),
+  variance: agg(fixed(DOUBLE), (a) => `var_samp(${a[0]})`),
+  var_samp: agg(fixed(DOUBLE), (a) => `var_samp(${a[0]})`),
+  var_pop: agg(fixed(DOUBLE), (a) => `var_pop(${a[0]})`),
+  corr: agg(fixed(DOUBLE), (a) => `corr(${a[0]}, ${a[1]})`, [2, 2]),
+  covar_samp: agg(fixed(DOUBLE), (a) => `covar_samp(${a[0]}, ${a[1]})`, [2, 2]),
+  covar_pop: agg(fixed(DOUBLE), (a) => `covar_pop(${a[0]}, ${a[1]})`, [2, 2]),
+  approx_count_distinct: agg(fixed(LONG), (a) => `CAST(approx_count_distinct(${a[0]}) AS BIGINT)`, [1, 2]),
+  count_if: agg(fixed(LONG), (a) => `count_if(${a[0]})`),
+  bool_and: agg(fixed(BOOL), (a) => `bool_and(${a[0]})`),
+  bool_or: agg(fixed(BOOL), (a) => `bool_or(${a[0]})`),
+  percentile_approx: agg(same(0), (a) => `approx_quantile(${a[0]}, ${a[1]})`, [2, 3]),
+  approx_percentile: agg(same(0), (a) => `approx_quantile(${a[0]}, ${a[1]})`, [2, 3]),
+  percentile: agg(fixed(DOUBLE), (a) => `quantile_cont(${a[0]}, ${a[1]})`, [2, 2]),
+  median: agg(fixed(DOUBLE), (a) => `median(${a[0]})`),
+  // window functions
+  row_number: windowFn(
+    () => INT,
+    () => 'row_number()',
+  ),
+  rank: windowFn(
+    () => INT,
+    () => 'rank()',
+  ),
+  dense_rank: windowFn(
+    () => INT,
+    () => 'dense_rank()',
+  ),
+  percent_rank: windowFn(
+    () => DOUBLE,
+    () => 'percent_rank()',
+  ),
+  cume_dist: windowFn(
+    () => DOUBLE,
+    () => 'cume_dist()',
+  ),
+  ntile: windowFn(
+    () => INT,
+    (a) => `ntile(${a[0]})`,
+    [1, 1],
+  ),
+  lag: windowFn(
+    (args) => argType(args, 0),
+    (a) => `lag(${a.join(', ')})`,
+    [1, 3],
+  ),
+  lead: windowFn(
+    (args) => argType(args, 0),
+    (a) => `lead(${a.join(', ')})`,
+    [1, 3],
+  ),
+  nth_value: windowFn(
+    (args) => argType(args, 0),
+    (a) => `nth_value(${a[0]}, ${a[1]})`,
+    [2, 3],
+  ),
+};
+
+/** PySpark's and Spark SQL's other names for the same functions. */
+const ALIASES: Record<string, string> = {
+  ceiling: 'ceil',
+  count_distinct: 'count',
+  std: 'stddev',
+  sign: 'signum',
+  every: 'bool_and',
+  some: 'bool_or',
+  any: 'bool_or',
+  date_diff: 'datediff',
+  dateadd: 'date_add',
+  datepart: 'extract',
+  date_part: 'extract',
+  len: 'length',
+  character_length: 'length',
+  strpos: 'instr',
+  list: 'collect_list',
+  array_agg: 'collect_list',
+  regexp_like: 'rlike',
+};
+
+/** The registered function of a name (case-insensitive), or undefined. */
+export function lookupFunction(name: string): { name: string; spec: FunctionSpec } | undefined {
+  const lower = name.toLowerCase();
+  const canonical = ALIASES[lower] ?? lower;
+  const spec = S[canonical];
+  return spec ? { name: canonical, spec } : undefined;
+}
+
+/** Every registered name (for suggestions). */
+export function functionNames(): string[] {
+  return [...Object.keys(S), ...Object.keys(ALIASES)];
+}

@@ -1,0 +1,115 @@
+/**
+ * Spark's generated column names: `avg(salary)`, `(age + 1)`, `count(1)`, `CASE WHEN … END`,
+ * `CAST(x AS INT)`, so that `show()` headers read as they do in Spark.
+ */
+import type { Expr } from '../plan/logical.js';
+import { DateType, TimestampType } from '../types.js';
+
+const INFIX: Record<string, string> = {
+  '+': '+',
+  '-': '-',
+  '*': '*',
+  '/': '/',
+  '%': '%',
+  div: 'div',
+  '==': '=',
+  '!=': '!=',
+  '<': '<',
+  '<=': '<=',
+  '>': '>',
+  '>=': '>=',
+  '<=>': '<=>',
+  and: 'AND',
+  or: 'OR',
+  '&': '&',
+  '|': '|',
+  '^': '^',
+  date_plus_interval: '+',
+  date_minus_interval: '-',
+};
+
+function lit(e: Extract<Expr, { k: 'lit' }>): string {
+  const v = e.value;
+  if (v === null) return 'NULL';
+  if (typeof v === 'object' && v !== null && 'months' in v) {
+    const iv = v as { months: number; days: number; microseconds: number };
+    const parts: string[] = [];
+    if (iv.months) parts.push(`${iv.months} months`);
+    if (iv.days) parts.push(`${iv.days} days`);
+    if (iv.microseconds) parts.push(`${iv.microseconds / 1e6} seconds`);
+    return `INTERVAL '${parts.join(' ')}'`;
+  }
+  if (v instanceof Date) {
+    const iso = v.toISOString();
+    return e.type instanceof DateType
+      ? `DATE '${iso.slice(0, 10)}'`
+      : e.type instanceof TimestampType
+        ? `TIMESTAMP '${iso.slice(0, 19).replace('T', ' ')}'`
+        : iso;
+  }
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  return JSON.stringify(v);
+}
+
+/** The name Spark gives a column computed by `e`. */
+export function sparkName(e: Expr): string {
+  switch (e.k) {
+    case 'ref':
+    case 'outer':
+      return e.name;
+    case 'lit':
+      return lit(e);
+    case 'cast':
+      return `CAST(${sparkName(e.e)} AS ${e.type.simpleString().toUpperCase()})`;
+    case 'case': {
+      const b = e.branches.map(([c, v]) => `WHEN ${sparkName(c)} THEN ${sparkName(v)}`).join(' ');
+      return `CASE ${b}${e.otherwise ? ` ELSE ${sparkName(e.otherwise)}` : ''} END`;
+    }
+    case 'agg':
+      return `${e.fn}(${e.distinct ? 'DISTINCT ' : ''}${e.args.map(sparkName).join(', ')})`;
+    case 'call': {
+      const op = INFIX[e.fn];
+      if (op && e.args.length === 2) return `(${sparkName(e.args[0]!)} ${op} ${sparkName(e.args[1]!)})`;
+      switch (e.fn) {
+        case 'negative':
+          return `(- ${sparkName(e.args[0]!)})`;
+        case 'not':
+          return `(NOT ${sparkName(e.args[0]!)})`;
+        case 'isnull':
+          return `(${sparkName(e.args[0]!)} IS NULL)`;
+        case 'isnotnull':
+          return `(${sparkName(e.args[0]!)} IS NOT NULL)`;
+        case 'in':
+          return `(${sparkName(e.args[0]!)} IN (${e.args.slice(1).map(sparkName).join(', ')}))`;
+        case 'between':
+          return `((${sparkName(e.args[0]!)} >= ${sparkName(e.args[1]!)}) AND (${sparkName(e.args[0]!)} <= ${sparkName(e.args[2]!)}))`;
+        case 'like':
+          return `${sparkName(e.args[0]!)} LIKE ${sparkName(e.args[1]!)}`;
+        case 'rlike':
+          return `RLIKE(${sparkName(e.args[0]!)}, ${sparkName(e.args[1]!)})`;
+        case 'get_field':
+          return `${sparkName(e.args[0]!)}.${sparkName(e.args[1]!)}`;
+        default:
+          return `${e.fn}(${e.args.map(sparkName).join(', ')})`;
+      }
+    }
+    case 'window': {
+      const parts: string[] = [];
+      if (e.partition.length) parts.push(`PARTITION BY ${e.partition.map(sparkName).join(', ')}`);
+      if (e.order.length)
+        parts.push(
+          `ORDER BY ${e.order.map((o) => `${sparkName(o.e)} ${o.asc ? 'ASC' : 'DESC'} NULLS ${o.nullsFirst ? 'FIRST' : 'LAST'}`).join(', ')}`,
+        );
+      return `${sparkName(e.fn)} OVER (${parts.join(' ')})`;
+    }
+    case 'scalarSubquery':
+      return 'scalarsubquery()';
+    case 'exists':
+      return 'exists()';
+    case 'inSubquery':
+      return `(${e.values.map(sparkName).join(', ')} IN (listquery()))`;
+    case 'udf':
+      return `${e.name}(${e.args.map(sparkName).join(', ')})`;
+  }
+}

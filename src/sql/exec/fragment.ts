@@ -1,0 +1,202 @@
+/**
+ * Runs one partition of a SQL stage on the embedded columnar engine (DuckDB). The fragment is
+ * DuckDB SQL over named inputs; each input becomes a view: the partition's file split, a range,
+ * or Parquet batches (exchange outputs, client rows, cached partitions) written to local files.
+ * The output is Parquet bytes: one batch for a result or broadcast, or one batch per reduce
+ * partition for a hash exchange. DuckDB never downloads anything: extension autoloading is off.
+ */
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { InvalidOperationError } from '../../protocol/errors.js';
+
+/** One input of a fragment, as the task carries it. */
+export type FragmentInput =
+  | {
+      readonly kind: 'files';
+      readonly name: string;
+      readonly format: string;
+      /** Files of each partition. */
+      readonly splits: readonly (readonly string[])[];
+      /** The DuckDB reader's options, rendered (`header = true, delim = ','`). */
+      readonly reader: string;
+      /** `name TYPE` of every file column, for an empty split. */
+      readonly columns: readonly (readonly [string, string])[];
+    }
+  | {
+      readonly kind: 'range';
+      readonly name: string;
+      readonly start: number;
+      readonly end: number;
+      readonly step: number;
+      readonly n: number;
+      readonly column: string;
+    }
+  /** Parquet batches from a narrow parent (client rows, a cached plan) or an exchange. */
+  | {
+      readonly kind: 'batches';
+      readonly name: string;
+      readonly from: 'parent' | 'shuffle';
+      readonly index: number;
+      readonly columns: readonly (readonly [string, string])[];
+    };
+
+/** What a stage's task does: the fragment, its inputs and where the output goes. */
+export interface FragmentTask {
+  readonly sql: string;
+  readonly inputs: readonly FragmentInput[];
+  readonly output:
+    | { readonly kind: 'result' }
+    | { readonly kind: 'single' }
+    | { readonly kind: 'broadcast'; readonly n: number }
+    | { readonly kind: 'hash'; readonly n: number; readonly keys: readonly string[] };
+}
+
+let instance: Promise<DuckDBInstance> | undefined;
+
+/** Threads of this process's DuckDB instance (`MICROSPARK_SQL_THREADS`, default 1: one per task slot). */
+function threads(): string {
+  const t = Number(process.env.MICROSPARK_SQL_THREADS ?? '1');
+  return String(Number.isInteger(t) && t > 0 ? t : 1);
+}
+
+/** This thread's DuckDB instance (created once; in-memory; no extension downloads). */
+export async function duckdb(): Promise<DuckDBInstance> {
+  instance ??= import('@duckdb/node-api').then(({ DuckDBInstance }) =>
+    DuckDBInstance.create(':memory:', {
+      threads: threads(),
+      autoinstall_known_extensions: 'false',
+      autoload_known_extensions: 'false',
+      enable_external_access: 'true',
+    }),
+  );
+  return instance;
+}
+
+function lit(s: string): string {
+  return `'${s.replace(/'/g, "''")}'`;
+}
+
+function emptyView(columns: readonly (readonly [string, string])[]): string {
+  if (columns.length === 0) return 'SELECT 1 AS one WHERE FALSE';
+  return `SELECT ${columns.map(([n, t]) => `CAST(NULL AS ${t}) AS "${n.replace(/"/g, '""')}"`).join(', ')} WHERE FALSE`;
+}
+
+function reader(format: string, files: readonly string[], opts: string): string {
+  const list = `[${files.map(lit).join(', ')}]`;
+  const o = opts ? `, ${opts}` : '';
+  switch (format) {
+    case 'parquet':
+      return `read_parquet(${list}${o})`;
+    case 'csv':
+      return `read_csv(${list}${o})`;
+    case 'json':
+      return `read_json(${list}${o})`;
+    case 'text':
+      return `(SELECT value FROM (SELECT unnest(string_split(regexp_replace(content, '\\n$', ''), chr(10))) AS value FROM read_text(${list})))`;
+    default:
+      throw new InvalidOperationError(`unknown data source format '${format}'`);
+  }
+}
+
+/** Runs the fragment over a connection (views created, output written), returning the output batches. */
+async function run(
+  conn: DuckDBConnection,
+  dir: string,
+  task: FragmentTask,
+  partition: number,
+  batches: readonly (readonly Uint8Array[])[],
+): Promise<Array<readonly [number, Uint8Array]>> {
+  await conn.run(`SET VARIABLE spark_partition_id = ${partition}`);
+  let fileNo = 0;
+  for (let i = 0; i < task.inputs.length; i++) {
+    const input = task.inputs[i]!;
+    let body: string;
+    if (input.kind === 'files') {
+      const files = input.splits[partition] ?? [];
+      body =
+        files.length === 0
+          ? emptyView(input.columns)
+          : `SELECT * FROM ${reader(input.format, files, input.reader)}`;
+    } else if (input.kind === 'range') {
+      const count = Math.max(0, Math.ceil((input.end - input.start) / input.step));
+      const lo = Math.floor((partition * count) / input.n);
+      const hi = Math.floor(((partition + 1) * count) / input.n);
+      body = `SELECT CAST(${input.start} + i * ${input.step} AS BIGINT) AS ${input.column} FROM range(${lo}, ${hi}) AS r(i)`;
+    } else {
+      const bufs = batches[i] ?? [];
+      const paths: string[] = [];
+      for (const b of bufs) {
+        if (b.length === 0) continue;
+        const p = join(dir, `in-${fileNo++}.parquet`);
+        await writeFile(p, b);
+        paths.push(p);
+      }
+      // Columns are renamed by position: a cached plan's batches carry the ids of an earlier analysis.
+      const names = input.columns.map(([n]) => `"${n.replace(/"/g, '""')}"`).join(', ');
+      body =
+        paths.length === 0
+          ? emptyView(input.columns)
+          : `SELECT * FROM read_parquet([${paths.map(lit).join(', ')}]) AS b(${names})`;
+    }
+    await conn.run(`CREATE OR REPLACE TEMP VIEW ${input.name} AS ${body}`);
+  }
+  const out = task.output;
+  if (out.kind === 'hash') {
+    const target = join(dir, 'out');
+    const keys = out.keys.length > 0 ? out.keys.join(', ') : '1';
+    await conn.run(
+      `COPY (SELECT *, CAST(hash(${keys}) % ${out.n} AS INTEGER) AS __p FROM (${task.sql}) AS frag) TO ${lit(target)} (FORMAT parquet, PARTITION_BY (__p))`,
+    );
+    const result: Array<readonly [number, Uint8Array]> = [];
+    let entries: string[] = [];
+    try {
+      entries = await readdir(target);
+    } catch {
+      entries = [];
+    }
+    for (const e of entries) {
+      const m = /^__p=(\d+)$/.exec(e);
+      if (!m) continue;
+      const files = (await readdir(join(target, e))).sort();
+      for (const f of files) result.push([Number(m[1]), await readFile(join(target, e, f))]);
+    }
+    result.sort((a, b) => a[0] - b[0]);
+    return result;
+  }
+  const file = join(dir, 'out.parquet');
+  await conn.run(`COPY (${task.sql}) TO ${lit(file)} (FORMAT parquet)`);
+  const buf = await readFile(file);
+  if (out.kind === 'broadcast') return Array.from({ length: out.n }, (_, p) => [p, buf] as const);
+  if (out.kind === 'single') return [[0, buf]];
+  return [[0, buf]];
+}
+
+/**
+ * Runs partition `partition` of a stage. `batches[i]` holds the Parquet batches of input i when
+ * it is a `batches` input. Returns `[reduce partition, Parquet bytes]` pairs (one `[0, bytes]`
+ * for a result).
+ */
+export async function runFragment(
+  task: FragmentTask,
+  partition: number,
+  batches: readonly (readonly Uint8Array[])[],
+): Promise<Array<readonly [number, Uint8Array]>> {
+  const db = await duckdb();
+  const conn = await db.connect();
+  const dir = await mkdtemp(join(tmpdir(), 'microspark-sql-'));
+  try {
+    return await run(conn, dir, task, partition, batches);
+  } catch (e) {
+    throw new SqlExecutionError(
+      `a SQL stage failed in DuckDB: ${(e as Error).message}\n  fragment: ${task.sql.slice(0, 2000)}`,
+    );
+  } finally {
+    conn.closeSync();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** A stage's fragment failed inside the columnar engine (the message carries DuckDB's). */
+export class SqlExecutionError extends InvalidOperationError {}

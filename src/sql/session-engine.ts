@@ -1,0 +1,712 @@
+/**
+ * The engine behind a SparkSession, on the client: the catalog of temp views, the analyzer, the
+ * optimizer and the distributed planner; it turns a query's stages into RDD nodes (op `sql`), so
+ * a stage's task is an ordinary job of the context (posted, claimed, leased, parked for missing
+ * shuffle outputs, recomputed from lineage when a holder dies), in process or on a cluster.
+ * Results come back as Parquet batches and are decoded here.
+ */
+import { mkdtemp, rm, writeFile, readdir, stat, mkdir } from 'node:fs/promises';
+import { existsSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve as resolvePath } from 'node:path';
+import { glob } from 'tinyglobby';
+import type { SqlEngine, Row, WriteSpec, ExplainMode } from '../dataframe/engine.js';
+import { RDD, type RDDContext } from '../rdd/rdd.js';
+import { DirectPartitioner } from '../rdd/partitioner.js';
+import { InvalidOperationError } from '../protocol/errors.js';
+import { Analyzer, type Catalog, type ExpressionParser } from './analysis/analyzer.js';
+import { AnalysisException } from './errors.js';
+import { duckdb, type FragmentInput, type FragmentTask } from './exec/fragment.js';
+import { children, mapExpr, outerIds, type LNode, type Expr } from './plan/logical.js';
+import type { DataSourceSpec, Relation } from './plan/unresolved.js';
+import { optimize } from './optimizer/optimizer.js';
+import { DistributedPlanner, stageOrder, type Stage } from './physical/planner.js';
+import { Renderer, col, literalSql } from './physical/render.js';
+import { explainPlan } from './physical/explain.js';
+import { StructField, StructType, fromDuckDB, type DataType } from './types.js';
+
+/** `spark.conf` values the engine reads. */
+export interface SqlConf {
+  get(key: string): string | undefined;
+}
+
+/** A view in the catalog. */
+interface View {
+  readonly plan: Relation;
+}
+
+function sqlLit(s: string): string {
+  return `'${s.replace(/'/g, "''")}'`;
+}
+
+/** Spark's CSV/JSON options → DuckDB reader options. */
+function readerOptions(ds: DataSourceSpec): string {
+  const o = Object.fromEntries(Object.entries(ds.options).map(([k, v]) => [k.toLowerCase(), v]));
+  const out: string[] = [];
+  if (ds.format === 'csv') {
+    out.push(`header = ${o.header === 'true' ? 'true' : 'false'}`);
+    const sep = o.sep ?? o.delimiter;
+    if (sep !== undefined) out.push(`delim = ${sqlLit(sep)}`);
+    if (o.quote !== undefined) out.push(`quote = ${sqlLit(o.quote)}`);
+    if (o.escape !== undefined) out.push(`escape = ${sqlLit(o.escape)}`);
+    if (o.nullvalue !== undefined) out.push(`nullstr = ${sqlLit(o.nullvalue)}`);
+    if (o.dateformat !== undefined) out.push(`dateformat = ${sqlLit(o.dateformat)}`);
+    const mode = (o.mode ?? 'PERMISSIVE').toUpperCase();
+    if (mode === 'DROPMALFORMED') out.push('ignore_errors = true');
+    if (mode === 'PERMISSIVE') out.push('null_padding = true');
+    if (ds.schema) {
+      out.push(
+        `columns = {${ds.schema.fields.map((f) => `${sqlLit(f.name)}: ${sqlLit(f.dataType.duckdb())}`).join(', ')}}`,
+      );
+    } else if (o.inferschema !== 'true') out.push('all_varchar = true');
+    out.push('auto_detect = true');
+  } else if (ds.format === 'json') {
+    out.push("format = 'newline_delimited'");
+    if (ds.schema)
+      out.push(
+        `columns = {${ds.schema.fields.map((f) => `${sqlLit(f.name)}: ${sqlLit(f.dataType.duckdb())}`).join(', ')}}`,
+      );
+  }
+  return out.join(', ');
+}
+
+/** The files of a source's paths: a file, a directory (its data files), a glob. */
+export async function listFiles(paths: readonly string[], format: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const p of paths) {
+    const abs = resolvePath(p);
+    if (/[*?[{]/.test(p)) {
+      const found = (await glob(p, { absolute: true, onlyFiles: true })).sort();
+      if (found.length === 0) throw pathNotFound(p);
+      out.push(...found);
+      continue;
+    }
+    if (!existsSync(abs)) throw pathNotFound(p);
+    if (statSync(abs).isDirectory()) {
+      const found = (await glob('**/*', { cwd: abs, absolute: true, onlyFiles: true }))
+        .filter((f) => !/(^|\/)[._]/.test(f.slice(abs.length)))
+        .filter((f) => format !== 'parquet' || f.endsWith('.parquet'))
+        .sort();
+      out.push(...found);
+    } else out.push(abs);
+  }
+  return out;
+}
+
+function pathNotFound(p: string): AnalysisException {
+  return new AnalysisException(
+    'PATH_NOT_FOUND',
+    `[PATH_NOT_FOUND] Path does not exist: file:${resolvePath(p)}.`,
+    { path: `file:${resolvePath(p)}` },
+  );
+}
+
+/** JS values from DuckDB as the DataFrame API returns them: BIGINT as number when it is safe. */
+function toJs(v: unknown): unknown {
+  if (typeof v === 'bigint')
+    return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(v) : v;
+  if (Array.isArray(v)) return v.map(toJs);
+  if (v !== null && typeof v === 'object' && !(v instanceof Date) && !(v instanceof Uint8Array)) {
+    const o = v as Record<string, unknown>;
+    if (Array.isArray(o.entries))
+      return new Map(
+        (o.entries as Array<{ key: unknown; value: unknown }>).map((e) => [toJs(e.key), toJs(e.value)]),
+      );
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(o)) out[k] = toJs(o[k]);
+    return out;
+  }
+  return v;
+}
+
+/** The SparkSession's engine. */
+export class SessionEngine implements SqlEngine, Catalog {
+  private planIds = 0;
+  private readonly views = new Map<string, View>();
+  private readonly cached = new Map<string, { rdd?: RDD<unknown>; plan: Relation; level: string }>();
+  readonly analyzer: Analyzer;
+  private nextCache = 0;
+
+  constructor(
+    private readonly sc: RDDContext,
+    private readonly conf: SqlConf,
+    parseExpression: ExpressionParser,
+  ) {
+    this.analyzer = new Analyzer(this, parseExpression);
+  }
+
+  newPlanId(): number {
+    return ++this.planIds;
+  }
+
+  lookupView(name: string): Relation | undefined {
+    return this.views.get(name.toLowerCase())?.plan;
+  }
+
+  viewNames(): string[] {
+    return [...this.views.keys()];
+  }
+
+  /** Whether a view exists. */
+  hasView(name: string): boolean {
+    return this.views.has(name.toLowerCase());
+  }
+
+  /** Drops a view; true when it existed. */
+  dropView(name: string): boolean {
+    return this.views.delete(name.toLowerCase());
+  }
+
+  /** The views, for `catalog.listTables()`. */
+  listViews(): Array<{ name: string; global: boolean }> {
+    return [...this.views.keys()].map((k) => ({
+      name: k.startsWith('global_temp.') ? k.slice('global_temp.'.length) : k,
+      global: k.startsWith('global_temp.'),
+    }));
+  }
+
+  createView(name: string, plan: Relation, opts: { replace: boolean; global: boolean }): void {
+    const key = (opts.global ? `global_temp.${name}` : name).toLowerCase();
+    if (!opts.replace && this.views.has(key))
+      throw new AnalysisException(
+        'TEMP_TABLE_OR_VIEW_ALREADY_EXISTS',
+        `[TEMP_TABLE_OR_VIEW_ALREADY_EXISTS] Cannot create the temporary view \`${name}\` because it already exists.\nChoose a different name, drop or replace the existing view, or add the IF NOT EXISTS clause to tolerate pre-existing views.`,
+        { relationName: '`' + name + '`' },
+      );
+    // Resolve now, so a bad view fails at creation as in Spark.
+    this.analyzer.analyze(plan);
+    this.views.set(key, { plan });
+  }
+
+  schemaOf(plan: Relation): StructType {
+    const n = this.analyzer.analyze(plan);
+    return new StructType(n.output.map((a) => new StructField(a.name, a.type, a.nullable)));
+  }
+
+  private shufflePartitions(): number {
+    const v = this.conf.get('spark.sql.shuffle.partitions');
+    const n = v === undefined ? this.sc.defaultParallelism : Number(v);
+    return Number.isInteger(n) && n > 0 ? n : this.sc.defaultParallelism;
+  }
+
+  private broadcastThreshold(): number {
+    const v = this.conf.get('spark.sql.autoBroadcastJoinThreshold');
+    if (v === undefined) return 10 * 1024 * 1024;
+    const m = /^(-?\d+)\s*([kmg]?b?)?$/i.exec(v.trim());
+    if (!m) return 10 * 1024 * 1024;
+    const unit = (m[2] ?? '').toLowerCase()[0];
+    return Number(m[1]) * (unit === 'k' ? 1024 : unit === 'm' ? 1024 * 1024 : unit === 'g' ? 1024 ** 3 : 1);
+  }
+
+  /** Resolves, optimizes and prepares a plan for planning (scalar subqueries computed, caches built). */
+  private async prepare(plan: Relation | LNode, signal?: AbortSignal): Promise<LNode> {
+    const analyzed = 'k' in plan ? plan : this.analyzer.analyze(plan);
+    const withScalars = await this.inlineScalarSubqueries(analyzed, signal);
+    await this.buildCaches(withScalars);
+    return optimize(withScalars);
+  }
+
+  /** Uncorrelated scalar subqueries run first; their value becomes a literal (Spark's ScalarSubquery). */
+  private async inlineScalarSubqueries(n: LNode, signal?: AbortSignal): Promise<LNode> {
+    const values = new Map<LNode, unknown>();
+    const found: Array<Extract<Expr, { k: 'scalarSubquery' }>> = [];
+    const collectSubs = (x: LNode): void => {
+      for (const e of nodeExprList(x))
+        walk(e, (y) => {
+          if (y.k === 'scalarSubquery' && outerIds(y.plan).size === 0) found.push(y);
+          if (y.k === 'scalarSubquery' || y.k === 'exists' || y.k === 'inSubquery') collectSubs(y.plan);
+        });
+      for (const c of children(x)) collectSubs(c);
+    };
+    collectSubs(n);
+    for (const s of found) {
+      if (values.has(s.plan)) continue;
+      const rows = await this.runPlan(s.plan, signal);
+      if (rows.length > 1)
+        throw new AnalysisException(
+          'SCALAR_SUBQUERY_TOO_MANY_ROWS',
+          '[SCALAR_SUBQUERY_TOO_MANY_ROWS] More than one row returned by a subquery used as an expression.',
+        );
+      values.set(s.plan, rows.length === 0 ? null : rows[0]![0]);
+    }
+    if (values.size === 0) return n;
+    return mapPlanExprs(n, (e) =>
+      mapExpr(e, (y) =>
+        y.k === 'scalarSubquery' && values.has(y.plan)
+          ? { k: 'lit', value: values.get(y.plan), type: y.type }
+          : undefined,
+      ),
+    );
+  }
+
+  private async buildCaches(n: LNode): Promise<void> {
+    for (const c of children(n)) await this.buildCaches(c);
+    if (n.k !== 'cached') return;
+    const entry = this.cached.get(n.cacheId);
+    if (!entry || entry.rdd) return;
+    const inner = await this.prepare(n.child);
+    const rdd = await this.resultRdd(inner);
+    rdd.persist();
+    entry.rdd = rdd;
+  }
+
+  private plannerFor(): DistributedPlanner {
+    return new DistributedPlanner(
+      {
+        shufflePartitions: this.shufflePartitions(),
+        autoBroadcastJoinThreshold: this.broadcastThreshold(),
+        scanPartitions: (s) => Math.max(1, this.splitsOf(s).length),
+        scanBytes: (s) =>
+          this.splitsOf(s)
+            .flat()
+            .reduce((t, f) => t + (this.sizes.get(f) ?? 0), 0),
+        cachedPartitions: (id) => this.cached.get(id)?.rdd?.getNumPartitions() ?? 1,
+        defaultParallelism: this.sc.defaultParallelism,
+      },
+      () => this.analyzer.newId(),
+    );
+  }
+
+  private readonly files = new Map<DataSourceSpec, string[]>();
+  private readonly sizes = new Map<string, number>();
+
+  /** Lists a source's files (once per source object) and their sizes. */
+  async resolveSource(ds: DataSourceSpec): Promise<string[]> {
+    let f = this.files.get(ds);
+    if (!f) {
+      f = await listFiles(ds.paths, ds.format);
+      for (const p of f) this.sizes.set(p, (await stat(p)).size);
+      this.files.set(ds, f);
+    }
+    return f;
+  }
+
+  private splitsOf(s: Extract<LNode, { k: 'scan' }>): string[][] {
+    const f = this.files.get(s.source) ?? [];
+    return f.length === 0 ? [[]] : f.map((x) => [x]);
+  }
+
+  private async resolveScans(n: LNode): Promise<void> {
+    if (n.k === 'scan') await this.resolveSource(n.source);
+    for (const e of nodeExprList(n))
+      await walkAsync(e, async (y) => {
+        if (y.k === 'scalarSubquery' || y.k === 'exists' || y.k === 'inSubquery')
+          await this.resolveScans(y.plan);
+      });
+    for (const c of children(n)) await this.resolveScans(c);
+  }
+
+  /** The RDD of a query's result: one Parquet batch per partition. */
+  private async resultRdd(plan: LNode): Promise<RDD<unknown>> {
+    await this.resolveScans(plan);
+    const planner = this.plannerFor();
+    const result = planner.plan(plan);
+    const locals = new Map<LNode, RDD<unknown>>();
+    for (const s of stageOrder(result))
+      for (const i of s.inputs)
+        if (i.kind === 'local' && !locals.has(i.node)) locals.set(i.node, await this.localRdd(i.node));
+    const built = new Map<Stage, RDD<unknown>>();
+    const build = (s: Stage): RDD<unknown> => {
+      const have = built.get(s);
+      if (have) return have;
+      const names = new Map<LNode, string>();
+      const inputs: FragmentInput[] = [];
+      const parents: RDD<unknown>[] = [];
+      const shuffles: Array<{ rdd: RDD<unknown>; partitioner: DirectPartitioner; mapSideCombine: boolean }> =
+        [];
+      s.inputs.forEach((input, i) => {
+        const name = `in${i}`;
+        names.set(input.node, name);
+        const columns = input.node.output.map((a) => [col(a.id), a.type.duckdb()] as const);
+        switch (input.kind) {
+          case 'scan': {
+            const n = input.node;
+            inputs.push({
+              kind: 'files',
+              name,
+              format: n.source.format,
+              splits: this.splitsOf(n),
+              reader: readerOptions(n.source),
+              columns: n.attrs.map((a) => [a.name, a.type.duckdb()] as const),
+            });
+            break;
+          }
+          case 'range': {
+            const n = input.node;
+            inputs.push({
+              kind: 'range',
+              name,
+              start: n.start,
+              end: n.end,
+              step: n.step,
+              n: n.numPartitions || this.sc.defaultParallelism,
+              column: col(n.output[0]!.id),
+            });
+            break;
+          }
+          case 'local':
+            inputs.push({ kind: 'batches', name, from: 'parent', index: parents.length, columns });
+            parents.push(locals.get(input.node)!);
+            break;
+          case 'cached': {
+            const rdd = this.cached.get(input.node.cacheId)?.rdd;
+            if (!rdd) throw new InvalidOperationError('a cached DataFrame was not computed');
+            inputs.push({ kind: 'batches', name, from: 'parent', index: parents.length, columns });
+            parents.push(rdd);
+            break;
+          }
+          case 'exchange': {
+            const child = build(input.stage);
+            const out = input.stage.output;
+            const n = out.kind === 'hash' || out.kind === 'broadcast' ? out.n : 1;
+            inputs.push({ kind: 'batches', name, from: 'shuffle', index: shuffles.length, columns });
+            shuffles.push({ rdd: child, partitioner: new DirectPartitioner(n), mapSideCombine: false });
+            break;
+          }
+        }
+      });
+      const r = new Renderer((node) => names.get(node));
+      const sql = r.query(s.root);
+      if (r.udfs.length > 0)
+        throw new AnalysisException(
+          'UNSUPPORTED_FEATURE',
+          '[UNSUPPORTED_FEATURE] Python-style UDFs (F.udf) cannot run yet; use built-in functions or the RDD API.',
+        );
+      const o = s.output;
+      const output: FragmentTask['output'] =
+        o.kind === 'hash'
+          ? { kind: 'hash', n: o.n, keys: o.keys.map((k) => r.expr(k)) }
+          : o.kind === 'broadcast'
+            ? { kind: 'broadcast', n: o.n }
+            : o.kind === 'single'
+              ? { kind: 'single' }
+              : { kind: 'result' };
+      const task: FragmentTask = { sql, inputs, output };
+      const rdd = new RDD<unknown>(this.sc, {
+        className: 'SQLStageRDD',
+        op: 'sql',
+        method: `stage ${s.id}`,
+        numPartitions: s.numPartitions,
+        parents,
+        shuffles,
+        params: { task },
+        identity: [
+          task,
+          inputs.map((i) =>
+            i.kind === 'files' ? i.splits.flat().map((f) => [f, this.sizes.get(f) ?? 0]) : null,
+          ),
+        ],
+      });
+      built.set(s, rdd);
+      return rdd;
+    };
+    return build(result);
+  }
+
+  /** Client rows as Parquet batches, one per partition, hosted like parallelize data. */
+  private async localRdd(n: Extract<LNode, { k: 'local' }>): Promise<RDD<unknown>> {
+    const parts = Math.min(n.numPartitions || 1, Math.max(1, n.rows.length));
+    const db = await duckdb();
+    const conn = await db.connect();
+    const dir = await mkdtemp(join(tmpdir(), 'microspark-local-'));
+    const batches: Uint8Array[] = [];
+    try {
+      const cols = n.output.map((a) => col(a.id));
+      for (let p = 0; p < parts; p++) {
+        const lo = Math.floor((p * n.rows.length) / parts);
+        const hi = Math.floor(((p + 1) * n.rows.length) / parts);
+        const rows = n.rows.slice(lo, hi);
+        const select =
+          rows.length === 0
+            ? `SELECT ${n.output.map((a) => `CAST(NULL AS ${a.type.duckdb()}) AS ${col(a.id)}`).join(', ')} WHERE FALSE`
+            : rows
+                .map(
+                  (r) =>
+                    `SELECT ${n.output.map((a, i) => `CAST(${literalSql(r[i] ?? null, a.type)} AS ${a.type.duckdb()}) AS ${cols[i]}`).join(', ')}`,
+                )
+                .join(' UNION ALL ');
+        const file = join(dir, `p${p}.parquet`);
+        await conn.run(`COPY (${select}) TO ${sqlLit(file)} (FORMAT parquet)`);
+        const { readFile } = await import('node:fs/promises');
+        batches.push(await readFile(file));
+      }
+    } finally {
+      conn.closeSync();
+      await rm(dir, { recursive: true, force: true });
+    }
+    return (this.sc as unknown as { parallelize(d: unknown[], n: number): RDD<unknown> }).parallelize(
+      batches,
+      parts,
+    );
+  }
+
+  /** Decodes Parquet batches into rows (arrays in column order). */
+  private async decode(
+    batches: readonly Uint8Array[],
+    output: readonly { id: number }[],
+  ): Promise<unknown[][]> {
+    const db = await duckdb();
+    const conn = await db.connect();
+    const dir = await mkdtemp(join(tmpdir(), 'microspark-result-'));
+    try {
+      const paths: string[] = [];
+      for (let i = 0; i < batches.length; i++) {
+        const p = join(dir, `r${i}.parquet`);
+        await writeFile(p, batches[i]!);
+        paths.push(p);
+      }
+      if (paths.length === 0) return [];
+      const reader = await conn.runAndReadAll(
+        `SELECT ${output.map((a) => col(a.id)).join(', ') || '*'} FROM read_parquet([${paths.map(sqlLit).join(', ')}])`,
+      );
+      return reader.getRowsJS().map((r) => r.map(toJs));
+    } finally {
+      conn.closeSync();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** Runs a resolved plan; rows as arrays in output order. */
+  async runPlan(plan: LNode, signal?: AbortSignal): Promise<unknown[][]> {
+    const optimized = await this.prepare(plan, signal);
+    const rdd = await this.resultRdd(optimized);
+    const batches = (await rdd.collect()) as Uint8Array[];
+    return this.decode(batches, optimized.output);
+  }
+
+  async collect(plan: Relation, opts?: { limit?: number; signal?: AbortSignal }): Promise<Row[]> {
+    const p: Relation = opts?.limit !== undefined ? { type: 'limit', input: plan, limit: opts.limit } : plan;
+    const analyzed = this.analyzer.analyze(p);
+    const rows = await this.runPlan(analyzed, opts?.signal);
+    const names = analyzed.output.map((a) => a.name);
+    return rows.map((r) => {
+      const o: Row = {};
+      for (let i = 0; i < names.length; i++) o[names[i]!] = r[i] === undefined ? null : r[i];
+      return o;
+    });
+  }
+
+  /** Runs a plan and returns rows as arrays with the output names (for SQL commands and tests). */
+  async collectArrays(plan: Relation): Promise<{ columns: string[]; types: DataType[]; rows: unknown[][] }> {
+    const analyzed = this.analyzer.analyze(plan);
+    const rows = await this.runPlan(analyzed);
+    return { columns: analyzed.output.map((a) => a.name), types: analyzed.output.map((a) => a.type), rows };
+  }
+
+  async count(plan: Relation): Promise<number> {
+    const rows = await this.collect({
+      type: 'aggregate',
+      input: plan,
+      groupType: 'groupby',
+      groupingExpressions: [],
+      aggregateExpressions: [
+        {
+          type: 'alias',
+          expr: {
+            type: 'unresolvedFunction',
+            functionName: 'count',
+            arguments: [{ type: 'literal', value: 1 }],
+            isDistinct: false,
+          },
+          name: ['count'],
+        },
+      ],
+    });
+    return Number(rows[0]?.count ?? 0);
+  }
+
+  explain(plan: Relation, mode: ExplainMode): string {
+    const analyzed = this.analyzer.analyze(plan);
+    const optimized = optimize(analyzed);
+    return explainPlan(analyzed, optimized, mode, (o) => {
+      const planner = new DistributedPlanner(
+        {
+          shufflePartitions: this.shufflePartitions(),
+          autoBroadcastJoinThreshold: this.broadcastThreshold(),
+          scanPartitions: (s) => Math.max(1, (this.files.get(s.source) ?? [1]).length),
+          scanBytes: (s) =>
+            (this.files.get(s.source) ?? []).reduce((t, f) => t + (this.sizes.get(f) ?? 0), 0),
+          cachedPartitions: () => 1,
+          defaultParallelism: this.sc.defaultParallelism,
+        },
+        () => this.analyzer.newId(),
+      );
+      return planner.plan(o);
+    });
+  }
+
+  toRdd(plan: Relation): RDD<Row> {
+    void plan;
+    throw new InvalidOperationError(
+      'df.rdd is not available yet: collect the rows (await df.collect()) and parallelize them (sc.parallelize(rows)).',
+    );
+  }
+
+  cache(plan: Relation, level = 'MEMORY_AND_DISK_DESER'): Relation {
+    const cacheId = `cache-${++this.nextCache}`;
+    this.cached.set(cacheId, { plan, level });
+    return { type: 'cached', input: plan, cacheId };
+  }
+
+  unpersist(plan: Relation): void {
+    if (plan.type !== 'cached') return;
+    const e = this.cached.get(plan.cacheId);
+    e?.rdd?.unpersist();
+    this.cached.delete(plan.cacheId);
+  }
+
+  async write(plan: Relation, spec: WriteSpec): Promise<void> {
+    const target = resolvePath(spec.path);
+    const exists = existsSync(target);
+    if (exists) {
+      if (spec.mode === 'error' || spec.mode === 'errorifexists')
+        throw new AnalysisException(
+          'PATH_ALREADY_EXISTS',
+          `[PATH_ALREADY_EXISTS] Path file:${target} already exists. Set mode as "overwrite" to overwrite the existing path.`,
+          { outputPath: `file:${target}` },
+        );
+      if (spec.mode === 'ignore') return;
+      if (spec.mode === 'overwrite') await rm(target, { recursive: true, force: true });
+    }
+    await mkdir(target, { recursive: true });
+    const analyzed = this.analyzer.analyze(plan);
+    const optimized = await this.prepare(analyzed);
+    const rdd = await this.resultRdd(optimized);
+    const batches = (await rdd.collect()) as Uint8Array[];
+    const db = await duckdb();
+    const conn = await db.connect();
+    const dir = await mkdtemp(join(tmpdir(), 'microspark-write-'));
+    try {
+      const paths: string[] = [];
+      for (let i = 0; i < batches.length; i++) {
+        const p = join(dir, `r${i}.parquet`);
+        await writeFile(p, batches[i]!);
+        paths.push(p);
+      }
+      const cols = optimized.output.map((a) => `${col(a.id)} AS "${a.name.replace(/"/g, '""')}"`).join(', ');
+      const source = paths.length
+        ? `SELECT ${cols} FROM read_parquet([${paths.map(sqlLit).join(', ')}])`
+        : `SELECT ${optimized.output.map((a) => `CAST(NULL AS ${a.type.duckdb()}) AS "${a.name}"`).join(', ')} WHERE FALSE`;
+      const existing = (await readdir(target)).length;
+      const fmt = spec.format === 'text' ? 'csv' : spec.format;
+      const opts: string[] = [`FORMAT ${fmt}`];
+      if (spec.format === 'csv') opts.push(`HEADER ${spec.options.header === 'true' ? 'true' : 'false'}`);
+      if (spec.format === 'text') opts.push('HEADER false', "QUOTE ''", "DELIMITER '\\x01'");
+      if (spec.partitionBy.length)
+        opts.push(`PARTITION_BY (${spec.partitionBy.map((c) => `"${c}"`).join(', ')})`, 'APPEND true');
+      const ext = spec.format === 'text' ? 'txt' : spec.format;
+      const file = spec.partitionBy.length
+        ? target
+        : join(target, `part-${String(existing).padStart(5, '0')}-${Date.now().toString(36)}.${ext}`);
+      await conn.run(`COPY (${source}) TO ${sqlLit(file)} (${opts.join(', ')})`);
+      await writeFile(join(target, '_SUCCESS'), '');
+    } finally {
+      conn.closeSync();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** The schema of a data source's files (Parquet's own, CSV/JSON inferred as Spark would). */
+  async inferSchema(ds: DataSourceSpec): Promise<StructType> {
+    const files = await this.resolveSource(ds);
+    if (ds.schema) return ds.schema;
+    if (files.length === 0)
+      throw new AnalysisException(
+        'UNABLE_TO_INFER_SCHEMA',
+        `[UNABLE_TO_INFER_SCHEMA] Unable to infer schema for ${ds.format.toUpperCase()}. It must be specified manually.`,
+      );
+    const db = await duckdb();
+    const conn = await db.connect();
+    try {
+      const list = `[${files.slice(0, 16).map(sqlLit).join(', ')}]`;
+      const src =
+        ds.format === 'parquet'
+          ? `read_parquet(${list})`
+          : ds.format === 'csv'
+            ? `read_csv(${list}, ${readerOptions(ds)})`
+            : ds.format === 'json'
+              ? `read_json(${list}, ${readerOptions(ds)})`
+              : `(SELECT '' AS value)`;
+      const r = await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${src}`);
+      const rows = r.getRowObjectsJS() as Array<{ column_name: string; column_type: string }>;
+      const header = (ds.options.header ?? 'false') === 'true';
+      return new StructType(
+        rows.map((x, i) => {
+          const name = ds.format === 'csv' && !header ? `_c${i}` : x.column_name;
+          let t = fromDuckDB(x.column_type);
+          if (ds.format === 'json' && x.column_type === 'BIGINT') t = fromDuckDB('BIGINT');
+          return new StructField(name, t, true);
+        }),
+      );
+    } finally {
+      conn.closeSync();
+    }
+  }
+}
+
+function nodeExprList(n: LNode): Expr[] {
+  switch (n.k) {
+    case 'project':
+      return n.list.map((x) => x.e);
+    case 'filter':
+      return [n.cond];
+    case 'aggregate':
+      return [...n.groups.map((x) => x.e), ...n.aggs.map((x) => x.e), ...n.list.map((x) => x.e)];
+    case 'join':
+      return n.cond ? [n.cond] : [];
+    case 'sort':
+      return n.order.map((o) => o.e);
+    case 'window':
+      return n.windows.map((w) => w.e);
+    default:
+      return [];
+  }
+}
+
+function walk(e: Expr, f: (x: Expr) => void): void {
+  mapExpr(e, (x) => {
+    f(x);
+    return undefined;
+  });
+}
+
+async function walkAsync(e: Expr, f: (x: Expr) => Promise<void>): Promise<void> {
+  const all: Expr[] = [];
+  walk(e, (x) => all.push(x));
+  for (const x of all) await f(x);
+}
+
+/** Rewrites every expression of every node of a plan (not inside subquery plans). */
+function mapPlanExprs(n: LNode, f: (e: Expr) => Expr): LNode {
+  const rec = (x: LNode): LNode => {
+    switch (x.k) {
+      case 'scan':
+      case 'local':
+      case 'range':
+        return x;
+      case 'project':
+        return { ...x, child: rec(x.child), list: x.list.map((y) => ({ ...y, e: f(y.e) })) };
+      case 'filter':
+        return { ...x, child: rec(x.child), cond: f(x.cond) };
+      case 'aggregate':
+        return {
+          ...x,
+          child: rec(x.child),
+          groups: x.groups.map((y) => ({ ...y, e: f(y.e) })),
+          aggs: x.aggs.map((y) => ({ ...y, e: f(y.e) })),
+          list: x.list.map((y) => ({ ...y, e: f(y.e) })),
+        };
+      case 'join':
+        return { ...x, left: rec(x.left), right: rec(x.right), ...(x.cond && { cond: f(x.cond) }) };
+      case 'setop':
+        return { ...x, left: rec(x.left), right: rec(x.right) };
+      case 'sort':
+        return { ...x, child: rec(x.child), order: x.order.map((o) => ({ ...o, e: f(o.e) })) };
+      case 'window':
+        return { ...x, child: rec(x.child), windows: x.windows.map((w) => ({ ...w, e: f(w.e) })) };
+      default:
+        return { ...x, child: rec(x.child) };
+    }
+  };
+  return rec(n);
+}
