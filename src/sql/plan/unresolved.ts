@@ -48,7 +48,13 @@ export type Expression =
     }
   | { readonly type: 'unresolvedStar'; readonly unparsedTarget?: string }
   | { readonly type: 'alias'; readonly expr: Expression; readonly name: readonly string[] }
-  | { readonly type: 'cast'; readonly expr: Expression; readonly dataType: DataType }
+  | {
+      readonly type: 'cast';
+      readonly expr: Expression;
+      readonly dataType: DataType;
+      /** `'try'` for TRY_CAST (null where the value does not convert); absent for CAST. */
+      readonly evalMode?: 'try';
+    }
   | SortOrder
   | {
       readonly type: 'window';
