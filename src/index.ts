@@ -34,3 +34,17 @@ export {
   ConfigError,
   RequestTimeoutError,
 } from './protocol/errors.js';
+export { SparkSession, RuntimeConfig, SessionCatalog, DataFrameReader } from './sql/session.js';
+export { AnalysisException, ParseException } from './sql/errors.js';
+export * as types from './sql/types.js';
+export {
+  DataFrame,
+  Column,
+  functions,
+  F,
+  Window,
+  WindowSpec,
+  GroupedData,
+  DataFrameWriter,
+} from './dataframe/index.js';
+export type { Row } from './dataframe/engine.js';

@@ -2,6 +2,7 @@
  * `MicroSpark`: the context a program holds (PySpark's SparkContext). It creates source RDDs,
  * broadcast variables and accumulators, plans each action's jobs and hands them to its backend.
  */
+import { SparkSession } from '../sql/session.js';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -260,6 +261,13 @@ export class MicroSpark implements RDDContext {
   }
 
   /** Stops the context (and any workers `local()` spawned): later actions reject. Idempotent. */
+  private sessionValue: SparkSession | undefined;
+
+  /** The context's SparkSession: DataFrames and SQL (`sc.session.sql('SELECT 1')`). */
+  get session(): SparkSession {
+    return (this.sessionValue ??= new SparkSession(this));
+  }
+
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;

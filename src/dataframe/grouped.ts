@@ -65,7 +65,10 @@ export class GroupedData {
       input: this.df._plan,
       groupType: this.groupType,
       groupingExpressions: this.groupingExpressions,
-      aggregateExpressions,
+      // The output list is the grouping columns then the aggregates (PySpark's groupBy().agg()).
+      aggregateExpressions: this.pivotSpec
+        ? aggregateExpressions
+        : [...this.groupingExpressions, ...aggregateExpressions],
       ...(this.pivotSpec && { pivot: this.pivotSpec }),
     });
   }

@@ -1220,7 +1220,7 @@ export class Analyzer {
         return this.expr(x.expr, scope);
       case 'cast': {
         const e = this.expr(x.expr, scope);
-        return { k: 'cast', e, type: x.dataType, tryCast: false };
+        return { k: 'cast', e, type: x.dataType, tryCast: x.evalMode === 'try' };
       }
       case 'expressionString':
         return this.expr(this.parseExpression(x.expression), scope);

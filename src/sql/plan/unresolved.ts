@@ -141,6 +141,11 @@ export type Relation = { readonly planId?: number } & (
       readonly input: Relation;
       readonly groupType: 'groupby' | 'rollup' | 'cube' | 'pivot';
       readonly groupingExpressions: readonly Expression[];
+      /**
+       * The whole output list, grouping columns included, as Catalyst's Aggregate (Spark Connect's
+       * Aggregate lists only the aggregates: a Connect decoder prepends the grouping expressions).
+       * With a pivot: only the aggregates.
+       */
       readonly aggregateExpressions: readonly Expression[];
       readonly pivot?: { readonly col: Expression; readonly values?: readonly unknown[] };
     }

@@ -1,0 +1,367 @@
+/**
+ * `SparkSession` (`sc.session`): the entry point of DataFrames and SQL, with PySpark's surface —
+ * `read`, `sql`, `createDataFrame`, `range`, `table`, `catalog`, `conf`, `sparkContext`. A
+ * DataFrame is a plan on the client; its actions run as stages on the context's backend.
+ */
+import { DataFrame } from '../dataframe/dataframe.js';
+import { setExpressionParser } from '../dataframe/expr-parser.js';
+import type { RDD, RDDContext } from '../rdd/rdd.js';
+import { AnalysisException } from './errors.js';
+import { parseExpression, parseStatement, type Statement } from './parser/parser.js';
+import type { DataSourceSpec, Relation } from './plan/unresolved.js';
+import { SessionEngine } from './session-engine.js';
+import { literalType } from './analysis/analyzer.js';
+import {
+  DataType,
+  DoubleType,
+  LongType,
+  NullType,
+  StringType,
+  StructField,
+  StructType,
+  TimestampType,
+  parseSchema,
+  commonType,
+} from './types.js';
+
+setExpressionParser(parseExpression);
+
+/** `spark.conf`: runtime configuration with Spark's key names. */
+export class RuntimeConfig {
+  private readonly values = new Map<string, string>();
+  /** The value of `key`, or `fallback`. */
+  get(key: string, fallback?: string): string | undefined {
+    return this.values.get(key) ?? fallback;
+  }
+  /** Sets `key` (values are strings, as in Spark). */
+  set(key: string, value: string | number | boolean): void {
+    this.values.set(key, String(value));
+  }
+  /** Removes a setting. */
+  unset(key: string): void {
+    this.values.delete(key);
+  }
+  /** Every setting. */
+  getAll(): Record<string, string> {
+    return Object.fromEntries(this.values);
+  }
+}
+
+/** A table entry of `catalog.listTables()`. */
+export interface CatalogTable {
+  readonly name: string;
+  readonly catalog: string | null;
+  readonly namespace: string[] | null;
+  readonly description: string | null;
+  readonly tableType: 'TEMPORARY';
+  readonly isTemporary: boolean;
+}
+
+/** `spark.catalog`: the session's temporary views. */
+export class SessionCatalog {
+  constructor(private readonly engine: SessionEngine) {}
+  /** The temporary views (global ones under `global_temp`). */
+  listTables(dbName?: string): CatalogTable[] {
+    return this.engine
+      .listViews()
+      .filter((v) => (dbName === 'global_temp' ? v.global : !v.global))
+      .map((v) => ({
+        name: v.name,
+        catalog: null,
+        namespace: v.global ? ['global_temp'] : [],
+        description: null,
+        tableType: 'TEMPORARY',
+        isTemporary: true,
+      }));
+  }
+  /** Whether a table or view exists. */
+  tableExists(name: string): boolean {
+    return this.engine.hasView(name);
+  }
+  /** Drops a temporary view; true when it existed. */
+  dropTempView(name: string): boolean {
+    return this.engine.dropView(name);
+  }
+  /** Drops a global temporary view; true when it existed. */
+  dropGlobalTempView(name: string): boolean {
+    return this.engine.dropView(`global_temp.${name}`);
+  }
+}
+
+/** Options of `read.csv`/`read.json` (PySpark's keyword arguments). */
+export type ReadOptions = Readonly<Record<string, string | number | boolean | undefined>> & {
+  readonly schema?: StructType | string;
+};
+
+/** `spark.read`: loads files into DataFrames. */
+export class DataFrameReader {
+  private fmt = 'parquet';
+  private opts: Record<string, string> = {};
+  private schemaValue: StructType | undefined;
+
+  constructor(private readonly session: SparkSession) {}
+
+  /** The source format: parquet, csv, json, text. */
+  format(source: string): this {
+    this.fmt = source.toLowerCase();
+    return this;
+  }
+  /** One option. */
+  option(key: string, value: string | number | boolean): this {
+    this.opts[key] = String(value);
+    return this;
+  }
+  /** Several options. */
+  options(o: Readonly<Record<string, string | number | boolean>>): this {
+    for (const [k, v] of Object.entries(o)) this.opts[k] = String(v);
+    return this;
+  }
+  /** The schema, as a StructType or a DDL string. */
+  schema(s: StructType | string): this {
+    this.schemaValue = typeof s === 'string' ? parseSchema(s) : s;
+    return this;
+  }
+  /** Loads `paths` in the configured format. */
+  load(...paths: Array<string | readonly string[]>): Promise<DataFrame> {
+    return this.session._read(this.fmt, paths.flat(), this.opts, this.schemaValue);
+  }
+  /** Parquet files (a file, a directory, a glob, or several paths). */
+  parquet(...paths: Array<string | readonly string[]>): Promise<DataFrame> {
+    return this.format('parquet').load(...paths);
+  }
+  /** CSV files; options as PySpark's keywords: `{ header: true, inferSchema: true, sep: ';' }`. */
+  csv(path: string | readonly string[], options: ReadOptions = {}): Promise<DataFrame> {
+    this.applyOptions(options);
+    return this.format('csv').load(path);
+  }
+  /** JSON lines files. */
+  json(path: string | readonly string[], options: ReadOptions = {}): Promise<DataFrame> {
+    this.applyOptions(options);
+    return this.format('json').load(path);
+  }
+  /** Text files: one row per line, a column `value`. */
+  text(...paths: Array<string | readonly string[]>): Promise<DataFrame> {
+    this.schemaValue = new StructType([new StructField('value', new StringType())]);
+    return this.format('text').load(...paths);
+  }
+  private applyOptions(options: ReadOptions): void {
+    for (const [k, v] of Object.entries(options)) {
+      if (v === undefined) continue;
+      if (k === 'schema') this.schema(v as StructType | string);
+      else this.opts[k] = String(v);
+    }
+  }
+}
+
+/** The entry point to DataFrames and SQL for one context. */
+export class SparkSession {
+  /** @internal */
+  readonly engine: SessionEngine;
+  /** Runtime configuration (`spark.sql.shuffle.partitions`, `spark.sql.autoBroadcastJoinThreshold`). */
+  readonly conf = new RuntimeConfig();
+  /** The temporary views. */
+  readonly catalog: SessionCatalog;
+
+  constructor(readonly sparkContext: RDDContext) {
+    this.engine = new SessionEngine(sparkContext, this.conf, parseExpression);
+    this.catalog = new SessionCatalog(this.engine);
+  }
+
+  /** A reader of files (`spark.read.parquet(path)`). */
+  get read(): DataFrameReader {
+    return new DataFrameReader(this);
+  }
+
+  private df(plan: Relation): DataFrame {
+    return new DataFrame(this.engine, { ...plan, planId: this.engine.newPlanId() } as Relation);
+  }
+
+  /** @internal Builds the read relation after listing the files and inferring the schema. */
+  async _read(
+    format: string,
+    paths: readonly string[],
+    options: Record<string, string>,
+    schema?: StructType,
+  ): Promise<DataFrame> {
+    if (!['parquet', 'csv', 'json', 'text'].includes(format))
+      throw new AnalysisException(
+        'DATA_SOURCE_NOT_FOUND',
+        `[DATA_SOURCE_NOT_FOUND] Failed to find the data source: ${format}. Supported: parquet, csv, json, text.`,
+      );
+    if (paths.length === 0)
+      throw new AnalysisException(
+        'INVALID_PARAMETER_VALUE',
+        '[INVALID_PARAMETER_VALUE] read: give at least one path.',
+      );
+    const base: DataSourceSpec = {
+      format,
+      paths: [...paths],
+      options: { ...options },
+      ...(schema && { schema }),
+    };
+    const inferred = await this.engine.inferSchema(base);
+    const ds: DataSourceSpec = { ...base, schema: inferred };
+    await this.engine.resolveSource(ds);
+    return this.df({ type: 'read', dataSource: ds });
+  }
+
+  /** A DataFrame with one column `id` (long): start until end by step. */
+  range(start: number, end?: number, step = 1, numPartitions?: number): DataFrame {
+    const [s, e] = end === undefined ? [0, start] : [start, end];
+    return this.df({
+      type: 'range',
+      start: s,
+      end: e,
+      step,
+      ...(numPartitions !== undefined && { numPartitions }),
+    });
+  }
+
+  /** The DataFrame of a temporary view. */
+  table(name: string): DataFrame {
+    const df = this.df({ type: 'read', namedTable: name });
+    void df.schema;
+    return df;
+  }
+
+  /**
+   * A DataFrame from rows: objects, or arrays with column names (`schema` as names, a DDL string
+   * such as `'id INT, name STRING'`, or a StructType), or an RDD of them (collected first).
+   */
+  createDataFrame(
+    data: readonly unknown[] | RDD<unknown>,
+    schema?: StructType | string | readonly string[],
+  ): DataFrame {
+    if (!Array.isArray(data))
+      throw new AnalysisException(
+        'UNSUPPORTED_FEATURE',
+        '[UNSUPPORTED_FEATURE] createDataFrame from an RDD: collect it first (await rdd.collect()).',
+      );
+    const rows = data as readonly unknown[];
+    let struct: StructType;
+    let arrays: unknown[][];
+    if (schema instanceof StructType || typeof schema === 'string') {
+      struct = typeof schema === 'string' ? parseSchema(schema) : schema;
+      arrays = rows.map((r) =>
+        Array.isArray(r)
+          ? [...(r as unknown[])]
+          : struct.fields.map((f) => (r as Record<string, unknown>)[f.name] ?? null),
+      );
+    } else {
+      const names =
+        schema ??
+        (rows.length > 0 && !Array.isArray(rows[0])
+          ? Object.keys(rows[0] as object)
+          : rows.length > 0
+            ? (rows[0] as unknown[]).map((_, i) => `_${i + 1}`)
+            : []);
+      arrays = rows.map((r) =>
+        Array.isArray(r)
+          ? [...(r as unknown[])]
+          : names.map((n) => (r as Record<string, unknown>)[n] ?? null),
+      );
+      struct = new StructType(
+        names.map((n, i) => new StructField(n, inferColumn(arrays.map((a) => a[i])), true)),
+      );
+      if (rows.length === 0 && names.length === 0)
+        throw new AnalysisException(
+          'CANNOT_INFER_EMPTY_SCHEMA',
+          '[CANNOT_INFER_EMPTY_SCHEMA] Can not infer schema from an empty dataset: give a schema.',
+        );
+    }
+    for (const [i, r] of arrays.entries())
+      if (r.length !== struct.fields.length)
+        throw new AnalysisException(
+          'AXIS_LENGTH_MISMATCH',
+          `[LENGTH_SHOULD_BE_THE_SAME] row ${i} has ${r.length} values but the schema has ${struct.fields.length} fields.`,
+        );
+    return this.df({
+      type: 'localRelation',
+      schema: struct,
+      rows: arrays,
+      numPartitions: this.sparkContext.defaultParallelism,
+    });
+  }
+
+  /** Runs a Spark SQL statement. A query returns its DataFrame; commands return a DataFrame of their output. */
+  sql(query: string, args?: Readonly<Record<string, unknown>>): Promise<DataFrame> {
+    void args;
+    return Promise.resolve(this.statement(parseStatement(query)));
+  }
+
+  private statement(s: Statement): DataFrame {
+    switch (s.kind) {
+      case 'query':
+        return this.df(s.plan);
+      case 'createView': {
+        if (s.ifNotExists && this.engine.hasView(s.global ? `global_temp.${s.name}` : s.name))
+          return this.createDataFrame([], new StructType([]));
+        this.engine.createView(s.name, s.plan, { replace: s.replace, global: s.global });
+        return this.createDataFrame([], new StructType([]));
+      }
+      case 'dropView': {
+        const existed = this.engine.dropView(s.name);
+        if (!existed && !s.ifExists)
+          throw new AnalysisException(
+            'TABLE_OR_VIEW_NOT_FOUND',
+            `[TABLE_OR_VIEW_NOT_FOUND] The table or view \`${s.name}\` cannot be found.`,
+          );
+        return this.createDataFrame([], new StructType([]));
+      }
+      case 'showTables': {
+        const rows = this.engine
+          .listViews()
+          .filter((v) => !v.global)
+          .map((v) => ['', v.name, true]);
+        return this.createDataFrame(rows, 'namespace STRING, tableName STRING, isTemporary BOOLEAN');
+      }
+      case 'describe': {
+        const plan: Relation =
+          s.target.kind === 'table' ? { type: 'read', namedTable: s.target.name } : s.target.plan;
+        const schema = this.engine.schemaOf(plan);
+        return this.createDataFrame(
+          schema.fields.map((f) => [f.name, f.dataType.simpleString(), null]),
+          'col_name STRING, data_type STRING, comment STRING',
+        );
+      }
+      case 'explain': {
+        const inner = s.statement;
+        if (inner.kind !== 'query')
+          return this.createDataFrame([[`== Physical Plan ==\n${inner.kind}\n`]], 'plan STRING');
+        return this.createDataFrame([[this.engine.explain(inner.plan, s.mode)]], 'plan STRING');
+      }
+      case 'setConf': {
+        if (s.key !== undefined && s.value !== undefined) this.conf.set(s.key, s.value);
+        const entries =
+          s.key !== undefined
+            ? [[s.key, this.conf.get(s.key) ?? '<undefined>']]
+            : Object.entries(this.conf.getAll());
+        return this.createDataFrame(entries, 'key STRING, value STRING');
+      }
+      case 'cacheTable':
+      case 'uncacheTable':
+        throw new AnalysisException(
+          'UNSUPPORTED_FEATURE',
+          `[UNSUPPORTED_FEATURE] ${s.kind === 'cacheTable' ? 'CACHE TABLE' : 'UNCACHE TABLE'} is not supported yet; use spark.table(name).cache().`,
+        );
+    }
+  }
+
+  /** Ends nothing of its own: the context owns the resources (`sc.stop()`). */
+  stop(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/** The Spark type of a JS column: long when every number is an integer, else double; Date → timestamp. */
+function inferColumn(values: readonly unknown[]): DataType {
+  let t: DataType = new NullType();
+  for (const v of values) {
+    if (v === null || v === undefined) continue;
+    let vt: DataType = literalType(v);
+    if (typeof v === 'number') vt = Number.isInteger(v) ? new LongType() : new DoubleType();
+    if (v instanceof Date) vt = new TimestampType();
+    t = commonType(t, vt) ?? new StringType();
+  }
+  return t instanceof NullType ? new StringType() : t;
+}
