@@ -457,6 +457,14 @@ export class MicroSpark implements RDDContext {
     const k = numSlices ?? this.defaultParallelism;
     assertPositiveInt(k, 'parallelize: numSlices');
     const n = arr.length;
+    const fnAt = findFunction(arr);
+    if (fnAt !== undefined) {
+      throw new SerializationError(
+        `parallelize: the data holds a function at ${fnAt}; data elements travel as msgpack, where a ` +
+          'function would arrive as undefined. Functions are shipped as code, not data: pass plain values ' +
+          'and give the function to a transformation (rdd.map((x, env) => env.f(x), { f })).',
+      );
+    }
     const hash = createHash('sha256');
     const slices: Uint8Array[] = [];
     let bytes = 0;
@@ -663,6 +671,38 @@ export class MicroSpark implements RDDContext {
     const parts = (await this.submitJob(mapped, lib('collect'), partitions)) as U[][];
     return parts.flat(1);
   }
+}
+
+/** The path (`data[3].f`) of the first function inside `data`, or undefined (looks 32 levels deep). */
+function findFunction(data: readonly unknown[]): string | undefined {
+  const visit = (v: unknown, path: string, depth: number): string | undefined => {
+    if (typeof v === 'function') return path;
+    if (typeof v !== 'object' || v === null || depth > 32 || ArrayBuffer.isView(v)) return undefined;
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const x: unknown = v[i];
+        if (typeof x === 'object' || typeof x === 'function') {
+          const r = visit(x, `${path}[${i}]`, depth + 1);
+          if (r !== undefined) return r;
+        }
+      }
+      return undefined;
+    }
+    if (v instanceof Map || v instanceof Set) {
+      let i = 0;
+      for (const x of v instanceof Map ? v.values() : v) {
+        const r = visit(x, `${path} entry ${i++}`, depth + 1);
+        if (r !== undefined) return r;
+      }
+      return undefined;
+    }
+    for (const k of Object.keys(v)) {
+      const r = visit((v as Record<string, unknown>)[k], `${path}.${k}`, depth + 1);
+      if (r !== undefined) return r;
+    }
+    return undefined;
+  };
+  return visit(data, 'data', 0);
 }
 
 /** The first line of an error, for progress events: `Name: message`. */

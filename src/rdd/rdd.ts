@@ -9,7 +9,7 @@ import { join, resolve as resolvePath } from 'node:path';
 import { EmptyRDDError, InvalidOperationError } from '../protocol/errors.js';
 import type { Compiler } from './compile.js';
 import { KIND, packEnv } from './env.js';
-import { lib, shipWithPackedEnv, type Callable, type LibFn } from './functions.js';
+import { lib, shipWithPackedEnv, type Callable, type FnEnvelope, type LibFn } from './functions.js';
 import { KeyMap } from './key-map.js';
 import { contentId, partFileName, type AggregatorSpec, type NodeSpec, type ShuffleSpec } from './lineage.js';
 import { compare, compareDescending } from './ordering.js';
@@ -103,6 +103,8 @@ export interface MapOptions {
 
 type PartitionFunc<K, E> = (key: K, env: E) => number;
 type Iter<T> = Iterator<T> & Iterable<T>;
+/** What flatMap-like functions may return: an iterable, an async iterable, or a promise of an iterable. */
+type ManyOf<U> = Iterable<U> | AsyncIterable<U> | PromiseLike<Iterable<U>>;
 
 function assertPositiveInt(n: number, what: string): void {
   if (!Number.isInteger(n) || n < 1)
@@ -354,7 +356,8 @@ export class RDD<T> {
 
   private ship(where: string, env: unknown, ...fns: unknown[]): Callable[] {
     const packed = env === undefined ? undefined : packEnv(env, where);
-    return fns.map((f) => shipWithPackedEnv(f, packed, env, where));
+    const at = callSite();
+    return fns.map((f) => shipWithPackedEnv(f, packed, env, where, at));
   }
 
   private elementwise<U>(
@@ -445,13 +448,13 @@ export class RDD<T> {
   // ---------------------------------------------------------------- transformations
 
   /** Applies `f` to every element. */
-  map<U, E = undefined>(f: (x: T, env: E) => U, env?: E, options?: MapOptions): RDD<U> {
+  map<U, E = undefined>(f: (x: T, env: E) => U | PromiseLike<U>, env?: E, options?: MapOptions): RDD<U> {
     const [fn] = this.ship('rdd.map', env, f);
     return this.elementwise<U>('map', 'map', fn, options?.preservesPartitioning ?? false);
   }
 
   /** Applies `f` to every element and flattens the iterables it returns. */
-  flatMap<U, E = undefined>(f: (x: T, env: E) => Iterable<U>, env?: E, options?: MapOptions): RDD<U> {
+  flatMap<U, E = undefined>(f: (x: T, env: E) => ManyOf<U>, env?: E, options?: MapOptions): RDD<U> {
     const [fn] = this.ship('rdd.flatMap', env, f);
     return this.elementwise<U>('flatMap', 'flatMap', fn, options?.preservesPartitioning ?? false);
   }
@@ -464,7 +467,7 @@ export class RDD<T> {
 
   /** Applies `f` to each partition's iterator; `f` returns an iterable (an array or a generator). */
   mapPartitions<U, E = undefined>(
-    f: (it: Iter<T>, env: E) => Iterable<U>,
+    f: (it: Iter<T>, env: E) => ManyOf<U>,
     env?: E,
     options?: MapOptions,
   ): RDD<U> {
@@ -479,7 +482,7 @@ export class RDD<T> {
 
   /** Like mapPartitions, with the partition index as first argument. */
   mapPartitionsWithIndex<U, E = undefined>(
-    f: (index: number, it: Iter<T>, env: E) => Iterable<U>,
+    f: (index: number, it: Iter<T>, env: E) => ManyOf<U>,
     env?: E,
     options?: MapOptions,
   ): RDD<U> {
@@ -545,7 +548,7 @@ export class RDD<T> {
 
   /** Groups elements by `f(x)`: pairs [key, elements]. */
   groupBy<K, E = undefined>(
-    f: (x: T, env: E) => K,
+    f: (x: T, env: E) => K | PromiseLike<K>,
     numPartitions?: number,
     partitionFunc?: PartitionFunc<K, E>,
     env?: E,
@@ -554,7 +557,7 @@ export class RDD<T> {
   }
 
   /** Pairs [f(x), x]. */
-  keyBy<K, E = undefined>(f: (x: T, env: E) => K, env?: E): RDD<[K, T]> {
+  keyBy<K, E = undefined>(f: (x: T, env: E) => K | PromiseLike<K>, env?: E): RDD<[K, T]> {
     const [fn] = this.ship('rdd.keyBy', env, f);
     return this.elementwise<[K, T]>('keyBy', 'keyBy', fn, false);
   }
@@ -570,7 +573,11 @@ export class RDD<T> {
   }
 
   /** Applies `f` to each value of a pair RDD, keeping keys and partitioning. */
-  mapValues<K, V, U, E = undefined>(this: RDD<[K, V]>, f: (v: V, env: E) => U, env?: E): RDD<[K, U]> {
+  mapValues<K, V, U, E = undefined>(
+    this: RDD<[K, V]>,
+    f: (v: V, env: E) => U | PromiseLike<U>,
+    env?: E,
+  ): RDD<[K, U]> {
     const [fn] = this.ship('rdd.mapValues', env, f);
     return this.elementwise<[K, U]>('mapValues', 'mapValues', fn, true);
   }
@@ -578,7 +585,7 @@ export class RDD<T> {
   /** Applies `f` to each value and flattens: one pair per element `f` returns. */
   flatMapValues<K, V, U, E = undefined>(
     this: RDD<[K, V]>,
-    f: (v: V, env: E) => Iterable<U>,
+    f: (v: V, env: E) => ManyOf<U>,
     env?: E,
   ): RDD<[K, U]> {
     const [fn] = this.ship('rdd.flatMapValues', env, f);
@@ -1375,9 +1382,11 @@ export class RDD<T> {
   }
 
   /** Runs `f` on every element, on the workers. */
-  async foreach<E = undefined>(f: (x: T, env: E) => void, env?: E): Promise<void> {
+  async foreach<E = undefined>(f: (x: T, env: E) => void | PromiseLike<void>, env?: E): Promise<void> {
     const [fn] = this.ship('rdd.foreach', env, f);
-    await this.job(lib('foreach', fn));
+    // An async f is awaited like a map's (a window of elements in flight), its results dropped.
+    if ((fn as FnEnvelope).async) await this.elementwise('map', 'foreach', fn, false).job(lib('count'));
+    else await this.job(lib('foreach', fn));
   }
 
   /** Runs `f` on each partition's iterator, on the workers. */
