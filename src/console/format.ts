@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { inspect } from 'node:util';
 import { RemoteError } from '../protocol/errors.js';
 import { RDD } from '../rdd/rdd.js';
+import { rddTypoHint } from './hints.js';
 
 /** Limits of what is printed. */
 export interface FormatOptions {
@@ -95,6 +96,8 @@ export function formatError(err: unknown, options: ErrorFormatOptions = {}): str
       if (e.remoteStack) lines.push(...stackFrames(e.remoteStack).map((l) => `    ${l}`));
     } else {
       lines.push(`${prefix}${e.name}: ${e.message}`);
+      const hint = rddTypoHint(e);
+      if (hint !== undefined) lines.push(hint);
       if (options.localStack && e.stack) lines.push(...userFrames(e.stack).map((l) => `    ${l}`));
     }
     e = e.cause;
