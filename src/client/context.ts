@@ -376,6 +376,7 @@ export class MicroSpark implements RDDContext {
       for (const r of lineage) {
         if (r.checkpointPending)
           await r.writeCheckpoint(join(this.checkpointRoot!, this.contextId, `rdd-${r.id}`));
+        if (r.isLocallyCheckpointed()) r.noteLocalCheckpoint(this.storageInfo(r)?.partitions);
       }
       return results;
     });
@@ -525,7 +526,7 @@ export class MicroSpark implements RDDContext {
   textFile(path: string, minPartitions?: number): RDD<string> {
     this.assertActive();
     const files = listInputFiles(path);
-    const splits = computeSplits(files, minPartitions ?? Math.min(this.defaultParallelism, 2));
+    const splits = computeSplits(files, minPartitions ?? this.defaultMinPartitions);
     return new RDD<string>(this, {
       className: 'HadoopRDD',
       op: 'textFile',
@@ -560,7 +561,7 @@ export class MicroSpark implements RDDContext {
   ): RDD<unknown> {
     this.assertActive();
     const files = listInputFiles(path);
-    const groups = groupWholeFiles(files, minPartitions ?? Math.min(this.defaultParallelism, 2));
+    const groups = groupWholeFiles(files, minPartitions ?? this.defaultMinPartitions);
     return new RDD(this, {
       className,
       op: 'wholeFiles',
@@ -577,7 +578,7 @@ export class MicroSpark implements RDDContext {
     this.assertActive();
     assertPositiveInt(recordLength, 'binaryRecords: recordLength');
     const files = listInputFiles(path);
-    const splits = recordSplits(files, recordLength, Math.min(this.defaultParallelism, 2));
+    const splits = recordSplits(files, recordLength, this.defaultMinPartitions);
     return new RDD<Buffer>(this, {
       className: 'BinaryRecordsRDD',
       op: 'binaryRecords',
@@ -652,9 +653,14 @@ export class MicroSpark implements RDDContext {
     this.checkpointRoot = abs;
   }
 
-  /** The checkpoint directory, if set. */
-  getCheckpointDir(): string | undefined {
-    return this.checkpointRoot;
+  /** Default minimum number of partitions for textFile and the other file sources: min(defaultParallelism, 2). */
+  get defaultMinPartitions(): number {
+    return Math.min(this.defaultParallelism, 2);
+  }
+
+  /** The checkpoint directory, or null (PySpark's None) when none was set. */
+  getCheckpointDir(): string | null {
+    return this.checkpointRoot ?? null;
   }
 
   /**

@@ -26,6 +26,7 @@ import { StorageLevel } from './storage-level.js';
 import { BoundedFloat, estimateSum } from './approx.js';
 import { debugString } from './debug-string.js';
 import { callSite } from './call-site.js';
+import { HyperLogLog, precisionFor } from './hll.js';
 
 /** Options of a job run on behalf of an action. */
 export interface RunJobOptions {
@@ -124,7 +125,8 @@ export class RDD<T> {
   private nameValue: string | undefined;
   private level = StorageLevel.NONE;
   private checkpointState:
-    { kind: 'reliable' | 'local'; dir?: string; writing?: boolean; checkpointRdd?: RDD<T> } | undefined;
+    | { kind: 'reliable' | 'local'; dir?: string; writing?: boolean; checkpointRdd?: RDD<T>; done?: boolean }
+    | undefined;
   private idMemo: string | undefined;
   private prepared = false;
 
@@ -257,9 +259,9 @@ export class RDD<T> {
     return this.def.numPartitions;
   }
 
-  /** The name given with `setName`, if any. */
-  name(): string | undefined {
-    return this.nameValue;
+  /** The name given with `setName`, or null (PySpark's None) for an unnamed RDD. */
+  name(): string | null {
+    return this.nameValue ?? null;
   }
 
   /** Names the RDD (shown by `toDebugString`). Returns this RDD. */
@@ -332,9 +334,19 @@ export class RDD<T> {
     this.checkpointState = { kind: 'local' };
   }
 
-  /** Whether a reliable checkpoint has been written. */
+  /**
+   * Whether the RDD is checkpointed: a reliable checkpoint has been written, or (as in Spark) a
+   * local checkpoint has been materialized by a job that stored all its partitions.
+   */
   isCheckpointed(): boolean {
-    return this.checkpointState?.dir !== undefined;
+    const s = this.checkpointState;
+    return s?.dir !== undefined || (s?.kind === 'local' && s.done === true);
+  }
+
+  /** @internal Called after a job: a local checkpoint whose partitions are all stored is done. */
+  noteLocalCheckpoint(storedPartitions: number | undefined): void {
+    const s = this.checkpointState;
+    if (s?.kind === 'local' && storedPartitions === this.getNumPartitions()) s.done = true;
   }
 
   /** Whether the RDD was marked with `localCheckpoint()`. */
@@ -342,9 +354,9 @@ export class RDD<T> {
     return this.checkpointState?.kind === 'local';
   }
 
-  /** The checkpoint directory of this RDD, once written. */
-  getCheckpointFile(): string | undefined {
-    return this.checkpointState?.dir;
+  /** The checkpoint directory of this RDD once written, else null (PySpark's None; also for local checkpoints). */
+  getCheckpointFile(): string | null {
+    return this.checkpointState?.dir ?? null;
   }
 
   // ---------------------------------------------------------------- building blocks
@@ -489,6 +501,21 @@ export class RDD<T> {
     const [fn] = this.ship('rdd.mapPartitionsWithIndex', env, f);
     return this.mapPartitionsInternal<U>(
       'mapPartitionsWithIndex',
+      fn!,
+      true,
+      options?.preservesPartitioning ?? false,
+    );
+  }
+
+  /** PySpark's deprecated name of {@link mapPartitionsWithIndex} (the split is the partition index). */
+  mapPartitionsWithSplit<U, E = undefined>(
+    f: (splitIndex: number, it: Iter<T>, env: E) => ManyOf<U>,
+    env?: E,
+    options?: MapOptions,
+  ): RDD<U> {
+    const [fn] = this.ship('rdd.mapPartitionsWithSplit', env, f);
+    return this.mapPartitionsInternal<U>(
+      'mapPartitionsWithSplit',
       fn!,
       true,
       options?.preservesPartitioning ?? false,
@@ -1460,6 +1487,44 @@ export class RDD<T> {
       const [part] = (await this.job(lib('collect'), [p])) as T[][];
       yield* part ?? [];
     }
+  }
+
+  /**
+   * The approximate number of distinct elements (HyperLogLog, as Spark's `countApproxDistinct`):
+   * precision p = ceil(2·log2(1.054 / relativeSD)), at least 4; elements are hashed by value with a
+   * stable 64-bit hash, so equal values count once whatever their partition. `relativeSD` must be
+   * greater than 0.000017 (and at least about 0.00026 here, 2^24 registers).
+   */
+  async countApproxDistinct(relativeSD = 0.05): Promise<number> {
+    const p = precisionFor(relativeSD);
+    const parts = (await this.job(lib('hyperLogLog', p))) as Uint8Array[];
+    const hll = new HyperLogLog(p);
+    for (const r of parts) hll.merge(r);
+    return hll.cardinality();
+  }
+
+  /** Reduces the values of each key with `f` and returns the result to the client as a Map (PySpark's dict). */
+  async reduceByKeyLocally<K, V, E = undefined>(
+    this: RDD<[K, V]>,
+    f: (a: V, b: V, env: E) => V,
+    env?: E,
+  ): Promise<Map<K, V>> {
+    const [fn] = this.ship('rdd.reduceByKeyLocally', env, f);
+    const local = this.mapPartitionsInternal<[K, V]>(
+      'reduceByKeyLocally',
+      lib('aggregateLocal', null, fn),
+      false,
+      false,
+    );
+    const parts = (await local.job(lib('collect'))) as Array<Array<[K, V]>>;
+    const op = (await this.ctx.localCompiler()).fn(fn!, 2) as (a: V, b: V) => V;
+    const merged = new KeyMap<V>();
+    for (const part of parts) {
+      for (const [k, v] of part) merged.set(k, merged.has(k) ? op(merged.get(k) as V, v) : v);
+    }
+    const out = new Map<K, V>();
+    merged.forEach((v, k) => out.set(k as K, v));
+    return out;
   }
 
   /** Count within `timeoutMs`: exact if the job finishes in time, else an estimate. */
