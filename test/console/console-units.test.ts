@@ -169,7 +169,11 @@ describe('console completion', () => {
   });
   it('completes properties of a global, RDD methods after a call, and commands', () => {
     expect(complete('compCtx.par', 11)).toEqual({ start: 8, candidates: ['parallelize'] });
-    expect(complete('compCtx.parallelize([1]).redu', 29).candidates).toEqual(['reduce', 'reduceByKey']);
+    expect(complete('compCtx.parallelize([1]).redu', 29).candidates).toEqual([
+      'reduce',
+      'reduceByKey',
+      'reduceByKeyLocally',
+    ]);
     expect(complete(':l', 2)).toEqual({ start: 0, candidates: [':lineage', ':load'] });
     expect(RDD_METHODS).toContain('flatMap');
     expect(RDD_METHODS).not.toContain('constructor');
