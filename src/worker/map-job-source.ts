@@ -91,12 +91,16 @@ export class MapJobSource {
     return s === 'posted' || s === 'leased';
   }
 
-  /** Shuffles (map stages) whose first task was granted here: that task posts what it misses. */
+  /**
+   * Map stages (client and stage id: a re-run of the same lineage has new stage ids) whose first
+   * task was granted here: that task posts what the stage misses, the others wait for its records.
+   */
   private readonly posters = new Set<string>();
 
-  private firstGrant(shuffleId: string): boolean {
-    if (this.posters.has(shuffleId)) return false;
-    this.posters.add(shuffleId);
+  private firstGrant(owner: string, stageId: number): boolean {
+    const key = `${owner}:${stageId}`;
+    if (this.posters.has(key)) return false;
+    this.posters.add(key);
     if (this.posters.size > 10_000) this.posters.clear();
     return true;
   }
@@ -224,7 +228,11 @@ export class MapJobSource {
         return {
           granted: true,
           lease: { token: r.token, attempt: r.attempt, ttlMs: r.ttlMs },
-          task: encode({ ...r.task.desc, attempt: r.attempt, poster: this.firstGrant(r.task.shuffleId) }),
+          task: encode({
+            ...r.task.desc,
+            attempt: r.attempt,
+            poster: this.firstGrant(r.task.owner, r.task.desc.stageId),
+          }),
         };
       }
       case 'job.renew':
