@@ -144,9 +144,12 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
   private readonly broadcasts = new Map<string, Uint8Array>();
   /** The map stages of running actions, by stage id (their tasks run as jobs posted by workers). */
   private readonly mapStages = new Map<number, MapStage>();
-  /** Shuffles the running actions read: their outputs are dropped on the workers when they end. */
-  private readonly actionShuffles = new Set<string>();
-  /** Map outputs reported done during the outermost action: shuffle id → map indexes. */
+  /**
+   * Shuffles each running top-level action reads (action id → shuffle ids): their outputs are
+   * dropped on the workers when it ends, unless another running action reads them too.
+   */
+  private readonly actionShuffles = new Map<number, Set<string>>();
+  /** Map outputs reported done while an action that reads them runs: shuffle id → map indexes. */
   private readonly mapDone = new Map<string, Set<number>>();
   /** Persisted blocks announced by workers: block id → holder node and size. */
   private readonly blocks = new Map<string, { holder: string; bytes: number }>();
@@ -253,10 +256,13 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
     // A shuffle whose map outputs are all announced (an earlier job of this action, e.g. a
     // sortBy's sampling, computed it) is skipped, with its parents, as in process.
     const order: ShuffleSpec[] = [];
+    let reads = this.actionShuffles.get(job.action);
+    if (!reads) this.actionShuffles.set(job.action, (reads = new Set()));
     const visit = (rootId: string, seen: Set<string>) => {
       for (const s of stageShuffles(job.nodes, rootId, fullyStored)) {
         if (seen.has(s.id)) continue;
         seen.add(s.id);
+        reads.add(s.id);
         if (this.mapOutputsAvailable(s)) continue;
         visit(s.parent, seen);
         order.push(s);
@@ -282,7 +288,6 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
     for (const st of stages) {
       stageIds[st.shuffleId] = st.stageId;
       this.mapStages.set(st.stageId, st);
-      this.actionShuffles.add(st.shuffleId);
     }
     const stageId = this.nextStage++;
     const descs = job.partitions.map((partition): TaskDesc => ({
@@ -830,15 +835,22 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
     }
     return partitions > 0 ? { partitions, bytes } : undefined;
   }
-  endAction(): void {
-    // The action's shuffle outputs are released on the workers; cached blocks stay.
-    const prefixes = [...this.actionShuffles].map((id) => `shuffle_${id}_`);
+  endAction(action: number, last: boolean): void {
+    // The action's shuffle outputs are released on the workers, except those another running
+    // action reads; cached blocks stay.
+    const ended = this.actionShuffles.get(action) ?? new Set<string>();
+    this.actionShuffles.delete(action);
+    if (last) this.actionShuffles.clear();
+    const still = new Set<string>();
+    for (const reads of this.actionShuffles.values()) for (const id of reads) still.add(id);
+    const released = [...ended].filter((id) => !still.has(id));
+    const prefixes = released.map((id) => `shuffle_${id}_`);
     this.dropOnWorkers(prefixes);
     // Their records are withdrawn soon; the next action must not plan on them meanwhile.
     for (const [k, b] of [...this.seenBlocks])
       if (prefixes.some((p) => b.blockId.startsWith(p))) this.seenBlocks.delete(k);
-    this.actionShuffles.clear();
-    this.mapDone.clear();
+    for (const id of released) this.mapDone.delete(id);
+    if (last) this.mapDone.clear();
   }
   async stop(): Promise<void> {
     if (this.stopped) return;

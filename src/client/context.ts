@@ -89,6 +89,12 @@ export interface LocalOptions extends Omit<ConnectOptions, 'peers' | 'cluster' |
 /** The signal of the innermost `withSignal` around the current async context. */
 const actionSignal = new AsyncLocalStorage<AbortSignal>();
 
+/**
+ * The top-level action the current async context runs in (an action started inside another, such
+ * as a sortBy's sampling, belongs to it); its id tags the jobs it submits.
+ */
+const actionScope = new AsyncLocalStorage<number>();
+
 /** `parallelize` data up to this size travels inside the task instead of being served by the client. */
 const INLINE_DATA_MAX_BYTES = 64 * 1024;
 
@@ -105,6 +111,8 @@ export class MicroSpark implements RDDContext {
   private rddIds = 0;
   private stopped = false;
   private activeActions = 0;
+  /** Ids of top-level actions (see `actionScope`). */
+  private nextScope = 0;
   private checkpointRoot: string | undefined;
   private readonly accumulators = new Map<string, Accumulator<any>>();
   private readonly broadcasts = new Map<string, Broadcast<unknown>>();
@@ -286,16 +294,21 @@ export class MicroSpark implements RDDContext {
   /** @internal */
   async withAction<R>(body: () => Promise<R>): Promise<R> {
     this.assertActive();
+    const outer = actionScope.getStore();
+    const scope = outer ?? this.nextScope++;
     this.activeActions++;
     let failure: unknown;
     try {
-      return await body();
+      return await (outer === undefined ? actionScope.run(scope, body) : body());
     } catch (e) {
       failure = e;
       throw e;
     } finally {
-      if (--this.activeActions === 0) {
-        this.backend.endAction();
+      const last = --this.activeActions === 0;
+      // Each top-level action releases its shuffle outputs when it ends (those another running
+      // action reads stay).
+      if (outer === undefined) this.backend.endAction(scope, last);
+      if (last) {
         const action = this.currentAction;
         this.currentAction = undefined;
         if (action) {
@@ -367,6 +380,7 @@ export class MicroSpark implements RDDContext {
             ? Object.fromEntries(lineage.map((r) => [r.contentId, r.creationSite]))
             : {},
           partitions: parts,
+          action: actionScope.getStore() ?? -1,
           onAccumulators: (updates) => {
             for (const [id, v] of updates) this.accumulators.get(id)?.applyUpdate(v);
           },
