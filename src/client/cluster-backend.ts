@@ -125,6 +125,8 @@ export interface ClusterCounters {
   tasksCancelled: number;
   /** Task results too large for a message, fetched from the worker's block store. */
   resultBlocksFetched: number;
+  /** Leases of this client's jobs handed back by a stopping worker (re-posted at once). */
+  leasesReleased: number;
 }
 
 /** The cluster execution mode (see module doc). */
@@ -137,6 +139,7 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
     mapOutputsRecomputed: 0,
     tasksCancelled: 0,
     resultBlocksFetched: 0,
+    leasesReleased: 0,
   };
   readonly progress = new ProgressBus();
   private readonly jobs: JobTable<PendingTask>;
@@ -640,12 +643,14 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
     const outcome = this.jobs.fail(jobId, token, error, userError || fetchFailed);
     if (outcome === 'stale' || !pending) return { ok: false };
     const attemptNow = this.jobs.stateOf(jobId)?.attempt ?? 0;
+    const released = error.name === 'WorkerStoppingError';
+    if (released) this.counters.leasesReleased++;
     this.taskEvent(
       pending.desc,
       attemptNow,
       outcome === 'failed' ? 'failed' : 'retried',
       undefined,
-      fetchFailed ? 'fetch-failed' : 'error',
+      fetchFailed ? 'fetch-failed' : released ? 'worker-lost' : 'error',
     );
     if (outcome === 'failed') {
       const state = this.jobs.failuresOf(jobId);

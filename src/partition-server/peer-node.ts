@@ -250,6 +250,17 @@ export class PeerNode extends EventEmitter<PeerEvents> {
     return p.rpc.request(body, { timeoutMs, ...(signal && { signal }) });
   }
 
+  /**
+   * Says goodbye: stops heartbeating and publishes a `withdraw` of this peer, so peers drop it at
+   * once instead of after the dead-after timeout. Call before {@link stop} when leaving for good.
+   */
+  goodbye(): void {
+    if (this.stopped) return;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+    this.publish({ kind: 'withdraw', of: 'peer', id: this.identity.node, holder: this.identity.node });
+  }
+
   /** Stops heartbeating, closes every socket. Idempotent. */
   async stop(): Promise<void> {
     if (this.stopped) return;
@@ -361,6 +372,12 @@ export class PeerNode extends EventEmitter<PeerEvents> {
       return;
     }
     const r = parsed.record;
+    if (r.kind === 'withdraw' && r.of === 'peer') {
+      // A goodbye: the peer is leaving; drop it now rather than after the dead-after timeout.
+      const p = this.known.get(r.holder);
+      if (p && r.id === r.holder) this.declareDead(p);
+      return;
+    }
     if (r.kind === 'peer') {
       // A hint only: the hinted worker counts after its own HELLO, and this is not its heartbeat.
       const p = this.known.get(r.from);

@@ -62,10 +62,13 @@ export const BlockRecord = z.object({
   owner: id,
 });
 
-/** A record is gone: a job completed or was cancelled, a block was dropped. */
+/**
+ * A record is gone: a job completed or was cancelled, a block was dropped; `peer` (id = holder):
+ * the publisher is leaving (a goodbye), its peers drop it at once.
+ */
 export const WithdrawRecord = z.object({
   kind: z.literal('withdraw'),
-  of: z.enum(['job', 'rdd']),
+  of: z.enum(['job', 'rdd', 'peer']),
   id,
   holder: id,
 });

@@ -66,6 +66,7 @@ export class MapJobSource {
   /** Jobs that failed for good: their error, until their waiters are gone. */
   private readonly failed = new Map<string, WireError>();
   private readonly timers: NodeJS.Timeout[] = [];
+  private stopping = false;
 
   constructor(
     private readonly node: PeerNode,
@@ -171,12 +172,12 @@ export class MapJobSource {
     return true;
   }
 
-  /** Withdraws jobs (and tells their holders to stop). */
+  /** Withdraws jobs (and tells their holders to stop, unless this source is stopping). */
   cancel(jobIds: readonly string[]): void {
     const leases = this.jobs.leases();
     for (const id of jobIds) {
       const holder = leases.get(id);
-      if (holder !== undefined && holder !== this.node.identity.node)
+      if (!this.stopping && holder !== undefined && holder !== this.node.identity.node)
         this.node.request(holder, { op: 'cancel', jobIds: [id] }, 2000).catch(() => undefined);
       this.jobs.remove(id);
       this.node.publish({ kind: 'withdraw', of: 'job', id, holder: this.node.identity.node });
@@ -258,7 +259,12 @@ export class MapJobSource {
           this.node.publish({ kind: 'withdraw', of: 'job', id: req.jobId, holder: this.node.identity.node });
           this.event(req.jobId, attempt, 'failed', { worker: req.worker, error: req.error });
         } else {
-          this.event(req.jobId, attempt, 'retried', { reason: fetchFailed ? 'fetch-failed' : 'error' });
+          const reason: RetryReason = fetchFailed
+            ? 'fetch-failed'
+            : req.error.name === 'WorkerStoppingError'
+              ? 'worker-lost'
+              : 'error';
+          this.event(req.jobId, attempt, 'retried', { reason });
           this.announce(this.record(req.jobId, attempt, job.map, job.owner));
         }
         this.options.onChange();
@@ -276,8 +282,18 @@ export class MapJobSource {
     if (owned.length > 0) this.cancel(owned);
   }
 
-  /** Withdraws everything (the worker stops). */
+  /**
+   * The worker begins to stop: from now on withdrawn jobs leave their holders running (a map task
+   * running elsewhere still stores and announces its output, which its reducers read; only its
+   * report to this source is lost).
+   */
+  beginStop(): void {
+    this.stopping = true;
+  }
+
+  /** Withdraws everything (the worker stops); holders of its leases finish their tasks. */
   stop(): void {
+    this.stopping = true;
     for (const t of this.timers) clearInterval(t);
     this.cancel(this.activeIds());
   }

@@ -16,6 +16,7 @@ import {
   FetchFailedError,
   InvalidOperationError,
   TaskFailedError,
+  WorkerStoppingError,
   errorFromWire,
   errorToWire,
   type WireError,
@@ -70,6 +71,8 @@ export interface WorkerCounters {
   /** Map jobs this worker posted; of them, recomputations of outputs that had been lost. */
   mapJobsPosted: number;
   mapOutputsRecomputed: number;
+  /** Leases handed back to their source because this worker stopped. */
+  leasesReleased: number;
 }
 
 /** Task results above this travel as a block fetched in chunks, not inside `job.complete`. */
@@ -83,6 +86,10 @@ export function shuffleBlockId(shuffleId: string, map: number, reduce: number): 
 interface Running {
   readonly abort: AbortController;
   readonly owner: string;
+  /** The worker is stopping: the task was aborted to hand its lease back to the source. */
+  released: boolean;
+  /** The computation is over; its outcome is being stored and reported. */
+  finishing: boolean;
 }
 
 /** A worker (see module doc). Start with {@link Worker.start}; stop with {@link Worker.stop}. */
@@ -98,6 +105,7 @@ export class Worker {
     tasksParked: 0,
     mapJobsPosted: 0,
     mapOutputsRecomputed: 0,
+    leasesReleased: 0,
   };
   /** Where the map outputs of shuffles are, from `rdd` records. */
   readonly maps = new MapOutputView();
@@ -333,13 +341,19 @@ export class Worker {
         if (this.openJobs.get(job.jobId) === job) this.openJobs.delete(job.jobId);
         return;
       }
-      granted = true;
       this.counters.claimsGranted++;
       this.openJobs.delete(job.jobId);
+      if (this.draining) {
+        // Granted while this worker began to stop: hand it back at once.
+        await this.releaseLease(job, reply.lease.token);
+        return;
+      }
+      granted = true;
       const abort = new AbortController();
-      this.running.set(job.jobId, { abort, owner: job.owner });
+      const entry: Running = { abort, owner: job.owner, released: false, finishing: false };
+      this.running.set(job.jobId, entry);
       this.claiming.delete(job.jobId);
-      await this.run(job, reply.lease.token, reply.task, abort);
+      await this.run(job, reply.lease.token, reply.task, entry);
     } catch {
       // the source is unreachable; its records will come again if it is alive
     } finally {
@@ -353,8 +367,9 @@ export class Worker {
     job: Extract<WireRecord, { kind: 'job' }>,
     token: string,
     task: Uint8Array,
-    abort: AbortController,
+    entry: Running,
   ): Promise<void> {
+    const { abort } = entry;
     const source = job.source.node;
     const desc = decode<TaskDesc>(task);
     const renew = setInterval(() => {
@@ -382,14 +397,14 @@ export class Worker {
         let bytes = task;
         if (shuffles.length > 0) {
           const locations = await this.parkUntilOutputs(job, desc, shuffles, abort.signal);
-          if (abort.signal.aborted) return;
+          if (abort.signal.aborted) return await this.releaseIfStopping(job, token, entry);
           runDesc = { ...desc, locations };
           bytes = encode(runDesc);
         }
         const outcome = await this.pool.run(bytes, this.services(job.owner, runDesc), {
           signal: abort.signal,
         });
-        if (abort.signal.aborted) return;
+        if (abort.signal.aborted) return await this.releaseIfStopping(job, token, entry);
         if (!outcome.ok && outcome.error.name === 'FetchFailedError') {
           this.counters.fetchFailures++;
           const data = (outcome.error as { data?: { shuffleId?: string; mapIndex?: number } }).data;
@@ -406,18 +421,42 @@ export class Worker {
         // The computation is over: its slot goes to the next task while the outcome is stored
         // and reported (a report to a source that just died waits until it is declared dead).
         this.parked.add(job.jobId);
+        entry.finishing = true;
         this.pump();
         await this.finish(job, token, desc, outcome);
         return;
       }
     } catch (e) {
-      if (abort.signal.aborted) return;
+      if (abort.signal.aborted) return await this.releaseIfStopping(job, token, entry);
       // A map stage this task needs failed for good: fail this task with its cause.
       await this.reportFailure(job, token, errorToWire(e), true).catch(() => undefined);
     } finally {
       clearInterval(renew);
       this.parked.delete(job.jobId);
     }
+  }
+
+  /** A task aborted because this worker stops hands its lease back (its source re-posts it now). */
+  private async releaseIfStopping(
+    job: Extract<WireRecord, { kind: 'job' }>,
+    token: string,
+    entry: Running,
+  ): Promise<void> {
+    if (entry.released) await this.releaseLease(job, token);
+  }
+
+  /** Hands a lease back: a `job.fail` with a WorkerStoppingError, not counted against the task. */
+  private async releaseLease(job: Extract<WireRecord, { kind: 'job' }>, token: string): Promise<void> {
+    this.counters.leasesReleased++;
+    const error = errorToWire(new WorkerStoppingError(`worker ${this.node.identity.node} is stopping`));
+    await this.toSource(job.source.node, {
+      op: 'job.fail',
+      jobId: job.jobId,
+      token,
+      worker: this.node.identity.node,
+      error: { ...error },
+      userError: false,
+    }).catch(() => undefined);
   }
 
   /** Reports a task's outcome to its source. */
@@ -428,6 +467,11 @@ export class Worker {
     outcome: Awaited<ReturnType<TaskPool['run']>>,
   ): Promise<void> {
     const source = job.source.node;
+    if (outcome.ok && this.draining && desc.output.kind === 'shuffle') {
+      // A map output stored here would go with this worker: hand the job back instead.
+      await this.releaseLease(job, token);
+      return;
+    }
     if (outcome.ok) {
       await this.storeOutputs(desc, outcome.result, job.owner);
       const result = await this.resultField(job.jobId, outcome.result.result, job.owner);
@@ -570,10 +614,19 @@ export class Worker {
       // Resume: wait for a slot (parked tasks are served before new claims).
       // The slot is taken synchronously, when pump() hands it over.
       await new Promise<void>((resolve) => {
-        this.slotWaiters.push(() => {
+        const waiter = () => {
+          signal.removeEventListener('abort', onAbort);
           this.parked.delete(job.jobId);
           resolve();
-        });
+        };
+        // Aborted while waiting (cancelled, or this worker stops): give up the place in line.
+        const onAbort = () => {
+          const i = this.slotWaiters.indexOf(waiter);
+          if (i >= 0) this.slotWaiters.splice(i, 1);
+          resolve();
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        this.slotWaiters.push(waiter);
         this.pump();
       });
     }
@@ -628,6 +681,7 @@ export class Worker {
   }
 
   private async storeOutputs(desc: TaskDesc, result: TaskResult, owner: string): Promise<void> {
+    if (this.draining) return; // stopping: nothing stored here would outlive this worker
     if (desc.output.kind === 'shuffle' && result.buckets) {
       const s = desc.output.shuffle;
       await Promise.all(
@@ -787,19 +841,32 @@ export class Worker {
   }
 
   /**
-   * Stops gracefully: no new claims, running tasks get `graceMs` to finish (then they are
-   * abandoned and their leases expire at the source), records withdrawn, sockets closed.
+   * Stops gracefully, releasing at once what this worker holds: no new claims; its block records
+   * are withdrawn (reducers elsewhere plan without its map outputs); every task that is not
+   * already reporting its outcome is stopped and its lease handed back (`job.fail` with a
+   * WorkerStoppingError: re-posted at once, not counted); the map jobs it is the source of are
+   * withdrawn. Tasks reporting their outcome get `graceMs` to finish. Then a goodbye, so peers
+   * drop it without waiting for the dead-after timeout, and the sockets close.
    */
   async stop(graceMs = 5000): Promise<void> {
     if (this.draining) return;
     this.draining = true;
-    const t0 = Date.now();
-    while (this.running.size > 0 && Date.now() - t0 < graceMs) await new Promise((r) => setTimeout(r, 20));
-    for (const r of this.running.values()) r.abort.abort();
-    this.source.stop();
+    this.source.beginStop();
     for (const id of this.ownBlocks.keys()) {
       this.node.publish({ kind: 'withdraw', of: 'rdd', id, holder: this.node.identity.node });
     }
+    this.ownBlocks.clear();
+    for (const r of this.running.values()) {
+      if (r.finishing) continue;
+      r.released = true;
+      r.abort.abort(new WorkerStoppingError('the worker is stopping'));
+    }
+    const t0 = Date.now();
+    while ((this.running.size > 0 || this.claiming.size > 0) && Date.now() - t0 < graceMs)
+      await new Promise((r) => setTimeout(r, 10));
+    for (const r of this.running.values()) r.abort.abort();
+    this.source.stop();
+    this.node.goodbye();
     await this.pool.close();
     await this.node.stop();
     await this.store.close();
