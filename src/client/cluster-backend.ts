@@ -127,6 +127,8 @@ export interface ClusterCounters {
   resultBlocksFetched: number;
   /** Leases of this client's jobs handed back by a stopping worker (re-posted at once). */
   leasesReleased: number;
+  /** Claims refused because the claiming worker was not a member (not known, or declared dead). */
+  claimsFromNonMembers: number;
 }
 
 /** The cluster execution mode (see module doc). */
@@ -140,6 +142,7 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
     tasksCancelled: 0,
     resultBlocksFetched: 0,
     leasesReleased: 0,
+    claimsFromNonMembers: 0,
   };
   readonly progress = new ProgressBus();
   private readonly jobs: JobTable<PendingTask>;
@@ -542,6 +545,12 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
   private answer(req: Request): unknown {
     switch (req.op) {
       case 'job.claim': {
+        // A lease goes only to a member: a worker this client dropped (dead after a pause, say)
+        // would not be noticed dying with it. It is told to HELLO again.
+        if (!this.node.peer(req.worker)) {
+          this.counters.claimsFromNonMembers++;
+          return { granted: false, reason: 'not-member' };
+        }
         const r = this.jobs.claim(req.jobId, req.attempt, req.worker);
         if (!r.granted) return { granted: false, reason: r.reason };
         this.taskEvent(r.task.desc, r.attempt, 'running', req.worker);

@@ -196,6 +196,23 @@ export class PeerNode extends EventEmitter<PeerEvents> {
     return pending;
   }
 
+  /**
+   * HELLOs a known peer again (it may have dropped this node: after a pause here, or when it
+   * refused a request from a non-member), so that it re-admits this node and subscribes to its
+   * records again. Resolves with the peer's identity, or undefined if it did not answer.
+   */
+  rehello(node: string): Promise<PeerIdentity | undefined> {
+    const p = this.known.get(node);
+    if (this.stopped || !p) return Promise.resolve(undefined);
+    const endpoint = p.identity.rpc;
+    let pending = this.connecting.get(endpoint);
+    if (!pending) {
+      pending = this.hello(endpoint).finally(() => this.connecting.delete(endpoint));
+      this.connecting.set(endpoint, pending);
+    }
+    return pending;
+  }
+
   private async hello(rpcEndpoint: string): Promise<PeerIdentity | undefined> {
     const rpc = new RpcClient(rpcEndpoint, this.rpcOptions);
     try {
@@ -411,7 +428,12 @@ export class PeerNode extends EventEmitter<PeerEvents> {
     const paused = now - this.lastTick > this.options.deadAfterMs / 2;
     this.lastTick = now;
     if (paused) {
-      for (const p of this.known.values()) p.lastSeen = now;
+      // Peers may have declared this node dead meanwhile and unsubscribed from its records: say
+      // HELLO again, so they re-admit it (a peer that did not drop it just refreshes it).
+      for (const p of this.known.values()) {
+        p.lastSeen = now;
+        void this.rehello(p.identity.node);
+      }
       return;
     }
     for (const p of [...this.known.values()])

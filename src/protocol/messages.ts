@@ -171,7 +171,11 @@ export type Request = z.infer<typeof Request>;
 
 export const ClaimReply = z.discriminatedUnion('granted', [
   z.object({ granted: z.literal(true), lease: Lease, task: bytes }),
-  z.object({ granted: z.literal(false), reason: z.enum(['taken', 'stale', 'done', 'unknown']) }),
+  /** `not-member`: the source does not count the claiming worker as a member (it should HELLO again). */
+  z.object({
+    granted: z.literal(false),
+    reason: z.enum(['taken', 'stale', 'done', 'unknown', 'not-member']),
+  }),
 ]);
 export type ClaimReply = z.infer<typeof ClaimReply>;
 

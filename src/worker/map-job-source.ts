@@ -67,6 +67,8 @@ export class MapJobSource {
   private readonly failed = new Map<string, WireError>();
   private readonly timers: NodeJS.Timeout[] = [];
   private stopping = false;
+  /** Claims refused because the claiming worker was not a member. */
+  claimsFromNonMembers = 0;
 
   constructor(
     private readonly node: PeerNode,
@@ -210,6 +212,11 @@ export class MapJobSource {
   private answerNow(req: Request): unknown {
     switch (req.op) {
       case 'job.claim': {
+        // A lease goes only to a member (see the client's source).
+        if (req.worker !== this.node.identity.node && !this.node.peer(req.worker)) {
+          this.claimsFromNonMembers++;
+          return { granted: false, reason: 'not-member' };
+        }
         const job = this.jobs.task(req.jobId);
         if (
           job &&

@@ -73,6 +73,8 @@ export interface WorkerCounters {
   mapOutputsRecomputed: number;
   /** Leases handed back to their source because this worker stopped. */
   leasesReleased: number;
+  /** Claims a source refused because it did not count this worker as a member. */
+  claimsRefusedNotMember: number;
 }
 
 /** Task results above this travel as a block fetched in chunks, not inside `job.complete`. */
@@ -106,6 +108,7 @@ export class Worker {
     mapJobsPosted: 0,
     mapOutputsRecomputed: 0,
     leasesReleased: 0,
+    claimsRefusedNotMember: 0,
   };
   /** Where the map outputs of shuffles are, from `rdd` records. */
   readonly maps = new MapOutputView();
@@ -335,7 +338,12 @@ export class Worker {
         jobId: job.jobId,
         attempt: job.attempt,
         worker: this.node.identity.node,
-      })) as { granted: boolean; lease?: { token: string }; task?: Uint8Array };
+      })) as { granted: boolean; reason?: string; lease?: { token: string }; task?: Uint8Array };
+      if (reply.reason === 'not-member') {
+        // The source dropped this worker (it was paused, or cut off): HELLO again to be re-admitted.
+        this.counters.claimsRefusedNotMember++;
+        if (!self) void this.node.rehello(job.source.node);
+      }
       if (!reply.granted || !reply.lease || !reply.task) {
         // taken, stale, done or unknown: a newer record will come if the job needs us
         if (this.openJobs.get(job.jobId) === job) this.openJobs.delete(job.jobId);
