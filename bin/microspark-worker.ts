@@ -53,10 +53,8 @@ async function main(): Promise<number> {
     leaseRenewMs: Math.min(LEASE_RENEW_INTERVAL_MS, Math.max(config.heartbeatMs, 100)),
     requestTimeoutMs: Math.max(2000, 2 * config.heartbeatMs),
     ...(config.secret && { curve: deriveCurveKeys(config.secret.reveal()) }),
+    log,
   });
-  worker.node.on('peer-up', (p) => log('info', 'peer joined', { node: p.node, role: p.role, rpc: p.rpc }));
-  worker.node.on('peer-down', (p) => log('info', 'peer lost', { node: p.node, role: p.role }));
-  worker.node.on('warning', (e) => log('debug', 'network warning', { error: String(e) }));
   console.log(
     JSON.stringify({
       ready: true,

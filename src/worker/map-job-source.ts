@@ -58,6 +58,8 @@ export interface MapJobSourceOptions {
   readonly onAnnounce: (record: Extract<WireRecord, { kind: 'job' }>) => void;
   /** Whether a live worker already announced this map output (a claim for it is refused as done). */
   readonly outputKnown: (shuffleId: string, map: number) => boolean;
+  /** Where leases, completions and retries are logged. */
+  readonly log?: (level: 'info' | 'debug', msg: string, fields: Record<string, unknown>) => void;
 }
 
 /** The map jobs a worker is the source of (see module doc). */
@@ -230,6 +232,11 @@ export class MapJobSource {
         const r = this.jobs.claim(req.jobId, req.attempt, req.worker);
         if (!r.granted) return { granted: false, reason: r.reason };
         this.event(req.jobId, r.attempt, 'running', { worker: req.worker });
+        this.options.log?.('debug', 'lease granted', {
+          job: req.jobId,
+          attempt: r.attempt,
+          worker: req.worker,
+        });
         // Say it is taken, so workers that would post or claim the same job leave it.
         if (job)
           this.node.publish({ ...this.record(req.jobId, r.attempt, job.map, job.owner), leased: true });
@@ -251,6 +258,7 @@ export class MapJobSource {
         if (!job || this.jobs.complete(req.jobId, req.token) !== 'ok') return { ok: false };
         this.node.publish({ kind: 'withdraw', of: 'job', id: req.jobId, holder: this.node.identity.node });
         this.options.onOutput(job.shuffleId, job.map, req.worker);
+        this.options.log?.('debug', 'map job completed', { job: req.jobId, attempt, worker: req.worker });
         this.event(req.jobId, attempt, 'done', { worker: req.worker, accumulators: req.accumulators });
         this.options.onChange();
         return { ok: true };
@@ -263,6 +271,10 @@ export class MapJobSource {
         const attempt = this.jobs.stateOf(req.jobId)?.attempt ?? 0;
         if (outcome === 'failed') {
           this.failed.set(req.jobId, req.error);
+          this.options.log?.('info', 'map job failed for good', {
+            job: req.jobId,
+            error: `${req.error.name}: ${req.error.message}`,
+          });
           this.node.publish({ kind: 'withdraw', of: 'job', id: req.jobId, holder: this.node.identity.node });
           this.event(req.jobId, attempt, 'failed', { worker: req.worker, error: req.error });
         } else {
@@ -272,6 +284,12 @@ export class MapJobSource {
               ? 'worker-lost'
               : 'error';
           this.event(req.jobId, attempt, 'retried', { reason });
+          this.options.log?.('info', 'map job retried', {
+            job: req.jobId,
+            attempt,
+            reason,
+            error: `${req.error.name}: ${req.error.message}`,
+          });
           this.announce(this.record(req.jobId, attempt, job.map, job.owner));
         }
         this.options.onChange();
@@ -318,6 +336,7 @@ export class MapJobSource {
     const job = this.jobs.task(id);
     const s = this.jobs.stateOf(id);
     if (!job || s?.state !== 'posted') return;
+    this.options.log?.('info', 'map job retried', { job: id, attempt: s.attempt, reason });
     this.event(id, s.attempt, 'retried', { reason });
     this.announce(this.record(id, s.attempt, job.map, job.owner));
     this.options.onChange();

@@ -32,6 +32,12 @@ import { MapJobSource, mapJobId, parseMapJobId } from './map-job-source.js';
 import { MapOutputView } from './map-outputs.js';
 import { TaskPool, type PoolServices } from './task-pool.js';
 
+/** Log levels of {@link WorkerLog}, most severe first. */
+export type WorkerLogLevel = 'error' | 'warn' | 'info' | 'debug';
+
+/** Where a worker logs (the daemon writes JSON lines on stderr); must not throw. */
+export type WorkerLog = (level: WorkerLogLevel, msg: string, fields?: Record<string, unknown>) => void;
+
 /** Everything a worker needs to run (the daemon builds it from its validated config). */
 export interface WorkerOptions {
   readonly slots: number;
@@ -55,6 +61,11 @@ export interface WorkerOptions {
   readonly maxStageAttempts?: number;
   /** Cluster CURVE keys (from the secret); required to bind anything but loopback. */
   readonly curve?: CurveKeys;
+  /**
+   * Where to log membership, claims, leases, completions, retries, fetch failures and
+   * recomputations; attached before the static peers are met, so their joins are logged too.
+   */
+  readonly log?: WorkerLog;
 }
 
 /** Counters, for tests, logs and the console. */
@@ -140,6 +151,7 @@ export class Worker {
   private readonly broadcasts = new Map<string, Promise<Uint8Array>>();
   private draining = false;
   private seq = 0;
+  private readonly log: WorkerLog;
 
   private constructor(
     private readonly options: WorkerOptions,
@@ -147,7 +159,9 @@ export class Worker {
     readonly store: BlockStore,
     readonly pool: TaskPool,
   ) {
+    this.log = options.log ?? (() => undefined);
     this.source = new MapJobSource(node, {
+      log: this.log,
       leaseTtlMs: options.leaseTtlMs ?? Math.min(LEASE_TTL_MS, 10 * options.heartbeatMs),
       maxTaskFailures: options.maxTaskFailures ?? MAX_TASK_FAILURES,
       reannounceMs: this.reannounceMs,
@@ -193,6 +207,10 @@ export class Worker {
     ref.worker = worker;
     node.on('record', (r) => worker.onRecord(r));
     node.on('peer-down', (p) => worker.onPeerDown(p));
+    const log = worker.log;
+    node.on('peer-up', (p) => log('info', 'peer joined', { node: p.node, role: p.role, rpc: p.rpc }));
+    node.on('peer-down', (p) => log('info', 'peer lost', { node: p.node, role: p.role }));
+    node.on('warning', (e) => log('debug', 'network warning', { error: String(e) }));
     await Promise.all(options.peers.map((p) => node.connect(p)));
     return worker;
   }
@@ -340,6 +358,10 @@ export class Worker {
         worker: this.node.identity.node,
       })) as { granted: boolean; reason?: string; lease?: { token: string }; task?: Uint8Array };
       if (reply.reason === 'not-member') {
+        this.log('info', 'claim refused: not a member of the source; saying HELLO again', {
+          job: job.jobId,
+          source: job.source.node,
+        });
         // The source dropped this worker (it was paused, or cut off): HELLO again to be re-admitted.
         this.counters.claimsRefusedNotMember++;
         if (!self) void this.node.rehello(job.source.node);
@@ -350,6 +372,7 @@ export class Worker {
         return;
       }
       this.counters.claimsGranted++;
+      this.log('debug', 'task claimed', { job: job.jobId, attempt: job.attempt, source: job.source.node });
       this.openJobs.delete(job.jobId);
       if (this.draining) {
         // Granted while this worker began to stop: hand it back at once.
@@ -418,9 +441,17 @@ export class Worker {
           const data = (outcome.error as { data?: { shuffleId?: string; mapIndex?: number } }).data;
           const sid = data?.shuffleId;
           const m = data?.mapIndex;
+          const endpoint = sid !== undefined && m !== undefined ? runDesc.locations?.[sid]?.[m] : undefined;
+          this.log('warn', 'fetch failed', {
+            job: job.jobId,
+            shuffle: sid,
+            map: m,
+            holder: endpoint,
+            error: outcome.error.message,
+            lost: lost + 1,
+          });
           if (sid !== undefined && m !== undefined && ++lost <= maxStageAttempts) {
             // The holder is gone or lost the block: forget it there, and recompute from lineage.
-            const endpoint = runDesc.locations?.[sid]?.[m];
             if (endpoint !== undefined) this.maps.removeEndpoint(sid, m, endpoint);
             this.reportFetchFailure(job.owner, desc, sid);
             continue;
@@ -456,6 +487,7 @@ export class Worker {
   /** Hands a lease back: a `job.fail` with a WorkerStoppingError, not counted against the task. */
   private async releaseLease(job: Extract<WireRecord, { kind: 'job' }>, token: string): Promise<void> {
     this.counters.leasesReleased++;
+    this.log('info', 'lease handed back (stopping)', { job: job.jobId, source: job.source.node });
     const error = errorToWire(new WorkerStoppingError(`worker ${this.node.identity.node} is stopping`));
     await this.toSource(job.source.node, {
       op: 'job.fail',
@@ -492,9 +524,12 @@ export class Worker {
         accumulators: outcome.result.accumulators.map(([id, v]) => [id, v] as [string, unknown]),
         blocks: outcome.result.blocks.map(([id, data]) => [id, data.byteLength] as [string, number]),
       })) as { ok: boolean };
-      if (reply.ok) this.counters.tasksSucceeded++;
-      else {
+      if (reply.ok) {
+        this.counters.tasksSucceeded++;
+        this.log('debug', 'task done', { job: job.jobId, attempt: desc.attempt });
+      } else {
         this.counters.completionsRefused++;
+        this.log('info', 'completion refused as stale', { job: job.jobId, attempt: desc.attempt });
         if (result.resultBlock) await this.store.delete(result.resultBlock.id);
       }
     } else {
@@ -510,6 +545,11 @@ export class Worker {
     userError: boolean,
   ): Promise<void> {
     this.counters.tasksFailed++;
+    this.log('info', 'task failed', {
+      job: job.jobId,
+      error: `${error.name}: ${error.message}`,
+      userError,
+    });
     await this.toSource(job.source.node, {
       op: 'job.fail',
       jobId: job.jobId,
@@ -602,6 +642,11 @@ export class Worker {
           this.source.post(s, m, desc, owner, recomputed); // announced: onAnnounce claims it here
           this.counters.mapJobsPosted++;
           if (recomputed) this.counters.mapOutputsRecomputed++;
+          this.log(recomputed ? 'info' : 'debug', recomputed ? 'map output recomputed' : 'map job posted', {
+            job: id,
+            shuffle: s.id,
+            map: m,
+          });
         }
         await new Promise<void>((resolve) => {
           const done = () => {
