@@ -48,6 +48,7 @@ async function main(): Promise<number> {
     peers: config.peers.map((p) => `tcp://${p.host}:${p.port}`),
     dataDir: config.dataDir,
     memoryBytes: config.memoryBytes,
+    ...(config.taskHeapMb !== undefined && { taskHeapMb: config.taskHeapMb }),
     heartbeatMs: config.heartbeatMs,
     deadAfterMs: config.deadAfterMs,
     leaseRenewMs: Math.min(LEASE_RENEW_INTERVAL_MS, Math.max(config.heartbeatMs, 100)),

@@ -53,6 +53,8 @@ export interface WorkerOptions {
   readonly leaseRenewMs: number;
   readonly requestTimeoutMs: number;
   readonly taskTimeoutMs?: number;
+  /** Heap limit (old generation, MiB) of each task thread; a task exceeding it fails with TaskOutOfMemoryError. */
+  readonly taskHeapMb?: number;
   /** Lease of the map jobs this worker posts (default: ten heartbeats, at most LEASE_TTL_MS). */
   readonly leaseTtlMs?: number;
   /** User-code failures of a map job this worker posts before it fails its action (default 4). */
@@ -201,6 +203,9 @@ export class Worker {
     const pool = new TaskPool({
       threads: options.slots,
       ...(options.taskTimeoutMs !== undefined && { taskTimeoutMs: options.taskTimeoutMs }),
+      ...(options.taskHeapMb !== undefined && {
+        resourceLimits: { maxOldGenerationSizeMb: options.taskHeapMb },
+      }),
     });
     pool.prestart();
     const worker = new Worker(options, node, store, pool);
