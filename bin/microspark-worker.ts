@@ -48,15 +48,14 @@ async function main(): Promise<number> {
     peers: config.peers.map((p) => `tcp://${p.host}:${p.port}`),
     dataDir: config.dataDir,
     memoryBytes: config.memoryBytes,
+    ...(config.taskHeapMb !== undefined && { taskHeapMb: config.taskHeapMb }),
     heartbeatMs: config.heartbeatMs,
     deadAfterMs: config.deadAfterMs,
     leaseRenewMs: Math.min(LEASE_RENEW_INTERVAL_MS, Math.max(config.heartbeatMs, 100)),
     requestTimeoutMs: Math.max(2000, 2 * config.heartbeatMs),
     ...(config.secret && { curve: deriveCurveKeys(config.secret.reveal()) }),
+    log,
   });
-  worker.node.on('peer-up', (p) => log('info', 'peer joined', { node: p.node, role: p.role, rpc: p.rpc }));
-  worker.node.on('peer-down', (p) => log('info', 'peer lost', { node: p.node, role: p.role }));
-  worker.node.on('warning', (e) => log('debug', 'network warning', { error: String(e) }));
   console.log(
     JSON.stringify({
       ready: true,

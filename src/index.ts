@@ -31,6 +31,8 @@ export {
   TaskFailedError,
   NoWorkersError,
   FetchFailedError,
+  WorkerStoppingError,
+  TaskOutOfMemoryError,
   ConfigError,
   RequestTimeoutError,
 } from './protocol/errors.js';

@@ -42,7 +42,7 @@ export async function runScript(
     return 0;
   } catch (e) {
     stopProgress();
-    io.stderr.write(`microspark run: ${script} failed\n${formatError(e)}\n`);
+    io.stderr.write(`microspark run: ${script} failed\n${formatError(e, { localStack: true })}\n`);
     return 1;
   } finally {
     await sc?.stop();

@@ -17,6 +17,8 @@ export interface JobSpec {
   readonly name: string;
   /** Where each RDD of the lineage was created (content id → `map at file.ts:3`), to name stages; empty when no progress listener. */
   readonly sites: Readonly<Record<string, string>>;
+  /** The top-level action the job belongs to (its shuffle outputs are released when it ends). */
+  readonly action: number;
   /** Applies accumulator updates of a successful task (once per task that counts). */
   readonly onAccumulators: (updates: ReadonlyArray<readonly [string, unknown]>) => void;
 }
@@ -39,7 +41,10 @@ export interface Backend {
   blockLocations(nodeId: string): Map<number, string>;
   /** Stored partitions of a node and their bytes. */
   storageInfo(nodeId: string): { partitions: number; bytes: number } | undefined;
-  /** The outermost action ended: release shuffle outputs. */
-  endAction(): void;
+  /**
+   * Top-level action `action` ended: release the shuffle outputs it read that no running action
+   * reads; `last` says no action runs any more.
+   */
+  endAction(action: number, last: boolean): void;
   stop(): Promise<void>;
 }

@@ -125,6 +125,10 @@ export interface ClusterCounters {
   tasksCancelled: number;
   /** Task results too large for a message, fetched from the worker's block store. */
   resultBlocksFetched: number;
+  /** Leases of this client's jobs handed back by a stopping worker (re-posted at once). */
+  leasesReleased: number;
+  /** Claims refused because the claiming worker was not a member (not known, or declared dead). */
+  claimsFromNonMembers: number;
 }
 
 /** The cluster execution mode (see module doc). */
@@ -137,6 +141,8 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
     mapOutputsRecomputed: 0,
     tasksCancelled: 0,
     resultBlocksFetched: 0,
+    leasesReleased: 0,
+    claimsFromNonMembers: 0,
   };
   readonly progress = new ProgressBus();
   private readonly jobs: JobTable<PendingTask>;
@@ -144,9 +150,12 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
   private readonly broadcasts = new Map<string, Uint8Array>();
   /** The map stages of running actions, by stage id (their tasks run as jobs posted by workers). */
   private readonly mapStages = new Map<number, MapStage>();
-  /** Shuffles the running actions read: their outputs are dropped on the workers when they end. */
-  private readonly actionShuffles = new Set<string>();
-  /** Map outputs reported done during the outermost action: shuffle id → map indexes. */
+  /**
+   * Shuffles each running top-level action reads (action id → shuffle ids): their outputs are
+   * dropped on the workers when it ends, unless another running action reads them too.
+   */
+  private readonly actionShuffles = new Map<number, Set<string>>();
+  /** Map outputs reported done while an action that reads them runs: shuffle id → map indexes. */
   private readonly mapDone = new Map<string, Set<number>>();
   /** Persisted blocks announced by workers: block id → holder node and size. */
   private readonly blocks = new Map<string, { holder: string; bytes: number }>();
@@ -253,10 +262,13 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
     // A shuffle whose map outputs are all announced (an earlier job of this action, e.g. a
     // sortBy's sampling, computed it) is skipped, with its parents, as in process.
     const order: ShuffleSpec[] = [];
+    let reads = this.actionShuffles.get(job.action);
+    if (!reads) this.actionShuffles.set(job.action, (reads = new Set()));
     const visit = (rootId: string, seen: Set<string>) => {
       for (const s of stageShuffles(job.nodes, rootId, fullyStored)) {
         if (seen.has(s.id)) continue;
         seen.add(s.id);
+        reads.add(s.id);
         if (this.mapOutputsAvailable(s)) continue;
         visit(s.parent, seen);
         order.push(s);
@@ -282,7 +294,6 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
     for (const st of stages) {
       stageIds[st.shuffleId] = st.stageId;
       this.mapStages.set(st.stageId, st);
-      this.actionShuffles.add(st.shuffleId);
     }
     const stageId = this.nextStage++;
     const descs = job.partitions.map((partition): TaskDesc => ({
@@ -534,6 +545,12 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
   private answer(req: Request): unknown {
     switch (req.op) {
       case 'job.claim': {
+        // A lease goes only to a member: a worker this client dropped (dead after a pause, say)
+        // would not be noticed dying with it. It is told to HELLO again.
+        if (!this.node.peer(req.worker)) {
+          this.counters.claimsFromNonMembers++;
+          return { granted: false, reason: 'not-member' };
+        }
         const r = this.jobs.claim(req.jobId, req.attempt, req.worker);
         if (!r.granted) return { granted: false, reason: r.reason };
         this.taskEvent(r.task.desc, r.attempt, 'running', req.worker);
@@ -635,12 +652,14 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
     const outcome = this.jobs.fail(jobId, token, error, userError || fetchFailed);
     if (outcome === 'stale' || !pending) return { ok: false };
     const attemptNow = this.jobs.stateOf(jobId)?.attempt ?? 0;
+    const released = error.name === 'WorkerStoppingError';
+    if (released) this.counters.leasesReleased++;
     this.taskEvent(
       pending.desc,
       attemptNow,
       outcome === 'failed' ? 'failed' : 'retried',
       undefined,
-      fetchFailed ? 'fetch-failed' : 'error',
+      fetchFailed ? 'fetch-failed' : released ? 'worker-lost' : 'error',
     );
     if (outcome === 'failed') {
       const state = this.jobs.failuresOf(jobId);
@@ -830,15 +849,22 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
     }
     return partitions > 0 ? { partitions, bytes } : undefined;
   }
-  endAction(): void {
-    // The action's shuffle outputs are released on the workers; cached blocks stay.
-    const prefixes = [...this.actionShuffles].map((id) => `shuffle_${id}_`);
+  endAction(action: number, last: boolean): void {
+    // The action's shuffle outputs are released on the workers, except those another running
+    // action reads; cached blocks stay.
+    const ended = this.actionShuffles.get(action) ?? new Set<string>();
+    this.actionShuffles.delete(action);
+    if (last) this.actionShuffles.clear();
+    const still = new Set<string>();
+    for (const reads of this.actionShuffles.values()) for (const id of reads) still.add(id);
+    const released = [...ended].filter((id) => !still.has(id));
+    const prefixes = released.map((id) => `shuffle_${id}_`);
     this.dropOnWorkers(prefixes);
     // Their records are withdrawn soon; the next action must not plan on them meanwhile.
     for (const [k, b] of [...this.seenBlocks])
       if (prefixes.some((p) => b.blockId.startsWith(p))) this.seenBlocks.delete(k);
-    this.actionShuffles.clear();
-    this.mapDone.clear();
+    for (const id of released) this.mapDone.delete(id);
+    if (last) this.mapDone.clear();
   }
   async stop(): Promise<void> {
     if (this.stopped) return;

@@ -90,6 +90,12 @@ export interface LocalOptions extends Omit<ConnectOptions, 'peers' | 'cluster' |
 /** The signal of the innermost `withSignal` around the current async context. */
 const actionSignal = new AsyncLocalStorage<AbortSignal>();
 
+/**
+ * The top-level action the current async context runs in (an action started inside another, such
+ * as a sortBy's sampling, belongs to it); its id tags the jobs it submits.
+ */
+const actionScope = new AsyncLocalStorage<number>();
+
 /** `parallelize` data up to this size travels inside the task instead of being served by the client. */
 const INLINE_DATA_MAX_BYTES = 64 * 1024;
 
@@ -106,6 +112,8 @@ export class MicroSpark implements RDDContext {
   private rddIds = 0;
   private stopped = false;
   private activeActions = 0;
+  /** Ids of top-level actions (see `actionScope`). */
+  private nextScope = 0;
   private checkpointRoot: string | undefined;
   private readonly accumulators = new Map<string, Accumulator<any>>();
   private readonly broadcasts = new Map<string, Broadcast<unknown>>();
@@ -294,16 +302,21 @@ export class MicroSpark implements RDDContext {
   /** @internal */
   async withAction<R>(body: () => Promise<R>): Promise<R> {
     this.assertActive();
+    const outer = actionScope.getStore();
+    const scope = outer ?? this.nextScope++;
     this.activeActions++;
     let failure: unknown;
     try {
-      return await body();
+      return await (outer === undefined ? actionScope.run(scope, body) : body());
     } catch (e) {
       failure = e;
       throw e;
     } finally {
-      if (--this.activeActions === 0) {
-        this.backend.endAction();
+      const last = --this.activeActions === 0;
+      // Each top-level action releases its shuffle outputs when it ends (those another running
+      // action reads stay).
+      if (outer === undefined) this.backend.endAction(scope, last);
+      if (last) {
         const action = this.currentAction;
         this.currentAction = undefined;
         if (action) {
@@ -375,6 +388,7 @@ export class MicroSpark implements RDDContext {
             ? Object.fromEntries(lineage.map((r) => [r.contentId, r.creationSite]))
             : {},
           partitions: parts,
+          action: actionScope.getStore() ?? -1,
           onAccumulators: (updates) => {
             for (const [id, v] of updates) this.accumulators.get(id)?.applyUpdate(v);
           },
@@ -384,6 +398,7 @@ export class MicroSpark implements RDDContext {
       for (const r of lineage) {
         if (r.checkpointPending)
           await r.writeCheckpoint(join(this.checkpointRoot!, this.contextId, `rdd-${r.id}`));
+        if (r.isLocallyCheckpointed()) r.noteLocalCheckpoint(this.storageInfo(r)?.partitions);
       }
       return results;
     });
@@ -465,6 +480,14 @@ export class MicroSpark implements RDDContext {
     const k = numSlices ?? this.defaultParallelism;
     assertPositiveInt(k, 'parallelize: numSlices');
     const n = arr.length;
+    const fnAt = findFunction(arr);
+    if (fnAt !== undefined) {
+      throw new SerializationError(
+        `parallelize: the data holds a function at ${fnAt}; data elements travel as msgpack, where a ` +
+          'function would arrive as undefined. Functions are shipped as code, not data: pass plain values ' +
+          'and give the function to a transformation (rdd.map((x, env) => env.f(x), { f })).',
+      );
+    }
     const hash = createHash('sha256');
     const slices: Uint8Array[] = [];
     let bytes = 0;
@@ -525,7 +548,7 @@ export class MicroSpark implements RDDContext {
   textFile(path: string, minPartitions?: number): RDD<string> {
     this.assertActive();
     const files = listInputFiles(path);
-    const splits = computeSplits(files, minPartitions ?? Math.min(this.defaultParallelism, 2));
+    const splits = computeSplits(files, minPartitions ?? this.defaultMinPartitions);
     return new RDD<string>(this, {
       className: 'HadoopRDD',
       op: 'textFile',
@@ -560,7 +583,7 @@ export class MicroSpark implements RDDContext {
   ): RDD<unknown> {
     this.assertActive();
     const files = listInputFiles(path);
-    const groups = groupWholeFiles(files, minPartitions ?? Math.min(this.defaultParallelism, 2));
+    const groups = groupWholeFiles(files, minPartitions ?? this.defaultMinPartitions);
     return new RDD(this, {
       className,
       op: 'wholeFiles',
@@ -577,7 +600,7 @@ export class MicroSpark implements RDDContext {
     this.assertActive();
     assertPositiveInt(recordLength, 'binaryRecords: recordLength');
     const files = listInputFiles(path);
-    const splits = recordSplits(files, recordLength, Math.min(this.defaultParallelism, 2));
+    const splits = recordSplits(files, recordLength, this.defaultMinPartitions);
     return new RDD<Buffer>(this, {
       className: 'BinaryRecordsRDD',
       op: 'binaryRecords',
@@ -652,9 +675,14 @@ export class MicroSpark implements RDDContext {
     this.checkpointRoot = abs;
   }
 
-  /** The checkpoint directory, if set. */
-  getCheckpointDir(): string | undefined {
-    return this.checkpointRoot;
+  /** Default minimum number of partitions for textFile and the other file sources: min(defaultParallelism, 2). */
+  get defaultMinPartitions(): number {
+    return Math.min(this.defaultParallelism, 2);
+  }
+
+  /** The checkpoint directory, or null (PySpark's None) when none was set. */
+  getCheckpointDir(): string | null {
+    return this.checkpointRoot ?? null;
   }
 
   /**
@@ -671,6 +699,38 @@ export class MicroSpark implements RDDContext {
     const parts = (await this.submitJob(mapped, lib('collect'), partitions)) as U[][];
     return parts.flat(1);
   }
+}
+
+/** The path (`data[3].f`) of the first function inside `data`, or undefined (looks 32 levels deep). */
+function findFunction(data: readonly unknown[]): string | undefined {
+  const visit = (v: unknown, path: string, depth: number): string | undefined => {
+    if (typeof v === 'function') return path;
+    if (typeof v !== 'object' || v === null || depth > 32 || ArrayBuffer.isView(v)) return undefined;
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const x: unknown = v[i];
+        if (typeof x === 'object' || typeof x === 'function') {
+          const r = visit(x, `${path}[${i}]`, depth + 1);
+          if (r !== undefined) return r;
+        }
+      }
+      return undefined;
+    }
+    if (v instanceof Map || v instanceof Set) {
+      let i = 0;
+      for (const x of v instanceof Map ? v.values() : v) {
+        const r = visit(x, `${path} entry ${i++}`, depth + 1);
+        if (r !== undefined) return r;
+      }
+      return undefined;
+    }
+    for (const k of Object.keys(v)) {
+      const r = visit((v as Record<string, unknown>)[k], `${path}.${k}`, depth + 1);
+      if (r !== undefined) return r;
+    }
+    return undefined;
+  };
+  return visit(data, 'data', 0);
 }
 
 /** The first line of an error, for progress events: `Name: message`. */

@@ -198,8 +198,8 @@ export class InProcessBackend implements Backend {
     }
     return partitions > 0 ? { partitions, bytes } : undefined;
   }
-  endAction(): void {
-    this.shuffleOutputs.clear();
+  endAction(_action: number, last: boolean): void {
+    if (last) this.shuffleOutputs.clear();
   }
   stop(): Promise<void> {
     this.slices.clear();

@@ -37,6 +37,11 @@ export interface SpawnOptions {
   readonly logLevel?: string;
   /** The cluster secret, passed through the environment (never on the command line). */
   readonly secret?: string;
+  /**
+   * Whether what the daemon prints on stdout after its ready line (its tasks' console.log) is
+   * written to this process's stderr as `[worker <id>] line` (default true).
+   */
+  readonly forwardOutput?: boolean;
 }
 
 const live = new Set<ChildProcess>();
@@ -89,10 +94,18 @@ export function spawnWorker(options: SpawnOptions): Promise<LocalWorker> {
       reject(new NoWorkersError(`a local worker did not start within ${options.readyTimeoutMs} ms`));
     }, options.readyTimeoutMs);
     const lines = createInterface({ input: child.stdout });
+    let ready: string | undefined;
     lines.on('line', (line) => {
+      // After the ready line, the daemon's stdout is what its tasks printed (console.log): it
+      // goes to this process's stderr, marked with the worker, as console.error's output does.
+      if (ready !== undefined) {
+        if (options.forwardOutput !== false) process.stderr.write(`[worker ${ready}] ${line}\n`);
+        return;
+      }
       try {
         const msg = JSON.parse(line) as { ready?: boolean; rpc?: string; node?: string };
         if (msg.ready && msg.rpc && msg.node) {
+          ready = msg.node.slice(0, 6);
           clearTimeout(timer);
           resolve({ child, rpc: msg.rpc, node: msg.node });
         }

@@ -4,6 +4,9 @@
  */
 import { RDD } from '../rdd/rdd.js';
 import { COMMAND_NAMES } from './commands.js';
+import { RDD_METHODS } from './hints.js';
+
+export { RDD_METHODS };
 
 /** What to insert: the partial word starts at `start`; `candidates` share the prefix typed. */
 export interface Completion {
@@ -20,19 +23,6 @@ function methodNames(proto: object | null): string[] {
   }
   return [...names];
 }
-
-/** RDD members that are plumbing between the RDD and its context, not API. */
-const RDD_INTERNALS = new Set([
-  'approx', 'checkpointPending', 'combineInternal', 'contentId', 'defaultPartitioner', 'dependencies',
-  'derive', 'elementwise', 'extreme', 'isCached', 'job', 'lineageParents', 'mapPartitionsInternal',
-  'nodeSpec', 'ordered', 'partitionerFor', 'prepareNode', 'reduceByKeyCallable', 'ship', 'shuffle',
-  'shuffleId', 'treeAggregateCallables', 'writeCheckpoint',
-]); // prettier-ignore
-
-/** The public method names of RDD. */
-export const RDD_METHODS: readonly string[] = methodNames(RDD.prototype)
-  .filter((n) => !RDD_INTERNALS.has(n))
-  .sort();
 
 function propertyNames(value: unknown): string[] {
   if (value === null || value === undefined) return [];

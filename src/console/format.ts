@@ -3,9 +3,11 @@
  * results cut with a count of what was left out, RDDs by their Spark-style name, errors with the
  * remote message and stack.
  */
+import { fileURLToPath } from 'node:url';
 import { inspect } from 'node:util';
 import { RemoteError } from '../protocol/errors.js';
 import { RDD } from '../rdd/rdd.js';
+import { rddTypoHint } from './hints.js';
 
 /** Limits of what is printed. */
 export interface FormatOptions {
@@ -69,8 +71,20 @@ export function formatValue(value: unknown, o: FormatOptions = DEFAULT_FORMAT): 
   return inspect(value, { depth: 4, breakLength: o.width, maxArrayLength: o.maxRows, maxStringLength: 2000 });
 }
 
+/** How {@link formatError} prints. */
+export interface ErrorFormatOptions {
+  /**
+   * Also print the stack frames of errors raised here (not on a worker) that are outside this
+   * package and Node's internals: where the user's own code failed (`microspark run`).
+   */
+  readonly localStack?: boolean;
+}
+
+// This package's source folder (src/ from source, dist/src/ when built): its frames are not the user's.
+const OWN_DIR = fileURLToPath(new URL('..', import.meta.url));
+
 /** An error as the console shows it: name and message, the remote stack, and the causes. */
-export function formatError(err: unknown): string {
+export function formatError(err: unknown, options: ErrorFormatOptions = {}): string {
   if (!(err instanceof Error)) return `Uncaught ${inspect(err)}`;
   const lines: string[] = [];
   let e: unknown = err;
@@ -82,6 +96,9 @@ export function formatError(err: unknown): string {
       if (e.remoteStack) lines.push(...stackFrames(e.remoteStack).map((l) => `    ${l}`));
     } else {
       lines.push(`${prefix}${e.name}: ${e.message}`);
+      const hint = rddTypoHint(e);
+      if (hint !== undefined) lines.push(hint);
+      if (options.localStack && e.stack) lines.push(...userFrames(e.stack).map((l) => `    ${l}`));
     }
     e = e.cause;
     depth++;
@@ -89,12 +106,24 @@ export function formatError(err: unknown): string {
   return lines.join('\n');
 }
 
-/** The `at …` lines of a stack, at most 6. */
-function stackFrames(stack: string): string[] {
+/** The `at …` lines of a stack, at most `max`. */
+function stackFrames(stack: string, max = 6): string[] {
   return stack
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l.startsWith('at '))
+    .slice(0, max);
+}
+
+/** The `at …` lines of a stack outside this package, node_modules and Node's internals, at most 6. */
+function userFrames(stack: string): string[] {
+  return stackFrames(stack, Infinity)
+    .filter((l) => {
+      const m = /\(?((?:file:\/\/)?[^()\s]+):\d+:\d+\)?$/.exec(l);
+      if (!m) return false;
+      const file = m[1]!.startsWith('file://') ? fileURLToPath(m[1]!) : m[1]!;
+      return !file.startsWith(OWN_DIR) && !file.startsWith('node:') && !file.includes('/node_modules/');
+    })
     .slice(0, 6);
 }
 

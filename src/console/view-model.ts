@@ -28,6 +28,8 @@ export interface ActionView {
   readonly name: string;
   readonly startedAt: number;
   readonly stages: readonly StageView[];
+  /** Task retries so far, by reason: logged as one summary line when the action ends. */
+  readonly retries?: Readonly<Partial<Record<RetryReason, number>>>;
 }
 
 /** A finished action, for `:jobs`. */
@@ -93,6 +95,15 @@ const REASONS: Record<RetryReason, string> = {
   'fetch-failed': 'a shuffle fetch failed, parents recomputed',
 };
 
+const REASON_ORDER: readonly RetryReason[] = ['error', 'lease-expired', 'worker-lost', 'fetch-failed'];
+
+/** One line for an action's retries: `collect at job.ts:3: 3 task retries (user code threw ×3)`. */
+export function retrySummary(name: string, retries: Readonly<Partial<Record<RetryReason, number>>>): string {
+  const parts = REASON_ORDER.filter((r) => (retries[r] ?? 0) > 0).map((r) => `${REASONS[r]} ×${retries[r]}`);
+  const n = REASON_ORDER.reduce((a, r) => a + (retries[r] ?? 0), 0);
+  return `${name}: ${n} task ${n === 1 ? 'retry' : 'retries'} (${parts.join('; ')})`;
+}
+
 function appendLog(s: ConsoleState, text: string, tone: LogLine['tone']): ConsoleState {
   const log = [...s.log, { id: s.nextLogId, text, tone }];
   return { ...s, log: log.length > LOG_LIMIT ? log.slice(-LOG_LIMIT) : log, nextLogId: s.nextLogId + 1 };
@@ -130,11 +141,14 @@ function onProgress(s: ConsoleState, e: ProgressEvent, now: number): ConsoleStat
         tasks: a?.stages.reduce((n, st) => n + st.tasks, 0) ?? 0,
         retried: a?.stages.reduce((n, st) => n + st.retried, 0) ?? 0,
       };
-      const next: ConsoleState = {
+      let next: ConsoleState = {
         ...s,
         action: a ? undefined : s.action,
         history: [...s.history, summary].slice(-HISTORY_LIMIT),
       };
+      // One summary of the action's retries instead of a line per retry.
+      if (a?.retries && Object.keys(a.retries).length > 0)
+        next = appendLog(next, retrySummary(e.name, a.retries), 'warn');
       if (e.state === 'succeeded') return next;
       const what = e.state === 'cancelled' ? 'cancelled' : `failed: ${e.error ?? 'unknown error'}`;
       return appendLog(
@@ -183,12 +197,10 @@ function onProgress(s: ConsoleState, e: ProgressEvent, now: number): ConsoleStat
             return { ...st, running: withRunning(st, e.partition, false), failed: st.failed + 1 };
         }
       });
-      if (e.state === 'retried' && e.reason !== undefined)
-        return appendLog(
-          next,
-          `task ${e.partition} of stage ${e.stageId} retried: ${REASONS[e.reason]}`,
-          'warn',
-        );
+      if (e.state === 'retried' && e.reason !== undefined && next.action) {
+        const retries = { ...next.action.retries, [e.reason]: (next.action.retries?.[e.reason] ?? 0) + 1 };
+        return { ...next, action: { ...next.action, retries } };
+      }
       return next;
     }
     case 'worker':

@@ -196,6 +196,23 @@ export class PeerNode extends EventEmitter<PeerEvents> {
     return pending;
   }
 
+  /**
+   * HELLOs a known peer again (it may have dropped this node: after a pause here, or when it
+   * refused a request from a non-member), so that it re-admits this node and subscribes to its
+   * records again. Resolves with the peer's identity, or undefined if it did not answer.
+   */
+  rehello(node: string): Promise<PeerIdentity | undefined> {
+    const p = this.known.get(node);
+    if (this.stopped || !p) return Promise.resolve(undefined);
+    const endpoint = p.identity.rpc;
+    let pending = this.connecting.get(endpoint);
+    if (!pending) {
+      pending = this.hello(endpoint).finally(() => this.connecting.delete(endpoint));
+      this.connecting.set(endpoint, pending);
+    }
+    return pending;
+  }
+
   private async hello(rpcEndpoint: string): Promise<PeerIdentity | undefined> {
     const rpc = new RpcClient(rpcEndpoint, this.rpcOptions);
     try {
@@ -248,6 +265,17 @@ export class PeerNode extends EventEmitter<PeerEvents> {
     const p = this.known.get(node);
     if (!p) return Promise.reject(new InvalidOperationError(`peer ${node} is not known (dead or never met)`));
     return p.rpc.request(body, { timeoutMs, ...(signal && { signal }) });
+  }
+
+  /**
+   * Says goodbye: stops heartbeating and publishes a `withdraw` of this peer, so peers drop it at
+   * once instead of after the dead-after timeout. Call before {@link stop} when leaving for good.
+   */
+  goodbye(): void {
+    if (this.stopped) return;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+    this.publish({ kind: 'withdraw', of: 'peer', id: this.identity.node, holder: this.identity.node });
   }
 
   /** Stops heartbeating, closes every socket. Idempotent. */
@@ -361,6 +389,12 @@ export class PeerNode extends EventEmitter<PeerEvents> {
       return;
     }
     const r = parsed.record;
+    if (r.kind === 'withdraw' && r.of === 'peer') {
+      // A goodbye: the peer is leaving; drop it now rather than after the dead-after timeout.
+      const p = this.known.get(r.holder);
+      if (p && r.id === r.holder) this.declareDead(p);
+      return;
+    }
     if (r.kind === 'peer') {
       // A hint only: the hinted worker counts after its own HELLO, and this is not its heartbeat.
       const p = this.known.get(r.from);
@@ -394,7 +428,12 @@ export class PeerNode extends EventEmitter<PeerEvents> {
     const paused = now - this.lastTick > this.options.deadAfterMs / 2;
     this.lastTick = now;
     if (paused) {
-      for (const p of this.known.values()) p.lastSeen = now;
+      // Peers may have declared this node dead meanwhile and unsubscribed from its records: say
+      // HELLO again, so they re-admit it (a peer that did not drop it just refreshes it).
+      for (const p of this.known.values()) {
+        p.lastSeen = now;
+        void this.rehello(p.identity.node);
+      }
       return;
     }
     for (const p of [...this.known.values()])

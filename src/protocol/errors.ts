@@ -169,3 +169,26 @@ export class FetchFailedError extends MicroSparkError {
 
 /** No live worker for the grace period: the action cannot make progress. */
 export class NoWorkersError extends MicroSparkError {}
+
+/**
+ * A worker handed a task back because it is stopping (SIGTERM): not the task's fault, and not
+ * counted towards maxTaskFailures; the source re-posts the job at once.
+ */
+export class WorkerStoppingError extends MicroSparkError {}
+
+/**
+ * A task ran out of memory: its thread's heap limit (`--task-heap`, MICROSPARK_TASK_HEAP) was
+ * reached. The worker survives (the thread is replaced); the task is retried like a failed one.
+ */
+export class TaskOutOfMemoryError extends MicroSparkError {
+  constructor(
+    message: string,
+    /** The heap limit in MiB. */
+    readonly heapMb: number,
+  ) {
+    super(message);
+  }
+  override wireData() {
+    return { heapMb: this.heapMb };
+  }
+}

@@ -62,10 +62,13 @@ export const BlockRecord = z.object({
   owner: id,
 });
 
-/** A record is gone: a job completed or was cancelled, a block was dropped. */
+/**
+ * A record is gone: a job completed or was cancelled, a block was dropped; `peer` (id = holder):
+ * the publisher is leaving (a goodbye), its peers drop it at once.
+ */
 export const WithdrawRecord = z.object({
   kind: z.literal('withdraw'),
-  of: z.enum(['job', 'rdd']),
+  of: z.enum(['job', 'rdd', 'peer']),
   id,
   holder: id,
 });
@@ -168,7 +171,11 @@ export type Request = z.infer<typeof Request>;
 
 export const ClaimReply = z.discriminatedUnion('granted', [
   z.object({ granted: z.literal(true), lease: Lease, task: bytes }),
-  z.object({ granted: z.literal(false), reason: z.enum(['taken', 'stale', 'done', 'unknown']) }),
+  /** `not-member`: the source does not count the claiming worker as a member (it should HELLO again). */
+  z.object({
+    granted: z.literal(false),
+    reason: z.enum(['taken', 'stale', 'done', 'unknown', 'not-member']),
+  }),
 ]);
 export type ClaimReply = z.infer<typeof ClaimReply>;
 

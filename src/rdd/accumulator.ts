@@ -85,6 +85,12 @@ export class TaskAccumulator<T> {
   get value(): T {
     throw new InvalidOperationError('an accumulator value can only be read on the client, not inside a task');
   }
+  /** Setting the value inside a task fails the task, as reading it does (PySpark raises there too). */
+  set value(_v: T) {
+    throw new InvalidOperationError(
+      'an accumulator value can only be set on the client, not inside a task; use add() in tasks',
+    );
+  }
   /** The task's local total, sent back with the result. */
   localValue(): T {
     return this.local;

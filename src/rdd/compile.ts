@@ -28,17 +28,36 @@ function __publicField(obj: Record<PropertyKey, unknown>, key: PropertyKey, valu
   return value;
 }
 
-/** Compiles an expression source that evaluates to a function, with `bind` env members as variables. */
+const PARAMS = 'env, __name, __publicField';
+
+/**
+ * Compiles an expression source that evaluates to a function, with `bind` env members as variables.
+ * With `at` (`job.ts:12`, where the user's code gave the function), the code is compiled under that
+ * file name with its first line at that line, so stack frames of the function read `job.ts:12:…`
+ * (lines within the function count on from there; columns of the first line are approximate).
+ */
 export function compileSource(
   src: string,
   env: unknown,
   bind: readonly string[],
+  at?: string,
 ): (...args: unknown[]) => unknown {
-  const body =
-    (bind.length > 0 ? `const {${bind.join(', ')}} = env;\n` : '') +
-    `return ${src};\n//# sourceURL=microspark-fn`;
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- compiling shipped functions is this module's job
-  const factory = new Function('env', '__name', '__publicField', body) as (...a: unknown[]) => unknown;
+  const destructure = bind.length > 0 ? `const {${bind.join(', ')}} = env; ` : '';
+  const site = at === undefined ? undefined : /^(.*):(\d+)$/.exec(at);
+  let factory: (...a: unknown[]) => unknown;
+  if (site) {
+    // Indirect eval: the code's line 1 is the first line of the text, unlike new Function's header.
+    const line = Math.max(1, Number(site[2]));
+    const file = site[1]!.replace(/[\r\n]/g, '');
+    const code =
+      '\n'.repeat(line - 1) +
+      `(function (${PARAMS}) { ${destructure}return ${src};\n})\n//# sourceURL=${file}`;
+    factory = (0, eval)(code) as (...a: unknown[]) => unknown;
+  } else {
+    const body = `${destructure}\nreturn ${src};\n//# sourceURL=microspark-fn`;
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- compiling shipped functions is this module's job
+    factory = new Function('env', '__name', '__publicField', body) as (...a: unknown[]) => unknown;
+  }
   const fn = factory(env, __name, __publicField);
   if (typeof fn !== 'function')
     throw new InvalidOperationError('a shipped source did not evaluate to a function');
@@ -85,7 +104,7 @@ export class Compiler {
   /** A user function and its resolved env, for callers that pass env themselves (the fused loop). */
   user(c: FnEnvelope): { f: (...args: unknown[]) => unknown; env: unknown } {
     const env = c.env ? resolveEnv(c.env, this.resolver) : undefined;
-    return { f: compileSource(c.src, env, envBindings(env)), env };
+    return { f: compileSource(c.src, env, envBindings(env), c.at), env };
   }
 
   /** A callable as a function of exactly `arity` arguments (a user function's env is appended). */

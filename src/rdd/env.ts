@@ -59,9 +59,7 @@ export function packEnv(env: unknown, where: string): PackedEnv {
       case 'function':
         state.refs = true;
         // A function in env sees the env's data members and `env` itself (other env functions via env.f).
-        return new FnRef(
-          checkedSource(v as (...args: never[]) => unknown, new Set(dataNames), `${where} (${path})`),
-        );
+        return new FnRef(checkedSource(v as (...args: never[]) => unknown, new Set(dataNames), where, path));
     }
     if (v === null) return null;
     const o = v as object & { [KIND]?: unknown };

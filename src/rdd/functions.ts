@@ -16,6 +16,10 @@ export interface FnEnvelope {
   readonly t: 'fn';
   readonly src: string;
   readonly env?: PackedEnv;
+  /** Set for an `async` function or async generator (known when defined; awaited by the runner). */
+  readonly async?: true;
+  /** Where the user's code gave the function (`job.ts:12`): compiled code reports this file and line. */
+  readonly at?: string;
 }
 
 /** A library function, named in the task runner's registry; `args` are plain data or callables. */
@@ -49,6 +53,17 @@ const PLATFORM_GLOBALS = [
   'queueMicrotask',
   'performance',
   'crypto',
+  // for async functions: timers, fetch and cancellation
+  'setTimeout',
+  'clearTimeout',
+  'setImmediate',
+  'clearImmediate',
+  'fetch',
+  'Headers',
+  'Request',
+  'Response',
+  'AbortController',
+  'AbortSignal',
 ];
 
 /** Identifiers a shipped function may use without `env`: ECMAScript built-ins and a few platform globals. */
@@ -78,12 +93,22 @@ interface Parsed {
   /** An expression that evaluates to the function. */
   readonly src: string;
   readonly ast: Program;
+  /** The function is `async` (a function or a generator). */
+  readonly async: boolean;
+}
+
+function isAsyncFunctionNode(n: unknown): boolean {
+  const f = n as { type?: string; async?: boolean } | undefined;
+  return (f?.type === 'ArrowFunctionExpression' || f?.type === 'FunctionExpression') && f.async === true;
 }
 
 function parse(src: string, where: string): Parsed {
   const opts: acorn.Options = { ecmaVersion: 'latest', sourceType: 'script', ranges: true };
   try {
-    return { src: `(${src})`, ast: acorn.parse(`(${src})`, opts) as unknown as Program };
+    const ast = acorn.parse(`(${src})`, opts) as unknown as Program;
+    const stmt = ast.body[0];
+    const expr = stmt?.type === 'ExpressionStatement' ? stmt.expression : undefined;
+    return { src: `(${src})`, ast, async: isAsyncFunctionNode(expr) };
   } catch {
     // Method shorthand (`f(x) { … }`, `async f() {}`) is not an expression on its own.
   }
@@ -99,7 +124,11 @@ function parse(src: string, where: string): Parsed {
       !prop.computed &&
       prop.key.type === 'Identifier'
     ) {
-      return { src: `(${wrapped}[${JSON.stringify(prop.key.name)}])`, ast };
+      return {
+        src: `(${wrapped}[${JSON.stringify(prop.key.name)}])`,
+        ast,
+        async: isAsyncFunctionNode(prop.value),
+      };
     }
   } catch {
     // fall through to the error below
@@ -124,9 +153,20 @@ function freeIdentifiers(ast: Program): string[] {
   return names;
 }
 
-function describeFix(where: string, names: readonly string[]): string {
+/** Names that mean the context: a function on a worker can never use it. */
+const CONTEXT_NAMES = new Set(['sc', 'spark', 'sparkContext']);
+
+function describeFix(where: string, names: readonly string[], envPath: string | undefined): string {
   const obj = `{ ${names.join(', ')} }`;
   const uses = names.map((n) => `env.${n}`).join(', ');
+  if (envPath !== undefined) {
+    const member = envPath.replace(/^env\./, '');
+    return (
+      `Functions in env are shipped as source text too and see only their arguments and the env's data members, by name.\n` +
+      `Put ${names.map((n) => `\`${n}\``).join(', ')} into the same env, next to the function:\n` +
+      `  ${where}(…, { ${member}: …, ${names.join(', ')} })`
+    );
+  }
   return (
     `Functions are shipped to workers as source text and cannot see variables from the code around them.\n` +
     `Pass what the function needs as the method's last argument, env, and read it from the last parameter:\n` +
@@ -135,43 +175,114 @@ function describeFix(where: string, names: readonly string[]): string {
   );
 }
 
+function capturedMessage(where: string, captured: readonly string[], envPath: string | undefined): string {
+  const list = captured.map((n) => `\`${n}\``).join(', ');
+  const what = envPath === undefined ? 'the function' : `the function ${envPath}`;
+  const parts = [`${where}: ${what} uses ${list}, defined outside it.`];
+  const ctx = captured.filter((n) => CONTEXT_NAMES.has(n));
+  if (ctx.length > 0) {
+    parts.push(
+      `${ctx.map((n) => `\`${n}\``).join(', ')} is the context: actions and transformations run only on the client, ` +
+        `never inside a function that runs on workers. Run the action first on the client ` +
+        `(const n = await other.count()) and pass its result through env, use a broadcast variable, or a join.`,
+    );
+  }
+  if (captured.includes('require')) {
+    parts.push(
+      '`require` does not exist where shipped functions run. Load a module inside the function with ' +
+        "`const m = await import('module')` (the function must then be async: `async (x) => …`), " +
+        'or compute what you need on the client and pass the data through env.',
+    );
+  }
+  const rest = captured.filter((n) => !CONTEXT_NAMES.has(n) && n !== 'require');
+  if (rest.length > 0) parts.push(describeFix(where, rest, envPath));
+  return parts.join('\n');
+}
+
+/** Methods whose functions may be `async` (the runner awaits them); any other refuses one when defined. */
+export const ASYNC_METHODS: ReadonlySet<string> = new Set([
+  'rdd.map',
+  'rdd.flatMap',
+  'rdd.filter',
+  'rdd.mapValues',
+  'rdd.flatMapValues',
+  'rdd.keyBy',
+  'rdd.foreach',
+  'rdd.mapPartitions',
+  'rdd.mapPartitionsWithIndex',
+  'rdd.mapPartitionsWithSplit',
+  'rdd.foreachPartition',
+]);
+
+function refuseAsync(where: string): never {
+  const method = where.replace(/^rdd\./, '').replace(/ \(.*\)$/, '');
+  throw new FunctionShippingError(
+    `${where}: an async function cannot be used with ${method}: ${method} calls it synchronously, so it would ` +
+      'see promises instead of values. Pass a synchronous function, and do the asynchronous work first in ' +
+      'map, flatMap, filter or mapPartitions, which await async functions.',
+  );
+}
+
 /**
  * Checks and wraps a function for shipping. `where` names the method for error messages
  * (e.g. `rdd.map`). Throws {@link CapturedVariableError} naming any captured variable,
- * {@link FunctionShippingError} for native/bound functions and classes, and
- * SerializationError (from env packing) for an env that cannot travel.
+ * {@link FunctionShippingError} for native/bound functions, classes and async functions where
+ * the method cannot await them, and SerializationError (from env packing) for an env that cannot travel.
  */
-export function shipFunction(fn: unknown, env: unknown, where: string): FnEnvelope {
+export function shipFunction(fn: unknown, env: unknown, where: string, at?: string): FnEnvelope {
   if (typeof fn !== 'function') {
     throw new TypeError(`${where} expects a function, got ${fn === null ? 'null' : typeof fn}`);
   }
   const packed = env === undefined ? undefined : packEnv(env, where);
-  return shipWithPackedEnv(fn, packed, env, where);
+  return shipWithPackedEnv(fn, packed, env, where, at);
 }
 
-/** Like {@link shipFunction} for an env already packed (several functions of one call share it). */
+/**
+ * Like {@link shipFunction} for an env already packed (several functions of one call share it).
+ * `at` (`file:line` of the user's call) is recorded so that errors in the compiled function point there.
+ */
 export function shipWithPackedEnv(
   fn: unknown,
   packed: PackedEnv | undefined,
   env: unknown,
   where: string,
+  at?: string,
 ): FnEnvelope {
   if (typeof fn !== 'function') {
     throw new TypeError(`${where} expects a function, got ${fn === null ? 'null' : typeof fn}`);
   }
-  const src = checkedSource(fn as (...args: never[]) => unknown, new Set(envBindings(env)), where);
-  return packed === undefined ? { t: 'fn', src } : { t: 'fn', src, env: packed };
+  const { src, async } = analyseSource(fn as (...args: never[]) => unknown, new Set(envBindings(env)), where);
+  if (async && !ASYNC_METHODS.has(where)) refuseAsync(where);
+  return {
+    t: 'fn',
+    src,
+    ...(packed !== undefined && { env: packed }),
+    ...(async && { async: true as const }),
+    ...(at !== undefined && at !== '<unknown>' && { at }),
+  };
 }
 
 /**
  * Returns the shippable source of `fn` (an expression evaluating to it) after checking that every
  * free identifier is a standard global, `env`, or one of `allowed`. Throws typed errors otherwise.
+ * `envPath` (`env.f`) says the function is a member of an env, for the messages.
  */
 export function checkedSource(
   fn: (...args: never[]) => unknown,
   allowed: ReadonlySet<string>,
   where: string,
+  envPath?: string,
 ): string {
+  return analyseSource(fn, allowed, where, envPath).src;
+}
+
+/** {@link checkedSource}, also telling whether the function is `async`. */
+export function analyseSource(
+  fn: (...args: never[]) => unknown,
+  allowed: ReadonlySet<string>,
+  where: string,
+  envPath?: string,
+): { src: string; async: boolean } {
   const raw = Function.prototype.toString.call(fn);
   if (/\{\s*\[native code\]\s*\}\s*$/.test(raw)) {
     const name = fn.name ? `\`${fn.name.replace(/^bound /, '')}\`` : 'this function';
@@ -188,14 +299,7 @@ export function checkedSource(
     (n) => !STANDARD_GLOBALS.has(n) && !allowed.has(n) && n !== 'env',
   );
   if (captured.length > 0) {
-    const list = captured.map((n) => `\`${n}\``).join(', ');
-    const contextHint = captured.some((n) => n === 'sc' || n === 'spark')
-      ? '\nThe context (sc) can only be used on the client, not in functions that run on workers.'
-      : '';
-    throw new CapturedVariableError(
-      `${where}: the function uses ${list}, defined outside it.${contextHint}\n${describeFix(where, captured)}`,
-      captured,
-    );
+    throw new CapturedVariableError(capturedMessage(where, captured, envPath), captured);
   }
-  return parsed.src;
+  return { src: parsed.src, async: parsed.async };
 }

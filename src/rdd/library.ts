@@ -12,6 +12,7 @@ import { encode } from '../protocol/codec.js';
 import { InvalidOperationError } from '../protocol/errors.js';
 import { structuredCloneIfObject, type Compiler, type LibImpl } from './compile.js';
 import type { Callable } from './functions.js';
+import { HyperLogLog } from './hll.js';
 import { canonicalKey, KeyMap } from './key-map.js';
 import { compare, compareDescending } from './ordering.js';
 import { partFileName } from './lineage.js';
@@ -395,6 +396,15 @@ const sinks: Record<string, LibImpl> = {
       () => st.toState(),
     );
   },
+  hyperLogLog:
+    ([p]) =>
+    () => {
+      const hll = new HyperLogLog(p as number);
+      return sink(
+        (x) => hll.offer(x),
+        () => hll.registers,
+      );
+    },
   countByValue: () => () => {
     const counts = new KeyMap<number>();
     return sink(

@@ -85,9 +85,29 @@ export interface TaskDesc {
   readonly poster?: boolean;
 }
 
-/** Content id: a hash of a canonical msgpack encoding of `parts`. */
+/** A copy of `v` without the call sites of its function envelopes: where code was written is not content. */
+function withoutCallSites(v: unknown): unknown {
+  if (typeof v !== 'object' || v === null || ArrayBuffer.isView(v)) return v;
+  if (Array.isArray(v)) return v.map(withoutCallSites);
+  if (Object.getPrototypeOf(v) !== Object.prototype) return v;
+  const o = v as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(o)) {
+    if (k === 'at' && o.t === 'fn') continue;
+    out[k] = withoutCallSites(o[k]);
+  }
+  return out;
+}
+
+/**
+ * Content id: a hash of a canonical msgpack encoding of `parts`. The call sites of function
+ * envelopes (`at`) are left out: where code was written is not content.
+ */
 export function contentId(...parts: unknown[]): string {
-  return createHash('sha256').update(encode(parts)).digest('base64url').slice(0, 22);
+  return createHash('sha256')
+    .update(encode(withoutCallSites(parts)))
+    .digest('base64url')
+    .slice(0, 22);
 }
 
 /** Spark's name for the text file of partition `part`: `part-00007`. */

@@ -9,7 +9,7 @@ import { join, resolve as resolvePath } from 'node:path';
 import { EmptyRDDError, InvalidOperationError } from '../protocol/errors.js';
 import type { Compiler } from './compile.js';
 import { KIND, packEnv } from './env.js';
-import { lib, shipWithPackedEnv, type Callable, type LibFn } from './functions.js';
+import { lib, shipWithPackedEnv, type Callable, type FnEnvelope, type LibFn } from './functions.js';
 import { KeyMap } from './key-map.js';
 import { contentId, partFileName, type AggregatorSpec, type NodeSpec, type ShuffleSpec } from './lineage.js';
 import { compare, compareDescending } from './ordering.js';
@@ -26,6 +26,7 @@ import { StorageLevel } from './storage-level.js';
 import { BoundedFloat, estimateSum } from './approx.js';
 import { debugString } from './debug-string.js';
 import { callSite } from './call-site.js';
+import { HyperLogLog, precisionFor } from './hll.js';
 
 /** Options of a job run on behalf of an action. */
 export interface RunJobOptions {
@@ -103,6 +104,8 @@ export interface MapOptions {
 
 type PartitionFunc<K, E> = (key: K, env: E) => number;
 type Iter<T> = Iterator<T> & Iterable<T>;
+/** What flatMap-like functions may return: an iterable, an async iterable, or a promise of an iterable. */
+type ManyOf<U> = Iterable<U> | AsyncIterable<U> | PromiseLike<Iterable<U>>;
 
 function assertPositiveInt(n: number, what: string): void {
   if (!Number.isInteger(n) || n < 1)
@@ -122,7 +125,8 @@ export class RDD<T> {
   private nameValue: string | undefined;
   private level = StorageLevel.NONE;
   private checkpointState:
-    { kind: 'reliable' | 'local'; dir?: string; writing?: boolean; checkpointRdd?: RDD<T> } | undefined;
+    | { kind: 'reliable' | 'local'; dir?: string; writing?: boolean; checkpointRdd?: RDD<T>; done?: boolean }
+    | undefined;
   private idMemo: string | undefined;
   private prepared = false;
 
@@ -255,9 +259,9 @@ export class RDD<T> {
     return this.def.numPartitions;
   }
 
-  /** The name given with `setName`, if any. */
-  name(): string | undefined {
-    return this.nameValue;
+  /** The name given with `setName`, or null (PySpark's None) for an unnamed RDD. */
+  name(): string | null {
+    return this.nameValue ?? null;
   }
 
   /** Names the RDD (shown by `toDebugString`). Returns this RDD. */
@@ -330,9 +334,19 @@ export class RDD<T> {
     this.checkpointState = { kind: 'local' };
   }
 
-  /** Whether a reliable checkpoint has been written. */
+  /**
+   * Whether the RDD is checkpointed: a reliable checkpoint has been written, or (as in Spark) a
+   * local checkpoint has been materialized by a job that stored all its partitions.
+   */
   isCheckpointed(): boolean {
-    return this.checkpointState?.dir !== undefined;
+    const s = this.checkpointState;
+    return s?.dir !== undefined || (s?.kind === 'local' && s.done === true);
+  }
+
+  /** @internal Called after a job: a local checkpoint whose partitions are all stored is done. */
+  noteLocalCheckpoint(storedPartitions: number | undefined): void {
+    const s = this.checkpointState;
+    if (s?.kind === 'local' && storedPartitions === this.getNumPartitions()) s.done = true;
   }
 
   /** Whether the RDD was marked with `localCheckpoint()`. */
@@ -340,9 +354,9 @@ export class RDD<T> {
     return this.checkpointState?.kind === 'local';
   }
 
-  /** The checkpoint directory of this RDD, once written. */
-  getCheckpointFile(): string | undefined {
-    return this.checkpointState?.dir;
+  /** The checkpoint directory of this RDD once written, else null (PySpark's None; also for local checkpoints). */
+  getCheckpointFile(): string | null {
+    return this.checkpointState?.dir ?? null;
   }
 
   // ---------------------------------------------------------------- building blocks
@@ -354,7 +368,8 @@ export class RDD<T> {
 
   private ship(where: string, env: unknown, ...fns: unknown[]): Callable[] {
     const packed = env === undefined ? undefined : packEnv(env, where);
-    return fns.map((f) => shipWithPackedEnv(f, packed, env, where));
+    const at = callSite();
+    return fns.map((f) => shipWithPackedEnv(f, packed, env, where, at));
   }
 
   private elementwise<U>(
@@ -445,13 +460,13 @@ export class RDD<T> {
   // ---------------------------------------------------------------- transformations
 
   /** Applies `f` to every element. */
-  map<U, E = undefined>(f: (x: T, env: E) => U, env?: E, options?: MapOptions): RDD<U> {
+  map<U, E = undefined>(f: (x: T, env: E) => U | PromiseLike<U>, env?: E, options?: MapOptions): RDD<U> {
     const [fn] = this.ship('rdd.map', env, f);
     return this.elementwise<U>('map', 'map', fn, options?.preservesPartitioning ?? false);
   }
 
   /** Applies `f` to every element and flattens the iterables it returns. */
-  flatMap<U, E = undefined>(f: (x: T, env: E) => Iterable<U>, env?: E, options?: MapOptions): RDD<U> {
+  flatMap<U, E = undefined>(f: (x: T, env: E) => ManyOf<U>, env?: E, options?: MapOptions): RDD<U> {
     const [fn] = this.ship('rdd.flatMap', env, f);
     return this.elementwise<U>('flatMap', 'flatMap', fn, options?.preservesPartitioning ?? false);
   }
@@ -464,7 +479,7 @@ export class RDD<T> {
 
   /** Applies `f` to each partition's iterator; `f` returns an iterable (an array or a generator). */
   mapPartitions<U, E = undefined>(
-    f: (it: Iter<T>, env: E) => Iterable<U>,
+    f: (it: Iter<T>, env: E) => ManyOf<U>,
     env?: E,
     options?: MapOptions,
   ): RDD<U> {
@@ -479,13 +494,28 @@ export class RDD<T> {
 
   /** Like mapPartitions, with the partition index as first argument. */
   mapPartitionsWithIndex<U, E = undefined>(
-    f: (index: number, it: Iter<T>, env: E) => Iterable<U>,
+    f: (index: number, it: Iter<T>, env: E) => ManyOf<U>,
     env?: E,
     options?: MapOptions,
   ): RDD<U> {
     const [fn] = this.ship('rdd.mapPartitionsWithIndex', env, f);
     return this.mapPartitionsInternal<U>(
       'mapPartitionsWithIndex',
+      fn!,
+      true,
+      options?.preservesPartitioning ?? false,
+    );
+  }
+
+  /** PySpark's deprecated name of {@link mapPartitionsWithIndex} (the split is the partition index). */
+  mapPartitionsWithSplit<U, E = undefined>(
+    f: (splitIndex: number, it: Iter<T>, env: E) => ManyOf<U>,
+    env?: E,
+    options?: MapOptions,
+  ): RDD<U> {
+    const [fn] = this.ship('rdd.mapPartitionsWithSplit', env, f);
+    return this.mapPartitionsInternal<U>(
+      'mapPartitionsWithSplit',
       fn!,
       true,
       options?.preservesPartitioning ?? false,
@@ -545,7 +575,7 @@ export class RDD<T> {
 
   /** Groups elements by `f(x)`: pairs [key, elements]. */
   groupBy<K, E = undefined>(
-    f: (x: T, env: E) => K,
+    f: (x: T, env: E) => K | PromiseLike<K>,
     numPartitions?: number,
     partitionFunc?: PartitionFunc<K, E>,
     env?: E,
@@ -554,7 +584,7 @@ export class RDD<T> {
   }
 
   /** Pairs [f(x), x]. */
-  keyBy<K, E = undefined>(f: (x: T, env: E) => K, env?: E): RDD<[K, T]> {
+  keyBy<K, E = undefined>(f: (x: T, env: E) => K | PromiseLike<K>, env?: E): RDD<[K, T]> {
     const [fn] = this.ship('rdd.keyBy', env, f);
     return this.elementwise<[K, T]>('keyBy', 'keyBy', fn, false);
   }
@@ -570,7 +600,11 @@ export class RDD<T> {
   }
 
   /** Applies `f` to each value of a pair RDD, keeping keys and partitioning. */
-  mapValues<K, V, U, E = undefined>(this: RDD<[K, V]>, f: (v: V, env: E) => U, env?: E): RDD<[K, U]> {
+  mapValues<K, V, U, E = undefined>(
+    this: RDD<[K, V]>,
+    f: (v: V, env: E) => U | PromiseLike<U>,
+    env?: E,
+  ): RDD<[K, U]> {
     const [fn] = this.ship('rdd.mapValues', env, f);
     return this.elementwise<[K, U]>('mapValues', 'mapValues', fn, true);
   }
@@ -578,7 +612,7 @@ export class RDD<T> {
   /** Applies `f` to each value and flattens: one pair per element `f` returns. */
   flatMapValues<K, V, U, E = undefined>(
     this: RDD<[K, V]>,
-    f: (v: V, env: E) => Iterable<U>,
+    f: (v: V, env: E) => ManyOf<U>,
     env?: E,
   ): RDD<[K, U]> {
     const [fn] = this.ship('rdd.flatMapValues', env, f);
@@ -1375,9 +1409,11 @@ export class RDD<T> {
   }
 
   /** Runs `f` on every element, on the workers. */
-  async foreach<E = undefined>(f: (x: T, env: E) => void, env?: E): Promise<void> {
+  async foreach<E = undefined>(f: (x: T, env: E) => void | PromiseLike<void>, env?: E): Promise<void> {
     const [fn] = this.ship('rdd.foreach', env, f);
-    await this.job(lib('foreach', fn));
+    // An async f is awaited like a map's (a window of elements in flight), its results dropped.
+    if ((fn as FnEnvelope).async) await this.elementwise('map', 'foreach', fn, false).job(lib('count'));
+    else await this.job(lib('foreach', fn));
   }
 
   /** Runs `f` on each partition's iterator, on the workers. */
@@ -1451,6 +1487,44 @@ export class RDD<T> {
       const [part] = (await this.job(lib('collect'), [p])) as T[][];
       yield* part ?? [];
     }
+  }
+
+  /**
+   * The approximate number of distinct elements (HyperLogLog, as Spark's `countApproxDistinct`):
+   * precision p = ceil(2·log2(1.054 / relativeSD)), at least 4; elements are hashed by value with a
+   * stable 64-bit hash, so equal values count once whatever their partition. `relativeSD` must be
+   * greater than 0.000017 (and at least about 0.00026 here, 2^24 registers).
+   */
+  async countApproxDistinct(relativeSD = 0.05): Promise<number> {
+    const p = precisionFor(relativeSD);
+    const parts = (await this.job(lib('hyperLogLog', p))) as Uint8Array[];
+    const hll = new HyperLogLog(p);
+    for (const r of parts) hll.merge(r);
+    return hll.cardinality();
+  }
+
+  /** Reduces the values of each key with `f` and returns the result to the client as a Map (PySpark's dict). */
+  async reduceByKeyLocally<K, V, E = undefined>(
+    this: RDD<[K, V]>,
+    f: (a: V, b: V, env: E) => V,
+    env?: E,
+  ): Promise<Map<K, V>> {
+    const [fn] = this.ship('rdd.reduceByKeyLocally', env, f);
+    const local = this.mapPartitionsInternal<[K, V]>(
+      'reduceByKeyLocally',
+      lib('aggregateLocal', null, fn),
+      false,
+      false,
+    );
+    const parts = (await local.job(lib('collect'))) as Array<Array<[K, V]>>;
+    const op = (await this.ctx.localCompiler()).fn(fn!, 2) as (a: V, b: V) => V;
+    const merged = new KeyMap<V>();
+    for (const part of parts) {
+      for (const [k, v] of part) merged.set(k, merged.has(k) ? op(merged.get(k) as V, v) : v);
+    }
+    const out = new Map<K, V>();
+    merged.forEach((v, k) => out.set(k as K, v));
+    return out;
   }
 
   /** Count within `timeoutMs`: exact if the job finishes in time, else an estimate. */

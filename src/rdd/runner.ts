@@ -13,7 +13,7 @@ import { decode, encode } from '../protocol/codec.js';
 import { InvalidOperationError } from '../protocol/errors.js';
 import { Compiler } from './compile.js';
 import { readRecords, readTextSplit, readWholeFile, type FileSplit } from './file-input.js';
-import type { Callable, LibFn } from './functions.js';
+import type { Callable, FnEnvelope, LibFn } from './functions.js';
 import { hashPartition } from './key-hash.js';
 import { KeyMap } from './key-map.js';
 import { LIBRARY, StopEmit, toText, type PartitionOp, type Sink } from './library.js';
@@ -100,6 +100,133 @@ function fusedFactory(kinds: readonly string[]): (fns: readonly (Fn | undefined)
   const src = `const [${names.join(', ')}] = fns;\nreturn function fused(v0) {\n${body}\n};\n//# sourceURL=microspark-fused-chain`;
   // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the fused loop is generated code by design
   return new Function('fns', 'emit', src) as (fns: readonly (Fn | undefined)[], emit: Emit) => Emit;
+}
+
+/** Elements of a partition an async chain has in flight at once (their results are emitted in order). */
+export const ASYNC_CONCURRENCY = 16;
+
+/** The values of what a flatMap function returned: an iterable, or an async iterable (async generator). */
+async function eachOf(r: unknown, f: (x: unknown) => Promise<void>): Promise<void> {
+  if (r != null && typeof (r as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function') {
+    for await (const x of r as AsyncIterable<unknown>) await f(x);
+    return;
+  }
+  if (r == null || typeof (r as Iterable<unknown>)[Symbol.iterator] !== 'function')
+    throw new InvalidOperationError(`flatMap: the function must return an iterable, got ${preview(r)}`);
+  for (const x of r as Iterable<unknown>) await f(x);
+}
+
+/**
+ * The per-element function of an elementwise chain holding an async function: each element goes
+ * through the whole chain, awaiting what the functions return, and its outputs are pushed to `out`.
+ */
+function asyncElement(kinds: readonly string[], fns: readonly (Fn | undefined)[]) {
+  const n = kinds.length;
+  const step = async (v: unknown, i: number, out: unknown[]): Promise<void> => {
+    for (; i < n; i++) {
+      const f = fns[i]!;
+      switch (kinds[i]) {
+        case 'map':
+          v = await f(v);
+          break;
+        case 'filter':
+          if (!(await f(v))) return;
+          break;
+        case 'mapValues': {
+          const kv = v as unknown[];
+          v = [kv[0], await f(kv[1])];
+          break;
+        }
+        case 'keyBy':
+          v = [await f(v), v];
+          break;
+        case 'keys':
+          v = (v as unknown[])[0];
+          break;
+        case 'values':
+          v = (v as unknown[])[1];
+          break;
+        case 'flatMap': {
+          const next = i + 1;
+          await eachOf(await f(v), (x) => step(x, next, out));
+          return;
+        }
+        case 'flatMapValues': {
+          const kv = v as unknown[];
+          const next = i + 1;
+          await eachOf(await f(kv[1]), (w) => step([kv[0], w], next, out));
+          return;
+        }
+        default:
+          throw new InvalidOperationError(`not an elementwise operation: ${kinds[i]}`);
+      }
+    }
+    out.push(v);
+  };
+  return (v: unknown): Promise<unknown[]> => {
+    const out: unknown[] = [];
+    return step(v, 0, out).then(() => out);
+  };
+}
+
+/**
+ * Runs `element` over what `base` emits with at most `limit` elements in flight, emitting their
+ * outputs in input order. The first error (of an element, of `base` or of `emit`) rejects.
+ */
+function windowed(base: Compute, element: (v: unknown) => Promise<unknown[]>, limit: number): Compute {
+  return (part, emit) =>
+    new Promise<void>((resolve, reject) => {
+      const input: unknown[] = [];
+      let inHead = 0;
+      // Started elements not yet emitted, oldest first: `out` is set when the element is done.
+      const window: Array<{ out?: unknown[] }> = [];
+      let baseDone = false;
+      let failed = false;
+      let failure: unknown;
+      const fail = (e: unknown) => {
+        if (failed) return;
+        failed = true;
+        failure = e;
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- user code may throw non-Errors; runTask's caller wraps them
+        reject(e);
+      };
+      const pump = () => {
+        if (failed) return;
+        try {
+          for (;;) {
+            while (window.length > 0 && window[0]!.out !== undefined) {
+              const out = window.shift()!.out!;
+              for (let i = 0; i < out.length; i++) emit(out[i]);
+            }
+            if (window.length >= limit || inHead >= input.length) break;
+            const v = input[inHead];
+            input[inHead++] = undefined;
+            if (inHead > 1024 && inHead * 2 > input.length) {
+              input.splice(0, inHead);
+              inHead = 0;
+            }
+            const slot: { out?: unknown[] } = {};
+            window.push(slot);
+            element(v).then((out) => {
+              slot.out = out;
+              pump();
+            }, fail);
+          }
+        } catch (e) {
+          fail(e);
+          return;
+        }
+        if (baseDone && window.length === 0 && inHead >= input.length) resolve();
+      };
+      base(part, (x) => {
+        if (failed) throw failure; // stops the source too
+        input.push(x);
+        if (window.length < limit) pump();
+      }).then(() => {
+        baseDone = true;
+        pump();
+      }, fail);
+    });
 }
 
 function preview(x: unknown): string {
@@ -363,6 +490,17 @@ class TaskRun {
     ops.reverse();
     const base = this.compute(parentId);
     const fns = ops.map((o) => (o.p.f ? this.compiler.fn(o.p.f as Callable, 1) : undefined));
+    if (ops.some((o) => (o.p.f as FnEnvelope | undefined)?.async === true)) {
+      // An async function in the chain: awaited per element, a window of elements in flight.
+      return windowed(
+        base,
+        asyncElement(
+          ops.map((o) => o.op),
+          fns,
+        ),
+        ASYNC_CONCURRENCY,
+      );
+    }
     const factory = fusedFactory(ops.map((o) => o.op));
     return (part, emit) => base(part, factory(fns, emit));
   }

@@ -31,6 +31,8 @@ export const MIN_DEAD_AFTER_HEARTBEATS = 3;
 export const MIN_HEARTBEAT_MS = 10;
 /** The smallest accepted `--memory`; smaller sizes are almost always a forgotten unit (`--memory 1`). */
 export const MIN_MEMORY_BYTES = 1024 ** 2;
+/** The smallest accepted `--task-heap`: below this a task thread cannot even load the runner. */
+export const MIN_TASK_HEAP_BYTES = 32 * 1024 ** 2;
 
 const REDACTED = '[secret]';
 
@@ -85,6 +87,11 @@ export interface WorkerConfig {
   readonly dataDir: string;
   /** Block store memory before spilling. */
   readonly memoryBytes: number;
+  /**
+   * The V8 heap limit (old generation) of each task thread, whole MiB; undefined: Node's default.
+   * A task that exceeds it fails with TaskOutOfMemoryError; the worker survives.
+   */
+  readonly taskHeapMb: number | undefined;
   readonly logLevel: LogLevel;
   readonly heartbeatMs: number;
   /** A silent peer is dead after this long; at least {@link MIN_DEAD_AFTER_HEARTBEATS} heartbeats. */
@@ -122,6 +129,9 @@ Options:
                           temporary directory)
   --memory <size>         block store memory before spilling: 512m, 2g, 1048576 (bytes)
                           (default: ${formatBytes(DEFAULT_MEMORY_BYTES)})
+  --task-heap <size>      heap limit of each task thread (at least 32m): a task that needs more
+                          fails with TaskOutOfMemoryError and the worker carries on (default:
+                          Node's own limit)
   --mdns                  announce and find peers with mDNS (_microspark._tcp); without a
                           cluster secret it stays on the loopback interface (MICROSPARK_MDNS=1)
   --log-level <level>     ${LOG_LEVELS.join(', ')} (default: ${DEFAULT_LOG_LEVEL})
@@ -141,6 +151,7 @@ const ARG_OPTIONS = {
   'secret-file': { type: 'string' },
   'data-dir': { type: 'string' },
   memory: { type: 'string' },
+  'task-heap': { type: 'string' },
   'log-level': { type: 'string' },
   'heartbeat-ms': { type: 'string' },
   'dead-after-ms': { type: 'string' },
@@ -221,6 +232,22 @@ const FIELDS = {
           .max(Number.MAX_SAFE_INTEGER, 'too large'),
       ),
     fix: 'pass a size like --memory 512m, --memory 2g or --memory 1048576 (bytes); units k, m, g, t are powers of 1024.',
+  },
+  'task-heap': {
+    schema: z
+      .string()
+      .regex(/^\d+(\.\d+)?\s*([kmgt](i?b)?|b)?$/i, 'not a size')
+      .transform((s) => {
+        const [, num = '', unit = ''] = /^(\d+(?:\.\d+)?)\s*([kmgt]?)/i.exec(s) ?? [];
+        return Math.floor(Number(num) * (SIZE_UNITS[unit.toLowerCase()] ?? Number.NaN));
+      })
+      .pipe(
+        z
+          .number()
+          .min(MIN_TASK_HEAP_BYTES, 'less than 32 MiB (a size without a unit is in bytes)')
+          .max(1024 ** 4, 'more than 1 TiB'),
+      ),
+    fix: "pass a size like --task-heap 512m or --task-heap 2g (at least 32m), or leave it out for Node's default.",
   },
   'log-level': {
     schema: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }),
@@ -439,6 +466,8 @@ function parse(
       ? join(tmpdir(), `microspark-worker-${process.pid}-${randomBytes(4).toString('hex')}`)
       : resolve(dataDirRaw);
   const memoryBytes = get('memory') ?? DEFAULT_MEMORY_BYTES;
+  const taskHeapBytes = get('task-heap');
+  const taskHeapMb = taskHeapBytes === undefined ? undefined : Math.floor(taskHeapBytes / 1024 ** 2);
   const logLevel = get('log-level') ?? DEFAULT_LOG_LEVEL;
   const heartbeatMs = get('heartbeat-ms') ?? HEARTBEAT_INTERVAL_MS;
   const deadAfterRaw = pick('dead-after-ms');
@@ -496,6 +525,7 @@ function parse(
     secret,
     dataDir,
     memoryBytes,
+    taskHeapMb,
     logLevel,
     heartbeatMs,
     deadAfterMs,

@@ -58,6 +58,8 @@ export interface MapJobSourceOptions {
   readonly onAnnounce: (record: Extract<WireRecord, { kind: 'job' }>) => void;
   /** Whether a live worker already announced this map output (a claim for it is refused as done). */
   readonly outputKnown: (shuffleId: string, map: number) => boolean;
+  /** Where leases, completions and retries are logged. */
+  readonly log?: (level: 'info' | 'debug', msg: string, fields: Record<string, unknown>) => void;
 }
 
 /** The map jobs a worker is the source of (see module doc). */
@@ -66,6 +68,9 @@ export class MapJobSource {
   /** Jobs that failed for good: their error, until their waiters are gone. */
   private readonly failed = new Map<string, WireError>();
   private readonly timers: NodeJS.Timeout[] = [];
+  private stopping = false;
+  /** Claims refused because the claiming worker was not a member. */
+  claimsFromNonMembers = 0;
 
   constructor(
     private readonly node: PeerNode,
@@ -91,12 +96,16 @@ export class MapJobSource {
     return s === 'posted' || s === 'leased';
   }
 
-  /** Shuffles (map stages) whose first task was granted here: that task posts what it misses. */
+  /**
+   * Map stages (client and stage id: a re-run of the same lineage has new stage ids) whose first
+   * task was granted here: that task posts what the stage misses, the others wait for its records.
+   */
   private readonly posters = new Set<string>();
 
-  private firstGrant(shuffleId: string): boolean {
-    if (this.posters.has(shuffleId)) return false;
-    this.posters.add(shuffleId);
+  private firstGrant(owner: string, stageId: number): boolean {
+    const key = `${owner}:${stageId}`;
+    if (this.posters.has(key)) return false;
+    this.posters.add(key);
     if (this.posters.size > 10_000) this.posters.clear();
     return true;
   }
@@ -167,12 +176,12 @@ export class MapJobSource {
     return true;
   }
 
-  /** Withdraws jobs (and tells their holders to stop). */
+  /** Withdraws jobs (and tells their holders to stop, unless this source is stopping). */
   cancel(jobIds: readonly string[]): void {
     const leases = this.jobs.leases();
     for (const id of jobIds) {
       const holder = leases.get(id);
-      if (holder !== undefined && holder !== this.node.identity.node)
+      if (!this.stopping && holder !== undefined && holder !== this.node.identity.node)
         this.node.request(holder, { op: 'cancel', jobIds: [id] }, 2000).catch(() => undefined);
       this.jobs.remove(id);
       this.node.publish({ kind: 'withdraw', of: 'job', id, holder: this.node.identity.node });
@@ -205,6 +214,11 @@ export class MapJobSource {
   private answerNow(req: Request): unknown {
     switch (req.op) {
       case 'job.claim': {
+        // A lease goes only to a member (see the client's source).
+        if (req.worker !== this.node.identity.node && !this.node.peer(req.worker)) {
+          this.claimsFromNonMembers++;
+          return { granted: false, reason: 'not-member' };
+        }
         const job = this.jobs.task(req.jobId);
         if (
           job &&
@@ -218,13 +232,22 @@ export class MapJobSource {
         const r = this.jobs.claim(req.jobId, req.attempt, req.worker);
         if (!r.granted) return { granted: false, reason: r.reason };
         this.event(req.jobId, r.attempt, 'running', { worker: req.worker });
+        this.options.log?.('debug', 'lease granted', {
+          job: req.jobId,
+          attempt: r.attempt,
+          worker: req.worker,
+        });
         // Say it is taken, so workers that would post or claim the same job leave it.
         if (job)
           this.node.publish({ ...this.record(req.jobId, r.attempt, job.map, job.owner), leased: true });
         return {
           granted: true,
           lease: { token: r.token, attempt: r.attempt, ttlMs: r.ttlMs },
-          task: encode({ ...r.task.desc, attempt: r.attempt, poster: this.firstGrant(r.task.shuffleId) }),
+          task: encode({
+            ...r.task.desc,
+            attempt: r.attempt,
+            poster: this.firstGrant(r.task.owner, r.task.desc.stageId),
+          }),
         };
       }
       case 'job.renew':
@@ -235,6 +258,7 @@ export class MapJobSource {
         if (!job || this.jobs.complete(req.jobId, req.token) !== 'ok') return { ok: false };
         this.node.publish({ kind: 'withdraw', of: 'job', id: req.jobId, holder: this.node.identity.node });
         this.options.onOutput(job.shuffleId, job.map, req.worker);
+        this.options.log?.('debug', 'map job completed', { job: req.jobId, attempt, worker: req.worker });
         this.event(req.jobId, attempt, 'done', { worker: req.worker, accumulators: req.accumulators });
         this.options.onChange();
         return { ok: true };
@@ -247,10 +271,25 @@ export class MapJobSource {
         const attempt = this.jobs.stateOf(req.jobId)?.attempt ?? 0;
         if (outcome === 'failed') {
           this.failed.set(req.jobId, req.error);
+          this.options.log?.('info', 'map job failed for good', {
+            job: req.jobId,
+            error: `${req.error.name}: ${req.error.message}`,
+          });
           this.node.publish({ kind: 'withdraw', of: 'job', id: req.jobId, holder: this.node.identity.node });
           this.event(req.jobId, attempt, 'failed', { worker: req.worker, error: req.error });
         } else {
-          this.event(req.jobId, attempt, 'retried', { reason: fetchFailed ? 'fetch-failed' : 'error' });
+          const reason: RetryReason = fetchFailed
+            ? 'fetch-failed'
+            : req.error.name === 'WorkerStoppingError'
+              ? 'worker-lost'
+              : 'error';
+          this.event(req.jobId, attempt, 'retried', { reason });
+          this.options.log?.('info', 'map job retried', {
+            job: req.jobId,
+            attempt,
+            reason,
+            error: `${req.error.name}: ${req.error.message}`,
+          });
           this.announce(this.record(req.jobId, attempt, job.map, job.owner));
         }
         this.options.onChange();
@@ -268,8 +307,18 @@ export class MapJobSource {
     if (owned.length > 0) this.cancel(owned);
   }
 
-  /** Withdraws everything (the worker stops). */
+  /**
+   * The worker begins to stop: from now on withdrawn jobs leave their holders running (a map task
+   * running elsewhere still stores and announces its output, which its reducers read; only its
+   * report to this source is lost).
+   */
+  beginStop(): void {
+    this.stopping = true;
+  }
+
+  /** Withdraws everything (the worker stops); holders of its leases finish their tasks. */
   stop(): void {
+    this.stopping = true;
     for (const t of this.timers) clearInterval(t);
     this.cancel(this.activeIds());
   }
@@ -287,6 +336,7 @@ export class MapJobSource {
     const job = this.jobs.task(id);
     const s = this.jobs.stateOf(id);
     if (!job || s?.state !== 'posted') return;
+    this.options.log?.('info', 'map job retried', { job: id, attempt: s.attempt, reason });
     this.event(id, s.attempt, 'retried', { reason });
     this.announce(this.record(id, s.attempt, job.map, job.owner));
     this.options.onChange();

@@ -467,7 +467,22 @@ export class TaskPool {
     this.retire(slot);
     const why =
       slot.lastError !== undefined ? `uncaught ${describe(slot.lastError)}` : `exited with code ${code}`;
-    if (job) {
+    const oom = (slot.lastError as { code?: unknown } | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY';
+    if (job && oom) {
+      // The task's own allocations hit the thread's heap limit: its fault (counted, retried).
+      const mb = this.resourceLimits?.maxOldGenerationSizeMb;
+      this.settle(
+        job,
+        failure(
+          'TaskOutOfMemoryError',
+          mb !== undefined
+            ? `the task ran out of memory: a task thread's heap is limited to ${mb} MiB by the worker's --task-heap (MICROSPARK_TASK_HEAP); raise it, or use more partitions so each task holds less`
+            : "the task ran out of memory (Node's default heap limit); set the worker's --task-heap (MICROSPARK_TASK_HEAP), or use more partitions so each task holds less",
+          true,
+          { heapMb: mb ?? 0 },
+        ),
+      );
+    } else if (job) {
       this.settle(
         job,
         failure('WorkerThreadDied', `the task thread died: ${why}`, false, { exitCode: code }),

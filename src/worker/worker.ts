@@ -16,6 +16,7 @@ import {
   FetchFailedError,
   InvalidOperationError,
   TaskFailedError,
+  WorkerStoppingError,
   errorFromWire,
   errorToWire,
   type WireError,
@@ -30,6 +31,12 @@ import type { TaskResult } from '../rdd/runner.js';
 import { MapJobSource, mapJobId, parseMapJobId } from './map-job-source.js';
 import { MapOutputView } from './map-outputs.js';
 import { TaskPool, type PoolServices } from './task-pool.js';
+
+/** Log levels of {@link WorkerLog}, most severe first. */
+export type WorkerLogLevel = 'error' | 'warn' | 'info' | 'debug';
+
+/** Where a worker logs (the daemon writes JSON lines on stderr); must not throw. */
+export type WorkerLog = (level: WorkerLogLevel, msg: string, fields?: Record<string, unknown>) => void;
 
 /** Everything a worker needs to run (the daemon builds it from its validated config). */
 export interface WorkerOptions {
@@ -46,6 +53,8 @@ export interface WorkerOptions {
   readonly leaseRenewMs: number;
   readonly requestTimeoutMs: number;
   readonly taskTimeoutMs?: number;
+  /** Heap limit (old generation, MiB) of each task thread; a task exceeding it fails with TaskOutOfMemoryError. */
+  readonly taskHeapMb?: number;
   /** Lease of the map jobs this worker posts (default: ten heartbeats, at most LEASE_TTL_MS). */
   readonly leaseTtlMs?: number;
   /** User-code failures of a map job this worker posts before it fails its action (default 4). */
@@ -54,6 +63,11 @@ export interface WorkerOptions {
   readonly maxStageAttempts?: number;
   /** Cluster CURVE keys (from the secret); required to bind anything but loopback. */
   readonly curve?: CurveKeys;
+  /**
+   * Where to log membership, claims, leases, completions, retries, fetch failures and
+   * recomputations; attached before the static peers are met, so their joins are logged too.
+   */
+  readonly log?: WorkerLog;
 }
 
 /** Counters, for tests, logs and the console. */
@@ -70,6 +84,10 @@ export interface WorkerCounters {
   /** Map jobs this worker posted; of them, recomputations of outputs that had been lost. */
   mapJobsPosted: number;
   mapOutputsRecomputed: number;
+  /** Leases handed back to their source because this worker stopped. */
+  leasesReleased: number;
+  /** Claims a source refused because it did not count this worker as a member. */
+  claimsRefusedNotMember: number;
 }
 
 /** Task results above this travel as a block fetched in chunks, not inside `job.complete`. */
@@ -83,6 +101,10 @@ export function shuffleBlockId(shuffleId: string, map: number, reduce: number): 
 interface Running {
   readonly abort: AbortController;
   readonly owner: string;
+  /** The worker is stopping: the task was aborted to hand its lease back to the source. */
+  released: boolean;
+  /** The computation is over; its outcome is being stored and reported. */
+  finishing: boolean;
 }
 
 /** A worker (see module doc). Start with {@link Worker.start}; stop with {@link Worker.stop}. */
@@ -98,6 +120,8 @@ export class Worker {
     tasksParked: 0,
     mapJobsPosted: 0,
     mapOutputsRecomputed: 0,
+    leasesReleased: 0,
+    claimsRefusedNotMember: 0,
   };
   /** Where the map outputs of shuffles are, from `rdd` records. */
   readonly maps = new MapOutputView();
@@ -129,6 +153,7 @@ export class Worker {
   private readonly broadcasts = new Map<string, Promise<Uint8Array>>();
   private draining = false;
   private seq = 0;
+  private readonly log: WorkerLog;
 
   private constructor(
     private readonly options: WorkerOptions,
@@ -136,7 +161,9 @@ export class Worker {
     readonly store: BlockStore,
     readonly pool: TaskPool,
   ) {
+    this.log = options.log ?? (() => undefined);
     this.source = new MapJobSource(node, {
+      log: this.log,
       leaseTtlMs: options.leaseTtlMs ?? Math.min(LEASE_TTL_MS, 10 * options.heartbeatMs),
       maxTaskFailures: options.maxTaskFailures ?? MAX_TASK_FAILURES,
       reannounceMs: this.reannounceMs,
@@ -176,12 +203,19 @@ export class Worker {
     const pool = new TaskPool({
       threads: options.slots,
       ...(options.taskTimeoutMs !== undefined && { taskTimeoutMs: options.taskTimeoutMs }),
+      ...(options.taskHeapMb !== undefined && {
+        resourceLimits: { maxOldGenerationSizeMb: options.taskHeapMb },
+      }),
     });
     pool.prestart();
     const worker = new Worker(options, node, store, pool);
     ref.worker = worker;
     node.on('record', (r) => worker.onRecord(r));
     node.on('peer-down', (p) => worker.onPeerDown(p));
+    const log = worker.log;
+    node.on('peer-up', (p) => log('info', 'peer joined', { node: p.node, role: p.role, rpc: p.rpc }));
+    node.on('peer-down', (p) => log('info', 'peer lost', { node: p.node, role: p.role }));
+    node.on('warning', (e) => log('debug', 'network warning', { error: String(e) }));
     await Promise.all(options.peers.map((p) => node.connect(p)));
     return worker;
   }
@@ -327,19 +361,35 @@ export class Worker {
         jobId: job.jobId,
         attempt: job.attempt,
         worker: this.node.identity.node,
-      })) as { granted: boolean; lease?: { token: string }; task?: Uint8Array };
+      })) as { granted: boolean; reason?: string; lease?: { token: string }; task?: Uint8Array };
+      if (reply.reason === 'not-member') {
+        this.log('info', 'claim refused: not a member of the source; saying HELLO again', {
+          job: job.jobId,
+          source: job.source.node,
+        });
+        // The source dropped this worker (it was paused, or cut off): HELLO again to be re-admitted.
+        this.counters.claimsRefusedNotMember++;
+        if (!self) void this.node.rehello(job.source.node);
+      }
       if (!reply.granted || !reply.lease || !reply.task) {
         // taken, stale, done or unknown: a newer record will come if the job needs us
         if (this.openJobs.get(job.jobId) === job) this.openJobs.delete(job.jobId);
         return;
       }
-      granted = true;
       this.counters.claimsGranted++;
+      this.log('debug', 'task claimed', { job: job.jobId, attempt: job.attempt, source: job.source.node });
       this.openJobs.delete(job.jobId);
+      if (this.draining) {
+        // Granted while this worker began to stop: hand it back at once.
+        await this.releaseLease(job, reply.lease.token);
+        return;
+      }
+      granted = true;
       const abort = new AbortController();
-      this.running.set(job.jobId, { abort, owner: job.owner });
+      const entry: Running = { abort, owner: job.owner, released: false, finishing: false };
+      this.running.set(job.jobId, entry);
       this.claiming.delete(job.jobId);
-      await this.run(job, reply.lease.token, reply.task, abort);
+      await this.run(job, reply.lease.token, reply.task, entry);
     } catch {
       // the source is unreachable; its records will come again if it is alive
     } finally {
@@ -353,8 +403,9 @@ export class Worker {
     job: Extract<WireRecord, { kind: 'job' }>,
     token: string,
     task: Uint8Array,
-    abort: AbortController,
+    entry: Running,
   ): Promise<void> {
+    const { abort } = entry;
     const source = job.source.node;
     const desc = decode<TaskDesc>(task);
     const renew = setInterval(() => {
@@ -382,22 +433,30 @@ export class Worker {
         let bytes = task;
         if (shuffles.length > 0) {
           const locations = await this.parkUntilOutputs(job, desc, shuffles, abort.signal);
-          if (abort.signal.aborted) return;
+          if (abort.signal.aborted) return await this.releaseIfStopping(job, token, entry);
           runDesc = { ...desc, locations };
           bytes = encode(runDesc);
         }
         const outcome = await this.pool.run(bytes, this.services(job.owner, runDesc), {
           signal: abort.signal,
         });
-        if (abort.signal.aborted) return;
+        if (abort.signal.aborted) return await this.releaseIfStopping(job, token, entry);
         if (!outcome.ok && outcome.error.name === 'FetchFailedError') {
           this.counters.fetchFailures++;
           const data = (outcome.error as { data?: { shuffleId?: string; mapIndex?: number } }).data;
           const sid = data?.shuffleId;
           const m = data?.mapIndex;
+          const endpoint = sid !== undefined && m !== undefined ? runDesc.locations?.[sid]?.[m] : undefined;
+          this.log('warn', 'fetch failed', {
+            job: job.jobId,
+            shuffle: sid,
+            map: m,
+            holder: endpoint,
+            error: outcome.error.message,
+            lost: lost + 1,
+          });
           if (sid !== undefined && m !== undefined && ++lost <= maxStageAttempts) {
             // The holder is gone or lost the block: forget it there, and recompute from lineage.
-            const endpoint = runDesc.locations?.[sid]?.[m];
             if (endpoint !== undefined) this.maps.removeEndpoint(sid, m, endpoint);
             this.reportFetchFailure(job.owner, desc, sid);
             continue;
@@ -406,18 +465,43 @@ export class Worker {
         // The computation is over: its slot goes to the next task while the outcome is stored
         // and reported (a report to a source that just died waits until it is declared dead).
         this.parked.add(job.jobId);
+        entry.finishing = true;
         this.pump();
         await this.finish(job, token, desc, outcome);
         return;
       }
     } catch (e) {
-      if (abort.signal.aborted) return;
+      if (abort.signal.aborted) return await this.releaseIfStopping(job, token, entry);
       // A map stage this task needs failed for good: fail this task with its cause.
       await this.reportFailure(job, token, errorToWire(e), true).catch(() => undefined);
     } finally {
       clearInterval(renew);
       this.parked.delete(job.jobId);
     }
+  }
+
+  /** A task aborted because this worker stops hands its lease back (its source re-posts it now). */
+  private async releaseIfStopping(
+    job: Extract<WireRecord, { kind: 'job' }>,
+    token: string,
+    entry: Running,
+  ): Promise<void> {
+    if (entry.released) await this.releaseLease(job, token);
+  }
+
+  /** Hands a lease back: a `job.fail` with a WorkerStoppingError, not counted against the task. */
+  private async releaseLease(job: Extract<WireRecord, { kind: 'job' }>, token: string): Promise<void> {
+    this.counters.leasesReleased++;
+    this.log('info', 'lease handed back (stopping)', { job: job.jobId, source: job.source.node });
+    const error = errorToWire(new WorkerStoppingError(`worker ${this.node.identity.node} is stopping`));
+    await this.toSource(job.source.node, {
+      op: 'job.fail',
+      jobId: job.jobId,
+      token,
+      worker: this.node.identity.node,
+      error: { ...error },
+      userError: false,
+    }).catch(() => undefined);
   }
 
   /** Reports a task's outcome to its source. */
@@ -428,6 +512,11 @@ export class Worker {
     outcome: Awaited<ReturnType<TaskPool['run']>>,
   ): Promise<void> {
     const source = job.source.node;
+    if (outcome.ok && this.draining && desc.output.kind === 'shuffle') {
+      // A map output stored here would go with this worker: hand the job back instead.
+      await this.releaseLease(job, token);
+      return;
+    }
     if (outcome.ok) {
       await this.storeOutputs(desc, outcome.result, job.owner);
       const result = await this.resultField(job.jobId, outcome.result.result, job.owner);
@@ -440,9 +529,12 @@ export class Worker {
         accumulators: outcome.result.accumulators.map(([id, v]) => [id, v] as [string, unknown]),
         blocks: outcome.result.blocks.map(([id, data]) => [id, data.byteLength] as [string, number]),
       })) as { ok: boolean };
-      if (reply.ok) this.counters.tasksSucceeded++;
-      else {
+      if (reply.ok) {
+        this.counters.tasksSucceeded++;
+        this.log('debug', 'task done', { job: job.jobId, attempt: desc.attempt });
+      } else {
         this.counters.completionsRefused++;
+        this.log('info', 'completion refused as stale', { job: job.jobId, attempt: desc.attempt });
         if (result.resultBlock) await this.store.delete(result.resultBlock.id);
       }
     } else {
@@ -458,6 +550,11 @@ export class Worker {
     userError: boolean,
   ): Promise<void> {
     this.counters.tasksFailed++;
+    this.log('info', 'task failed', {
+      job: job.jobId,
+      error: `${error.name}: ${error.message}`,
+      userError,
+    });
     await this.toSource(job.source.node, {
       op: 'job.fail',
       jobId: job.jobId,
@@ -550,6 +647,11 @@ export class Worker {
           this.source.post(s, m, desc, owner, recomputed); // announced: onAnnounce claims it here
           this.counters.mapJobsPosted++;
           if (recomputed) this.counters.mapOutputsRecomputed++;
+          this.log(recomputed ? 'info' : 'debug', recomputed ? 'map output recomputed' : 'map job posted', {
+            job: id,
+            shuffle: s.id,
+            map: m,
+          });
         }
         await new Promise<void>((resolve) => {
           const done = () => {
@@ -570,10 +672,19 @@ export class Worker {
       // Resume: wait for a slot (parked tasks are served before new claims).
       // The slot is taken synchronously, when pump() hands it over.
       await new Promise<void>((resolve) => {
-        this.slotWaiters.push(() => {
+        const waiter = () => {
+          signal.removeEventListener('abort', onAbort);
           this.parked.delete(job.jobId);
           resolve();
-        });
+        };
+        // Aborted while waiting (cancelled, or this worker stops): give up the place in line.
+        const onAbort = () => {
+          const i = this.slotWaiters.indexOf(waiter);
+          if (i >= 0) this.slotWaiters.splice(i, 1);
+          resolve();
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        this.slotWaiters.push(waiter);
         this.pump();
       });
     }
@@ -628,6 +739,7 @@ export class Worker {
   }
 
   private async storeOutputs(desc: TaskDesc, result: TaskResult, owner: string): Promise<void> {
+    if (this.draining) return; // stopping: nothing stored here would outlive this worker
     if (desc.output.kind === 'shuffle' && result.buckets) {
       const s = desc.output.shuffle;
       await Promise.all(
@@ -787,19 +899,32 @@ export class Worker {
   }
 
   /**
-   * Stops gracefully: no new claims, running tasks get `graceMs` to finish (then they are
-   * abandoned and their leases expire at the source), records withdrawn, sockets closed.
+   * Stops gracefully, releasing at once what this worker holds: no new claims; its block records
+   * are withdrawn (reducers elsewhere plan without its map outputs); every task that is not
+   * already reporting its outcome is stopped and its lease handed back (`job.fail` with a
+   * WorkerStoppingError: re-posted at once, not counted); the map jobs it is the source of are
+   * withdrawn. Tasks reporting their outcome get `graceMs` to finish. Then a goodbye, so peers
+   * drop it without waiting for the dead-after timeout, and the sockets close.
    */
   async stop(graceMs = 5000): Promise<void> {
     if (this.draining) return;
     this.draining = true;
-    const t0 = Date.now();
-    while (this.running.size > 0 && Date.now() - t0 < graceMs) await new Promise((r) => setTimeout(r, 20));
-    for (const r of this.running.values()) r.abort.abort();
-    this.source.stop();
+    this.source.beginStop();
     for (const id of this.ownBlocks.keys()) {
       this.node.publish({ kind: 'withdraw', of: 'rdd', id, holder: this.node.identity.node });
     }
+    this.ownBlocks.clear();
+    for (const r of this.running.values()) {
+      if (r.finishing) continue;
+      r.released = true;
+      r.abort.abort(new WorkerStoppingError('the worker is stopping'));
+    }
+    const t0 = Date.now();
+    while ((this.running.size > 0 || this.claiming.size > 0) && Date.now() - t0 < graceMs)
+      await new Promise((r) => setTimeout(r, 10));
+    for (const r of this.running.values()) r.abort.abort();
+    this.source.stop();
+    this.node.goodbye();
     await this.pool.close();
     await this.node.stop();
     await this.store.close();

@@ -65,6 +65,20 @@ describe('microspark run', () => {
     expect(r.stderr).toContain(`microspark run: ${file} failed`);
     expect(r.stderr).toMatch(/TaskFailedError: Task 1 in stage \d+ failed 4 times/);
     expect(r.stderr).toMatch(/Caused by: TypeError: two is bad \(on a worker\)\n\s+at /);
+    // The remote stack points at the script's line, not at eval (microspark-fn:…).
+    expect(r.stderr).toMatch(/\n\s+at eval \(fails\.mjs:1:\d+\)\n/);
+    expect(r.stderr).not.toContain('microspark-fn');
+    // One summary of the retries, not a line per retry.
+    expect(r.stderr).toMatch(/^collect at fails\.mjs:1: 3 task retries \(user code threw ×3\)$/m);
+    expect(r.stderr).not.toMatch(/task 1 of stage \d+ retried/);
+  });
+
+  it("an error in the script's own code exits 1 with its stack pointing at the script", async () => {
+    const file = script('client.mjs', `const o = { foo: undefined };\nconsole.log(o.foo.bar);\n`);
+    const r = await cli(['run', file, '--local', '1']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("TypeError: Cannot read properties of undefined (reading 'bar')\n    at ");
+    expect(r.stderr).toContain(`${file}:2:`);
   });
 
   it('a function that captures a variable exits 1 with the explanation', async () => {

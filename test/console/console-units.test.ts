@@ -99,6 +99,40 @@ describe('console formatting', () => {
     expect(formatBytes(1536)).toBe('1.5 KiB');
     expect(formatBytes(3 * 1024 * 1024 * 1024)).toBe('3.0 GiB');
   });
+
+  it('suggests the closest RDD method for a typo on an RDD, and only on an RDD', async () => {
+    const sc = await MicroSpark.inProcess();
+    g.sc = sc;
+    try {
+      await evaluate('const typoCounts = sc.parallelize([1, 2]); const typoObj = { a: 1 }');
+      const printed = async (src: string): Promise<string> => {
+        try {
+          await evaluate(src);
+        } catch (e) {
+          return formatError(e);
+        }
+        throw new Error(`${src} did not throw`);
+      };
+      expect(await printed('typoCounts.fliter((x) => x > 1)')).toBe(
+        'TypeError: typoCounts.fliter is not a function\n' +
+          'typoCounts is an RDD, which has no method fliter. Did you mean filter?',
+      );
+      expect(await printed('typoCounts.reduceBykey((a, b) => a + b)')).toContain('Did you mean reduceByKey?');
+      expect(await printed('sc.parallelize([1]).mapp((x) => x)')).toBe(
+        'TypeError: sc.parallelize(...).mapp is not a function\n' +
+          'sc.parallelize(...) is an RDD, which has no method mapp. Did you mean map?',
+      );
+      expect(await printed('sc.parallelize([1]).map((x) => x).colect()')).toContain('Did you mean collect?');
+      // Not an RDD: the plain error.
+      expect(await printed('typoObj.fliter()')).toBe('TypeError: typoObj.fliter is not a function');
+      expect(await printed('typoCounts.zzzzzzzz()')).toBe(
+        'TypeError: typoCounts.zzzzzzzz is not a function\ntypoCounts is an RDD, which has no method zzzzzzzz.',
+      );
+    } finally {
+      delete g.sc;
+      await sc.stop();
+    }
+  });
 });
 
 describe('console line editor', () => {
@@ -135,7 +169,11 @@ describe('console completion', () => {
   });
   it('completes properties of a global, RDD methods after a call, and commands', () => {
     expect(complete('compCtx.par', 11)).toEqual({ start: 8, candidates: ['parallelize'] });
-    expect(complete('compCtx.parallelize([1]).redu', 29).candidates).toEqual(['reduce', 'reduceByKey']);
+    expect(complete('compCtx.parallelize([1]).redu', 29).candidates).toEqual([
+      'reduce',
+      'reduceByKey',
+      'reduceByKeyLocally',
+    ]);
     expect(complete(':l', 2)).toEqual({ start: 0, candidates: [':lineage', ':load'] });
     expect(RDD_METHODS).toContain('flatMap');
     expect(RDD_METHODS).not.toContain('constructor');

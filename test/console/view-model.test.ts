@@ -19,7 +19,7 @@ const mapStage: ProgressEvent = {
 const task = (
   state: 'running' | 'done' | 'retried' | 'failed',
   partition: number,
-  reason?: 'lease-expired',
+  reason?: 'lease-expired' | 'error',
 ): ProgressEvent => ({
   type: 'task',
   stageId: 0,
@@ -46,13 +46,35 @@ describe('console view model', () => {
     ]);
   });
 
-  it('a retried task goes back to pending, is counted, and is logged with its reason', () => {
+  it('a retried task goes back to pending and is counted; retries are logged once, as a summary, when the action ends', () => {
     const s = apply([started, mapStage, task('running', 2), task('retried', 2, 'lease-expired')]);
     const st = s.action!.stages[0]!;
     expect([st.running.size, st.retried, pending(st)]).toEqual([0, 1, 3]);
-    expect(s.log.map((l) => [l.text, l.tone])).toEqual([
-      ['task 2 of stage 0 retried: its lease expired, re-broadcast', 'warn'],
+    expect(s.log).toEqual([]);
+    const retries = [0, 1, 2].flatMap(() => [task('running', 0), task('retried', 0, 'error')]);
+    const failed = apply([
+      started,
+      mapStage,
+      task('running', 2),
+      task('retried', 2, 'lease-expired'),
+      ...retries,
+      {
+        type: 'action',
+        actionId: 7,
+        state: 'failed',
+        name: 'collect at job.ts:3',
+        error: 'TaskFailedError: x',
+      },
     ]);
+    expect(failed.log.map((l) => [l.text, l.tone])).toEqual([
+      [
+        'collect at job.ts:3: 4 task retries (user code threw ×3; its lease expired, re-broadcast ×1)',
+        'warn',
+      ],
+      ['collect at job.ts:3 failed: TaskFailedError: x after 0.1 s', 'error'],
+    ]);
+    const ok = apply([started, mapStage, ...retries.slice(0, 2), { type: 'action', actionId: 7, state: 'succeeded', name: 'collect at job.ts:3' }]); // prettier-ignore
+    expect(ok.log.map((l) => l.text)).toEqual(['collect at job.ts:3: 1 task retry (user code threw ×1)']);
   });
 
   it('done never exceeds the task count, and running is a set of partitions', () => {

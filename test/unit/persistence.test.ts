@@ -306,7 +306,7 @@ describe.each(modes)('persistence ($name)', (mode) => {
     it('without setCheckpointDir is refused', async () => {
       const fresh = await mode.create(4);
       try {
-        expect(fresh.getCheckpointDir()).toBeUndefined();
+        expect(fresh.getCheckpointDir()).toBeNull();
         const rdd = fresh.parallelize([1, 2]).map((x) => x);
         expect(() => rdd.checkpoint()).toThrow(InvalidOperationError);
         expect(() => rdd.checkpoint()).toThrow(/setCheckpointDir/);
@@ -330,7 +330,7 @@ describe.each(modes)('persistence ($name)', (mode) => {
       const rdd = counted(sc, acc, 10, 3);
       rdd.checkpoint();
       expect(rdd.isCheckpointed()).toBe(false);
-      expect(rdd.getCheckpointFile()).toBeUndefined();
+      expect(rdd.getCheckpointFile()).toBeNull();
       expect(rdd.toDebugString()).toContain('ParallelCollectionRDD');
 
       expect(await rdd.collect()).toEqual(range(10));
@@ -384,7 +384,11 @@ describe.each(modes)('persistence ($name)', (mode) => {
       rdd.localCheckpoint();
       expect(rdd.isLocallyCheckpointed()).toBe(true);
       expect(rdd.getStorageLevel().equals(StorageLevel.MEMORY_AND_DISK)).toBe(true);
+      // As in PySpark 4: checkpointed once a job has materialized it, and no checkpoint file.
+      expect(rdd.isCheckpointed()).toBe(false);
       expect(await rdd.collect()).toEqual(range(10));
+      expect(rdd.isCheckpointed()).toBe(true);
+      expect(rdd.getCheckpointFile()).toBeNull();
       expect(await rdd.collect()).toEqual(range(10));
       expect(await rdd.filter((x) => x > 10).count()).toBe(5);
       expect(acc.value).toBe(10);

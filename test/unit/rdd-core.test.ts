@@ -1515,7 +1515,7 @@ describe.each(modes)('RDD core operations ($name)', (mode) => {
     });
 
     it('name is undefined until set; setName returns the same RDD (PySpark docstrings)', async () => {
-      expect(sc.range(5).name()).toBeUndefined();
+      expect(sc.range(5).name()).toBeNull();
       const rdd = sc.parallelize([1, 2]);
       const named = rdd.setName('I am an RDD');
       expect(named).toBe(rdd);
@@ -1524,7 +1524,7 @@ describe.each(modes)('RDD core operations ($name)', (mode) => {
       expect(await named.collect()).toEqual([1, 2]);
       rdd.setName('renamed');
       expect(rdd.name()).toBe('renamed');
-      expect(rdd.map((x) => x).name()).toBeUndefined();
+      expect(rdd.map((x) => x).name()).toBeNull();
     });
   });
 });

@@ -154,7 +154,32 @@ describe.each(modes)('function shipping ($name)', (mode) => {
       const err = thrown(() => sc.parallelize([1]).map((x) => sc.defaultParallelism + x));
       expect(err).toBeInstanceOf(CapturedVariableError);
       expect((err as CapturedVariableError).variables).toEqual(['sc']);
-      expect(err.message).toMatch(/context \(sc\) can only be used on the client/);
+      expect(err.message).toContain(
+        '`sc` is the context: actions and transformations run only on the client, never inside a function that runs on workers.',
+      );
+      // No env fix is suggested for the context: it cannot travel in env either.
+      expect(err.message).not.toContain('{ sc }');
+      expect(err.message).not.toContain('env.sc');
+    });
+
+    it('suggests await import() or data for `require`, not { require }', () => {
+      const err = thrown(() =>
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- what a user may still write
+        sc.parallelize([1]).map((x) => (require('node:path') as { sep: string }).sep + String(x)),
+      );
+      expect(err).toBeInstanceOf(CapturedVariableError);
+      expect((err as CapturedVariableError).variables).toEqual(['require']);
+      expect(err.message).toContain("`const m = await import('module')`");
+      expect(err.message).toContain('pass the data through env');
+      expect(err.message).not.toContain('{ require }');
+    });
+
+    it('gives the env fix only for the ordinary variables when sc is captured too', () => {
+      const k = 2;
+      const err = thrown(() => sc.parallelize([1]).map((x) => x * k + sc.defaultParallelism));
+      expect((err as CapturedVariableError).variables).toEqual(['k', 'sc']);
+      expect(err.message).toContain('rdd.map((x, env) => … env.k …, { k })');
+      expect(err.message).not.toContain('env.sc');
     });
   });
 
@@ -181,7 +206,12 @@ describe.each(modes)('function shipping ($name)', (mode) => {
       const err = thrown(() => sc.parallelize([1]).map((x, env) => env.f(x), { f: (y: number) => y * q }));
       expect(err).toBeInstanceOf(CapturedVariableError);
       expect((err as CapturedVariableError).variables).toEqual(['q']);
-      expect(err.message).toContain('env.f');
+      expect(err.message).toBe(
+        'rdd.map: the function env.f uses `q`, defined outside it.\n' +
+          "Functions in env are shipped as source text too and see only their arguments and the env's data members, by name.\n" +
+          'Put `q` into the same env, next to the function:\n' +
+          '  rdd.map(…, { f: …, q })',
+      );
     });
 
     it('refuses a native function such as Math.max, suggesting a wrapper', () => {
@@ -484,6 +514,27 @@ await sc.stop();
       expect(cause.message).toBe('boom from the task');
       expect(cause.remoteStack).toContain('RangeError: boom from the task');
       expect(cause.stack).toContain('remote stack');
+    });
+
+    it("points the remote stack at the user's file and line, not at eval (microspark-fn)", async () => {
+      const line = Number(/shipping\.test\.ts:(\d+)/.exec(new Error().stack ?? '')?.[1]) + 1;
+      const rdd = sc.parallelize([{}], 1).map((x: any) => x.foo.bar as number);
+      const err = await rejection(rdd.collect());
+      const stack = ((err as TaskFailedError).cause as RemoteError).remoteStack ?? '';
+      expect(stack).toContain("TypeError: Cannot read properties of undefined (reading 'bar')");
+      expect(stack).toMatch(new RegExp(`\\(shipping\\.test\\.ts:${line}:\\d+\\)`));
+      expect(stack).not.toContain('microspark-fn');
+    });
+
+    it('counts lines within a multi-line function on from the line of the call', async () => {
+      const line = Number(/shipping\.test\.ts:(\d+)/.exec(new Error().stack ?? '')?.[1]) + 1;
+      const rdd = sc.parallelize([{}], 1).map((x: any) => {
+        const y = x.foo;
+        return y.bar as number;
+      });
+      const err = await rejection(rdd.collect());
+      const stack = ((err as TaskFailedError).cause as RemoteError).remoteStack ?? '';
+      expect(stack).toMatch(new RegExp(`\\(shipping\\.test\\.ts:${line + 2}:\\d+\\)`));
     });
 
     it('names the failing partition', async () => {

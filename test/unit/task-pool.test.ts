@@ -374,14 +374,17 @@ describe('TaskPool survives user code', () => {
     expect(expectOk(await pool.run(encode(rangeTask(0)), noServices)).result).toEqual([0, 1, 2, 3, 4]);
   });
 
-  it('reports a thread out of memory as a dead thread', async () => {
+  it('reports a thread out of memory as TaskOutOfMemoryError (a task failure) and replaces the thread', async () => {
     const pool = makePool({ threads: 1, resourceLimits: { maxOldGenerationSizeMb: 32 } });
     const desc = oneTask((x: number) => {
       const hog: number[][] = [];
       for (;;) hog.push(new Array<number>(10_000).fill(x));
     });
-    const o = expectError(await pool.run(encode(desc), noServices), 'WorkerThreadDied', false);
-    expect(o.error.message).toMatch(/memory/);
+    const o = expectError(await pool.run(encode(desc), noServices), 'TaskOutOfMemoryError', true);
+    expect(o.error.message).toMatch(
+      /ran out of memory: a task thread's heap is limited to 32 MiB by the worker's --task-heap/,
+    );
+    expect(o.error.data).toEqual({ heapMb: 32 });
     expect(expectOk(await pool.run(encode(rangeTask(0)), noServices)).result).toEqual([0, 1, 2, 3, 4]);
   });
 

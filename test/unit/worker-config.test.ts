@@ -93,6 +93,7 @@ describe('defaults', () => {
       cluster: 'default',
       secret: undefined,
       memoryBytes: 1_073_741_824,
+      taskHeapMb: undefined,
       logLevel: 'info',
       heartbeatMs: 1000,
       deadAfterMs: 5000,
@@ -123,6 +124,7 @@ describe('flags and their environment equivalents', () => {
     { option: 'cluster', value: 'analytics', field: 'cluster', expected: 'analytics' },
     { option: 'data-dir', value: '/var/tmp/ms', field: 'dataDir', expected: '/var/tmp/ms' },
     { option: 'memory', value: '512m', field: 'memoryBytes', expected: 536_870_912 },
+    { option: 'task-heap', value: '512m', field: 'taskHeapMb', expected: 512 },
     { option: 'log-level', value: 'debug', field: 'logLevel', expected: 'debug' },
     { option: 'heartbeat-ms', value: '500', field: 'heartbeatMs', expected: 500 },
     { option: 'dead-after-ms', value: '9000', field: 'deadAfterMs', expected: 9000 },
@@ -175,6 +177,13 @@ describe('flags and their environment equivalents', () => {
     expect(run(['--port', '7400'])).toMatchObject({ port: 7400, publisherPort: 7401 });
     expect(run(['--port', '65534'])).toMatchObject({ port: 65534, publisherPort: 65535 });
     expect(run(['--port', '0'])).toMatchObject({ port: 0, publisherPort: 0 });
+  });
+
+  it('--task-heap is a size of at least 32 MiB, kept in whole MiB', () => {
+    expect(run(['--task-heap', '2g']).taskHeapMb).toBe(2048);
+    expect(run(['--task-heap', '33554432']).taskHeapMb).toBe(32);
+    expect(() => run(['--task-heap', '16m'])).toThrow(/--task-heap "16m": less than 32 MiB/);
+    expect(() => run(['--task-heap', 'lots'])).toThrow(/not a size/);
   });
 
   it('--memory accepts bytes and binary units', () => {
