@@ -23,7 +23,7 @@ import { optimize } from './optimizer/optimizer.js';
 import { DistributedPlanner, stageOrder, type Stage } from './physical/planner.js';
 import { Renderer, col, literalSql } from './physical/render.js';
 import { explainPlan } from './physical/explain.js';
-import { StructField, StructType, fromDuckDB, type DataType } from './types.js';
+import { DecimalType, StructField, StructType, fromDuckDB, type DataType } from './types.js';
 
 /** `spark.conf` values the engine reads. */
 export interface SqlConf {
@@ -233,7 +233,12 @@ export class SessionEngine implements SqlEngine, Catalog {
     return mapPlanExprs(n, (e) =>
       mapExpr(e, (y) =>
         y.k === 'scalarSubquery' && values.has(y.plan)
-          ? { k: 'lit', value: values.get(y.plan), type: y.type }
+          ? // A decimal arrives as a JS number whose shortest form is its decimal digits: keep them all.
+            {
+              k: 'lit',
+              value: values.get(y.plan),
+              type: y.type instanceof DecimalType ? new DecimalType(38, 10) : y.type,
+            }
           : undefined,
       ),
     );

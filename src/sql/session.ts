@@ -173,7 +173,7 @@ export class SparkSession {
   }
 
   private df(plan: Relation): DataFrame {
-    return new DataFrame(this.engine, { ...plan, planId: this.engine.newPlanId() } as Relation);
+    return new DataFrame(this.engine, { ...plan, planId: this.engine.newPlanId() });
   }
 
   /** @internal Builds the read relation after listing the files and inferring the schema. */

@@ -616,7 +616,7 @@ export class Analyzer {
       // Names resolve to the select list's aliases first, then to the child's columns.
       let e: Expr;
       try {
-        e = this.expr(x, { attrs: built.listAttrs, ...(outer && { outer }) });
+        e = this.expr(x, { attrs: built.listAttrs });
       } catch (err) {
         if (!(err instanceof AnalysisException) || !err.errorClass.startsWith('UNRESOLVED_COLUMN')) throw err;
         e = this.expr(x, { attrs: child.output, ...(outer && { outer }) });

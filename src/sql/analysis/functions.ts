@@ -101,6 +101,13 @@ function arith(op: string): FunctionSpec {
         }
         return DOUBLE;
       }
+      if (na instanceof DecimalType && nb instanceof DecimalType) {
+        // Spark's decimal arithmetic: the result's precision and scale, capped at 38.
+        const [p1, s1, p2, s2] = [na.precision, na.scale, nb.precision, nb.scale];
+        if (op === '*') return new DecimalType(Math.min(38, p1 + p2 + 1), Math.min(38, s1 + s2));
+        const sc = Math.max(s1, s2);
+        return new DecimalType(Math.min(38, Math.max(p1 - s1, p2 - s2) + sc + 1), sc);
+      }
       return widerNumeric(na, nb);
     },
     render: (a, args) => {
