@@ -31,7 +31,7 @@ import { deriveClusterId, isLoopbackAddress, Secret } from '../worker/config.js'
 import { MdnsDiscovery } from '../discovery/mdns.js';
 import { ClusterBackend } from './cluster-backend.js';
 import type { ProgressListener } from './progress.js';
-import { callSite } from '../rdd/call-site.js';
+import { userCall } from '../rdd/call-site.js';
 import { spawnWorker, stopWorkers, type LocalWorker } from './local-cluster.js';
 import {
   HEARTBEAT_INTERVAL_MS,
@@ -344,9 +344,11 @@ export class MicroSpark implements RDDContext {
       );
       const signal = AbortSignal.any(signals);
       if (signal.aborted) throw new JobCancelledError('the job was cancelled before it started');
-      const site = this.backend.progress.listening ? callSite() : '<unknown>';
+      // Named as the user called it (`sum at job.ts:3`), not by its sink (`fold`).
+      const call = this.backend.progress.listening ? userCall() : undefined;
+      const actionName = `${call?.method ?? fn.name} at ${call?.site ?? '<unknown>'}`;
       if (!this.currentAction) {
-        this.currentAction = { id: this.nextActionId++, name: `${fn.name} at ${site}` };
+        this.currentAction = { id: this.nextActionId++, name: actionName };
         this.backend.progress.actionId = this.currentAction.id;
         this.backend.progress.emit({
           type: 'action',
@@ -362,7 +364,7 @@ export class MicroSpark implements RDDContext {
           nodes: buildNodes(rdd),
           root: rdd.contentId,
           fn,
-          name: `${fn.name} at ${site}`,
+          name: actionName,
           sites: this.backend.progress.listening
             ? Object.fromEntries(lineage.map((r) => [r.contentId, r.creationSite]))
             : {},

@@ -25,7 +25,7 @@ import { StatCounter } from './stat-counter.js';
 import { StorageLevel } from './storage-level.js';
 import { BoundedFloat, estimateSum } from './approx.js';
 import { debugString } from './debug-string.js';
-import { callSite } from './call-site.js';
+import { userCall } from './call-site.js';
 
 /** Options of a job run on behalf of an action. */
 export interface RunJobOptions {
@@ -134,7 +134,10 @@ export class RDD<T> {
     this.id = ctx.newRddId();
     this.partitioner = def.partitioner;
     this.nameValue = def.name;
-    this.creationSite = `${def.method} at ${callSite()}`;
+    // Spark's call site: the method the user called (`sortBy`), even where it builds this RDD
+    // through others (`keyBy`, `sortByKey`).
+    const call = userCall();
+    this.creationSite = `${call.method ?? def.method} at ${call.site}`;
   }
 
   // ---------------------------------------------------------------- identity and lineage
