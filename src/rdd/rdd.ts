@@ -135,9 +135,10 @@ export class RDD<T> {
     this.partitioner = def.partitioner;
     this.nameValue = def.name;
     // Spark's call site: the method the user called (`sortBy`), even where it builds this RDD
-    // through others (`keyBy`, `sortByKey`).
+    // through others (`keyBy`, `sortByKey`). A checkpoint's RDD is made by whichever action wrote it.
     const call = userCall();
-    this.creationSite = `${call.method ?? def.method} at ${call.site}`;
+    const method = def.method === 'checkpoint' ? def.method : (call.method ?? def.method);
+    this.creationSite = `${method} at ${call.site}`;
   }
 
   // ---------------------------------------------------------------- identity and lineage
