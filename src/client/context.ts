@@ -7,6 +7,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
+import { inspect } from 'node:util';
 import { encode } from '../protocol/codec.js';
 import {
   ConfigError,
@@ -176,6 +177,7 @@ export class MicroSpark implements RDDContext {
       throw e;
     }
     const sc = new MicroSpark(backend, options.defaultParallelism ?? 2);
+    sc.clusterName = cluster;
     if (discovery) sc.onStop.push(() => discovery.stop());
     return sc;
   }
@@ -253,10 +255,29 @@ export class MicroSpark implements RDDContext {
 
   /** The worker daemons `local()` spawned (for tests and the console). */
   localWorkers: readonly LocalWorker[] = [];
+  /** The cluster name `connect()` joined (for inspect). */
+  private clusterName: string | undefined;
 
   /** The execution mode's counters and peers, for tests and the console. */
   get cluster(): ClusterBackend | undefined {
     return this.backend instanceof ClusterBackend ? this.backend : undefined;
+  }
+
+  /**
+   * One line, as spark-shell prints a context: `MicroSpark(local cluster, 2 workers)`,
+   * `MicroSpark(in-process, parallelism 2)`, `MicroSpark(cluster lab, 3 workers, stopped)`.
+   */
+  [inspect.custom](): string {
+    const c = this.cluster;
+    const n = c?.workerStatus().length ?? 0;
+    const workers = `${n} worker${n === 1 ? '' : 's'}`;
+    const mode =
+      c === undefined
+        ? `in-process, parallelism ${this.defaultParallelism}`
+        : this.localWorkers.length > 0
+          ? `local cluster, ${workers}`
+          : `cluster ${this.clusterName ?? 'default'}, ${workers}`;
+    return `MicroSpark(${mode}${this.stopped ? ', stopped' : ''})`;
   }
 
   /** Stops the context (and any workers `local()` spawned): later actions reject. Idempotent. */

@@ -9,6 +9,8 @@ import { formatBytes, formatError, formatValue, table } from '../../src/console/
 import { appendHistory, HISTORY_MAX, loadHistory } from '../../src/console/history.js';
 import { edit, emptyEditor, fullInput, insert } from '../../src/console/line-editor.js';
 import { RemoteError, TaskFailedError } from '../../src/protocol/errors.js';
+import { ConsoleSession } from '../../src/console/session.js';
+import { captureConsole } from '../../src/console/start.js';
 
 const g = globalThis as Record<string, unknown>;
 
@@ -62,6 +64,27 @@ describe('console evaluator: imports and line numbers', () => {
     expect(await evaluate('evPath.join("a", "b") + evSep')).toBe('a/b/');
     // A type-only import is still erased (there is nothing to import at run time).
     expect(await evaluate("import type { Stats as EvStats } from 'node:fs'")).toBeUndefined();
+  });
+
+  it('prints console.log output after the echoed input, and sc as one line', async () => {
+    const session = new ConsoleSession(sc, { banner: 'test', onQuit: () => undefined });
+    const restore = captureConsole(session);
+    try {
+      await session.submit('console.log("hi", 1); console.warn("careful"); 42');
+      await session.submit('sc');
+    } finally {
+      restore();
+      session.quit();
+    }
+    expect(session.state.log.slice(2).map((l) => [l.tone, l.text])).toEqual([
+      ['input', '› console.log("hi", 1); console.warn("careful"); 42'],
+      ['result', 'hi 1'],
+      ['warn', 'careful'],
+      ['result', '42'],
+      ['input', '› sc'],
+      ['result', 'MicroSpark(in-process, parallelism 2)'],
+    ]);
+    g.sc = sc;
   });
 
   it('numbers <console>:N by the line the user typed, whatever esbuild makes of it', async () => {
