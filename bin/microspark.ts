@@ -15,6 +15,7 @@ import { runScript } from '../src/cli/run.js';
 import { collectStatus, formatStatus } from '../src/cli/status.js';
 import { packageVersion } from '../src/cli/version.js';
 import { formatError } from '../src/console/format.js';
+import { ConfigError } from '../src/protocol/errors.js';
 
 const HELP = `microspark ${packageVersion()} — a Spark-like RDD engine for Node.js, with no master
 
@@ -130,6 +131,15 @@ async function main(argv: string[]): Promise<number> {
       }
       const report = await collectStatus(connection, waitMs);
       process.stdout.write((values.json ? JSON.stringify(report, null, 2) : formatStatus(report)) + '\n');
+      // A peer named on the command line that did not answer is a failure (exit 1).
+      if (report.unreachable.length > 0) {
+        for (const peer of report.unreachable)
+          process.stderr.write(
+            `microspark status: cannot reach ${peer}: nothing answered within ${waitMs} ms ` +
+              '(is a microspark-worker running there, with the same secret? --wait <ms> waits longer)\n',
+          );
+        return 1;
+      }
       return 0;
     }
     default:
@@ -144,6 +154,7 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
     process.stderr.write(`microspark: ${formatError(e)}\n`);
-    process.exit(1);
+    // A flag the machine cannot honour (a --bind address it lacks) is a bad flag: 2.
+    process.exit(e instanceof ConfigError ? 2 : 1);
   },
 );

@@ -102,6 +102,7 @@ export function connectionFrom(values: {
     kind: 'connect',
     peers,
     ...(values.cluster !== undefined && { cluster: values.cluster }),
+    ...(values.bind !== undefined && { bind: values.bind }),
     ...common,
   };
 }

@@ -1,10 +1,41 @@
 /**
  * Progress of a script's actions on stderr, for `microspark run` and the demo: one line redrawn
- * in place on a terminal, plain lines (stage submitted and finished) when stderr is a pipe or file.
+ * in place on a terminal (every active stage, as spark-shell draws them), plain lines (stage
+ * submitted and finished) when stderr is a pipe or file.
  */
 import type { MicroSpark } from '../client/context.js';
 import { formatDuration } from '../console/format.js';
-import { initialState, pending, reduce, type ConsoleState } from '../console/view-model.js';
+import {
+  activeStages,
+  initialState,
+  reduce,
+  taskCounts,
+  type ActionView,
+  type ConsoleState,
+} from '../console/view-model.js';
+
+/**
+ * The progress line of an action, like spark-shell's: every active stage as
+ * `[Stage 0:====>     (3 + 4) / 8]` (done + running, of all; tasks parked behind a map stage
+ * are not running), after the elapsed time and the action's name; at most `width` characters.
+ */
+export function progressText(a: ActionView, now: number, width: number): string {
+  const head = `[${formatDuration(Math.max(0, now - a.startedAt))}] ${a.name} `;
+  const stages = activeStages(a);
+  if (stages.length === 0) return `${head}starting`.slice(0, width);
+  const each = Math.floor((width - head.length) / stages.length);
+  const parts = stages.map((st) => {
+    const c = taskCounts(st, a);
+    const label = `Stage ${st.stageId}:`;
+    const counts = `(${c.done} + ${c.running}) / ${st.tasks}`;
+    const room = each - label.length - counts.length - 2;
+    if (room < 3) return `[${label} ${counts}]`;
+    const done = st.tasks === 0 ? room : Math.min(room - 1, Math.floor((c.done / st.tasks) * room));
+    const bar = '='.repeat(done) + '>' + ' '.repeat(room - done - 1);
+    return `[${label}${bar}${counts}]`;
+  });
+  return (head + parts.join('')).slice(0, width);
+}
 
 /** Subscribes to `sc`'s progress and draws it on `out`; returns the function that stops drawing. */
 export function showProgress(sc: MicroSpark, out: NodeJS.WriteStream = process.stderr): () => void {
@@ -18,14 +49,8 @@ export function showProgress(sc: MicroSpark, out: NodeJS.WriteStream = process.s
   const draw = () => {
     const a = state.action;
     if (!tty || !a) return;
-    const st = a.stages.at(-1);
     const width = Math.max(20, (out.columns || 100) - 1);
-    const detail = st
-      ? `stage ${st.stageId} ${st.name}: ${st.done}/${st.tasks} done, ${st.running.size} running, ${pending(st)} pending` +
-        (st.retried > 0 ? `, ${st.retried} retried` : '')
-      : 'starting';
-    const text = `[${formatDuration(Date.now() - a.startedAt)}] ${a.name} — ${detail}`;
-    out.write(`\r\x1b[2K${text.slice(0, width)}`);
+    out.write(`\r\x1b[2K${progressText(a, Date.now(), width)}`);
     drawn = true;
   };
   const timer = tty ? setInterval(draw, 250) : undefined;

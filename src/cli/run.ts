@@ -25,8 +25,9 @@ export async function runScript(
 ): Promise<number> {
   const file = resolve(script);
   if (!existsSync(file)) {
-    io.stderr.write(`microspark run: no such file: ${script}\n`);
-    return 2;
+    // Exit 2 is for bad flags; a script that is not there is a failure of the run (1).
+    io.stderr.write(`microspark run: no such file: ${script} (looked for ${file})\n`);
+    return 1;
   }
   let sc: MicroSpark | undefined;
   let stopProgress = () => {};

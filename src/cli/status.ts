@@ -15,9 +15,14 @@ export interface StatusReport {
   readonly client: string;
   readonly workers: readonly WorkerStatus[];
   readonly records: SeenRecords;
+  /** `--peers` entries that did not answer within the wait (nothing listening, or a wrong secret). */
+  readonly unreachable: readonly string[];
 }
 
-/** Joins, waits `waitMs` for records and snapshots, and reports. */
+/**
+ * Joins, waits `waitMs` for records and snapshots, and reports. Each `--peers` entry is asked
+ * within that wait too: one that does not answer is listed in `unreachable`.
+ */
 export async function collectStatus(connection: Connection, waitMs: number): Promise<StatusReport> {
   if (connection.kind !== 'connect')
     throw new ConfigError(
@@ -25,19 +30,27 @@ export async function collectStatus(connection: Connection, waitMs: number): Pro
       '--peers',
     );
   const sc = await MicroSpark.connect({
-    peers: connection.peers,
+    peers: [],
     minWorkers: 0,
     ...(connection.cluster !== undefined && { cluster: connection.cluster }),
     ...(connection.cluster !== undefined && connection.peers.length === 0 && { discovery: 'mdns' as const }),
     ...(connection.secret !== undefined && { secret: connection.secret }),
+    ...(connection.bind !== undefined && { bind: connection.bind }),
   });
   try {
-    await new Promise((r) => setTimeout(r, waitMs));
     const cluster = sc.cluster!;
+    const answered = new Set<string>();
+    for (const peer of connection.peers) {
+      void cluster.node.connect(`tcp://${peer.replace(/^tcp:\/\//, '')}`).then((id) => {
+        if (id) answered.add(peer);
+      });
+    }
+    await new Promise((r) => setTimeout(r, waitMs));
     return {
       client: cluster.node.identity.rpc,
       workers: cluster.workerStatus(),
       records: cluster.seenRecords(),
+      unreachable: connection.peers.filter((p) => !answered.has(p)),
     };
   } finally {
     await sc.stop();

@@ -8,6 +8,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
+import { inspect } from 'node:util';
 import { encode } from '../protocol/codec.js';
 import {
   ConfigError,
@@ -32,7 +33,7 @@ import { deriveClusterId, isLoopbackAddress, Secret } from '../worker/config.js'
 import { MdnsDiscovery } from '../discovery/mdns.js';
 import { ClusterBackend } from './cluster-backend.js';
 import type { ProgressListener } from './progress.js';
-import { callSite } from '../rdd/call-site.js';
+import { userCall } from '../rdd/call-site.js';
 import { spawnWorker, stopWorkers, type LocalWorker } from './local-cluster.js';
 import {
   HEARTBEAT_INTERVAL_MS,
@@ -185,6 +186,7 @@ export class MicroSpark implements RDDContext {
       throw e;
     }
     const sc = new MicroSpark(backend, options.defaultParallelism ?? 2);
+    sc.clusterName = cluster;
     if (discovery) sc.onStop.push(() => discovery.stop());
     return sc;
   }
@@ -262,10 +264,29 @@ export class MicroSpark implements RDDContext {
 
   /** The worker daemons `local()` spawned (for tests and the console). */
   localWorkers: readonly LocalWorker[] = [];
+  /** The cluster name `connect()` joined (for inspect). */
+  private clusterName: string | undefined;
 
   /** The execution mode's counters and peers, for tests and the console. */
   get cluster(): ClusterBackend | undefined {
     return this.backend instanceof ClusterBackend ? this.backend : undefined;
+  }
+
+  /**
+   * One line, as spark-shell prints a context: `MicroSpark(local cluster, 2 workers)`,
+   * `MicroSpark(in-process, parallelism 2)`, `MicroSpark(cluster lab, 3 workers, stopped)`.
+   */
+  [inspect.custom](): string {
+    const c = this.cluster;
+    const n = c?.workerStatus().length ?? 0;
+    const workers = `${n} worker${n === 1 ? '' : 's'}`;
+    const mode =
+      c === undefined
+        ? `in-process, parallelism ${this.defaultParallelism}`
+        : this.localWorkers.length > 0
+          ? `local cluster, ${workers}`
+          : `cluster ${this.clusterName ?? 'default'}, ${workers}`;
+    return `MicroSpark(${mode}${this.stopped ? ', stopped' : ''})`;
   }
 
   /** Stops the context (and any workers `local()` spawned): later actions reject. Idempotent. */
@@ -365,9 +386,11 @@ export class MicroSpark implements RDDContext {
       );
       const signal = AbortSignal.any(signals);
       if (signal.aborted) throw new JobCancelledError('the job was cancelled before it started');
-      const site = this.backend.progress.listening ? callSite() : '<unknown>';
+      // Named as the user called it (`sum at job.ts:3`), not by its sink (`fold`).
+      const call = this.backend.progress.listening ? userCall() : undefined;
+      const actionName = `${call?.method ?? fn.name} at ${call?.site ?? '<unknown>'}`;
       if (!this.currentAction) {
-        this.currentAction = { id: this.nextActionId++, name: `${fn.name} at ${site}` };
+        this.currentAction = { id: this.nextActionId++, name: actionName };
         this.backend.progress.actionId = this.currentAction.id;
         this.backend.progress.emit({
           type: 'action',
@@ -383,7 +406,7 @@ export class MicroSpark implements RDDContext {
           nodes: buildNodes(rdd),
           root: rdd.contentId,
           fn,
-          name: `${fn.name} at ${site}`,
+          name: actionName,
           sites: this.backend.progress.listening
             ? Object.fromEntries(lineage.map((r) => [r.contentId, r.creationSite]))
             : {},

@@ -31,14 +31,27 @@ interface Declarator {
 
 /** Erases TypeScript types; throws IncompleteInputError for input that ends too early. */
 export function transpile(source: string): string {
+  return transpileWithLines(source).code;
+}
+
+/**
+ * Erases types as {@link transpile} does, and says for each line of the output (0-based) which
+ * line of the input (0-based) it came from: esbuild reprints the code, so lines move.
+ */
+export function transpileWithLines(source: string): { code: string; lines: number[] } {
   try {
-    return transformSync(source, {
+    const r = transformSync(source, {
       loader: 'ts',
       format: 'esm',
       target: 'es2022',
       // Keep `await` at top level: esbuild accepts it in ESM format.
       supported: { 'top-level-await': true },
-    }).code;
+      // Keep every import: one the same input does not use is for the inputs that follow
+      // (esbuild would drop it as possibly type-only). `import type` is still erased.
+      tsconfigRaw: { compilerOptions: { verbatimModuleSyntax: true } },
+      sourcemap: 'external',
+    });
+    return { code: r.code, lines: originalLines(r.map) };
   } catch (e) {
     const errors = (e as { errors?: Array<{ text: string; location?: { line: number; column: number } }> })
       .errors;
@@ -64,11 +77,58 @@ function isEndOfInput(
   return loc.line >= lines.length && loc.column >= (lines.at(-1)?.length ?? 0);
 }
 
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+/** For each generated line of a source map, the original line of its first mapping (or the last seen). */
+function originalLines(mapJson: string): number[] {
+  const mappings = (JSON.parse(mapJson) as { mappings: string }).mappings;
+  const out: number[] = [];
+  let srcLine = 0;
+  for (const lineText of mappings.split(';')) {
+    let first: number | undefined;
+    for (const seg of lineText.split(',')) {
+      if (seg === '') continue;
+      const fields: number[] = [];
+      let value = 0;
+      let shift = 0;
+      for (const ch of seg) {
+        const digit = B64.indexOf(ch);
+        value += (digit & 31) << shift;
+        if (digit & 32) shift += 5;
+        else {
+          fields.push(value & 1 ? -(value >>> 1) : value >>> 1);
+          value = 0;
+          shift = 0;
+        }
+      }
+      if (fields.length >= 3) {
+        srcLine += fields[2]!;
+        first ??= srcLine;
+      }
+    }
+    out.push(first ?? srcLine);
+  }
+  return out;
+}
+
 /**
  * Rewrites transpiled JavaScript into the body of an async function that assigns top-level
  * declarations to globals and returns the last expression's value as `{ value }`.
  */
 export function rewrite(js: string): string {
+  return rewriteStatements(js)
+    .map((p) => p.code)
+    .join('\n');
+}
+
+/** One top-level statement of an input, rewritten; `line` is its first line in the transpiled code (0-based). */
+interface Piece {
+  readonly code: string;
+  readonly line: number;
+}
+
+/** {@link rewrite}, statement by statement: the last piece returns `{ value }`. */
+function rewriteStatements(js: string): Piece[] {
   const program = parse(js, {
     ecmaVersion: 'latest',
     sourceType: 'module',
@@ -83,14 +143,15 @@ export function rewrite(js: string): string {
   if (imports.length > 0) {
     let patched = js;
     for (const at of imports.sort((a, b) => b - a)) patched = `${patched.slice(0, at)}${IMPORT_HELPER}${patched.slice(at + 'import'.length)}`; // prettier-ignore
-    return rewrite(patched);
+    return rewriteStatements(patched);
   }
-  const out: string[] = [];
+  const pieces: Piece[] = [];
   const body = program.body;
   for (let i = 0; i < body.length; i++) {
     const st = body[i]!;
     const src = js.slice(st.start, st.end);
     const last = i === body.length - 1;
+    const out: string[] = [];
     if (st.type === 'VariableDeclaration') {
       for (const d of st.declarations as Declarator[]) {
         const id = js.slice(d.id.start, d.id.end);
@@ -116,8 +177,10 @@ export function rewrite(js: string): string {
       out.push(src);
       if (last) out.push('return { value: undefined };');
     }
+    pieces.push({ code: out.join('\n'), line: js.slice(0, st.start).split('\n').length - 1 });
   }
-  return out.join('\n');
+  if (pieces.length === 0) pieces.push({ code: 'return { value: undefined };', line: 0 });
+  return pieces;
 }
 
 const IMPORT_HELPER = '__microsparkImport';
@@ -192,16 +255,27 @@ let consoleLines = 0;
 /** Runs console input; resolves with the value of its last expression (undefined for statements). */
 export async function evaluate(source: string): Promise<unknown> {
   if (source.trim() === '') return undefined;
-  const body = check(asExpression(source));
   const first = consoleLines + 1;
   consoleLines += source.split('\n').length;
-  // The wrapper's first line is line `first - 1`, so the input's first line is `first`.
-  const fn = runInThisContext(`(async () => {\n${body}\n})`, {
-    filename: '<console>',
-    lineOffset: first - 2,
-  }) as () => Promise<{
-    value: unknown;
-  }>;
-  const r = await fn();
-  return r?.value;
+  const { code: js, lines } = transpileWithLines(asExpression(source));
+  let pieces: Piece[];
+  try {
+    pieces = rewriteStatements(js);
+  } catch {
+    check(asExpression(source)); // throws the console's own error for this input
+    throw new ConsoleSyntaxError('the input does not parse');
+  }
+  // Each statement runs as its own function, numbered from the input line it was typed on
+  // (esbuild reprints code, so the transpiled line is not the typed one): `map at <console>:3`.
+  let result: { value: unknown } | undefined;
+  for (const piece of pieces) {
+    const typedLine = lines[piece.line] ?? 0;
+    // The wrapper's first line is line `first + typedLine - 1`, so the statement's is the next.
+    const fn = runInThisContext(`(async () => {\n${piece.code}\n})`, {
+      filename: '<console>',
+      lineOffset: first + typedLine - 2,
+    }) as () => Promise<{ value: unknown } | undefined>;
+    result = await fn();
+  }
+  return result?.value;
 }

@@ -76,8 +76,23 @@ export class ConsoleSession {
     for (const l of this.listeners) l();
   }
 
-  /** Evaluates one complete input (code or a colon command) and logs it and its result. */
-  async submit(input: string): Promise<void> {
+  /** Inputs submitted and not finished: they run one after the other (a paste of several lines). */
+  private queued = 0;
+  private queue: Promise<void> = Promise.resolve();
+
+  /** Evaluates one complete input (code or a colon command) and logs it and its result, in turn. */
+  submit(input: string): Promise<void> {
+    this.queued++;
+    this.busy = true;
+    const run = this.queue.then(() => this.run(input));
+    this.queue = run.finally(() => {
+      if (--this.queued === 0) this.busy = false;
+      for (const l of this.listeners) l();
+    });
+    return this.queue;
+  }
+
+  private async run(input: string): Promise<void> {
     const text = input.trimEnd();
     if (text.trim() === '') return;
     if (this.history.at(-1) !== text) {
@@ -85,7 +100,6 @@ export class ConsoleSession {
       if (this.options.historyFile) appendHistory(this.options.historyFile, text);
     }
     this.dispatch({ type: 'log', tone: 'input', text: text.split('\n').map((l, i) => `${i === 0 ? '›' : '·'} ${l}`).join('\n') }); // prettier-ignore
-    this.busy = true;
     try {
       if (text.trimStart().startsWith(':')) {
         const r = await runCommand(text.trim(), { sc: this.sc, state: this.current });
@@ -98,9 +112,6 @@ export class ConsoleSession {
       }
     } catch (e) {
       this.dispatch({ type: 'log', tone: 'error', text: formatError(e) });
-    } finally {
-      this.busy = false;
-      for (const l of this.listeners) l();
     }
   }
 

@@ -224,7 +224,33 @@ export function reduce(s: ConsoleState, a: ConsoleAction): ConsoleState {
   }
 }
 
-/** Tasks of a stage waiting for a worker. */
+/** Tasks of a stage waiting for a worker (not claimed yet). */
 export function pending(st: StageView): number {
   return Math.max(0, st.tasks - st.done - st.running.size - st.failed);
+}
+
+/**
+ * Whether the running tasks of `st` are parked: a result task claimed while a map stage of its
+ * action is still running waits, holding no slot, for the map outputs it reads (a worker parks it).
+ */
+export function isParked(st: StageView, action: ActionView | undefined): boolean {
+  return (
+    st.kind === 'result' &&
+    action !== undefined &&
+    action.stages.some((o) => o.kind === 'shuffle-map' && o.state === 'running')
+  );
+}
+
+/** A stage's tasks as the console and the progress line show them: running on a slot, or waiting. */
+export function taskCounts(
+  st: StageView,
+  action: ActionView | undefined,
+): { readonly done: number; readonly running: number; readonly waiting: number } {
+  const running = isParked(st, action) ? 0 : st.running.size;
+  return { done: st.done, running, waiting: Math.max(0, st.tasks - st.done - st.failed - running) };
+}
+
+/** The stages of an action that are still running (every one, in submission order). */
+export function activeStages(action: ActionView | undefined): StageView[] {
+  return action ? action.stages.filter((st) => st.state === 'running') : [];
 }

@@ -15,12 +15,14 @@
  * in time (RequestTimeoutError; a late reply is ignored and counted), caller abort, client closed
  * with requests in flight, full send queue, malformed frames either way. Not handled here:
  * retries (the caller decides; a request may have run even if it timed out), authentication
- * (DESIGN §7: sockets stay on loopback until CURVE is in).
+ * (CURVE socket options from curve.ts; without them an endpoint must be on loopback).
  */
 import { clientSocketOptions, serverSocketOptions, type CurveKeys } from './curve.js';
 import * as zmq from 'zeromq';
 import { decode, encode } from '../protocol/codec.js';
+import { networkInterfaces } from 'node:os';
 import {
+  ConfigError,
   MicroSparkError,
   RequestTimeoutError,
   SerializationError,
@@ -153,7 +155,7 @@ export class RpcServer {
       await router.bind(endpoint);
     } catch (err) {
       router.close();
-      throw err;
+      throw bindError(endpoint, err);
     }
     const server = new RpcServer(router, options.handler, options);
     server.loop = server.receiveLoop();
@@ -540,4 +542,27 @@ function asWireError(value: unknown, depth: number): WireError | undefined {
     ...(typeof v.data === 'object' && v.data !== null && { data: v.data as Record<string, unknown> }),
     ...(cause && { cause }),
   };
+}
+
+/**
+ * A bind failure that says what to do: for an address this machine does not have, the address,
+ * that no interface has it, and the addresses it has (ZeroMQ says only "Cannot assign requested
+ * address"). Other failures are returned as they are.
+ */
+export function bindError(endpoint: string, err: unknown): unknown {
+  const code = (err as { code?: unknown } | null)?.code;
+  const host = /^tcp:\/\/\[?([^\]]*?)\]?:\d+$/.exec(endpoint)?.[1];
+  if (host === undefined) return err;
+  if (code === 'EADDRNOTAVAIL') {
+    const have = Object.entries(networkInterfaces()).flatMap(([name, addrs]) =>
+      (addrs ?? []).map((a) => `${a.address} (${name})`),
+    );
+    return new ConfigError(
+      `cannot listen on ${host}: this machine has no network interface with that address. ` +
+        `Its addresses: ${have.join(', ') || 'none'}. Pass --bind with one of them (or 0.0.0.0 for all).`,
+      '--bind',
+      { cause: err },
+    );
+  }
+  return err;
 }

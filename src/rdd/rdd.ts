@@ -25,7 +25,7 @@ import { StatCounter } from './stat-counter.js';
 import { StorageLevel } from './storage-level.js';
 import { BoundedFloat, estimateSum } from './approx.js';
 import { debugString } from './debug-string.js';
-import { callSite } from './call-site.js';
+import { callSite, userCall } from './call-site.js';
 import { HyperLogLog, precisionFor } from './hll.js';
 
 /** Options of a job run on behalf of an action. */
@@ -138,7 +138,11 @@ export class RDD<T> {
     this.id = ctx.newRddId();
     this.partitioner = def.partitioner;
     this.nameValue = def.name;
-    this.creationSite = `${def.method} at ${callSite()}`;
+    // Spark's call site: the method the user called (`sortBy`), even where it builds this RDD
+    // through others (`keyBy`, `sortByKey`). A checkpoint's RDD is made by whichever action wrote it.
+    const call = userCall();
+    const method = def.method === 'checkpoint' ? def.method : (call.method ?? def.method);
+    this.creationSite = `${method} at ${call.site}`;
   }
 
   // ---------------------------------------------------------------- identity and lineage

@@ -92,7 +92,7 @@ describe('microspark run', () => {
     expect(r.stderr).toContain('rdd.map((x, env) => … env.k …, { k })');
   });
 
-  it('bad flags and a missing script exit 2 and say what is wrong', async () => {
+  it('bad flags exit 2, a missing script 1, and they say what is wrong', async () => {
     const zero = await cli(['run', 'x.ts', '--local', '0']);
     expect([zero.code, zero.stderr.trim()]).toEqual([2, 'microspark: --local must be a whole number from 1 to 256, got "0"']); // prettier-ignore
     const both = await cli(['run', 'x.ts', '--local', '2', '--peers', '127.0.0.1:1']);
@@ -103,8 +103,8 @@ describe('microspark run', () => {
     expect(unknown.stderr).toMatch(/Unknown option '--frobnicate'/);
     const missing = await cli(['run', join(dir, 'nope.ts')]);
     expect([missing.code, missing.stderr]).toEqual([
-      2,
-      `microspark run: no such file: ${join(dir, 'nope.ts')}\n`,
+      1,
+      `microspark run: no such file: ${join(dir, 'nope.ts')} (looked for ${join(dir, 'nope.ts')})\n`,
     ]);
     const noTerminal = await cli(['--local', '1']);
     expect([noTerminal.code, noTerminal.stderr]).toEqual([2, 'microspark: the console needs a terminal; use `microspark run <script>` in pipes\n']); // prettier-ignore
@@ -140,6 +140,29 @@ describe('microspark status', () => {
     const text = await cli(['status', '--peers', peer, '--cluster', 'status-test', '--wait', '1200']);
     expect(text.stdout).toMatch(/^1 worker seen from 127\.0\.0\.1:\d+$/m);
     expect(text.stdout).toContain(worker.node);
+  });
+
+  it('a peer with nothing listening: says it cannot reach it, within --wait, and exits 1', async () => {
+    const t0 = Date.now();
+    const r = await cli(['status', '--peers', '127.0.0.1:1', '--wait', '300']);
+    expect(Date.now() - t0).toBeLessThan(4000); // the 5 s HELLO timeout is not waited for
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      'microspark status: cannot reach 127.0.0.1:1: nothing answered within 300 ms ' +
+        '(is a microspark-worker running there, with the same secret? --wait <ms> waits longer)\n',
+    );
+    expect(r.stdout).toMatch(/^0 workers seen from 127\.0\.0\.1:\d+$/m);
+  });
+
+  it('a --bind address the machine lacks: names it, says so, lists the addresses, exits 2', async () => {
+    const secret = join(dir, 'secret');
+    writeFileSync(secret, 'a'.repeat(64));
+    // Only a bind is attempted (it fails locally); nothing is sent anywhere.
+    const r = await cli(['status', '--peers', '127.0.0.1:1', '--bind', '10.255.255.254', '--secret-file', secret, '--wait', '100']); // prettier-ignore
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /^microspark: ConfigError: cannot listen on 10\.255\.255\.254: this machine has no network interface with that address\. Its addresses: .*127\.0\.0\.1 \(lo\).*\. Pass --bind with one of them/m,
+    );
   });
 
   it('without peers or a cluster it says what to pass', async () => {

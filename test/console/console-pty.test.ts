@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pty from '@lydell/node-pty';
 import { afterEach, describe, expect, it } from 'vitest';
+import { Screen } from '../support/screen.js';
 
 // eslint-disable-next-line no-control-regex -- terminal escape sequences are what this strips
 const strip = (s: string) => s.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '');
@@ -78,6 +79,9 @@ describe('microspark console in a terminal', () => {
     await see(/workers \(2\)/);
     await see(/127\.0\.0\.1:\d+ +□+ 0\/\d+ busy/);
 
+    type('sc');
+    await see(/^MicroSpark\(local cluster, 2 workers\)$/m);
+
     type(
       'sc.parallelize([1, 2, 3, 4, 5, 6]).map((x) => [x % 3, x]).reduceByKey((a, b) => a + b).sortByKey().collect()',
     );
@@ -106,5 +110,79 @@ describe('microspark console in a terminal', () => {
     const t1 = Date.now();
     while (workers.some(alive) && Date.now() - t1 < 10_000) await new Promise((r) => setTimeout(r, 50));
     expect(workers.filter(alive)).toEqual([]);
+  }, 120_000);
+
+  it('stays clean in an 80x24 terminal and when it is narrowed: one row per stage, nothing left behind', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'ms-console-'));
+    const screen = new Screen(80, 24);
+    term = pty.spawn(process.execPath, ['--import', 'tsx', 'bin/microspark.ts', '--local', '2'], {
+      cols: 80,
+      rows: 24,
+      cwd: process.cwd(),
+      env: { ...process.env, MICROSPARK_HISTORY: join(home, 'history'), FORCE_COLOR: '0', CI: 'true' },
+    });
+    let exited = false;
+    term.onExit(() => (exited = true));
+    let resizeTo: number | undefined;
+    const t = term;
+    t.onData((d) => {
+      screen.write(d);
+      // Resized between two writes, as a terminal window is: a reflowing terminal (VTE, xterm.js).
+      if (resizeTo !== undefined) {
+        screen.resize(resizeTo, 24, true);
+        t.resize(resizeTo, 24);
+        resizeTo = undefined;
+      }
+    });
+    const onScreen = async (re: RegExp, ms = 30_000): Promise<string[]> => {
+      const t0 = Date.now();
+      while (!screen.lines().some((l) => re.test(l))) {
+        if (Date.now() - t0 > ms)
+          throw new Error(`no ${re} within ${ms} ms; screen:\n${screen.lines().join('\n')}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return screen.lines();
+    };
+    const count = (re: RegExp) => screen.all().filter((l) => re.test(l)).length;
+
+    await onScreen(/^`sc` is ready/);
+    workers = workerChildren(t.pid);
+    await onScreen(/^workers \(2\)/);
+    t.write('const slow = sc.parallelize([...Array(8).keys()], 8).map((x) => { const t = Date.now(); while (Date.now() - t < 60000); return x; })\r'); // prettier-ignore
+    t.write('slow.map((x) => [x % 2, x]).reduceByKey((a, b) => a + b).count()\r');
+    await onScreen(/stage 1: count at <console>:2$/);
+    await new Promise((r) => setTimeout(r, 1200)); // several redraws (every 200 ms)
+    let lines = screen.lines();
+    // The live region (from the busy prompt down) never reaches the last column.
+    expect(lines.slice(lines.findIndex((l) => l.startsWith('…'))).filter((l) => l.length > 79)).toEqual([]);
+    // Each stage on one row; the result tasks wait (parked) for the map stage: none running.
+    expect(lines.filter((l) => /^[█▒░]{15} 0\/8 {2}4 running, 4 waiting [\d.]+ s {2}stage 0: map at <console>:2$/.test(l))).toHaveLength(1); // prettier-ignore
+    expect(lines.filter((l) => /^░{15} 0\/8 {2}0 running, 8 waiting [\d.]+ s {2}stage 1: count at <console>:2$/.test(l))).toHaveLength(1); // prettier-ignore
+    expect(count(/^▶ count at <console>:2 /)).toBe(1);
+    expect(count(/^…/)).toBe(1);
+    expect(count(/^workers \(2\)$/)).toBe(1);
+
+    resizeTo = 60;
+    await onScreen(/^[█▒░]{8} 0\/8 /);
+    await new Promise((r) => setTimeout(r, 1200));
+    lines = screen.lines();
+    expect(lines.filter((l) => /^[█▒░]{8} 0\/8 {2}\d running, \d waiting [\d.]+ s {2}stage [01]: [a-z ]*…$/.test(l))).toHaveLength(2); // prettier-ignore
+    expect(count(/^▶ count at <console>:2 /)).toBe(1);
+    expect(count(/^…/)).toBe(1);
+    expect(count(/^workers \(2\)$/)).toBe(1);
+    expect(count(/stage [01]:/)).toBe(2);
+
+    t.write('\x03');
+    await onScreen(/^count at <console>:2 cancelled after/);
+    await onScreen(/^›$/); // the prompt, idle again
+    expect(count(/^▶/)).toBe(0);
+    expect(count(/^…/)).toBe(0);
+    expect(count(/stage [01]:/)).toBe(0);
+    expect(count(/^workers \(2\)$/)).toBe(1);
+
+    t.write('\x04');
+    const t0 = Date.now();
+    while (!exited && Date.now() - t0 < 15_000) await new Promise((r) => setTimeout(r, 50));
+    expect(exited).toBe(true);
   }, 120_000);
 });

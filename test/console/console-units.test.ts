@@ -9,6 +9,8 @@ import { formatBytes, formatError, formatValue, table } from '../../src/console/
 import { appendHistory, HISTORY_MAX, loadHistory } from '../../src/console/history.js';
 import { edit, emptyEditor, fullInput, insert } from '../../src/console/line-editor.js';
 import { RemoteError, TaskFailedError } from '../../src/protocol/errors.js';
+import { ConsoleSession } from '../../src/console/session.js';
+import { captureConsole } from '../../src/console/start.js';
 
 const g = globalThis as Record<string, unknown>;
 
@@ -41,6 +43,66 @@ describe('console evaluator', () => {
 
   it('rejects with the thrown error', async () => {
     await expect(evaluate('throw new RangeError("nope")')).rejects.toThrow(RangeError);
+  });
+});
+
+describe('console evaluator: imports and line numbers', () => {
+  let sc: MicroSpark;
+  beforeAll(async () => {
+    sc = await MicroSpark.inProcess();
+    g.sc = sc;
+  });
+  afterAll(async () => {
+    await sc.stop();
+  });
+
+  it('keeps an import for the inputs after it, even when its own input does not use it', async () => {
+    expect(await evaluate("import { readFileSync as evRead } from 'node:fs'")).toBeUndefined();
+    expect(await evaluate('import evPath, { sep as evSep } from "node:path"')).toBeUndefined();
+    expect(typeof g.evRead).toBe('function');
+    expect(await evaluate('evRead("package.json", "utf8").includes("microspark")')).toBe(true); // prettier-ignore
+    expect(await evaluate('evPath.join("a", "b") + evSep')).toBe('a/b/');
+    // A type-only import is still erased (there is nothing to import at run time).
+    expect(await evaluate("import type { Stats as EvStats } from 'node:fs'")).toBeUndefined();
+  });
+
+  it('prints console.log output after the echoed input, and sc as one line', async () => {
+    const session = new ConsoleSession(sc, { banner: 'test', onQuit: () => undefined });
+    const restore = captureConsole(session);
+    try {
+      await session.submit('console.log("hi", 1); console.warn("careful"); 42');
+      await session.submit('sc');
+    } finally {
+      restore();
+      session.quit();
+    }
+    expect(session.state.log.slice(2).map((l) => [l.tone, l.text])).toEqual([
+      ['input', '› console.log("hi", 1); console.warn("careful"); 42'],
+      ['result', 'hi 1'],
+      ['warn', 'careful'],
+      ['result', '42'],
+      ['input', '› sc'],
+      ['result', 'MicroSpark(in-process, parallelism 2)'],
+    ]);
+    g.sc = sc;
+  });
+
+  it('numbers <console>:N by the line the user typed, whatever esbuild makes of it', async () => {
+    const site = (s: unknown) => Number(/<console>:(\d+)$/.exec(String(s))?.[1]);
+    const base = site(await evaluate('sc.parallelize([0]).creationSite'));
+    expect(base).toBeGreaterThan(0);
+    // esbuild spreads the function over 5 lines: the map after it is still on the typed line.
+    const one = await evaluate(
+      'const lnF = (x: number) => { const t = 1; if (t > 0) { return x + t; } return x; }; sc.parallelize([1]).map(lnF).creationSite',
+    );
+    expect(one).toBe(`map at <console>:${base + 1}`);
+    const two = await evaluate(
+      'const lnA = 1\nconst lnG = (x: number) => {\n  return x * 2;\n}\nsc.parallelize([2]).map(lnG).creationSite',
+    );
+    expect(two).toBe(`map at <console>:${base + 6}`);
+    expect(await evaluate('sc.parallelize([3]).filter((x) => x > 0).creationSite')).toBe(
+      `filter at <console>:${base + 7}`,
+    );
   });
 });
 

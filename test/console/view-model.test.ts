@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ProgressEvent } from '../../src/index.js';
+import { progressText } from '../../src/cli/progress-line.js';
 import { initialState, pending, reduce, type ConsoleState } from '../../src/console/view-model.js';
 
 function apply(events: ProgressEvent[], from: ConsoleState = initialState, now = 1000): ConsoleState {
@@ -159,5 +160,20 @@ describe('console view model', () => {
     expect(s.log).toHaveLength(500);
     expect(s.log[0]!.id).toBe(10);
     expect(s.log.at(-1)!.text).toBe('l509');
+  });
+
+  it('the progress line shows every active stage as spark-shell does, parked tasks not running', () => {
+    const resultStage: ProgressEvent = { ...mapStage, stageId: 1, kind: 'result', name: 'collect at job.ts:3', tasks: 2 }; // prettier-ignore
+    const onResult = (state: 'running' | 'done', partition: number): ProgressEvent => ({ type: 'task', stageId: 1, partition, attempt: 0, state }); // prettier-ignore
+    const s = apply([started, mapStage, resultStage, task('running', 0), task('running', 1), task('done', 0), onResult('running', 0), onResult('running', 1)]); // prettier-ignore
+    expect(progressText(s.action!, 3500, 100)).toBe(
+      '[2.5 s] collect at job.ts:3 [Stage 0:=====>         (1 + 1) / 3][Stage 1:>              (0 + 0) / 2]',
+    );
+    // The map stage done: the result tasks run; only the active stage is shown.
+    const later = apply([task('done', 1), task('running', 2), task('done', 2), { ...mapStage, state: 'completed' }], s, 2000); // prettier-ignore
+    expect(progressText(later.action!, 3500, 60)).toBe(
+      '[2.5 s] collect at job.ts:3 [Stage 1:>          (0 + 2) / 2]',
+    );
+    expect(progressText(later.action!, 3500, 40)).toBe('[2.5 s] collect at job.ts:3 [Stage 1: (0');
   });
 });

@@ -62,6 +62,27 @@ describe.each(modes)('progress events ($name)', (mode) => {
     }
   });
 
+  it('names actions and stages by the method the user called, not the internal one', async () => {
+    const { events, stop } = record();
+    const nums = sc.parallelize([5, 1, 4, 2, 3], 2);
+    expect(await nums.sum()).toBe(15); // sum runs as a fold
+    expect(await nums.top(2)).toEqual([5, 4]); // top runs as takeOrdered
+    const sorted = nums.sortBy((x) => -x, true, 2); // sortBy is keyBy + sortByKey + values
+    expect(await sorted.collect()).toEqual([5, 4, 3, 2, 1]);
+    stop();
+    const started = events.filter((e) => e.type === 'action' && e.state === 'started');
+    expect(started.map((a) => (a.type === 'action' ? a.name : ''))).toEqual([
+      'sum at progress.test.ts:68',
+      'top at progress.test.ts:69',
+      'collect at progress.test.ts:71',
+    ]);
+    const mapStages = events.filter((e) => e.type === 'stage' && e.kind === 'shuffle-map' && e.state === 'submitted'); // prettier-ignore
+    expect(new Set(mapStages.map((e) => (e.type === 'stage' ? e.name : '')))).toEqual(
+      new Set(['sortBy at progress.test.ts:70']),
+    );
+    expect(sorted.toDebugString().split('\n')[0]).toMatch(/ at sortBy at progress\.test\.ts:70 /);
+  });
+
   it('reports retries and a failed stage and action when user code keeps throwing', async () => {
     const { events, stop } = record();
     await expect(

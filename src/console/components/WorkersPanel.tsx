@@ -1,45 +1,21 @@
 /** The live workers: short id, host, busy/total slots, stored blocks, memory, last heartbeat. */
-import { Box, Text } from 'ink';
 import type { WorkerStatus } from '../../client/cluster-backend.js';
-import { formatBytes } from '../format.js';
-import { hostPort, shortId } from '../view-model.js';
+import { workerLines } from '../live-region.js';
+import { LiveLines } from './LiveLines.js';
 
-function slotsCells(w: WorkerStatus): string {
-  const busy = w.slots - w.free;
-  return '■'.repeat(busy) + '□'.repeat(Math.max(0, w.free));
-}
+export { STALE_MS } from '../live-region.js';
 
-/** A heartbeat older than this is shown, in yellow (the default heartbeat is 1 s). */
-export const STALE_MS = 2500;
-
-/** One line per worker; `inProcess` says there are none to show. */
+/** One row per worker (cut to `width` cells, at most `maxRows` rows); `inProcess`: there are none. */
 export function WorkersPanel({
   workers,
   inProcess,
+  width = 120,
+  maxRows,
 }: {
   workers: readonly WorkerStatus[];
   inProcess?: boolean;
+  width?: number;
+  maxRows?: number;
 }) {
-  if (inProcess) return <Text dimColor>workers: none (in-process context)</Text>;
-  if (workers.length === 0)
-    return <Text color="red">workers: none alive — actions will wait, then fail</Text>;
-  return (
-    <Box flexDirection="column">
-      <Text dimColor>workers ({workers.length})</Text>
-      {workers.map((w) => {
-        const stale = w.lastSeenMs > STALE_MS;
-        return (
-          <Text key={w.node}>
-            {'  '}
-            <Text color="cyan">{shortId(w.node)}</Text> {hostPort(w.endpoint).padEnd(21)} {slotsCells(w)}{' '}
-            {`${w.slots - w.free}/${w.slots} busy`.padEnd(9)} {`${w.blocks} blocks`.padEnd(11)}{' '}
-            {formatBytes(w.memoryBytes).padEnd(10)}{' '}
-            <Text color={stale ? 'yellow' : undefined} dimColor={!stale}>
-              ♥ {stale ? `${(w.lastSeenMs / 1000).toFixed(1)} s ago` : 'live'}
-            </Text>
-          </Text>
-        );
-      })}
-    </Box>
-  );
+  return <LiveLines lines={workerLines(workers, inProcess === true, width, maxRows)} />;
 }
