@@ -10,9 +10,6 @@ import { tpchQueries } from '../../bench/tpch/queries.js';
 import { compareAnswers, runReference, type Answer } from '../../bench/tpch/reference.js';
 import { TPCH_TABLES } from '../../bench/tpch/schema.js';
 
-/** Known wrong today: Q20's correlated scalar subquery inside an IN subquery (see the issue notes). */
-const KNOWN_FAILING = new Set(['q20']);
-
 const norm = (v: unknown): unknown => (v instanceof Date ? v.toISOString().slice(0, 10) : v);
 
 for (const mode of ['in-process', 'local cluster of 3'] as const) {
@@ -33,8 +30,7 @@ for (const mode of ['in-process', 'local cluster of 3'] as const) {
       await sc?.stop();
     });
     for (const q of tpchQueries()) {
-      const test = KNOWN_FAILING.has(q.name) ? it.skip : it;
-      test(`${q.name} equals DuckDB's answer`, async () => {
+      it(`${q.name} equals DuckDB's answer`, async () => {
         const df = await sc.session.sql(q.sql);
         const rows = await df.collect();
         const columns = df.columns;

@@ -210,6 +210,10 @@ export class DistributedPlanner {
       const rebuild = (x: LNode): LNode => {
         if (outerIds(x).size === 0 && x.k !== 'alias') return planSub(x);
         switch (x.k) {
+          case 'filter':
+            return { ...x, child: rebuild(x.child), cond: map(x.cond) };
+          case 'project':
+            return { ...x, child: rebuild(x.child), list: x.list.map((y) => ({ ...y, e: map(y.e) })) };
           case 'join':
             return { ...x, left: rebuild(x.left), right: rebuild(x.right) };
           case 'setop':

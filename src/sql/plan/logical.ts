@@ -331,15 +331,38 @@ export function refIds(e: Expr, into = new Set<number>()): Set<number> {
   return into;
 }
 
-/** The ids of outer references anywhere inside a plan (the columns a correlated subquery reads from outside). */
-export function outerIds(n: LNode, into = new Set<number>()): Set<number> {
+/**
+ * The ids of the outer references of a plan that point outside it (the columns a correlated
+ * subquery reads from the enclosing query); references between levels inside it are not counted.
+ */
+export function outerIds(n: LNode): Set<number> {
+  const raw = rawOuterIds(n);
+  if (raw.size === 0) return raw;
+  const defined = definedIds(n);
+  for (const id of defined) raw.delete(id);
+  return raw;
+}
+
+/** Every column id a plan defines (node outputs and computed columns), nested subquery plans included. */
+function definedIds(n: LNode, into = new Set<number>()): Set<number> {
+  for (const a of n.output) into.add(a.id);
+  if (n.k === 'scan') for (const a of n.attrs) into.add(a.id);
+  for (const e of nodeExprs(n))
+    visitExpr(e, (x) => {
+      if (x.k === 'scalarSubquery' || x.k === 'exists' || x.k === 'inSubquery') definedIds(x.plan, into);
+    });
+  for (const c of children(n)) definedIds(c, into);
+  return into;
+}
+
+function rawOuterIds(n: LNode, into = new Set<number>()): Set<number> {
   const visitE = (e: Expr) =>
     visitExpr(e, (x) => {
       if (x.k === 'outer') into.add(x.id);
-      if (x.k === 'scalarSubquery' || x.k === 'exists' || x.k === 'inSubquery') outerIds(x.plan, into);
+      if (x.k === 'scalarSubquery' || x.k === 'exists' || x.k === 'inSubquery') rawOuterIds(x.plan, into);
     });
   for (const e of nodeExprs(n)) visitE(e);
-  for (const c of children(n)) outerIds(c, into);
+  for (const c of children(n)) rawOuterIds(c, into);
   return into;
 }
 
