@@ -247,7 +247,7 @@ QueryOrganization
     f:(_ K_OFFSET _ n:IntValue { return n; })?
     { return { order: o, limit: l, offset: f }; }
 
-IntValue
+IntValue "integer"
   = d:$[0-9]+ !IdChar { return h.intValue(d, location().start.offset); }
 
 QuerySpec
@@ -365,7 +365,7 @@ Predicate
   / n:NotKw? K_IN _ "(" _ q:Query _ ")" { return { kind: 'inQuery', not: n, query: q }; }
   / n:NotKw? K_IN _ "(" _ l:ExprList _ ")" { return { kind: 'in', not: n, args: l }; }
   / n:NotKw? (K_RLIKE / K_REGEXP) _ p:ValueExpr { return { kind: 'rlike', not: n, args: [p] }; }
-  / n:NotKw? k:(K_LIKE / K_ILIKE) _ p:ValueExpr e:(_ K_ESCAPE _ s:StringLit { return s; })?
+  / n:NotKw? k:(K_LIKE / K_ILIKE) _ p:ValueExpr e:(_ K_ESCAPE _ s:StringLit { return h.str(s.value); })?
     { return { kind: k.toLowerCase(), not: n, args: e === null ? [p] : [p, e] }; }
   / K_IS _ n:NotKw? K_NULL { return { kind: 'null', not: n }; }
   / K_IS _ n:NotKw? v:(K_TRUE / K_FALSE / K_UNKNOWN) { return { kind: v.toLowerCase(), not: n }; }
@@ -539,11 +539,11 @@ Literal
   / [xX] "'" hex:$[0-9a-fA-F]* "'" { return h.binaryLit(hex, location().start.offset); }
   / IntervalLit
 
-NumberLit
+NumberLit "number"
   = body:$(([0-9]+ ("." [0-9]*)? / "." [0-9]+) ([eE] [+-]? [0-9]+)?) suffix:$("BD"i / [lLsSyYdDfF])? !IdChar
     { return { body, suffix }; }
 
-StringLit
+StringLit "string"
   = head:OneString tail:(_ s:OneString { return s; })* { return { value: [head, ...tail].join('') }; }
 
 OneString
@@ -581,10 +581,10 @@ IdentifierPart
   = QuotedIdent
   / w:Word &{ return !h.isReserved(w); } { return w; }
 
-QuotedIdent
+QuotedIdent "quoted identifier"
   = "\x60" s:$([^\x60] / "\x60\x60")* "\x60" { return s.split("\x60\x60").join("\x60"); }
 
-Word = $([a-zA-Z_] [a-zA-Z0-9_]*)
+Word "identifier" = $([a-zA-Z_] [a-zA-Z0-9_]*)
 
 IdChar = [a-zA-Z0-9_]
 
