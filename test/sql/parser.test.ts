@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import peggy from 'peggy';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { ParseException } from '../../src/sql/errors.js';
 import { parseExpression, parseQuery, parseStatement } from '../../src/sql/parser/parser.js';
 import type { Expression, Relation, SortOrder } from '../../src/sql/plan/unresolved.js';
@@ -23,6 +24,10 @@ import {
   TimestampType,
 } from '../../src/sql/types.js';
 import { TPCH_QUERIES } from './tpch-queries.js';
+
+// Set before any parse: the parser is generated at the first parse only.
+const generate = vi.spyOn(peggy, 'generate');
+afterAll(() => generate.mockRestore());
 
 // ------------------------------------------------------------------ plan makers for the expectations
 
@@ -957,5 +962,14 @@ describe('TPC-H', () => {
         fn('not', fn('like', col('o_comment'), str('%special%requests%'))),
       ),
     });
+  });
+});
+
+describe('the generated parser', () => {
+  it('is generated once per process, at the first parse', () => {
+    parseStatement('SELECT 1');
+    parseExpression('a');
+    expect(generate).toHaveBeenCalledTimes(1);
+    expect(generate.mock.calls[0]![1]).toMatchObject({ output: 'parser' });
   });
 });
