@@ -117,6 +117,14 @@ describe('SELECT', () => {
     );
   });
 
+  it('after AS an alias may be a keyword (not JOIN, ON, UNION…); without AS it may not', () => {
+    expect(q('SELECT 1 AS end, 2 AS from FROM t AS order')).toStrictEqual(
+      project(sa(read('t'), 'order'), alias(int(1), 'end'), alias(int(2), 'from')),
+    );
+    expect(parseError('SELECT 1 end').token).toBe('end');
+    expect(parseError('SELECT 1 AS join').token).toBe('join');
+  });
+
   it('keywords are case-insensitive; comments and a trailing ; are allowed', () => {
     const sql = 'select /* a /* nested */ comment */ a -- the column\nFrOm t ;  ';
     expect(parseStatement(sql)).toStrictEqual({ kind: 'query', plan: project(read('t'), col('a')) });

@@ -264,7 +264,7 @@ SelectList
 
 NamedExpression
   = Star
-  / e:Expr a:(_ (K_AS _)? a:Identifier { return a; })? { return a === null ? e : h.alias(e, a); }
+  / e:Expr a:(_ K_AS _ a:AliasName { return a; } / _ a:Identifier { return a; })? { return a === null ? e : h.alias(e, a); }
 
 Star
   = parts:(p:IdentifierPart "." { return p; })* "*" { return h.star(parts); }
@@ -329,7 +329,8 @@ RelationPrimary
   / n:MultipartName a:(_ a:TableAlias { return a; })? { return h.aliased(h.table(n), a); }
 
 TableAlias
-  = (K_AS _)? name:Identifier cols:(_ c:IdentifierList { return c; })? { return { name, cols }; }
+  = K_AS _ name:AliasName cols:(_ c:IdentifierList { return c; })? { return { name, cols }; }
+  / name:Identifier cols:(_ c:IdentifierList { return c; })? { return { name, cols }; }
 
 InlineTable
   = K_VALUES _ head:InlineRow tail:(_ "," _ r:InlineRow { return r; })* a:(_ a:TableAlias { return a; })?
@@ -576,6 +577,11 @@ IdentifierList
   = "(" _ head:Identifier tail:(_ "," _ i:Identifier { return i; })* _ ")" { return [head, ...tail]; }
 
 Identifier = IdentifierPart
+
+// After AS a name is expected: any word but Spark's strict non-reserved ones (JOIN, ON, UNION…).
+AliasName
+  = QuotedIdent
+  / w:Word &{ return !h.isStrictReserved(w); } { return w; }
 
 IdentifierPart
   = QuotedIdent
