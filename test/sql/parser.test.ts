@@ -825,6 +825,9 @@ describe('statements', () => {
         mode,
         statement: { kind: 'query', plan: plan1 },
       });
+    expect(parseError('EXPLAIN LOGICAL SELECT 1').message.split('\n')[0]).toBe(
+      "[PARSE_SYNTAX_ERROR] Syntax error at or near 'LOGICAL': EXPLAIN LOGICAL is not supported. SQLSTATE: 42601 (line 1, pos 8)",
+    );
     expect(parseStatement('DROP VIEW IF EXISTS v')).toStrictEqual({
       kind: 'dropView',
       name: 'v',

@@ -173,7 +173,7 @@ ExplainMode
   / K_FORMATTED { return 'formatted'; }
   / K_CODEGEN { return 'codegen'; }
   / K_COST { return 'cost'; }
-  / K_LOGICAL { return 'extended'; }
+  / K_LOGICAL { h.refuse('EXPLAIN LOGICAL is not supported', location().start.offset, 'LOGICAL'); }
 
 CreateView
   = K_CREATE _ r:(K_OR _ K_REPLACE _)? t:(g:(K_GLOBAL _)? (K_TEMPORARY / K_TEMP) _ { return { global: g !== null }; })?
