@@ -65,6 +65,12 @@ import { RESERVED_WORDS } from './grammar.js';
 import type { Statement } from './parser.js';
 
 const RESERVED = new Set(RESERVED_WORDS);
+/** Spark's strict non-reserved words: not even an alias after AS. */
+const STRICT_RESERVED = new Set(
+  'anti cross except full inner intersect join lateral left minus natural on right semi union using'.split(
+    ' ',
+  ),
+);
 /** Reserved words that are also function names (`left(s, 2)`). */
 const KEYWORD_FUNCTIONS = new Set(['left', 'right']);
 /** Functions Spark lets you call without parentheses. */
@@ -299,6 +305,9 @@ export class Builder {
 
   isReserved(w: string): boolean {
     return RESERVED.has(w.toLowerCase());
+  }
+  isStrictReserved(w: string): boolean {
+    return STRICT_RESERVED.has(w.toLowerCase());
   }
   isKeywordFunction(w: string): boolean {
     return KEYWORD_FUNCTIONS.has(w.toLowerCase());

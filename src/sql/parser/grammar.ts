@@ -173,7 +173,7 @@ ExplainMode
   / K_FORMATTED { return 'formatted'; }
   / K_CODEGEN { return 'codegen'; }
   / K_COST { return 'cost'; }
-  / K_LOGICAL { return 'extended'; }
+  / K_LOGICAL { h.refuse('EXPLAIN LOGICAL is not supported', location().start.offset, 'LOGICAL'); }
 
 CreateView
   = K_CREATE _ r:(K_OR _ K_REPLACE _)? t:(g:(K_GLOBAL _)? (K_TEMPORARY / K_TEMP) _ { return { global: g !== null }; })?
@@ -247,7 +247,7 @@ QueryOrganization
     f:(_ K_OFFSET _ n:IntValue { return n; })?
     { return { order: o, limit: l, offset: f }; }
 
-IntValue
+IntValue "integer"
   = d:$[0-9]+ !IdChar { return h.intValue(d, location().start.offset); }
 
 QuerySpec
@@ -264,7 +264,7 @@ SelectList
 
 NamedExpression
   = Star
-  / e:Expr a:(_ (K_AS _)? a:Identifier { return a; })? { return a === null ? e : h.alias(e, a); }
+  / e:Expr a:(_ K_AS _ a:AliasName { return a; } / _ a:Identifier { return a; })? { return a === null ? e : h.alias(e, a); }
 
 Star
   = parts:(p:IdentifierPart "." { return p; })* "*" { return h.star(parts); }
@@ -329,7 +329,8 @@ RelationPrimary
   / n:MultipartName a:(_ a:TableAlias { return a; })? { return h.aliased(h.table(n), a); }
 
 TableAlias
-  = (K_AS _)? name:Identifier cols:(_ c:IdentifierList { return c; })? { return { name, cols }; }
+  = K_AS _ name:AliasName cols:(_ c:IdentifierList { return c; })? { return { name, cols }; }
+  / name:Identifier cols:(_ c:IdentifierList { return c; })? { return { name, cols }; }
 
 InlineTable
   = K_VALUES _ head:InlineRow tail:(_ "," _ r:InlineRow { return r; })* a:(_ a:TableAlias { return a; })?
@@ -365,7 +366,7 @@ Predicate
   / n:NotKw? K_IN _ "(" _ q:Query _ ")" { return { kind: 'inQuery', not: n, query: q }; }
   / n:NotKw? K_IN _ "(" _ l:ExprList _ ")" { return { kind: 'in', not: n, args: l }; }
   / n:NotKw? (K_RLIKE / K_REGEXP) _ p:ValueExpr { return { kind: 'rlike', not: n, args: [p] }; }
-  / n:NotKw? k:(K_LIKE / K_ILIKE) _ p:ValueExpr e:(_ K_ESCAPE _ s:StringLit { return s; })?
+  / n:NotKw? k:(K_LIKE / K_ILIKE) _ p:ValueExpr e:(_ K_ESCAPE _ s:StringLit { return h.str(s.value); })?
     { return { kind: k.toLowerCase(), not: n, args: e === null ? [p] : [p, e] }; }
   / K_IS _ n:NotKw? K_NULL { return { kind: 'null', not: n }; }
   / K_IS _ n:NotKw? v:(K_TRUE / K_FALSE / K_UNKNOWN) { return { kind: v.toLowerCase(), not: n }; }
@@ -539,11 +540,11 @@ Literal
   / [xX] "'" hex:$[0-9a-fA-F]* "'" { return h.binaryLit(hex, location().start.offset); }
   / IntervalLit
 
-NumberLit
+NumberLit "number"
   = body:$(([0-9]+ ("." [0-9]*)? / "." [0-9]+) ([eE] [+-]? [0-9]+)?) suffix:$("BD"i / [lLsSyYdDfF])? !IdChar
     { return { body, suffix }; }
 
-StringLit
+StringLit "string"
   = head:OneString tail:(_ s:OneString { return s; })* { return { value: [head, ...tail].join('') }; }
 
 OneString
@@ -577,14 +578,19 @@ IdentifierList
 
 Identifier = IdentifierPart
 
+// After AS a name is expected: any word but Spark's strict non-reserved ones (JOIN, ON, UNION…).
+AliasName
+  = QuotedIdent
+  / w:Word &{ return !h.isStrictReserved(w); } { return w; }
+
 IdentifierPart
   = QuotedIdent
   / w:Word &{ return !h.isReserved(w); } { return w; }
 
-QuotedIdent
+QuotedIdent "quoted identifier"
   = "\x60" s:$([^\x60] / "\x60\x60")* "\x60" { return s.split("\x60\x60").join("\x60"); }
 
-Word = $([a-zA-Z_] [a-zA-Z0-9_]*)
+Word "identifier" = $([a-zA-Z_] [a-zA-Z0-9_]*)
 
 IdChar = [a-zA-Z0-9_]
 

@@ -67,7 +67,12 @@ function run(sql: string, startRule: string): unknown {
   } catch (e) {
     if (e instanceof parser.SyntaxError) {
       const { token, offset } = tokenAt(sql, e.location.start.offset);
-      throw parseError(sql, offset, token);
+      throw parseError(
+        sql,
+        offset,
+        token,
+        token === '::' ? '`::` casts are not Spark SQL, use CAST(x AS type)' : undefined,
+      );
     }
     throw e;
   }
