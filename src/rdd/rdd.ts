@@ -1556,21 +1556,23 @@ export class RDD<T> {
     confidence: number,
     what: 'sum' | 'mean',
   ): Promise<BoundedFloat> {
-    const done: Array<ReturnType<StatCounter['toState']>> = [];
+    const done: Array<readonly [number, ReturnType<StatCounter['toState']>]> = [];
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), timeoutMs);
     try {
       await this.job(lib('stats'), undefined, {
         signal: abort.signal,
-        onPartition: (_i, r) => done.push(r as never),
+        onPartition: (i, r) => done.push([i, r as never]),
       });
     } catch (e) {
       if (!abort.signal.aborted) throw e;
     } finally {
       clearTimeout(timer);
     }
+    // Merged in partition order, not arrival order: the same partitions give the same floats.
+    done.sort((a, b) => a[0] - b[0]);
     return estimateSum(
-      done.map((s) => StatCounter.fromState(s)),
+      done.map(([, s]) => StatCounter.fromState(s)),
       this.getNumPartitions(),
       confidence,
       what,

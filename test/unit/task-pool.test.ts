@@ -366,7 +366,7 @@ describe('TaskPool survives user code', () => {
         yield 1;
       },
       undefined,
-      'test.mapPartitions',
+      'rdd.mapPartitions',
     );
     const desc = task({ r: RANGE, mp: node('mapPartitions', 2, ['r'], { f }) }, 'mp', 0);
     const o = expectError(await pool.run(encode(desc), noServices), 'WorkerThreadDied', false);
