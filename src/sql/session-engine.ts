@@ -6,10 +6,10 @@
  * Results come back as Parquet batches and are decoded here.
  */
 import { mkdtemp, rm, writeFile, readdir, stat, mkdir } from 'node:fs/promises';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
-import { glob } from 'tinyglobby';
+
 import type { SqlEngine, Row, WriteSpec, ExplainMode } from '../dataframe/engine.js';
 import { RDD, type RDDContext } from '../rdd/rdd.js';
 import { DirectPartitioner } from '../rdd/partitioner.js';
@@ -20,6 +20,7 @@ import { duckdb, type FragmentInput, type FragmentTask } from './exec/fragment.j
 import { children, mapExpr, outerIds, type LNode, type Expr } from './plan/logical.js';
 import type { DataSourceSpec, Relation } from './plan/unresolved.js';
 import { optimize } from './optimizer/optimizer.js';
+import { listFiles, readerOptions } from './sources.js';
 import { DistributedPlanner, stageOrder, type Stage } from './physical/planner.js';
 import { Renderer, col, literalSql } from './physical/render.js';
 import { explainPlan } from './physical/explain.js';
@@ -37,68 +38,6 @@ interface View {
 
 function sqlLit(s: string): string {
   return `'${s.replace(/'/g, "''")}'`;
-}
-
-/** Spark's CSV/JSON options → DuckDB reader options. */
-function readerOptions(ds: DataSourceSpec): string {
-  const o = Object.fromEntries(Object.entries(ds.options).map(([k, v]) => [k.toLowerCase(), v]));
-  const out: string[] = [];
-  if (ds.format === 'csv') {
-    out.push(`header = ${o.header === 'true' ? 'true' : 'false'}`);
-    const sep = o.sep ?? o.delimiter;
-    if (sep !== undefined) out.push(`delim = ${sqlLit(sep)}`);
-    if (o.quote !== undefined) out.push(`quote = ${sqlLit(o.quote)}`);
-    if (o.escape !== undefined) out.push(`escape = ${sqlLit(o.escape)}`);
-    if (o.nullvalue !== undefined) out.push(`nullstr = ${sqlLit(o.nullvalue)}`);
-    if (o.dateformat !== undefined) out.push(`dateformat = ${sqlLit(o.dateformat)}`);
-    const mode = (o.mode ?? 'PERMISSIVE').toUpperCase();
-    if (mode === 'DROPMALFORMED') out.push('ignore_errors = true');
-    if (mode === 'PERMISSIVE') out.push('null_padding = true');
-    if (ds.schema) {
-      out.push(
-        `columns = {${ds.schema.fields.map((f) => `${sqlLit(f.name)}: ${sqlLit(f.dataType.duckdb())}`).join(', ')}}`,
-      );
-    } else if (o.inferschema !== 'true') out.push('all_varchar = true');
-    out.push('auto_detect = true');
-  } else if (ds.format === 'json') {
-    out.push("format = 'newline_delimited'");
-    if (ds.schema)
-      out.push(
-        `columns = {${ds.schema.fields.map((f) => `${sqlLit(f.name)}: ${sqlLit(f.dataType.duckdb())}`).join(', ')}}`,
-      );
-  }
-  return out.join(', ');
-}
-
-/** The files of a source's paths: a file, a directory (its data files), a glob. */
-export async function listFiles(paths: readonly string[], format: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const p of paths) {
-    const abs = resolvePath(p);
-    if (/[*?[{]/.test(p)) {
-      const found = (await glob(p, { absolute: true, onlyFiles: true })).sort();
-      if (found.length === 0) throw pathNotFound(p);
-      out.push(...found);
-      continue;
-    }
-    if (!existsSync(abs)) throw pathNotFound(p);
-    if (statSync(abs).isDirectory()) {
-      const found = (await glob('**/*', { cwd: abs, absolute: true, onlyFiles: true }))
-        .filter((f) => !/(^|\/)[._]/.test(f.slice(abs.length)))
-        .filter((f) => format !== 'parquet' || f.endsWith('.parquet'))
-        .sort();
-      out.push(...found);
-    } else out.push(abs);
-  }
-  return out;
-}
-
-function pathNotFound(p: string): AnalysisException {
-  return new AnalysisException(
-    'PATH_NOT_FOUND',
-    `[PATH_NOT_FOUND] Path does not exist: file:${resolvePath(p)}.`,
-    { path: `file:${resolvePath(p)}` },
-  );
 }
 
 /** JS values from DuckDB as the DataFrame API returns them: BIGINT as number when it is safe. */
