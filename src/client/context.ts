@@ -137,6 +137,7 @@ export class MicroSpark implements RDDContext {
   private readonly persisted = new Map<number, WeakRef<RDD<any>>>();
   /** The outermost action's id and name once its first job is submitted (progress events). */
   private currentAction: { id: number; name: string } | undefined;
+  private pendingActionName: string | undefined;
 
   private constructor(
     private readonly backend: Backend,
@@ -321,9 +322,12 @@ export class MicroSpark implements RDDContext {
   }
 
   /** @internal */
-  async withAction<R>(body: () => Promise<R>): Promise<R> {
+  async withAction<R>(body: () => Promise<R>, name?: string): Promise<R> {
     this.assertActive();
     const outer = actionScope.getStore();
+    // A DataFrame action names itself (`show at job.ts:12`): its jobs run after awaits, where the
+    // user's frame is no longer on the stack.
+    if (outer === undefined && name !== undefined && this.activeActions === 0) this.pendingActionName = name;
     const scope = outer ?? this.nextScope++;
     this.activeActions++;
     let failure: unknown;
@@ -340,6 +344,7 @@ export class MicroSpark implements RDDContext {
       if (last) {
         const action = this.currentAction;
         this.currentAction = undefined;
+        this.pendingActionName = undefined;
         if (action) {
           this.backend.progress.emit({
             type: 'action',
@@ -388,7 +393,8 @@ export class MicroSpark implements RDDContext {
       if (signal.aborted) throw new JobCancelledError('the job was cancelled before it started');
       // Named as the user called it (`sum at job.ts:3`), not by its sink (`fold`).
       const call = this.backend.progress.listening ? userCall() : undefined;
-      const actionName = `${call?.method ?? fn.name} at ${call?.site ?? '<unknown>'}`;
+      const actionName =
+        this.pendingActionName ?? `${call?.method ?? fn.name} at ${call?.site ?? '<unknown>'}`;
       if (!this.currentAction) {
         this.currentAction = { id: this.nextActionId++, name: actionName };
         this.backend.progress.actionId = this.currentAction.id;

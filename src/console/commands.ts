@@ -5,13 +5,23 @@
 import { readFile } from 'node:fs/promises';
 import type { WorkerStatus } from '../client/cluster-backend.js';
 import type { MicroSpark } from '../client/context.js';
+import { DataFrame } from '../dataframe/dataframe.js';
 import { RDD } from '../rdd/rdd.js';
 import { evaluate } from './evaluate.js';
 import { formatBytes, formatDuration, formatValue } from './format.js';
 import { hostPort, pending, shortId, type ConsoleState } from './view-model.js';
 
 /** Every command, for Tab completion and `:help`. */
-export const COMMAND_NAMES = [':cache', ':help', ':jobs', ':lineage', ':load', ':quit', ':workers'] as const;
+export const COMMAND_NAMES = [
+  ':cache',
+  ':explain',
+  ':help',
+  ':jobs',
+  ':lineage',
+  ':load',
+  ':quit',
+  ':workers',
+] as const;
 
 /** What a command asks the console to do. */
 export type CommandResult =
@@ -39,6 +49,7 @@ Commands:
   :jobs             the running action's stages and the last finished actions
   :cache            persisted RDDs and which worker holds each partition
   :lineage <expr>   the RDD's lineage (toDebugString)
+  :explain <expr>   a DataFrame's plans: analyzed, optimized, and its stages
   :load <file>      run a .js or .ts file here (its top-level variables stay)
   :help             this text
   :quit             exit (also Ctrl-D); stops the workers this console spawned
@@ -162,6 +173,13 @@ export async function runCommand(line: string, ctx: CommandContext): Promise<Com
       if (!(v instanceof RDD))
         return err(`:lineage needs an RDD; ${arg} is ${formatValue(v).split('\n')[0]}`);
       return ok(v.toDebugString());
+    }
+    case ':explain': {
+      if (arg === '') return err('usage: :explain <expression giving a DataFrame>, e.g. :explain df');
+      const v = await evaluate(arg);
+      if (!(v instanceof DataFrame))
+        return err(`:explain needs a DataFrame; ${arg} is ${formatValue(v).split('\n')[0]}`);
+      return ok(v.engine.explain(v._plan, 'extended').trimEnd());
     }
     case ':load': {
       if (rest.length === 0) return err('usage: :load <file.ts|file.js>');

@@ -49,7 +49,7 @@ export interface RDDContext {
     opts?: RunJobOptions,
   ): Promise<unknown[]>;
   /** Groups several jobs into one action (shuffle outputs are kept until the action ends). */
-  withAction<R>(body: () => Promise<R>): Promise<R>;
+  withAction<R>(body: () => Promise<R>, name?: string): Promise<R>;
   /** Compiles shipped functions on the client, for the final merge of partition results. */
   localCompiler(): Promise<Compiler>;
   /** Drops the stored blocks of an RDD. */
@@ -94,6 +94,8 @@ export interface NodeDef {
   /** Dependency order for the debug string, when it differs from parents-then-shuffles. */
   readonly deps?: readonly Dependency[];
   readonly name?: string;
+  /** Where the user asked for it (`job.ts:12`), when the caller knows; else found from the stack. */
+  readonly site?: string;
 }
 
 /** Options for map-like transformations. */
@@ -140,9 +142,12 @@ export class RDD<T> {
     this.nameValue = def.name;
     // Spark's call site: the method the user called (`sortBy`), even where it builds this RDD
     // through others (`keyBy`, `sortByKey`). A checkpoint's RDD is made by whichever action wrote it.
-    const call = userCall();
-    const method = def.method === 'checkpoint' ? def.method : (call.method ?? def.method);
-    this.creationSite = `${method} at ${call.site}`;
+    if (def.site !== undefined) this.creationSite = `${def.method} at ${def.site}`;
+    else {
+      const call = userCall();
+      const method = def.method === 'checkpoint' ? def.method : (call.method ?? def.method);
+      this.creationSite = `${method} at ${call.site}`;
+    }
   }
 
   // ---------------------------------------------------------------- identity and lineage

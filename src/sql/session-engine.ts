@@ -20,6 +20,7 @@ import { duckdb, type FragmentInput, type FragmentTask } from './exec/fragment.j
 import { children, mapExpr, outerIds, type LNode, type Expr } from './plan/logical.js';
 import type { DataSourceSpec, Relation } from './plan/unresolved.js';
 import { optimize } from './optimizer/optimizer.js';
+import { userCall } from '../rdd/call-site.js';
 import { listFiles, readerOptions } from './sources.js';
 import { DistributedPlanner, stageOrder, type Stage } from './physical/planner.js';
 import { Renderer, col, literalSql } from './physical/render.js';
@@ -241,7 +242,7 @@ export class SessionEngine implements SqlEngine, Catalog {
   }
 
   /** The RDD of a query's result: one Parquet batch per partition. */
-  private async resultRdd(plan: LNode): Promise<RDD<unknown>> {
+  private async resultRdd(plan: LNode, site?: string): Promise<RDD<unknown>> {
     await this.resolveScans(plan);
     const planner = this.plannerFor();
     const result = planner.plan(plan);
@@ -329,7 +330,8 @@ export class SessionEngine implements SqlEngine, Catalog {
       const rdd = new RDD<unknown>(this.sc, {
         className: 'SQLStageRDD',
         op: 'sql',
-        method: `stage ${s.id}`,
+        method: stageMethod(s.root),
+        ...(site !== undefined && { site }),
         numPartitions: s.numPartitions,
         parents,
         shuffles,
@@ -411,17 +413,21 @@ export class SessionEngine implements SqlEngine, Catalog {
   }
 
   /** Runs a resolved plan; rows as arrays in output order. */
-  async runPlan(plan: LNode, signal?: AbortSignal): Promise<unknown[][]> {
+  async runPlan(plan: LNode, signal?: AbortSignal, site?: string): Promise<unknown[][]> {
     const optimized = await this.prepare(plan, signal);
-    const rdd = await this.resultRdd(optimized);
+    const rdd = await this.resultRdd(optimized, site);
     const batches = (await rdd.collect()) as Uint8Array[];
     return this.decode(batches, optimized.output);
   }
 
   async collect(plan: Relation, opts?: { limit?: number; signal?: AbortSignal }): Promise<Row[]> {
+    const call = userCall();
     const p: Relation = opts?.limit !== undefined ? { type: 'limit', input: plan, limit: opts.limit } : plan;
     const analyzed = this.analyzer.analyze(p);
-    const rows = await this.runPlan(analyzed, opts?.signal);
+    const rows = await this.sc.withAction(
+      () => this.runPlan(analyzed, opts?.signal, call.site),
+      `${call.method ?? 'collect'} at ${call.site}`,
+    );
     const names = analyzed.output.map((a) => a.name);
     return rows.map((r) => {
       const o: Row = {};
@@ -653,4 +659,36 @@ function mapPlanExprs(n: LNode, f: (e: Expr) => Expr): LNode {
     }
   };
   return rec(n);
+}
+
+/** What a stage does, as its progress name: the first wide operation of its fragment, else its input. */
+function stageMethod(root: LNode): string {
+  let n: LNode | undefined = root;
+  while (n) {
+    switch (n.k) {
+      case 'aggregate':
+        return n.groups.length > 0 ? 'groupBy' : 'agg';
+      case 'join':
+        return 'join';
+      case 'sort':
+        return n.global ? 'orderBy' : 'sortWithinPartitions';
+      case 'window':
+        return 'window';
+      case 'distinct':
+        return 'distinct';
+      case 'setop':
+        return n.op;
+      case 'limit':
+        return 'limit';
+      case 'scan':
+        return `scan ${n.source.format}`;
+      case 'local':
+        return 'createDataFrame';
+      case 'range':
+        return 'range';
+      default:
+        n = children(n)[0];
+    }
+  }
+  return 'sql';
 }
