@@ -111,6 +111,11 @@ main().then(
     if (code >= 0) process.exit(code);
   },
   (e: unknown) => {
+    // A flag the machine cannot honour (a --bind address it lacks): the message says what to do.
+    if (e instanceof ConfigError) {
+      console.error(`microspark-worker: ${e.message}`);
+      process.exit(2);
+    }
     console.error(`microspark-worker: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     process.exit(1);
   },

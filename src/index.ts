@@ -1,3 +1,6 @@
+// The published types use Node's (Buffer, AbortSignal, node:events): a consumer's `types: []`
+// (TypeScript 6's default) must not leave them undefined.
+/// <reference types="node" preserve="true" />
 /**
  * MicroSpark: a Spark-like RDD engine for Node.js. Start with `MicroSpark.inProcess()`, build RDDs
  * with its sources and transformations, and await their actions.

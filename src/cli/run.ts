@@ -3,9 +3,11 @@
  * console (a global, and the argument of a default-exported function), shows progress on stderr,
  * stops the context, and resolves with the exit code: 0 on success, 1 with the error on failure.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { register } from 'node:module';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { transform } from 'esbuild';
 import type { MicroSpark } from '../client/context.js';
 import { formatError } from '../console/format.js';
 import { connect, describeConnection, type Connection } from './connection.js';
@@ -15,6 +17,40 @@ import { showProgress } from './progress-line.js';
 async function registerTypeScript(): Promise<void> {
   const { register } = await import('tsx/esm/api');
   register();
+}
+
+/**
+ * Module customization hooks (a data: URL, so the built package needs no extra file): the one
+ * script named in `data.url` loads as an ES module from `data.source`; every other module as usual.
+ */
+const SCRIPT_HOOKS =
+  'data:text/javascript,' +
+  encodeURIComponent(`
+let script;
+export function initialize(data) { script = data; }
+export async function load(url, context, next) {
+  if (script && url === script.url) return { format: 'module', source: script.source, shortCircuit: true };
+  return next(url, context);
+}`);
+
+/**
+ * Imports a `.ts`/`.tsx` script as an ES module whatever the package.json around it says: in a
+ * CommonJS package (what `npm init -y` makes) tsx would compile it to CommonJS, where top-level
+ * `await` is refused and importing `microspark` fails. Other files load as Node decides.
+ */
+async function importScript(file: string): Promise<unknown> {
+  const url = pathToFileURL(file).href;
+  if (!/\.tsx?$/.test(file)) return import(url);
+  const { code } = await transform(readFileSync(file, 'utf8'), {
+    loader: file.endsWith('x') ? 'tsx' : 'ts',
+    format: 'esm',
+    target: 'es2022',
+    sourcefile: file,
+    sourcemap: 'inline',
+    jsx: 'automatic',
+  });
+  register(SCRIPT_HOOKS, { data: { url, source: code } });
+  return import(url);
 }
 
 /** Runs `script` on a fresh context; never throws, reports on stderr and returns the exit code. */
@@ -37,7 +73,7 @@ export async function runScript(
     stopProgress = io.quiet ? stopProgress : showProgress(sc, io.stderr);
     (globalThis as Record<string, unknown>).sc = sc;
     if (/\.(c|m)?tsx?$/.test(file)) await registerTypeScript();
-    const mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+    const mod = (await importScript(file)) as { default?: unknown };
     if (typeof mod.default === 'function') await (mod.default as (sc: MicroSpark) => unknown)(sc);
     stopProgress();
     return 0;

@@ -1,6 +1,6 @@
 /**
  * The task runner: executes one task (a partition of a node of a lineage) and returns its output.
- * Shared by every execution mode: in-process, and (later) worker threads on remote peers.
+ * Shared by every execution mode: in process, and on the worker threads of worker daemons.
  *
  * Execution is push-based. Each node compiles to `(partition, emit) => Promise<void>`; a chain of
  * elementwise operations (map, filter, flatMap, mapValues, …) is generated as ONE function, so a

@@ -11,9 +11,12 @@ import { spawnWorker, stopWorkers, type LocalWorker } from '../../src/client/loc
 
 const dir = mkdtempSync(join(tmpdir(), 'ms-cli-'));
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function cli(
+  args: string[],
+  bin = 'bin/microspark.ts',
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/microspark.ts', ...args], {
+    const child = spawn(process.execPath, ['--import', 'tsx', bin, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -163,6 +166,10 @@ describe('microspark status', () => {
     expect(r.stderr).toMatch(
       /^microspark: ConfigError: cannot listen on 10\.255\.255\.254: this machine has no network interface with that address\. Its addresses: .*127\.0\.0\.1 \(lo\).*\. Pass --bind with one of them/m,
     );
+    const worker = await cli(['--bind', '10.255.255.254', '--secret-file', secret, '--port', '0'], 'bin/microspark-worker.ts'); // prettier-ignore
+    expect(worker.code).toBe(2);
+    expect(worker.stderr).toMatch(/^microspark-worker: cannot listen on 10\.255\.255\.254: this machine has no network interface with that address\. Its addresses: .*127\.0\.0\.1 \(lo\)/); // prettier-ignore
+    expect(worker.stderr.split('\n')).toHaveLength(2); // one line, no stack
   });
 
   it('without peers or a cluster it says what to pass', async () => {

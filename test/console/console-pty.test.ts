@@ -123,17 +123,18 @@ describe('microspark console in a terminal', () => {
     });
     let exited = false;
     term.onExit(() => (exited = true));
-    let resizeTo: number | undefined;
+    let lastData = Date.now();
     const t = term;
     t.onData((d) => {
       screen.write(d);
-      // Resized between two writes, as a terminal window is: a reflowing terminal (VTE, xterm.js).
-      if (resizeTo !== undefined) {
-        screen.resize(resizeTo, 24, true);
-        t.resize(resizeTo, 24);
-        resizeTo = undefined;
-      }
+      lastData = Date.now();
     });
+    /** Resizes between two frames (redrawn every 200 ms), as a reflowing terminal does (VTE, xterm.js). */
+    const resize = async (cols: number) => {
+      while (Date.now() - lastData < 60) await new Promise((r) => setTimeout(r, 10));
+      screen.resize(cols, 24, true);
+      t.resize(cols, 24);
+    };
     const onScreen = async (re: RegExp, ms = 30_000): Promise<string[]> => {
       const t0 = Date.now();
       while (!screen.lines().some((l) => re.test(l))) {
@@ -162,7 +163,7 @@ describe('microspark console in a terminal', () => {
     expect(count(/^…/)).toBe(1);
     expect(count(/^workers \(2\)$/)).toBe(1);
 
-    resizeTo = 60;
+    await resize(60);
     await onScreen(/^[█▒░]{8} 0\/8 /);
     await new Promise((r) => setTimeout(r, 1200));
     lines = screen.lines();
