@@ -174,7 +174,8 @@ export class Renderer {
       case 'aggregate': {
         const inner = [
           ...n.groups.map((g) => `${this.expr(g.e)} AS ${col(g.id)}`),
-          ...n.aggs.map((a) => `${this.expr(a.e)} AS ${col(a.id)}`),
+          // Cast to the declared type: DuckDB's sum of BIGINT is a HUGEINT, which Parquet stores as DOUBLE.
+          ...n.aggs.map((a) => `CAST(${this.expr(a.e)} AS ${a.e.type.duckdb()}) AS ${col(a.id)}`),
         ];
         const groupBy = n.groups.length
           ? ` GROUP BY ${n.groups.map((_, i) => String(i + 1)).join(', ')}`
@@ -216,7 +217,9 @@ export class Renderer {
         return `(${side(n.left)}) ${op}${n.all ? ' ALL' : ''} (${side(n.right)})`;
       }
       case 'window': {
-        const ws = n.windows.map((w) => `${this.expr(w.e)} AS ${col(w.id)}`).join(', ');
+        const ws = n.windows
+          .map((w) => `CAST(${this.expr(w.e)} AS ${w.e.type.duckdb()}) AS ${col(w.id)}`)
+          .join(', ');
         return `SELECT *, ${ws} FROM ${this.from(n.child)}`;
       }
       case 'distinct':
