@@ -1,0 +1,127 @@
+/**
+ * The distributed planner's stages for representative queries, as `explain` prints them (attribute
+ * ids removed): partial and final aggregation, raw exchange for DISTINCT aggregates, broadcast and
+ * shuffled joins, IN subqueries as semi joins, comma joins reordered with their conditions and
+ * filters pushed to their side. A planner change shows up here as a diff.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { F, MicroSpark, type DataFrame } from '../../src/index.js';
+
+let sc: MicroSpark;
+let big: DataFrame;
+let small: DataFrame;
+
+const plan = (df: DataFrame, mode: 'simple' | 'extended' = 'simple') =>
+  df.engine.explain(df._plan, mode).replace(/#\d+/g, '');
+
+beforeAll(async () => {
+  sc = await MicroSpark.inProcess({ defaultParallelism: 3 });
+  big = sc.session.range(0, 1000, 1, 4).withColumn('k', F.col('id').mod(10));
+  small = sc.session.createDataFrame(
+    [
+      [1, 'a'],
+      [2, 'b'],
+    ],
+    'k LONG, name STRING',
+  );
+  big.createOrReplaceTempView('big');
+  small.createOrReplaceTempView('small');
+});
+
+afterAll(async () => {
+  await sc.stop();
+});
+
+describe('distributed planner', () => {
+  it('plans an aggregate twice: partial before the hash exchange, final after it', () => {
+    expect(plan(big.groupBy('k').agg(F.sum('id')))).toBe(`== Physical Plan ==
+Stage 0 (4 tasks) → Exchange hashpartitioning(k, 3)
+  Aggregate [k], [k, sum(id)]
+  +- Project [id, (id % 10) AS k]
+     +- Range (0, 1000, step=1)
+
+Stage 1 (3 tasks) → Result
+  Aggregate [k], [k, sum(id)]
+  +- ShuffleRead stage 0 (hash)
+`);
+  });
+
+  it('exchanges rows, not partial results, for a DISTINCT aggregate', () => {
+    expect(plan(big.groupBy('k').agg(F.countDistinct('id')))).toBe(`== Physical Plan ==
+Stage 0 (4 tasks) → Exchange hashpartitioning(k, 3)
+  Project [id, (id % 10) AS k]
+  +- Range (0, 1000, step=1)
+
+Stage 1 (3 tasks) → Result
+  Aggregate [k], [k, count(DISTINCT id)]
+  +- ShuffleRead stage 0 (hash)
+`);
+  });
+
+  it('broadcasts the small side of a join to every partition of the large one', () => {
+    expect(plan(big.join(small, 'k'))).toBe(`== Physical Plan ==
+Stage 0 (2 tasks) → BroadcastExchange (4 partitions)
+  LocalRelation [k, name]
+
+Stage 1 (4 tasks) → Result
+  Project [k, id, name]
+  +- Join Inner, (k = k)
+     :- Project [id, (id % 10) AS k]
+     :  +- Range (0, 1000, step=1)
+     +- ShuffleRead stage 0 (broadcast)
+`);
+  });
+
+  it('hashes both sides on the join keys when broadcast joins are off', () => {
+    sc.session.conf.set('spark.sql.autoBroadcastJoinThreshold', -1);
+    try {
+      expect(plan(big.join(small, 'k'))).toBe(`== Physical Plan ==
+Stage 0 (4 tasks) → Exchange hashpartitioning(k, 3)
+  Project [id, (id % 10) AS k]
+  +- Range (0, 1000, step=1)
+
+Stage 1 (2 tasks) → Exchange hashpartitioning(k, 3)
+  LocalRelation [k, name]
+
+Stage 2 (3 tasks) → Result
+  Project [k, id, name]
+  +- Join Inner, (k = k)
+     :- ShuffleRead stage 0 (hash)
+     +- ShuffleRead stage 1 (hash)
+`);
+    } finally {
+      sc.session.conf.unset('spark.sql.autoBroadcastJoinThreshold');
+    }
+  });
+
+  it('turns IN into a semi join, gives a comma join its condition and pushes filters to their side', async () => {
+    const df = await sc.session.sql(
+      "select b.id from big b, small s where b.k = s.k and s.name = 'a' and b.id in (select id from big where id < 5)",
+    );
+    const text = plan(df, 'extended');
+    const optimized = text.slice(
+      text.indexOf('== Optimized Logical Plan =='),
+      text.indexOf('== Physical Plan =='),
+    );
+    expect(optimized).toBe(`== Optimized Logical Plan ==
+Project [id]
++- Join LeftSemi, (id = id)
+   :- Join Inner, (k = k)
+   :  :- SubqueryAlias [id, k]
+   :  :  +- SubqueryAlias [id, k]
+   :  :     +- Project [id, (id % 10) AS k]
+   :  :        +- Range (0, 1000, step=1)
+   :  +- SubqueryAlias [k, name]
+   :     +- SubqueryAlias [k, name]
+   :        +- Filter (name = a)
+   :           +- LocalRelation [k, name]
+   +- Project [id]
+      +- SubqueryAlias [id, k]
+         +- Project [id, (id % 10) AS k]
+            +- Filter (id < 5)
+               +- Range (0, 1000, step=1)
+
+`);
+    expect(await df.collect()).toEqual([{ id: 1 }]);
+  });
+});
