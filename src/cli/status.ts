@@ -69,5 +69,16 @@ export function formatStatus(r: StatusReport): string {
   for (const b of r.records.blocks.slice(0, 50))
     lines.push(`  block ${b.blockId} (${formatBytes(b.bytes)}) at ${hostPort(b.holder)}`);
   if (r.records.blocks.length > 50) lines.push(`  … ${r.records.blocks.length - 50} more blocks`);
+  const sections = r.records.blocks.filter((b) => b.section);
+  if (sections.length > 0) {
+    lines.push(`column sections (${sections.length}): the workers' catalogs of structured data`);
+    for (const b of sections.slice(0, 50)) {
+      const s = b.section!;
+      lines.push(`  ${b.blockId} at ${hostPort(b.holder)}: ${s.rows} rows, ${formatBytes(s.bytes)}`);
+      for (const c of s.columns)
+        lines.push(`    ${c.name} ${c.type}${c.min !== undefined ? ` [${c.min} … ${c.max ?? ''}]` : ''}`);
+    }
+    if (sections.length > 50) lines.push(`  … ${sections.length - 50} more sections`);
+  }
   return lines.join('\n');
 }

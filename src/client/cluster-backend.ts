@@ -17,6 +17,7 @@
  * - lost map outputs are recomputed by the workers that need them (bounded per task);
  * - no live worker for the grace period: the action rejects with NoWorkersError.
  */
+import type { ColumnSection } from '../sql/exec/sections.js';
 import { randomUUID } from 'node:crypto';
 import { decode, encode } from '../protocol/codec.js';
 import { FETCH_CHUNK_BYTES } from '../protocol/defaults.js';
@@ -111,7 +112,14 @@ export interface WorkerStatus {
 /** The records a client currently sees from other peers (for `microspark status`). */
 export interface SeenRecords {
   readonly jobs: ReadonlyArray<{ jobId: string; attempt: number; source: string; owner: string; partition: number }>; // prettier-ignore
-  readonly blocks: ReadonlyArray<{ blockId: string; holder: string; bytes: number; owner: string }>;
+  readonly blocks: ReadonlyArray<{
+    blockId: string;
+    holder: string;
+    bytes: number;
+    owner: string;
+    /** The holder's catalog entry for a block of SQL batches. */
+    section?: ColumnSection;
+  }>;
 }
 
 /** Counters, for tests and the console. */
@@ -749,6 +757,7 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
         blockId: b.blockId,
         holder: b.holder.rpc,
         bytes: b.bytes,
+        ...(b.section && { section: b.section }),
         owner: b.owner,
       })),
     };

@@ -53,6 +53,22 @@ export const JobRecord = z.object({
   leased: z.boolean().optional(),
 });
 
+/** The column section of a block of structured data (src/sql/exec/sections.ts), from the holder's catalog. */
+export const ColumnSectionRecord = z.object({
+  rows: count,
+  bytes: count,
+  columns: z
+    .array(
+      z.object({
+        name: z.string().max(256),
+        type: z.string().max(256),
+        min: z.string().max(64).optional(),
+        max: z.string().max(64).optional(),
+      }),
+    )
+    .max(1024),
+});
+
 /** A block is stored at `holder`: a persisted partition, a result, or one map output of a shuffle. */
 export const BlockRecord = z.object({
   kind: z.literal('rdd'),
@@ -60,6 +76,8 @@ export const BlockRecord = z.object({
   holder: PeerIdentity,
   bytes: count,
   owner: id,
+  /** For a block of SQL batches: its rows, and per column the type and value range. */
+  section: ColumnSectionRecord.optional(),
 });
 
 /**

@@ -20,6 +20,7 @@ import { LIBRARY, StopEmit, toText, type PartitionOp, type Sink } from './librar
 import { blockId, type NodeSpec, type PartitionerSpec, type ShuffleSpec, type TaskDesc } from './lineage.js';
 import { compare } from './ordering.js';
 import type { FragmentTask } from '../sql/exec/fragment.js';
+import type { ColumnSection } from '../sql/exec/sections.js';
 
 /** Where a task reads what it does not compute. Implemented in-process and by the network layer. */
 export interface TaskServices {
@@ -33,6 +34,14 @@ export interface TaskServices {
   broadcastValue(id: string): Promise<unknown>;
 }
 
+/** The column section of one output batch of a SQL node. */
+export interface TaskSection {
+  readonly node: string;
+  readonly partition: number;
+  readonly reduce: number;
+  readonly section: ColumnSection;
+}
+
 /** What a task produces. */
 export interface TaskResult {
   /** For result tasks: the sink's result. */
@@ -43,6 +52,8 @@ export interface TaskResult {
   readonly blocks: ReadonlyArray<readonly [string, Uint8Array]>;
   /** Accumulator updates: [accumulator id, this task's local value]. */
   readonly accumulators: ReadonlyArray<readonly [string, unknown]>;
+  /** Column sections of the SQL batches computed: by node, partition and reduce partition. */
+  readonly sections?: readonly TaskSection[];
 }
 
 type Emit = (x: unknown) => void;
@@ -319,12 +330,19 @@ export function sortOrder(keys: readonly unknown[], ascending: boolean): Uint32A
 class TaskRun {
   private readonly computes = new Map<string, Compute>();
   readonly blocks: Array<readonly [string, Uint8Array]> = [];
+  readonly sections: TaskSection[] = [];
 
   constructor(
     private readonly desc: TaskDesc,
     private readonly services: TaskServices,
     readonly compiler: Compiler,
   ) {}
+
+  /** The content id of a node of this task's table. */
+  private idOf(node: NodeSpec): string {
+    for (const [id, n] of Object.entries(this.desc.nodes)) if (n === node) return id;
+    return '';
+  }
 
   private node(id: string): NodeSpec {
     const n = this.desc.nodes[id];
@@ -556,6 +574,14 @@ class TaskRun {
       }
       const { runFragment } = await import('../sql/exec/fragment.js');
       const out = await runFragment(task, part, batches);
+      const id = this.idOf(node);
+      for (const [reduce, , section] of out) {
+        const columns = section.columns.map((c) => {
+          const named = task.columns?.[c.name];
+          return named ? { ...c, name: named[0], type: named[1] } : c;
+        });
+        this.sections.push({ node: id, partition: part, reduce, section: { ...section, columns } });
+      }
       if (task.output.kind === 'result') for (const [, b] of out) emit(b);
       else for (const [p, b] of out) emit([p, b]);
     };
@@ -781,9 +807,14 @@ export async function runTask(desc: TaskDesc, services: TaskServices): Promise<T
   const out = desc.output;
   if (out.kind === 'shuffle') {
     const buckets = await run.writeShuffle(out.shuffle, desc.root, desc.partition);
-    return { buckets, blocks: run.blocks, accumulators: compiler.accumulatorUpdates() };
+    return {
+      buckets,
+      blocks: run.blocks,
+      accumulators: compiler.accumulatorUpdates(),
+      sections: run.sections,
+    };
   }
   if (out.fn.t !== 'lib') throw new InvalidOperationError('a result function must be a library function');
   const result = await run.result(out.fn, desc.root, desc.partition);
-  return { result, blocks: run.blocks, accumulators: compiler.accumulatorUpdates() };
+  return { result, blocks: run.blocks, accumulators: compiler.accumulatorUpdates(), sections: run.sections };
 }

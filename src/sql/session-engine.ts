@@ -326,7 +326,10 @@ export class SessionEngine implements SqlEngine, Catalog {
             : o.kind === 'single'
               ? { kind: 'single' }
               : { kind: 'result' };
-      const task: FragmentTask = { sql, inputs, output };
+      const columns = Object.fromEntries(
+        s.root.output.map((a) => [col(a.id), [a.name, a.type.simpleString()] as const]),
+      );
+      const task: FragmentTask = { sql, inputs, output, columns };
       const rdd = new RDD<unknown>(this.sc, {
         className: 'SQLStageRDD',
         op: 'sql',

@@ -25,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker, type ResourceLimits, type WorkerOptions } from 'node:worker_threads';
 import { decode, encode } from '../protocol/codec.js';
 import { errorToWire, type WireError } from '../protocol/errors.js';
-import type { TaskResult, TaskServices } from '../rdd/runner.js';
+import type { TaskResult, TaskSection, TaskServices } from '../rdd/runner.js';
 
 /** What a thread's task may ask of the pool's thread (same shape as TaskServices, bytes in/out). */
 
@@ -83,6 +83,8 @@ export interface WireTaskResult {
   readonly buckets?: Uint8Array[];
   readonly blocks: Array<[string, Uint8Array]>;
   readonly accumulators: Uint8Array;
+  /** Column sections of SQL batches (plain data: structured-cloned). */
+  readonly sections?: TaskSection[];
 }
 
 /** Messages from a task thread to the pool. */
@@ -453,6 +455,7 @@ export class TaskPool {
         ...(r.buckets !== undefined && { buckets: r.buckets }),
         blocks: r.blocks,
         accumulators: decode<Array<[string, unknown]>>(r.accumulators),
+        ...(r.sections !== undefined && { sections: r.sections }),
       };
       return { ok: true, result };
     } catch (e) {

@@ -67,6 +67,7 @@ async function runOne(taskId: number, task: Uint8Array): Promise<void> {
       ...(r.buckets && { buckets: r.buckets.map((b) => transferable(b, transfer, true)) }),
       blocks: r.blocks.map(([id, b]) => [id, transferable(b, transfer, true)]),
       accumulators: transferable(encode(r.accumulators), transfer, true),
+      ...(r.sections && r.sections.length > 0 && { sections: [...r.sections] }),
     };
     msg = { kind: 'done', taskId, ok: true, result };
   } catch (e) {

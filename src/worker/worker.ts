@@ -26,6 +26,7 @@ import { BlockStore } from '../partition-server/block-store.js';
 import type { CurveKeys } from '../partition-server/curve.js';
 import { PeerNode } from '../partition-server/peer-node.js';
 import { blockId, mapOutputId, parseMapOutputId, type ShuffleSpec, type TaskDesc } from '../rdd/lineage.js';
+import { mergeSections, type ColumnSection } from '../sql/exec/sections.js';
 import { stageShuffles } from '../rdd/plan.js';
 import type { TaskResult } from '../rdd/runner.js';
 import { MapJobSource, mapJobId, parseMapJobId } from './map-job-source.js';
@@ -149,7 +150,8 @@ export class Worker {
   private readonly running = new Map<string, Running>();
   private readonly claiming = new Set<string>();
   /** Blocks this worker announced (persisted partitions), for snapshots and withdrawals. */
-  private readonly ownBlocks = new Map<string, { bytes: number; owner: string }>();
+  /** The blocks this worker holds; for SQL batches also their column section (the worker's catalog). */
+  private readonly ownBlocks = new Map<string, { bytes: number; owner: string; section?: ColumnSection }>();
   private readonly broadcasts = new Map<string, Promise<Uint8Array>>();
   private draining = false;
   private seq = 0;
@@ -241,6 +243,7 @@ export class Worker {
       holder: this.node.identity,
       bytes: b.bytes,
       owner: b.owner,
+      ...(b.section && { section: b.section }),
     }));
     return [own, ...blocks, ...this.source.openRecords()];
   }
@@ -748,19 +751,33 @@ export class Worker {
       // Announce the map output, so reducers anywhere find it (and know to recompute it when it goes).
       const id = mapOutputId(s.id, desc.partition);
       const bytes = result.buckets.reduce((n, b) => n + b.byteLength, 0);
-      this.ownBlocks.set(id, { bytes, owner });
+      const section = mergeSections(
+        (result.sections ?? []).filter((x) => x.node === s.parent).map((x) => x.section),
+      );
+      this.ownBlocks.set(id, { bytes, owner, ...(section && { section }) });
       this.maps.add(s.id, desc.partition, this.node.identity.node, this.node.identity.rpc);
-      this.node.publish({ kind: 'rdd', blockId: id, holder: this.node.identity, bytes, owner });
+      this.node.publish({
+        kind: 'rdd',
+        blockId: id,
+        holder: this.node.identity,
+        bytes,
+        owner,
+        ...(section && { section }),
+      });
     }
     for (const [id, data] of result.blocks) {
       await this.store.put(id, data, owner);
-      this.ownBlocks.set(id, { bytes: data.byteLength, owner });
+      const section = mergeSections(
+        (result.sections ?? []).filter((x) => blockId(x.node, x.partition) === id).map((x) => x.section),
+      );
+      this.ownBlocks.set(id, { bytes: data.byteLength, owner, ...(section && { section }) });
       this.node.publish({
         kind: 'rdd',
         blockId: id,
         holder: this.node.identity,
         bytes: data.byteLength,
         owner,
+        ...(section && { section }),
       });
     }
   }

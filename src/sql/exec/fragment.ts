@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { InvalidOperationError } from '../../protocol/errors.js';
+import { parquetSection, type ColumnSection } from './sections.js';
 
 /** One input of a fragment, as the task carries it. */
 export type FragmentInput =
@@ -42,9 +43,14 @@ export type FragmentInput =
       readonly columns: readonly (readonly [string, string])[];
     };
 
+/** One output batch: its reduce partition (0 for a result), its Parquet bytes, its column section. */
+export type FragmentOutput = readonly [number, Uint8Array, ColumnSection];
+
 /** What a stage's task does: the fragment, its inputs and where the output goes. */
 export interface FragmentTask {
   readonly sql: string;
+  /** The plan's name and Spark type of each output column (`c12` → `l_orderkey`, `int`), for the worker's catalog. */
+  readonly columns?: Readonly<Record<string, readonly [string, string]>>;
   readonly inputs: readonly FragmentInput[];
   readonly output:
     | { readonly kind: 'result' }
@@ -107,7 +113,7 @@ async function run(
   task: FragmentTask,
   partition: number,
   batches: readonly (readonly Uint8Array[])[],
-): Promise<Array<readonly [number, Uint8Array]>> {
+): Promise<FragmentOutput[]> {
   await conn.run(`SET VARIABLE spark_partition_id = ${partition}`);
   let fileNo = 0;
   for (let i = 0; i < task.inputs.length; i++) {
@@ -149,7 +155,7 @@ async function run(
     await conn.run(
       `COPY (SELECT *, CAST(hash(${keys}) % ${out.n} AS INTEGER) AS __p FROM (${task.sql}) AS frag) TO ${lit(target)} (FORMAT parquet, PARTITION_BY (__p))`,
     );
-    const result: Array<readonly [number, Uint8Array]> = [];
+    const result: FragmentOutput[] = [];
     let entries: string[] = [];
     try {
       entries = await readdir(target);
@@ -160,7 +166,11 @@ async function run(
       const m = /^__p=(\d+)$/.exec(e);
       if (!m) continue;
       const files = (await readdir(join(target, e))).sort();
-      for (const f of files) result.push([Number(m[1]), await readFile(join(target, e, f))]);
+      for (const f of files) {
+        const path = join(target, e, f);
+        const buf = await readFile(path);
+        result.push([Number(m[1]), buf, await parquetSection(conn, path, buf.byteLength)]);
+      }
     }
     result.sort((a, b) => a[0] - b[0]);
     return result;
@@ -168,9 +178,9 @@ async function run(
   const file = join(dir, 'out.parquet');
   await conn.run(`COPY (${task.sql}) TO ${lit(file)} (FORMAT parquet)`);
   const buf = await readFile(file);
-  if (out.kind === 'broadcast') return Array.from({ length: out.n }, (_, p) => [p, buf] as const);
-  if (out.kind === 'single') return [[0, buf]];
-  return [[0, buf]];
+  const section = await parquetSection(conn, file, buf.byteLength);
+  if (out.kind === 'broadcast') return Array.from({ length: out.n }, (_, p) => [p, buf, section] as const);
+  return [[0, buf, section]];
 }
 
 /**
@@ -182,7 +192,7 @@ export async function runFragment(
   task: FragmentTask,
   partition: number,
   batches: readonly (readonly Uint8Array[])[],
-): Promise<Array<readonly [number, Uint8Array]>> {
+): Promise<FragmentOutput[]> {
   const db = await duckdb();
   const conn = await db.connect();
   const dir = await mkdtemp(join(tmpdir(), 'microspark-sql-'));
