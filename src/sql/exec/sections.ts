@@ -89,8 +89,8 @@ export async function parquetSection(conn: Conn, file: string, bytes: number): P
       e = { type: String(m.type), parts: [] };
       byName.set(name, e);
     }
-    const lo = m.lo === null || m.lo === undefined ? undefined : clip(String(m.lo as string | number));
-    const hi = m.hi === null || m.hi === undefined ? undefined : clip(String(m.hi as string | number));
+    const lo = m.lo === null || m.lo === undefined ? undefined : clip(String(m.lo));
+    const hi = m.hi === null || m.hi === undefined ? undefined : clip(String(m.hi));
     e.parts.push({
       rows: 0,
       bytes: 0,
