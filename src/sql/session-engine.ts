@@ -109,7 +109,7 @@ export class SessionEngine implements SqlEngine, Catalog {
     if (!opts.replace && this.views.has(key))
       throw new AnalysisException(
         'TEMP_TABLE_OR_VIEW_ALREADY_EXISTS',
-        `[TEMP_TABLE_OR_VIEW_ALREADY_EXISTS] Cannot create the temporary view \`${name}\` because it already exists.\nChoose a different name, drop or replace the existing view, or add the IF NOT EXISTS clause to tolerate pre-existing views.`,
+        `[TEMP_TABLE_OR_VIEW_ALREADY_EXISTS] Cannot create the temporary view \`${name}\` because it already exists.\nChoose a different name, drop or replace the existing view,  or add the IF NOT EXISTS clause to tolerate pre-existing views.`,
         { relationName: '`' + name + '`' },
       );
     // Resolve now, so a bad view fails at creation as in Spark.
@@ -361,14 +361,17 @@ export class SessionEngine implements SqlEngine, Catalog {
         const hi = Math.floor(((p + 1) * n.rows.length) / parts);
         const rows = n.rows.slice(lo, hi);
         const select =
-          rows.length === 0
-            ? `SELECT ${n.output.map((a) => `CAST(NULL AS ${a.type.duckdb()}) AS ${col(a.id)}`).join(', ')} WHERE FALSE`
-            : rows
-                .map(
-                  (r) =>
-                    `SELECT ${n.output.map((a, i) => `CAST(${literalSql(r[i] ?? null, a.type)} AS ${a.type.duckdb()}) AS ${cols[i]}`).join(', ')}`,
-                )
-                .join(' UNION ALL ');
+          n.output.length === 0
+            ? // No columns (SELECT 1 without FROM reads one empty row): a placeholder column keeps the row count.
+              rows.map(() => 'SELECT 1 AS __one').join(' UNION ALL ') || 'SELECT 1 AS __one WHERE FALSE'
+            : rows.length === 0
+              ? `SELECT ${n.output.map((a) => `CAST(NULL AS ${a.type.duckdb()}) AS ${col(a.id)}`).join(', ')} WHERE FALSE`
+              : rows
+                  .map(
+                    (r) =>
+                      `SELECT ${n.output.map((a, i) => `CAST(${literalSql(r[i] ?? null, a.type)} AS ${a.type.duckdb()}) AS ${cols[i]}`).join(', ')}`,
+                  )
+                  .join(' UNION ALL ');
         const file = join(dir, `p${p}.parquet`);
         await conn.run(`COPY (${select}) TO ${sqlLit(file)} (FORMAT parquet)`);
         const { readFile } = await import('node:fs/promises');
