@@ -20,7 +20,7 @@ import { duckdb, type FragmentInput, type FragmentTask } from './exec/fragment.j
 import { children, mapExpr, outerIds, type LNode, type Expr } from './plan/logical.js';
 import type { DataSourceSpec, Relation } from './plan/unresolved.js';
 import { optimize } from './optimizer/optimizer.js';
-import { listFiles, readerOptions } from './sources.js';
+import { csvHeaderSchema, inferJsonSchema, listFiles, readerOptions, recordsSpec } from './sources.js';
 import { DistributedPlanner, stageOrder, type Stage } from './physical/planner.js';
 import { Renderer, col, literalSql } from './physical/render.js';
 import { explainPlan } from './physical/explain.js';
@@ -265,7 +265,9 @@ export class SessionEngine implements SqlEngine, Catalog {
         switch (input.kind) {
           case 'scan': {
             const n = input.node;
+            const records = recordsSpec(n.source);
             inputs.push({
+              ...(records && { records }),
               kind: 'files',
               name,
               format: n.source.format,
@@ -562,6 +564,10 @@ export class SessionEngine implements SqlEngine, Catalog {
         'UNABLE_TO_INFER_SCHEMA',
         `[UNABLE_TO_INFER_SCHEMA] Unable to infer schema for ${ds.format.toUpperCase()}. It must be specified manually.`,
       );
+    // Spark's own rules where DuckDB's sniffers differ: a malformed line does not fail the read.
+    if (ds.format === 'json') return inferJsonSchema(files, ds);
+    const o = Object.fromEntries(Object.entries(ds.options).map(([k, v]) => [k.toLowerCase(), v]));
+    if (ds.format === 'csv' && o.inferschema !== 'true') return csvHeaderSchema(files, ds);
     const db = await duckdb();
     const conn = await db.connect();
     try {

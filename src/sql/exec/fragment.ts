@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { InvalidOperationError, MicroSparkError } from '../../protocol/errors.js';
+import { recordsView, type RecordsSpec } from '../sources.js';
 
 /** One input of a fragment, as the task carries it. */
 export type FragmentInput =
@@ -23,6 +24,8 @@ export type FragmentInput =
       readonly reader: string;
       /** `name TYPE` of every file column, for an empty split. */
       readonly columns: readonly (readonly [string, string])[];
+      /** CSV/JSON: read line by line with Spark's rules for malformed records (sources.ts). */
+      readonly records?: RecordsSpec;
     }
   | {
       readonly kind: 'range';
@@ -118,7 +121,9 @@ async function run(
       body =
         files.length === 0
           ? emptyView(input.columns)
-          : `SELECT * FROM ${reader(input.format, files, input.reader)}`;
+          : input.records
+            ? await recordsView(conn, `${input.name}_records`, files, input.records)
+            : `SELECT * FROM ${reader(input.format, files, input.reader)}`;
     } else if (input.kind === 'range') {
       const count = Math.max(0, Math.ceil((input.end - input.start) / input.step));
       const lo = Math.floor((partition * count) / input.n);
