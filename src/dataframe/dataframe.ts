@@ -147,13 +147,16 @@ export class DataFrame {
 
   /** @internal A DataFrame of a new plan node (given a fresh plan id), printing where this one does. */
   _derive(rel: Relation): DataFrame {
-    return new DataFrame(
+    const df = new DataFrame(
       this.engine,
       { ...rel, planId: this.engine.newPlanId() },
       {
         out: this.out,
       },
     );
+    // Analyzed at definition, as in Spark: a bad column or type fails here, before any job runs.
+    this.engine.schemaOf(df.plan);
+    return df;
   }
 
   private attr(name: string): Expression {

@@ -21,7 +21,7 @@ import { children, mapExpr, outerIds, type LNode, type Expr } from './plan/logic
 import type { DataSourceSpec, Relation } from './plan/unresolved.js';
 import { optimize } from './optimizer/optimizer.js';
 import { userCall } from '../rdd/call-site.js';
-import { listFiles, readerOptions } from './sources.js';
+import { csvHeaderSchema, inferJsonSchema, listFiles, readerOptions, recordsSpec } from './sources.js';
 import { DistributedPlanner, stageOrder, type Stage } from './physical/planner.js';
 import { Renderer, col, literalSql } from './physical/render.js';
 import { explainPlan } from './physical/explain.js';
@@ -110,7 +110,7 @@ export class SessionEngine implements SqlEngine, Catalog {
     if (!opts.replace && this.views.has(key))
       throw new AnalysisException(
         'TEMP_TABLE_OR_VIEW_ALREADY_EXISTS',
-        `[TEMP_TABLE_OR_VIEW_ALREADY_EXISTS] Cannot create the temporary view \`${name}\` because it already exists.\nChoose a different name, drop or replace the existing view, or add the IF NOT EXISTS clause to tolerate pre-existing views.`,
+        `[TEMP_TABLE_OR_VIEW_ALREADY_EXISTS] Cannot create the temporary view \`${name}\` because it already exists.\nChoose a different name, drop or replace the existing view,  or add the IF NOT EXISTS clause to tolerate pre-existing views.`,
         { relationName: '`' + name + '`' },
       );
     // Resolve now, so a bad view fails at creation as in Spark.
@@ -266,7 +266,9 @@ export class SessionEngine implements SqlEngine, Catalog {
         switch (input.kind) {
           case 'scan': {
             const n = input.node;
+            const records = recordsSpec(n.source);
             inputs.push({
+              ...(records && { records }),
               kind: 'files',
               name,
               format: n.source.format,
@@ -366,14 +368,17 @@ export class SessionEngine implements SqlEngine, Catalog {
         const hi = Math.floor(((p + 1) * n.rows.length) / parts);
         const rows = n.rows.slice(lo, hi);
         const select =
-          rows.length === 0
-            ? `SELECT ${n.output.map((a) => `CAST(NULL AS ${a.type.duckdb()}) AS ${col(a.id)}`).join(', ')} WHERE FALSE`
-            : rows
-                .map(
-                  (r) =>
-                    `SELECT ${n.output.map((a, i) => `CAST(${literalSql(r[i] ?? null, a.type)} AS ${a.type.duckdb()}) AS ${cols[i]}`).join(', ')}`,
-                )
-                .join(' UNION ALL ');
+          n.output.length === 0
+            ? // No columns (SELECT 1 without FROM reads one empty row): a placeholder column keeps the row count.
+              rows.map(() => 'SELECT 1 AS __one').join(' UNION ALL ') || 'SELECT 1 AS __one WHERE FALSE'
+            : rows.length === 0
+              ? `SELECT ${n.output.map((a) => `CAST(NULL AS ${a.type.duckdb()}) AS ${col(a.id)}`).join(', ')} WHERE FALSE`
+              : rows
+                  .map(
+                    (r) =>
+                      `SELECT ${n.output.map((a, i) => `CAST(${literalSql(r[i] ?? null, a.type)} AS ${a.type.duckdb()}) AS ${cols[i]}`).join(', ')}`,
+                  )
+                  .join(' UNION ALL ');
         const file = join(dir, `p${p}.parquet`);
         await conn.run(`COPY (${select}) TO ${sqlLit(file)} (FORMAT parquet)`);
         const { readFile } = await import('node:fs/promises');
@@ -568,6 +573,10 @@ export class SessionEngine implements SqlEngine, Catalog {
         'UNABLE_TO_INFER_SCHEMA',
         `[UNABLE_TO_INFER_SCHEMA] Unable to infer schema for ${ds.format.toUpperCase()}. It must be specified manually.`,
       );
+    // Spark's own rules where DuckDB's sniffers differ: a malformed line does not fail the read.
+    if (ds.format === 'json') return inferJsonSchema(files, ds);
+    const o = Object.fromEntries(Object.entries(ds.options).map(([k, v]) => [k.toLowerCase(), v]));
+    if (ds.format === 'csv' && o.inferschema !== 'true') return csvHeaderSchema(files, ds);
     const db = await duckdb();
     const conn = await db.connect();
     try {

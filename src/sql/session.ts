@@ -291,8 +291,12 @@ export class SparkSession {
 
   private statement(s: Statement): DataFrame {
     switch (s.kind) {
-      case 'query':
-        return this.df(s.plan);
+      case 'query': {
+        // Analyzed at the call, as in Spark: a bad query fails here, before any job runs.
+        const df = this.df(s.plan);
+        void df.schema;
+        return df;
+      }
       case 'createView': {
         if (s.ifNotExists && this.engine.hasView(s.global ? `global_temp.${s.name}` : s.name))
           return this.createDataFrame([], new StructType([]));
@@ -304,7 +308,8 @@ export class SparkSession {
         if (!existed && !s.ifExists)
           throw new AnalysisException(
             'TABLE_OR_VIEW_NOT_FOUND',
-            `[TABLE_OR_VIEW_NOT_FOUND] The table or view \`${s.name}\` cannot be found.`,
+            `[TABLE_OR_VIEW_NOT_FOUND] The table or view \`${s.name}\` cannot be found. Verify the spelling and correctness of the schema and catalog.\nIf you did not qualify the name with a schema, verify the current_schema() output, or qualify the name with the correct schema and catalog.\nTo tolerate the error on drop use DROP VIEW IF EXISTS or DROP TABLE IF EXISTS.`,
+            { relationName: '`' + s.name + '`' },
           );
         return this.createDataFrame([], new StructType([]));
       }

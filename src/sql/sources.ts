@@ -1,12 +1,26 @@
 /**
  * Data sources: the files a read names (a file, a directory, a glob), Spark's reader options as
- * DuckDB reader options, and the errors of missing paths.
+ * DuckDB reader options, the errors of missing paths, and CSV/JSON read with Spark's rules: lines
+ * parsed here, values cast by DuckDB, malformed records per `mode`, schemas inferred as Spark does.
  */
 import { existsSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { glob } from 'tinyglobby';
-import { AnalysisException } from './errors.js';
+import { AnalysisException, SparkRuntimeException } from './errors.js';
 import type { DataSourceSpec } from './plan/unresolved.js';
+import {
+  ArrayType,
+  BooleanType,
+  DoubleType,
+  LongType,
+  NullType,
+  StringType,
+  StructField,
+  StructType,
+  type DataType,
+} from './types.js';
 
 function sqlLit(s: string): string {
   return `'${s.replace(/'/g, "''")}'`;
@@ -66,10 +80,375 @@ export async function listFiles(paths: readonly string[], format: string): Promi
   return out;
 }
 
+/** `[PATH_NOT_FOUND]` for a path that names no file. */
 export function pathNotFound(p: string): AnalysisException {
   return new AnalysisException(
     'PATH_NOT_FOUND',
     `[PATH_NOT_FOUND] Path does not exist: file:${resolvePath(p)}.`,
     { path: `file:${resolvePath(p)}` },
   );
+}
+
+// ------------------------------------------------------------------ malformed records (mode)
+
+/** Spark's parse modes of CSV and JSON reads. */
+export type ParseMode = 'PERMISSIVE' | 'DROPMALFORMED' | 'FAILFAST';
+
+/** How a value of a column is checked and cast from its text. */
+type FieldKind = 'string' | 'integral' | 'boolean' | 'floating' | 'temporal' | 'nested' | 'other';
+
+/** One column of a CSV/JSON read: its name, DuckDB type and how its text is checked. */
+export interface RecordField {
+  readonly name: string;
+  readonly duckdb: string;
+  readonly kind: FieldKind;
+  /** `date` or `timestamp`: how Spark prints the value in a FAILFAST message (days, microseconds). */
+  readonly spark: string;
+}
+
+/**
+ * How a task reads CSV or JSON lines with Spark's rules: lines tokenized (CSV) or parsed (JSON)
+ * here, values cast by DuckDB, malformed records handled per `mode` (PERMISSIVE: nulls where a
+ * value does not parse and the raw line in the corrupt-record column; DROPMALFORMED: dropped;
+ * FAILFAST: `[MALFORMED_RECORD_IN_PARSING.WITHOUT_SUGGESTION]`).
+ */
+export interface RecordsSpec {
+  readonly format: 'csv' | 'json';
+  readonly mode: ParseMode;
+  readonly header: boolean;
+  readonly sep: string;
+  readonly quote: string;
+  readonly escape: string;
+  readonly nullValue: string;
+  /** Every column of the schema, in order (the corrupt-record column included). */
+  readonly fields: readonly RecordField[];
+  /** The corrupt-record column's name, when the schema has it. */
+  readonly corruptColumn?: string;
+}
+
+function kindOf(t: DataType): FieldKind {
+  const s = t.simpleString();
+  if (s === 'string') return 'string';
+  if (['tinyint', 'smallint', 'int', 'bigint'].includes(s)) return 'integral';
+  if (s === 'boolean') return 'boolean';
+  if (s === 'float' || s === 'double') return 'floating';
+  if (s === 'date' || s.startsWith('timestamp')) return 'temporal';
+  if (/^(array|struct|map)</.test(s)) return 'nested';
+  return 'other';
+}
+
+/** The records spec of a CSV or JSON source (its schema resolved); undefined for other formats. */
+export function recordsSpec(ds: DataSourceSpec): RecordsSpec | undefined {
+  if ((ds.format !== 'csv' && ds.format !== 'json') || !ds.schema) return undefined;
+  const o = Object.fromEntries(Object.entries(ds.options).map(([k, v]) => [k.toLowerCase(), v]));
+  const m = (o.mode ?? 'PERMISSIVE').toUpperCase();
+  // Spark falls back to PERMISSIVE for an unknown mode.
+  const mode: ParseMode = m === 'DROPMALFORMED' || m === 'FAILFAST' ? m : 'PERMISSIVE';
+  const corrupt = o.columnnameofcorruptrecord ?? '_corrupt_record';
+  const hasCorrupt = ds.schema.fields.some((f) => f.name === corrupt && kindOf(f.dataType) === 'string');
+  return {
+    format: ds.format,
+    mode,
+    header: o.header === 'true',
+    sep: o.sep ?? o.delimiter ?? ',',
+    quote: o.quote ?? '"',
+    escape: o.escape ?? '\\',
+    nullValue: o.nullvalue ?? '',
+    fields: ds.schema.fields.map((f) => ({
+      name: f.name,
+      duckdb: f.dataType.duckdb(),
+      kind: kindOf(f.dataType),
+      spark: f.dataType.simpleString(),
+    })),
+    ...(hasCorrupt && { corruptColumn: corrupt }),
+  };
+}
+
+/** One CSV line's fields (Spark's defaults: `"` quotes, `\` escapes, a doubled quote is a quote). */
+export function splitCsvLine(line: string, sep: string, quote: string, escape: string): string[] {
+  const out: string[] = [];
+  let i = 0;
+  for (;;) {
+    let field = '';
+    if (quote !== '' && line.startsWith(quote, i)) {
+      i += quote.length;
+      while (i < line.length) {
+        const c = line[i]!;
+        if (escape !== '' && escape !== quote && c === escape && i + 1 < line.length) {
+          field += line[i + 1];
+          i += 2;
+        } else if (c === quote) {
+          if (line[i + 1] === quote) {
+            field += quote;
+            i += 2;
+          } else {
+            i += 1;
+            break;
+          }
+        } else {
+          field += c;
+          i += 1;
+        }
+      }
+    }
+    while (i < line.length && !line.startsWith(sep, i)) field += line[i++];
+    out.push(field);
+    if (i >= line.length) return out;
+    i += sep.length;
+  }
+}
+
+const BAD = Symbol('bad');
+
+/** A JSON value as the text DuckDB casts to the column's type, or `bad` when its JSON type cannot be. */
+function jsonText(v: unknown, kind: FieldKind): string | null | typeof BAD {
+  if (v === null || v === undefined) return null;
+  switch (kind) {
+    case 'string':
+      return typeof v === 'string' ? v : JSON.stringify(v);
+    case 'integral':
+      return typeof v === 'number' && Number.isInteger(v) ? String(v) : BAD;
+    case 'floating':
+      if (typeof v === 'number') return String(v);
+      return typeof v === 'string' && /^[+-]?(NaN|Infinity|INF)$/.test(v)
+        ? v.replace('INF', 'Infinity')
+        : BAD;
+    case 'boolean':
+      return typeof v === 'boolean' ? String(v) : BAD;
+    case 'temporal':
+      return typeof v === 'string' ? v : BAD;
+    case 'nested':
+      return typeof v === 'object' ? JSON.stringify(v) : BAD;
+    default:
+      return typeof v === 'number' || typeof v === 'string' ? String(v) : BAD;
+  }
+}
+
+interface ParsedLine {
+  readonly raw: string;
+  readonly bad: boolean;
+  readonly values: (string | null)[];
+}
+
+/** Parses one line into the data columns' texts; `bad` marks a record Spark calls malformed. */
+function parseLine(line: string, spec: RecordsSpec, data: readonly RecordField[]): ParsedLine {
+  if (spec.format === 'csv') {
+    const tokens = splitCsvLine(line, spec.sep, spec.quote, spec.escape);
+    const values = data.map((_, i) => {
+      const t = tokens[i];
+      return t === undefined || t === spec.nullValue ? null : t;
+    });
+    return { raw: line, bad: tokens.length !== data.length, values };
+  }
+  let obj: unknown;
+  try {
+    obj = JSON.parse(line);
+  } catch {
+    return { raw: line, bad: true, values: data.map(() => null) };
+  }
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj))
+    return { raw: line, bad: true, values: data.map(() => null) };
+  let bad = false;
+  const values = data.map((f) => {
+    const t = jsonText((obj as Record<string, unknown>)[f.name], f.kind);
+    if (t === BAD) {
+      bad = true;
+      return null;
+    }
+    return t;
+  });
+  return { raw: line, bad, values };
+}
+
+function ident(s: string): string {
+  return `"${s.replace(/"/g, '""')}"`;
+}
+
+/** The DuckDB expression of a column's value from its text `c` (NULL where it does not parse). */
+function castExpr(c: string, f: RecordField): string {
+  switch (f.kind) {
+    case 'string':
+      return c;
+    case 'integral':
+      return `CASE WHEN regexp_full_match(${c}, '[+-]?[0-9]+') THEN TRY_CAST(${c} AS ${f.duckdb}) END`;
+    case 'boolean':
+      return `CASE lower(${c}) WHEN 'true' THEN TRUE WHEN 'false' THEN FALSE END`;
+    case 'nested':
+      return `TRY_CAST(TRY_CAST(${c} AS JSON) AS ${f.duckdb})`;
+    default:
+      return `TRY_CAST(${c} AS ${f.duckdb})`;
+  }
+}
+
+/** How Spark prints a value of a row in a FAILFAST message (InternalRow: dates as days, timestamps as µs). */
+function rowText(v: string, f: RecordField): string {
+  const t =
+    f.spark === 'date'
+      ? `CAST(date_diff('day', DATE '1970-01-01', ${v}) AS VARCHAR)`
+      : f.kind === 'temporal'
+        ? `CAST(epoch_us(${v}) AS VARCHAR)`
+        : `CAST(${v} AS VARCHAR)`;
+  return `coalesce(${t}, 'null')`;
+}
+
+/** Reads `files` line by line into a temp table of texts; returns the SELECT of the typed rows. */
+export async function recordsView(
+  conn: DuckDBConnection,
+  table: string,
+  files: readonly string[],
+  spec: RecordsSpec,
+): Promise<string> {
+  const data = spec.fields.filter((f) => f.name !== spec.corruptColumn);
+  const texts = data.map((_, i) => `c${i}`);
+  await conn.run(
+    `CREATE OR REPLACE TEMP TABLE ${table} (__n BIGINT, __raw VARCHAR, __bad BOOLEAN${texts.map((c) => `, ${c} VARCHAR`).join('')})`,
+  );
+  const appender = await conn.createAppender(table, 'main', 'temp');
+  let n = 0;
+  try {
+    for (const file of files) {
+      const lines = (await readFile(file, 'utf8')).split('\n');
+      let first = spec.header;
+      for (let line of lines) {
+        if (line.endsWith('\r')) line = line.slice(0, -1);
+        if (line.trim() === '') continue;
+        if (first) {
+          first = false;
+          continue;
+        }
+        const p = parseLine(line, spec, data);
+        appender.appendBigInt(BigInt(n++));
+        appender.appendVarchar(p.raw);
+        appender.appendBoolean(p.bad);
+        for (const v of p.values) {
+          if (v === null) appender.appendNull();
+          else appender.appendVarchar(v);
+        }
+        appender.endRow();
+      }
+    }
+    appender.flushSync();
+  } finally {
+    appender.closeSync();
+  }
+  const typed = `SELECT __n, __raw, __bad, ${texts.map((c, i) => `${c}, ${castExpr(c, data[i]!)} AS v${i}`).join(', ')} FROM ${table}`;
+  const flags = ['__bad', ...texts.map((c, i) => `(${c} IS NOT NULL AND v${i} IS NULL)`)].join(' OR ');
+  const marked = `SELECT *, (${flags}) AS __m FROM (${typed})`;
+  const column = (f: RecordField): string => {
+    const i = data.indexOf(f);
+    return i < 0 ? `CASE WHEN __m THEN __raw END` : `v${i}`;
+  };
+  if (spec.mode === 'FAILFAST') {
+    const row = `'[' || concat_ws(',', ${spec.fields.map((f) => (f.name === spec.corruptColumn ? '__raw' : rowText(column(f), f))).join(', ')}) || ']'`;
+    const r = await conn.runAndReadAll(`SELECT ${row} AS r FROM (${marked}) WHERE __m ORDER BY __n LIMIT 1`);
+    const bad = r.getRowsJS()[0]?.[0];
+    if (typeof bad === 'string')
+      throw new SparkRuntimeException(
+        'MALFORMED_RECORD_IN_PARSING.WITHOUT_SUGGESTION',
+        `[MALFORMED_RECORD_IN_PARSING.WITHOUT_SUGGESTION] Malformed records are detected in record parsing: ${bad}.\nParse Mode: FAILFAST. To process malformed records as null result, try setting the option 'mode' as 'PERMISSIVE'.`,
+        { badRecord: bad, failFastMode: 'FAILFAST' },
+      );
+  }
+  const where = spec.mode === 'DROPMALFORMED' ? ' WHERE NOT __m' : '';
+  return `SELECT ${spec.fields.map((f) => `${column(f)} AS ${ident(f.name)}`).join(', ')} FROM (${marked})${where} ORDER BY __n`;
+}
+
+// ------------------------------------------------------------------ schema inference (CSV, JSON)
+
+/** The lines of files that are not blank, `\r` removed. */
+async function* nonBlankLines(files: readonly string[]): AsyncGenerator<{ file: number; line: string }> {
+  for (let f = 0; f < files.length; f++)
+    for (let line of (await readFile(files[f]!, 'utf8')).split('\n')) {
+      if (line.endsWith('\r')) line = line.slice(0, -1);
+      if (line.trim() !== '') yield { file: f, line };
+    }
+}
+
+/**
+ * A CSV source's columns without inferSchema, as Spark names them: the first line's fields
+ * (header) or `_c0`, `_c1`, …; all strings. Later lines with more or fewer fields are malformed.
+ */
+export async function csvHeaderSchema(files: readonly string[], ds: DataSourceSpec): Promise<StructType> {
+  const spec = recordsSpec({ ...ds, schema: new StructType([]) })!;
+  for await (const { line } of nonBlankLines(files)) {
+    const tokens = splitCsvLine(line, spec.sep, spec.quote, spec.escape);
+    return new StructType(
+      tokens.map((t, i) => new StructField(spec.header ? t : `_c${i}`, new StringType(), true)),
+    );
+  }
+  return new StructType([]);
+}
+
+function jsonType(v: unknown): DataType {
+  if (v === null) return new NullType();
+  if (typeof v === 'boolean') return new BooleanType();
+  if (typeof v === 'number') return Number.isInteger(v) ? new LongType() : new DoubleType();
+  if (typeof v === 'string') return new StringType();
+  if (Array.isArray(v))
+    return new ArrayType(v.map(jsonType).reduce<DataType>((a, b) => mergeJsonTypes(a, b), new NullType()));
+  const o = v as Record<string, unknown>;
+  return new StructType(
+    Object.keys(o)
+      .sort()
+      .map((k) => new StructField(k, jsonType(o[k]), true)),
+  );
+}
+
+/** Spark's JSON type merge: null gives way, long widens to double, structs merge by field, else string. */
+function mergeJsonTypes(a: DataType, b: DataType): DataType {
+  if (a instanceof NullType) return b;
+  if (b instanceof NullType) return a;
+  if (a.simpleString() === b.simpleString()) return a;
+  const num = (t: DataType) => t instanceof LongType || t instanceof DoubleType;
+  if (num(a) && num(b)) return new DoubleType();
+  if (a instanceof ArrayType && b instanceof ArrayType)
+    return new ArrayType(mergeJsonTypes(a.elementType, b.elementType));
+  if (a instanceof StructType && b instanceof StructType) {
+    const fields = new Map(a.fields.map((f) => [f.name, f.dataType]));
+    for (const f of b.fields) {
+      const t = fields.get(f.name);
+      fields.set(f.name, t ? mergeJsonTypes(t, f.dataType) : f.dataType);
+    }
+    return new StructType([...fields.keys()].sort().map((k) => new StructField(k, fields.get(k)!, true)));
+  }
+  return new StringType();
+}
+
+/**
+ * A JSON lines source's schema as Spark infers it: fields sorted by name, long/double/string/
+ * boolean/struct/array, null-only fields as string; in PERMISSIVE mode a malformed line adds the
+ * corrupt-record column; in FAILFAST it raises `[MALFORMED_RECORD_IN_PARSING.WITHOUT_SUGGESTION]`.
+ */
+export async function inferJsonSchema(files: readonly string[], ds: DataSourceSpec): Promise<StructType> {
+  const spec = recordsSpec({ ...ds, schema: new StructType([]) })!;
+  const corrupt =
+    Object.entries(ds.options).find(([k]) => k.toLowerCase() === 'columnnameofcorruptrecord')?.[1] ??
+    '_corrupt_record';
+  let merged: DataType = new StructType([]);
+  let malformed = false;
+  for await (const { line } of nonBlankLines(files)) {
+    let v: unknown;
+    try {
+      v = JSON.parse(line);
+    } catch {
+      v = undefined;
+    }
+    if (v === undefined || v === null || typeof v !== 'object' || Array.isArray(v)) {
+      if (spec.mode === 'FAILFAST')
+        throw new SparkRuntimeException(
+          'MALFORMED_RECORD_IN_PARSING.WITHOUT_SUGGESTION',
+          `[MALFORMED_RECORD_IN_PARSING.WITHOUT_SUGGESTION] Malformed records are detected in record parsing: ${line}.\nParse Mode: FAILFAST. To process malformed records as null result, try setting the option 'mode' as 'PERMISSIVE'.`,
+          { badRecord: line, failFastMode: 'FAILFAST' },
+        );
+      malformed = true;
+      continue;
+    }
+    merged = mergeJsonTypes(merged, jsonType(v));
+  }
+  const fields = (merged as StructType).fields.map(
+    (f) => new StructField(f.name, f.dataType instanceof NullType ? new StringType() : f.dataType, true),
+  );
+  if (malformed && spec.mode === 'PERMISSIVE' && !fields.some((f) => f.name === corrupt))
+    fields.push(new StructField(corrupt, new StringType(), true));
+  return new StructType(fields.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0)));
 }

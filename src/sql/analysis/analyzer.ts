@@ -90,7 +90,11 @@ function levenshtein(a: string, b: string): number {
 /** Spark's suggestion list: the closest names first, at most 5, as `` `a`, `b` ``. */
 export function suggestions(name: string, candidates: readonly string[]): string {
   const uniq = [...new Set(candidates)];
-  uniq.sort((x, y) => levenshtein(name, x) - levenshtein(name, y) || (x < y ? -1 : 1));
+  // Spark (orderSuggestedIdentifiersBySimilarity): a one-part name is compared with the candidates'
+  // last parts; ties keep the candidates' order (a stable sort).
+  const multiPart = name.includes('.');
+  const distance = (c: string): number => levenshtein(name, multiPart ? c : c.split('.').pop()!);
+  uniq.sort((x, y) => distance(x) - distance(y));
   return uniq
     .slice(0, 5)
     .map((c) => '`' + c.split('.').join('`.`') + '`')
@@ -441,11 +445,20 @@ export class Analyzer {
   }
 
   private checkBoolean(e: Expr, where: string): void {
-    if (!(e.type instanceof BooleanType) && !(e.type instanceof NullType))
+    if (e.type instanceof BooleanType || e.type instanceof NullType) return;
+    const sql = `"${sparkName(e)}"`;
+    const type = `"${e.type.simpleString().toUpperCase()}"`;
+    if (where === 'the join condition')
       throw new AnalysisException(
-        'DATATYPE_MISMATCH.FILTER_NOT_BOOLEAN',
-        `[DATATYPE_MISMATCH.FILTER_NOT_BOOLEAN] Cannot resolve "${sparkName(e)}" due to data type mismatch: Filter expression "${sparkName(e)}" of type "${e.type.simpleString().toUpperCase()}" is not a boolean (in ${where}).`,
+        'JOIN_CONDITION_IS_NOT_BOOLEAN_TYPE',
+        `[JOIN_CONDITION_IS_NOT_BOOLEAN_TYPE] The join condition ${sql} has the invalid type ${type}, expected "BOOLEAN".`,
+        { joinCondition: sql, conditionType: type },
       );
+    throw new AnalysisException(
+      'DATATYPE_MISMATCH.FILTER_NOT_BOOLEAN',
+      `[DATATYPE_MISMATCH.FILTER_NOT_BOOLEAN] Cannot resolve ${sql} due to data type mismatch: Filter expression ${sql} of type ${type} is not a boolean.`,
+      { sqlExpr: sql, filter: sql, type },
+    );
   }
 
   // ------------------------------------------------------------------ projections
@@ -1330,8 +1343,11 @@ export class Analyzer {
     if (!f) {
       throw new AnalysisException(
         'UNRESOLVED_ROUTINE',
-        `[UNRESOLVED_ROUTINE] Cannot resolve routine \`${name}\` on search path [\`system\`.\`builtin\`, \`system\`.\`session\`].`,
-        { routineName: '`' + name + '`' },
+        `[UNRESOLVED_ROUTINE] Cannot resolve routine \`${name}\` on search path [\`system\`.\`builtin\`, \`system\`.\`session\`, \`spark_catalog\`.\`default\`].`,
+        {
+          routineName: '`' + name + '`',
+          searchPath: '[`system`.`builtin`, `system`.`session`, `spark_catalog`.`default`]',
+        },
       );
     }
     const args = rawArgs.map((a) => this.expr(a, scope));
@@ -1339,8 +1355,13 @@ export class Analyzer {
     if (args.length < lo || args.length > hi)
       throw new AnalysisException(
         'WRONG_NUM_ARGS.WITHOUT_SUGGESTION',
-        `[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The \`${lower}\` requires ${lo === hi ? lo : `[${lo}, ${hi}]`} parameters but the actual number is ${args.length}.`,
-        { functionName: '`' + lower + '`' },
+        `[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The \`${lower}\` requires ${lo === hi ? lo : `[${lo}, ${hi}]`} parameters but the actual number is ${args.length}. Please, refer to 'https://spark.apache.org/docs/latest/sql-ref-functions.html' for a fix.`,
+        {
+          functionName: '`' + lower + '`',
+          expectedNum: lo === hi ? String(lo) : `[${lo}, ${hi}]`,
+          actualNum: String(args.length),
+          docroot: 'https://spark.apache.org/docs/latest',
+        },
       );
     // Interval arithmetic: date +/- interval literal.
     if ((f.name === '+' || f.name === '-') && args[1] && isIntervalLit(args[1]))

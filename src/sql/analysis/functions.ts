@@ -6,6 +6,7 @@
  */
 import { AnalysisException } from '../errors.js';
 import type { Expr } from '../plan/logical.js';
+import { sparkName } from './naming.js';
 import {
   ArrayType,
   BooleanType,
@@ -92,6 +93,17 @@ function arith(op: string): FunctionSpec {
       if ((a instanceof DateType || a instanceof TimestampType) && (op === '+' || op === '-')) {
         if (b instanceof DateType && op === '-') return INT;
         return a;
+      }
+      const operand = (t: DataType): boolean =>
+        t instanceof NullType || t instanceof StringType || isNumeric(t);
+      if (!operand(a) || !operand(b)) {
+        const sql = `"(${args[0] ? sparkName(args[0]) : ''} ${op} ${args[1] ? sparkName(args[1]) : ''})"`;
+        const [l, r] = [`"${a.simpleString().toUpperCase()}"`, `"${b.simpleString().toUpperCase()}"`];
+        throw new AnalysisException(
+          'DATATYPE_MISMATCH.BINARY_OP_DIFF_TYPES',
+          `[DATATYPE_MISMATCH.BINARY_OP_DIFF_TYPES] Cannot resolve ${sql} due to data type mismatch: the left and right operands of the binary operator have incompatible types (${l} and ${r}).`,
+          { sqlExpr: sql, left: l, right: r },
+        );
       }
       const na = numericArg(args, name, 0);
       const nb = numericArg(args, name, 1);

@@ -9,7 +9,8 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { InvalidOperationError } from '../../protocol/errors.js';
+import { InvalidOperationError, MicroSparkError } from '../../protocol/errors.js';
+import { recordsView, type RecordsSpec } from '../sources.js';
 import { parquetSection, type ColumnSection } from './sections.js';
 
 /** One input of a fragment, as the task carries it. */
@@ -24,6 +25,8 @@ export type FragmentInput =
       readonly reader: string;
       /** `name TYPE` of every file column, for an empty split. */
       readonly columns: readonly (readonly [string, string])[];
+      /** CSV/JSON: read line by line with Spark's rules for malformed records (sources.ts). */
+      readonly records?: RecordsSpec;
     }
   | {
       readonly kind: 'range';
@@ -124,7 +127,9 @@ async function run(
       body =
         files.length === 0
           ? emptyView(input.columns)
-          : `SELECT * FROM ${reader(input.format, files, input.reader)}`;
+          : input.records
+            ? await recordsView(conn, `${input.name}_records`, files, input.records)
+            : `SELECT * FROM ${reader(input.format, files, input.reader)}`;
     } else if (input.kind === 'range') {
       const count = Math.max(0, Math.ceil((input.end - input.start) / input.step));
       const lo = Math.floor((partition * count) / input.n);
@@ -144,7 +149,7 @@ async function run(
       body =
         paths.length === 0
           ? emptyView(input.columns)
-          : `SELECT * FROM read_parquet([${paths.map(lit).join(', ')}]) AS b(${names})`;
+          : `SELECT * FROM read_parquet([${paths.map(lit).join(', ')}])${names ? ` AS b(${names})` : ''}`;
     }
     await conn.run(`CREATE OR REPLACE TEMP VIEW ${input.name} AS ${body}`);
   }
@@ -199,14 +204,64 @@ export async function runFragment(
   try {
     return await run(conn, dir, task, partition, batches);
   } catch (e) {
-    throw new SqlExecutionError(
-      `a SQL stage failed in DuckDB: ${(e as Error).message}\n  fragment: ${task.sql.slice(0, 2000)}`,
-    );
+    // The engine's own errors (a FAILFAST read's malformed record) keep their class.
+    if (e instanceof MicroSparkError) throw e;
+    throw sqlExecutionError((e as Error).message, task.sql);
   } finally {
     conn.closeSync();
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-/** A stage's fragment failed inside the columnar engine (the message carries DuckDB's). */
-export class SqlExecutionError extends InvalidOperationError {}
+/**
+ * A stage's fragment failed inside the columnar engine. With a Spark error class when DuckDB's
+ * error has one (an overflow is `ARITHMETIC_OVERFLOW`, in Spark's words); otherwise the message
+ * carries DuckDB's. The class and parameters travel in the wire data.
+ */
+export class SqlExecutionError extends InvalidOperationError {
+  constructor(
+    message: string,
+    /** Spark's error class, when the failure has one. */
+    readonly errorClass?: string,
+    readonly messageParameters: Readonly<Record<string, string>> = {},
+  ) {
+    super(message);
+  }
+  override wireData(): Record<string, unknown> | undefined {
+    return this.errorClass === undefined
+      ? undefined
+      : { errorClass: this.errorClass, messageParameters: { ...this.messageParameters } };
+  }
+}
+
+const TRY_FUNCTIONS: Readonly<Record<string, string>> = {
+  addition: 'try_add',
+  subtraction: 'try_subtract',
+  multiplication: 'try_multiply',
+};
+
+/** DuckDB's error as a SqlExecutionError, with Spark's class and message where one applies. */
+function sqlExecutionError(duckdbMessage: string, sql: string): SqlExecutionError {
+  const m =
+    /^Out of Range Error: Overflow in (addition|subtraction|multiplication) of (INT32|INT64|INT16|INT8)\b/.exec(
+      duckdbMessage,
+    );
+  if (m) {
+    const kind =
+      m[2] === 'INT64' ? 'long' : m[2] === 'INT32' ? 'integer' : m[2] === 'INT16' ? 'short' : 'byte';
+    const fn = TRY_FUNCTIONS[m[1]!]!;
+    const params = {
+      message: `${kind} overflow`,
+      alternative: ` Use '${fn}' to tolerate overflow and return NULL instead.`,
+      config: '"spark.sql.ansi.enabled"',
+    };
+    return new SqlExecutionError(
+      `[ARITHMETIC_OVERFLOW] ${params.message}.${params.alternative} If necessary set ${params.config} to "false" to bypass this error. SQLSTATE: 22003`,
+      'ARITHMETIC_OVERFLOW',
+      params,
+    );
+  }
+  return new SqlExecutionError(
+    `a SQL stage failed in DuckDB: ${duckdbMessage}\n  fragment: ${sql.slice(0, 2000)}`,
+  );
+}

@@ -68,6 +68,14 @@ interface Conn {
   runAndReadAll(sql: string): Promise<{ getRowObjectsJS(): Record<string, unknown>[] }>;
 }
 
+/** A footer statistic as text (DuckDB gives it as a string; other values are shown as JSON). */
+function text(v: unknown): string | undefined {
+  if (v === null || v === undefined) return undefined;
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v);
+  return JSON.stringify(v);
+}
+
 function lit(s: string): string {
   return `'${s.replace(/'/g, "''")}'`;
 }
@@ -89,8 +97,8 @@ export async function parquetSection(conn: Conn, file: string, bytes: number): P
       e = { type: String(m.type), parts: [] };
       byName.set(name, e);
     }
-    const lo = m.lo === null || m.lo === undefined ? undefined : clip(String(m.lo));
-    const hi = m.hi === null || m.hi === undefined ? undefined : clip(String(m.hi));
+    const lo = clip(text(m.lo));
+    const hi = clip(text(m.hi));
     e.parts.push({
       rows: 0,
       bytes: 0,
