@@ -472,7 +472,9 @@ export class Analyzer {
   ): LNode {
     const scope: Scope = { attrs: child.output, ...(outer && { outer }) };
     const list: Named[] = [];
-    for (const x of exprs) {
+    for (const raw of exprs) {
+      // selectExpr('a * 2 AS b'): the parsed expression, so that its alias names the column.
+      const x = raw.type === 'expressionString' ? this.parseExpression(raw.expression) : raw;
       if (x.type === 'unresolvedStar') {
         list.push(...this.expandStar(x.unparsedTarget, child.output));
         continue;
@@ -491,6 +493,8 @@ export class Analyzer {
   /** Names an output expression: its alias, the column's own name, or Spark's generated name. */
   private named(x: Expression, e: Expr): Named {
     if (x.type === 'alias') return { id: this.newId(), name: x.name.join('.'), e };
+    // A generator's output column is `col`, as Spark names it.
+    if (e.k === 'call' && GENERATED.has(e.fn)) return { id: this.newId(), name: 'col', e };
     if (e.k === 'ref' && (x.type === 'unresolvedAttribute' || x.type === 'expressionString'))
       return { id: e.id, name: e.name, e };
     if (x.type === 'expressionString' && e.k !== 'ref') return { id: this.newId(), name: sparkName(e), e };

@@ -1103,7 +1103,7 @@ const S: Record<string, FunctionSpec> = {
     same(0),
     (a, args) =>
       args[1]?.k === 'lit' && args[1].value === true
-        ? `last(${a[0]} ORDER BY ${a[0]} IS NOT NULL)`
+        ? `last(${a[0]}) FILTER (WHERE ${a[0]} IS NOT NULL)`
         : `last(${a[0]})`,
     [1, 2],
   ),
