@@ -577,6 +577,12 @@ forEachMode('PySpark functions examples', (spark) => {
         { anInt: 2 },
         { anInt: 3 },
       ]);
+      // Unnamed, the generator's column is `col`.
+      expect(await e.select('a', F.explode('intlist')).collect()).toEqual([
+        { a: 1, col: 1 },
+        { a: 1, col: 2 },
+        { a: 1, col: 3 },
+      ]);
       const o = spark().createDataFrame(
         [
           [1, ['foo', 'bar']],
@@ -616,10 +622,8 @@ forEachMode('PySpark functions examples', (spark) => {
         ' |    |-- name: string (nullable = true)',
       ]);
     });
-    // The generator's column is named `explode(intlist)`, not `col` (the explode_outer example
-    // above sorts by `col` and fails the same way); posexplode yields one column, not pos/col;
-    // explode of a map and create_map come back as key/value lists.
-    it.todo("explode('intlist') names its column `col` (Spark's generator output name)");
+    // posexplode yields one column, not pos/col; explode of a map and create_map come back as
+    // key/value lists.
     it.todo('posexplode(intlist) gives two columns, pos and col');
     it.todo("explode(mapfield).alias('key', 'value') and create_map('name', 'age') as maps");
   });
