@@ -921,7 +921,10 @@ export class DataFrame {
     } else count = n;
     if (!Number.isInteger(count)) throw new InvalidOperationError('[NOT_INT] Argument `n` should be an int.');
     const shown = Math.max(0, count);
-    const rows = await this.take(shown + 1);
+    // Rows as arrays where the engine can: a join's two `name` columns keep their own values.
+    const rows = this.engine.collectArrays
+      ? (await this.engine.collectArrays(this.limit(shown + 1).plan)).rows
+      : await this.take(shown + 1);
     const text = formatShow(this.schema, rows, {
       n: shown,
       truncate,

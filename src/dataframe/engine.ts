@@ -30,6 +30,11 @@ export interface SqlEngine {
   schemaOf(plan: Relation): StructType;
   /** Runs the plan; the rows in the plan's order. `limit` stops early where the plan allows. */
   collect(plan: Relation, opts?: { readonly limit?: number; readonly signal?: AbortSignal }): Promise<Row[]>;
+  /**
+   * Runs the plan; the rows as arrays in column order (optional: `show` uses it so that columns
+   * with the same name, as after a join, keep their own values).
+   */
+  collectArrays?(plan: Relation): Promise<{ readonly rows: readonly (readonly unknown[])[] }>;
   /** Runs the plan and counts its rows. */
   count(plan: Relation): Promise<number>;
   /** The plans as `df.explain(mode)` prints them. */

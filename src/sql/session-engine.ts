@@ -549,6 +549,8 @@ export class SessionEngine implements SqlEngine, Catalog {
       const fmt = spec.format === 'text' ? 'csv' : spec.format;
       const opts: string[] = [`FORMAT ${fmt}`];
       if (spec.format === 'csv') opts.push(`HEADER ${spec.options.header === 'true' ? 'true' : 'false'}`);
+      const sep = spec.options.sep ?? spec.options.delimiter;
+      if (spec.format === 'csv' && sep !== undefined) opts.push(`DELIMITER ${sqlLit(sep)}`);
       if (spec.format === 'text') opts.push('HEADER false', "QUOTE ''", "DELIMITER '\\x01'");
       if (spec.partitionBy.length)
         opts.push(`PARTITION_BY (${spec.partitionBy.map((c) => `"${c}"`).join(', ')})`, 'APPEND true');

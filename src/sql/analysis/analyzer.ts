@@ -346,7 +346,8 @@ export class Analyzer {
           if (at >= 0) list[at] = named;
           else list.push(named);
         }
-        return this.project(child, list);
+        // A window function in withColumn gets its Window node, as in select.
+        return this.withWindows(child, list);
       }
       case 'withColumnsRenamed': {
         const child = sub(rel.input);
@@ -484,7 +485,9 @@ export class Analyzer {
   ): LNode {
     const scope: Scope = { attrs: child.output, ...(outer && { outer }) };
     const list: Named[] = [];
-    for (const x of exprs) {
+    for (const raw of exprs) {
+      // selectExpr('a * 2 AS b'): the parsed expression, so that its alias names the column.
+      const x = raw.type === 'expressionString' ? this.parseExpression(raw.expression) : raw;
       if (x.type === 'unresolvedStar') {
         list.push(...this.expandStar(x.unparsedTarget, child.output));
         continue;
@@ -503,6 +506,8 @@ export class Analyzer {
   /** Names an output expression: its alias, the column's own name, or Spark's generated name. */
   private named(x: Expression, e: Expr): Named {
     if (x.type === 'alias') return { id: this.newId(), name: x.name.join('.'), e };
+    // A generator's output column is `col`, as Spark names it.
+    if (e.k === 'call' && GENERATED.has(e.fn)) return { id: this.newId(), name: 'col', e };
     if (e.k === 'ref' && (x.type === 'unresolvedAttribute' || x.type === 'expressionString'))
       return { id: e.id, name: e.name, e };
     if (x.type === 'expressionString' && e.k !== 'ref') return { id: this.newId(), name: sparkName(e), e };
@@ -843,7 +848,10 @@ export class Analyzer {
         asc: o.direction === 'ascending',
         nullsFirst: o.nullOrdering === 'nullsFirst',
       }));
-    if (input.type === 'aggregate' || (input.type === 'project' && this.projectIsAggregate(input))) {
+    if (
+      (input.type === 'aggregate' && input.groupType !== 'pivot') ||
+      (input.type === 'project' && this.projectIsAggregate(input))
+    ) {
       const ordinalsFirst = this.ordinalKeys(rel.order, undefined);
       const { node, extra } = this.resolveAggregateWith(input, ordinalsFirst ? [] : exprs, outer, depth);
       const resolved = ordinalsFirst ? this.ordinalsToRefs(rel.order, node.visible) : extra;
@@ -1047,9 +1055,22 @@ export class Analyzer {
     outer: Scope | undefined,
     depth: number,
   ): LNode {
-    const left = this.resolve(rel.left, outer, depth + 1);
+    let left = this.resolve(rel.left, outer, depth + 1);
     let right = this.resolve(rel.right, outer, depth + 1);
     if (rel.byName) {
+      // allowMissingColumns: the right's extra columns are added to the left as NULLs, at the end.
+      const rightOnly = rel.allowMissingColumns
+        ? right.output.filter((b) => !left.output.some((a) => this.eq(a.name, b.name)))
+        : [];
+      if (rightOnly.length > 0)
+        left = this.project(left, [
+          ...left.output.map((a) => ({ id: a.id, name: a.name, e: refOf(a) })),
+          ...rightOnly.map((b): Named => ({
+            id: this.newId(),
+            name: b.name,
+            e: { k: 'lit', value: null, type: b.type },
+          })),
+        ]);
       const list: Named[] = [];
       for (const a of left.output) {
         const r = right.output.find((b) => this.eq(b.name, a.name));
@@ -1311,6 +1332,27 @@ export class Analyzer {
     return { k: 'lit', value: value === undefined ? null : value, type: dataType ?? literalType(value) };
   }
 
+  /**
+   * `struct(a, b AS x, expr)`: field names from column names and aliases, `colN` for others
+   * (Spark's CreateStruct), as a named_struct with the names as literal arguments.
+   */
+  private struct(rawArgs: readonly Expression[], scope: Scope): Expr {
+    if (rawArgs.length === 0)
+      throw new AnalysisException(
+        'WRONG_NUM_ARGS.WITHOUT_SUGGESTION',
+        '[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `struct` requires at least 1 parameters but the actual number is 0.',
+        { functionName: '`struct`' },
+      );
+    const args: Expr[] = [];
+    rawArgs.forEach((x, i) => {
+      const e = this.expr(x, scope);
+      const name = x.type === 'alias' ? x.name.join('.') : e.k === 'ref' ? e.name : `col${i + 1}`;
+      args.push({ k: 'lit', value: name, type: new StringType() }, e);
+    });
+    const f = lookupFunction('named_struct')!;
+    return { k: 'call', fn: 'struct', args, type: f.spec.type(args, 'struct'), nullable: true };
+  }
+
   private call(name: string, rawArgs: readonly Expression[], distinct: boolean, scope: Scope): Expr {
     const lower = name.toLowerCase();
     if (lower === 'when') {
@@ -1339,6 +1381,7 @@ export class Analyzer {
         distinct: false,
         type: new LongType(),
       };
+    if (lower === 'struct') return this.struct(rawArgs, scope);
     const f = lookupFunction(lower);
     if (!f) {
       throw new AnalysisException(

@@ -9,6 +9,7 @@ import type { Expr } from '../plan/logical.js';
 import { sparkName } from './naming.js';
 import {
   ArrayType,
+  BinaryType,
   BooleanType,
   DataType,
   DateType,
@@ -172,6 +173,25 @@ function agg(
 
 const d = (distinct: boolean) => (distinct ? 'DISTINCT ' : '');
 
+/** percentile_approx's type: the input's, or an array of it for an array of percentages. */
+function percentileType(args: readonly Expr[]): DataType {
+  const p = argType(args, 1);
+  return p instanceof ArrayType ? new ArrayType(argType(args, 0), false) : argType(args, 0);
+}
+
+/**
+ * percentile_approx as Spark answers it when the accuracy covers the data: the smallest value
+ * whose rank is at least `p * n` (the element at 1-based rank ceil(p * n) of the sorted values).
+ */
+function renderPercentile(a: readonly string[], args: readonly Expr[]): string {
+  const p = args[1];
+  const sorted = `list_sort(list(${a[0]}) FILTER (WHERE ${a[0]} IS NOT NULL))`;
+  const at = (q: string) => `${sorted}[CAST(greatest(1, ceil(${q} * count(${a[0]}))) AS BIGINT)]`;
+  if (p?.k === 'lit' && Array.isArray(p.value))
+    return `list_value(${(p.value as unknown[]).map((q) => at(String(q))).join(', ')})`;
+  return at(a[1]!);
+}
+
 function sumType(args: readonly Expr[], name: string): DataType {
   const t = numericArg(args, name);
   if (isIntegral(t) || t instanceof NullType) return LONG;
@@ -243,6 +263,11 @@ const S: Record<string, FunctionSpec> = {
   '*': arith('*'),
   '/': arith('/'),
   '%': { ...arith('%'), render: (a) => `(${a[0]} % ${a[1]})` },
+  pmod: {
+    ...arith('%'),
+    render: (a) =>
+      `(CASE WHEN (${a[0]} % ${a[1]}) < 0 THEN (${a[0]} % ${a[1]}) + ${a[1]} ELSE ${a[0]} % ${a[1]} END)`,
+  },
   div: {
     kind: 'scalar',
     arity: [2, 2],
@@ -295,6 +320,13 @@ const S: Record<string, FunctionSpec> = {
     arity: [1, 1],
     type: fixed(BOOL),
     render: (a) => `(${a[0]} IS NOT NULL)`,
+    nullIntolerant: false,
+  },
+  isnan: {
+    kind: 'scalar',
+    arity: [1, 1],
+    type: fixed(BOOL),
+    render: (a) => `coalesce(isnan(CAST(${a[0]} AS DOUBLE)), false)`,
     nullIntolerant: false,
   },
   istrue: {
@@ -514,8 +546,15 @@ const S: Record<string, FunctionSpec> = {
   concat: {
     kind: 'scalar',
     arity: [0, 1000],
-    type: fixed(STRING),
-    render: (a) => (a.length === 0 ? "''" : `(${a.map((x) => `CAST(${x} AS VARCHAR)`).join(' || ')})`),
+    // Arrays concatenate as arrays (NULL if any is NULL), anything else as strings.
+    type: (args) =>
+      args.length > 0 && args.every((x) => x.type instanceof ArrayType) ? argType(args, 0) : STRING,
+    render: (a, args) => {
+      if (a.length === 0) return "''";
+      if (args.every((x) => x.type instanceof ArrayType))
+        return `(CASE WHEN ${a.map((x) => `${x} IS NULL`).join(' OR ')} THEN NULL ELSE ${a.reduce((x, y) => `list_concat(${x}, ${y})`)} END)`;
+      return `(${a.map((x) => `CAST(${x} AS VARCHAR)`).join(' || ')})`;
+    },
   },
   concat_ws: {
     kind: 'scalar',
@@ -661,6 +700,12 @@ const S: Record<string, FunctionSpec> = {
     arity: [1, 1000],
     type: fixed(INT),
     render: (a) => `CAST(hash(${a.join(', ')}) % 2147483647 AS INTEGER)`,
+  },
+  unbase64: {
+    kind: 'scalar',
+    arity: [1, 1],
+    type: fixed(new BinaryType()),
+    render: (a) => `from_base64(${a[0]})`,
   },
   base64: {
     kind: 'scalar',
@@ -812,7 +857,18 @@ const S: Record<string, FunctionSpec> = {
     kind: 'scalar',
     arity: [2, 3],
     type: fixed(DOUBLE),
-    render: (a) => `round(datediff('day', CAST(${a[1]} AS DATE), CAST(${a[0]} AS DATE)) / 31.0, 8)`,
+    render: (a, args) => {
+      // Spark's DateTimeUtils.monthsBetween: whole months when the days of month are equal or both
+      // are month ends, else the month difference plus the time difference over 31 days.
+      const t1 = `CAST(${a[0]} AS TIMESTAMP)`;
+      const t2 = `CAST(${a[1]} AS TIMESTAMP)`;
+      const months = `((year(${t1}) * 12 + month(${t1})) - (year(${t2}) * 12 + month(${t2})))`;
+      const secs = (t: string) => `(epoch(${t}) - epoch(date_trunc('day', ${t})))`;
+      const whole = `(day(${t1}) = day(${t2}) OR (CAST(${t1} AS DATE) = last_day(CAST(${t1} AS DATE)) AND CAST(${t2} AS DATE) = last_day(CAST(${t2} AS DATE))))`;
+      const frac = `(CAST(${months} AS DOUBLE) + ((day(${t1}) - day(${t2})) * 86400 + ${secs(t1)} - ${secs(t2)}) / 2678400.0)`;
+      const value = `(CASE WHEN ${whole} THEN CAST(${months} AS DOUBLE) ELSE ${frac} END)`;
+      return args[2]?.k === 'lit' && args[2].value === false ? value : `round(${value}, 8)`;
+    },
   },
   last_day: {
     kind: 'scalar',
@@ -911,12 +967,31 @@ const S: Record<string, FunctionSpec> = {
         ? `list_sort(${a[0]}, 'DESC', 'NULLS LAST')`
         : `list_sort(${a[0]}, 'ASC', 'NULLS FIRST')`,
   },
-  array_distinct: { kind: 'scalar', arity: [1, 1], type: same(0), render: call('list_distinct') },
+  // The first occurrence of each element, in order (one NULL kept), as Spark's array_distinct.
+  array_distinct: {
+    kind: 'scalar',
+    arity: [1, 1],
+    type: same(0),
+    render: (a) => `list_filter(${a[0]}, (x, i) -> list_position(${a[0]}, x) = i)`,
+  },
   array_join: {
     kind: 'scalar',
     arity: [2, 3],
     type: fixed(STRING),
-    render: (a) => `array_to_string(${a[0]}, ${a[1]})`,
+    render: (a) =>
+      a[2] === undefined
+        ? `array_to_string(${a[0]}, ${a[1]})`
+        : `array_to_string(list_transform(${a[0]}, x -> coalesce(CAST(x AS VARCHAR), ${a[2]})), ${a[1]})`,
+  },
+  // `get(array, i)`: the 0-based element, NULL out of bounds (negative included).
+  get: {
+    kind: 'scalar',
+    arity: [2, 2],
+    type: (args) => {
+      const t = argType(args, 0);
+      return t instanceof ArrayType ? t.elementType : new NullType();
+    },
+    render: (a) => `(CASE WHEN ${a[1]} < 0 THEN NULL ELSE list_extract(${a[0]}, ${a[1]} + 1) END)`,
   },
   array_max: {
     kind: 'scalar',
@@ -944,15 +1019,6 @@ const S: Record<string, FunctionSpec> = {
     type: (args) => new MapType(argType(args, 0), argType(args, 1)),
     render: (a) =>
       `map(list_value(${a.filter((_, i) => i % 2 === 0).join(', ')}), list_value(${a.filter((_, i) => i % 2 === 1).join(', ')}))`,
-    nullIntolerant: false,
-  },
-  struct: {
-    kind: 'scalar',
-    arity: [1, 10000],
-    type: (args) =>
-      new StructType(args.map((e, i) => new StructField(e.k === 'ref' ? e.name : `col${i + 1}`, e.type))),
-    render: (a, args) =>
-      `struct_pack(${a.map((x, i) => `${quoteIdent(args[i]?.k === 'ref' ? args[i].name : `col${i + 1}`)} := ${x}`).join(', ')})`,
     nullIntolerant: false,
   },
   named_struct: {
@@ -1049,7 +1115,7 @@ const S: Record<string, FunctionSpec> = {
     same(0),
     (a, args) =>
       args[1]?.k === 'lit' && args[1].value === true
-        ? `last(${a[0]} ORDER BY ${a[0]} IS NOT NULL)`
+        ? `last(${a[0]}) FILTER (WHERE ${a[0]} IS NOT NULL)`
         : `last(${a[0]})`,
     [1, 2],
   ),
@@ -1077,8 +1143,8 @@ const S: Record<string, FunctionSpec> = {
   count_if: agg(fixed(LONG), (a) => `count_if(${a[0]})`),
   bool_and: agg(fixed(BOOL), (a) => `bool_and(${a[0]})`),
   bool_or: agg(fixed(BOOL), (a) => `bool_or(${a[0]})`),
-  percentile_approx: agg(same(0), (a) => `approx_quantile(${a[0]}, ${a[1]})`, [2, 3]),
-  approx_percentile: agg(same(0), (a) => `approx_quantile(${a[0]}, ${a[1]})`, [2, 3]),
+  percentile_approx: agg(percentileType, renderPercentile, [2, 3]),
+  approx_percentile: agg(percentileType, renderPercentile, [2, 3]),
   percentile: agg(fixed(DOUBLE), (a) => `quantile_cont(${a[0]}, ${a[1]})`, [2, 2]),
   median: agg(fixed(DOUBLE), (a) => `median(${a[0]})`),
   // window functions
@@ -1123,6 +1189,9 @@ const S: Record<string, FunctionSpec> = {
     [2, 3],
   ),
 };
+
+// `struct` as the analyzer builds it: name/value argument pairs, rendered as named_struct.
+S.struct = { ...S.named_struct!, arity: [2, 10000] };
 
 /** PySpark's and Spark SQL's other names for the same functions. */
 const ALIASES: Record<string, string> = {

@@ -3,7 +3,8 @@
  * `CAST(x AS INT)`, so that `show()` headers read as they do in Spark.
  */
 import type { Expr } from '../plan/logical.js';
-import { DateType, TimestampType } from '../types.js';
+import type { FrameBoundary } from '../plan/unresolved.js';
+import { DateType, StructType, TimestampType } from '../types.js';
 
 const INFIX: Record<string, string> = {
   '+': '+',
@@ -52,6 +53,33 @@ function lit(e: Extract<Expr, { k: 'lit' }>): string {
   return JSON.stringify(v);
 }
 
+const RANKING = new Set(['row_number', 'rank', 'dense_rank', 'percent_rank', 'cume_dist', 'ntile']);
+
+function boundarySql(b: FrameBoundary, side: 'lower' | 'upper'): string {
+  if (b.kind === 'currentRow') return 'CURRENT ROW';
+  if (b.kind === 'unbounded') return side === 'lower' ? 'UNBOUNDED PRECEDING' : 'UNBOUNDED FOLLOWING';
+  // Spark prints a literal offset as `n FOLLOWING`, negative ones included (`-1 FOLLOWING`).
+  return `${b.value} FOLLOWING`;
+}
+
+/** The frame clause Spark prints in a window column's name: the given frame or the default one. */
+function frameSql(e: Extract<Expr, { k: 'window' }>): string {
+  if (e.frame) {
+    const t = e.frame.frameType === 'row' ? 'ROWS' : 'RANGE';
+    return `${t} BETWEEN ${boundarySql(e.frame.lower, 'lower')} AND ${boundarySql(e.frame.upper, 'upper')}`;
+  }
+  const fn = e.fn.k === 'call' || e.fn.k === 'agg' ? e.fn.fn : '';
+  if (fn === 'lag' || fn === 'lead') {
+    const offset = e.fn.k === 'call' && e.fn.args[1]?.k === 'lit' ? Number(e.fn.args[1].value) : 1;
+    const o = fn === 'lag' ? -offset : offset;
+    return `ROWS BETWEEN ${o} FOLLOWING AND ${o} FOLLOWING`;
+  }
+  if (RANKING.has(fn)) return 'ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW';
+  return e.order.length > 0
+    ? 'RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW'
+    : 'ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING';
+}
+
 /** The name Spark gives a column computed by `e`. */
 export function sparkName(e: Expr): string {
   switch (e.k) {
@@ -88,8 +116,21 @@ export function sparkName(e: Expr): string {
           return `${sparkName(e.args[0]!)} LIKE ${sparkName(e.args[1]!)}`;
         case 'rlike':
           return `RLIKE(${sparkName(e.args[0]!)}, ${sparkName(e.args[1]!)})`;
+        case 'struct':
+          return `struct(${e.args
+            .filter((_, i) => i % 2 === 1)
+            .map(sparkName)
+            .join(', ')})`;
+        case 'floor':
+        case 'ceil':
+        case 'signum':
+        case 'power':
+          return `${e.fn.toUpperCase()}(${e.args.map(sparkName).join(', ')})`;
         case 'get_field':
-          return `${sparkName(e.args[0]!)}.${sparkName(e.args[1]!)}`;
+          // A struct field prints as `s.f`; an array element or map value as `a[0]`, `m[key]`.
+          return e.args[0]!.type instanceof StructType
+            ? `${sparkName(e.args[0]!)}.${sparkName(e.args[1]!)}`
+            : `${sparkName(e.args[0]!)}[${sparkName(e.args[1]!)}]`;
         default:
           return `${e.fn}(${e.args.map(sparkName).join(', ')})`;
       }
@@ -101,6 +142,7 @@ export function sparkName(e: Expr): string {
         parts.push(
           `ORDER BY ${e.order.map((o) => `${sparkName(o.e)} ${o.asc ? 'ASC' : 'DESC'} NULLS ${o.nullsFirst ? 'FIRST' : 'LAST'}`).join(', ')}`,
         );
+      parts.push(frameSql(e));
       return `${sparkName(e.fn)} OVER (${parts.join(' ')})`;
     }
     case 'scalarSubquery':

@@ -447,7 +447,11 @@ export class DistributedPlanner {
         e: {
           k: 'agg',
           fn: merge,
-          args: [{ k: 'ref', id: pid, name: a.name, type: e.type, nullable: true }],
+          // first/last keep their ignorenulls argument when merging the partial values.
+          args: [
+            { k: 'ref', id: pid, name: a.name, type: e.type, nullable: true },
+            ...(fn === 'first' || fn === 'last' ? e.args.slice(1) : []),
+          ],
           distinct: false,
           type: e.type,
         },
