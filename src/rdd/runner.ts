@@ -555,7 +555,7 @@ class TaskRun {
         batches.push(bufs);
       }
       const { runFragment } = await import('../sql/exec/fragment.js');
-      const out = await runFragment(task, part, batches);
+      const out = await runFragment(task, part, batches, this.compiler);
       if (task.output.kind === 'result') for (const [, b] of out) emit(b);
       else for (const [p, b] of out) emit([p, b]);
     };

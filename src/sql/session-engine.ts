@@ -11,12 +11,15 @@ import { tmpdir } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
 
 import type { SqlEngine, Row, WriteSpec, ExplainMode } from '../dataframe/engine.js';
+import type { Callable } from '../rdd/functions.js';
 import { RDD, type RDDContext } from '../rdd/rdd.js';
 import { DirectPartitioner } from '../rdd/partitioner.js';
 import { InvalidOperationError } from '../protocol/errors.js';
 import { Analyzer, type Catalog, type ExpressionParser } from './analysis/analyzer.js';
 import { AnalysisException } from './errors.js';
 import { duckdb, type FragmentInput, type FragmentTask } from './exec/fragment.js';
+import type { FragmentUdf } from './exec/udf.js';
+import { fromDuck, typeDdl } from './exec/values.js';
 import { children, mapExpr, outerIds, type LNode, type Expr } from './plan/logical.js';
 import type { DataSourceSpec, Relation } from './plan/unresolved.js';
 import { optimize } from './optimizer/optimizer.js';
@@ -40,24 +43,6 @@ function sqlLit(s: string): string {
   return `'${s.replace(/'/g, "''")}'`;
 }
 
-/** JS values from DuckDB as the DataFrame API returns them: BIGINT as number when it is safe. */
-function toJs(v: unknown): unknown {
-  if (typeof v === 'bigint')
-    return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(v) : v;
-  if (Array.isArray(v)) return v.map(toJs);
-  if (v !== null && typeof v === 'object' && !(v instanceof Date) && !(v instanceof Uint8Array)) {
-    const o = v as Record<string, unknown>;
-    if (Array.isArray(o.entries))
-      return new Map(
-        (o.entries as Array<{ key: unknown; value: unknown }>).map((e) => [toJs(e.key), toJs(e.value)]),
-      );
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(o)) out[k] = toJs(o[k]);
-    return out;
-  }
-  return v;
-}
-
 /** The SparkSession's engine. */
 export class SessionEngine implements SqlEngine, Catalog {
   private planIds = 0;
@@ -71,7 +56,14 @@ export class SessionEngine implements SqlEngine, Catalog {
     private readonly conf: SqlConf,
     parseExpression: ExpressionParser,
   ) {
-    this.analyzer = new Analyzer(this, parseExpression);
+    this.analyzer = new Analyzer(this, parseExpression, undefined, (name) => this.udfs.get(name));
+  }
+
+  private readonly udfs = new Map<string, { name: string; fn: Callable; returnType: DataType }>();
+
+  /** Registers a UDF under `name` for SQL text (`spark.udf.register`); replaces one of that name. */
+  registerUdf(name: string, fn: Callable, returnType: DataType): void {
+    this.udfs.set(name.toLowerCase(), { name, fn, returnType });
   }
 
   newPlanId(): number {
@@ -311,11 +303,6 @@ export class SessionEngine implements SqlEngine, Catalog {
       });
       const r = new Renderer((node) => names.get(node));
       const sql = r.query(s.root);
-      if (r.udfs.length > 0)
-        throw new AnalysisException(
-          'UNSUPPORTED_FEATURE',
-          '[UNSUPPORTED_FEATURE] Python-style UDFs (F.udf) cannot run yet; use built-in functions or the RDD API.',
-        );
       const o = s.output;
       const output: FragmentTask['output'] =
         o.kind === 'hash'
@@ -325,7 +312,15 @@ export class SessionEngine implements SqlEngine, Catalog {
             : o.kind === 'single'
               ? { kind: 'single' }
               : { kind: 'result' };
-      const task: FragmentTask = { sql, inputs, output };
+      // After the output's keys are rendered too: a UDF may be a hash key.
+      const udfs: FragmentUdf[] = r.udfs.map((u) => ({
+        sqlName: u.sqlName,
+        name: u.expr.name,
+        fn: u.expr.fn,
+        args: u.expr.args.map((a) => typeDdl(a.type)),
+        returns: typeDdl(u.expr.type),
+      }));
+      const task: FragmentTask = { sql, inputs, output, ...(udfs.length > 0 && { udfs }) };
       const rdd = new RDD<unknown>(this.sc, {
         className: 'SQLStageRDD',
         op: 'sql',
@@ -387,7 +382,7 @@ export class SessionEngine implements SqlEngine, Catalog {
   /** Decodes Parquet batches into rows (arrays in column order). */
   private async decode(
     batches: readonly Uint8Array[],
-    output: readonly { id: number }[],
+    output: readonly { id: number; type: DataType }[],
   ): Promise<unknown[][]> {
     const db = await duckdb();
     const conn = await db.connect();
@@ -403,7 +398,8 @@ export class SessionEngine implements SqlEngine, Catalog {
       const reader = await conn.runAndReadAll(
         `SELECT ${output.map((a) => col(a.id)).join(', ') || '*'} FROM read_parquet([${paths.map(sqlLit).join(', ')}])`,
       );
-      return reader.getRowsJS().map((r) => r.map(toJs));
+      // By type: long as a number (bigint beyond 2^53), map as a Map.
+      return reader.getRowsJS().map((r) => r.map((v, i) => fromDuck(v, output[i]!.type)));
     } finally {
       conn.closeSync();
       await rm(dir, { recursive: true, force: true });

@@ -4,6 +4,10 @@
  * DataFrame is a plan on the client; its actions run as stages on the context's backend.
  */
 import { DataFrame } from '../dataframe/dataframe.js';
+import { Column, colExpr, type ColumnOrName } from '../dataframe/column.js';
+import type { UserDefinedFunction } from '../dataframe/functions.js';
+import { callSite } from '../rdd/call-site.js';
+import { shipFunction } from '../rdd/functions.js';
 import { setExpressionParser } from '../dataframe/expr-parser.js';
 import type { RDD, RDDContext } from '../rdd/rdd.js';
 import { AnalysisException } from './errors.js';
@@ -21,6 +25,7 @@ import {
   StructType,
   TimestampType,
   parseSchema,
+  parseDataType,
   commonType,
 } from './types.js';
 
@@ -153,6 +158,67 @@ export class DataFrameReader {
   }
 }
 
+/** `spark.udf`: registers user-defined functions for SQL text. */
+export class UDFRegistration {
+  constructor(private readonly engine: SessionEngine) {}
+  /**
+   * Registers `f` as `name` for `spark.sql` (`SELECT plus_one(x) FROM t`) and returns it as a UDF
+   * for the DataFrame API. `f` is a function (shipped as `F.udf` ships it: checked for captured
+   * variables, `env` as its last parameter) with `returnType` (default string), or a UDF made by
+   * `F.udf` (then `returnType` must not be given, as in PySpark).
+   */
+  register<E = undefined>(
+    name: string,
+    f: ((...args: never[]) => unknown) | UserDefinedFunction,
+    returnType?: DataType | string,
+    env?: E,
+  ): UserDefinedFunction {
+    let u: UserDefinedFunction;
+    if (isUdf(f)) {
+      if (returnType !== undefined)
+        throw new AnalysisException(
+          'CANNOT_SPECIFY_RETURN_TYPE_FOR_UDF',
+          `[CANNOT_SPECIFY_RETURN_TYPE_FOR_UDF] Invalid returnType: returnType can not be specified when f is a user-defined function, but got ${String(returnType)}.`,
+        );
+      u = f;
+    } else u = udfOf(f, returnType ?? new StringType(), env, 'spark.udf.register');
+    this.engine.registerUdf(name, u.func, u.returnType);
+    return renamedUdf(u, name);
+  }
+}
+
+function isUdf(f: unknown): f is UserDefinedFunction {
+  return typeof f === 'function' && 'func' in f && 'returnType' in f;
+}
+
+function udfOf(
+  fn: (...args: never[]) => unknown,
+  returnType: DataType | string,
+  env: unknown,
+  where: string,
+): UserDefinedFunction {
+  const shipped = shipFunction(fn, env, where, callSite());
+  const type = typeof returnType === 'string' ? parseDataType(returnType) : returnType;
+  const name = fn.name && fn.name !== 'anonymous' ? fn.name : '<lambda>';
+  return renamedUdf(
+    Object.assign(() => undefined as never, { func: shipped, returnType: type, functionName: name }),
+    name,
+  );
+}
+
+/** The UDF under `name`: its calls are named `name(args)` in column names, as Spark names them. */
+function renamedUdf(u: UserDefinedFunction, name: string): UserDefinedFunction {
+  const call = (...cols: ColumnOrName[]): Column =>
+    new Column({
+      type: 'commonInlineUserDefinedFunction',
+      functionName: name,
+      arguments: cols.map(colExpr),
+      fn: u.func,
+      returnType: u.returnType,
+    });
+  return Object.assign(call, { func: u.func, returnType: u.returnType, functionName: name });
+}
+
 /** The entry point to DataFrames and SQL for one context. */
 export class SparkSession {
   /** @internal */
@@ -161,10 +227,13 @@ export class SparkSession {
   readonly conf = new RuntimeConfig();
   /** The temporary views. */
   readonly catalog: SessionCatalog;
+  /** Registers UDFs for SQL text (`spark.udf.register(name, f, returnType)`). */
+  readonly udf: UDFRegistration;
 
   constructor(readonly sparkContext: RDDContext) {
     this.engine = new SessionEngine(sparkContext, this.conf, parseExpression);
     this.catalog = new SessionCatalog(this.engine);
+    this.udf = new UDFRegistration(this.engine);
   }
 
   /** A reader of files (`spark.read.parquet(path)`). */
