@@ -10,10 +10,12 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
 
+import type { Table } from 'apache-arrow';
 import type { SqlEngine, Row, WriteSpec, ExplainMode } from '../dataframe/engine.js';
 import type { Callable } from '../rdd/functions.js';
 import { RDD, type RDDContext } from '../rdd/rdd.js';
 import { DirectPartitioner } from '../rdd/partitioner.js';
+import { lib } from '../rdd/functions.js';
 import { InvalidOperationError } from '../protocol/errors.js';
 import { Analyzer, type Catalog, type ExpressionParser } from './analysis/analyzer.js';
 import { AnalysisException } from './errors.js';
@@ -47,7 +49,10 @@ function sqlLit(s: string): string {
 export class SessionEngine implements SqlEngine, Catalog {
   private planIds = 0;
   private readonly views = new Map<string, View>();
-  private readonly cached = new Map<string, { rdd?: RDD<unknown>; plan: Relation; level: string }>();
+  private readonly cached = new Map<
+    string,
+    { rdd?: RDD<unknown>; plan: Relation; level: string; source?: true }
+  >();
   readonly analyzer: Analyzer;
   private nextCache = 0;
 
@@ -241,6 +246,14 @@ export class SessionEngine implements SqlEngine, Catalog {
     for (const s of stageOrder(result))
       for (const i of s.inputs)
         if (i.kind === 'local' && !locals.has(i.node)) locals.set(i.node, await this.localRdd(i.node));
+    return this.stagesRdd(result, (n) => locals.get(n)!);
+  }
+
+  /** The RDD of a planned query's result stage, its child stages built as its shuffle inputs. */
+  private stagesRdd(
+    result: Stage,
+    localOf: (n: Extract<LNode, { k: 'local' }>) => RDD<unknown>,
+  ): RDD<unknown> {
     const built = new Map<Stage, RDD<unknown>>();
     const build = (s: Stage): RDD<unknown> => {
       const have = built.get(s);
@@ -282,7 +295,7 @@ export class SessionEngine implements SqlEngine, Catalog {
           }
           case 'local':
             inputs.push({ kind: 'batches', name, from: 'parent', index: parents.length, columns });
-            parents.push(locals.get(input.node)!);
+            parents.push(localOf(input.node));
             break;
           case 'cached': {
             const rdd = this.cached.get(input.node.cacheId)?.rdd;
@@ -475,11 +488,97 @@ export class SessionEngine implements SqlEngine, Catalog {
     });
   }
 
-  toRdd(plan: Relation): RDD<Row> {
-    void plan;
-    throw new InvalidOperationError(
-      'df.rdd is not available yet: collect the rows (await df.collect()) and parallelize them (sc.parallelize(rows)).',
+  /** `df.toArrow()`: the rows collected, as an Arrow Table with types from the schema (see arrow.ts). */
+  async toArrow(plan: Relation): Promise<Table> {
+    const { columns, types, rows } = await this.collectArrays(plan);
+    const analyzed = this.analyzer.analyze(plan);
+    const schema = new StructType(
+      columns.map((c, i) => new StructField(c, types[i]!, analyzed.output[i]?.nullable ?? true)),
     );
+    const { toArrowTable } = await import('./arrow.js');
+    return toArrowTable(rows, schema);
+  }
+
+  /**
+   * `df.rdd`: the result stage's RDD (Parquet batches) followed by a library partition op that
+   * decodes each batch into row objects inside the task, so what follows runs on the workers.
+   * Built synchronously: client rows are encoded to batches on the workers, caches are defined
+   * (not computed); an uncorrelated scalar subquery, which needs a job first, is refused.
+   */
+  toRdd(plan: Relation): RDD<Row> {
+    const optimized = this.prepareSync(this.analyzer.analyze(plan));
+    const rdd = this.syncRdd(optimized);
+    const fields = optimized.output.map((a) => [col(a.id), a.name, typeDdl(a.type)] as const);
+    return rdd.mapPartitionsInternal<Row>('rdd', lib('sqlRows', fields), false, false);
+  }
+
+  private prepareSync(analyzed: LNode): LNode {
+    const found: LNode[] = [];
+    const scan = (x: LNode): void => {
+      for (const e of nodeExprList(x))
+        walk(e, (y) => {
+          if (y.k === 'scalarSubquery' && outerIds(y.plan).size === 0) found.push(y.plan);
+          if (y.k === 'scalarSubquery' || y.k === 'exists' || y.k === 'inSubquery') scan(y.plan);
+        });
+      for (const c of children(x)) scan(c);
+    };
+    scan(analyzed);
+    if (found.length > 0)
+      throw new AnalysisException(
+        'UNSUPPORTED_FEATURE',
+        '[UNSUPPORTED_FEATURE] df.rdd of a query with an uncorrelated scalar subquery: its value needs a job first. Collect the subquery (await df.collect()) and use its value as a literal (F.lit), or cache the DataFrame and collect once before taking .rdd.',
+      );
+    const buildCaches = (n: LNode): void => {
+      for (const c of children(n)) buildCaches(c);
+      if (n.k !== 'cached') return;
+      const entry = this.cached.get(n.cacheId);
+      if (!entry || entry.rdd) return;
+      const rdd = this.syncRdd(this.prepareSync(n.child));
+      rdd.persist();
+      entry.rdd = rdd;
+    };
+    buildCaches(analyzed);
+    return optimize(analyzed);
+  }
+
+  /** {@link resultRdd} without awaiting: files were listed when read; client rows are encoded on the workers. */
+  private syncRdd(plan: LNode): RDD<unknown> {
+    const result = this.plannerFor().plan(plan);
+    return this.stagesRdd(result, (n) => this.rowsRdd(n.rows, n.output, n.numPartitions || 1));
+  }
+
+  /** Rows (arrays in column order) → one Parquet batch per partition, encoded on the workers. */
+  private rowsRdd(
+    rows: readonly unknown[],
+    output: readonly { id: number; type: DataType }[],
+    numPartitions: number,
+  ): RDD<unknown> {
+    const parts = Math.min(numPartitions, Math.max(1, rows.length));
+    const data = (this.sc as unknown as { parallelize(d: unknown[], n: number): RDD<unknown> }).parallelize(
+      [...rows],
+      parts,
+    );
+    const fields = output.map((a) => [col(a.id), typeDdl(a.type)] as const);
+    return data.mapPartitionsInternal('createDataFrame', lib('sqlBatch', fields), false, false);
+  }
+
+  /**
+   * The plan of a DataFrame over an RDD of rows (objects by field name, or arrays by position):
+   * a library op encodes each partition into a Parquet batch on the workers, and the plan reads
+   * those batches as it reads a cached DataFrame's (nothing is collected to the client).
+   */
+  rddRelation(rdd: RDD<unknown>, schema: StructType): Relation {
+    const fields = schema.fields.map((f) => [f.name, typeDdl(f.dataType)] as const);
+    const batches = rdd.mapPartitionsInternal('createDataFrame', lib('sqlBatch', fields), false, false);
+    const cacheId = `rdd-${++this.nextCache}`;
+    const input: Relation = {
+      type: 'localRelation',
+      schema,
+      rows: [],
+      numPartitions: rdd.getNumPartitions(),
+    };
+    this.cached.set(cacheId, { rdd: batches, plan: input, level: 'NONE', source: true });
+    return { type: 'cached', input, cacheId };
   }
 
   cache(plan: Relation, level = 'MEMORY_AND_DISK_DESER'): Relation {
@@ -491,6 +590,7 @@ export class SessionEngine implements SqlEngine, Catalog {
   unpersist(plan: Relation): void {
     if (plan.type !== 'cached') return;
     const e = this.cached.get(plan.cacheId);
+    if (e?.source) return; // a DataFrame over an RDD: its batches are its data, not a cache
     e?.rdd?.unpersist();
     this.cached.delete(plan.cacheId);
   }

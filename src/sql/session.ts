@@ -9,7 +9,8 @@ import type { UserDefinedFunction } from '../dataframe/functions.js';
 import { callSite } from '../rdd/call-site.js';
 import { shipFunction } from '../rdd/functions.js';
 import { setExpressionParser } from '../dataframe/expr-parser.js';
-import type { RDD, RDDContext } from '../rdd/rdd.js';
+import { RDD as RDDClass, type RDD, type RDDContext } from '../rdd/rdd.js';
+import { fromArrow, isArrowTable, type ArrowTableLike } from './arrow.js';
 import { AnalysisException } from './errors.js';
 import { parseExpression, parseStatement, type Statement } from './parser/parser.js';
 import type { DataSourceSpec, Relation } from './plan/unresolved.js';
@@ -295,61 +296,50 @@ export class SparkSession {
 
   /**
    * A DataFrame from rows: objects, or arrays with column names (`schema` as names, a DDL string
-   * such as `'id INT, name STRING'`, or a StructType), or an RDD of them (collected first).
+   * such as `'id INT, name STRING'`, or a StructType); or from an Arrow `Table` (its schema's
+   * types); or from an RDD of rows, which is asynchronous: the schema is inferred from the first
+   * 100 elements (a job), as PySpark does, unless given, and the rows are encoded on the workers.
    */
   createDataFrame(
-    data: readonly unknown[] | RDD<unknown>,
+    data: readonly unknown[] | ArrowTableLike,
     schema?: StructType | string | readonly string[],
-  ): DataFrame {
-    if (!Array.isArray(data))
+  ): DataFrame;
+  createDataFrame(data: RDD<unknown>, schema?: StructType | string | readonly string[]): Promise<DataFrame>;
+  createDataFrame(
+    data: readonly unknown[] | RDD<unknown> | ArrowTableLike,
+    schema?: StructType | string | readonly string[],
+  ): DataFrame | Promise<DataFrame> {
+    if (data instanceof RDDClass) return this.fromRdd(data, schema);
+    if (!Array.isArray(data)) {
+      if (isArrowTable(data)) {
+        const t = fromArrow(data);
+        return this.createDataFrame(t.rows, schema ?? t.schema);
+      }
       throw new AnalysisException(
-        'UNSUPPORTED_FEATURE',
-        '[UNSUPPORTED_FEATURE] createDataFrame from an RDD: collect it first (await rdd.collect()).',
+        'INVALID_TYPE',
+        '[INVALID_TYPE] createDataFrame: data must be an array of rows, an RDD or an Arrow Table.',
       );
-    const rows = data as readonly unknown[];
-    let struct: StructType;
-    let arrays: unknown[][];
-    if (schema instanceof StructType || typeof schema === 'string') {
-      struct = typeof schema === 'string' ? parseSchema(schema) : schema;
-      arrays = rows.map((r) =>
-        Array.isArray(r)
-          ? [...(r as unknown[])]
-          : struct.fields.map((f) => (r as Record<string, unknown>)[f.name] ?? null),
-      );
-    } else {
-      const names =
-        schema ??
-        (rows.length > 0 && !Array.isArray(rows[0])
-          ? Object.keys(rows[0] as object)
-          : rows.length > 0
-            ? (rows[0] as unknown[]).map((_, i) => `_${i + 1}`)
-            : []);
-      arrays = rows.map((r) =>
-        Array.isArray(r)
-          ? [...(r as unknown[])]
-          : names.map((n) => (r as Record<string, unknown>)[n] ?? null),
-      );
-      struct = new StructType(
-        names.map((n, i) => new StructField(n, inferColumn(arrays.map((a) => a[i])), true)),
-      );
-      if (rows.length === 0 && names.length === 0)
-        throw new AnalysisException(
-          'CANNOT_INFER_EMPTY_SCHEMA',
-          '[CANNOT_INFER_EMPTY_SCHEMA] Can not infer schema from an empty dataset: give a schema.',
-        );
     }
-    for (const [i, r] of arrays.entries())
-      if (r.length !== struct.fields.length)
-        throw new AnalysisException(
-          'AXIS_LENGTH_MISMATCH',
-          `[LENGTH_SHOULD_BE_THE_SAME] row ${i} has ${r.length} values but the schema has ${struct.fields.length} fields.`,
-        );
+    const { struct, arrays } = rowsAndSchema(data as readonly unknown[], schema);
     return this.df({
       type: 'localRelation',
       schema: struct,
       rows: arrays,
       numPartitions: this.sparkContext.defaultParallelism,
     });
+  }
+
+  private async fromRdd(
+    rdd: RDD<unknown>,
+    schema?: StructType | string | readonly string[],
+  ): Promise<DataFrame> {
+    const struct =
+      schema instanceof StructType
+        ? schema
+        : typeof schema === 'string'
+          ? parseSchema(schema)
+          : rowsAndSchema(await rdd.take(100), schema).struct;
+    return this.df(this.engine.rddRelation(rdd, struct));
   }
 
   /** Runs a Spark SQL statement. A query returns its DataFrame; commands return a DataFrame of their output. */
@@ -420,6 +410,53 @@ export class SparkSession {
   stop(): Promise<void> {
     return Promise.resolve();
   }
+}
+
+/**
+ * Rows (objects, or arrays by position) as arrays in schema order, with the schema: given (a
+ * StructType or DDL), or inferred from the values (names given, or the first row's keys, or
+ * `_1`, `_2`, … for arrays).
+ */
+function rowsAndSchema(
+  rows: readonly unknown[],
+  schema: StructType | string | readonly string[] | undefined,
+): { struct: StructType; arrays: unknown[][] } {
+  let struct: StructType;
+  let arrays: unknown[][];
+  if (schema instanceof StructType || typeof schema === 'string') {
+    struct = typeof schema === 'string' ? parseSchema(schema) : schema;
+    arrays = rows.map((r) =>
+      Array.isArray(r)
+        ? [...(r as unknown[])]
+        : struct.fields.map((f) => (r as Record<string, unknown>)[f.name] ?? null),
+    );
+  } else {
+    const names =
+      schema ??
+      (rows.length > 0 && !Array.isArray(rows[0])
+        ? Object.keys(rows[0] as object)
+        : rows.length > 0
+          ? (rows[0] as unknown[]).map((_, i) => `_${i + 1}`)
+          : []);
+    arrays = rows.map((r) =>
+      Array.isArray(r) ? [...(r as unknown[])] : names.map((n) => (r as Record<string, unknown>)[n] ?? null),
+    );
+    struct = new StructType(
+      names.map((n, i) => new StructField(n, inferColumn(arrays.map((a) => a[i])), true)),
+    );
+    if (rows.length === 0 && names.length === 0)
+      throw new AnalysisException(
+        'CANNOT_INFER_EMPTY_SCHEMA',
+        '[CANNOT_INFER_EMPTY_SCHEMA] Can not infer schema from an empty dataset: give a schema.',
+      );
+  }
+  for (const [i, r] of arrays.entries())
+    if (r.length !== struct.fields.length)
+      throw new AnalysisException(
+        'AXIS_LENGTH_MISMATCH',
+        `[LENGTH_SHOULD_BE_THE_SAME] row ${i} has ${r.length} values but the schema has ${struct.fields.length} fields.`,
+      );
+  return { struct, arrays };
 }
 
 /** The Spark type of a JS column: long when every number is an integer, else double; Date → timestamp. */
