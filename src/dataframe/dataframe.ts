@@ -3,6 +3,7 @@
  * that answers for it: transformations return a new DataFrame synchronously (a new plan node with
  * a fresh `planId`); actions are async and go through {@link SqlEngine}.
  */
+import type { Table } from 'apache-arrow';
 import type { RDD } from '../rdd/rdd.js';
 import { StorageLevel } from '../rdd/storage-level.js';
 import { InvalidOperationError } from '../protocol/errors.js';
@@ -894,11 +895,13 @@ export class DataFrame {
     void _prefetchPartitions;
     for (const row of await this.collect()) yield row;
   }
-  /** The rows as an Arrow table: not available yet (needs the apache-arrow package). */
-  toArrow(): never {
-    throw new InvalidOperationError(
-      'toArrow needs the apache-arrow package, which is not installed yet; use collect() for now.',
-    );
+  /**
+   * The rows as an apache-arrow `Table` (collected to the client), with Arrow types from the
+   * schema: long → Int64, int → Int32, double → Float64, decimal → Decimal128, string → Utf8,
+   * boolean → Bool, date → DateDay, timestamp → TimestampMicrosecond, array → List, struct → Struct.
+   */
+  toArrow(): Promise<Table> {
+    return this.engine.toArrow(this.plan);
   }
 
   /**

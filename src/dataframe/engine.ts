@@ -3,6 +3,7 @@
  * A DataFrame is only a plan on the client: every question about it (its schema) and every action
  * goes through this interface.
  */
+import type { Table } from 'apache-arrow';
 import type { RDD } from '../rdd/rdd.js';
 import type { Relation } from '../sql/plan/unresolved.js';
 import type { StructType } from '../sql/types.js';
@@ -39,6 +40,8 @@ export interface SqlEngine {
   count(plan: Relation): Promise<number>;
   /** The plans as `df.explain(mode)` prints them. */
   explain(plan: Relation, mode: ExplainMode): string;
+  /** The plan's rows as an Arrow Table, with Arrow types from the schema (collected to the client). */
+  toArrow(plan: Relation): Promise<Table>;
   /** The plan's rows as an RDD of Rows (computed on the workers). */
   toRdd(plan: Relation): RDD<Row>;
   /** Marks the plan's result as cached; returns the plan that reads it (`df.cache()`). */

@@ -6,6 +6,7 @@
  */
 import type { Callable } from '../rdd/functions.js';
 import { shipFunction } from '../rdd/functions.js';
+import { callSite } from '../rdd/call-site.js';
 import { InvalidOperationError } from '../protocol/errors.js';
 import { E, type Expression } from '../sql/plan/unresolved.js';
 import { DataType, StringType, parseDataType } from '../sql/types.js';
@@ -655,7 +656,7 @@ export const functions = {
     returnType: DataType | string = new StringType(),
     env?: E,
   ): UserDefinedFunction {
-    const shipped = shipFunction(fn, env, 'F.udf');
+    const shipped = shipFunction(fn, env, 'F.udf', callSite());
     const type = typeof returnType === 'string' ? parseDataType(returnType) : returnType;
     const name = fn.name && fn.name !== 'anonymous' ? fn.name : '<lambda>';
     const u = (...cols: ColumnOrName[]): Column =>

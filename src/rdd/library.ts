@@ -188,6 +188,20 @@ const partitionOps: Record<string, LibImpl> = {
       const start = (starts as number[])[p] ?? 0;
       return input.map((x, i) => [x, start + i]);
     },
+  /** `df.rdd`: a SQL result's Parquet batches → row objects (`[column, field, type DDL]` per field). */
+  sqlRows:
+    ([fields]): PartitionOp =>
+    async (input) => {
+      const { decodeRows } = await import('../sql/exec/rows.js');
+      return decodeRows(input as Uint8Array[], fields as Array<[string, string, string]>);
+    },
+  /** `createDataFrame(rdd)`: rows (objects or arrays) → one Parquet batch (`[field, type DDL]` per field). */
+  sqlBatch:
+    ([fields]): PartitionOp =>
+    async (input) => {
+      const { encodeRows } = await import('../sql/exec/rows.js');
+      return encodeRows(input, fields as Array<[string, string]>);
+    },
   zipWithUniqueId:
     ([n]): PartitionOp =>
     (input, p) =>

@@ -27,6 +27,8 @@ import { BoundedFloat, estimateSum } from './approx.js';
 import { debugString } from './debug-string.js';
 import { callSite, userCall } from './call-site.js';
 import { HyperLogLog, precisionFor } from './hll.js';
+import type { DataFrame } from '../dataframe/dataframe.js';
+import type { StructType } from '../sql/types.js';
 
 /** Options of a job run on behalf of an action. */
 export interface RunJobOptions {
@@ -41,6 +43,10 @@ export interface RDDContext {
   readonly checkpointDir: string | undefined;
   /** A new RDD id (sequential per context, as Spark's `rdd.id`). */
   newRddId(): number;
+  /** The context's SQL session, which `rdd.toDF` calls into (absent in contexts without one). */
+  readonly session?: {
+    createDataFrame(data: RDD<any>, schema?: StructType | string | readonly string[]): Promise<DataFrame>;
+  };
   /** Runs `fn` (a result sink) over the given partitions of `rdd`; results in partition order. */
   submitJob(
     rdd: RDD<any>,
@@ -261,6 +267,17 @@ export class RDD<T> {
       params: { dir },
     });
     this.checkpointState = { kind: 'reliable', dir, checkpointRdd };
+  }
+
+  /**
+   * A DataFrame of this RDD's elements, objects (by field name) or arrays (by position): PySpark's
+   * `rdd.toDF(schema)`. Without a schema (or with column names only), the types are inferred
+   * from the first 100 elements (a job); the rows are encoded on the workers.
+   */
+  async toDF(schema?: StructType | string | readonly string[]): Promise<DataFrame> {
+    const session = this.ctx.session;
+    if (!session) throw new InvalidOperationError('toDF: this context has no SQL session');
+    return session.createDataFrame(this, schema);
   }
 
   /** Number of partitions. */

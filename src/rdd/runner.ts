@@ -573,7 +573,7 @@ class TaskRun {
         batches.push(bufs);
       }
       const { runFragment } = await import('../sql/exec/fragment.js');
-      const out = await runFragment(task, part, batches);
+      const out = await runFragment(task, part, batches, this.compiler);
       const id = this.idOf(node);
       for (const [reduce, , section] of out) {
         const columns = section.columns.map((c) => {

@@ -10,13 +10,18 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
 
+import type { Table } from 'apache-arrow';
 import type { SqlEngine, Row, WriteSpec, ExplainMode } from '../dataframe/engine.js';
+import type { Callable } from '../rdd/functions.js';
 import { RDD, type RDDContext } from '../rdd/rdd.js';
 import { DirectPartitioner } from '../rdd/partitioner.js';
+import { lib } from '../rdd/functions.js';
 import { InvalidOperationError } from '../protocol/errors.js';
 import { Analyzer, type Catalog, type ExpressionParser } from './analysis/analyzer.js';
 import { AnalysisException } from './errors.js';
 import { duckdb, type FragmentInput, type FragmentTask } from './exec/fragment.js';
+import type { FragmentUdf } from './exec/udf.js';
+import { fromDuck, typeDdl } from './exec/values.js';
 import { children, mapExpr, outerIds, type LNode, type Expr } from './plan/logical.js';
 import type { DataSourceSpec, Relation } from './plan/unresolved.js';
 import { optimize } from './optimizer/optimizer.js';
@@ -41,29 +46,14 @@ function sqlLit(s: string): string {
   return `'${s.replace(/'/g, "''")}'`;
 }
 
-/** JS values from DuckDB as the DataFrame API returns them: BIGINT as number when it is safe. */
-function toJs(v: unknown): unknown {
-  if (typeof v === 'bigint')
-    return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(v) : v;
-  if (Array.isArray(v)) return v.map(toJs);
-  if (v !== null && typeof v === 'object' && !(v instanceof Date) && !(v instanceof Uint8Array)) {
-    const o = v as Record<string, unknown>;
-    if (Array.isArray(o.entries))
-      return new Map(
-        (o.entries as Array<{ key: unknown; value: unknown }>).map((e) => [toJs(e.key), toJs(e.value)]),
-      );
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(o)) out[k] = toJs(o[k]);
-    return out;
-  }
-  return v;
-}
-
 /** The SparkSession's engine. */
 export class SessionEngine implements SqlEngine, Catalog {
   private planIds = 0;
   private readonly views = new Map<string, View>();
-  private readonly cached = new Map<string, { rdd?: RDD<unknown>; plan: Relation; level: string }>();
+  private readonly cached = new Map<
+    string,
+    { rdd?: RDD<unknown>; plan: Relation; level: string; source?: true }
+  >();
   readonly analyzer: Analyzer;
   private nextCache = 0;
 
@@ -72,7 +62,14 @@ export class SessionEngine implements SqlEngine, Catalog {
     private readonly conf: SqlConf,
     parseExpression: ExpressionParser,
   ) {
-    this.analyzer = new Analyzer(this, parseExpression);
+    this.analyzer = new Analyzer(this, parseExpression, undefined, (name) => this.udfs.get(name));
+  }
+
+  private readonly udfs = new Map<string, { name: string; fn: Callable; returnType: DataType }>();
+
+  /** Registers a UDF under `name` for SQL text (`spark.udf.register`); replaces one of that name. */
+  registerUdf(name: string, fn: Callable, returnType: DataType): void {
+    this.udfs.set(name.toLowerCase(), { name, fn, returnType });
   }
 
   newPlanId(): number {
@@ -250,6 +247,15 @@ export class SessionEngine implements SqlEngine, Catalog {
     for (const s of stageOrder(result))
       for (const i of s.inputs)
         if (i.kind === 'local' && !locals.has(i.node)) locals.set(i.node, await this.localRdd(i.node));
+    return this.stagesRdd(result, (n) => locals.get(n)!, site);
+  }
+
+  /** The RDD of a planned query's result stage, its child stages built as its shuffle inputs. */
+  private stagesRdd(
+    result: Stage,
+    localOf: (n: Extract<LNode, { k: 'local' }>) => RDD<unknown>,
+    site?: string,
+  ): RDD<unknown> {
     const built = new Map<Stage, RDD<unknown>>();
     const build = (s: Stage): RDD<unknown> => {
       const have = built.get(s);
@@ -293,7 +299,7 @@ export class SessionEngine implements SqlEngine, Catalog {
           }
           case 'local':
             inputs.push({ kind: 'batches', name, from: 'parent', index: parents.length, columns });
-            parents.push(locals.get(input.node)!);
+            parents.push(localOf(input.node));
             break;
           case 'cached': {
             const rdd = this.cached.get(input.node.cacheId)?.rdd;
@@ -314,11 +320,6 @@ export class SessionEngine implements SqlEngine, Catalog {
       });
       const r = new Renderer((node) => names.get(node));
       const sql = r.query(s.root);
-      if (r.udfs.length > 0)
-        throw new AnalysisException(
-          'UNSUPPORTED_FEATURE',
-          '[UNSUPPORTED_FEATURE] Python-style UDFs (F.udf) cannot run yet; use built-in functions or the RDD API.',
-        );
       const o = s.output;
       const output: FragmentTask['output'] =
         o.kind === 'hash'
@@ -328,10 +329,18 @@ export class SessionEngine implements SqlEngine, Catalog {
             : o.kind === 'single'
               ? { kind: 'single' }
               : { kind: 'result' };
+      // After the output's keys are rendered too: a UDF may be a hash key.
+      const udfs: FragmentUdf[] = r.udfs.map((u) => ({
+        sqlName: u.sqlName,
+        name: u.expr.name,
+        fn: u.expr.fn,
+        args: u.expr.args.map((a) => typeDdl(a.type)),
+        returns: typeDdl(u.expr.type),
+      }));
       const columns = Object.fromEntries(
         s.root.output.map((a) => [col(a.id), [a.name, a.type.simpleString()] as const]),
       );
-      const task: FragmentTask = { sql, inputs, output, columns };
+      const task: FragmentTask = { sql, inputs, output, columns, ...(udfs.length > 0 && { udfs }) };
       const rdd = new RDD<unknown>(this.sc, {
         className: 'SQLStageRDD',
         op: 'sql',
@@ -397,7 +406,7 @@ export class SessionEngine implements SqlEngine, Catalog {
   /** Decodes Parquet batches into rows (arrays in column order). */
   private async decode(
     batches: readonly Uint8Array[],
-    output: readonly { id: number }[],
+    output: readonly { id: number; type: DataType }[],
   ): Promise<unknown[][]> {
     const db = await duckdb();
     const conn = await db.connect();
@@ -413,7 +422,8 @@ export class SessionEngine implements SqlEngine, Catalog {
       const reader = await conn.runAndReadAll(
         `SELECT ${output.map((a) => col(a.id)).join(', ') || '*'} FROM read_parquet([${paths.map(sqlLit).join(', ')}])`,
       );
-      return reader.getRowsJS().map((r) => r.map(toJs));
+      // By type: long as a number (bigint beyond 2^53), map as a Map.
+      return reader.getRowsJS().map((r) => r.map((v, i) => fromDuck(v, output[i]!.type)));
     } finally {
       conn.closeSync();
       await rm(dir, { recursive: true, force: true });
@@ -493,11 +503,97 @@ export class SessionEngine implements SqlEngine, Catalog {
     });
   }
 
-  toRdd(plan: Relation): RDD<Row> {
-    void plan;
-    throw new InvalidOperationError(
-      'df.rdd is not available yet: collect the rows (await df.collect()) and parallelize them (sc.parallelize(rows)).',
+  /** `df.toArrow()`: the rows collected, as an Arrow Table with types from the schema (see arrow.ts). */
+  async toArrow(plan: Relation): Promise<Table> {
+    const { columns, types, rows } = await this.collectArrays(plan);
+    const analyzed = this.analyzer.analyze(plan);
+    const schema = new StructType(
+      columns.map((c, i) => new StructField(c, types[i]!, analyzed.output[i]?.nullable ?? true)),
     );
+    const { toArrowTable } = await import('./arrow.js');
+    return toArrowTable(rows, schema);
+  }
+
+  /**
+   * `df.rdd`: the result stage's RDD (Parquet batches) followed by a library partition op that
+   * decodes each batch into row objects inside the task, so what follows runs on the workers.
+   * Built synchronously: client rows are encoded to batches on the workers, caches are defined
+   * (not computed); an uncorrelated scalar subquery, which needs a job first, is refused.
+   */
+  toRdd(plan: Relation): RDD<Row> {
+    const optimized = this.prepareSync(this.analyzer.analyze(plan));
+    const rdd = this.syncRdd(optimized);
+    const fields = optimized.output.map((a) => [col(a.id), a.name, typeDdl(a.type)] as const);
+    return rdd.mapPartitionsInternal<Row>('rdd', lib('sqlRows', fields), false, false);
+  }
+
+  private prepareSync(analyzed: LNode): LNode {
+    const found: LNode[] = [];
+    const scan = (x: LNode): void => {
+      for (const e of nodeExprList(x))
+        walk(e, (y) => {
+          if (y.k === 'scalarSubquery' && outerIds(y.plan).size === 0) found.push(y.plan);
+          if (y.k === 'scalarSubquery' || y.k === 'exists' || y.k === 'inSubquery') scan(y.plan);
+        });
+      for (const c of children(x)) scan(c);
+    };
+    scan(analyzed);
+    if (found.length > 0)
+      throw new AnalysisException(
+        'UNSUPPORTED_FEATURE',
+        '[UNSUPPORTED_FEATURE] df.rdd of a query with an uncorrelated scalar subquery: its value needs a job first. Collect the subquery (await df.collect()) and use its value as a literal (F.lit), or cache the DataFrame and collect once before taking .rdd.',
+      );
+    const buildCaches = (n: LNode): void => {
+      for (const c of children(n)) buildCaches(c);
+      if (n.k !== 'cached') return;
+      const entry = this.cached.get(n.cacheId);
+      if (!entry || entry.rdd) return;
+      const rdd = this.syncRdd(this.prepareSync(n.child));
+      rdd.persist();
+      entry.rdd = rdd;
+    };
+    buildCaches(analyzed);
+    return optimize(analyzed);
+  }
+
+  /** {@link resultRdd} without awaiting: files were listed when read; client rows are encoded on the workers. */
+  private syncRdd(plan: LNode): RDD<unknown> {
+    const result = this.plannerFor().plan(plan);
+    return this.stagesRdd(result, (n) => this.rowsRdd(n.rows, n.output, n.numPartitions || 1));
+  }
+
+  /** Rows (arrays in column order) → one Parquet batch per partition, encoded on the workers. */
+  private rowsRdd(
+    rows: readonly unknown[],
+    output: readonly { id: number; type: DataType }[],
+    numPartitions: number,
+  ): RDD<unknown> {
+    const parts = Math.min(numPartitions, Math.max(1, rows.length));
+    const data = (this.sc as unknown as { parallelize(d: unknown[], n: number): RDD<unknown> }).parallelize(
+      [...rows],
+      parts,
+    );
+    const fields = output.map((a) => [col(a.id), typeDdl(a.type)] as const);
+    return data.mapPartitionsInternal('createDataFrame', lib('sqlBatch', fields), false, false);
+  }
+
+  /**
+   * The plan of a DataFrame over an RDD of rows (objects by field name, or arrays by position):
+   * a library op encodes each partition into a Parquet batch on the workers, and the plan reads
+   * those batches as it reads a cached DataFrame's (nothing is collected to the client).
+   */
+  rddRelation(rdd: RDD<unknown>, schema: StructType): Relation {
+    const fields = schema.fields.map((f) => [f.name, typeDdl(f.dataType)] as const);
+    const batches = rdd.mapPartitionsInternal('createDataFrame', lib('sqlBatch', fields), false, false);
+    const cacheId = `rdd-${++this.nextCache}`;
+    const input: Relation = {
+      type: 'localRelation',
+      schema,
+      rows: [],
+      numPartitions: rdd.getNumPartitions(),
+    };
+    this.cached.set(cacheId, { rdd: batches, plan: input, level: 'NONE', source: true });
+    return { type: 'cached', input, cacheId };
   }
 
   cache(plan: Relation, level = 'MEMORY_AND_DISK_DESER'): Relation {
@@ -509,6 +605,7 @@ export class SessionEngine implements SqlEngine, Catalog {
   unpersist(plan: Relation): void {
     if (plan.type !== 'cached') return;
     const e = this.cached.get(plan.cacheId);
+    if (e?.source) return; // a DataFrame over an RDD: its batches are its data, not a cache
     e?.rdd?.unpersist();
     this.cached.delete(plan.cacheId);
   }

@@ -4,8 +4,13 @@
  * DataFrame is a plan on the client; its actions run as stages on the context's backend.
  */
 import { DataFrame } from '../dataframe/dataframe.js';
+import { Column, colExpr, type ColumnOrName } from '../dataframe/column.js';
+import type { UserDefinedFunction } from '../dataframe/functions.js';
+import { callSite } from '../rdd/call-site.js';
+import { shipFunction } from '../rdd/functions.js';
 import { setExpressionParser } from '../dataframe/expr-parser.js';
-import type { RDD, RDDContext } from '../rdd/rdd.js';
+import { RDD as RDDClass, type RDD, type RDDContext } from '../rdd/rdd.js';
+import { fromArrow, isArrowTable, type ArrowTableLike } from './arrow.js';
 import { AnalysisException } from './errors.js';
 import { parseExpression, parseStatement, type Statement } from './parser/parser.js';
 import type { DataSourceSpec, Relation } from './plan/unresolved.js';
@@ -21,6 +26,7 @@ import {
   StructType,
   TimestampType,
   parseSchema,
+  parseDataType,
   commonType,
 } from './types.js';
 
@@ -153,6 +159,67 @@ export class DataFrameReader {
   }
 }
 
+/** `spark.udf`: registers user-defined functions for SQL text. */
+export class UDFRegistration {
+  constructor(private readonly engine: SessionEngine) {}
+  /**
+   * Registers `f` as `name` for `spark.sql` (`SELECT plus_one(x) FROM t`) and returns it as a UDF
+   * for the DataFrame API. `f` is a function (shipped as `F.udf` ships it: checked for captured
+   * variables, `env` as its last parameter) with `returnType` (default string), or a UDF made by
+   * `F.udf` (then `returnType` must not be given, as in PySpark).
+   */
+  register<E = undefined>(
+    name: string,
+    f: ((...args: never[]) => unknown) | UserDefinedFunction,
+    returnType?: DataType | string,
+    env?: E,
+  ): UserDefinedFunction {
+    let u: UserDefinedFunction;
+    if (isUdf(f)) {
+      if (returnType !== undefined)
+        throw new AnalysisException(
+          'CANNOT_SPECIFY_RETURN_TYPE_FOR_UDF',
+          `[CANNOT_SPECIFY_RETURN_TYPE_FOR_UDF] Invalid returnType: returnType can not be specified when f is a user-defined function, but got ${String(returnType)}.`,
+        );
+      u = f;
+    } else u = udfOf(f, returnType ?? new StringType(), env, 'spark.udf.register');
+    this.engine.registerUdf(name, u.func, u.returnType);
+    return renamedUdf(u, name);
+  }
+}
+
+function isUdf(f: unknown): f is UserDefinedFunction {
+  return typeof f === 'function' && 'func' in f && 'returnType' in f;
+}
+
+function udfOf(
+  fn: (...args: never[]) => unknown,
+  returnType: DataType | string,
+  env: unknown,
+  where: string,
+): UserDefinedFunction {
+  const shipped = shipFunction(fn, env, where, callSite());
+  const type = typeof returnType === 'string' ? parseDataType(returnType) : returnType;
+  const name = fn.name && fn.name !== 'anonymous' ? fn.name : '<lambda>';
+  return renamedUdf(
+    Object.assign(() => undefined as never, { func: shipped, returnType: type, functionName: name }),
+    name,
+  );
+}
+
+/** The UDF under `name`: its calls are named `name(args)` in column names, as Spark names them. */
+function renamedUdf(u: UserDefinedFunction, name: string): UserDefinedFunction {
+  const call = (...cols: ColumnOrName[]): Column =>
+    new Column({
+      type: 'commonInlineUserDefinedFunction',
+      functionName: name,
+      arguments: cols.map(colExpr),
+      fn: u.func,
+      returnType: u.returnType,
+    });
+  return Object.assign(call, { func: u.func, returnType: u.returnType, functionName: name });
+}
+
 /** The entry point to DataFrames and SQL for one context. */
 export class SparkSession {
   /** @internal */
@@ -161,10 +228,13 @@ export class SparkSession {
   readonly conf = new RuntimeConfig();
   /** The temporary views. */
   readonly catalog: SessionCatalog;
+  /** Registers UDFs for SQL text (`spark.udf.register(name, f, returnType)`). */
+  readonly udf: UDFRegistration;
 
   constructor(readonly sparkContext: RDDContext) {
     this.engine = new SessionEngine(sparkContext, this.conf, parseExpression);
     this.catalog = new SessionCatalog(this.engine);
+    this.udf = new UDFRegistration(this.engine);
   }
 
   /** A reader of files (`spark.read.parquet(path)`). */
@@ -226,61 +296,50 @@ export class SparkSession {
 
   /**
    * A DataFrame from rows: objects, or arrays with column names (`schema` as names, a DDL string
-   * such as `'id INT, name STRING'`, or a StructType), or an RDD of them (collected first).
+   * such as `'id INT, name STRING'`, or a StructType); or from an Arrow `Table` (its schema's
+   * types); or from an RDD of rows, which is asynchronous: the schema is inferred from the first
+   * 100 elements (a job), as PySpark does, unless given, and the rows are encoded on the workers.
    */
   createDataFrame(
-    data: readonly unknown[] | RDD<unknown>,
+    data: readonly unknown[] | ArrowTableLike,
     schema?: StructType | string | readonly string[],
-  ): DataFrame {
-    if (!Array.isArray(data))
+  ): DataFrame;
+  createDataFrame(data: RDD<unknown>, schema?: StructType | string | readonly string[]): Promise<DataFrame>;
+  createDataFrame(
+    data: readonly unknown[] | RDD<unknown> | ArrowTableLike,
+    schema?: StructType | string | readonly string[],
+  ): DataFrame | Promise<DataFrame> {
+    if (data instanceof RDDClass) return this.fromRdd(data, schema);
+    if (!Array.isArray(data)) {
+      if (isArrowTable(data)) {
+        const t = fromArrow(data);
+        return this.createDataFrame(t.rows, schema ?? t.schema);
+      }
       throw new AnalysisException(
-        'UNSUPPORTED_FEATURE',
-        '[UNSUPPORTED_FEATURE] createDataFrame from an RDD: collect it first (await rdd.collect()).',
+        'INVALID_TYPE',
+        '[INVALID_TYPE] createDataFrame: data must be an array of rows, an RDD or an Arrow Table.',
       );
-    const rows = data as readonly unknown[];
-    let struct: StructType;
-    let arrays: unknown[][];
-    if (schema instanceof StructType || typeof schema === 'string') {
-      struct = typeof schema === 'string' ? parseSchema(schema) : schema;
-      arrays = rows.map((r) =>
-        Array.isArray(r)
-          ? [...(r as unknown[])]
-          : struct.fields.map((f) => (r as Record<string, unknown>)[f.name] ?? null),
-      );
-    } else {
-      const names =
-        schema ??
-        (rows.length > 0 && !Array.isArray(rows[0])
-          ? Object.keys(rows[0] as object)
-          : rows.length > 0
-            ? (rows[0] as unknown[]).map((_, i) => `_${i + 1}`)
-            : []);
-      arrays = rows.map((r) =>
-        Array.isArray(r)
-          ? [...(r as unknown[])]
-          : names.map((n) => (r as Record<string, unknown>)[n] ?? null),
-      );
-      struct = new StructType(
-        names.map((n, i) => new StructField(n, inferColumn(arrays.map((a) => a[i])), true)),
-      );
-      if (rows.length === 0 && names.length === 0)
-        throw new AnalysisException(
-          'CANNOT_INFER_EMPTY_SCHEMA',
-          '[CANNOT_INFER_EMPTY_SCHEMA] Can not infer schema from an empty dataset: give a schema.',
-        );
     }
-    for (const [i, r] of arrays.entries())
-      if (r.length !== struct.fields.length)
-        throw new AnalysisException(
-          'AXIS_LENGTH_MISMATCH',
-          `[LENGTH_SHOULD_BE_THE_SAME] row ${i} has ${r.length} values but the schema has ${struct.fields.length} fields.`,
-        );
+    const { struct, arrays } = rowsAndSchema(data as readonly unknown[], schema);
     return this.df({
       type: 'localRelation',
       schema: struct,
       rows: arrays,
       numPartitions: this.sparkContext.defaultParallelism,
     });
+  }
+
+  private async fromRdd(
+    rdd: RDD<unknown>,
+    schema?: StructType | string | readonly string[],
+  ): Promise<DataFrame> {
+    const struct =
+      schema instanceof StructType
+        ? schema
+        : typeof schema === 'string'
+          ? parseSchema(schema)
+          : rowsAndSchema(await rdd.take(100), schema).struct;
+    return this.df(this.engine.rddRelation(rdd, struct));
   }
 
   /** Runs a Spark SQL statement. A query returns its DataFrame; commands return a DataFrame of their output. */
@@ -356,6 +415,53 @@ export class SparkSession {
   stop(): Promise<void> {
     return Promise.resolve();
   }
+}
+
+/**
+ * Rows (objects, or arrays by position) as arrays in schema order, with the schema: given (a
+ * StructType or DDL), or inferred from the values (names given, or the first row's keys, or
+ * `_1`, `_2`, … for arrays).
+ */
+function rowsAndSchema(
+  rows: readonly unknown[],
+  schema: StructType | string | readonly string[] | undefined,
+): { struct: StructType; arrays: unknown[][] } {
+  let struct: StructType;
+  let arrays: unknown[][];
+  if (schema instanceof StructType || typeof schema === 'string') {
+    struct = typeof schema === 'string' ? parseSchema(schema) : schema;
+    arrays = rows.map((r) =>
+      Array.isArray(r)
+        ? [...(r as unknown[])]
+        : struct.fields.map((f) => (r as Record<string, unknown>)[f.name] ?? null),
+    );
+  } else {
+    const names =
+      schema ??
+      (rows.length > 0 && !Array.isArray(rows[0])
+        ? Object.keys(rows[0] as object)
+        : rows.length > 0
+          ? (rows[0] as unknown[]).map((_, i) => `_${i + 1}`)
+          : []);
+    arrays = rows.map((r) =>
+      Array.isArray(r) ? [...(r as unknown[])] : names.map((n) => (r as Record<string, unknown>)[n] ?? null),
+    );
+    struct = new StructType(
+      names.map((n, i) => new StructField(n, inferColumn(arrays.map((a) => a[i])), true)),
+    );
+    if (rows.length === 0 && names.length === 0)
+      throw new AnalysisException(
+        'CANNOT_INFER_EMPTY_SCHEMA',
+        '[CANNOT_INFER_EMPTY_SCHEMA] Can not infer schema from an empty dataset: give a schema.',
+      );
+  }
+  for (const [i, r] of arrays.entries())
+    if (r.length !== struct.fields.length)
+      throw new AnalysisException(
+        'AXIS_LENGTH_MISMATCH',
+        `[LENGTH_SHOULD_BE_THE_SAME] row ${i} has ${r.length} values but the schema has ${struct.fields.length} fields.`,
+      );
+  return { struct, arrays };
 }
 
 /** The Spark type of a JS column: long when every number is an integer, else double; Date → timestamp. */

@@ -1,4 +1,5 @@
 /** A fake SqlEngine for plan-construction tests: fixed schema, canned rows, recorded calls. */
+import type { Table } from 'apache-arrow';
 import type { ExplainMode, Row, SqlEngine, WriteSpec } from '../../src/dataframe/engine.js';
 import { DataFrame } from '../../src/dataframe/dataframe.js';
 import type { Relation } from '../../src/sql/plan/unresolved.js';
@@ -31,6 +32,10 @@ export class FakeEngine implements SqlEngine {
   explain(plan: Relation, mode: ExplainMode): string {
     this.calls.push({ method: 'explain', args: [plan, mode] });
     return `== Physical Plan ==\n${mode}\n`;
+  }
+  toArrow(plan: Relation): Promise<Table> {
+    this.calls.push({ method: 'toArrow', args: [plan] });
+    return Promise.resolve({ fake: true } as unknown as Table);
   }
   toRdd(plan: Relation): RDD<Row> {
     this.calls.push({ method: 'toRdd', args: [plan] });

@@ -19,6 +19,7 @@ import {
   type SortKey,
 } from '../plan/logical.js';
 import type { Expression, IntervalValue, Relation, SortOrder } from '../plan/unresolved.js';
+import type { Callable } from '../../rdd/functions.js';
 import {
   ArrayType,
   BinaryType,
@@ -50,6 +51,11 @@ export interface Catalog {
 
 /** Parses a SQL expression string (`F.expr`, `selectExpr`, `filter('…')`). */
 export type ExpressionParser = (text: string) => Expression;
+
+/** The session's registered UDFs by name (`spark.udf.register`), looked up before the built-ins. */
+export type UdfResolver = (
+  name: string,
+) => { readonly name: string; readonly fn: Callable; readonly returnType: DataType } | undefined;
 
 interface Scope {
   readonly attrs: readonly Attr[];
@@ -191,6 +197,7 @@ export class Analyzer {
     private readonly catalog: Catalog,
     private readonly parseExpression: ExpressionParser,
     private readonly conf: { readonly caseSensitive: boolean } = { caseSensitive: false },
+    private readonly udfs?: UdfResolver,
   ) {}
 
   /** A fresh attribute id. */
@@ -1380,6 +1387,15 @@ export class Analyzer {
         args: [{ k: 'lit', value: 1, type: new IntegerType() }],
         distinct: false,
         type: new LongType(),
+      };
+    const udf = this.udfs?.(lower);
+    if (udf)
+      return {
+        k: 'udf',
+        name: udf.name,
+        fn: udf.fn,
+        args: rawArgs.map((a) => this.expr(a, scope)),
+        type: udf.returnType,
       };
     if (lower === 'struct') return this.struct(rawArgs, scope);
     const f = lookupFunction(lower);

@@ -10,8 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { InvalidOperationError, MicroSparkError } from '../../protocol/errors.js';
+import type { Compiler } from '../../rdd/compile.js';
 import { recordsView, type RecordsSpec } from '../sources.js';
 import { parquetSection, type ColumnSection } from './sections.js';
+import type { FragmentUdf, UdfRun } from './udf.js';
 
 /** One input of a fragment, as the task carries it. */
 export type FragmentInput =
@@ -60,6 +62,8 @@ export interface FragmentTask {
     | { readonly kind: 'single' }
     | { readonly kind: 'broadcast'; readonly n: number }
     | { readonly kind: 'hash'; readonly n: number; readonly keys: readonly string[] };
+  /** The user-defined functions the SQL calls (`ms_udf_<i>`), registered before it runs. */
+  readonly udfs?: readonly FragmentUdf[];
 }
 
 let instance: Promise<DuckDBInstance> | undefined;
@@ -116,7 +120,9 @@ async function run(
   task: FragmentTask,
   partition: number,
   batches: readonly (readonly Uint8Array[])[],
+  udfs: UdfRun | undefined,
 ): Promise<FragmentOutput[]> {
+  const sql = udfs ? udfs.sql(task.sql) : task.sql;
   await conn.run(`SET VARIABLE spark_partition_id = ${partition}`);
   let fileNo = 0;
   for (let i = 0; i < task.inputs.length; i++) {
@@ -158,7 +164,7 @@ async function run(
     const target = join(dir, 'out');
     const keys = out.keys.length > 0 ? out.keys.join(', ') : '1';
     await conn.run(
-      `COPY (SELECT *, CAST(hash(${keys}) % ${out.n} AS INTEGER) AS __p FROM (${task.sql}) AS frag) TO ${lit(target)} (FORMAT parquet, PARTITION_BY (__p))`,
+      `COPY (SELECT *, CAST(hash(${keys}) % ${out.n} AS INTEGER) AS __p FROM (${sql}) AS frag) TO ${lit(target)} (FORMAT parquet, PARTITION_BY (__p))`,
     );
     const result: FragmentOutput[] = [];
     let entries: string[] = [];
@@ -181,7 +187,7 @@ async function run(
     return result;
   }
   const file = join(dir, 'out.parquet');
-  await conn.run(`COPY (${task.sql}) TO ${lit(file)} (FORMAT parquet)`);
+  await conn.run(`COPY (${sql}) TO ${lit(file)} (FORMAT parquet)`);
   const buf = await readFile(file);
   const section = await parquetSection(conn, file, buf.byteLength);
   if (out.kind === 'broadcast') return Array.from({ length: out.n }, (_, p) => [p, buf, section] as const);
@@ -191,23 +197,35 @@ async function run(
 /**
  * Runs partition `partition` of a stage. `batches[i]` holds the Parquet batches of input i when
  * it is a `batches` input. Returns `[reduce partition, Parquet bytes]` pairs (one `[0, bytes]`
- * for a result).
+ * for a result). The task's UDFs are compiled by `compiler` (the task's); an error thrown inside
+ * one fails the run with that error itself.
  */
 export async function runFragment(
   task: FragmentTask,
   partition: number,
   batches: readonly (readonly Uint8Array[])[],
+  compiler?: Compiler,
 ): Promise<FragmentOutput[]> {
   const db = await duckdb();
   const conn = await db.connect();
   const dir = await mkdtemp(join(tmpdir(), 'microspark-sql-'));
+  let udfs: UdfRun | undefined;
   try {
-    return await run(conn, dir, task, partition, batches);
+    if (task.udfs && task.udfs.length > 0) {
+      if (!compiler) throw new InvalidOperationError('a SQL stage with UDFs needs the task compiler');
+      const { UdfRun } = await import('./udf.js');
+      udfs = new UdfRun(conn, task.udfs, compiler);
+    }
+    return await run(conn, dir, task, partition, batches, udfs);
   } catch (e) {
+    // A UDF's own error, whatever the user threw, fails the task as it is.
+    const thrown = udfs?.error();
+    if (thrown) throw thrown.value;
     // The engine's own errors (a FAILFAST read's malformed record) keep their class.
     if (e instanceof MicroSparkError) throw e;
     throw sqlExecutionError((e as Error).message, task.sql);
   } finally {
+    udfs?.close();
     conn.closeSync();
     await rm(dir, { recursive: true, force: true });
   }

@@ -305,13 +305,18 @@ export class Renderer {
       }
       case 'udf': {
         let use = this.udfs.find(
-          (u) => u.expr.fn === e.fn && u.expr.type.equals(e.type) && u.expr.args.length === e.args.length,
+          (u) =>
+            u.expr.fn === e.fn &&
+            u.expr.type.equals(e.type) &&
+            u.expr.args.length === e.args.length &&
+            u.expr.args.every((a, i) => a.type.equals(e.args[i]!.type)),
         );
         if (!use) {
           use = { sqlName: `ms_udf_${this.udfs.length}`, expr: e };
           this.udfs.push(use);
         }
-        return `${use.sqlName}(${e.args.map((a) => this.expr(a)).join(', ')})`;
+        // Arguments cast to the types the UDF is registered with (the analyzer's types).
+        return `${use.sqlName}(${e.args.map((a) => `CAST(${this.expr(a)} AS ${a.type.duckdb()})`).join(', ')})`;
       }
     }
   }

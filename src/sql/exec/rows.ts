@@ -1,0 +1,137 @@
+/**
+ * Rows and Parquet batches inside a task (DuckDB in the task's thread), for the RDD interop of
+ * DataFrames: `df.rdd` decodes a result stage's batches into row objects, and
+ * `createDataFrame(rdd)` / `rdd.toDF()` encode an RDD's elements (objects or arrays) into one
+ * batch per partition that SQL stages read.
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { JSToDuckDBValueConverter, type JS } from '@duckdb/node-api';
+import { InvalidOperationError } from '../../protocol/errors.js';
+import { parseDataType, quoteIdent, type DataType } from '../types.js';
+import { duckdb } from './fragment.js';
+import { duckType } from './udf.js';
+import { fromDuck, toDuck } from './values.js';
+
+function lit(s: string): string {
+  return `'${s.replace(/'/g, "''")}'`;
+}
+
+let tables = 0;
+
+/** `[batch column, row field name, type DDL]` of each column `decodeRows` reads. */
+export type DecodeField = readonly [string, string, string];
+
+/** The rows of Parquet batches as objects whose keys are the field names, in order. */
+export async function decodeRows(
+  batches: readonly Uint8Array[],
+  fields: readonly DecodeField[],
+): Promise<Array<Record<string, unknown>>> {
+  const nonEmpty = batches.filter((b) => b.length > 0);
+  if (nonEmpty.length === 0) return [];
+  const types = fields.map(([, , t]) => parseDataType(t));
+  const db = await duckdb();
+  const conn = await db.connect();
+  const dir = await mkdtemp(join(tmpdir(), 'microspark-rows-'));
+  try {
+    const paths: string[] = [];
+    for (let i = 0; i < nonEmpty.length; i++) {
+      const p = join(dir, `b${i}.parquet`);
+      await writeFile(p, nonEmpty[i]!);
+      paths.push(p);
+    }
+    const cols = fields.map(([c]) => quoteIdent(c)).join(', ');
+    const reader = await conn.runAndReadAll(
+      `SELECT ${cols || '*'} FROM read_parquet([${paths.map(lit).join(', ')}])`,
+    );
+    return reader.getRowsJS().map((r) => {
+      const o: Record<string, unknown> = {};
+      for (let i = 0; i < fields.length; i++) o[fields[i]![1]] = fromDuck(r[i], types[i]!);
+      return o;
+    });
+  } finally {
+    conn.closeSync();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** `[field name, type DDL]` of each column `encodeRows` writes. */
+export type EncodeField = readonly [string, string];
+
+function preview(v: unknown): string {
+  let s: string;
+  try {
+    s = typeof v === 'string' ? `'${v}'` : (JSON.stringify(v) ?? String(v));
+  } catch {
+    s = String(v);
+  }
+  return s.length > 40 ? s.slice(0, 40) + '…' : s;
+}
+
+function kind(v: unknown): string {
+  if (v instanceof Date) return 'Date';
+  if (Array.isArray(v)) return 'array';
+  if (v instanceof Map) return 'Map';
+  return typeof v;
+}
+
+/**
+ * One Parquet batch of `rows` (objects, read by field name, or arrays, read by position), typed
+ * by `fields`. A value that does not fit its field's type is refused, as PySpark's schema check
+ * refuses it (`field age: LongType() can not accept object 'x'`). No rows: no batch.
+ */
+export async function encodeRows(
+  rows: readonly unknown[],
+  fields: readonly EncodeField[],
+): Promise<Uint8Array[]> {
+  if (rows.length === 0) return [];
+  const types: DataType[] = fields.map(([, t]) => parseDataType(t));
+  const duck = types.map(duckType);
+  const db = await duckdb();
+  const conn = await db.connect();
+  const dir = await mkdtemp(join(tmpdir(), 'microspark-encode-'));
+  const table = `ms_rows_${process.pid}_${++tables}`;
+  try {
+    const cols = fields.map(([n], i) => `${quoteIdent(n)} ${types[i]!.duckdb()}`).join(', ');
+    await conn.run(`CREATE TEMP TABLE ${table} (${cols})`);
+    const app = await conn.createAppender(table);
+    try {
+      for (let r = 0; r < rows.length; r++) {
+        const row = rows[r];
+        const arr = Array.isArray(row) ? (row as unknown[]) : undefined;
+        if (!arr && (typeof row !== 'object' || row === null))
+          throw new InvalidOperationError(
+            `createDataFrame: element ${r} of a partition is ${preview(row)}, not an object or an array (a row)`,
+          );
+        if (arr && arr.length !== fields.length)
+          throw new InvalidOperationError(
+            `[LENGTH_SHOULD_BE_THE_SAME] createDataFrame: a row has ${arr.length} values but the schema has ${fields.length} fields.`,
+          );
+        for (let c = 0; c < fields.length; c++) {
+          const v = arr ? arr[c] : (row as Record<string, unknown>)[fields[c]![0]];
+          const d = toDuck(v, types[c]!);
+          if (d === null && v !== null && v !== undefined)
+            throw new InvalidOperationError(
+              `[CANNOT_ACCEPT_OBJECT_IN_TYPE] field ${fields[c]![0]}: ${types[c]!.simpleString()} can not accept object ${preview(v)} of type ${kind(v)}.`,
+            );
+          app.appendValue(
+            d === null ? null : JSToDuckDBValueConverter(d as JS, duck[c]!, JSToDuckDBValueConverter),
+            duck[c],
+          );
+        }
+        app.endRow();
+      }
+      app.flushSync();
+    } finally {
+      app.closeSync();
+    }
+    const file = join(dir, 'rows.parquet');
+    await conn.run(`COPY ${table} TO ${lit(file)} (FORMAT parquet)`);
+    return [await readFile(file)];
+  } finally {
+    await conn.run(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
+    conn.closeSync();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
