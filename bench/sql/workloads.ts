@@ -104,6 +104,10 @@ export interface StageRecord {
   completedMs?: number;
   /** Tasks run per worker node (first 6 characters of its id). */
   tasksByWorker: Record<string, number>;
+  /** Milliseconds from each task's first `running` event to its `done` event. */
+  taskMs: number[];
+  /** Milliseconds from the stage's submission to its first task's `running` event. */
+  firstTaskMs?: number;
 }
 
 /** What a recorded action did: its stages and the bytes of the map outputs it shuffled. */
@@ -126,6 +130,7 @@ export async function recordAction<T>(
   const t0 = performance.now();
   const stages = new Map<number, StageRecord>();
   const outputs = new Map<string, number>();
+  const started = new Map<string, number>();
   const sample = () => {
     for (const b of sc.cluster?.seenRecords().blocks ?? [])
       if (b.blockId.startsWith('shuffle_')) outputs.set(`${b.holder}/${b.blockId}`, b.bytes);
@@ -141,15 +146,22 @@ export async function recordAction<T>(
           tasks: e.tasks,
           submittedMs: now,
           tasksByWorker: {},
+          taskMs: [],
         });
       else {
         const s = stages.get(e.stageId);
         if (s) s.completedMs = now;
       }
+    } else if (e.type === 'task' && e.state === 'running') {
+      const s = stages.get(e.stageId);
+      if (s) s.firstTaskMs ??= now - s.submittedMs;
+      started.set(`${e.stageId}/${e.partition}`, now);
     } else if (e.type === 'task' && e.state === 'done') {
       const s = stages.get(e.stageId);
       const w = (e.worker ?? 'client').slice(0, 6);
+      const t = started.get(`${e.stageId}/${e.partition}`);
       if (s) s.tasksByWorker[w] = (s.tasksByWorker[w] ?? 0) + 1;
+      if (s && t !== undefined) s.taskMs.push(now - t);
     }
     sample();
   });
