@@ -3,6 +3,7 @@
  * (per worker) and the bytes of map output it shuffled, and each stage's DuckDB fragment SQL.
  *
  *   npx tsx bench/sql/profile.ts --sf 0.1 --query q1,q9 [--format csv] [--runs 2] [--sql]
+ *     [--conf spark.sql.shuffle.partitions=4,spark.sql.autoBroadcastJoinThreshold=100m]
  *
  * CPU profiles: of the client with `node --cpu-prof --import tsx bench/sql/profile.ts …`; of the
  * worker daemons (and their task threads) with `--prof-workers DIR` (Node refuses --cpu-prof in
@@ -26,6 +27,8 @@ const { values: args } = parseArgs({
     slots: { type: 'string' },
     sql: { type: 'boolean', default: false },
     'prof-workers': { type: 'string' },
+    /** `key=value,key=value`: spark.conf settings. */
+    conf: { type: 'string' },
   },
 });
 
@@ -84,6 +87,10 @@ const sc = await engine.MicroSpark.local({
   ...(args.slots !== undefined && { slotsPerWorker: Number(args.slots) }),
 });
 try {
+  for (const kv of args.conf?.split(',') ?? []) {
+    const [k, v] = kv.split('=');
+    sc.session.conf.set(k!, v!);
+  }
   await registerTpch(sc.session, dir, format);
   for (const q of tpchQueries().filter((x) => names.includes(x.name))) {
     for (let r = 0; r < Number(args.runs); r++) {

@@ -140,7 +140,7 @@ const asAnswer = (q: ChildQuery): Answer => ({ columns: q.columns, rows: q.rows 
 /** Renders the SQL rows as a Markdown table. */
 export function sqlTable(rows: readonly SqlRow[]): string {
   const head = ['', 'query', 'MicroSpark', 'reference', 'ratio', 'peak mem (MicroSpark / reference)'];
-  head.push('correct', 'target', 'met', 'load');
+  head.push('correct', 'target', 'met', 'load (1 min)');
   const body = rows.map((r) => [
     r.workload,
     r.query,
@@ -155,7 +155,10 @@ export function sqlTable(rows: readonly SqlRow[]): string {
     r.correct ? 'yes' : 'NO',
     r.target,
     r.met === undefined ? '' : r.met ? 'yes' : 'no',
-    r.load.split(' ')[0]!,
+    r.load
+      .split(' / ')
+      .map((l) => l.split(' ')[0])
+      .join(' / '),
   ]);
   const all = [head, ...body];
   const widths = head.map((_, i) => Math.max(...all.map((row) => row[i]!.length)));
