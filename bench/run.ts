@@ -7,6 +7,7 @@
  *   npm run bench                          # 200 MB corpus, 10M-line CSV, 3 runs
  *   npm run bench -- --quick               # 20 MB, 1M lines, 1 run
  *   npm run bench -- --only W1,W4 --runs 5 --size 50 --lines 2000000 --no-write
+ *   npm run bench -- --only D1,D4 --sf 0.1   # the SQL workloads (bench/sql/run-sql.ts)
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
@@ -17,6 +18,7 @@ import { parseArgs, promisify } from 'node:util';
 import type { ProgressEvent } from '../src/client/progress.js';
 import { ensureCorpus, ensurePairsCsv } from './corpus.js';
 import type { PlainReport } from './plain.js';
+import { SQL_WORKLOADS, runSqlBenchmarks } from './sql/run-sql.js';
 import { sortPairs, sumByKey, wordCount, type Answer } from './workloads.js';
 
 const { values: args } = parseArgs({
@@ -32,6 +34,7 @@ const { values: args } = parseArgs({
     slots: { type: 'string' },
     'no-write': { type: 'boolean', default: false },
     src: { type: 'boolean', default: false },
+    sf: { type: 'string', default: '1' },
   },
 });
 
@@ -72,13 +75,16 @@ async function loadEngine(): Promise<typeof import('../src/index.js')> {
   }
   return (await import(pathToFileURL(join(out, 'src/index.js')).href)) as typeof import('../src/index.js');
 }
-const { MicroSpark } = await loadEngine();
+const engine = await loadEngine();
+const { MicroSpark } = engine;
 type MicroSpark = import('../src/index.js').MicroSpark;
 
 const sizeMb = Number(args.size ?? (args.quick ? 20 : 200));
 const csvLines = Number(args.lines ?? (args.quick ? 1_000_000 : 10_000_000));
 const runs = Number(args.runs ?? (args.quick ? 1 : 3));
-const only = new Set((args.only ?? 'W1,W2,W3,W4,W5').split(',').map((s) => s.trim().toUpperCase()));
+const only = new Set(
+  (args.only ?? `W1,W2,W3,W4,W5,${SQL_WORKLOADS.join(',')}`).split(',').map((s) => s.trim().toUpperCase()),
+);
 const latencyIterations = Number(args.latency);
 const heartbeatMs = Number(args['heartbeat-ms']);
 const deadAfterMs = Number(args['dead-after-ms']);
@@ -420,6 +426,16 @@ if (only.has('W3'))
   rows.push(await batchWorkload('W3', `sortBy key then value, ${csvLines} lines`, csvPath, sortPairs, 0.6));
 if (latency) rows.push(latency);
 if (only.has('W5')) rows.push(await recoveryWorkload(rows.find((r) => r.workload === 'W1')));
+const sql = SQL_WORKLOADS.some((w) => only.has(w))
+  ? await runSqlBenchmarks(engine, {
+      sf: Number(args.sf),
+      runs,
+      only,
+      latencyIterations,
+      src: args.src,
+      ...(slotsPerWorker && { slotsPerWorker }),
+    })
+  : undefined;
 
 const result = {
   date: started.toISOString(),
@@ -437,8 +453,10 @@ const result = {
   },
   rows,
   table: table(rows),
+  ...(sql && { sql }),
 };
-console.log(`\n${result.table}\n`);
+if (rows.length > 0) console.log(`\n${result.table}\n`);
+if (sql) console.log(`\nSQL (TPC-H sf ${sql.params.sf}):\n${sql.table}\n`);
 console.log(
   `machine: ${result.machine.cpu} × ${result.machine.cpus}, ${mb(result.machine.memoryBytes)}, ${result.machine.os}, node ${result.machine.node}`,
 );
