@@ -32,7 +32,7 @@ import { deriveCurveKeys } from '../partition-server/curve.js';
 import { deriveClusterId, isLoopbackAddress, Secret } from '../worker/config.js';
 import { MdnsDiscovery } from '../discovery/mdns.js';
 import { ClusterBackend } from './cluster-backend.js';
-import { WasmModule, prepareWasm, specExports, type WasmOptions } from '../wasm/module.js';
+import { WasmModule, prepareWasm, type WasmOptions } from '../wasm/module.js';
 import type { ProgressListener } from './progress.js';
 import { userCall } from '../rdd/call-site.js';
 import { spawnWorker, stopWorkers, type LocalWorker } from './local-cluster.js';
@@ -692,7 +692,7 @@ export class MicroSpark implements RDDContext {
   async wasm(pathOrBytes: string | Uint8Array | ArrayBuffer, options?: WasmOptions): Promise<WasmModule> {
     this.assertActive();
     const spec = await prepareWasm(pathOrBytes, options);
-    return new WasmModule(spec.name, specExports(spec), this.broadcast(spec));
+    return new WasmModule(spec, this.broadcast(spec));
   }
 
   /** An accumulator: tasks `.add()` to it through env; read `.value` here. Numbers add by default. */

@@ -74,7 +74,8 @@ export class WasmHandle {
   readonly name: string;
   /** The callable exports and their convention. */
   readonly exports: ReadonlyArray<{ readonly name: string; readonly convention: 'number' | 'value' }>;
-  [fn: string]: unknown;
+  /** One method per callable export. */
+  [fn: string]: any;
 
   constructor(
     private readonly id: string,

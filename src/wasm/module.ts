@@ -12,6 +12,7 @@ import type { BroadcastRef, EnvShippable } from '../rdd/env.js';
 import { capMemory, parseModule } from './binary.js';
 import { WasmModuleError } from './errors.js';
 import { GuestInstance, VmGuard, WASM_SPEC_KEY, inspectGuest, type WasmSpec } from './guest.js';
+import { WasmHandle, forgetWasm } from './instances.js';
 
 /** Options of `sc.wasm`. */
 export interface WasmOptions {
@@ -34,21 +35,43 @@ export interface WasmOptions {
 export const WASM_DEFAULTS = { maxMemoryMb: 16, timeoutMs: 10_000 } as const;
 
 /**
- * A loaded module (from `sc.wasm`). Pass it in env; inside the function it is a handle with one
- * method per callable export: `rdd.map((x, env) => env.m.score(x), { m })`.
+ * A loaded module (from `sc.wasm`). Pass it in env; inside the function it is a handle with the
+ * same members: one method per callable export (`rdd.map((x, env) => env.m.score(x), { m })`),
+ * `call(name, ...args)` and `mapF64(name, numbers)`. On the client the methods run on a local
+ * instance (under the same limits), which is handy for trying a module out.
  */
 export class WasmModule implements EnvShippable {
+  /** The module's name. */
+  readonly name: string;
+  /** The callable exports and how each is called. */
+  readonly exports: ReadonlyArray<{ readonly name: string; readonly convention: 'number' | 'value' }>;
+  /** One method per callable export (numbers in and out, or one value in and out). */
+  [fn: string]: any;
+  private readonly local: WasmHandle;
+
   constructor(
-    /** The module's name. */
-    readonly name: string,
-    /** The callable exports and how each is called. */
-    readonly exports: ReadonlyArray<{ readonly name: string; readonly convention: 'number' | 'value' }>,
+    spec: WasmSpec,
     private readonly broadcast: Broadcast<WasmSpec>,
-  ) {}
+  ) {
+    this.local = new WasmHandle(broadcast.id, spec);
+    this.name = spec.name;
+    this.exports = this.local.exports;
+    for (const f of this.exports) if (!(f.name in this)) this[f.name] = this.local[f.name];
+  }
 
   /** The broadcast id the module travels under. */
   get id(): string {
     return this.broadcast.id;
+  }
+
+  /** Calls an export by name: numbers for a numeric export, one value for a value export. */
+  call(name: string, ...args: unknown[]): unknown {
+    return this.local.call(name, ...args);
+  }
+
+  /** Runs `name(ptr, n) -> status` over the numbers as f64s in place (one call per batch). */
+  mapF64(name: string, values: ArrayLike<number> | Iterable<number>): Float64Array {
+    return this.local.mapF64(name, values);
   }
 
   /** @internal The env reference: the module's spec travels like a broadcast value. */
@@ -59,6 +82,7 @@ export class WasmModule implements EnvShippable {
   /** Drops the module everywhere; later use is an error. */
   destroy(): void {
     this.broadcast.destroy();
+    forgetWasm(this.broadcast.id);
   }
 
   toString(): string {
@@ -119,14 +143,4 @@ export async function prepareWasm(
   const info = inspectGuest(name, spec.bytes, { wasi: spec.wasi === 1, native });
   new GuestInstance(spec, new WebAssemblyApi.Module(spec.bytes), info, new VmGuard(name, timeoutMs));
   return spec;
-}
-
-/** The callable exports of a prepared spec. */
-export function specExports(spec: WasmSpec): WasmModule['exports'] {
-  return inspectGuest(spec.name, spec.bytes, { wasi: spec.wasi === 1, native: spec.native }).functions.map(
-    (f) => ({
-      name: f.name,
-      convention: f.convention,
-    }),
-  );
 }
