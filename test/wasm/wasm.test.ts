@@ -38,7 +38,7 @@ const PAIRS: Array<[string, string]> = [
 /** The task failure's cause (the typed error from the task), with its wire name and data. */
 async function failure(
   p: Promise<unknown>,
-): Promise<{ name: string; message: string; data: Record<string, unknown> }> {
+): Promise<{ name: string; message: string; data: Record<string, unknown>; attempts: number }> {
   const e = await p.then(
     () => undefined,
     (x: unknown) => x,
@@ -47,7 +47,12 @@ async function failure(
   const cause = (e as TaskFailedError).cause;
   expect(cause).toBeInstanceOf(RemoteError);
   const r = cause as RemoteError;
-  return { name: r.remoteName, message: r.message, data: r.remoteData ?? {} };
+  return {
+    name: r.remoteName,
+    message: r.message,
+    data: r.remoteData ?? {},
+    attempts: (e as TaskFailedError).attempts,
+  };
 }
 
 let watBytes: Uint8Array;
@@ -183,6 +188,7 @@ describe.each(modes)('WASM guests ($name)', (mode) => {
     expect(e.name).toBe('TaskTimeoutError');
     expect(e.message).toMatch(/^WebAssembly call g\.spin exceeded its timeout of 300 ms and was stopped/);
     expect(e.data).toEqual({ timeoutMs: 300, fn: 'g.spin' });
+    expect(e.attempts).toBe(2); // counted as the task's own failures (maxTaskFailures: 2), not worker deaths
     // On a cluster the pool's watchdog stopped the task thread (a daemon's main thread is never blocked).
     if (mode.name !== 'inProcess') expect(e.message).toMatch(/\(its task thread was terminated\)$/);
     expect(Date.now() - t0).toBeLessThan(15_000);
