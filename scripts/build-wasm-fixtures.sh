@@ -18,5 +18,6 @@ build_rust() { # source output
   echo "built $2 ($(wc -c <"$2") bytes)"
 }
 build_c test/wasm/fixtures/c/strdist.c test/wasm/fixtures/c/strdist.wasm
+build_c test/wasm/fixtures/c/wasi-read.c test/wasm/fixtures/c/wasi-read.wasm
 build_rust test/wasm/fixtures/rust/strdist.rs test/wasm/fixtures/rust/strdist.wasm
 exit 0

@@ -5,6 +5,9 @@
  * an out-of-range pointer, a malformed module), each a typed error after which the context still
  * serves. Guests: WAT (wabt) and AssemblyScript compiled here, C and Rust from the committed builds.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   MicroSpark,
@@ -256,6 +259,34 @@ describe.each(modes)('WASM guests ($name)', (mode) => {
       .map((x, env: { m: WasmModule }) => env.m.now_seconds(x), { m })
       .collect();
     expect(Math.abs((t as number) - Date.now() / 1000)).toBeLessThan(60);
+  });
+
+  it('WASI with a preopened directory: the guest reads files under /data and nothing else', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'microspark-wasi-'));
+    try {
+      writeFileSync(join(dir, 'a.txt'), 'x'.repeat(1234));
+      const path = fixturePath('c/wasi-read.wasm');
+      const refused = await sc.wasm(path).catch((x: unknown) => x);
+      expect(refused).toBeInstanceOf(WasmImportError);
+      expect((refused as Error).message).toMatch(
+        /^module 'wasi-read' imports wasi_snapshot_preview1\.fd_close \(function\), /,
+      );
+      const m = await sc.wasm(path, { wasi: { dir } });
+      const sizes = await sc
+        .parallelize(['/data/a.txt'], 1)
+        .map((p, env: { m: WasmModule }) => env.m.file_size(p) as number, { m })
+        .collect();
+      expect(sizes).toEqual([1234]);
+      const outside = await failure(
+        sc
+          .parallelize(['/etc/hostname'], 1)
+          .map((p, env: { m: WasmModule }) => env.m.file_size(p) as number, { m })
+          .collect(),
+      );
+      expect(outside).toMatchObject({ name: 'WasmGuestError', message: 'cannot open /etc/hostname' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('hostile: malformed modules and modules without the ABI are refused by sc.wasm', async () => {
