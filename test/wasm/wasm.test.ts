@@ -193,7 +193,12 @@ describe.each(modes)('WASM guests ($name)', (mode) => {
     expect(e.data).toEqual({ timeoutMs: 300, fn: 'g.spin' });
     expect(e.attempts).toBe(2); // counted as the task's own failures (maxTaskFailures: 2), not worker deaths
     // On a cluster the pool's watchdog stopped the task thread (a daemon's main thread is never blocked).
-    if (mode.name !== 'inProcess') expect(e.message).toMatch(/\(its task thread was terminated\)$/);
+    if (mode.name !== 'inProcess') {
+      expect(e.message).toMatch(/\(its task thread was terminated\)$/);
+      // Both daemons are still up and members: the timeout ended a thread, not a worker.
+      expect(sc.localWorkers.map((w) => w.child.exitCode)).toEqual([null, null]);
+      expect(sc.cluster!.workers().length).toBe(2);
+    }
     expect(Date.now() - t0).toBeLessThan(15_000);
     expect(
       await sc
