@@ -5,7 +5,18 @@ import prettier from 'eslint-config-prettier';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'bench/data/', 'bench/results/', 'coverage/', 'scratch/'] },
+  {
+    ignores: [
+      'dist/',
+      'node_modules/',
+      'bench/data/',
+      'bench/results/',
+      'coverage/',
+      'scratch/',
+      'test/wasm/fixtures/as/',
+      'examples/wasm-assemblyscript/guest/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: the five workloads of issue 5 on `MicroSpark.local({ workers: 2 })` against
+ * `npm run bench`: the five workloads of issue 5 (and W6, WebAssembly against JavaScript: bench/wasm.ts) on `MicroSpark.local({ workers: 2 })` against
  * plain single-process Node scripts, in one run, with the answers checked equal. Prints a table
  * (median of N runs, ratio to the plain script, peak memory summed over all processes) and writes
  * it to bench/results/<timestamp>.json and bench/results/latest.json.
@@ -20,6 +20,7 @@ import { ensureCorpus, ensurePairsCsv } from './corpus.js';
 import type { PlainReport } from './plain.js';
 import { SQL_WORKLOADS, runSqlBenchmarks } from './sql/run-sql.js';
 import { sortPairs, sumByKey, wordCount, type Answer } from './workloads.js';
+import { wasmWorkloads } from './wasm.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -83,7 +84,7 @@ const sizeMb = Number(args.size ?? (args.quick ? 20 : 200));
 const csvLines = Number(args.lines ?? (args.quick ? 1_000_000 : 10_000_000));
 const runs = Number(args.runs ?? (args.quick ? 1 : 3));
 const only = new Set(
-  (args.only ?? `W1,W2,W3,W4,W5,${SQL_WORKLOADS.join(',')}`).split(',').map((s) => s.trim().toUpperCase()),
+  (args.only ?? `W1,W2,W3,W4,W5,W6,${SQL_WORKLOADS.join(',')}`).split(',').map((s) => s.trim().toUpperCase()),
 );
 const latencyIterations = Number(args.latency);
 const heartbeatMs = Number(args['heartbeat-ms']);
@@ -426,6 +427,7 @@ if (only.has('W3'))
   rows.push(await batchWorkload('W3', `sortBy key then value, ${csvLines} lines`, csvPath, sortPairs, 0.6));
 if (latency) rows.push(latency);
 if (only.has('W5')) rows.push(await recoveryWorkload(rows.find((r) => r.workload === 'W1')));
+if (only.has('W6')) rows.push(...(await wasmWorkloads({ MicroSpark, runs, quick: args.quick })));
 const sql = SQL_WORKLOADS.some((w) => only.has(w))
   ? await runSqlBenchmarks(engine, {
       sf: Number(args.sf),

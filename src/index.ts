@@ -38,7 +38,19 @@ export {
   TaskOutOfMemoryError,
   ConfigError,
   RequestTimeoutError,
+  TaskTimeoutError,
 } from './protocol/errors.js';
+export { WasmModule, WASM_DEFAULTS, type WasmOptions } from './wasm/module.js';
+export type { WasmHandle } from './wasm/instances.js';
+export {
+  WasmError,
+  WasmModuleError,
+  WasmImportError,
+  WasmGuestError,
+  WasmTrapError,
+  WasmMemoryLimitError,
+  WasmAbiError,
+} from './wasm/errors.js';
 export { SparkSession, RuntimeConfig, SessionCatalog, DataFrameReader } from './sql/session.js';
 export { AnalysisException, ParseException } from './sql/errors.js';
 export * as types from './sql/types.js';

@@ -32,6 +32,7 @@ import { deriveCurveKeys } from '../partition-server/curve.js';
 import { deriveClusterId, isLoopbackAddress, Secret } from '../worker/config.js';
 import { MdnsDiscovery } from '../discovery/mdns.js';
 import { ClusterBackend } from './cluster-backend.js';
+import { WasmModule, prepareWasm, type WasmOptions } from '../wasm/module.js';
 import type { ProgressListener } from './progress.js';
 import { userCall } from '../rdd/call-site.js';
 import { spawnWorker, stopWorkers, type LocalWorker } from './local-cluster.js';
@@ -687,6 +688,17 @@ export class MicroSpark implements RDDContext {
     });
     this.broadcasts.set(id, b);
     return b;
+  }
+
+  /**
+   * Loads a WebAssembly module (a file path or its bytes), checks it against the ABI (docs/WASM.md)
+   * and the grants in `options`, and returns a handle to pass in env: its bytes reach each worker
+   * once, and each task thread instantiates it once. `rdd.map((x, env) => env.m.score(x), { m })`.
+   */
+  async wasm(pathOrBytes: string | Uint8Array | ArrayBuffer, options?: WasmOptions): Promise<WasmModule> {
+    this.assertActive();
+    const spec = await prepareWasm(pathOrBytes, options);
+    return new WasmModule(spec, this.broadcast(spec));
   }
 
   /** An accumulator: tasks `.add()` to it through env; read `.value` here. Numbers add by default. */

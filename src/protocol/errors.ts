@@ -192,3 +192,21 @@ export class TaskOutOfMemoryError extends MicroSparkError {
     return { heapMb: this.heapMb };
   }
 }
+
+/**
+ * A task ran longer than allowed: the worker's task timeout, or a WebAssembly call's `timeoutMs`
+ * (`fn` names the call, `module.export`). The task's thread is stopped; the worker carries on, and
+ * the task counts as a failed attempt of its own (not as a worker death).
+ */
+export class TaskTimeoutError extends MicroSparkError {
+  constructor(
+    message: string,
+    readonly timeoutMs: number,
+    readonly fn?: string,
+  ) {
+    super(message);
+  }
+  override wireData() {
+    return this.fn === undefined ? { timeoutMs: this.timeoutMs } : { timeoutMs: this.timeoutMs, fn: this.fn };
+  }
+}

@@ -7,6 +7,8 @@ import { InvalidOperationError } from '../protocol/errors.js';
 import { TaskAccumulator } from './accumulator.js';
 import { TaskBroadcast } from './broadcast.js';
 import { FnRef, resolveEnv, type AccumulatorRef, type EnvResolver } from './env.js';
+import { isWasmSpec } from '../wasm/guest.js';
+import { WasmHandle } from '../wasm/instances.js';
 import { envBindings, type Callable, type FnEnvelope, type LibFn } from './functions.js';
 
 // esbuild's helpers, as tsx and vitest insert them into compiled TypeScript.
@@ -86,7 +88,11 @@ export class Compiler {
   ) {
     this.resolver = {
       compile: (src, env) => compileSource(src, env, dataBindings(env)),
-      broadcast: (id) => new TaskBroadcast(id, services.broadcastValue(id)),
+      broadcast: (id) => {
+        const value = services.broadcastValue(id);
+        // A module from sc.wasm travels as a broadcast of its spec; functions see its handle.
+        return isWasmSpec(value) ? new WasmHandle(id, value) : new TaskBroadcast(id, value);
+      },
       accumulator: (ref: AccumulatorRef) => {
         const own = services.accumulator?.(ref.id);
         if (own !== undefined) return own;

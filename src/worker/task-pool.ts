@@ -105,6 +105,14 @@ export type FromThread =
       readonly error: WireError;
       readonly userError: boolean;
       readonly service?: ServiceMethod;
+    }
+  | {
+      /** A WebAssembly instance's call cells (src/wasm/guest.ts WatchGuard): watched while tasks run. */
+      readonly kind: 'wasm-watch';
+      readonly cells: SharedArrayBuffer;
+      readonly module: string;
+      readonly calls: readonly string[];
+      readonly timeoutMs: number;
     };
 
 /**
@@ -208,6 +216,19 @@ interface Slot {
   job?: Job;
   /** The last uncaught error reported by the thread (explains its exit). */
   lastError?: unknown;
+  /** The thread's WebAssembly instances' call cells, watched for calls past their timeout. */
+  watches?: WasmWatch[];
+  watchTimer?: NodeJS.Timeout;
+}
+
+interface WasmWatch {
+  /** [0]: 0 idle, else the running call's index + 1; [1]: the call's sequence number. */
+  readonly cells: Int32Array;
+  readonly module: string;
+  readonly calls: readonly string[];
+  readonly timeoutMs: number;
+  seq?: number;
+  since?: number;
 }
 
 function failure(
@@ -360,6 +381,52 @@ export class TaskPool {
     const transfer = new Set<ArrayBuffer>();
     const task = transferable(job.task, transfer, false);
     this.post(slot, { kind: 'run', taskId: job.id, task }, transfer);
+    this.watchWasm(slot);
+  }
+
+  /**
+   * While the slot runs a task, checks its WebAssembly call cells every fifth of the shortest
+   * timeout: a call whose sequence number has not moved for its `timeoutMs` gets the thread
+   * terminated and the task failed with TaskTimeoutError (the task's fault; the pool carries on).
+   */
+  private watchWasm(slot: Slot): void {
+    const watches = slot.watches;
+    if (!watches || watches.length === 0 || slot.watchTimer) return;
+    const period = Math.max(1, Math.min(...watches.map((w) => w.timeoutMs)) / 5);
+    for (const w of watches) w.since = undefined;
+    slot.watchTimer = setInterval(() => {
+      const job = slot.job;
+      if (slot.state !== 'busy' || !job) {
+        clearInterval(slot.watchTimer);
+        slot.watchTimer = undefined;
+        return;
+      }
+      const now = performance.now();
+      for (const w of watches) {
+        const running = Atomics.load(w.cells, 0);
+        const seq = Atomics.load(w.cells, 1);
+        if (running === 0) w.since = undefined;
+        else if (w.since === undefined || w.seq !== seq) {
+          w.seq = seq;
+          w.since = now;
+        } else if (now - w.since >= w.timeoutMs) {
+          clearInterval(slot.watchTimer);
+          slot.watchTimer = undefined;
+          const fn = `${w.module}.${w.calls[running - 1] ?? '?'}`;
+          this.kill(
+            job,
+            failure(
+              'TaskTimeoutError',
+              `WebAssembly call ${fn} exceeded its timeout of ${w.timeoutMs} ms and was stopped (its task thread was terminated)`,
+              true,
+              { timeoutMs: w.timeoutMs, fn },
+            ),
+          );
+          return;
+        }
+      }
+    }, period);
+    slot.watchTimer.unref();
   }
 
   private post(slot: Slot, msg: ToThread, transfer: Set<ArrayBuffer>): void {
@@ -404,6 +471,8 @@ export class TaskPool {
   /** Removes a slot from the pool (its thread is dead or being terminated). */
   private retire(slot: Slot): void {
     slot.state = 'dead';
+    if (slot.watchTimer) clearInterval(slot.watchTimer);
+    slot.watchTimer = undefined;
     slot.job = undefined;
     const i = this.slots.indexOf(slot);
     if (i >= 0) this.slots.splice(i, 1);
@@ -419,6 +488,19 @@ export class TaskPool {
           slot.state = 'idle';
           slot.worker.unref();
           this.pump();
+        }
+        return;
+      case 'wasm-watch':
+        (slot.watches ??= []).push({
+          cells: new Int32Array(msg.cells),
+          module: msg.module,
+          calls: msg.calls,
+          timeoutMs: msg.timeoutMs,
+        });
+        if (slot.state === 'busy') {
+          if (slot.watchTimer) clearInterval(slot.watchTimer);
+          slot.watchTimer = undefined;
+          this.watchWasm(slot);
         }
         return;
       case 'svc': {

@@ -12,6 +12,7 @@ import { decode, encode } from '../protocol/codec.js';
 import { errorFromWire, errorToWire } from '../protocol/errors.js';
 import type { TaskDesc } from '../rdd/lineage.js';
 import { runTask, type TaskServices } from '../rdd/runner.js';
+import { setWasmWatchdog } from '../wasm/instances.js';
 import {
   transferable,
   type FromThread,
@@ -104,5 +105,13 @@ port.on('message', (msg: ToThread) => {
     p.reject(err);
   }
 });
+
+// WebAssembly calls in this thread are timed by the pool, which terminates the thread on a timeout.
+setWasmWatchdog((cells, info) =>
+  post(
+    { kind: 'wasm-watch', cells, module: info.module, calls: info.calls, timeoutMs: info.timeoutMs },
+    new Set(),
+  ),
+);
 
 post({ kind: 'ready' }, new Set());

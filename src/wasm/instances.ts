@@ -1,0 +1,120 @@
+/**
+ * The task side of `sc.wasm`: a module spec (a broadcast value) becomes the handle a function sees
+ * in env (`env.m.score(x)`). Modules are compiled and instantiated once per thread (a task thread
+ * on a worker, the client's main thread in process) and reused by the thread's later tasks; an
+ * instance that trapped or timed out is dropped and the next call instantiates afresh.
+ */
+import { WebAssemblyApi, type WasmCompiled } from './wasm-api.js';
+import { InvalidOperationError } from '../protocol/errors.js';
+import {
+  GuestInstance,
+  VmGuard,
+  WatchGuard,
+  inspectGuest,
+  type CallGuard,
+  type GuestInfo,
+  type WasmSpec,
+  type WatchInfo,
+} from './guest.js';
+
+/** Registers a guest instance's shared call cells with the thread's watchdog (the task pool). */
+export type WatchdogRegistrar = (cells: SharedArrayBuffer, info: WatchInfo) => void;
+
+let registrar: WatchdogRegistrar | undefined;
+
+/**
+ * Called once by a task thread: from then on, guest calls in this thread are timed by the pool,
+ * which terminates the thread on a timeout. Without it (in process) calls run under a vm timeout.
+ */
+export function setWasmWatchdog(r: WatchdogRegistrar): void {
+  registrar = r;
+}
+
+interface Loaded {
+  readonly module: WasmCompiled;
+  readonly info: GuestInfo;
+  instance?: GuestInstance;
+}
+
+const loaded = new Map<string, Loaded>();
+
+function load(id: string, spec: WasmSpec): Loaded {
+  let l = loaded.get(id);
+  if (!l) {
+    const info = inspectGuest(spec.name, spec.bytes, { wasi: spec.wasi === 1, native: spec.native });
+    l = { module: new WebAssemblyApi.Module(spec.bytes), info };
+    loaded.set(id, l);
+  }
+  return l;
+}
+
+function instance(id: string, spec: WasmSpec): GuestInstance {
+  const l = load(id, spec);
+  if (l.instance && !l.instance.poisoned) return l.instance;
+  l.instance = undefined;
+  const calls = ['instantiate', ...l.info.functions.map((f) => f.name)];
+  const guard: CallGuard = registrar
+    ? new WatchGuard(registrar, { module: spec.name, calls, timeoutMs: spec.timeoutMs })
+    : new VmGuard(spec.name, spec.timeoutMs);
+  l.instance = new GuestInstance(spec, l.module, l.info, guard);
+  return l.instance;
+}
+
+/** Drops a thread's compiled module and instance (the module was destroyed on the client). */
+export function forgetWasm(id: string): void {
+  loaded.delete(id);
+}
+
+/**
+ * What a function sees for a module in env: one method per callable export (numbers for numeric
+ * exports, one value for value exports), plus `call`, `mapF64` and `exports`.
+ */
+export class WasmHandle {
+  /** The module's name (sc.wasm's `name`). */
+  readonly name: string;
+  /** The callable exports and their convention. */
+  readonly exports: ReadonlyArray<{ readonly name: string; readonly convention: 'number' | 'value' }>;
+  /** One method per callable export. */
+  [fn: string]: any;
+
+  constructor(
+    private readonly id: string,
+    private readonly spec: WasmSpec,
+  ) {
+    this.name = spec.name;
+    const info = load(id, spec).info;
+    this.exports = info.functions.map((f) => ({ name: f.name, convention: f.convention }));
+    for (const f of info.functions) {
+      if (f.name in this) continue; // reachable through call()
+      this[f.name] =
+        f.convention === 'value'
+          ? (v: unknown) => instance(this.id, this.spec).callValue(f.name, v)
+          : (...a: unknown[]) => instance(this.id, this.spec).callNumber(f.name, a);
+    }
+  }
+
+  /** Calls an export by name: numbers for a numeric export, one value for a value export. */
+  call(name: string, ...args: unknown[]): unknown {
+    const inst = instance(this.id, this.spec);
+    const f = inst.info.functions.find((x) => x.name === name);
+    if (f?.convention === 'value') {
+      if (args.length !== 1)
+        throw new InvalidOperationError(`${this.name}.${name} is a value function: pass exactly one value`);
+      return inst.callValue(name, args[0]);
+    }
+    return inst.callNumber(name, args);
+  }
+
+  /** Runs `name(ptr, n) -> status` over the numbers as f64s in place; returns them (one call per batch). */
+  mapF64(name: string, values: ArrayLike<number> | Iterable<number>): Float64Array {
+    const arr =
+      Array.isArray(values) || ArrayBuffer.isView(values)
+        ? (values as ArrayLike<number>)
+        : [...(values as Iterable<number>)];
+    return instance(this.id, this.spec).mapF64(name, arr);
+  }
+
+  toString(): string {
+    return `WasmModule(${this.name})`;
+  }
+}
