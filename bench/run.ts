@@ -215,14 +215,14 @@ async function batchWorkload(
   const plain: PlainReport[] = [];
   for (let r = 0; r < runs; r++) {
     plain.push(await plainRun(name, file));
-    console.log(`  ${name} plain run ${r + 1}: ${sec(plain.at(-1)!.seconds)}`);
+    console.log(`  ${name} plain run ${r + 1}: ${sec(plain.at(-1).seconds)}`);
   }
   const sc = await MicroSpark.local({ workers: 2, ...(slotsPerWorker && { slotsPerWorker }) });
   const cluster: Array<{ seconds: number; peakBytes: number; answer: Answer }> = [];
   try {
     for (let r = 0; r < runs; r++) {
       cluster.push(await clusterRun(sc, (s) => body(s, file)));
-      console.log(`  ${name} MicroSpark run ${r + 1}: ${sec(cluster.at(-1)!.seconds)}`);
+      console.log(`  ${name} MicroSpark run ${r + 1}: ${sec(cluster.at(-1).seconds)}`);
     }
   } finally {
     await sc.stop();
