@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { arch, platform } from 'node:os';
 import { packageVersion } from '../cli/version.js';
-import type { ProgressListener } from '../client/progress.js';
+import type { ProgressEvent, ProgressListener } from '../client/progress.js';
 import { EventLogWriter } from './event-log.js';
 import type { EnvironmentInfo, LiveWorker, RddStorage, UiApplication } from './rest.js';
 import { UiServer } from './server.js';
@@ -126,11 +126,14 @@ export class ContextUi {
       log?.close(Date.now());
       throw e;
     }
-    const unsubscribe = source.onProgress((e) => {
+    const listener = (e: ProgressEvent) => {
       const now = Date.now();
       if (ui !== false) store.apply(e, now);
       log?.write(e, now);
-    });
+    };
+    // The workers that joined before the UI started, as if it had seen them join.
+    for (const w of source.workers()) listener({ type: 'worker', state: 'joined', node: w.node, endpoint: w.endpoint }); // prettier-ignore
+    const unsubscribe = source.onProgress(listener);
     return new ContextUi(app, server, log, unsubscribe, ended);
   }
 

@@ -40,6 +40,8 @@ export interface UiServerOptions {
   readonly secret?: string;
   /** Whether the cancel button and its POST work (Spark's `spark.ui.killEnabled`; default false). */
   readonly killEnabled?: boolean;
+  /** Require the token on every request (default: when bound off loopback; then `secret` is needed). */
+  readonly requireToken?: boolean;
   /** The page title's prefix (`MicroSpark`, `MicroSpark history`). */
   readonly title?: string;
 }
@@ -108,7 +110,7 @@ function cookie(req: IncomingMessage, name: string): string | undefined {
 /** A running UI server. `stop()` is idempotent. */
 export class UiServer {
   private readonly sockets = new Set<Socket>();
-  private readonly streams = new Set<ServerResponse>();
+  private readonly streams = new Map<ServerResponse, string | null>();
   private readonly timer: NodeJS.Timeout;
   private stopped = false;
   /** The page's token for state-changing requests (random per server, never derived from the secret). */
@@ -128,8 +130,9 @@ export class UiServer {
     });
     const seen = new Map<ServerResponse, number>();
     this.timer = setInterval(() => {
-      for (const res of this.streams) {
-        const app = this.options.apps()[0];
+      for (const [res, id] of this.streams) {
+        const apps = this.options.apps();
+        const app = apps.find((a) => a.id === id) ?? apps[0];
         const v = app?.store.version ?? 0;
         if (seen.get(res) !== v) {
           seen.set(res, v);
@@ -144,7 +147,8 @@ export class UiServer {
   /** Binds the server (see {@link UiServerOptions}); rejects with ConfigError for a bad address. */
   static async start(options: UiServerOptions): Promise<UiServer> {
     const host = options.host ?? '127.0.0.1';
-    if (!isLoopbackAddress(host) && !options.secret) {
+    const requireToken = options.requireToken ?? !isLoopbackAddress(host);
+    if (requireToken && !options.secret) {
       throw new ConfigError(
         `the web UI can bind ${host} only with the cluster secret (every request then needs its token); ` +
           'without it the UI stays on 127.0.0.1',
@@ -210,7 +214,7 @@ export class UiServer {
     if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.timer);
-    for (const s of this.streams) s.end();
+    for (const s of this.streams.keys()) s.end();
     this.streams.clear();
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
@@ -275,7 +279,7 @@ export class UiServer {
       return this.send(res, 200, this.page(), 'text/html; charset=utf-8', extra);
     if (path === '/static/app.js')
       return this.send(res, 200, await pageScript(), 'text/javascript; charset=utf-8');
-    if (path === '/ui/stream') return this.stream(res);
+    if (path === '/ui/stream') return this.stream(res, url.searchParams.get('app'));
     if (path.startsWith('/api/v1')) return this.api(res, path.slice('/api/v1'.length), url.searchParams);
     return this.json(res, 404, { error: `no such page: ${path}` });
   }
@@ -290,14 +294,14 @@ export class UiServer {
 </head><body><div id="app">Loading…</div><script src="/static/app.js"></script></body></html>`;
   }
 
-  private stream(res: ServerResponse): void {
+  private stream(res: ServerResponse, app: string | null): void {
     res.writeHead(200, {
       ...SECURITY_HEADERS,
       'content-type': 'text/event-stream; charset=utf-8',
       connection: 'keep-alive',
     });
     res.write(': microspark ui\n\n');
-    this.streams.add(res);
+    this.streams.set(res, app);
     res.on('close', () => this.streams.delete(res));
   }
 
