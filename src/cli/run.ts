@@ -4,7 +4,7 @@
  * stops the context, and resolves with the exit code: 0 on success, 1 with the error on failure.
  */
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { MicroSpark } from '../client/context.js';
 import { formatError } from '../console/format.js';
@@ -32,8 +32,9 @@ export async function runScript(
   let sc: MicroSpark | undefined;
   let stopProgress = () => {};
   try {
-    sc = await connect(connection);
+    sc = await connect(connection, basename(script));
     if (!io.quiet) io.stderr.write(`microspark: ${describeConnection(connection, sc)}\n`);
+    if (!io.quiet && sc.uiWebUrl) io.stderr.write(`microspark: web UI at ${sc.uiWebUrl}\n`);
     stopProgress = io.quiet ? stopProgress : showProgress(sc, io.stderr);
     (globalThis as Record<string, unknown>).sc = sc;
     if (/\.(c|m)?tsx?$/.test(file)) await registerTypeScript();

@@ -68,15 +68,16 @@ export class HistoryDir {
   }
 }
 
-/** Serves the UI of the event logs in `options.dir`. */
-export function startHistoryServer(options: HistoryOptions): Promise<UiServer> {
+/** Serves the UI of the event logs in `options.dir` (the server keeps the process alive). */
+export async function startHistoryServer(options: HistoryOptions): Promise<UiServer> {
   statSync(options.dir);
   const history = new HistoryDir(options.dir);
-  return UiServer.start({
+  const server = await UiServer.start({
     apps: () => history.list(),
     port: options.port ?? DEFAULT_HISTORY_PORT,
     title: 'MicroSpark history',
     ...(options.host !== undefined && { host: options.host }),
     ...(options.secret !== undefined && { secret: options.secret }),
   });
+  return server.ref();
 }

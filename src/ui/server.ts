@@ -209,6 +209,12 @@ export class UiServer {
     return `http://${h}:${this.port}/${this.token ? `?token=${this.token}` : ''}`;
   }
 
+  /** Keeps the process alive while the server listens (a context's UI does not; the history server does). */
+  ref(): this {
+    this.server.ref();
+    return this;
+  }
+
   /** Closes the server and every open connection. */
   async stop(): Promise<void> {
     if (this.stopped) return;
