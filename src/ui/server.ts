@@ -53,6 +53,8 @@ const PORT_RETRIES = 16;
 /** How often the event stream checks for changes (pages update within a second). */
 export const STREAM_INTERVAL_MS = 250;
 const COOKIE = 'microspark_ui';
+/** How often a live application's pages refresh even without progress events. */
+const LIVE_REFRESH_MS = 1000;
 
 /** The token a UI bound off loopback requires, derived from the secret (HMAC; reveals nothing of it). */
 export function uiToken(secret: string): string {
@@ -128,14 +130,17 @@ export class UiServer {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
     });
-    const seen = new Map<ServerResponse, number>();
+    const seen = new Map<ServerResponse, { version: number; at: number }>();
     this.timer = setInterval(() => {
+      const now = Date.now();
       for (const [res, id] of this.streams) {
         const apps = this.options.apps();
         const app = apps.find((a) => a.id === id) ?? apps[0];
         const v = app?.store.version ?? 0;
-        if (seen.get(res) !== v) {
-          seen.set(res, v);
+        const last = seen.get(res);
+        // A change, or a second gone by for a live application (worker records and storage change without events).
+        if (last?.version !== v || (app?.liveWorkers !== undefined && now - last.at >= LIVE_REFRESH_MS)) {
+          seen.set(res, { version: v, at: now });
           res.write(`data: ${JSON.stringify({ version: v })}\n\n`);
         }
       }
