@@ -225,25 +225,43 @@ async function stagesPage(app: string): Promise<string> {
 
 function taskTimeline(tasks: Json[]): string {
   if (tasks.length === 0) return '';
-  const executors = [...new Set(tasks.map((t) => t.executorId as string))].sort();
   const start = (t: Json) => epoch(t.launchTime)!;
   const end = (t: Json) => start(t) + (t.duration ?? Date.now() - start(t));
+  // One lane per task slot in use (Dask's task stream): a task takes the first lane free at its start.
+  const lanes = new Map<string, number[]>();
+  const placed = [...tasks]
+    .sort((a, b) => start(a) - start(b))
+    .map((t) => {
+      const ends = lanes.get(t.executorId) ?? [];
+      lanes.set(t.executorId, ends);
+      let lane = ends.findIndex((e) => e <= start(t));
+      if (lane < 0) lane = ends.push(0) - 1;
+      ends[lane] = end(t);
+      return { t, lane };
+    });
+  const executors = [...lanes.keys()].sort();
+  const firstRow = new Map<string, number>();
+  let rowCount = 0;
+  for (const e of executors) {
+    firstRow.set(e, rowCount);
+    rowCount += lanes.get(e)!.length;
+  }
   const t0 = Math.min(...tasks.map(start));
   const span = Math.max(1, Math.max(...tasks.map(end)) - t0);
   const w = 900;
   const left = 110;
   const x = (t: number) => left + ((t - t0) / span) * (w - left - 10);
-  const rows = executors
-    .map((e, i) => `<text x="4" y="${i * 22 + 22}" class="label">${esc(e.slice(0, 12))}</text>`)
+  const labels = executors
+    .map((e) => `<text x="4" y="${firstRow.get(e)! * 22 + 22}" class="label">${esc(e.slice(0, 12))}</text>`)
     .join('');
-  const rects = tasks
-    .map((t) => {
-      const row = executors.indexOf(t.executorId);
+  const rects = placed
+    .map(({ t, lane }) => {
+      const row = firstRow.get(t.executorId)! + lane;
       const reason = t.retryReason ? `, retried: ${t.retryReason}` : '';
-      return `<rect class="task ${esc(t.status.toLowerCase())}${t.retryReason ? ' retried' : ''}" x="${x(start(t)).toFixed(1)}" y="${row * 22 + 8}" width="${Math.max(1.5, x(end(t)) - x(start(t))).toFixed(1)}" height="18"><title>task ${t.taskId} (partition ${t.index}, attempt ${t.attempt}) ${esc(t.status)}${esc(reason)}, ${duration(end(t) - start(t))}</title></rect>`; // prettier-ignore
+      return `<rect class="task ${esc(t.status.toLowerCase())}${t.retryReason ? ' retried' : ''}" x="${x(start(t)).toFixed(1)}" y="${row * 22 + 8}" width="${Math.max(1.5, x(end(t)) - x(start(t)) - 1).toFixed(1)}" height="18"><title>task ${t.taskId} (partition ${t.index}, attempt ${t.attempt}) ${esc(t.status)}${esc(reason)}, ${duration(end(t) - start(t))}</title></rect>`; // prettier-ignore
     })
     .join('');
-  return `<h3>Task timeline (per worker)</h3><svg class="task-timeline" width="${w}" height="${executors.length * 22 + 16}">${rows}${rects}</svg>`; // prettier-ignore
+  return `<h3>Task timeline (per worker and slot)</h3><svg class="task-timeline" width="${w}" height="${rowCount * 22 + 16}">${labels}${rects}</svg>`; // prettier-ignore
 }
 
 const PAGE = 50;
