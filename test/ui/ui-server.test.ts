@@ -254,4 +254,35 @@ describe('a 100,000-task stage', () => {
     const ex = (await getJson(`${base}/api/v1/applications/big/executors`)).body;
     expect(ex.map((e: any) => [e.id, e.completedTasks])).toEqual([['w0', N], ['w1', N], ['w2', N], ['w3', N]]); // prettier-ignore
   });
+
+  it('a real 100,000-task action in process: counts equal the events, 1000 tasks retained, pages under 200 ms', async () => {
+    const sc = await MicroSpark.inProcess({ ui: { port: 0 } });
+    cleanup.push(() => sc.stop());
+    let done = 0;
+    sc.onProgress((e) => {
+      if (e.type === 'task' && e.state === 'done') done++;
+    });
+    expect(await sc.range(0, 100_000, 1, 100_000).count()).toBe(100_000);
+    expect(done).toBe(100_000);
+    const base = sc.uiWebUrl!.replace(/\/$/, '');
+    const id = (await getJson(`${base}/api/v1/applications`)).body[0].id;
+    await getJson(`${base}/api/v1/applications/${id}/jobs`); // warm up
+    for (const r of [
+      '/jobs/0',
+      '/stages/0',
+      '/stages/0/0/taskList?offset=900&length=50&sortBy=-runtime',
+      '/stages/0/0/taskSummary',
+      '/allexecutors',
+    ]) {
+      // prettier-ignore
+      const t0 = performance.now();
+      const res = await getJson(`${base}/api/v1/applications/${id}${r}`);
+      const ms = performance.now() - t0;
+      expect(res.status, r).toBe(200);
+      expect(ms, `${r} took ${ms.toFixed(1)} ms`).toBeLessThan(200);
+    }
+    const stage = (await getJson(`${base}/api/v1/applications/${id}/stages/0`)).body[0];
+    expect(stage).toMatchObject({ numTasks: 100_000, numCompleteTasks: done, numCompletedIndices: 100_000, numRetainedTasks: 1000, numDroppedTasks: 99_000 }); // prettier-ignore
+    expect(Object.keys(stage.tasks)).toHaveLength(1000);
+  });
 });
