@@ -16,6 +16,8 @@ import { collectStatus, formatStatus } from '../src/cli/status.js';
 import { packageVersion } from '../src/cli/version.js';
 import { formatError } from '../src/console/format.js';
 import { ConfigError } from '../src/protocol/errors.js';
+import { startHistoryServer } from '../src/ui/history.js';
+import { existsSync, statSync } from 'node:fs';
 
 const HELP = `microspark ${packageVersion()} — a Spark-like RDD engine for Node.js, with no master
 
@@ -23,6 +25,7 @@ Usage:
   microspark [connection]                 the interactive console (sc is ready)
   microspark run <script> [connection]    run a .js/.ts file with sc connected; progress on stderr
   microspark status [--json] [connection] the workers and records a client can see
+  microspark history <dir> [--ui-port n]  the web UI of the contexts whose event logs are in <dir>
   microspark --help | --version
 
 ${CONNECTION_HELP}
@@ -33,7 +36,8 @@ status:
 
 Examples:
   microspark --local 2
-  microspark run examples/wordcount.ts --local 2
+  microspark run examples/wordcount.ts --local 2 --event-log /tmp/events
+  microspark history /tmp/events
   microspark status --peers 192.168.1.20:7077 --secret-file /etc/microspark/secret`;
 
 /**
@@ -98,10 +102,11 @@ async function main(argv: string[]): Promise<number> {
         );
         return 2;
       }
-      const sc = await connect(connection);
+      const sc = await connect(connection, 'MicroSpark console');
       try {
         const { startConsole } = await importWithoutCiMode(() => import('../src/console/start.js'));
-        await startConsole(sc, describeConnection(connection, sc));
+        const ui = sc.uiWebUrl ? `; web UI at ${sc.uiWebUrl}` : '';
+        await startConsole(sc, describeConnection(connection, sc) + ui);
       } finally {
         await sc.stop();
       }
@@ -142,9 +147,32 @@ async function main(argv: string[]): Promise<number> {
       }
       return 0;
     }
+    case 'history': {
+      const [dir, ...extra] = rest;
+      if (dir === undefined || extra.length > 0) {
+        process.stderr.write('microspark history: give one directory of event logs, e.g. microspark history /tmp/events\n'); // prettier-ignore
+        return 2;
+      }
+      if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+        process.stderr.write(`microspark history: no such directory: ${dir}\n`);
+        return 2;
+      }
+      if (connection.ui === false) {
+        process.stderr.write('microspark history: --ui-port off leaves nothing to serve\n');
+        return 2;
+      }
+      const server = await startHistoryServer({ dir, ...(connection.ui && { port: connection.ui.port }) });
+      process.stderr.write(`microspark history: ${dir} at ${server.url} (Ctrl-C stops)\n`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await server.stop();
+      return 0;
+    }
     default:
       process.stderr.write(
-        `microspark: unknown command "${command}"; commands are run and status (--help)\n`,
+        `microspark: unknown command "${command}"; commands are run, status and history (--help)\n`,
       );
       return 2;
   }

@@ -15,6 +15,8 @@ export const CONNECTION_FLAGS = {
   'secret-file': { type: 'string' },
   parallelism: { type: 'string' },
   bind: { type: 'string' },
+  'ui-port': { type: 'string' },
+  'event-log': { type: 'string' },
 } as const;
 
 /** The connection flags' help lines. */
@@ -26,24 +28,35 @@ export const CONNECTION_HELP = `Connection (default: --local 2):
   --secret-file <path>    the cluster secret (or MICROSPARK_SECRET); required off loopback
   --bind <address>        the address this client listens on for its workers (default
                           127.0.0.1); a LAN address requires the secret
-  --parallelism <n>       default number of partitions (default 2 × workers)`;
+  --parallelism <n>       default number of partitions (default 2 × workers)
+  --ui-port <n|off>       the web UI's first port (default 4040, else the next free one);
+                          off: no web UI
+  --event-log <dir>       write every progress event to <dir> (microspark history <dir>)`;
+
+/** The web UI and event log flags, validated. */
+export interface UiFlags {
+  readonly ui?: { readonly port: number } | false;
+  readonly eventLog?: { readonly dir: string };
+}
 
 /** Where to connect, validated. */
-export type Connection =
-  | {
-      readonly kind: 'local';
-      readonly workers: number;
-      readonly secret?: string;
-      readonly parallelism?: number;
-    }
-  | {
-      readonly kind: 'connect';
-      readonly peers: readonly string[];
-      readonly cluster?: string;
-      readonly secret?: string;
-      readonly parallelism?: number;
-      readonly bind?: string;
-    };
+export type Connection = UiFlags &
+  (
+    | {
+        readonly kind: 'local';
+        readonly workers: number;
+        readonly secret?: string;
+        readonly parallelism?: number;
+      }
+    | {
+        readonly kind: 'connect';
+        readonly peers: readonly string[];
+        readonly cluster?: string;
+        readonly secret?: string;
+        readonly parallelism?: number;
+        readonly bind?: string;
+      }
+  );
 
 function positiveInt(v: string, flag: string): number {
   const n = Number(v);
@@ -60,6 +73,8 @@ export function connectionFrom(values: {
   'secret-file'?: string | undefined;
   parallelism?: string | undefined;
   bind?: string | undefined;
+  'ui-port'?: string | undefined;
+  'event-log'?: string | undefined;
 }): Connection {
   let secret: string | undefined = process.env.MICROSPARK_SECRET || undefined;
   const file = values['secret-file'];
@@ -83,9 +98,14 @@ export function connectionFrom(values: {
       '--local spawns its own workers; it cannot be combined with --peers or --cluster',
       '--local',
     );
+  const uiPort = values['ui-port'];
+  if (uiPort !== undefined && uiPort !== 'off' && (!/^\d{1,5}$/.test(uiPort) || Number(uiPort) > 65535))
+    throw new ConfigError(`--ui-port must be a port number (0 for any free one) or off, got "${uiPort}"`, '--ui-port'); // prettier-ignore
   const common = {
     ...(secret !== undefined && { secret }),
     ...(parallelism !== undefined && { parallelism }),
+    ...(uiPort !== undefined && { ui: uiPort === 'off' ? (false as const) : { port: Number(uiPort) } }),
+    ...(values['event-log'] !== undefined && { eventLog: { dir: values['event-log'] } }),
   };
   if (values.bind !== undefined && !joining)
     throw new ConfigError('--bind is for joining workers on a LAN (with --peers or --cluster); --local stays on 127.0.0.1', '--bind'); // prettier-ignore
@@ -107,13 +127,16 @@ export function connectionFrom(values: {
   };
 }
 
-/** Starts the context a Connection describes. */
-export function connect(c: Connection): Promise<MicroSpark> {
+/** Starts the context a Connection describes; `appName` names it in the web UI and event log. */
+export function connect(c: Connection, appName?: string): Promise<MicroSpark> {
   if (c.kind === 'local') {
     return MicroSpark.local({
       workers: c.workers,
       defaultParallelism: c.parallelism ?? 2 * c.workers,
       ...(c.secret !== undefined && { secret: c.secret }),
+      ...(c.ui !== undefined && { ui: c.ui }),
+      ...(c.eventLog !== undefined && { eventLog: c.eventLog }),
+      ...(appName !== undefined && { appName }),
     });
   }
   return MicroSpark.connect({
@@ -123,6 +146,9 @@ export function connect(c: Connection): Promise<MicroSpark> {
     ...(c.secret !== undefined && { secret: c.secret }),
     ...(c.bind !== undefined && { bind: c.bind }),
     ...(c.parallelism !== undefined && { defaultParallelism: c.parallelism }),
+    ...(c.ui !== undefined && { ui: c.ui }),
+    ...(c.eventLog !== undefined && { eventLog: c.eventLog }),
+    ...(appName !== undefined && { appName }),
   });
 }
 

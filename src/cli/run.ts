@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { register } from 'node:module';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { transform } from 'esbuild';
 import type { MicroSpark } from '../client/context.js';
@@ -68,8 +68,9 @@ export async function runScript(
   let sc: MicroSpark | undefined;
   let stopProgress = () => {};
   try {
-    sc = await connect(connection);
+    sc = await connect(connection, basename(script));
     if (!io.quiet) io.stderr.write(`microspark: ${describeConnection(connection, sc)}\n`);
+    if (!io.quiet && sc.uiWebUrl) io.stderr.write(`microspark: web UI at ${sc.uiWebUrl}\n`);
     stopProgress = io.quiet ? stopProgress : showProgress(sc, io.stderr);
     (globalThis as Record<string, unknown>).sc = sc;
     if (/\.(c|m)?tsx?$/.test(file)) await registerTypeScript();

@@ -32,6 +32,7 @@ export async function collectStatus(connection: Connection, waitMs: number): Pro
   const sc = await MicroSpark.connect({
     peers: [],
     minWorkers: 0,
+    ui: false,
     ...(connection.cluster !== undefined && { cluster: connection.cluster }),
     ...(connection.cluster !== undefined && connection.peers.length === 0 && { discovery: 'mdns' as const }),
     ...(connection.secret !== undefined && { secret: connection.secret }),

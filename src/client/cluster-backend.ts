@@ -39,7 +39,7 @@ import { broadcastIds } from '../rdd/runner.js';
 import { stageShuffles } from '../rdd/plan.js';
 import type { RunJobOptions } from '../rdd/rdd.js';
 import type { Backend, JobSpec } from './backend.js';
-import { ProgressBus, type RetryReason } from './progress.js';
+import { ProgressBus, stageShape, type RetryReason } from './progress.js';
 
 /** A shuffle map stage of a running action, as the client follows it through `job.event`. */
 interface MapStage {
@@ -57,6 +57,8 @@ interface MapStage {
    */
   readonly shown: Map<number, 'running' | 'done'>;
   readonly job: JobSpec;
+  /** Its parent stages and operations, for progress listeners (the web UI's DAG). */
+  readonly shape: { readonly parentIds?: readonly number[]; readonly operations?: readonly string[] };
   completed: boolean;
   /** Rejects the action (a map task failed for good). */
   readonly fail: (e: Error) => void;
@@ -295,6 +297,7 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
       applied: new Set(),
       shown: new Map(),
       job,
+      shape: {},
       completed: false,
       fail: failStage,
     }));
@@ -304,6 +307,11 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
       this.mapStages.set(st.stageId, st);
     }
     const stageId = this.nextStage++;
+    const shapeOf = (rootId: string) =>
+      this.progress.listening
+        ? stageShape(job.nodes, rootId, job.sites, (id) => stageIds[id], fullyStored)
+        : {};
+    stages.forEach((st, i) => ((st as { shape: MapStage['shape'] }).shape = shapeOf(order[i]!.parent)));
     const descs = job.partitions.map((partition): TaskDesc => ({
       stageId,
       attempt: 0,
@@ -319,7 +327,7 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
         this.stageEvent(st, 'submitted');
       }
       this.emit('stage', { stageId, kind: 'result', state: 'submitted', tasks: descs.length });
-      const stage = { stageId, kind: 'result', name: job.name, tasks: descs.length } as const;
+      const stage = { stageId, kind: 'result', name: job.name, tasks: descs.length, ...shapeOf(job.root) } as const; // prettier-ignore
       const results = await this.progress.stage(stage, async () => {
         const r = await this.runTasks(descs, job, opts, (i, v) => opts?.onPartition?.(i, v), stageFailed);
         // Map stages whose outputs were all there already (nothing reported) end with the result.
@@ -357,6 +365,7 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
       state,
       name: st.name,
       tasks: st.tasks,
+      ...st.shape,
     });
   }
 

@@ -7,7 +7,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { inspect } from 'node:util';
 import { encode } from '../protocol/codec.js';
 import {
@@ -33,6 +33,7 @@ import { deriveClusterId, isLoopbackAddress, Secret } from '../worker/config.js'
 import { MdnsDiscovery } from '../discovery/mdns.js';
 import { ClusterBackend } from './cluster-backend.js';
 import { WasmModule, prepareWasm, type WasmOptions } from '../wasm/module.js';
+import { ContextUi, type EventLogOptions, type UiOptions } from '../ui/index.js';
 import type { ProgressListener } from './progress.js';
 import { userCall } from '../rdd/call-site.js';
 import { spawnWorker, stopWorkers, type LocalWorker } from './local-cluster.js';
@@ -51,6 +52,12 @@ export interface InProcessOptions {
   readonly defaultParallelism?: number;
   /** Attempts per task before the action fails (Spark's `spark.task.maxFailures`, default 4). */
   readonly maxTaskFailures?: number;
+  /** The web UI (default on, 127.0.0.1:4040 or the next free port; `false` turns it off). See `sc.uiWebUrl`. */
+  readonly ui?: UiOptions | false;
+  /** Writes every progress event to a JSON-lines file in `dir` (`microspark history DIR` shows them). */
+  readonly eventLog?: EventLogOptions;
+  /** The application's name in the UI and the event log (default: the main script's file name). */
+  readonly appName?: string;
 }
 
 /** Options of {@link MicroSpark.connect}. Timeouts default to src/protocol/defaults.ts. */
@@ -152,12 +159,11 @@ export class MicroSpark implements RDDContext {
    * A context that runs every task in this process, one partition at a time, through the same
    * encode → decode → task runner path that workers use.
    */
-  static inProcess(options: InProcessOptions = {}): Promise<MicroSpark> {
+  static async inProcess(options: InProcessOptions = {}): Promise<MicroSpark> {
     const maxFailures = options.maxTaskFailures ?? MAX_TASK_FAILURES;
     assertPositiveInt(maxFailures, 'maxTaskFailures');
-    return Promise.resolve(
-      new MicroSpark(new InProcessBackend(maxFailures), options.defaultParallelism ?? 2),
-    );
+    const sc = new MicroSpark(new InProcessBackend(maxFailures), options.defaultParallelism ?? 2);
+    return sc.startUi(options, 'in-process');
   }
 
   /**
@@ -190,7 +196,7 @@ export class MicroSpark implements RDDContext {
     const sc = new MicroSpark(backend, options.defaultParallelism ?? 2);
     sc.clusterName = cluster;
     if (discovery) sc.onStop.push(() => discovery.stop());
-    return sc;
+    return sc.startUi(options, `cluster ${cluster}`);
   }
 
   /**
@@ -232,7 +238,7 @@ export class MicroSpark implements RDDContext {
     const sc = new MicroSpark(backend, options.defaultParallelism ?? 2);
     sc.localWorkers = spawned;
     sc.onStop.push(() => stopWorkers(spawned));
-    return sc;
+    return sc.startUi(options, `local-cluster[${n}]`);
   }
 
   private static async startCluster(options: ConnectOptions, cluster: string): Promise<ClusterBackend> {
@@ -262,6 +268,67 @@ export class MicroSpark implements RDDContext {
       },
       (options.peers ?? []).map((p) => `tcp://${p.replace(/^tcp:\/\//, '')}`),
     );
+  }
+
+  private ui: ContextUi | undefined;
+
+  /** Starts the web UI and event log the options ask for (stopping the context if that fails). */
+  private async startUi(options: InProcessOptions & { secret?: string }, master: string): Promise<this> {
+    const secret = options.secret ?? (process.env.MICROSPARK_SECRET || undefined);
+    const properties: Array<[string, string]> = [['microspark.master', master]];
+    const add = (prefix: string, o: object) => {
+      for (const [k, v] of Object.entries(o)) {
+        if (k === 'secret') continue;
+        if (typeof v === 'object' && v !== null && !Array.isArray(v)) add(`${prefix}${k}.`, v as object);
+        else if (v !== undefined)
+          properties.push([`${prefix}${k}`, Array.isArray(v) ? v.join(',') : String(v)]);
+      }
+    };
+    add('microspark.', { ...options, defaultParallelism: this.defaultParallelism });
+    if (secret) properties.push(['microspark.secret', '*********(redacted)']);
+    properties.sort((a, b) => a[0].localeCompare(b[0]));
+    try {
+      this.ui = await ContextUi.start(
+        {
+          name: options.appName ?? (process.argv[1] ? basename(process.argv[1]) : 'microspark'),
+          onProgress: (l) => this.onProgress(l),
+          workers: () => this.cluster?.workerStatus() ?? [],
+          storage: () =>
+            [...this.getPersistentRDDs().values()].flatMap((rdd) => {
+              const info = this.storageInfo(rdd);
+              if (!info) return [];
+              const level = rdd.getStorageLevel();
+              return [
+                {
+                  id: rdd.id,
+                  name: rdd.name() ?? String(rdd),
+                  numPartitions: rdd.getNumPartitions(),
+                  storageLevel: level.toString(),
+                  useMemory: level.useMemory,
+                  bytes: info.bytes,
+                  partitions: [...this.cacheLocations(rdd)]
+                    .sort((a, b) => a[0] - b[0])
+                    .map(([index, holder]) => ({ index, holder: holder.replace(/^tcp:\/\//, '') })),
+                },
+              ];
+            }),
+          cancelRunning: () => this.cancelAllJobs(),
+          properties,
+        },
+        options.ui,
+        options.eventLog,
+        secret,
+      );
+    } catch (e) {
+      await this.stop();
+      throw e;
+    }
+    return this;
+  }
+
+  /** The web UI's address (`http://127.0.0.1:4040/`), or null when it is off (PySpark's `sc.uiWebUrl`). */
+  get uiWebUrl(): string | null {
+    return this.ui?.url ?? null;
   }
 
   /** The worker daemons `local()` spawned (for tests and the console). */
@@ -304,6 +371,7 @@ export class MicroSpark implements RDDContext {
     this.stopped = true;
     await this.backend.stop();
     for (const f of this.onStop) await f();
+    await this.ui?.stop();
   }
 
   private assertActive(): void {

@@ -14,7 +14,7 @@ import type { RunJobOptions } from '../rdd/rdd.js';
 import type { Backend, JobSpec } from './backend.js';
 import { InvalidOperationError } from '../protocol/errors.js';
 import { MAX_TASK_FAILURES } from '../protocol/defaults.js';
-import { ProgressBus } from './progress.js';
+import { ProgressBus, stageShape } from './progress.js';
 
 /** The in-process execution mode (see module doc). */
 export class InProcessBackend implements Backend {
@@ -63,7 +63,13 @@ export class InProcessBackend implements Backend {
     await this.ensureShuffles(job, job.root, opts);
     const stageId = this.nextStageId++;
     const results: unknown[] = [];
-    const stage = { stageId, kind: 'result', name: job.name, tasks: job.partitions.length } as const;
+    const stage = {
+      stageId,
+      kind: 'result',
+      name: job.name,
+      tasks: job.partitions.length,
+      ...this.shape(job, job.root),
+    } as const;
     const run = async () => {
       for (let i = 0; i < job.partitions.length; i++) {
         const partition = job.partitions[i]!;
@@ -87,6 +93,15 @@ export class InProcessBackend implements Backend {
     return results;
   }
 
+  /** Shuffle id → the stage that wrote it (the web UI's DAG). */
+  private readonly shuffleStages = new Map<string, number>();
+
+  /** The stage's operations and parent stages, for progress listeners (nothing when none listens). */
+  private shape(job: JobSpec, rootId: string): { parentIds?: number[]; operations?: string[] } {
+    if (!this.progress.listening) return {};
+    return stageShape(job.nodes, rootId, job.sites, (id) => this.shuffleStages.get(id), this.fullyStored);
+  }
+
   private async ensureShuffles(job: JobSpec, rootId: string, opts: RunJobOptions | undefined): Promise<void> {
     for (const s of stageShuffles(job.nodes, rootId, this.fullyStored)) {
       if (this.shuffleOutputs.has(s.id)) continue;
@@ -98,7 +113,9 @@ export class InProcessBackend implements Backend {
         kind: 'shuffle-map',
         name: job.sites[s.parent] ?? `shuffle ${s.id.slice(0, 8)}`,
         tasks: s.numMaps,
+        ...this.shape(job, s.parent),
       } as const;
+      this.shuffleStages.set(s.id, stageId);
       await this.progress.stage(stage, async () => {
         for (let m = 0; m < s.numMaps; m++) {
           const r = await this.runWithRetries(
@@ -199,7 +216,10 @@ export class InProcessBackend implements Backend {
     return partitions > 0 ? { partitions, bytes } : undefined;
   }
   endAction(_action: number, last: boolean): void {
-    if (last) this.shuffleOutputs.clear();
+    if (last) {
+      this.shuffleOutputs.clear();
+      this.shuffleStages.clear();
+    }
   }
   stop(): Promise<void> {
     this.slices.clear();

@@ -2,6 +2,7 @@
  * Progress events of a context: what the console and `microspark run` draw. Both execution modes
  * emit the same events, synchronously and in order, through `MicroSpark.onProgress`.
  */
+import type { NodeSpec } from '../rdd/lineage.js';
 
 /** Why a task went back to pending. */
 export type RetryReason = 'error' | 'lease-expired' | 'worker-lost' | 'fetch-failed';
@@ -26,6 +27,10 @@ export type ProgressEvent =
       /** Spark-style: `reduceByKey at wordcount.ts:12`. */
       readonly name: string;
       readonly tasks: number;
+      /** Stages of this action whose shuffle outputs it reads (Spark's `parentIds`; the web UI's DAG). */
+      readonly parentIds?: readonly number[];
+      /** The operations it runs, narrow chain in order, its root last (`map at job.ts:9`). */
+      readonly operations?: readonly string[];
     }
   /** A task started on a worker, finished, went back to pending (retried) or failed for good. */
   | {
@@ -53,6 +58,42 @@ export interface StageInfo {
   readonly kind: 'shuffle-map' | 'result';
   readonly name: string;
   readonly tasks: number;
+  readonly parentIds?: readonly number[];
+  readonly operations?: readonly string[];
+}
+
+/**
+ * The shape of the stage that computes `rootId`: the operations of its narrow chain (parents
+ * first, the root last; a persisted node fully stored ends the walk) and the stages of the
+ * shuffles it reads, by `stageOf` (those it does not know are left out).
+ */
+export function stageShape(
+  nodes: Readonly<Record<string, NodeSpec>>,
+  rootId: string,
+  sites: Readonly<Record<string, string>>,
+  stageOf: (shuffleId: string) => number | undefined,
+  fullyStored: (nodeId: string, numPartitions: number) => boolean,
+): { parentIds: number[]; operations: string[] } {
+  const operations: string[] = [];
+  const parentIds = new Set<number>();
+  const seen = new Set<string>();
+  const visit = (id: string): void => {
+    if (seen.has(id)) return;
+    seen.add(id);
+    const node = nodes[id];
+    if (!node) return;
+    const stored = node.persist === true && id !== rootId && fullyStored(id, node.n);
+    if (!stored) {
+      for (const p of node.parents) visit(p);
+      for (const s of node.shuffles) {
+        const st = stageOf(s.id);
+        if (st !== undefined) parentIds.add(st);
+      }
+    }
+    operations.push(sites[id] ?? node.op);
+  };
+  visit(rootId);
+  return { parentIds: [...parentIds].sort((a, b) => a - b), operations };
 }
 
 /** A progress listener. Exceptions it throws are swallowed, never break a job. */

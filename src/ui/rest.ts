@@ -1,0 +1,347 @@
+/**
+ * Spark's REST API (`/api/v1/...`) over a {@link StatusStore}: the same routes and field names
+ * where the concept is the same (an action is a job, a worker is an executor); what MicroSpark
+ * adds (retry reasons, its own end state, the DAG's operations) is in extra fields.
+ */
+import type { RetryReason } from '../client/progress.js';
+import {
+  finishedTasks,
+  type JobRecord,
+  type StageRecord,
+  type StatusStore,
+  type TaskRecord,
+} from './status-store.js';
+
+/** What a live worker record adds to an executor (absent in the history server). */
+export interface LiveWorker {
+  readonly node: string;
+  readonly endpoint: string;
+  readonly slots: number;
+  readonly free: number;
+  readonly blocks: number;
+  readonly memoryBytes: number;
+  readonly lastSeenMs: number;
+}
+
+/** A persisted RDD as the storage page shows it. */
+export interface RddStorage {
+  readonly id: number;
+  readonly name: string;
+  readonly numPartitions: number;
+  readonly storageLevel: string;
+  readonly useMemory: boolean;
+  /** Bytes of all its stored partitions. */
+  readonly bytes: number;
+  /** Stored partitions: index and holder (`host:port`, or `in-process`). */
+  readonly partitions: ReadonlyArray<{ readonly index: number; readonly holder: string }>;
+}
+
+/** The configuration and versions the environment page shows (never the secret itself). */
+export interface EnvironmentInfo {
+  readonly runtime: Readonly<Record<string, string>>;
+  readonly sparkProperties: ReadonlyArray<readonly [string, string]>;
+  readonly systemProperties: ReadonlyArray<readonly [string, string]>;
+}
+
+/** One application the server shows: a live context or one read back from an event log. */
+export interface UiApplication {
+  readonly id: string;
+  readonly name: string;
+  readonly store: StatusStore;
+  /** Undefined while it runs. */
+  readonly endTime: () => number | undefined;
+  readonly environment: EnvironmentInfo;
+  /** Live worker records (live UI only). */
+  readonly liveWorkers?: () => readonly LiveWorker[];
+  /** Persisted RDDs now (live UI only; the history server shows none). */
+  readonly storage?: () => readonly RddStorage[];
+  /** Cancels job `jobId` if it is running (only where the UI's kill is enabled). */
+  readonly kill?: (jobId: number) => boolean;
+}
+
+/** Spark's date format in the REST API: `2015-02-03T16:42:40.000GMT`. */
+export function sparkDate(ms: number): string {
+  return new Date(ms).toISOString().replace('Z', 'GMT');
+}
+
+const opt = <K extends string, V>(k: K, v: V | undefined): Partial<Record<K, V>> =>
+  (v === undefined ? {} : { [k]: v }) as Partial<Record<K, V>>;
+
+const retriedTotal = (r: Record<RetryReason, number>): number =>
+  r.error + r['lease-expired'] + r['worker-lost'] + r['fetch-failed'];
+
+/** `/applications` entry (Spark's ApplicationInfo). */
+export function applicationInfo(app: UiApplication): Record<string, unknown> {
+  const end = app.endTime();
+  const last = end ?? app.store.lastUpdated;
+  return {
+    id: app.id,
+    name: app.name,
+    attempts: [
+      {
+        startTime: sparkDate(app.store.startTime),
+        endTime: sparkDate(end ?? -1),
+        lastUpdated: sparkDate(last),
+        duration: end === undefined ? 0 : end - app.store.startTime,
+        sparkUser: process.env.USER ?? '',
+        completed: end !== undefined,
+        appSparkVersion: '',
+        startTimeEpoch: app.store.startTime,
+        endTimeEpoch: end ?? -1,
+        lastUpdatedEpoch: last,
+      },
+    ],
+  };
+}
+
+/** `/jobs` entry (Spark's JobData) with MicroSpark's `state`, `errorMessage` and retries. */
+export function jobData(store: StatusStore, job: JobRecord): Record<string, unknown> {
+  const stages = job.stageIds.map((id) => store.stages.get(id)).filter((s) => s !== undefined);
+  const sum = (f: (s: StageRecord) => number) => stages.reduce((n, s) => n + f(s), 0);
+  const retried = sum((s) => retriedTotal(s.counts.retried));
+  return {
+    jobId: job.jobId,
+    name: job.name,
+    description: job.name,
+    submissionTime: sparkDate(job.submissionTime),
+    ...opt('completionTime', job.completionTime === undefined ? undefined : sparkDate(job.completionTime)),
+    stageIds: [...job.stageIds],
+    status: job.status,
+    numTasks: sum((s) => s.numTasks),
+    numActiveTasks: sum((s) => s.counts.active),
+    numCompletedTasks: sum((s) => s.counts.complete),
+    numSkippedTasks: 0,
+    numFailedTasks: sum((s) => s.counts.failed),
+    numKilledTasks: sum((s) => s.counts.killed),
+    numCompletedIndices: sum((s) => s.numCompletedIndices),
+    numActiveStages: stages.filter((s) => s.status === 'ACTIVE').length,
+    numCompletedStages: stages.filter((s) => s.status === 'COMPLETE').length,
+    numSkippedStages: 0,
+    numFailedStages: stages.filter((s) => s.status === 'FAILED').length,
+    killedTasksSummary: {},
+    // MicroSpark's own fields.
+    state: job.state,
+    ...opt('errorMessage', job.error),
+    numRetriedTasks: retried,
+    durationMs: (job.completionTime ?? Date.now()) - job.submissionTime,
+  };
+}
+
+/** A task (Spark's TaskData) with MicroSpark's `retryReason`. */
+export function taskData(t: TaskRecord, hostOf: (executor: string) => string): Record<string, unknown> {
+  return {
+    taskId: t.taskId,
+    index: t.partition,
+    attempt: t.attempt,
+    partitionId: t.partition,
+    launchTime: sparkDate(t.launchTime),
+    ...opt('duration', t.endTime === undefined ? undefined : t.endTime - t.launchTime),
+    executorId: t.executorId,
+    host: hostOf(t.executorId),
+    status: t.status,
+    taskLocality: 'ANY',
+    speculative: false,
+    accumulatorUpdates: [],
+    ...opt('errorMessage', t.retryReason === undefined ? undefined : `retried: ${t.retryReason}`),
+    ...opt('retryReason', t.retryReason),
+  };
+}
+
+/** A stage attempt (Spark's StageData); `withTasks` adds `tasks` and `executorSummary`. */
+export function stageData(store: StatusStore, st: StageRecord, withTasks: boolean): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    status: st.status,
+    stageId: st.stageId,
+    attemptId: 0,
+    numTasks: st.numTasks,
+    numActiveTasks: st.counts.active,
+    numCompleteTasks: st.counts.complete,
+    numFailedTasks: st.counts.failed,
+    numKilledTasks: st.counts.killed,
+    numCompletedIndices: st.numCompletedIndices,
+    submissionTime: sparkDate(st.submissionTime),
+    ...opt('firstTaskLaunchedTime', st.firstTaskLaunchedTime === undefined ? undefined : sparkDate(st.firstTaskLaunchedTime)), // prettier-ignore
+    ...opt('completionTime', st.completionTime === undefined ? undefined : sparkDate(st.completionTime)),
+    executorRunTime: st.executorRunTime,
+    name: st.name,
+    details: st.operations.join('\n'),
+    schedulingPool: 'default',
+    rddIds: [],
+    accumulatorUpdates: [],
+    killedTasksSummary: {},
+    // MicroSpark's own fields.
+    jobId: st.actionId,
+    kind: st.kind,
+    parentIds: [...st.parentIds],
+    operations: [...st.operations],
+    numRetriedTasks: retriedTotal(st.counts.retried),
+    retryReasons: { ...st.counts.retried },
+    numRetainedTasks: st.finished.length + st.running.size,
+    numDroppedTasks: st.droppedTasks,
+  };
+  if (withTasks) {
+    const host = hostOf(store);
+    const tasks: Record<string, unknown> = {};
+    for (const t of allTasks(st)) tasks[String(t.taskId)] = taskData(t, host);
+    out.tasks = tasks;
+    const summary: Record<string, unknown> = {};
+    for (const [id, e] of st.executors) {
+      summary[id] = {
+        taskTime: e.taskTime,
+        failedTasks: e.failed,
+        succeededTasks: e.succeeded,
+        killedTasks: e.killed,
+      };
+    }
+    out.executorSummary = summary;
+  }
+  return out;
+}
+
+/** The retained attempts of a stage, by task id. */
+export function allTasks(st: StageRecord): TaskRecord[] {
+  return [...finishedTasks(st), ...st.running.values()].sort((a, b) => a.taskId - b.taskId);
+}
+
+/** Executor id → `host:port`. */
+export function hostOf(store: StatusStore): (executor: string) => string {
+  return (id) => store.executors.get(id)?.hostPort ?? id;
+}
+
+/** Filters of `taskList`. */
+export interface TaskListQuery {
+  readonly offset: number;
+  readonly length: number;
+  /** Spark's: `ID`, `-ID`, `runtime`, `-runtime`; also `index`, `executor`, `launchTime`. */
+  readonly sortBy: string;
+  readonly status?: string;
+  readonly executor?: string;
+}
+
+/** `/stages/{id}/{attempt}/taskList`: one page of tasks and how many match in all. */
+export function taskList(
+  store: StatusStore,
+  st: StageRecord,
+  q: TaskListQuery,
+): { total: number; page: unknown[] } {
+  let tasks = allTasks(st);
+  if (q.status) tasks = tasks.filter((t) => t.status === q.status!.toUpperCase());
+  if (q.executor) tasks = tasks.filter((t) => t.executorId === q.executor);
+  const now = Date.now();
+  const runtime = (t: TaskRecord) => (t.endTime ?? now) - t.launchTime;
+  const desc = q.sortBy.startsWith('-');
+  const key = q.sortBy.replace(/^-/, '').toLowerCase();
+  const by: (a: TaskRecord, b: TaskRecord) => number =
+    key === 'runtime' || key === 'duration'
+      ? (a, b) => runtime(a) - runtime(b)
+      : key === 'index'
+        ? (a, b) => a.partition - b.partition || a.taskId - b.taskId
+        : key === 'executor'
+          ? (a, b) => a.executorId.localeCompare(b.executorId) || a.taskId - b.taskId
+          : key === 'launchtime'
+            ? (a, b) => a.launchTime - b.launchTime || a.taskId - b.taskId
+            : (a, b) => a.taskId - b.taskId;
+  tasks.sort(desc ? (a, b) => by(b, a) : by);
+  const host = hostOf(store);
+  return {
+    total: tasks.length,
+    page: tasks.slice(q.offset, q.offset + q.length).map((t) => taskData(t, host)),
+  };
+}
+
+/** Quantile `q` of sorted `xs` (Spark's: the value at index floor(q·(n−1)) rounded). */
+function quantile(xs: readonly number[], q: number): number {
+  if (xs.length === 0) return 0;
+  return xs[Math.min(xs.length - 1, Math.max(0, Math.round(q * (xs.length - 1))))]!;
+}
+
+/** `/stages/{id}/{attempt}/taskSummary`: duration quantiles of the retained successful attempts. */
+export function taskSummary(st: StageRecord, quantiles: readonly number[]): Record<string, unknown> {
+  const succeeded = finishedTasks(st).filter((t) => t.status === 'SUCCESS');
+  const durations = succeeded.map((t) => t.endTime! - t.launchTime).sort((a, b) => a - b);
+  const qs = quantiles.map((q) => quantile(durations, q));
+  return {
+    quantiles: [...quantiles],
+    duration: qs,
+    executorRunTime: qs,
+    // MicroSpark's own: how many attempts the quantiles are over.
+    numTasks: durations.length,
+  };
+}
+
+/** `/executors` entry (Spark's ExecutorSummary), live worker records merged in when there are any. */
+export function executorSummary(
+  store: StatusStore,
+  id: string,
+  live: LiveWorker | undefined,
+): Record<string, unknown> {
+  const ex = store.executors.get(id)!;
+  return {
+    id,
+    hostPort: live ? live.endpoint.replace(/^tcp:\/\//, '') : ex.hostPort,
+    isActive: ex.isActive,
+    rddBlocks: live?.blocks ?? 0,
+    memoryUsed: live?.memoryBytes ?? 0,
+    diskUsed: 0,
+    totalCores: live?.slots ?? (id === 'driver' ? 1 : 0),
+    maxTasks: live?.slots ?? (id === 'driver' ? 1 : 0),
+    activeTasks: ex.activeTasks,
+    failedTasks: ex.failedTasks,
+    completedTasks: ex.completedTasks,
+    totalTasks: ex.activeTasks + ex.failedTasks + ex.completedTasks,
+    totalDuration: ex.totalDuration,
+    totalGCTime: 0,
+    totalInputBytes: 0,
+    totalShuffleRead: 0,
+    totalShuffleWrite: 0,
+    isBlacklisted: false,
+    isExcluded: false,
+    maxMemory: 0,
+    addTime: sparkDate(ex.addTime),
+    ...opt('removeTime', ex.removeTime === undefined ? undefined : sparkDate(ex.removeTime)),
+    executorLogs: {},
+    // MicroSpark's own fields.
+    ...opt('busySlots', live ? live.slots - live.free : undefined),
+    ...opt('heartbeatAgeMs', live?.lastSeenMs),
+    retryReasons: { ...ex.retried },
+  };
+}
+
+/** `/storage/rdd` entry (Spark's RDDStorageInfo); `withPartitions` adds where each partition is. */
+export function rddStorageInfo(r: RddStorage, withPartitions: boolean): Record<string, unknown> {
+  const bytes = r.bytes;
+  const out: Record<string, unknown> = {
+    id: r.id,
+    name: r.name,
+    numPartitions: r.numPartitions,
+    numCachedPartitions: r.partitions.length,
+    storageLevel: r.storageLevel,
+    memoryUsed: r.useMemory ? bytes : 0,
+    diskUsed: r.useMemory ? 0 : bytes,
+  };
+  if (withPartitions) {
+    // Per-block sizes are not in the client's records: the distribution counts blocks per holder.
+    const byHolder = new Map<string, number>();
+    for (const p of r.partitions) byHolder.set(p.holder, (byHolder.get(p.holder) ?? 0) + 1);
+    out.dataDistribution = [...byHolder].map(([address, blocks]) => ({ address, numBlocks: blocks }));
+    out.partitions = r.partitions.map((p) => ({
+      blockName: `rdd_${r.id}_${p.index}`,
+      storageLevel: r.storageLevel,
+      executors: [p.holder],
+    }));
+  }
+  return out;
+}
+
+/** `/environment` (Spark's ApplicationEnvironmentInfo). */
+export function environmentInfo(env: EnvironmentInfo): Record<string, unknown> {
+  return {
+    runtime: { ...env.runtime },
+    sparkProperties: env.sparkProperties.map((p) => [...p]),
+    hadoopProperties: [],
+    systemProperties: env.systemProperties.map((p) => [...p]),
+    metricsProperties: [],
+    classpathEntries: [],
+    resourceProfiles: [],
+  };
+}

@@ -1,0 +1,198 @@
+/**
+ * The web UI's pages in a real headless Chromium (Debian's `chromium`, driven by playwright-core)
+ * against a local cluster of 3 workers, each page checked together with the REST answer behind it
+ * (Spark's UISeleniumSuite): progress moving live, the DAG of a two-shuffle pipeline, a killed
+ * worker's retried tasks, storage before and after unpersist, the cancel button. A screenshot of
+ * every page goes to test-artifacts/ui/ (not committed). Run with `npm run test:browser`.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MicroSpark, type ProgressEvent } from '../../src/index.js';
+
+const SHOTS = join(process.cwd(), 'test-artifacts', 'ui');
+const FAST = { heartbeatMs: 200, deadAfterMs: 1000, leaseTtlMs: 3000, noWorkerGraceMs: 4000 } as const;
+
+let sc: MicroSpark;
+let browser: Browser;
+let page: Page;
+let base: string;
+let appId: string;
+const events: ProgressEvent[] = [];
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  sc = await MicroSpark.local({ workers: 3, slotsPerWorker: 1, defaultParallelism: 3, ui: { port: 0, killEnabled: true }, ...FAST }); // prettier-ignore
+  sc.onProgress((e) => events.push(e));
+  base = sc.uiWebUrl!.replace(/\/$/, '');
+  appId = ((await (await fetch(`${base}/api/v1/applications`)).json()) as Array<{ id: string }>)[0]!.id;
+  await (await fetch(`${base}/static/app.js`)).text(); // bundled once, before the first page
+  browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox'] }); // prettier-ignore
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+});
+afterAll(async () => {
+  await browser?.close();
+  await sc?.stop();
+});
+
+const rest = async (path: string): Promise<any> =>
+  (await fetch(`${base}/api/v1/applications/${appId}${path}`)).json();
+const open = async (path: string) => {
+  await page.goto(`${base}/#/app/${appId}/${path}`);
+  await page.waitForSelector('header');
+};
+const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+const lastAction = () => events.filter((e) => e.type === 'action').at(-1); // prettier-ignore
+const slow = (x: number, env: { ms: number }) => {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, env.ms);
+  return x;
+};
+
+describe('web UI pages in Chromium', () => {
+  it('the jobs page shows a running stage progress move without reloading', async () => {
+    const action = sc
+      .parallelize(
+        Array.from({ length: 24 }, (_, i) => i),
+        24,
+      )
+      .map(slow, { ms: 500 })
+      .collect();
+    await open('jobs');
+    await page.evaluate(() => ((globalThis as any).marker = 'same page'));
+    const progress = async () => {
+      const text =
+        (await page.locator('table.jobs tbody tr').first().locator('.bar span').textContent()) ?? '';
+      return Number(/^(\d+)\//.exec(text)?.[1] ?? -1);
+    };
+    await page.waitForFunction(
+      () => /RUNNING/.test((globalThis as any).document.querySelector('table.jobs')?.textContent ?? ''),
+      undefined,
+      { timeout: 10_000 },
+    );
+    const first = await progress();
+    await shot('jobs-running');
+    await page.waitForFunction(
+      (n) => Number(/^(\d+)\//.exec((globalThis as any).document.querySelector('table.jobs tbody tr .bar span')?.textContent ?? '')?.[1] ?? -1) > n, // prettier-ignore
+      first,
+      { timeout: 15_000 },
+    );
+    expect(await progress()).toBeGreaterThan(first);
+    expect(await page.evaluate(() => (globalThis as any).marker)).toBe('same page'); // updated live, not reloaded
+    expect(await action).toHaveLength(24);
+    await page.waitForFunction(() =>
+      /SUCCEEDED/.test((globalThis as any).document.querySelector('table.jobs')?.textContent ?? ''),
+    );
+    const job = await rest(`/jobs/${lastAction().actionId}`);
+    expect(await progress()).toBe(job.numCompletedTasks);
+    expect(job.numCompletedTasks).toBe(24);
+    await shot('jobs');
+  });
+
+  it('the DAG of a two-shuffle pipeline shows three stages and two shuffles', async () => {
+    const out = await sc
+      .parallelize(['a b', 'b c', 'c a b'], 3)
+      .flatMap((l) => l.split(' '))
+      .map((w) => [w, 1] as [string, number])
+      .reduceByKey((a, b) => a + b, 2)
+      .map(([w, n]) => [n, w] as [number, string])
+      .groupByKey(2)
+      .collect();
+    expect(out.length).toBe(2);
+    const id = lastAction().actionId;
+    await open(`job/${id}`);
+    await page.waitForSelector('svg.dag g.stage-box');
+    const boxes = await page.locator('svg.dag g.stage-box').count();
+    expect(boxes).toBe(3);
+    expect(await page.locator('svg.dag polyline.shuffle').count()).toBe(2);
+    const job = await rest(`/jobs/${id}`);
+    expect(job.stageIds).toHaveLength(3);
+    const titles = await page.locator('svg.dag text.title').allTextContents();
+    expect(titles.map((t) => Number(/Stage (\d+)/.exec(t)![1])).sort((a, b) => a - b)).toEqual(job.stageIds);
+    await shot('job-dag');
+  });
+
+  it('the storage page lists a cached RDD and drops it after unpersist', async () => {
+    const cached = sc
+      .parallelize([1, 2, 3, 4, 5, 6], 3)
+      .map((x) => x * 10)
+      .setName('tens')
+      .cache();
+    expect(await cached.sum()).toBe(210);
+    await open('storage');
+    await page.waitForSelector('table.storage');
+    const row = page.locator('table.storage tbody tr');
+    expect(await row.count()).toBe(1);
+    expect(await row.first().textContent()).toContain('tens');
+    expect(await row.first().textContent()).toContain('3/3');
+    await shot('storage');
+    cached.unpersist();
+    await page.waitForSelector('p.empty', { timeout: 5000 }); // live: the next update shows it gone
+    expect(await rest('/storage/rdd')).toEqual([]);
+  });
+
+  it('the cancel button cancels the running action', async () => {
+    const action = sc.parallelize([1, 2, 3, 4, 5, 6], 6).map(slow, { ms: 20_000 }).collect();
+    action.catch(() => undefined);
+    await open('jobs');
+    const button = page.locator('button.kill');
+    await button.waitFor({ timeout: 10_000 });
+    await button.click();
+    await expect(action).rejects.toThrow(/cancel/);
+    await page.waitForFunction(() =>
+      /CANCELLED/.test((globalThis as any).document.querySelector('table.jobs')?.textContent ?? ''),
+    );
+    expect(lastAction().state).toBe('cancelled');
+    expect((await rest(`/jobs/${lastAction().actionId}`)).state).toBe('cancelled');
+    await shot('jobs-cancelled');
+  });
+
+  it("a killed worker's tasks show as retried with the reason on the stage page", async () => {
+    let victim: string | undefined;
+    const stop = sc.onProgress((e) => {
+      if (victim || e.type !== 'task' || e.state !== 'running' || !e.worker) return;
+      victim = e.worker;
+      sc.localWorkers.find((w) => w.node === e.worker)?.child.kill('SIGKILL');
+    });
+    const out = await sc
+      .parallelize(
+        Array.from({ length: 9 }, (_, i) => i),
+        9,
+      )
+      .map(slow, { ms: 300 })
+      .collect();
+    stop();
+    expect(out).toHaveLength(9);
+    expect(victim).toBeDefined(); // the fault fired
+    const stageId = (await rest(`/jobs/${lastAction().actionId}`)).stageIds[0];
+    const st = (await rest(`/stages/${stageId}`))[0];
+    const lost = st.retryReasons['worker-lost'] + st.retryReasons['lease-expired'];
+    expect(lost).toBeGreaterThanOrEqual(1);
+    await open(`stage/${stageId}?status=FAILED`);
+    await page.waitForSelector('table.tasks');
+    const reasons = await page.locator('table.tasks tbody tr td:last-child').allTextContents();
+    expect(reasons).toHaveLength(lost);
+    for (const r of reasons) expect(['worker-lost', 'lease-expired']).toContain(r);
+    expect(await page.locator('svg.task-timeline rect.task.retried').count()).toBe(lost);
+    await open(`stage/${stageId}`);
+    await page.waitForSelector('svg.task-timeline');
+    await shot('stage');
+    await open('executors');
+    await page.waitForSelector('table.executors');
+    expect(await page.locator('table.executors tbody tr').count()).toBe(3);
+    expect(await page.locator('table.executors').textContent()).toContain('LOST');
+    await shot('executors');
+  });
+
+  it('the stages and environment pages render what the REST API says', async () => {
+    await open('stages');
+    await page.waitForSelector('table.stages');
+    const stages = await rest('/stages');
+    expect(await page.locator('table.stages tbody tr').count()).toBe(stages.length);
+    await shot('stages');
+    await open('environment');
+    await page.waitForSelector('table.env');
+    expect(await page.locator('main').textContent()).toContain('local-cluster[3]');
+    await shot('environment');
+  });
+});
