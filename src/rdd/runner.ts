@@ -567,7 +567,7 @@ class TaskRun {
           if (input.from === 'shuffle') {
             const s = node.shuffles[input.index];
             if (!s) throw new InvalidOperationError(`SQL stage lacks shuffle input ${input.index}`);
-            await this.readPairs(s, part, (_k, v) => bufs.push(v as Uint8Array));
+            await this.readPairs(s, input.broadcast ? 0 : part, (_k, v) => bufs.push(v as Uint8Array));
           } else await this.parent(node, input.index)(part, (x) => bufs.push(x as Uint8Array));
         }
         batches.push(bufs);

@@ -311,8 +311,15 @@ export class SessionEngine implements SqlEngine, Catalog {
           case 'exchange': {
             const child = build(input.stage);
             const out = input.stage.output;
-            const n = out.kind === 'hash' || out.kind === 'broadcast' ? out.n : 1;
-            inputs.push({ kind: 'batches', name, from: 'shuffle', index: shuffles.length, columns });
+            const n = out.kind === 'hash' ? out.n : 1;
+            inputs.push({
+              kind: 'batches',
+              name,
+              from: 'shuffle',
+              index: shuffles.length,
+              columns,
+              ...(out.kind === 'broadcast' && { broadcast: true }),
+            });
             shuffles.push({ rdd: child, partitioner: new DirectPartitioner(n), mapSideCombine: false });
             break;
           }

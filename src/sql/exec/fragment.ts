@@ -46,6 +46,8 @@ export type FragmentInput =
       readonly from: 'parent' | 'shuffle';
       readonly index: number;
       readonly columns: readonly (readonly [string, string])[];
+      /** A broadcast exchange: every partition reads the one batch each map task wrote (reduce partition 0). */
+      readonly broadcast?: boolean;
     };
 
 /** One output batch: its reduce partition (0 for a result), its Parquet bytes, its column section. */
@@ -190,7 +192,7 @@ async function run(
   await conn.run(`COPY (${sql}) TO ${lit(file)} (FORMAT parquet)`);
   const buf = await readFile(file);
   const section = await parquetSection(conn, file, buf.byteLength);
-  if (out.kind === 'broadcast') return Array.from({ length: out.n }, (_, p) => [p, buf, section] as const);
+  // A broadcast is written once; its readers all read reduce partition 0.
   return [[0, buf, section]];
 }
 

@@ -316,7 +316,12 @@ function reorderBare(n: LNode): LNode {
 function usedIds(root: LNode): Set<number> {
   const used = new Set<number>(root.output.map((a) => a.id));
   const visit = (n: LNode): void => {
-    for (const e of nodeExprs(n))
+    // A projection's pass-through columns (`a` as `a`) are uses only if something above uses them.
+    const exprs =
+      n.k === 'project'
+        ? n.list.filter((x) => !(x.e.k === 'ref' && x.e.id === x.id)).map((x) => x.e)
+        : nodeExprs(n);
+    for (const e of exprs)
       visitExpr(e, (x) => {
         if (x.k === 'ref' || x.k === 'outer') used.add(x.id);
         if (x.k === 'scalarSubquery' || x.k === 'exists' || x.k === 'inSubquery') {
@@ -334,9 +339,20 @@ function usedIds(root: LNode): Set<number> {
 }
 
 /** Propagates a pruned scan's narrower output up through the nodes that pass columns through. */
-function fixOutputs(n: LNode): LNode {
+function fixOutputs(n: LNode, used: ReadonlySet<number>): LNode {
   return transform(n, (x) => {
     switch (x.k) {
+      case 'project': {
+        const childIds = new Set(x.child.output.map((a) => a.id));
+        // Pass-through columns nobody above reads, or that a pruned child no longer has, go.
+        let list = x.list.filter(
+          (y) => !(y.e.k === 'ref' && y.e.id === y.id) || (used.has(y.id) && childIds.has(y.id)),
+        );
+        if (list.length === 0) list = x.list.slice(0, 1);
+        if (list.length === x.list.length) return x;
+        const ids = new Set(list.map((y) => y.id));
+        return { ...x, list, output: x.output.filter((a) => ids.has(a.id)) };
+      }
       case 'filter':
       case 'sort':
       case 'limit':
@@ -376,7 +392,7 @@ function pruneScans(root: LNode): LNode {
     void filterIds;
     return { ...x, output };
   });
-  return fixOutputs(pruned);
+  return fixOutputs(pruned, used);
 }
 
 /** Runs the rewrites. */

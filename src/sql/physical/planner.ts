@@ -90,17 +90,23 @@ const DECOMPOSABLE = new Set([
   'count_if',
 ]);
 
+/** The share of rows a filter is guessed to keep, for join planning (no column statistics yet). */
+const FILTER_SELECTIVITY = 0.25;
+
 /** Estimated bytes of a plan's output (Spark's sizeInBytes, crudely). */
 function estimate(n: LNode, conf: PlannerConf): number {
   switch (n.k) {
-    case 'scan':
-      return Math.ceil((conf.scanBytes(n) * Math.max(1, n.output.length)) / Math.max(1, n.attrs.length));
+    case 'scan': {
+      // The columns read, and a guess for pushed filters (a quarter of the rows: no statistics yet).
+      const bytes = (conf.scanBytes(n) * Math.max(1, n.output.length)) / Math.max(1, n.attrs.length);
+      return Math.ceil(n.filters.length > 0 ? bytes * FILTER_SELECTIVITY : bytes);
+    }
     case 'local':
       return n.rows.length * 16 * Math.max(1, n.output.length);
     case 'range':
       return Math.max(0, Math.ceil((n.end - n.start) / n.step)) * 8;
     case 'filter':
-      return estimate(n.child, conf);
+      return Math.ceil(estimate(n.child, conf) * FILTER_SELECTIVITY);
     case 'join':
       return n.how === 'left_semi' || n.how === 'left_anti'
         ? estimate(n.left, conf)
