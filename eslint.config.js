@@ -15,6 +15,7 @@ export default tseslint.config(
       'scratch/',
       'test/wasm/fixtures/as/',
       'examples/wasm-assemblyscript/guest/',
+      'src/sql/parser/generated.ts',
     ],
   },
   js.configs.recommended,

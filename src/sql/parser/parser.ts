@@ -1,12 +1,11 @@
 /**
  * The Spark SQL parser: SQL text to the unresolved plan, synchronously. The peggy parser is
- * generated from `grammar.ts` once per process, at the first parse (that first call takes a few
- * tens of milliseconds; later ones well under a millisecond for a TPC-H query).
+ * generated from `grammar.ts` ahead of time into `generated.ts` (`npm run parser:gen`; a test
+ * checks it is current), so no process pays for generating it.
  */
-import peggy from 'peggy';
+import * as generated from './generated.js';
 import type { Expression, Relation } from '../plan/unresolved.js';
 import { Builder, parseError, tokenAt } from './build.js';
-import { grammar } from './grammar.js';
 
 /** A parsed SQL statement. Names are multipart names as strings (`db.t`, backticks where needed). */
 export type Statement =
@@ -48,16 +47,9 @@ interface GeneratedParser {
   SyntaxError: new (...args: never[]) => { location: { start: { offset: number } } };
 }
 
-let cached: GeneratedParser | undefined;
-
-/** The generated parser, built at the first call and kept for the process. */
+/** The parser generated from the grammar at build time (`npm run parser:gen`). */
 function sqlParser(): GeneratedParser {
-  cached ??= peggy.generate(grammar, {
-    output: 'parser',
-    allowedStartRules: ['Statement', 'SingleExpression'],
-    cache: true,
-  }) as GeneratedParser;
-  return cached;
+  return generated as unknown as GeneratedParser;
 }
 
 function run(sql: string, startRule: string): unknown {
