@@ -816,5 +816,10 @@ export async function runTask(desc: TaskDesc, services: TaskServices): Promise<T
   }
   if (out.fn.t !== 'lib') throw new InvalidOperationError('a result function must be a library function');
   const result = await run.result(out.fn, desc.root, desc.partition);
-  return { result, blocks: run.blocks, accumulators: compiler.accumulatorUpdates(), sections: run.sections };
+  return {
+    result,
+    blocks: run.blocks,
+    accumulators: compiler.accumulatorUpdates(),
+    ...(run.sections.length > 0 && { sections: run.sections }),
+  };
 }
