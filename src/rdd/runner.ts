@@ -811,7 +811,7 @@ export async function runTask(desc: TaskDesc, services: TaskServices): Promise<T
       buckets,
       blocks: run.blocks,
       accumulators: compiler.accumulatorUpdates(),
-      sections: run.sections,
+      ...(run.sections.length > 0 && { sections: run.sections }),
     };
   }
   if (out.fn.t !== 'lib') throw new InvalidOperationError('a result function must be a library function');
