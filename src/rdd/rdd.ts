@@ -71,6 +71,8 @@ interface ShuffleDef {
   readonly partitioner: Partitioner;
   readonly agg?: AggregatorSpec;
   readonly mapSideCombine: boolean;
+  /** Whole elements travel, not pairs (sortBy). */
+  readonly elements?: boolean;
 }
 
 /** How an RDD node is defined; every transformation builds one. */
@@ -168,7 +170,9 @@ export class RDD<T> {
   }
 
   private shuffleId(s: ShuffleDef): string {
-    return contentId('shuffle', s.rdd.contentId, s.partitioner.id, s.agg ?? null, s.mapSideCombine);
+    return s.elements
+      ? contentId('shuffle', s.rdd.contentId, s.partitioner.id, null, false, 'elements')
+      : contentId('shuffle', s.rdd.contentId, s.partitioner.id, s.agg ?? null, s.mapSideCombine);
   }
 
   /** @internal The dependencies, in Spark's order. */
@@ -211,6 +215,7 @@ export class RDD<T> {
       partitioner: s.partitioner.spec(),
       mapSideCombine: s.mapSideCombine,
       ...(s.agg && { agg: s.agg }),
+      ...(s.elements && { elements: true }),
     }));
     return {
       op: d.op,
@@ -895,7 +900,32 @@ export class RDD<T> {
     numPartitions?: number,
     env?: E,
   ): RDD<T> {
-    return this.keyBy(keyfunc, env).sortByKey(ascending, numPartitions).values();
+    const n = numPartitions ?? this.getNumPartitions();
+    assertPositiveInt(n, 'sortBy: numPartitions');
+    if (n === 1) return this.keyBy(keyfunc, env).sortByKey(ascending, 1).values();
+    // The elements travel alone (not as [key, element]): the range partitioner and the reducer's
+    // sort compute each key from its element. The map side is a narrow identity node made here,
+    // so the map stage is named `sortBy at …`, as Spark's (keyBy) is; it fuses into the chain.
+    const [kf] = this.ship('rdd.sortBy', env, keyfunc);
+    const input = this.elementwise<T>('identity', 'sortBy', undefined, false);
+    const partitioner = new RangePartitioner(
+      n,
+      ascending,
+      kf,
+      () => input.contentId,
+      async (sampleSize, keyfn) => {
+        const perPartition = Math.ceil(sampleSize / Math.max(this.getNumPartitions(), 1));
+        return this.ctx.submitJob(input, lib('sampleKeys', perPartition, keyfn ?? null, true));
+      },
+    );
+    return this.derive<T>({
+      className: 'ShuffledRDD',
+      op: 'shuffled',
+      method: 'sortBy',
+      numPartitions: n,
+      shuffles: [{ rdd: input, partitioner, mapSideCombine: false, elements: true }],
+      params: { sort: { ascending, keyfunc: kf } },
+    });
   }
 
   /** Repartitions by key and sorts each partition by key, in one shuffle. */

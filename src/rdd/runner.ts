@@ -11,6 +11,7 @@
 import { readFile } from 'node:fs/promises';
 import { decode, encode } from '../protocol/codec.js';
 import { InvalidOperationError } from '../protocol/errors.js';
+import { BucketWriter, forEachElement, forEachPair } from './bucket.js';
 import { Compiler } from './compile.js';
 import { readRecords, readTextSplit, readWholeFile, type FileSplit } from './file-input.js';
 import type { Callable, FnEnvelope, LibFn } from './functions.js';
@@ -46,6 +47,7 @@ export interface TaskResult {
 }
 
 type Emit = (x: unknown) => void;
+const EMPTY = new Uint8Array(0);
 type Compute = (partition: number, emit: Emit) => Promise<void>;
 type Fn = (...args: any[]) => any;
 
@@ -58,6 +60,7 @@ const ELEMENTWISE = new Set([
   'keyBy',
   'keys',
   'values',
+  'identity',
 ]);
 
 /** Generates the fused function of an elementwise chain (bottom operation first). */
@@ -91,6 +94,9 @@ function fusedFactory(kinds: readonly string[]): (fns: readonly (Fn | undefined)
         break;
       case 'values':
         body = `const ${b} = ${a}[1];\n${body}`;
+        break;
+      case 'identity':
+        body = `const ${b} = ${a};\n${body}`;
         break;
       default:
         throw new InvalidOperationError(`not an elementwise operation: ${kinds[i]}`);
@@ -145,6 +151,8 @@ function asyncElement(kinds: readonly string[], fns: readonly (Fn | undefined)[]
           break;
         case 'values':
           v = (v as unknown[])[1];
+          break;
+        case 'identity':
           break;
         case 'flatMap': {
           const next = i + 1;
@@ -291,6 +299,8 @@ export function sortOrder(keys: readonly unknown[], ascending: boolean): Uint32A
     }
   }
   const sign = ascending ? 1 : -1;
+  const packed = cols ? packedOrder(cols, width, n, ascending) : undefined;
+  if (packed) return packed;
   if (cols && width === 1) {
     const col = cols;
     order.sort((i, j) => {
@@ -312,6 +322,53 @@ export function sortOrder(keys: readonly unknown[], ascending: boolean): Uint32A
   } else {
     order.sort((i, j) => sign * compare(keys[i], keys[j]) || i - j);
   }
+  return order;
+}
+
+/**
+ * The stable sort order of `n` keys of `w` numbers each (row after row in `cols`) when they are
+ * all integers whose ranges, with the index, fit in 53 bits: each key and its index are packed into
+ * one exact integer (columns offset by their minimum, or reversed from their maximum when
+ * descending; the index last, so equal keys keep input order) and the packed numbers are sorted
+ * natively, with no comparator calls. Undefined when they do not fit.
+ */
+function packedOrder(cols: Float64Array, w: number, n: number, ascending: boolean): Uint32Array | undefined {
+  if (n < 2) return undefined;
+  const min = new Float64Array(w).fill(Infinity);
+  const max = new Float64Array(w).fill(-Infinity);
+  for (let i = 0; i < n * w; i += w) {
+    for (let c = 0; c < w; c++) {
+      const x = cols[i + c]!;
+      if (!Number.isInteger(x)) return undefined;
+      if (x < min[c]!) min[c] = x;
+      if (x > max[c]!) max[c] = x;
+    }
+  }
+  const bitsFor = (span: number): number => {
+    let b = 0;
+    while (b < 54 && 2 ** b <= span) b++;
+    return b;
+  };
+  const indexBits = bitsFor(n - 1);
+  const scale = new Float64Array(w);
+  let bits = indexBits;
+  for (let c = 0; c < w; c++) {
+    const b = bitsFor(max[c]! - min[c]!);
+    scale[c] = 2 ** b;
+    bits += b;
+  }
+  if (bits > 53) return undefined;
+  const indexScale = 2 ** indexBits;
+  const keys = new Float64Array(n);
+  for (let i = 0, r = 0; i < n; i++, r += w) {
+    let v = 0;
+    for (let c = 0; c < w; c++)
+      v = v * scale[c]! + (ascending ? cols[r + c]! - min[c]! : max[c]! - cols[r + c]!);
+    keys[i] = v * indexScale + i;
+  }
+  keys.sort();
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = keys[i]! % indexScale;
   return order;
 }
 
@@ -567,9 +624,20 @@ class TaskRun {
     each: (k: unknown, v: unknown) => void,
   ): Promise<void> {
     const bufs = await this.services.readShuffle(s.id, part, s.numMaps);
-    for (const b of bufs) {
-      const flat = decode<unknown[]>(b);
-      for (let i = 0; i < flat.length; i += 2) each(flat[i], flat[i + 1]);
+    for (let i = 0; i < bufs.length; i++) {
+      const b = bufs[i]!;
+      bufs[i] = EMPTY; // decoded: let it go
+      forEachPair(b, each);
+    }
+  }
+
+  /** Reads the elements of an elements shuffle (sortBy), map by map. */
+  private async readElements(s: ShuffleSpec, part: number, each: (x: unknown) => void): Promise<void> {
+    const bufs = await this.services.readShuffle(s.id, part, s.numMaps);
+    for (let i = 0; i < bufs.length; i++) {
+      const b = bufs[i]!;
+      bufs[i] = EMPTY;
+      forEachElement(b, each);
     }
   }
 
@@ -578,6 +646,19 @@ class TaskRun {
     const sort = node.p.sort as { ascending: boolean; keyfunc?: Callable } | undefined;
     const keyfunc = sort ? this.compiler.optFn(sort.keyfunc, 1) : undefined;
     const agg = s.agg;
+    if (s.elements) {
+      // sortBy: the elements travel alone; their keys are computed here again.
+      return async (part, emit) => {
+        const xs: unknown[] = [];
+        await this.readElements(s, part, (x) => xs.push(x));
+        if (!sort) {
+          for (let i = 0; i < xs.length; i++) emit(xs[i]);
+          return;
+        }
+        const order = sortOrder(keyfunc ? xs.map((x) => keyfunc(x)) : xs, sort.ascending);
+        for (let i = 0; i < order.length; i++) emit(xs[order[i]!]);
+      };
+    }
     const finish = (keys: unknown[], values: unknown[], emit: Emit) => {
       if (sort) {
         const order = sortOrder(keyfunc ? keys.map((k) => keyfunc(k)) : keys, sort.ascending);
@@ -694,13 +775,21 @@ class TaskRun {
     }
   }
 
-  /** Computes partition `part` of `root` and writes it as shuffle buckets. */
+  /** Computes partition `part` of `root` and writes it as shuffle buckets (see bucket.ts). */
   async writeShuffle(s: ShuffleSpec, root: string, part: number): Promise<Uint8Array[]> {
     const n = s.partitioner.n;
     const partition = this.partitioner(s.partitioner);
-    const buckets: unknown[][] = Array.from({ length: n }, () => []);
+    const buckets = Array.from({ length: n }, () => new BucketWriter(s.elements ? 1 : 2));
     const compute = this.compute(root);
-    if (s.mapSideCombine && s.agg) {
+    const outside = (r: unknown): never => {
+      throw new InvalidOperationError(`partitioner returned ${preview(r)}, outside [0, ${n})`);
+    };
+    if (s.elements) {
+      await compute(part, (x) => {
+        const r = partition(x);
+        (buckets[r] ?? outside(r)).addElement(x);
+      });
+    } else if (s.mapSideCombine && s.agg) {
       const create = s.agg.create ? this.compiler.fn(s.agg.create, 1) : undefined;
       const merge = this.compiler.fn(s.agg.merge, 2);
       // Hot path: primitive keys go straight to a native Map (no call per record); compound keys
@@ -720,18 +809,23 @@ class TaskRun {
           else compound.set(k, create ? create(kv[1]) : kv[1]);
         }
       });
-      prim.forEach((c, k) => buckets[partition(k)]!.push(k, c));
-      compound.forEach((c, k) => buckets[partition(k)]!.push(k, c));
+      prim.forEach((c, k) => {
+        const r = partition(k);
+        (buckets[r] ?? outside(r)).addPair(k, c);
+      });
+      prim.clear();
+      compound.forEach((c, k) => {
+        const r = partition(k);
+        (buckets[r] ?? outside(r)).addPair(k, c);
+      });
     } else {
       await compute(part, (kv) => {
         if (!Array.isArray(kv) || kv.length !== 2) notAPair(kv);
-        const b = buckets[partition(kv[0])];
-        if (!b)
-          throw new InvalidOperationError(`partitioner returned ${partition(kv[0])}, outside [0, ${n})`);
-        b.push(kv[0], kv[1]);
+        const r = partition(kv[0]);
+        (buckets[r] ?? outside(r)).addPair(kv[0], kv[1]);
       });
     }
-    return buckets.map((b) => encode(b));
+    return buckets.map((b) => b.finish());
   }
 
   /** Computes partition `part` of `root` into a result sink. */
