@@ -376,6 +376,10 @@ function packedOrder(cols: Float64Array, w: number, n: number, ascending: boolea
 class TaskRun {
   private readonly computes = new Map<string, Compute>();
   readonly blocks: Array<readonly [string, Uint8Array]> = [];
+  /** A range partitioner's sampling job over a text file: its splits are read in windows. */
+  sampling = false;
+  /** The fraction of the split the windows covered (1: the whole split was read). */
+  sampledFraction = 1;
 
   constructor(
     private readonly desc: TaskDesc,
@@ -447,7 +451,14 @@ class TaskRun {
       }
       case 'textFile': {
         const splits = p.splits as FileSplit[];
-        return (part, emit) => readTextSplit(splits[part]!, emit);
+        return async (part, emit) => {
+          const split = splits[part]!;
+          const windows = this.sampling ? sampleWindows(split) : undefined;
+          if (!windows) return readTextSplit(split, emit);
+          for (const w of windows) await readTextSplit(w, emit);
+          this.sampledFraction =
+            (windows.length * (windows[0]!.end - windows[0]!.start)) / (split.end - split.start);
+        };
       }
       case 'wholeFiles': {
         const groups = p.groups as string[][];
@@ -841,6 +852,42 @@ class TaskRun {
   }
 }
 
+/** Windows a sampling job reads of a text split, evenly spaced, and the fraction of it they cover. */
+const SAMPLE_WINDOWS = 16;
+const SAMPLE_FRACTION = 1 / 64;
+const SAMPLE_WINDOW_MIN_BYTES = 32 * 1024;
+
+/**
+ * The windows a sampling job reads of a text split: {@link SAMPLE_WINDOWS} evenly spaced byte
+ * ranges covering about {@link SAMPLE_FRACTION} of it (each at least 32 KiB), each owning the
+ * lines that start in it as a split does; undefined when that would be most of the split anyway
+ * (or the file is gzipped, so it cannot be read from the middle).
+ */
+function sampleWindows(split: FileSplit): FileSplit[] | undefined {
+  const len = split.end - split.start;
+  const size = Math.max(SAMPLE_WINDOW_MIN_BYTES, Math.ceil((len * SAMPLE_FRACTION) / SAMPLE_WINDOWS));
+  if (split.gzip || size * SAMPLE_WINDOWS * 4 > len) return undefined;
+  const out: FileSplit[] = [];
+  for (let i = 0; i < SAMPLE_WINDOWS; i++) {
+    const start = split.start + Math.floor((i * len) / SAMPLE_WINDOWS);
+    out.push({ path: split.path, start, end: start + size, gzip: false });
+  }
+  return out;
+}
+
+/**
+ * Whether a sampling job over `root` can read windows of its text input instead of all of it:
+ * the root is reached from a text file through elementwise operations only, none persisted (a
+ * persisted node stores the partition it computes), so each line goes through the chain alone.
+ */
+function windowedSampling(desc: TaskDesc): boolean {
+  const out = desc.output;
+  if (out.kind !== 'result' || out.fn.t !== 'lib' || out.fn.name !== 'sampleKeys') return false;
+  let node = desc.nodes[desc.root];
+  while (node && ELEMENTWISE.has(node.op) && !node.persist) node = desc.nodes[node.parents[0] ?? ''];
+  return node?.op === 'textFile' && !node.persist;
+}
+
 /** The ids of broadcast variables referenced by functions in `value` (a node table, a task). */
 export function broadcastIds(value: unknown): string[] {
   const ids = new Set<string>();
@@ -878,6 +925,12 @@ export async function runTask(desc: TaskDesc, services: TaskServices): Promise<T
     return { buckets, blocks: run.blocks, accumulators: compiler.accumulatorUpdates() };
   }
   if (out.fn.t !== 'lib') throw new InvalidOperationError('a result function must be a library function');
-  const result = await run.result(out.fn, desc.root, desc.partition);
+  run.sampling = windowedSampling(desc);
+  let result = await run.result(out.fn, desc.root, desc.partition);
+  if (run.sampledFraction < 1) {
+    // The sample's weight is the partition's size: the count of what the windows held, scaled.
+    const [n, keys] = result as [number, unknown[]];
+    result = [Math.round(n / run.sampledFraction), keys];
+  }
   return { result, blocks: run.blocks, accumulators: compiler.accumulatorUpdates() };
 }
