@@ -902,11 +902,13 @@ export class RDD<T> {
   ): RDD<T> {
     const n = numPartitions ?? this.getNumPartitions();
     assertPositiveInt(n, 'sortBy: numPartitions');
-    if (n === 1) return this.keyBy(keyfunc, env).sortByKey(ascending, 1).values();
+    const [kf] = this.ship('rdd.keyBy', env, keyfunc); // as before, when sortBy was keyBy + sortByKey
+    // One partition, or an async key function (awaited where keyBy runs it): keyBy + sortByKey.
+    if (n === 1 || (kf as FnEnvelope).async === true)
+      return this.keyBy(keyfunc, env).sortByKey(ascending, n).values();
     // The elements travel alone (not as [key, element]): the range partitioner and the reducer's
     // sort compute each key from its element. The map side is a narrow identity node made here,
     // so the map stage is named `sortBy at …`, as Spark's (keyBy) is; it fuses into the chain.
-    const [kf] = this.ship('rdd.sortBy', env, keyfunc);
     const input = this.elementwise<T>('identity', 'sortBy', undefined, false);
     const partitioner = new RangePartitioner(
       n,

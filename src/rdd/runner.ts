@@ -558,16 +558,25 @@ class TaskRun {
     ops.reverse();
     const base = this.compute(parentId);
     const fns = ops.map((o) => (o.p.f ? this.compiler.fn(o.p.f as Callable, 1) : undefined));
-    if (ops.some((o) => (o.p.f as FnEnvelope | undefined)?.async === true)) {
-      // An async function in the chain: awaited per element, a window of elements in flight.
-      return windowed(
+    let lastAsync = -1;
+    ops.forEach((o, i) => {
+      if ((o.p.f as FnEnvelope | undefined)?.async === true) lastAsync = i;
+    });
+    if (lastAsync >= 0) {
+      // An async function in the chain: the chain up to the last one is awaited per element, a
+      // window of elements in flight; what follows it is synchronous and fused, run on each output.
+      const head = windowed(
         base,
         asyncElement(
-          ops.map((o) => o.op),
-          fns,
+          ops.slice(0, lastAsync + 1).map((o) => o.op),
+          fns.slice(0, lastAsync + 1),
         ),
         ASYNC_CONCURRENCY,
       );
+      if (lastAsync === ops.length - 1) return head;
+      const tail = fusedFactory(ops.slice(lastAsync + 1).map((o) => o.op));
+      const tailFns = fns.slice(lastAsync + 1);
+      return (part, emit) => head(part, tail(tailFns, emit));
     }
     const factory = fusedFactory(ops.map((o) => o.op));
     return (part, emit) => base(part, factory(fns, emit));
