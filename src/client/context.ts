@@ -50,6 +50,12 @@ export interface InProcessOptions {
   readonly defaultParallelism?: number;
   /** Attempts per task before the action fails (Spark's `spark.task.maxFailures`, default 4). */
   readonly maxTaskFailures?: number;
+  /**
+   * Write what tasks print with console.* to this process's stderr, each line marked with the
+   * worker and the task, `[worker 233b22 task 3.0] …` (default true). False silences it; the
+   * `log` progress events fire either way.
+   */
+  readonly taskLogs?: boolean;
 }
 
 /** Options of {@link MicroSpark.connect}. Timeouts default to src/protocol/defaults.ts. */
@@ -154,7 +160,9 @@ export class MicroSpark implements RDDContext {
     const maxFailures = options.maxTaskFailures ?? MAX_TASK_FAILURES;
     assertPositiveInt(maxFailures, 'maxTaskFailures');
     return Promise.resolve(
-      new MicroSpark(new InProcessBackend(maxFailures), options.defaultParallelism ?? 2),
+      new MicroSpark(new InProcessBackend(maxFailures), options.defaultParallelism ?? 2).writeTaskLogs(
+        options.taskLogs,
+      ),
     );
   }
 
@@ -185,7 +193,7 @@ export class MicroSpark implements RDDContext {
       await backend.stop();
       throw e;
     }
-    const sc = new MicroSpark(backend, options.defaultParallelism ?? 2);
+    const sc = new MicroSpark(backend, options.defaultParallelism ?? 2).writeTaskLogs(options.taskLogs);
     sc.clusterName = cluster;
     if (discovery) sc.onStop.push(() => discovery.stop());
     return sc;
@@ -227,7 +235,7 @@ export class MicroSpark implements RDDContext {
       await backend.stop();
       throw e;
     }
-    const sc = new MicroSpark(backend, options.defaultParallelism ?? 2);
+    const sc = new MicroSpark(backend, options.defaultParallelism ?? 2).writeTaskLogs(options.taskLogs);
     sc.localWorkers = spawned;
     sc.onStop.push(() => stopWorkers(spawned));
     return sc;
@@ -295,6 +303,16 @@ export class MicroSpark implements RDDContext {
   /** The context's SparkSession: DataFrames and SQL (`sc.session.sql('SELECT 1')`). */
   get session(): SparkSession {
     return (this.sessionValue ??= new SparkSession(this));
+  }
+
+  /** Unless `enabled` is false, writes tasks' `log` events to stderr, marked (see `taskLogs`). */
+  private writeTaskLogs(enabled: boolean | undefined): this {
+    if (enabled === false) return this;
+    this.backend.progress.logWriter = (e) => {
+      const worker = e.worker === 'driver' ? e.worker : e.worker.slice(0, 6);
+      process.stderr.write(`[worker ${worker} task ${e.partition}.${e.attempt}] ${e.line}\n`);
+    };
+    return this;
   }
 
   async stop(): Promise<void> {

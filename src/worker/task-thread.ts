@@ -12,6 +12,7 @@ import { decode, encode } from '../protocol/codec.js';
 import { errorFromWire, errorToWire } from '../protocol/errors.js';
 import type { TaskDesc } from '../rdd/lineage.js';
 import { runTask, type TaskServices } from '../rdd/runner.js';
+import { captureConsole, type TaskLogLine } from '../rdd/task-console.js';
 import {
   transferable,
   type FromThread,
@@ -57,11 +58,48 @@ function services(taskId: number): TaskServices {
   };
 }
 
+/** Lines a task printed not yet posted, flushed in batches (and before its `done`). */
+const LOG_BATCH_LINES = 256;
+const LOG_FLUSH_MS = 20;
+let logTask = 0;
+let logLines: TaskLogLine[] = [];
+let logTimer: NodeJS.Timeout | undefined;
+
+function flushLogs(): void {
+  if (logTimer) clearTimeout(logTimer);
+  logTimer = undefined;
+  if (logLines.length === 0) return;
+  const lines = logLines;
+  logLines = [];
+  post({ kind: 'log', taskId: logTask, lines }, new Set());
+}
+
+/** The writer of task `taskId`'s console lines; after its end they go to the thread's own streams. */
+function logWriter(taskId: number): (l: TaskLogLine) => void {
+  return (l) => {
+    if (taskId !== running) {
+      (l.stream === 'stdout' ? process.stdout : process.stderr).write(`${l.line}\n`);
+      return;
+    }
+    if (logTask !== taskId) flushLogs();
+    logTask = taskId;
+    logLines.push(l);
+    if (logLines.length >= LOG_BATCH_LINES) flushLogs();
+    else logTimer ??= setTimeout(flushLogs, LOG_FLUSH_MS).unref();
+  };
+}
+
+/** The task running now (0: none). */
+let running = 0;
+
 async function runOne(taskId: number, task: Uint8Array): Promise<void> {
   const transfer = new Set<ArrayBuffer>();
   let msg: FromThread;
+  running = taskId;
   try {
-    const r = await runTask(decode<TaskDesc>(task), services(taskId));
+    const r = await captureConsole(logWriter(taskId), () =>
+      runTask(decode<TaskDesc>(task), services(taskId)),
+    );
     const result: WireTaskResult = {
       ...('result' in r && { value: transferable(encode(r.result), transfer, true) }),
       ...(r.buckets && { buckets: r.buckets.map((b) => transferable(b, transfer, true)) }),
@@ -81,6 +119,8 @@ async function runOne(taskId: number, task: Uint8Array): Promise<void> {
       ...(service !== undefined && { service }),
     };
   }
+  flushLogs();
+  running = 0;
   try {
     post(msg, transfer);
   } catch (e) {
