@@ -12,7 +12,7 @@ import { decode, encode } from '../protocol/codec.js';
 import { errorFromWire, errorToWire } from '../protocol/errors.js';
 import type { TaskDesc } from '../rdd/lineage.js';
 import { runTask, type TaskServices } from '../rdd/runner.js';
-import { captureConsole, type TaskLogLine } from '../rdd/task-console.js';
+import { setTaskWriter, type TaskLogLine } from '../rdd/task-console.js';
 import {
   transferable,
   type FromThread,
@@ -74,13 +74,9 @@ function flushLogs(): void {
   post({ kind: 'log', taskId: logTask, lines }, new Set());
 }
 
-/** The writer of task `taskId`'s console lines; after its end they go to the thread's own streams. */
+/** The writer of task `taskId`'s console lines (set while it runs; after, console.* is the thread's own). */
 function logWriter(taskId: number): (l: TaskLogLine) => void {
   return (l) => {
-    if (taskId !== running) {
-      (l.stream === 'stdout' ? process.stdout : process.stderr).write(`${l.line}\n`);
-      return;
-    }
     if (logTask !== taskId) flushLogs();
     logTask = taskId;
     logLines.push(l);
@@ -89,17 +85,12 @@ function logWriter(taskId: number): (l: TaskLogLine) => void {
   };
 }
 
-/** The task running now (0: none). */
-let running = 0;
-
 async function runOne(taskId: number, task: Uint8Array): Promise<void> {
   const transfer = new Set<ArrayBuffer>();
   let msg: FromThread;
-  running = taskId;
+  setTaskWriter(logWriter(taskId));
   try {
-    const r = await captureConsole(logWriter(taskId), () =>
-      runTask(decode<TaskDesc>(task), services(taskId)),
-    );
+    const r = await runTask(decode<TaskDesc>(task), services(taskId));
     const result: WireTaskResult = {
       ...('result' in r && { value: transferable(encode(r.result), transfer, true) }),
       ...(r.buckets && { buckets: r.buckets.map((b) => transferable(b, transfer, true)) }),
@@ -119,8 +110,8 @@ async function runOne(taskId: number, task: Uint8Array): Promise<void> {
       ...(service !== undefined && { service }),
     };
   }
+  setTaskWriter(undefined);
   flushLogs();
-  running = 0;
   try {
     post(msg, transfer);
   } catch (e) {
