@@ -67,7 +67,8 @@ export async function runPlain(workload: string, file: string): Promise<PlainRep
   const t0 = performance.now();
   let answer: { digest: string; count: number };
   switch (workload) {
-    case 'W1': {
+    case 'W1':
+    case 'W1A': {
       const counts = await wordCount(file);
       const seconds = (performance.now() - t0) / 1000;
       answer = digestEntries(counts);

@@ -22,6 +22,24 @@ export async function wordCount(sc: MicroSpark, file: string): Promise<() => Ans
   return () => digestEntries(counts);
 }
 
+/**
+ * W1A: W1 with an async function that awaits, once per line (a stand-in for a lookup per record);
+ * the rest of the chain is W1's.
+ */
+export async function wordCountAsync(sc: MicroSpark, file: string): Promise<() => Answer> {
+  const counts = await sc
+    .textFile(file)
+    .map(async (line) => {
+      const words = await Promise.resolve(line.split(' '));
+      return words;
+    })
+    .flatMap((words) => words)
+    .map((w) => [w, 1] as [string, number])
+    .reduceByKey((a, b) => a + b)
+    .collect();
+  return () => digestEntries(counts);
+}
+
 /** W2: the sum of values per key of the CSV. */
 export async function sumByKey(sc: MicroSpark, file: string): Promise<() => Answer> {
   const sums = await sc

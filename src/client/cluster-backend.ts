@@ -600,6 +600,12 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
         return this.onFail(req.jobId, req.token, req.error, req.userError);
       case 'job.event':
         return this.onJobEvent(req);
+      case 'task.log': {
+        const { worker, stageId, partition, attempt } = req;
+        for (const l of req.lines)
+          this.progress.emit({ type: 'log', worker, stageId, partition, attempt, ...l });
+        return { ok: true };
+      }
       case 'fetch':
         return this.fetch(req.what, req.id, req.index ?? 0, req.offset, req.length);
       case 'cancel':

@@ -58,6 +58,12 @@ export interface InProcessOptions {
   readonly eventLog?: EventLogOptions;
   /** The application's name in the UI and the event log (default: the main script's file name). */
   readonly appName?: string;
+  /**
+   * Write what tasks print with console.* to this process's stderr, each line marked with the
+   * worker and the task, `[worker 233b22 task 3.0] …` (default true). False silences it; the
+   * `log` progress events fire either way.
+   */
+  readonly taskLogs?: boolean;
 }
 
 /** Options of {@link MicroSpark.connect}. Timeouts default to src/protocol/defaults.ts. */
@@ -162,7 +168,10 @@ export class MicroSpark implements RDDContext {
   static async inProcess(options: InProcessOptions = {}): Promise<MicroSpark> {
     const maxFailures = options.maxTaskFailures ?? MAX_TASK_FAILURES;
     assertPositiveInt(maxFailures, 'maxTaskFailures');
-    const sc = new MicroSpark(new InProcessBackend(maxFailures), options.defaultParallelism ?? 2);
+    const sc = new MicroSpark(
+      new InProcessBackend(maxFailures),
+      options.defaultParallelism ?? 2,
+    ).writeTaskLogs(options.taskLogs);
     return sc.startUi(options, 'in-process');
   }
 
@@ -193,7 +202,7 @@ export class MicroSpark implements RDDContext {
       await backend.stop();
       throw e;
     }
-    const sc = new MicroSpark(backend, options.defaultParallelism ?? 2);
+    const sc = new MicroSpark(backend, options.defaultParallelism ?? 2).writeTaskLogs(options.taskLogs);
     sc.clusterName = cluster;
     if (discovery) sc.onStop.push(() => discovery.stop());
     return sc.startUi(options, `cluster ${cluster}`);
@@ -235,7 +244,7 @@ export class MicroSpark implements RDDContext {
       await backend.stop();
       throw e;
     }
-    const sc = new MicroSpark(backend, options.defaultParallelism ?? 2);
+    const sc = new MicroSpark(backend, options.defaultParallelism ?? 2).writeTaskLogs(options.taskLogs);
     sc.localWorkers = spawned;
     sc.onStop.push(() => stopWorkers(spawned));
     return sc.startUi(options, `local-cluster[${n}]`);
@@ -364,6 +373,16 @@ export class MicroSpark implements RDDContext {
   /** The context's SparkSession: DataFrames and SQL (`sc.session.sql('SELECT 1')`). */
   get session(): SparkSession {
     return (this.sessionValue ??= new SparkSession(this));
+  }
+
+  /** Unless `enabled` is false, writes tasks' `log` events to stderr, marked (see `taskLogs`). */
+  private writeTaskLogs(enabled: boolean | undefined): this {
+    if (enabled === false) return this;
+    this.backend.progress.logWriter = (e) => {
+      const worker = e.worker === 'driver' ? e.worker : e.worker.slice(0, 6);
+      process.stderr.write(`[worker ${worker} task ${e.partition}.${e.attempt}] ${e.line}\n`);
+    };
+    return this;
   }
 
   async stop(): Promise<void> {

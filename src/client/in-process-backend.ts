@@ -9,6 +9,7 @@ import { decode, encode } from '../protocol/codec.js';
 import { errorFromWire, errorToWire, JobCancelledError, TaskFailedError } from '../protocol/errors.js';
 import { blockId, type TaskDesc } from '../rdd/lineage.js';
 import { stageShuffles } from '../rdd/plan.js';
+import { captureConsole } from '../rdd/task-console.js';
 import { runTask, type TaskResult, type TaskServices } from '../rdd/runner.js';
 import type { RunJobOptions } from '../rdd/rdd.js';
 import type { Backend, JobSpec } from './backend.js';
@@ -152,7 +153,19 @@ export class InProcessBackend implements Backend {
       const wireTask = encode({ ...desc, attempt });
       let reply: Uint8Array;
       try {
-        const r = await runTask(decode<TaskDesc>(wireTask), this.services);
+        // What the task prints is a `log` event, as from a worker (`driver`: this process).
+        const r = await captureConsole(
+          (l) =>
+            this.progress.emit({
+              type: 'log',
+              worker: 'driver',
+              stageId: desc.stageId,
+              partition: desc.partition,
+              attempt,
+              ...l,
+            }),
+          () => runTask(decode<TaskDesc>(wireTask), this.services),
+        );
         reply = encode({ ok: r });
       } catch (e) {
         reply = encode({ error: errorToWire(e) });

@@ -43,6 +43,19 @@ export type ProgressEvent =
       readonly worker?: string;
       readonly reason?: RetryReason;
     }
+  /**
+   * A line a task's code printed with console.* (log, info, debug: stdout; warn, error, trace:
+   * stderr), attributed to the worker that ran it (`driver` in process) and the task.
+   */
+  | {
+      readonly type: 'log';
+      readonly worker: string;
+      readonly stageId: number;
+      readonly partition: number;
+      readonly attempt: number;
+      readonly stream: 'stdout' | 'stderr';
+      readonly line: string;
+    }
   /** A worker joined or was lost (cluster mode). */
   | {
       readonly type: 'worker';
@@ -104,6 +117,11 @@ export class ProgressBus {
   private readonly listeners = new Set<ProgressListener>();
   /** The outermost action running now (its id is stamped on stage events). */
   actionId = -1;
+  /**
+   * Receives `log` events besides the listeners (the context's stderr writer); not a listener,
+   * so it does not make {@link listening} true.
+   */
+  logWriter: ((e: Extract<ProgressEvent, { type: 'log' }>) => void) | undefined;
 
   /** Whether anyone listens (naming stages costs a stack trace per job: skipped when nobody does). */
   get listening(): boolean {
@@ -131,6 +149,13 @@ export class ProgressBus {
   }
 
   emit(e: ProgressEvent): void {
+    if (e.type === 'log' && this.logWriter) {
+      try {
+        this.logWriter(e);
+      } catch {
+        // A closed stderr must not fail the job.
+      }
+    }
     for (const l of this.listeners) {
       try {
         l(e);

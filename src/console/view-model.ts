@@ -203,6 +203,9 @@ function onProgress(s: ConsoleState, e: ProgressEvent, now: number): ConsoleStat
       }
       return next;
     }
+    case 'log':
+      // Task output reaches the terminal through the context's writer (stderr), not the view.
+      return s;
     case 'worker':
       return appendLog(
         s,

@@ -182,6 +182,20 @@ export const Request = z.discriminatedUnion('op', [
       .loose()
       .optional(),
   }),
+  /**
+   * Lines a task printed with console.*, from the worker that runs it to the client the task
+   * works for, in order, in batches (all of a task's lines arrive before its completion).
+   */
+  z.object({
+    op: z.literal('task.log'),
+    worker: id,
+    stageId: z.number().int(),
+    partition: count,
+    attempt: count,
+    lines: z
+      .array(z.object({ stream: z.enum(['stdout', 'stderr']), line: z.string().max(17 * 1024) }))
+      .max(1000),
+  }),
   /** The client cancels jobs: workers stop their tasks. */
   z.object({ op: z.literal('cancel'), jobIds: z.array(id) }),
 ]);

@@ -549,9 +549,12 @@ export const LIBRARY: ReadonlyMap<string, LibImpl> = new Map(
   Object.entries({ ...functions, ...partitionOps, ...sinks }),
 );
 
-/** Reservoir sample of keys per partition, for range partitioning: result is [count, keys]. */
+/**
+ * Reservoir sample of keys per partition, for range partitioning: result is [count, keys]. The
+ * key of an element is its first part, or (`elements`: sortBy) the element itself, through `keyfunc`.
+ */
 function sampleKeysSink(args: readonly unknown[], c: Compiler): unknown {
-  const [perPartition, keyfunc] = args as [number, Callable | null];
+  const [perPartition, keyfunc, elements] = args as [number, Callable | null, boolean | undefined];
   const key = c.optFn(keyfunc, 1);
   return (part: number) => {
     const rand = mulberry32(partitionSeed(42, part));
@@ -559,7 +562,8 @@ function sampleKeysSink(args: readonly unknown[], c: Compiler): unknown {
     let n = 0;
     return sink(
       (kv) => {
-        const k = key ? key((kv as unknown[])[0]) : (kv as unknown[])[0];
+        const x = elements ? kv : (kv as unknown[])[0];
+        const k = key ? key(x) : x;
         if (sample.length < perPartition) sample.push(k);
         else {
           const j = Math.floor(rand() * (n + 1));

@@ -42,6 +42,11 @@ export interface ShuffleSpec {
   readonly agg?: AggregatorSpec;
   /** Combine values by key on the map side (requires `agg`). */
   readonly mapSideCombine: boolean;
+  /**
+   * The records are whole elements, not `[key, value]` pairs (sortBy): the partitioner (and the
+   * reader's sort) takes the key from the element with its keyfunc, so no key travels.
+   */
+  readonly elements?: boolean;
 }
 
 /** One RDD of a lineage. `op` selects the runner's implementation; `p` holds its parameters. */

@@ -77,6 +77,8 @@ interface ShuffleDef {
   readonly partitioner: Partitioner;
   readonly agg?: AggregatorSpec;
   readonly mapSideCombine: boolean;
+  /** Whole elements travel, not pairs (sortBy). */
+  readonly elements?: boolean;
 }
 
 /** How an RDD node is defined; every transformation builds one. */
@@ -179,7 +181,9 @@ export class RDD<T> {
   }
 
   private shuffleId(s: ShuffleDef): string {
-    return contentId('shuffle', s.rdd.contentId, s.partitioner.id, s.agg ?? null, s.mapSideCombine);
+    return s.elements
+      ? contentId('shuffle', s.rdd.contentId, s.partitioner.id, null, false, 'elements')
+      : contentId('shuffle', s.rdd.contentId, s.partitioner.id, s.agg ?? null, s.mapSideCombine);
   }
 
   /** @internal The dependencies, in Spark's order. */
@@ -222,6 +226,7 @@ export class RDD<T> {
       partitioner: s.partitioner.spec(),
       mapSideCombine: s.mapSideCombine,
       ...(s.agg && { agg: s.agg }),
+      ...(s.elements && { elements: true }),
     }));
     return {
       op: d.op,
@@ -917,7 +922,34 @@ export class RDD<T> {
     numPartitions?: number,
     env?: E,
   ): RDD<T> {
-    return this.keyBy(keyfunc, env).sortByKey(ascending, numPartitions).values();
+    const n = numPartitions ?? this.getNumPartitions();
+    assertPositiveInt(n, 'sortBy: numPartitions');
+    const [kf] = this.ship('rdd.keyBy', env, keyfunc); // as before, when sortBy was keyBy + sortByKey
+    // One partition, or an async key function (awaited where keyBy runs it): keyBy + sortByKey.
+    if (n === 1 || (kf as FnEnvelope).async === true)
+      return this.keyBy(keyfunc, env).sortByKey(ascending, n).values();
+    // The elements travel alone (not as [key, element]): the range partitioner and the reducer's
+    // sort compute each key from its element. The map side is a narrow identity node made here,
+    // so the map stage is named `sortBy at …`, as Spark's (keyBy) is; it fuses into the chain.
+    const input = this.elementwise<T>('identity', 'sortBy', undefined, false);
+    const partitioner = new RangePartitioner(
+      n,
+      ascending,
+      kf,
+      () => input.contentId,
+      async (sampleSize, keyfn) => {
+        const perPartition = Math.ceil(sampleSize / Math.max(this.getNumPartitions(), 1));
+        return this.ctx.submitJob(input, lib('sampleKeys', perPartition, keyfn ?? null, true));
+      },
+    );
+    return this.derive<T>({
+      className: 'ShuffledRDD',
+      op: 'shuffled',
+      method: 'sortBy',
+      numPartitions: n,
+      shuffles: [{ rdd: input, partitioner, mapSideCombine: false, elements: true }],
+      params: { sort: { ascending, keyfunc: kf } },
+    });
   }
 
   /** Repartitions by key and sorts each partition by key, in one shuffle. */

@@ -11,6 +11,7 @@
 import { readFile } from 'node:fs/promises';
 import { decode, encode } from '../protocol/codec.js';
 import { InvalidOperationError } from '../protocol/errors.js';
+import { BucketWriter, forEachElement, forEachPair } from './bucket.js';
 import { Compiler } from './compile.js';
 import { readRecords, readTextSplit, readWholeFile, type FileSplit } from './file-input.js';
 import type { Callable, FnEnvelope, LibFn } from './functions.js';
@@ -57,6 +58,7 @@ export interface TaskResult {
 }
 
 type Emit = (x: unknown) => void;
+const EMPTY = new Uint8Array(0);
 type Compute = (partition: number, emit: Emit) => Promise<void>;
 type Fn = (...args: any[]) => any;
 
@@ -69,6 +71,7 @@ const ELEMENTWISE = new Set([
   'keyBy',
   'keys',
   'values',
+  'identity',
 ]);
 
 /** Generates the fused function of an elementwise chain (bottom operation first). */
@@ -102,6 +105,9 @@ function fusedFactory(kinds: readonly string[]): (fns: readonly (Fn | undefined)
         break;
       case 'values':
         body = `const ${b} = ${a}[1];\n${body}`;
+        break;
+      case 'identity':
+        body = `const ${b} = ${a};\n${body}`;
         break;
       default:
         throw new InvalidOperationError(`not an elementwise operation: ${kinds[i]}`);
@@ -156,6 +162,8 @@ function asyncElement(kinds: readonly string[], fns: readonly (Fn | undefined)[]
           break;
         case 'values':
           v = (v as unknown[])[1];
+          break;
+        case 'identity':
           break;
         case 'flatMap': {
           const next = i + 1;
@@ -302,6 +310,8 @@ export function sortOrder(keys: readonly unknown[], ascending: boolean): Uint32A
     }
   }
   const sign = ascending ? 1 : -1;
+  const packed = cols ? packedOrder(cols, width, n, ascending) : undefined;
+  if (packed) return packed;
   if (cols && width === 1) {
     const col = cols;
     order.sort((i, j) => {
@@ -326,11 +336,62 @@ export function sortOrder(keys: readonly unknown[], ascending: boolean): Uint32A
   return order;
 }
 
+/**
+ * The stable sort order of `n` keys of `w` numbers each (row after row in `cols`) when they are
+ * all integers whose ranges, with the index, fit in 53 bits: each key and its index are packed into
+ * one exact integer (columns offset by their minimum, or reversed from their maximum when
+ * descending; the index last, so equal keys keep input order) and the packed numbers are sorted
+ * natively, with no comparator calls. Undefined when they do not fit.
+ */
+function packedOrder(cols: Float64Array, w: number, n: number, ascending: boolean): Uint32Array | undefined {
+  if (n < 2) return undefined;
+  const min = new Float64Array(w).fill(Infinity);
+  const max = new Float64Array(w).fill(-Infinity);
+  for (let i = 0; i < n * w; i += w) {
+    for (let c = 0; c < w; c++) {
+      const x = cols[i + c]!;
+      if (!Number.isInteger(x)) return undefined;
+      if (x < min[c]!) min[c] = x;
+      if (x > max[c]!) max[c] = x;
+    }
+  }
+  const bitsFor = (span: number): number => {
+    let b = 0;
+    while (b < 54 && 2 ** b <= span) b++;
+    return b;
+  };
+  const indexBits = bitsFor(n - 1);
+  const scale = new Float64Array(w);
+  let bits = indexBits;
+  for (let c = 0; c < w; c++) {
+    const b = bitsFor(max[c]! - min[c]!);
+    scale[c] = 2 ** b;
+    bits += b;
+  }
+  if (bits > 53) return undefined;
+  const indexScale = 2 ** indexBits;
+  const keys = new Float64Array(n);
+  for (let i = 0, r = 0; i < n; i++, r += w) {
+    let v = 0;
+    for (let c = 0; c < w; c++)
+      v = v * scale[c]! + (ascending ? cols[r + c]! - min[c]! : max[c]! - cols[r + c]!);
+    keys[i] = v * indexScale + i;
+  }
+  keys.sort();
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = keys[i]! % indexScale;
+  return order;
+}
+
 /** One task's execution state: compiled nodes, blocks stored along the way. */
 class TaskRun {
   private readonly computes = new Map<string, Compute>();
   readonly blocks: Array<readonly [string, Uint8Array]> = [];
   readonly sections: TaskSection[] = [];
+  /** A range partitioner's sampling job over a text file: its splits are read in windows. */
+  sampling = false;
+  /** The fraction of the split the windows covered (1: the whole split was read). */
+  sampledFraction = 1;
 
   constructor(
     private readonly desc: TaskDesc,
@@ -408,7 +469,14 @@ class TaskRun {
       }
       case 'textFile': {
         const splits = p.splits as FileSplit[];
-        return (part, emit) => readTextSplit(splits[part]!, emit);
+        return async (part, emit) => {
+          const split = splits[part]!;
+          const windows = this.sampling ? sampleWindows(split) : undefined;
+          if (!windows) return readTextSplit(split, emit);
+          for (const w of windows) await readTextSplit(w, emit);
+          this.sampledFraction =
+            (windows.length * (windows[0]!.end - windows[0]!.start)) / (split.end - split.start);
+        };
       }
       case 'wholeFiles': {
         const groups = p.groups as string[][];
@@ -508,16 +576,25 @@ class TaskRun {
     ops.reverse();
     const base = this.compute(parentId);
     const fns = ops.map((o) => (o.p.f ? this.compiler.fn(o.p.f as Callable, 1) : undefined));
-    if (ops.some((o) => (o.p.f as FnEnvelope | undefined)?.async === true)) {
-      // An async function in the chain: awaited per element, a window of elements in flight.
-      return windowed(
+    let lastAsync = -1;
+    ops.forEach((o, i) => {
+      if ((o.p.f as FnEnvelope | undefined)?.async === true) lastAsync = i;
+    });
+    if (lastAsync >= 0) {
+      // An async function in the chain: the chain up to the last one is awaited per element, a
+      // window of elements in flight; what follows it is synchronous and fused, run on each output.
+      const head = windowed(
         base,
         asyncElement(
-          ops.map((o) => o.op),
-          fns,
+          ops.slice(0, lastAsync + 1).map((o) => o.op),
+          fns.slice(0, lastAsync + 1),
         ),
         ASYNC_CONCURRENCY,
       );
+      if (lastAsync === ops.length - 1) return head;
+      const tail = fusedFactory(ops.slice(lastAsync + 1).map((o) => o.op));
+      const tailFns = fns.slice(lastAsync + 1);
+      return (part, emit) => head(part, tail(tailFns, emit));
     }
     const factory = fusedFactory(ops.map((o) => o.op));
     return (part, emit) => base(part, factory(fns, emit));
@@ -593,9 +670,20 @@ class TaskRun {
     each: (k: unknown, v: unknown) => void,
   ): Promise<void> {
     const bufs = await this.services.readShuffle(s.id, part, s.numMaps);
-    for (const b of bufs) {
-      const flat = decode<unknown[]>(b);
-      for (let i = 0; i < flat.length; i += 2) each(flat[i], flat[i + 1]);
+    for (let i = 0; i < bufs.length; i++) {
+      const b = bufs[i]!;
+      bufs[i] = EMPTY; // decoded: let it go
+      forEachPair(b, each);
+    }
+  }
+
+  /** Reads the elements of an elements shuffle (sortBy), map by map. */
+  private async readElements(s: ShuffleSpec, part: number, each: (x: unknown) => void): Promise<void> {
+    const bufs = await this.services.readShuffle(s.id, part, s.numMaps);
+    for (let i = 0; i < bufs.length; i++) {
+      const b = bufs[i]!;
+      bufs[i] = EMPTY;
+      forEachElement(b, each);
     }
   }
 
@@ -604,6 +692,19 @@ class TaskRun {
     const sort = node.p.sort as { ascending: boolean; keyfunc?: Callable } | undefined;
     const keyfunc = sort ? this.compiler.optFn(sort.keyfunc, 1) : undefined;
     const agg = s.agg;
+    if (s.elements) {
+      // sortBy: the elements travel alone; their keys are computed here again.
+      return async (part, emit) => {
+        const xs: unknown[] = [];
+        await this.readElements(s, part, (x) => xs.push(x));
+        if (!sort) {
+          for (let i = 0; i < xs.length; i++) emit(xs[i]);
+          return;
+        }
+        const order = sortOrder(keyfunc ? xs.map((x) => keyfunc(x)) : xs, sort.ascending);
+        for (let i = 0; i < order.length; i++) emit(xs[order[i]!]);
+      };
+    }
     const finish = (keys: unknown[], values: unknown[], emit: Emit) => {
       if (sort) {
         const order = sortOrder(keyfunc ? keys.map((k) => keyfunc(k)) : keys, sort.ascending);
@@ -720,13 +821,21 @@ class TaskRun {
     }
   }
 
-  /** Computes partition `part` of `root` and writes it as shuffle buckets. */
+  /** Computes partition `part` of `root` and writes it as shuffle buckets (see bucket.ts). */
   async writeShuffle(s: ShuffleSpec, root: string, part: number): Promise<Uint8Array[]> {
     const n = s.partitioner.n;
     const partition = this.partitioner(s.partitioner);
-    const buckets: unknown[][] = Array.from({ length: n }, () => []);
+    const buckets = Array.from({ length: n }, () => new BucketWriter(s.elements ? 1 : 2));
     const compute = this.compute(root);
-    if (s.mapSideCombine && s.agg) {
+    const outside = (r: unknown): never => {
+      throw new InvalidOperationError(`partitioner returned ${preview(r)}, outside [0, ${n})`);
+    };
+    if (s.elements) {
+      await compute(part, (x) => {
+        const r = partition(x);
+        (buckets[r] ?? outside(r)).addElement(x);
+      });
+    } else if (s.mapSideCombine && s.agg) {
       const create = s.agg.create ? this.compiler.fn(s.agg.create, 1) : undefined;
       const merge = this.compiler.fn(s.agg.merge, 2);
       // Hot path: primitive keys go straight to a native Map (no call per record); compound keys
@@ -746,18 +855,23 @@ class TaskRun {
           else compound.set(k, create ? create(kv[1]) : kv[1]);
         }
       });
-      prim.forEach((c, k) => buckets[partition(k)]!.push(k, c));
-      compound.forEach((c, k) => buckets[partition(k)]!.push(k, c));
+      prim.forEach((c, k) => {
+        const r = partition(k);
+        (buckets[r] ?? outside(r)).addPair(k, c);
+      });
+      prim.clear();
+      compound.forEach((c, k) => {
+        const r = partition(k);
+        (buckets[r] ?? outside(r)).addPair(k, c);
+      });
     } else {
       await compute(part, (kv) => {
         if (!Array.isArray(kv) || kv.length !== 2) notAPair(kv);
-        const b = buckets[partition(kv[0])];
-        if (!b)
-          throw new InvalidOperationError(`partitioner returned ${partition(kv[0])}, outside [0, ${n})`);
-        b.push(kv[0], kv[1]);
+        const r = partition(kv[0]);
+        (buckets[r] ?? outside(r)).addPair(kv[0], kv[1]);
       });
     }
-    return buckets.map((b) => encode(b));
+    return buckets.map((b) => b.finish());
   }
 
   /** Computes partition `part` of `root` into a result sink. */
@@ -771,6 +885,42 @@ class TaskRun {
     }
     return await sink.result();
   }
+}
+
+/** Windows a sampling job reads of a text split, evenly spaced, and the fraction of it they cover. */
+const SAMPLE_WINDOWS = 16;
+const SAMPLE_FRACTION = 1 / 64;
+const SAMPLE_WINDOW_MIN_BYTES = 32 * 1024;
+
+/**
+ * The windows a sampling job reads of a text split: {@link SAMPLE_WINDOWS} evenly spaced byte
+ * ranges covering about {@link SAMPLE_FRACTION} of it (each at least 32 KiB), each owning the
+ * lines that start in it as a split does; undefined when that would be most of the split anyway
+ * (or the file is gzipped, so it cannot be read from the middle).
+ */
+function sampleWindows(split: FileSplit): FileSplit[] | undefined {
+  const len = split.end - split.start;
+  const size = Math.max(SAMPLE_WINDOW_MIN_BYTES, Math.ceil((len * SAMPLE_FRACTION) / SAMPLE_WINDOWS));
+  if (split.gzip || size * SAMPLE_WINDOWS * 4 > len) return undefined;
+  const out: FileSplit[] = [];
+  for (let i = 0; i < SAMPLE_WINDOWS; i++) {
+    const start = split.start + Math.floor((i * len) / SAMPLE_WINDOWS);
+    out.push({ path: split.path, start, end: start + size, gzip: false });
+  }
+  return out;
+}
+
+/**
+ * Whether a sampling job over `root` can read windows of its text input instead of all of it:
+ * the root is reached from a text file through elementwise operations only, none persisted (a
+ * persisted node stores the partition it computes), so each line goes through the chain alone.
+ */
+function windowedSampling(desc: TaskDesc): boolean {
+  const out = desc.output;
+  if (out.kind !== 'result' || out.fn.t !== 'lib' || out.fn.name !== 'sampleKeys') return false;
+  let node = desc.nodes[desc.root];
+  while (node && ELEMENTWISE.has(node.op) && !node.persist) node = desc.nodes[node.parents[0] ?? ''];
+  return node?.op === 'textFile' && !node.persist;
 }
 
 /** The ids of broadcast variables referenced by functions in `value` (a node table, a task). */
@@ -815,7 +965,13 @@ export async function runTask(desc: TaskDesc, services: TaskServices): Promise<T
     };
   }
   if (out.fn.t !== 'lib') throw new InvalidOperationError('a result function must be a library function');
-  const result = await run.result(out.fn, desc.root, desc.partition);
+  run.sampling = windowedSampling(desc);
+  let result = await run.result(out.fn, desc.root, desc.partition);
+  if (run.sampledFraction < 1) {
+    // The sample's weight is the partition's size: the count of what the windows held, scaled.
+    const [n, keys] = result as [number, unknown[]];
+    result = [Math.round(n / run.sampledFraction), keys];
+  }
   return {
     result,
     blocks: run.blocks,

@@ -26,6 +26,7 @@ import { Worker, type ResourceLimits, type WorkerOptions } from 'node:worker_thr
 import { decode, encode } from '../protocol/codec.js';
 import { errorToWire, type WireError } from '../protocol/errors.js';
 import type { TaskResult, TaskSection, TaskServices } from '../rdd/runner.js';
+import type { TaskLogLine } from '../rdd/task-console.js';
 
 /** What a thread's task may ask of the pool's thread (same shape as TaskServices, bytes in/out). */
 
@@ -63,6 +64,8 @@ export type TaskOutcome =
 export interface RunOptions {
   /** Aborting kills the thread running the task (or drops it from the queue): JobCancelledError. */
   readonly signal?: AbortSignal;
+  /** Receives what the task's code prints with console.*, in order, in batches, before its outcome. */
+  readonly onLog?: (lines: readonly TaskLogLine[]) => void;
 }
 
 /** Messages from the pool to a task thread. */
@@ -90,6 +93,7 @@ export interface WireTaskResult {
 /** Messages from a task thread to the pool. */
 export type FromThread =
   | { readonly kind: 'ready' }
+  | { readonly kind: 'log'; readonly taskId: number; readonly lines: readonly TaskLogLine[] }
   | {
       readonly kind: 'svc';
       readonly taskId: number;
@@ -203,6 +207,7 @@ interface Job {
   readonly task: Uint8Array;
   readonly services: PoolServices;
   readonly signal: AbortSignal | undefined;
+  readonly onLog: ((lines: readonly TaskLogLine[]) => void) | undefined;
   readonly resolve: (o: TaskOutcome) => void;
   onAbort?: () => void;
   timer?: NodeJS.Timeout;
@@ -299,7 +304,15 @@ export class TaskPool {
     const signal = opts?.signal;
     if (signal?.aborted) return Promise.resolve(cancelled());
     return new Promise<TaskOutcome>((resolve) => {
-      const job: Job = { id: this.nextId++, task, services, signal, resolve, settled: false };
+      const job: Job = {
+        id: this.nextId++,
+        task,
+        services,
+        signal,
+        onLog: opts?.onLog,
+        resolve,
+        settled: false,
+      };
       if (signal) {
         job.onAbort = () => this.abort(job);
         signal.addEventListener('abort', job.onAbort, { once: true });
@@ -503,6 +516,17 @@ export class TaskPool {
           this.watchWasm(slot);
         }
         return;
+      case 'log': {
+        const job = slot.job;
+        if (job && job.id === msg.taskId) {
+          try {
+            job.onLog?.(msg.lines);
+          } catch {
+            // A failing log consumer must not fail the task.
+          }
+        }
+        return;
+      }
       case 'svc': {
         const job = slot.job;
         if (job && job.id === msg.taskId) void this.serve(slot, job, msg);

@@ -13,6 +13,7 @@ import { errorFromWire, errorToWire } from '../protocol/errors.js';
 import type { TaskDesc } from '../rdd/lineage.js';
 import { runTask, type TaskServices } from '../rdd/runner.js';
 import { setWasmWatchdog } from '../wasm/instances.js';
+import { setTaskWriter, type TaskLogLine } from '../rdd/task-console.js';
 import {
   transferable,
   type FromThread,
@@ -58,9 +59,37 @@ function services(taskId: number): TaskServices {
   };
 }
 
+/** Lines a task printed not yet posted, flushed in batches (and before its `done`). */
+const LOG_BATCH_LINES = 256;
+const LOG_FLUSH_MS = 20;
+let logTask = 0;
+let logLines: TaskLogLine[] = [];
+let logTimer: NodeJS.Timeout | undefined;
+
+function flushLogs(): void {
+  if (logTimer) clearTimeout(logTimer);
+  logTimer = undefined;
+  if (logLines.length === 0) return;
+  const lines = logLines;
+  logLines = [];
+  post({ kind: 'log', taskId: logTask, lines }, new Set());
+}
+
+/** The writer of task `taskId`'s console lines (set while it runs; after, console.* is the thread's own). */
+function logWriter(taskId: number): (l: TaskLogLine) => void {
+  return (l) => {
+    if (logTask !== taskId) flushLogs();
+    logTask = taskId;
+    logLines.push(l);
+    if (logLines.length >= LOG_BATCH_LINES) flushLogs();
+    else logTimer ??= setTimeout(flushLogs, LOG_FLUSH_MS).unref();
+  };
+}
+
 async function runOne(taskId: number, task: Uint8Array): Promise<void> {
   const transfer = new Set<ArrayBuffer>();
   let msg: FromThread;
+  setTaskWriter(logWriter(taskId));
   try {
     const r = await runTask(decode<TaskDesc>(task), services(taskId));
     const result: WireTaskResult = {
@@ -83,6 +112,8 @@ async function runOne(taskId: number, task: Uint8Array): Promise<void> {
       ...(service !== undefined && { service }),
     };
   }
+  setTaskWriter(undefined);
+  flushLogs();
   try {
     post(msg, transfer);
   } catch (e) {

@@ -31,6 +31,7 @@ import { stageShuffles } from '../rdd/plan.js';
 import type { TaskResult } from '../rdd/runner.js';
 import { MapJobSource, mapJobId, parseMapJobId } from './map-job-source.js';
 import { MapOutputView } from './map-outputs.js';
+import { TaskLogSender } from './task-logs.js';
 import { TaskPool, type PoolServices } from './task-pool.js';
 
 /** Log levels of {@link WorkerLog}, most severe first. */
@@ -440,9 +441,26 @@ export class Worker {
           runDesc = { ...desc, locations };
           bytes = encode(runDesc);
         }
+        // What the task prints goes to its client (`task.log`), all of it before the completion.
+        const logs = new TaskLogSender((lines) =>
+          this.node.request(
+            job.owner,
+            {
+              op: 'task.log',
+              worker: this.node.identity.node,
+              stageId: desc.stageId,
+              partition: desc.partition,
+              attempt: desc.attempt,
+              lines,
+            },
+            this.options.requestTimeoutMs,
+          ),
+        );
         const outcome = await this.pool.run(bytes, this.services(job.owner, runDesc), {
           signal: abort.signal,
+          onLog: (lines) => logs.add(lines),
         });
+        await logs.flush();
         if (abort.signal.aborted) return await this.releaseIfStopping(job, token, entry);
         if (!outcome.ok && outcome.error.name === 'FetchFailedError') {
           this.counters.fetchFailures++;

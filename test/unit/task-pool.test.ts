@@ -135,7 +135,7 @@ function expectError(o: TaskOutcome, name: string, userError: boolean) {
 }
 
 /** Bytes as plain numbers (Buffer and Uint8Array compare equal). */
-const plain = (b: Uint8Array | undefined) => (b ? decode(b) : undefined);
+const plain = (b: Uint8Array | undefined) => (b ? Array.from(b) : undefined);
 
 const noServices = new TestServices();
 
