@@ -23,7 +23,10 @@ import {
   StructType,
   TimestampType,
 } from '../../src/sql/types.js';
-import { TPCH_QUERIES } from './tpch-queries.js';
+import { tpchQueries } from '../../bench/tpch/queries.js';
+
+/** The 22 TPC-H queries the benchmarks and the SQL tests run (bench/tpch/queries). */
+const TPCH_QUERIES = tpchQueries().map((q) => q.sql);
 
 // Set before any parse: the parser is generated at the first parse only.
 const generate = vi.spyOn(peggy, 'generate');
