@@ -38,8 +38,9 @@ export interface SpawnOptions {
   /** The cluster secret, passed through the environment (never on the command line). */
   readonly secret?: string;
   /**
-   * Whether what the daemon prints on stdout after its ready line (its tasks' console.log) is
-   * written to this process's stderr as `[worker <id>] line` (default true).
+   * Whether what the daemon itself prints on stdout after its ready line is written to this
+   * process's stderr as `[worker <id>] line` (default true). Tasks' console output does not come
+   * this way: it is captured in the task and sent to its client (`task.log`).
    */
   readonly forwardOutput?: boolean;
 }
@@ -96,8 +97,8 @@ export function spawnWorker(options: SpawnOptions): Promise<LocalWorker> {
     const lines = createInterface({ input: child.stdout });
     let ready: string | undefined;
     lines.on('line', (line) => {
-      // After the ready line, the daemon's stdout is what its tasks printed (console.log): it
-      // goes to this process's stderr, marked with the worker, as console.error's output does.
+      // After the ready line, anything the daemon prints outside a task (task output is captured
+      // and sent as task.log) goes to this process's stderr, marked with the worker.
       if (ready !== undefined) {
         if (options.forwardOutput !== false) process.stderr.write(`[worker ${ready}] ${line}\n`);
         return;
