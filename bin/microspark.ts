@@ -102,7 +102,8 @@ async function main(argv: string[]): Promise<number> {
         );
         return 2;
       }
-      const sc = await connect(connection, 'MicroSpark console');
+      // Task output goes into the console's log, not to stderr under the live region.
+      const sc = await connect(connection, 'MicroSpark console', { taskLogs: false });
       try {
         const { startConsole } = await importWithoutCiMode(() => import('../src/console/start.js'));
         const ui = sc.uiWebUrl ? `; web UI at ${sc.uiWebUrl}` : '';

@@ -127,10 +127,19 @@ export function connectionFrom(values: {
   };
 }
 
-/** Starts the context a Connection describes; `appName` names it in the web UI and event log. */
-export function connect(c: Connection, appName?: string): Promise<MicroSpark> {
+/**
+ * Starts the context a Connection describes; `appName` names it in the web UI and event log.
+ * `taskLogs: false` leaves tasks' output to the caller (the console shows it in its log).
+ */
+export function connect(
+  c: Connection,
+  appName?: string,
+  opts: { taskLogs?: boolean } = {},
+): Promise<MicroSpark> {
+  const taskLogs = opts.taskLogs !== undefined ? { taskLogs: opts.taskLogs } : {};
   if (c.kind === 'local') {
     return MicroSpark.local({
+      ...taskLogs,
       workers: c.workers,
       defaultParallelism: c.parallelism ?? 2 * c.workers,
       ...(c.secret !== undefined && { secret: c.secret }),
@@ -140,6 +149,7 @@ export function connect(c: Connection, appName?: string): Promise<MicroSpark> {
     });
   }
   return MicroSpark.connect({
+    ...taskLogs,
     peers: c.peers,
     ...(c.cluster !== undefined && { cluster: c.cluster }),
     ...(c.cluster !== undefined && c.peers.length === 0 && { discovery: 'mdns' as const }),

@@ -204,8 +204,12 @@ function onProgress(s: ConsoleState, e: ProgressEvent, now: number): ConsoleStat
       return next;
     }
     case 'log':
-      // Task output reaches the terminal through the context's writer (stderr), not the view.
-      return s;
+      // What a task printed, marked as `microspark run` marks it on stderr.
+      return appendLog(
+        s,
+        `[worker ${e.worker === 'driver' ? e.worker : shortId(e.worker)} task ${e.partition}.${e.attempt}] ${e.line}`,
+        e.stream === 'stderr' ? 'warn' : 'info',
+      );
     case 'worker':
       return appendLog(
         s,

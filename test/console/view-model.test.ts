@@ -177,3 +177,24 @@ describe('console view model', () => {
     expect(progressText(later.action!, 3500, 40)).toBe('[2.5 s] collect at job.ts:3 [Stage 1: (0');
   });
 });
+
+describe('task output in the console', () => {
+  it('shows what tasks print in the log, marked with the worker and the task, stderr as a warning', () => {
+    const s = apply([
+      {
+        type: 'log',
+        worker: '233b22ffee',
+        stageId: 0,
+        partition: 3,
+        attempt: 0,
+        stream: 'stdout',
+        line: 'hello',
+      },
+      { type: 'log', worker: 'driver', stageId: 1, partition: 0, attempt: 1, stream: 'stderr', line: 'oops' },
+    ]);
+    expect(s.log.map((l) => [l.text, l.tone])).toEqual([
+      ['[worker 233b22 task 3.0] hello', 'info'],
+      ['[worker driver task 0.1] oops', 'warn'],
+    ]);
+  });
+});
