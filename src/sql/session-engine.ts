@@ -22,7 +22,7 @@ import { AnalysisException } from './errors.js';
 import { duckdb, type FragmentInput, type FragmentTask } from './exec/fragment.js';
 import type { FragmentUdf } from './exec/udf.js';
 import { fromDuck, typeDdl } from './exec/values.js';
-import { children, mapExpr, outerIds, type LNode, type Expr } from './plan/logical.js';
+import { children, mapExpr, nodeExprs, outerIds, visitExpr, type LNode, type Expr } from './plan/logical.js';
 import type { DataSourceSpec, Relation } from './plan/unresolved.js';
 import { optimize } from './optimizer/optimizer.js';
 import { userCall } from '../rdd/call-site.js';
@@ -30,7 +30,7 @@ import { csvHeaderSchema, inferJsonSchema, listFiles, readerOptions, recordsSpec
 import { DistributedPlanner, stageOrder, type Stage } from './physical/planner.js';
 import { Renderer, col, literalSql } from './physical/render.js';
 import { explainPlan } from './physical/explain.js';
-import { DecimalType, StructField, StructType, fromDuckDB, type DataType } from './types.js';
+import { DecimalType, StructField, StructType, fromDuckDB, sqlString, type DataType } from './types.js';
 
 /** `spark.conf` values the engine reads. */
 export interface SqlConf {
@@ -40,10 +40,6 @@ export interface SqlConf {
 /** A view in the catalog. */
 interface View {
   readonly plan: Relation;
-}
-
-function sqlLit(s: string): string {
-  return `'${s.replace(/'/g, "''")}'`;
 }
 
 /** The SparkSession's engine. */
@@ -148,8 +144,8 @@ export class SessionEngine implements SqlEngine, Catalog {
     const values = new Map<LNode, unknown>();
     const found: Array<Extract<Expr, { k: 'scalarSubquery' }>> = [];
     const collectSubs = (x: LNode): void => {
-      for (const e of nodeExprList(x))
-        walk(e, (y) => {
+      for (const e of nodeExprs(x))
+        visitExpr(e, (y) => {
           if (y.k === 'scalarSubquery' && outerIds(y.plan).size === 0) found.push(y);
           if (y.k === 'scalarSubquery' || y.k === 'exists' || y.k === 'inSubquery') collectSubs(y.plan);
         });
@@ -230,11 +226,12 @@ export class SessionEngine implements SqlEngine, Catalog {
 
   private async resolveScans(n: LNode): Promise<void> {
     if (n.k === 'scan') await this.resolveSource(n.source);
-    for (const e of nodeExprList(n))
-      await walkAsync(e, async (y) => {
-        if (y.k === 'scalarSubquery' || y.k === 'exists' || y.k === 'inSubquery')
-          await this.resolveScans(y.plan);
+    const subplans: LNode[] = [];
+    for (const e of nodeExprs(n))
+      visitExpr(e, (y) => {
+        if (y.k === 'scalarSubquery' || y.k === 'exists' || y.k === 'inSubquery') subplans.push(y.plan);
       });
+    for (const p of subplans) await this.resolveScans(p);
     for (const c of children(n)) await this.resolveScans(c);
   }
 
@@ -396,7 +393,7 @@ export class SessionEngine implements SqlEngine, Catalog {
                   )
                   .join(' UNION ALL ');
         const file = join(dir, `p${p}.parquet`);
-        await conn.run(`COPY (${select}) TO ${sqlLit(file)} (FORMAT parquet)`);
+        await conn.run(`COPY (${select}) TO ${sqlString(file)} (FORMAT parquet)`);
         const { readFile } = await import('node:fs/promises');
         batches.push(await readFile(file));
       }
@@ -427,7 +424,7 @@ export class SessionEngine implements SqlEngine, Catalog {
       }
       if (paths.length === 0) return [];
       const reader = await conn.runAndReadAll(
-        `SELECT ${output.map((a) => col(a.id)).join(', ') || '*'} FROM read_parquet([${paths.map(sqlLit).join(', ')}])`,
+        `SELECT ${output.map((a) => col(a.id)).join(', ') || '*'} FROM read_parquet([${paths.map(sqlString).join(', ')}])`,
       );
       // By type: long as a number (bigint beyond 2^53), map as a Map.
       return reader.getRowsJS().map((r) => r.map((v, i) => fromDuck(v, output[i]!.type)));
@@ -493,21 +490,7 @@ export class SessionEngine implements SqlEngine, Catalog {
   explain(plan: Relation, mode: ExplainMode): string {
     const analyzed = this.analyzer.analyze(plan);
     const optimized = optimize(analyzed);
-    return explainPlan(analyzed, optimized, mode, (o) => {
-      const planner = new DistributedPlanner(
-        {
-          shufflePartitions: this.shufflePartitions(),
-          autoBroadcastJoinThreshold: this.broadcastThreshold(),
-          scanPartitions: (s) => Math.max(1, (this.files.get(s.source) ?? [1]).length),
-          scanBytes: (s) =>
-            (this.files.get(s.source) ?? []).reduce((t, f) => t + (this.sizes.get(f) ?? 0), 0),
-          cachedPartitions: () => 1,
-          defaultParallelism: this.sc.defaultParallelism,
-        },
-        () => this.analyzer.newId(),
-      );
-      return planner.plan(o);
-    });
+    return explainPlan(analyzed, optimized, mode, (o) => this.plannerFor().plan(o));
   }
 
   /** `df.toArrow()`: the rows collected, as an Arrow Table with types from the schema (see arrow.ts). */
@@ -537,8 +520,8 @@ export class SessionEngine implements SqlEngine, Catalog {
   private prepareSync(analyzed: LNode): LNode {
     const found: LNode[] = [];
     const scan = (x: LNode): void => {
-      for (const e of nodeExprList(x))
-        walk(e, (y) => {
+      for (const e of nodeExprs(x))
+        visitExpr(e, (y) => {
           if (y.k === 'scalarSubquery' && outerIds(y.plan).size === 0) found.push(y.plan);
           if (y.k === 'scalarSubquery' || y.k === 'exists' || y.k === 'inSubquery') scan(y.plan);
         });
@@ -647,14 +630,14 @@ export class SessionEngine implements SqlEngine, Catalog {
       }
       const cols = optimized.output.map((a) => `${col(a.id)} AS "${a.name.replace(/"/g, '""')}"`).join(', ');
       const source = paths.length
-        ? `SELECT ${cols} FROM read_parquet([${paths.map(sqlLit).join(', ')}])`
+        ? `SELECT ${cols} FROM read_parquet([${paths.map(sqlString).join(', ')}])`
         : `SELECT ${optimized.output.map((a) => `CAST(NULL AS ${a.type.duckdb()}) AS "${a.name}"`).join(', ')} WHERE FALSE`;
       const existing = (await readdir(target)).length;
       const fmt = spec.format === 'text' ? 'csv' : spec.format;
       const opts: string[] = [`FORMAT ${fmt}`];
       if (spec.format === 'csv') opts.push(`HEADER ${spec.options.header === 'true' ? 'true' : 'false'}`);
       const sep = spec.options.sep ?? spec.options.delimiter;
-      if (spec.format === 'csv' && sep !== undefined) opts.push(`DELIMITER ${sqlLit(sep)}`);
+      if (spec.format === 'csv' && sep !== undefined) opts.push(`DELIMITER ${sqlString(sep)}`);
       if (spec.format === 'text') opts.push('HEADER false', "QUOTE ''", "DELIMITER '\\x01'");
       if (spec.partitionBy.length)
         opts.push(`PARTITION_BY (${spec.partitionBy.map((c) => `"${c}"`).join(', ')})`, 'APPEND true');
@@ -662,7 +645,7 @@ export class SessionEngine implements SqlEngine, Catalog {
       const file = spec.partitionBy.length
         ? target
         : join(target, `part-${String(existing).padStart(5, '0')}-${Date.now().toString(36)}.${ext}`);
-      await conn.run(`COPY (${source}) TO ${sqlLit(file)} (${opts.join(', ')})`);
+      await conn.run(`COPY (${source}) TO ${sqlString(file)} (${opts.join(', ')})`);
       await writeFile(join(target, '_SUCCESS'), '');
     } finally {
       conn.closeSync();
@@ -686,7 +669,7 @@ export class SessionEngine implements SqlEngine, Catalog {
     const db = await duckdb();
     const conn = await db.connect();
     try {
-      const list = `[${files.slice(0, 16).map(sqlLit).join(', ')}]`;
+      const list = `[${files.slice(0, 16).map(sqlString).join(', ')}]`;
       const src =
         ds.format === 'parquet'
           ? `read_parquet(${list})`
@@ -710,38 +693,6 @@ export class SessionEngine implements SqlEngine, Catalog {
       conn.closeSync();
     }
   }
-}
-
-function nodeExprList(n: LNode): Expr[] {
-  switch (n.k) {
-    case 'project':
-      return n.list.map((x) => x.e);
-    case 'filter':
-      return [n.cond];
-    case 'aggregate':
-      return [...n.groups.map((x) => x.e), ...n.aggs.map((x) => x.e), ...n.list.map((x) => x.e)];
-    case 'join':
-      return n.cond ? [n.cond] : [];
-    case 'sort':
-      return n.order.map((o) => o.e);
-    case 'window':
-      return n.windows.map((w) => w.e);
-    default:
-      return [];
-  }
-}
-
-function walk(e: Expr, f: (x: Expr) => void): void {
-  mapExpr(e, (x) => {
-    f(x);
-    return undefined;
-  });
-}
-
-async function walkAsync(e: Expr, f: (x: Expr) => Promise<void>): Promise<void> {
-  const all: Expr[] = [];
-  walk(e, (x) => all.push(x));
-  for (const x of all) await f(x);
 }
 
 /** Rewrites every expression of every node of a plan (not inside subquery plans). */

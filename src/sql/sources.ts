@@ -10,6 +10,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { glob } from 'tinyglobby';
 import { AnalysisException, SparkRuntimeException } from './errors.js';
 import type { DataSourceSpec } from './plan/unresolved.js';
+import { sqlString } from './types.js';
 import {
   ArrayType,
   BooleanType,
@@ -22,10 +23,6 @@ import {
   type DataType,
 } from './types.js';
 
-function sqlLit(s: string): string {
-  return `'${s.replace(/'/g, "''")}'`;
-}
-
 /** Spark's CSV/JSON options → DuckDB reader options. */
 export function readerOptions(ds: DataSourceSpec): string {
   const o = Object.fromEntries(Object.entries(ds.options).map(([k, v]) => [k.toLowerCase(), v]));
@@ -33,17 +30,17 @@ export function readerOptions(ds: DataSourceSpec): string {
   if (ds.format === 'csv') {
     out.push(`header = ${o.header === 'true' ? 'true' : 'false'}`);
     const sep = o.sep ?? o.delimiter;
-    if (sep !== undefined) out.push(`delim = ${sqlLit(sep)}`);
-    if (o.quote !== undefined) out.push(`quote = ${sqlLit(o.quote)}`);
-    if (o.escape !== undefined) out.push(`escape = ${sqlLit(o.escape)}`);
-    if (o.nullvalue !== undefined) out.push(`nullstr = ${sqlLit(o.nullvalue)}`);
-    if (o.dateformat !== undefined) out.push(`dateformat = ${sqlLit(o.dateformat)}`);
+    if (sep !== undefined) out.push(`delim = ${sqlString(sep)}`);
+    if (o.quote !== undefined) out.push(`quote = ${sqlString(o.quote)}`);
+    if (o.escape !== undefined) out.push(`escape = ${sqlString(o.escape)}`);
+    if (o.nullvalue !== undefined) out.push(`nullstr = ${sqlString(o.nullvalue)}`);
+    if (o.dateformat !== undefined) out.push(`dateformat = ${sqlString(o.dateformat)}`);
     const mode = (o.mode ?? 'PERMISSIVE').toUpperCase();
     if (mode === 'DROPMALFORMED') out.push('ignore_errors = true');
     if (mode === 'PERMISSIVE') out.push('null_padding = true');
     if (ds.schema) {
       out.push(
-        `columns = {${ds.schema.fields.map((f) => `${sqlLit(f.name)}: ${sqlLit(f.dataType.duckdb())}`).join(', ')}}`,
+        `columns = {${ds.schema.fields.map((f) => `${sqlString(f.name)}: ${sqlString(f.dataType.duckdb())}`).join(', ')}}`,
       );
     } else if (o.inferschema !== 'true') out.push('all_varchar = true');
     out.push('auto_detect = true');
@@ -51,7 +48,7 @@ export function readerOptions(ds: DataSourceSpec): string {
     out.push("format = 'newline_delimited'");
     if (ds.schema)
       out.push(
-        `columns = {${ds.schema.fields.map((f) => `${sqlLit(f.name)}: ${sqlLit(f.dataType.duckdb())}`).join(', ')}}`,
+        `columns = {${ds.schema.fields.map((f) => `${sqlString(f.name)}: ${sqlString(f.dataType.duckdb())}`).join(', ')}}`,
       );
   }
   return out.join(', ');

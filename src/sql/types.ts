@@ -304,6 +304,11 @@ export class StructType extends DataType {
   }
 }
 
+/** A SQL string literal: `'it''s'`. */
+export function sqlString(s: string): string {
+  return `'${s.replace(/'/g, "''")}'`;
+}
+
 /** A DuckDB identifier in double quotes. */
 export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;

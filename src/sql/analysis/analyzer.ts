@@ -8,7 +8,6 @@
  */
 import { AnalysisException } from '../errors.js';
 import {
-  children,
   mapExpr,
   refOf,
   visitExpr,
@@ -25,8 +24,6 @@ import {
   BinaryType,
   BooleanType,
   DataType,
-  DateType,
-  DecimalType,
   DoubleType,
   IntegerType,
   LongType,
@@ -279,7 +276,7 @@ export class Analyzer {
         };
       }
       case 'project':
-        return this.resolveProject(sub(rel.input), rel.expressions, outer, rel.input);
+        return this.resolveProject(sub(rel.input), rel.expressions, outer);
       case 'filter': {
         if (
           rel.input.type === 'aggregate' ||
@@ -484,12 +481,7 @@ export class Analyzer {
     return chosen.map((a) => ({ id: a.id, name: a.name, e: refOf(a) }));
   }
 
-  private resolveProject(
-    child: LNode,
-    exprs: readonly Expression[],
-    outer: Scope | undefined,
-    input: Relation,
-  ): LNode {
+  private resolveProject(child: LNode, exprs: readonly Expression[], outer: Scope | undefined): LNode {
     const scope: Scope = { attrs: child.output, ...(outer && { outer }) };
     const list: Named[] = [];
     for (const raw of exprs) {
@@ -504,7 +496,6 @@ export class Analyzer {
     }
     if (list.some((n) => hasBareAggregate(n.e))) {
       // SELECT sum(x) FROM t: an aggregate without grouping.
-      void input;
       return this.buildAggregate(child, [], list);
     }
     return this.withWindows(child, list);
@@ -859,7 +850,7 @@ export class Analyzer {
       (input.type === 'aggregate' && input.groupType !== 'pivot') ||
       (input.type === 'project' && this.projectIsAggregate(input))
     ) {
-      const ordinalsFirst = this.ordinalKeys(rel.order, undefined);
+      const ordinalsFirst = this.ordinalKeys(rel.order);
       const { node, extra } = this.resolveAggregateWith(input, ordinalsFirst ? [] : exprs, outer, depth);
       const resolved = ordinalsFirst ? this.ordinalsToRefs(rel.order, node.visible) : extra;
       const sorted: LNode = {
@@ -931,7 +922,7 @@ export class Analyzer {
     return { k: 'sort', child, order: keys(resolved), global: rel.isGlobal, output: child.output };
   }
 
-  private ordinalKeys(order: readonly SortOrder[], _x: unknown): boolean {
+  private ordinalKeys(order: readonly SortOrder[]): boolean {
     return order.every((o) => o.child.type === 'literal' && typeof o.child.value === 'number');
   }
 
@@ -1505,12 +1496,3 @@ function mapChildren(e: Expr, f: (x: Expr) => Expr): Expr {
       return e;
   }
 }
-
-/** Every node of a plan, parents before children. */
-export function planNodes(n: LNode): LNode[] {
-  const out: LNode[] = [n];
-  for (const c of children(n)) out.push(...planNodes(c));
-  return out;
-}
-
-export { DateType, DecimalType };

@@ -27,6 +27,7 @@ import {
   isIntegral,
   isNumeric,
   quoteIdent,
+  sqlString,
   widerNumeric,
 } from '../types.js';
 
@@ -251,10 +252,6 @@ export function sparkPatternToStrftime(p: string): string {
 
 function strLit(e: Expr | undefined): string | undefined {
   return e?.k === 'lit' && typeof e.value === 'string' ? e.value : undefined;
-}
-
-function sqlString(s: string): string {
-  return `'${s.replace(/'/g, "''")}'`;
 }
 
 const S: Record<string, FunctionSpec> = {

@@ -12,8 +12,9 @@ import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { InvalidOperationError, MicroSparkError } from '../../protocol/errors.js';
 import type { Compiler } from '../../rdd/compile.js';
 import { recordsView, type RecordsSpec } from '../sources.js';
-import { parquetSection, type ColumnSection } from './sections.js';
+import { parquetSections, type ColumnSection } from './sections.js';
 import type { FragmentUdf, UdfRun } from './udf.js';
+import { sqlString } from '../types.js';
 
 /** One input of a fragment, as the task carries it. */
 export type FragmentInput =
@@ -89,17 +90,13 @@ export async function duckdb(): Promise<DuckDBInstance> {
   return instance;
 }
 
-function lit(s: string): string {
-  return `'${s.replace(/'/g, "''")}'`;
-}
-
 function emptyView(columns: readonly (readonly [string, string])[]): string {
   if (columns.length === 0) return 'SELECT 1 AS one WHERE FALSE';
   return `SELECT ${columns.map(([n, t]) => `CAST(NULL AS ${t}) AS "${n.replace(/"/g, '""')}"`).join(', ')} WHERE FALSE`;
 }
 
 function reader(format: string, files: readonly string[], opts: string): string {
-  const list = `[${files.map(lit).join(', ')}]`;
+  const list = `[${files.map(sqlString).join(', ')}]`;
   const o = opts ? `, ${opts}` : '';
   switch (format) {
     case 'parquet':
@@ -157,7 +154,7 @@ async function run(
       body =
         paths.length === 0
           ? emptyView(input.columns)
-          : `SELECT * FROM read_parquet([${paths.map(lit).join(', ')}])${names ? ` AS b(${names})` : ''}`;
+          : `SELECT * FROM read_parquet([${paths.map(sqlString).join(', ')}])${names ? ` AS b(${names})` : ''}`;
     }
     await conn.run(`CREATE OR REPLACE TEMP VIEW ${input.name} AS ${body}`);
   }
@@ -166,34 +163,40 @@ async function run(
     const target = join(dir, 'out');
     const keys = out.keys.length > 0 ? out.keys.join(', ') : '1';
     await conn.run(
-      `COPY (SELECT *, CAST(hash(${keys}) % ${out.n} AS INTEGER) AS __p FROM (${sql}) AS frag) TO ${lit(target)} (FORMAT parquet, PARTITION_BY (__p))`,
+      `COPY (SELECT *, CAST(hash(${keys}) % ${out.n} AS INTEGER) AS __p FROM (${sql}) AS frag) TO ${sqlString(target)} (FORMAT parquet, PARTITION_BY (__p))`,
     );
-    const result: FragmentOutput[] = [];
     let entries: string[] = [];
     try {
       entries = await readdir(target);
     } catch {
       entries = [];
     }
+    const parts: Array<{ reduce: number; path: string; buf: Buffer }> = [];
     for (const e of entries) {
       const m = /^__p=(\d+)$/.exec(e);
       if (!m) continue;
       const files = (await readdir(join(target, e))).sort();
       for (const f of files) {
         const path = join(target, e, f);
-        const buf = await readFile(path);
-        result.push([Number(m[1]), buf, await parquetSection(conn, path, buf.byteLength)]);
+        parts.push({ reduce: Number(m[1]), path, buf: await readFile(path) });
       }
     }
+    // One footer query for every bucket of the task, not one per bucket.
+    const sections = await parquetSections(
+      conn,
+      parts.map((x) => x.path),
+      parts.map((x) => x.buf.byteLength),
+    );
+    const result: FragmentOutput[] = parts.map((x, i) => [x.reduce, x.buf, sections[i]!]);
     result.sort((a, b) => a[0] - b[0]);
     return result;
   }
   const file = join(dir, 'out.parquet');
-  await conn.run(`COPY (${sql}) TO ${lit(file)} (FORMAT parquet)`);
+  await conn.run(`COPY (${sql}) TO ${sqlString(file)} (FORMAT parquet)`);
   const buf = await readFile(file);
-  const section = await parquetSection(conn, file, buf.byteLength);
+  const [section] = await parquetSections(conn, [file], [buf.byteLength]);
   // A broadcast is written once; its readers all read reduce partition 0.
-  return [[0, buf, section]];
+  return [[0, buf, section!]];
 }
 
 /**

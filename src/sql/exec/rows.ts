@@ -9,14 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JSToDuckDBValueConverter, type JS } from '@duckdb/node-api';
 import { InvalidOperationError } from '../../protocol/errors.js';
-import { parseDataType, quoteIdent, type DataType } from '../types.js';
+import { parseDataType, quoteIdent, sqlString, type DataType } from '../types.js';
 import { duckdb } from './fragment.js';
 import { duckType } from './udf.js';
 import { fromDuck, toDuck } from './values.js';
-
-function lit(s: string): string {
-  return `'${s.replace(/'/g, "''")}'`;
-}
 
 let tables = 0;
 
@@ -43,7 +39,7 @@ export async function decodeRows(
     }
     const cols = fields.map(([c]) => quoteIdent(c)).join(', ');
     const reader = await conn.runAndReadAll(
-      `SELECT ${cols || '*'} FROM read_parquet([${paths.map(lit).join(', ')}])`,
+      `SELECT ${cols || '*'} FROM read_parquet([${paths.map(sqlString).join(', ')}])`,
     );
     return reader.getRowsJS().map((r) => {
       const o: Record<string, unknown> = {};
@@ -127,7 +123,7 @@ export async function encodeRows(
       app.closeSync();
     }
     const file = join(dir, 'rows.parquet');
-    await conn.run(`COPY ${table} TO ${lit(file)} (FORMAT parquet)`);
+    await conn.run(`COPY ${table} TO ${sqlString(file)} (FORMAT parquet)`);
     return [await readFile(file)];
   } finally {
     await conn.run(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);

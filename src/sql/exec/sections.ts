@@ -4,6 +4,7 @@
  * smallest and largest value, read from the Parquet footer (no scan). `microspark status` shows
  * them; planners may use them later (partition pruning, adaptive execution).
  */
+import { sqlString } from '../types.js';
 
 /** One column of a section. Values are rendered as text (at most 40 characters). */
 export interface SectionColumn {
@@ -76,26 +77,38 @@ function text(v: unknown): string | undefined {
   return JSON.stringify(v);
 }
 
-function lit(s: string): string {
-  return `'${s.replace(/'/g, "''")}'`;
-}
-
-/** The section of a Parquet file, from its footer: row count, and min/max per column over its row groups. */
-export async function parquetSection(conn: Conn, file: string, bytes: number): Promise<ColumnSection> {
+/**
+ * The sections of Parquet files, from their footers, in one query: row count, and min/max per
+ * column over each file's row groups. `bytes[i]` is the size of `files[i]`.
+ */
+export async function parquetSections(
+  conn: Conn,
+  files: readonly string[],
+  bytes: readonly number[],
+): Promise<ColumnSection[]> {
+  if (files.length === 0) return [];
   const meta = (
     await conn.runAndReadAll(
-      `SELECT path_in_schema AS name, type, row_group_id, row_group_num_rows AS n, stats_min_value AS lo, stats_max_value AS hi FROM parquet_metadata(${lit(file)})`,
+      `SELECT file_name AS file, path_in_schema AS name, type, row_group_id, row_group_num_rows AS n, stats_min_value AS lo, stats_max_value AS hi FROM parquet_metadata([${files.map(sqlString).join(', ')}])`,
     )
   ).getRowObjectsJS();
-  const byName = new Map<string, { type: string; parts: ColumnSection[] }>();
-  const groupRows = new Map<unknown, number>();
+  const perFile = new Map<
+    string,
+    { byName: Map<string, { type: string; parts: ColumnSection[] }>; groupRows: Map<unknown, number> }
+  >();
   for (const m of meta) {
+    const file = String(m.file);
+    let f = perFile.get(file);
+    if (!f) {
+      f = { byName: new Map(), groupRows: new Map() };
+      perFile.set(file, f);
+    }
     const name = String(m.name);
-    groupRows.set(m.row_group_id, Number(m.n));
-    let e = byName.get(name);
+    f.groupRows.set(m.row_group_id, Number(m.n));
+    let e = f.byName.get(name);
     if (!e) {
       e = { type: String(m.type), parts: [] };
-      byName.set(name, e);
+      f.byName.set(name, e);
     }
     const lo = clip(text(m.lo));
     const hi = clip(text(m.hi));
@@ -107,7 +120,10 @@ export async function parquetSection(conn: Conn, file: string, bytes: number): P
       ],
     });
   }
-  const columns = [...byName.values()].map((e) => mergeSections(e.parts)!.columns[0]!);
-  const rows = [...groupRows.values()].reduce((n, r) => n + r, 0);
-  return { rows, bytes, columns };
+  return files.map((file, i) => {
+    const f = perFile.get(file);
+    const columns = f ? [...f.byName.values()].map((e) => mergeSections(e.parts)!.columns[0]!) : [];
+    const rows = f ? [...f.groupRows.values()].reduce((n, r) => n + r, 0) : 0;
+    return { rows, bytes: bytes[i] ?? 0, columns };
+  });
 }

@@ -12,7 +12,6 @@
  * - Correlated subqueries that the optimizer could not turn into joins are evaluated inside the
  *   fragment, with the tables they read broadcast to it.
  */
-import { AnalysisException } from '../errors.js';
 import {
   children,
   conjuncts,
@@ -188,8 +187,7 @@ export class DistributedPlanner {
     return { node, inputs: [input], n: Math.max(1, n) };
   }
 
-  private narrow(node: LNode, child: Planned, rebuilt: LNode, extraInputs: StageInput[] = []): Planned {
-    void node;
+  private narrow(child: Planned, rebuilt: LNode, extraInputs: StageInput[] = []): Planned {
     return {
       node: rebuilt,
       inputs: [...child.inputs, ...extraInputs],
@@ -199,10 +197,7 @@ export class DistributedPlanner {
   }
 
   /** Plans subquery expressions of a node evaluated inside the fragment: their tables are broadcast. */
-  private subqueryInputs(
-    exprs: readonly Expr[],
-    n: number,
-  ): { map: (e: Expr) => Expr; inputs: StageInput[] } {
+  private subqueryInputs(n: number): { map: (e: Expr) => Expr; inputs: StageInput[] } {
     const inputs: StageInput[] = [];
     const replaced = new Map<LNode, LNode>();
     const planSub = (plan: LNode): LNode => {
@@ -246,7 +241,6 @@ export class DistributedPlanner {
         }
         return undefined;
       });
-    void exprs;
     return { map, inputs };
   }
 
@@ -277,25 +271,25 @@ export class DistributedPlanner {
         return this.leaf(n, { kind: 'cached', node: n }, this.conf.cachedPartitions(n.cacheId));
       case 'alias': {
         const c = this.planNode(n.child);
-        return this.narrow(n, c, { ...n, child: c.node });
+        return this.narrow(c, { ...n, child: c.node });
       }
       case 'project':
       case 'filter': {
         const c = this.planNode(n.child);
         const exprs = n.k === 'project' ? n.list.map((x) => x.e) : [n.cond];
         if (this.hasSubquery(exprs)) {
-          const s = this.subqueryInputs(exprs, c.n);
+          const s = this.subqueryInputs(c.n);
           const rebuilt: LNode =
             n.k === 'project'
               ? { ...n, child: c.node, list: n.list.map((x) => ({ ...x, e: s.map(x.e) })) }
               : { ...n, child: c.node, cond: s.map(n.cond) };
-          return this.narrow(n, c, rebuilt, s.inputs);
+          return this.narrow(c, rebuilt, s.inputs);
         }
-        return this.narrow(n, c, { ...n, child: c.node });
+        return this.narrow(c, { ...n, child: c.node });
       }
       case 'sample': {
         const c = this.planNode(n.child);
-        return this.narrow(n, c, { ...n, child: c.node });
+        return this.narrow(c, { ...n, child: c.node });
       }
       case 'aggregate':
         return this.planAggregate(n);
@@ -303,7 +297,7 @@ export class DistributedPlanner {
         return this.planJoin(n);
       case 'sort': {
         const c = this.planNode(n.child);
-        if (!n.global) return this.narrow(n, c, { ...n, child: c.node });
+        if (!n.global) return this.narrow(c, { ...n, child: c.node });
         const s = this.single(c);
         return { ...s, node: { ...n, child: s.node } };
       }
@@ -315,7 +309,7 @@ export class DistributedPlanner {
           n.limit !== undefined
             ? {
                 k: 'limit',
-                child: this.keepSortForLocal(c.node),
+                child: c.node,
                 limit: n.limit + n.offset,
                 offset: 0,
                 output: n.output,
@@ -377,11 +371,6 @@ export class DistributedPlanner {
         return { ...h, node: { ...n, child: h.node } };
       }
     }
-  }
-
-  /** A local limit below a gather keeps the sort it limits (top-k per partition). */
-  private keepSortForLocal(node: LNode): LNode {
-    return node;
   }
 
   private castKey(e: Expr, a: Attr, other: Attr): Expr {
@@ -589,11 +578,4 @@ export function stageOrder(result: Stage): Stage[] {
   };
   visit(result);
   return out;
-}
-
-/** Throws when a plan still has nodes this planner cannot distribute. */
-export function assertPlannable(n: LNode): void {
-  if (n.k === 'scan' && n.output.length === 0)
-    throw new AnalysisException('INTERNAL_ERROR', 'a scan with no columns');
-  for (const c of children(n)) assertPlannable(c);
 }

@@ -21,16 +21,12 @@ import {
   TimestampType,
   isIntegral,
   quoteIdent,
+  sqlString,
 } from '../types.js';
 
 /** The column name of attribute `id` in rendered SQL. */
 export function col(id: number): string {
   return `c${id}`;
-}
-
-/** A SQL string literal. */
-export function sqlString(s: string): string {
-  return `'${s.replace(/'/g, "''")}'`;
 }
 
 function intervalSql(v: IntervalValue): string {
