@@ -21,7 +21,8 @@ import { Analyzer, type Catalog, type ExpressionParser } from './analysis/analyz
 import { AnalysisException } from './errors.js';
 import { duckdb, type FragmentInput, type FragmentTask } from './exec/fragment.js';
 import type { FragmentUdf } from './exec/udf.js';
-import { fromDuck, typeDdl } from './exec/values.js';
+import { typeDdl } from './exec/values.js';
+import { readBatches } from './exec/rows.js';
 import { children, mapExpr, nodeExprs, outerIds, visitExpr, type LNode, type Expr } from './plan/logical.js';
 import type { DataSourceSpec, Relation } from './plan/unresolved.js';
 import { optimize } from './optimizer/optimizer.js';
@@ -408,30 +409,15 @@ export class SessionEngine implements SqlEngine, Catalog {
   }
 
   /** Decodes Parquet batches into rows (arrays in column order). */
-  private async decode(
+  private decode(
     batches: readonly Uint8Array[],
     output: readonly { id: number; type: DataType }[],
   ): Promise<unknown[][]> {
-    const db = await duckdb();
-    const conn = await db.connect();
-    const dir = await mkdtemp(join(tmpdir(), 'microspark-result-'));
-    try {
-      const paths: string[] = [];
-      for (let i = 0; i < batches.length; i++) {
-        const p = join(dir, `r${i}.parquet`);
-        await writeFile(p, batches[i]!);
-        paths.push(p);
-      }
-      if (paths.length === 0) return [];
-      const reader = await conn.runAndReadAll(
-        `SELECT ${output.map((a) => col(a.id)).join(', ') || '*'} FROM read_parquet([${paths.map(sqlString).join(', ')}])`,
-      );
-      // By type: long as a number (bigint beyond 2^53), map as a Map.
-      return reader.getRowsJS().map((r) => r.map((v, i) => fromDuck(v, output[i]!.type)));
-    } finally {
-      conn.closeSync();
-      await rm(dir, { recursive: true, force: true });
-    }
+    return readBatches(
+      batches,
+      output.map((a) => col(a.id)),
+      output.map((a) => a.type),
+    );
   }
 
   /** Runs a resolved plan; rows as arrays in output order. */
@@ -684,9 +670,7 @@ export class SessionEngine implements SqlEngine, Catalog {
       return new StructType(
         rows.map((x, i) => {
           const name = ds.format === 'csv' && !header ? `_c${i}` : x.column_name;
-          let t = fromDuckDB(x.column_type);
-          if (ds.format === 'json' && x.column_type === 'BIGINT') t = fromDuckDB('BIGINT');
-          return new StructField(name, t, true);
+          return new StructField(name, fromDuckDB(x.column_type), true);
         }),
       );
     } finally {

@@ -19,14 +19,17 @@ let tables = 0;
 /** `[batch column, row field name, type DDL]` of each column `decodeRows` reads. */
 export type DecodeField = readonly [string, string, string];
 
-/** The rows of Parquet batches as objects whose keys are the field names, in order. */
-export async function decodeRows(
+/**
+ * The rows of Parquet batches as arrays, reading `columns` (batch column names) in order, values
+ * as the DataFrame API gives them for `types` (long as a number, a bigint beyond 2^53; map as Map).
+ */
+export async function readBatches(
   batches: readonly Uint8Array[],
-  fields: readonly DecodeField[],
-): Promise<Array<Record<string, unknown>>> {
+  columns: readonly string[],
+  types: readonly DataType[],
+): Promise<unknown[][]> {
   const nonEmpty = batches.filter((b) => b.length > 0);
   if (nonEmpty.length === 0) return [];
-  const types = fields.map(([, , t]) => parseDataType(t));
   const db = await duckdb();
   const conn = await db.connect();
   const dir = await mkdtemp(join(tmpdir(), 'microspark-rows-'));
@@ -37,19 +40,32 @@ export async function decodeRows(
       await writeFile(p, nonEmpty[i]!);
       paths.push(p);
     }
-    const cols = fields.map(([c]) => quoteIdent(c)).join(', ');
+    const cols = columns.map((c) => quoteIdent(c)).join(', ');
     const reader = await conn.runAndReadAll(
       `SELECT ${cols || '*'} FROM read_parquet([${paths.map(sqlString).join(', ')}])`,
     );
-    return reader.getRowsJS().map((r) => {
-      const o: Record<string, unknown> = {};
-      for (let i = 0; i < fields.length; i++) o[fields[i]![1]] = fromDuck(r[i], types[i]!);
-      return o;
-    });
+    return reader.getRowsJS().map((r) => r.map((v, i) => fromDuck(v, types[i]!)));
   } finally {
     conn.closeSync();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** The rows of Parquet batches as objects whose keys are the field names, in order. */
+export async function decodeRows(
+  batches: readonly Uint8Array[],
+  fields: readonly DecodeField[],
+): Promise<Array<Record<string, unknown>>> {
+  const rows = await readBatches(
+    batches,
+    fields.map(([c]) => c),
+    fields.map(([, , t]) => parseDataType(t)),
+  );
+  return rows.map((r) => {
+    const o: Record<string, unknown> = {};
+    for (let i = 0; i < fields.length; i++) o[fields[i]![1]] = r[i];
+    return o;
+  });
 }
 
 /** `[field name, type DDL]` of each column `encodeRows` writes. */
