@@ -27,12 +27,14 @@ import {
   JobCancelledError,
   NoWorkersError,
   TaskFailedError,
-  type WireError,
 } from '../protocol/errors.js';
 import type { PeerIdentity, Record as WireRecord, Request } from '../protocol/messages.js';
 import { EventEmitter } from 'node:events';
-import { JobTable, type JobTableCounters } from '../partition-server/job-table.js';
+import type { JobTableCounters } from '../core/job-table.js';
+import { JobSource } from '../core/job-source.js';
+import { sleep, systemClock, type Clock, type Timer } from '../core/clock.js';
 import { PeerNode } from '../partition-server/peer-node.js';
+import type { Transport } from '../partition-server/transport.js';
 import type { CurveKeys } from '../partition-server/curve.js';
 import { blockId, parseMapOutputId, type ShuffleSpec, type TaskDesc } from '../rdd/lineage.js';
 import { broadcastIds } from '../rdd/runner.js';
@@ -76,10 +78,18 @@ export interface ClusterBackendOptions {
   readonly maxTaskFailures: number;
   /** Cluster CURVE keys (from the secret); required to bind anything but loopback. */
   readonly curve?: CurveKeys;
+  /** The network (default: ZeroMQ). */
+  readonly transport?: Transport;
+  /** Time for every timer of the client (default: the system clock). */
+  readonly clock?: Clock;
+  /** Node id and incarnation (default: random, now). */
+  readonly id?: { readonly node: string; readonly incarnation: number };
 }
 
 /** What a task's source remembers about it. */
 interface PendingTask {
+  readonly owner: string;
+  readonly partition: number;
   readonly desc: TaskDesc;
   readonly job: JobSpec;
   readonly resolve: (r: { result: unknown; worker: string }) => void;
@@ -155,7 +165,9 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
     claimsFromNonMembers: 0,
   };
   readonly progress = new ProgressBus();
-  private readonly jobs: JobTable<PendingTask>;
+  private readonly source: JobSource<PendingTask>;
+  /** The clock every timer of the client runs on. */
+  readonly clock: Clock;
   private readonly slices = new Map<string, readonly Uint8Array[]>();
   private readonly broadcasts = new Map<string, Uint8Array>();
   /** The map stages of running actions, by stage id (their tasks run as jobs posted by workers). */
@@ -169,33 +181,90 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
   private readonly mapDone = new Map<string, Set<number>>();
   /** Persisted blocks announced by workers: block id → holder node and size. */
   private readonly blocks = new Map<string, { holder: string; bytes: number }>();
-  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly timers: Timer[] = [];
   /** Last `worker` record per live worker node. */
   private readonly workerRecords = new Map<string, Extract<WireRecord, { kind: 'worker' }>>();
   /** Job and block records announced by other peers, until withdrawn. */
   private readonly seenJobs = new Map<string, Extract<WireRecord, { kind: 'job' }>>();
   private readonly seenBlocks = new Map<string, Extract<WireRecord, { kind: 'rdd' }>>();
-  private lastWorkerSeen = Date.now();
+  private lastWorkerSeen: number;
   private nextStage = 0;
   private stopped = false;
 
   private constructor(
     readonly node: PeerNode,
     private readonly options: ClusterBackendOptions,
-    jobs: JobTable<PendingTask>,
   ) {
     super();
-    this.jobs = jobs;
+    this.clock = options.clock ?? systemClock;
+    this.lastWorkerSeen = this.clock.now();
+    this.source = new JobSource<PendingTask>(
+      {
+        identity: node.identity,
+        publish: (r) => node.publish(r),
+        isMember: (w) => node.peer(w) !== undefined,
+        cancel: (holder, jobIds) => {
+          this.counters.tasksCancelled += jobIds.length;
+          node.request(holder, { op: 'cancel', jobIds: [...jobIds] }, 2000).catch(() => undefined);
+        },
+      },
+      {
+        leaseTtlMs: options.leaseTtlMs,
+        maxTaskFailures: options.maxTaskFailures,
+        reannounceMs: options.reannounceMs,
+        clock: this.clock,
+      },
+      {
+        task: (pending, attempt) =>
+          encode({
+            ...pending.desc,
+            attempt,
+            blocks: this.blocksFor(pending.desc),
+            poster: this.firstGrant(pending.desc.stageId),
+          } satisfies TaskDesc),
+        granted: (_id, pending, attempt, worker) => this.taskEvent(pending.desc, attempt, 'running', worker),
+        completed: (_id, pending, attempt, req) => {
+          this.counters.tasksCompleted++;
+          this.taskEvent(pending.desc, attempt, 'done', req.worker);
+          for (const [id, bytes] of req.blocks ?? []) this.blocks.set(id, { holder: req.worker, bytes });
+          pending.job.onAccumulators(req.accumulators);
+          pending.resolve({ result: req.result ? decode(req.result) : undefined, worker: req.worker });
+        },
+        reposted: (_id, pending, attempt, reason, end) => {
+          if (end?.kind === 'worker-stopping') this.counters.leasesReleased++;
+          else if (reason === 'lease-expired' || reason === 'worker-lost') this.counters.reannounced++;
+          this.taskEvent(pending.desc, attempt, 'retried', undefined, reason);
+        },
+        failed: (_id, pending, attempt, error, failures) => {
+          this.taskEvent(pending.desc, attempt, 'failed');
+          pending.reject(
+            new TaskFailedError(
+              `Task ${pending.desc.partition} in stage ${pending.desc.stageId} failed ${failures} times; ` +
+                `most recent failure: ${error.name}: ${error.message}`,
+              pending.desc.stageId,
+              pending.desc.partition,
+              failures,
+              errorFromWire(error),
+            ),
+          );
+        },
+      },
+    );
   }
 
   /** The job table's counters (grants, refused and stale completions, re-posts, failures). */
   get jobCounters(): Readonly<JobTableCounters> {
-    return this.jobs.counters;
+    return this.source.tableCounters;
   }
 
   /** Jobs currently leased: job id → worker node id. */
   leases(): Map<string, string> {
-    return this.jobs.leases();
+    return this.source.leases();
+  }
+
+  /** Jobs this client is the source of, in any state (for invariants and tests). */
+  get sourcedJobs(): number {
+    return this.source.size;
   }
 
   /** Starts the client's peer node; `peers` are partition server endpoints to HELLO. */
@@ -209,6 +278,9 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
       heartbeatMs: options.heartbeatMs,
       deadAfterMs: options.deadAfterMs,
       ...(options.curve && { curve: options.curve }),
+      ...(options.transport && { transport: options.transport }),
+      ...(options.clock && { clock: options.clock }),
+      ...(options.id && { id: options.id }),
       handler: (req) => {
         if (!ref.backend) return Promise.reject(new InvalidOperationError('client is starting'));
         const backend = ref.backend;
@@ -216,22 +288,18 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
       },
       ownRecords: () => (ref.backend ? ref.backend.ownRecords(seq++) : []),
     });
-    const jobs = new JobTable<PendingTask>({
-      leaseTtlMs: options.leaseTtlMs,
-      maxTaskFailures: options.maxTaskFailures,
-    });
-    const backend = new ClusterBackend(node, options, jobs);
+    const backend = new ClusterBackend(node, options);
     ref.backend = backend;
     node.on('record', (r) => backend.onRecord(r));
     node.on('peer-down', (p) => backend.onPeerDown(p));
     node.on('peer-up', (p) => {
       if (p.role !== 'worker') return;
-      backend.lastWorkerSeen = Date.now();
+      backend.lastWorkerSeen = backend.clock.now();
       backend.progress.emit({ type: 'worker', state: 'joined', node: p.node, endpoint: p.rpc });
     });
-    backend.timers.push(setInterval(() => backend.checkLeases(), Math.min(options.heartbeatMs, 1000)));
-    backend.timers.push(setInterval(() => backend.reannounce(), options.reannounceMs));
-    for (const t of backend.timers) t.unref();
+    backend.timers.push(
+      backend.clock.setInterval(() => backend.checkWorkers(), Math.min(options.heartbeatMs, 1000)),
+    );
     await Promise.all(peers.map((p) => node.connect(p)));
     return backend;
   }
@@ -246,14 +314,14 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
 
   /** Resolves when at least `n` workers are known, or rejects after `timeoutMs`. */
   async waitForWorkers(n: number, timeoutMs: number): Promise<void> {
-    const t0 = Date.now();
+    const t0 = this.clock.now();
     while (this.workers().length < n) {
-      if (Date.now() - t0 > timeoutMs) {
+      if (this.clock.now() - t0 > timeoutMs) {
         throw new NoWorkersError(
           `only ${this.workers().length} of ${n} workers joined within ${timeoutMs} ms`,
         );
       }
-      await new Promise((r) => setTimeout(r, 20));
+      await sleep(this.clock, 20);
     }
   }
 
@@ -480,7 +548,9 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
         new Promise<{ result: unknown; worker: string }>((resolve, reject) => {
           const id = `${desc.stageId}-${desc.partition}-${randomUUID().slice(0, 8)}`;
           ids.push(id);
-          this.jobs.post(id, {
+          this.source.post(id, {
+            owner: this.node.identity.node,
+            partition: desc.partition,
             desc,
             job,
             resolve: (r) => {
@@ -490,26 +560,10 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
             reject,
           });
           this.counters.tasksPosted++;
-          this.announce(id, 0, desc.partition);
         }),
     );
-    const cleanup = () => {
-      // Workers still running one of these jobs (cancelled, or a straggler) are told to stop.
-      const leases = this.jobs.leases();
-      const byWorker = new Map<string, string[]>();
-      for (const id of ids) {
-        const w = leases.get(id);
-        if (w !== undefined) byWorker.set(w, [...(byWorker.get(w) ?? []), id]);
-      }
-      for (const [w, jobIds] of byWorker) {
-        this.counters.tasksCancelled += jobIds.length;
-        this.node.request(w, { op: 'cancel', jobIds }, 2000).catch(() => undefined);
-      }
-      for (const id of ids) {
-        this.jobs.remove(id);
-        this.node.publish({ kind: 'withdraw', of: 'job', id, holder: this.node.identity.node });
-      }
-    };
+    // Workers still running one of these jobs (cancelled, or a straggler) are told to stop.
+    const cleanup = () => this.source.remove(ids);
     const signal = opts?.signal;
     let onAbort: (() => void) | undefined;
     const aborted = new Promise<never>((_, reject) => {
@@ -532,28 +586,9 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
     });
   }
 
-  private announce(jobId: string, attempt: number, partition: number): void {
-    this.node.publish({
-      kind: 'job',
-      jobId,
-      attempt,
-      source: this.node.identity,
-      owner: this.node.identity.node,
-      partition,
-    });
-  }
-
   private ownRecords(seq: number): WireRecord[] {
     const own: WireRecord = { kind: 'client', peer: this.node.identity, seq };
-    const jobs: WireRecord[] = this.jobs.open().map((j) => ({
-      kind: 'job',
-      jobId: j.id,
-      attempt: j.attempt,
-      source: this.node.identity,
-      owner: this.node.identity.node,
-      partition: 0,
-    }));
-    return [own, ...jobs];
+    return [own, ...this.source.openRecords()];
   }
 
   // ------------------------------------------------------------------ partition server
@@ -561,43 +596,15 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
   /** Answers a request synchronously (throws on refusal). */
   private answer(req: Request): unknown {
     switch (req.op) {
-      case 'job.claim': {
-        // A lease goes only to a member: a worker this client dropped (dead after a pause, say)
-        // would not be noticed dying with it. It is told to HELLO again.
-        if (!this.node.peer(req.worker)) {
-          this.counters.claimsFromNonMembers++;
-          return { granted: false, reason: 'not-member' };
-        }
-        const r = this.jobs.claim(req.jobId, req.attempt, req.worker);
-        if (!r.granted) return { granted: false, reason: r.reason };
-        this.taskEvent(r.task.desc, r.attempt, 'running', req.worker);
-        const desc: TaskDesc = {
-          ...r.task.desc,
-          attempt: r.attempt,
-          blocks: this.blocksFor(r.task.desc),
-          poster: this.firstGrant(r.task.desc.stageId),
-        };
-        return {
-          granted: true,
-          lease: { token: r.token, attempt: r.attempt, ttlMs: r.ttlMs },
-          task: encode(desc),
-        };
-      }
+      case 'job.claim':
       case 'job.renew':
-        return { ok: this.jobs.renew(req.jobId, req.token), ttlMs: this.options.leaseTtlMs };
-      case 'job.complete': {
-        if (req.resultBlock) return this.completeWithResultBlock(req, req.resultBlock);
-        const pending = this.pendingTask(req.jobId);
-        if (this.jobs.complete(req.jobId, req.token) !== 'ok' || !pending) return { ok: false };
-        this.counters.tasksCompleted++;
-        this.taskEvent(pending.desc, this.jobs.stateOf(req.jobId)?.attempt ?? 0, 'done', req.worker);
-        for (const [id, bytes] of req.blocks ?? []) this.blocks.set(id, { holder: req.worker, bytes });
-        pending.job.onAccumulators(req.accumulators);
-        pending.resolve({ result: req.result ? decode(req.result) : undefined, worker: req.worker });
-        return { ok: true };
-      }
       case 'job.fail':
-        return this.onFail(req.jobId, req.token, req.error, req.userError);
+        // A lease goes only to a member: a worker this client dropped (dead after a pause, say)
+        // would not be noticed dying with it; it is told to HELLO again (`not-member`).
+        return this.source.answer(req);
+      case 'job.complete':
+        if (req.resultBlock) return this.completeWithResultBlock(req, req.resultBlock);
+        return this.source.answer(req);
       case 'job.event':
         return this.onJobEvent(req);
       case 'task.log': {
@@ -624,7 +631,7 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
     req: Extract<Request, { op: 'job.complete' }>,
     block: { id: string; bytes: number },
   ): Promise<{ ok: boolean }> {
-    if (this.jobs.stateOf(req.jobId)?.state !== 'leased') return { ok: false };
+    if (!this.source.isLeased(req.jobId)) return { ok: false };
     let bytes: Uint8Array;
     try {
       bytes = await this.node.fetchAll(req.worker, 'block', block.id, 0, 30_000);
@@ -649,10 +656,6 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
     return true;
   }
 
-  private pendingTask(jobId: string): PendingTask | undefined {
-    return this.jobs.task(jobId);
-  }
-
   private blocksFor(desc: TaskDesc): Record<string, string> {
     const out: Record<string, string> = {};
     for (const [nodeId, node] of Object.entries(desc.nodes)) {
@@ -665,43 +668,6 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
       }
     }
     return out;
-  }
-
-  private onFail(jobId: string, token: string, error: WireError, userError: boolean): { ok: boolean } {
-    const pending = this.pendingTask(jobId);
-    const fetchFailed = error.name === 'FetchFailedError';
-    // The worker already recomputed lost map outputs as often as allowed: a FetchFailedError that
-    // reaches the client counts like a failure of the task.
-    const outcome = this.jobs.fail(jobId, token, error, userError || fetchFailed);
-    if (outcome === 'stale' || !pending) return { ok: false };
-    const attemptNow = this.jobs.stateOf(jobId)?.attempt ?? 0;
-    const released = error.name === 'WorkerStoppingError';
-    if (released) this.counters.leasesReleased++;
-    this.taskEvent(
-      pending.desc,
-      attemptNow,
-      outcome === 'failed' ? 'failed' : 'retried',
-      undefined,
-      fetchFailed ? 'fetch-failed' : released ? 'worker-lost' : 'error',
-    );
-    if (outcome === 'failed') {
-      const state = this.jobs.failuresOf(jobId);
-      const cause = errorFromWire(error);
-      pending.reject(
-        new TaskFailedError(
-          `Task ${pending.desc.partition} in stage ${pending.desc.stageId} failed ${state?.failures ?? 0} times; ` +
-            `most recent failure: ${error.name}: ${error.message}`,
-          pending.desc.stageId,
-          pending.desc.partition,
-          state?.failures ?? 0,
-          cause,
-        ),
-      );
-      return { ok: true };
-    }
-    const attempt = this.jobs.stateOf(jobId)?.attempt ?? 0;
-    this.announce(jobId, attempt, pending.desc.partition);
-    return { ok: true };
   }
 
   private fetch(
@@ -723,7 +689,7 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
 
   private onRecord(r: WireRecord): void {
     if (r.kind === 'worker') {
-      this.lastWorkerSeen = Date.now();
+      this.lastWorkerSeen = this.clock.now();
       this.workerRecords.set(r.peer.node, r);
     } else if (r.kind === 'job') this.seenJobs.set(r.jobId, r);
     else if (r.kind === 'rdd') {
@@ -739,7 +705,7 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
 
   /** Live workers with their slots, stored blocks, memory and last heartbeat, by endpoint. */
   workerStatus(): WorkerStatus[] {
-    const now = Date.now();
+    const now = this.clock.now();
     return this.node
       .peers()
       .filter((p) => p.identity.role === 'worker')
@@ -796,43 +762,28 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
     this.workerRecords.delete(p.node);
     for (const [k, b] of [...this.seenBlocks]) if (b.holder.node === p.node) this.seenBlocks.delete(k);
     for (const [k, j] of [...this.seenJobs]) if (j.source.node === p.node) this.seenJobs.delete(k);
-    for (const id of this.jobs.holderDead(p.node)) this.reannounceOne(id, 'worker-lost');
+    this.source.holderDead(p.node);
     for (const [id, b] of [...this.blocks]) if (b.holder === p.node) this.blocks.delete(id);
   }
 
-  private reannounceOne(id: string, reason: RetryReason): void {
-    const pending = this.pendingTask(id);
-    const s = this.jobs.stateOf(id);
-    if (!pending || s?.state !== 'posted') return;
-    this.counters.reannounced++;
-    this.taskEvent(pending.desc, s.attempt, 'retried', undefined, reason);
-    this.announce(id, s.attempt, pending.desc.partition);
-  }
-
-  private checkLeases(): void {
-    for (const id of this.jobs.expireLeases()) this.reannounceOne(id, 'lease-expired');
-    const open = this.jobs.open();
+  /** No live worker for the grace period: the open jobs reject with NoWorkersError. */
+  private checkWorkers(): void {
+    const open = this.source.open();
     if (open.length === 0 || this.workers().length > 0) {
-      if (this.workers().length > 0) this.lastWorkerSeen = Date.now();
+      if (this.workers().length > 0) this.lastWorkerSeen = this.clock.now();
       return;
     }
-    if (Date.now() - this.lastWorkerSeen > this.options.noWorkerGraceMs) {
+    if (this.clock.now() - this.lastWorkerSeen > this.options.noWorkerGraceMs) {
       for (const j of open) {
-        const pending = this.pendingTask(j.id);
-        pending?.reject(
-          new NoWorkersError(
-            `no live worker for ${this.options.noWorkerGraceMs} ms: start workers (microspark-worker) or check --peers`,
-          ),
-        );
-        this.jobs.remove(j.id);
+        this.source
+          .job(j.id)
+          ?.reject(
+            new NoWorkersError(
+              `no live worker for ${this.options.noWorkerGraceMs} ms: start workers (microspark-worker) or check --peers`,
+            ),
+          );
       }
-    }
-  }
-
-  private reannounce(): void {
-    for (const j of this.jobs.open()) {
-      const pending = this.pendingTask(j.id);
-      if (pending) this.announce(j.id, j.attempt, pending.desc.partition);
+      this.source.remove(open.map((j) => j.id));
     }
   }
 
@@ -893,9 +844,10 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    for (const t of this.timers) clearInterval(t);
-    for (const j of this.jobs.open())
-      this.pendingTask(j.id)?.reject(new InvalidOperationError('the context was stopped'));
+    for (const t of this.timers) t.cancel();
+    for (const id of this.source.activeIds())
+      this.source.job(id)?.reject(new InvalidOperationError('the context was stopped'));
+    this.source.stop();
     await this.node.stop();
   }
 }

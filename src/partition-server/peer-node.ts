@@ -12,8 +12,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
-import * as zmq from 'zeromq';
-import { decode, encode } from '../protocol/codec.js';
+import { systemClock, type Clock, type Timer } from '../core/clock.js';
 import { FETCH_CHUNK_BYTES } from '../protocol/defaults.js';
 import { InvalidOperationError } from '../protocol/errors.js';
 import {
@@ -23,10 +22,17 @@ import {
   type Record,
   type Request,
 } from '../protocol/messages.js';
-import { decodeFrames, encodeFrames, PROTOCOL_VERSION } from '../protocol/wire.js';
-import { QueuedSender } from './queued-socket.js';
-import { acquireZap, clientSocketOptions, serverSocketOptions, type CurveKeys } from './curve.js';
-import { isLocalEndpoint, RpcClient, RpcServer } from './rpc.js';
+import { PROTOCOL_VERSION } from '../protocol/wire.js';
+import { acquireZap, type CurveKeys } from './curve.js';
+import { isLocalEndpoint } from './rpc.js';
+import type {
+  RecordPublisher,
+  RecordSubscriber,
+  RequestChannel,
+  RequestServer,
+  Transport,
+} from './transport.js';
+import { ZmqTransport } from './zmq-transport.js';
 
 /** How a peer's role answers the requests the peer layer does not handle itself. */
 export type RoleHandler = (request: Request, from: PeerIdentity | undefined) => Promise<unknown>;
@@ -52,13 +58,19 @@ export interface PeerNodeOptions {
   readonly curve?: CurveKeys;
   /** Timeout for membership requests (hello, snapshot). */
   readonly requestTimeoutMs?: number;
+  /** The network (default: ZeroMQ, with `curve`). */
+  readonly transport?: Transport;
+  /** Time for heartbeats and death (default: the system clock). */
+  readonly clock?: Clock;
+  /** This peer's node id and incarnation (default: a random UUID and the clock's now). */
+  readonly id?: { readonly node: string; readonly incarnation: number };
 }
 
 /** A peer this node knows, after HELLO. */
 export interface KnownPeer {
   readonly identity: PeerIdentity;
   lastSeen: number;
-  readonly rpc: RpcClient;
+  readonly rpc: RequestChannel;
 }
 
 /** Counters for tests and the console. */
@@ -89,26 +101,29 @@ export class PeerNode extends EventEmitter<PeerEvents> {
   private readonly known = new Map<string, KnownPeer>();
   /** HELLOs in flight, by endpoint. */
   private readonly connecting = new Map<string, Promise<PeerIdentity | undefined>>();
-  private heartbeat: NodeJS.Timeout | undefined;
-  private subLoop: Promise<void> = Promise.resolve();
+  private heartbeat: Timer | undefined;
   private stopped = false;
   private releaseZap: (() => void) | undefined;
+  private sub!: RecordSubscriber;
+  /** The clock heartbeats, death and `lastSeen` run on. */
+  readonly clock: Clock;
 
   private constructor(
     private readonly options: PeerNodeOptions,
-    private readonly server: RpcServer,
-    private readonly pub: QueuedSender,
-    private readonly sub: zmq.Subscriber,
-    pubEndpoint: string,
+    private readonly transport: Transport,
+    private readonly server: RequestServer,
+    private readonly pub: RecordPublisher,
   ) {
     super();
+    this.clock = options.clock ?? systemClock;
     this.identity = {
-      node: randomUUID(),
-      incarnation: Date.now(),
+      node: options.id?.node ?? randomUUID(),
+      incarnation: options.id?.incarnation ?? this.clock.now(),
       role: options.role,
       rpc: server.endpoint,
-      pub: pubEndpoint,
+      pub: pub.endpoint,
     };
+    this.lastTick = this.clock.now();
   }
 
   /** Binds the partition server and the publisher and starts heartbeating. */
@@ -119,50 +134,42 @@ export class PeerNode extends EventEmitter<PeerEvents> {
       );
     }
     const port = options.port ?? 0;
-    if (!options.curve && !isLocalEndpoint(`tcp://${options.host}:0`)) {
+    const transport = options.transport ?? new ZmqTransport(options.curve);
+    const zmqLike = options.transport === undefined;
+    if (zmqLike && !options.curve && !isLocalEndpoint(`tcp://${options.host}:0`)) {
       throw new InvalidOperationError(
         `refusing to bind ${options.host} without a cluster secret: peers run the code they are sent`,
       );
     }
-    const zap = options.curve ? await acquireZap(options.curve) : undefined;
+    const zap = zmqLike && options.curve ? await acquireZap(options.curve) : undefined;
     // The handler needs the node, which needs the bound server: a holder breaks the cycle.
     const ref: { node?: PeerNode } = {};
-    const server = await RpcServer.listen({
-      endpoint: `tcp://${options.host}:${port}`,
-      allowNonLoopback: options.curve !== undefined,
-      ...(options.curve && { curve: options.curve }),
-      handler: (req) => {
+    let server: RequestServer;
+    try {
+      server = await transport.serve(options.host, port, (req) => {
         if (!ref.node) return Promise.reject(new InvalidOperationError('peer is starting'));
         return ref.node.serve(req);
-      },
-    });
-    const pubSocket = new zmq.Publisher({
-      linger: 0,
-      sendHighWaterMark: 10_000,
-      ...serverSocketOptions(options.curve),
-    });
-    try {
-      await pubSocket.bind(`tcp://${options.host}:${port === 0 ? 0 : port + 1}`);
+      });
     } catch (e) {
-      pubSocket.close();
+      zap?.release();
+      throw e;
+    }
+    let pub: RecordPublisher;
+    try {
+      pub = await transport.publisher(options.host, port === 0 ? 0 : port + 1);
+    } catch (e) {
       await server.close();
       zap?.release();
       throw e;
     }
-    const sub = new zmq.Subscriber({ linger: 0, ...clientSocketOptions(options.curve) });
-    sub.subscribe();
-    const node = new PeerNode(
-      options,
-      server,
-      new QueuedSender(pubSocket),
-      sub,
-      pubSocket.lastEndpoint ?? '',
+    const node = new PeerNode(options, transport, server, pub);
+    node.sub = transport.subscriber(
+      (value) => node.onRecordValue(value),
+      () => node.counters.malformedRecords++,
     );
     ref.node = node;
     node.releaseZap = zap?.release;
-    node.subLoop = node.receiveRecords();
-    node.heartbeat = setInterval(() => node.tick(), options.heartbeatMs);
-    node.heartbeat.unref();
+    node.heartbeat = node.clock.setInterval(() => node.tick(), options.heartbeatMs);
     return node;
   }
 
@@ -179,7 +186,7 @@ export class PeerNode extends EventEmitter<PeerEvents> {
   /** Publishes a record to every subscriber. Never blocks; a full queue drops (pub-sub is lossy anyway). */
   publish(record: Record): void {
     if (this.stopped) return;
-    this.pub.send(encodeFrames([encode(record)]));
+    this.pub.send(record);
   }
 
   /** Follows a discovery hint: HELLO at `rpcEndpoint`, then subscribe and take a snapshot. */
@@ -214,7 +221,7 @@ export class PeerNode extends EventEmitter<PeerEvents> {
   }
 
   private async hello(rpcEndpoint: string): Promise<PeerIdentity | undefined> {
-    const rpc = new RpcClient(rpcEndpoint, this.rpcOptions);
+    const rpc = this.transport.connect(rpcEndpoint);
     try {
       const reply = (await rpc.request(this.helloRequest(), { timeoutMs: this.timeoutMs })) as {
         peer: PeerIdentity;
@@ -273,7 +280,7 @@ export class PeerNode extends EventEmitter<PeerEvents> {
    */
   goodbye(): void {
     if (this.stopped) return;
-    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat?.cancel();
     this.heartbeat = undefined;
     this.publish({ kind: 'withdraw', of: 'peer', id: this.identity.node, holder: this.identity.node });
   }
@@ -282,19 +289,14 @@ export class PeerNode extends EventEmitter<PeerEvents> {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.heartbeat) clearInterval(this.heartbeat);
-    await this.pub.flush({ signal: AbortSignal.timeout(200) }).catch(() => undefined);
+    this.heartbeat?.cancel();
+    await this.pub.flush(AbortSignal.timeout(200)).catch(() => undefined);
     this.pub.close();
     this.sub.close();
-    await this.subLoop.catch(() => undefined);
     await Promise.all([...this.known.values()].map((p) => p.rpc.close()));
     this.known.clear();
     await this.server.close();
     this.releaseZap?.();
-  }
-
-  private get rpcOptions(): { curve?: CurveKeys } {
-    return this.options.curve ? { curve: this.options.curve } : {};
   }
 
   private get timeoutMs(): number {
@@ -305,15 +307,15 @@ export class PeerNode extends EventEmitter<PeerEvents> {
     return { op: 'hello', peer: this.identity, cluster: this.options.cluster, protocol: PROTOCOL_VERSION };
   }
 
-  private admit(identity: PeerIdentity, rpc: RpcClient): void {
+  private admit(identity: PeerIdentity, rpc: RequestChannel): void {
     const existing = this.known.get(identity.node);
     if (existing && existing.identity.incarnation === identity.incarnation) {
-      existing.lastSeen = Date.now();
+      existing.lastSeen = this.clock.now();
       if (existing.rpc !== rpc) void rpc.close();
       return;
     }
     if (existing) this.declareDead(existing); // a restarted peer: the old incarnation is gone
-    this.known.set(identity.node, { identity, lastSeen: Date.now(), rpc });
+    this.known.set(identity.node, { identity, lastSeen: this.clock.now(), rpc });
     this.sub.connect(identity.pub);
     this.emit('peer-up', identity);
     if (identity.role === 'worker') this.publish({ kind: 'peer', peer: identity, from: this.identity.node });
@@ -350,36 +352,12 @@ export class PeerNode extends EventEmitter<PeerEvents> {
       }
       const known = this.known.get(req.peer.node);
       if (!known || known.identity.incarnation !== req.peer.incarnation)
-        this.admit(req.peer, new RpcClient(req.peer.rpc, this.rpcOptions));
-      else known.lastSeen = Date.now();
+        this.admit(req.peer, this.transport.connect(req.peer.rpc));
+      else known.lastSeen = this.clock.now();
       return { peer: this.identity };
     }
     if (req.op === 'snapshot') return { records: [...this.options.ownRecords(), ...this.hints()] };
     return this.options.handler(req, undefined);
-  }
-
-  private async receiveRecords(): Promise<void> {
-    for (;;) {
-      let frames: Buffer[];
-      try {
-        frames = await this.sub.receive();
-      } catch {
-        return; // closed
-      }
-      const decoded = decodeFrames(frames, { expectedFrames: 1 });
-      if (!decoded.ok) {
-        this.counters.malformedRecords++;
-        continue;
-      }
-      let value: unknown;
-      try {
-        value = decode(decoded.frames[0]!);
-      } catch {
-        this.counters.malformedRecords++;
-        continue;
-      }
-      this.onRecordValue(value);
-    }
   }
 
   private onRecordValue(value: unknown): void {
@@ -398,7 +376,7 @@ export class PeerNode extends EventEmitter<PeerEvents> {
     if (r.kind === 'peer') {
       // A hint only: the hinted worker counts after its own HELLO, and this is not its heartbeat.
       const p = this.known.get(r.from);
-      if (p) p.lastSeen = Date.now();
+      if (p) p.lastSeen = this.clock.now();
       if (r.peer.node !== this.identity.node && !this.known.has(r.peer.node)) void this.connect(r.peer.rpc);
       return;
     }
@@ -411,18 +389,18 @@ export class PeerNode extends EventEmitter<PeerEvents> {
             ? r.holder.node
             : r.holder;
     const p = this.known.get(from);
-    if (p) p.lastSeen = Date.now();
+    if (p) p.lastSeen = this.clock.now();
     else if (from !== this.identity.node && (r.kind === 'worker' || r.kind === 'client'))
       void this.connect(r.peer.rpc);
     if (from !== this.identity.node) this.emit('record', r);
   }
 
-  private lastTick = Date.now();
+  private lastTick: number;
 
   private tick(): void {
     const own = this.options.ownRecords()[0];
     if (own) this.publish(own);
-    const now = Date.now();
+    const now = this.clock.now();
     // A tick far later than scheduled means this process was paused (SIGSTOP, a debugger, a
     // suspended VM): the silence was ours, so every peer gets a fresh grace period.
     const paused = now - this.lastTick > this.options.deadAfterMs / 2;
@@ -448,11 +426,7 @@ export class PeerNode extends EventEmitter<PeerEvents> {
     if (this.known.get(p.identity.node) !== p) return;
     this.known.delete(p.identity.node);
     this.counters.peersDeclaredDead++;
-    try {
-      this.sub.disconnect(p.identity.pub);
-    } catch {
-      // already disconnected
-    }
+    this.sub.disconnect(p.identity.pub);
     void p.rpc.close();
     this.emit('peer-down', p.identity);
   }

@@ -146,8 +146,13 @@ export const Request = z.discriminatedUnion('op', [
     token: id,
     worker: id,
     error: z.object({ name: z.string(), message: z.string(), stack: z.string().optional() }).loose(),
-    /** The user's code threw (counts towards maxTaskFailures); otherwise the worker could not run it. */
-    userError: z.boolean(),
+    /** Why the task ended, decided by the worker that ran it (src/core/task-end.ts); applied as it is. */
+    end: z.object({
+      kind: z.enum(['user-error', 'fetch-failed', 'worker-stopping', 'worker-error', 'dependency-failed']),
+      retryable: z.boolean(),
+      countsToFailures: z.boolean(),
+      lost: z.object({ shuffleId: id, map: count }).optional(),
+    }),
   }),
   /** A chunk of a block, a client-hosted slice, or a broadcast value. */
   z.object({

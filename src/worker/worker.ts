@@ -25,6 +25,9 @@ import type { PeerIdentity, Record as WireRecord, Request } from '../protocol/me
 import { BlockStore } from '../partition-server/block-store.js';
 import type { CurveKeys } from '../partition-server/curve.js';
 import { PeerNode } from '../partition-server/peer-node.js';
+import type { Transport } from '../partition-server/transport.js';
+import { sleep, systemClock, type Clock, type Timer } from '../core/clock.js';
+import { endOfOutcome, taskEnd, type TaskEndReason } from '../core/task-end.js';
 import { blockId, mapOutputId, parseMapOutputId, type ShuffleSpec, type TaskDesc } from '../rdd/lineage.js';
 import { mergeSections, type ColumnSection } from '../sql/exec/sections.js';
 import { stageShuffles } from '../rdd/plan.js';
@@ -32,7 +35,15 @@ import type { TaskResult } from '../rdd/runner.js';
 import { MapJobSource, mapJobId, parseMapJobId } from './map-job-source.js';
 import { MapOutputView } from './map-outputs.js';
 import { TaskLogSender } from './task-logs.js';
-import { TaskPool, type PoolServices } from './task-pool.js';
+import { TaskPool, type PoolServices, type RunOptions, type TaskOutcome } from './task-pool.js';
+
+/** What runs a worker's tasks: a {@link TaskPool} of threads, or (simulation, tests) this thread. */
+export interface TaskExecutor {
+  /** Runs one encoded TaskDesc; never rejects. */
+  run(task: Uint8Array, services: PoolServices, opts?: RunOptions): Promise<TaskOutcome>;
+  prestart(): void;
+  close(): Promise<void>;
+}
 
 /** Log levels of {@link WorkerLog}, most severe first. */
 export type WorkerLogLevel = 'error' | 'warn' | 'info' | 'debug';
@@ -70,6 +81,14 @@ export interface WorkerOptions {
    * recomputations; attached before the static peers are met, so their joins are logged too.
    */
   readonly log?: WorkerLog;
+  /** The network (default: ZeroMQ). */
+  readonly transport?: Transport;
+  /** Time for every timer of the worker (default: the system clock). */
+  readonly clock?: Clock;
+  /** Node id and incarnation (default: random, now). */
+  readonly id?: { readonly node: string; readonly incarnation: number };
+  /** What runs tasks (default: a TaskPool of `slots` threads). */
+  readonly executor?: TaskExecutor;
 }
 
 /** Counters, for tests, logs and the console. */
@@ -91,6 +110,9 @@ export interface WorkerCounters {
   /** Claims a source refused because it did not count this worker as a member. */
   claimsRefusedNotMember: number;
 }
+
+/** A parked task looks at the records again at least this often, even when nothing changed. */
+const PARK_RECHECK_MS = 250;
 
 /** Task results above this travel as a block fetched in chunks, not inside `job.complete`. */
 export const INLINE_RESULT_MAX_BYTES = 16 * 1024 * 1024;
@@ -157,15 +179,18 @@ export class Worker {
   private draining = false;
   private seq = 0;
   private readonly log: WorkerLog;
+  private readonly clock: Clock;
 
   private constructor(
     private readonly options: WorkerOptions,
     readonly node: PeerNode,
     readonly store: BlockStore,
-    readonly pool: TaskPool,
+    readonly pool: TaskExecutor,
   ) {
     this.log = options.log ?? (() => undefined);
+    this.clock = options.clock ?? systemClock;
     this.source = new MapJobSource(node, {
+      clock: this.clock,
       log: this.log,
       leaseTtlMs: options.leaseTtlMs ?? Math.min(LEASE_TTL_MS, 10 * options.heartbeatMs),
       maxTaskFailures: options.maxTaskFailures ?? MAX_TASK_FAILURES,
@@ -196,6 +221,9 @@ export class Worker {
       deadAfterMs: options.deadAfterMs,
       requestTimeoutMs: options.requestTimeoutMs,
       ...(options.curve && { curve: options.curve }),
+      ...(options.transport && { transport: options.transport }),
+      ...(options.clock && { clock: options.clock }),
+      ...(options.id && { id: options.id }),
       handler: (req) => {
         if (!ref.worker) return Promise.reject(new InvalidOperationError('worker is starting'));
         return ref.worker.serve(req);
@@ -203,13 +231,15 @@ export class Worker {
       ownRecords: () => ref.worker?.ownRecords() ?? [],
     });
     const store = new BlockStore({ memoryBytes: options.memoryBytes, dir: options.dataDir });
-    const pool = new TaskPool({
-      threads: options.slots,
-      ...(options.taskTimeoutMs !== undefined && { taskTimeoutMs: options.taskTimeoutMs }),
-      ...(options.taskHeapMb !== undefined && {
-        resourceLimits: { maxOldGenerationSizeMb: options.taskHeapMb },
-      }),
-    });
+    const pool =
+      options.executor ??
+      new TaskPool({
+        threads: options.slots,
+        ...(options.taskTimeoutMs !== undefined && { taskTimeoutMs: options.taskTimeoutMs }),
+        ...(options.taskHeapMb !== undefined && {
+          resourceLimits: { maxOldGenerationSizeMb: options.taskHeapMb },
+        }),
+      });
     pool.prestart();
     const worker = new Worker(options, node, store, pool);
     ref.worker = worker;
@@ -276,9 +306,9 @@ export class Worker {
         if (r.of === 'job') {
           this.openJobs.delete(r.id);
           if (this.knownJobs.delete(r.id) && parseMapJobId(r.id)) {
-            this.withdrawnAt.set(r.id, Date.now());
+            this.withdrawnAt.set(r.id, this.clock.now());
             if (this.withdrawnAt.size > 10_000) {
-              const old = Date.now() - 60_000;
+              const old = this.clock.now() - 60_000;
               for (const [id, t] of this.withdrawnAt) if (t < old) this.withdrawnAt.delete(id);
             }
           }
@@ -298,7 +328,7 @@ export class Worker {
    * can be claimed (a leased record says someone runs it).
    */
   private heardJob(r: Extract<WireRecord, { kind: 'job' }>): void {
-    this.knownJobs.set(r.jobId, { source: r.source.node, at: Date.now() });
+    this.knownJobs.set(r.jobId, { source: r.source.node, at: this.clock.now() });
     const prev = this.openJobs.get(r.jobId);
     if (r.leased) {
       if (prev?.source.node === r.source.node) this.openJobs.delete(r.jobId);
@@ -412,16 +442,15 @@ export class Worker {
     const { abort } = entry;
     const source = job.source.node;
     const desc = decode<TaskDesc>(task);
-    const renew = setInterval(() => {
+    const renew: Timer = this.clock.setInterval(() => {
       this.toSource(source, { op: 'job.renew', jobId: job.jobId, token })
         .then((r) => {
           // The lease is gone (re-broadcast to another worker): stop renewing, but let the task
           // finish; its completion will be refused as stale, which is harmless.
-          if (!(r as { ok: boolean }).ok) clearInterval(renew);
+          if (!(r as { ok: boolean }).ok) renew.cancel();
         })
         .catch(() => undefined);
     }, this.options.leaseRenewMs);
-    renew.unref();
     const maxStageAttempts = this.options.maxStageAttempts ?? 4;
     try {
       let lost = 0;
@@ -483,6 +512,7 @@ export class Worker {
             continue;
           }
         }
+        // Recoveries ran out (or the failure named no output): the fetch failure counts.
         // The computation is over: its slot goes to the next task while the outcome is stored
         // and reported (a report to a source that just died waits until it is declared dead).
         this.parked.add(job.jobId);
@@ -494,9 +524,11 @@ export class Worker {
     } catch (e) {
       if (abort.signal.aborted) return await this.releaseIfStopping(job, token, entry);
       // A map stage this task needs failed for good: fail this task with its cause.
-      await this.reportFailure(job, token, errorToWire(e), true).catch(() => undefined);
+      await this.reportFailure(job, token, errorToWire(e), taskEnd('dependency-failed')).catch(
+        () => undefined,
+      );
     } finally {
-      clearInterval(renew);
+      renew.cancel();
       this.parked.delete(job.jobId);
     }
   }
@@ -521,7 +553,7 @@ export class Worker {
       token,
       worker: this.node.identity.node,
       error: { ...error },
-      userError: false,
+      end: taskEnd('worker-stopping'),
     }).catch(() => undefined);
   }
 
@@ -530,7 +562,7 @@ export class Worker {
     job: Extract<WireRecord, { kind: 'job' }>,
     token: string,
     desc: TaskDesc,
-    outcome: Awaited<ReturnType<TaskPool['run']>>,
+    outcome: TaskOutcome,
   ): Promise<void> {
     const source = job.source.node;
     if (outcome.ok && this.draining && desc.output.kind === 'shuffle') {
@@ -559,22 +591,22 @@ export class Worker {
         if (result.resultBlock) await this.store.delete(result.resultBlock.id);
       }
     } else {
-      await this.reportFailure(job, token, outcome.error, outcome.userError);
+      await this.reportFailure(job, token, outcome.error, endOfOutcome(outcome.error, outcome.userError));
     }
   }
 
-  /** Reports a failed task to its source (user errors count towards its maxTaskFailures). */
+  /** Reports a failed task to its source, with why it ended (the source applies it as it is). */
   private async reportFailure(
     job: Extract<WireRecord, { kind: 'job' }>,
     token: string,
     error: WireError,
-    userError: boolean,
+    end: TaskEndReason,
   ): Promise<void> {
     this.counters.tasksFailed++;
     this.log('info', 'task failed', {
       job: job.jobId,
       error: `${error.name}: ${error.message}`,
-      userError,
+      end: end.kind,
     });
     await this.toSource(job.source.node, {
       op: 'job.fail',
@@ -582,7 +614,7 @@ export class Worker {
       token,
       worker: this.node.identity.node,
       error: { ...error },
-      userError,
+      end: { ...end },
     });
   }
 
@@ -609,7 +641,7 @@ export class Worker {
       return out;
     };
     let wasParked = false;
-    const parkedAt = Date.now();
+    const parkedAt = this.clock.now();
     let readySince: number | undefined;
     /**
      * Outputs are announced before their job completes at its source; waiting (briefly) for the
@@ -617,8 +649,8 @@ export class Worker {
      */
     const pendingOwn = () => {
       if ([...posted].every((id) => !this.source.isLeased(id))) return false;
-      readySince ??= Date.now();
-      return Date.now() - readySince < this.options.heartbeatMs;
+      readySince ??= this.clock.now();
+      return this.clock.now() - readySince < this.options.heartbeatMs;
     };
     try {
       for (let todo = missing(); todo.length > 0 || pendingOwn(); todo = missing()) {
@@ -629,7 +661,7 @@ export class Worker {
           this.counters.tasksParked++;
           this.pump(); // the released slot can run the map jobs
         }
-        const now = Date.now();
+        const now = this.clock.now();
         for (const [s, m] of todo) {
           const id = mapJobId(owner, desc.stageIds?.[s.id] ?? -1, s.id, m);
           const failure = this.source.failure(id);
@@ -676,12 +708,12 @@ export class Worker {
         }
         await new Promise<void>((resolve) => {
           const done = () => {
-            clearTimeout(t);
+            t.cancel();
             this.watchers.delete(done);
             signal.removeEventListener('abort', done);
             resolve();
           };
-          const t = setTimeout(done, 250);
+          const t = this.clock.setTimeout(done, PARK_RECHECK_MS);
           this.watchers.add(done);
           signal.addEventListener('abort', done, { once: true });
         });
@@ -954,9 +986,9 @@ export class Worker {
       r.released = true;
       r.abort.abort(new WorkerStoppingError('the worker is stopping'));
     }
-    const t0 = Date.now();
-    while ((this.running.size > 0 || this.claiming.size > 0) && Date.now() - t0 < graceMs)
-      await new Promise((r) => setTimeout(r, 10));
+    const t0 = this.clock.now();
+    while ((this.running.size > 0 || this.claiming.size > 0) && this.clock.now() - t0 < graceMs)
+      await sleep(this.clock, 10);
     for (const r of this.running.values()) r.abort.abort();
     this.source.stop();
     this.node.goodbye();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { JobTable, type Clock } from '../../src/partition-server/job-table.js';
+import { JobTable, type Clock } from '../../src/core/job-table.js';
 
-class FakeClock implements Clock {
+class FakeClock implements Pick<Clock, 'now'> {
   t = 1000;
   now(): number {
     return this.t;

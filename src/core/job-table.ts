@@ -17,14 +17,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { WireError } from '../protocol/errors.js';
+import { systemClock, type Clock } from './clock.js';
 
-/** Milliseconds since some origin; injected so tests control time. */
-export interface Clock {
-  now(): number;
-}
-
-/** The real clock. */
-export const systemClock: Clock = { now: () => Date.now() };
+export type { Clock } from './clock.js';
 
 interface Posted {
   readonly state: 'posted';
@@ -84,13 +79,13 @@ export interface JobTableCounters {
 export interface JobTableOptions {
   readonly leaseTtlMs: number;
   readonly maxTaskFailures: number;
-  readonly clock?: Clock;
+  readonly clock?: Pick<Clock, 'now'>;
 }
 
 /** The job table of one source (see module doc). `T` is the task payload handed out on a grant. */
 export class JobTable<T> {
   private readonly jobs = new Map<string, Job<T>>();
-  private readonly clock: Clock;
+  private readonly clock: Pick<Clock, 'now'>;
   readonly counters: JobTableCounters = {
     grants: 0,
     refusedClaims: 0,
@@ -197,6 +192,20 @@ export class JobTable<T> {
     }
     this.repost(job);
     return 'reposted';
+  }
+
+  /** Fails the current lease's job for good (its end is not retryable); counted as a failure. */
+  failNow(id: string, token: string, error: WireError): FailResult {
+    const job = this.jobs.get(id);
+    if (job?.state.state !== 'leased' || job.state.token !== token) {
+      this.counters.staleCompletions++;
+      return 'stale';
+    }
+    job.lastError = error;
+    job.failures++;
+    this.counters.userFailures++;
+    job.state = { state: 'failed', attempt: job.state.attempt, error };
+    return 'failed';
   }
 
   /** Re-posts every job whose lease expired by now; returns their ids (to re-broadcast). */
