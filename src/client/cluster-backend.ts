@@ -222,6 +222,7 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
             blocks: this.blocksFor(pending.desc),
             poster: this.firstGrant(pending.desc.stageId),
           } satisfies TaskDesc),
+        notMember: () => this.counters.claimsFromNonMembers++,
         granted: (_id, pending, attempt, worker) => this.taskEvent(pending.desc, attempt, 'running', worker),
         completed: (_id, pending, attempt, req) => {
           this.counters.tasksCompleted++;

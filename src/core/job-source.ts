@@ -53,6 +53,8 @@ export interface JobSourceHooks<T extends SourcedJob> {
   reposted?(jobId: string, job: T, attempt: number, reason: RepostReason, end?: TaskEndReason): void;
   /** The job failed for good (failures ran out, or its end was not retryable). */
   failed(jobId: string, job: T, attempt: number, error: WireError, failures: number, worker: string): void;
+  /** A claim was refused because `worker` is not a member (it is told to HELLO again). */
+  notMember?(worker: string): void;
   /** A record was published: a peer does not hear its own records, so a worker learns it here. */
   announced?(record: JobRecord): void;
 }
@@ -178,6 +180,7 @@ export class JobSource<T extends SourcedJob> {
   private claim(jobId: string, attempt: number, worker: string) {
     if (worker !== this.port.identity.node && !this.port.isMember(worker)) {
       this.counters.claimsFromNonMembers++;
+      this.hooks.notMember?.(worker);
       return { granted: false, reason: 'not-member' } as const;
     }
     const pending = this.jobs.task(jobId);
@@ -200,7 +203,8 @@ export class JobSource<T extends SourcedJob> {
   private complete(req: Extract<Request, { op: 'job.complete' }>): { ok: boolean } {
     const job = this.jobs.task(req.jobId);
     const attempt = this.jobs.stateOf(req.jobId)?.attempt ?? 0;
-    if (!job || this.jobs.complete(req.jobId, req.token) !== 'ok') return { ok: false };
+    // Completed first: a completion for a removed job is counted as stale too.
+    if (this.jobs.complete(req.jobId, req.token) !== 'ok' || !job) return { ok: false };
     this.withdrawRecord(req.jobId);
     this.hooks.completed(req.jobId, job, attempt, req);
     return { ok: true };

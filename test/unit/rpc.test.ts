@@ -76,7 +76,7 @@ describe('wire frames', () => {
       reason: 'signature',
     });
     expect(decodeFrames([Buffer.from('MSPK'), Buffer.alloc(1)])).toEqual({ ok: false, reason: 'signature' });
-    expect(decodeFrames([header(PROTOCOL_SIGNATURE, 2), Buffer.alloc(1)])).toEqual({
+    expect(decodeFrames([header(PROTOCOL_SIGNATURE, PROTOCOL_VERSION + 1), Buffer.alloc(1)])).toEqual({
       ok: false,
       reason: 'version',
     });
@@ -215,7 +215,7 @@ describe('RpcServer / RpcClient', () => {
       [header(), id], // frame-count
       [Buffer.from('XXXX\x01'), id, body], // signature
       [Buffer.from('MSPK'), id, body], // signature (header too short)
-      [header(PROTOCOL_SIGNATURE, 2), id, body], // version
+      [header(PROTOCOL_SIGNATURE, PROTOCOL_VERSION + 1), id, body], // version
       [header(), Buffer.alloc(0), body], // id: missing
       [header(), Buffer.alloc(33, 7), body], // id: too long
       [header(), id, Buffer.from('junk')], // body: not msgpack
