@@ -162,6 +162,14 @@ export class MicroSpark implements RDDContext {
   }
 
   /**
+   * A context over a backend built by the caller: the deterministic simulation (src/sim) runs a
+   * ClusterBackend on the memory transport. Applications use inProcess, connect or local.
+   */
+  static overBackend(backend: Backend, defaultParallelism = 2): MicroSpark {
+    return new MicroSpark(backend, defaultParallelism);
+  }
+
+  /**
    * A context that runs every task in this process, one partition at a time, through the same
    * encode → decode → task runner path that workers use.
    */

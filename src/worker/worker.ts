@@ -960,9 +960,15 @@ export class Worker {
     void this.store.deleteOwner(p.node);
   }
 
-  /** Running tasks and stored blocks, for tests and status. */
-  status(): { running: number; blocks: number } {
-    return { running: this.running.size, blocks: this.store.stats().blocks };
+  /** Running (parked included) and claiming tasks, stored blocks, open map jobs: for tests, status, invariants. */
+  status(): { running: number; parked: number; claiming: number; blocks: number; mapJobs: number } {
+    return {
+      running: this.running.size,
+      parked: this.parked.size,
+      claiming: this.claiming.size,
+      blocks: this.store.stats().blocks,
+      mapJobs: this.source.size,
+    };
   }
 
   /**

@@ -1,0 +1,70 @@
+/**
+ * `npm run sim -- --seeds N [--seed S] [--peers K] [--no-faults] [--from F]`: runs seeds of the
+ * deterministic simulation (src/sim/cluster.ts) and reports every seed that broke an invariant,
+ * with the trace that led to it. `--seed S` replays one seed exactly and prints its trace.
+ */
+import { parseArgs } from 'node:util';
+import { simulate, type SimResult } from './cluster.js';
+
+const { values } = parseArgs({
+  options: {
+    seeds: { type: 'string' },
+    seed: { type: 'string' },
+    from: { type: 'string' },
+    peers: { type: 'string' },
+    'no-faults': { type: 'boolean' },
+    trace: { type: 'boolean' },
+  },
+  strict: true,
+});
+
+function int(name: string, v: string | undefined, dflt: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) {
+    process.stderr.write(`--${name} must be a non-negative integer, got ${v}\n`);
+    process.exit(2);
+  }
+  return n;
+}
+
+const peers = int('peers', values.peers, 3);
+const one = values.seed === undefined ? undefined : int('seed', values.seed, 0);
+const count = int('seeds', values.seeds, 100);
+const from = int('from', values.from, 1);
+const faults = !values['no-faults'];
+
+function report(r: SimResult, withTrace: boolean): void {
+  const acts = r.actions.map((a) => `${a.name}${a.ok ? '' : `!${a.error}`}@${a.ms}ms`).join(' ');
+  const f = Object.entries(r.faults)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
+  process.stdout.write(
+    `seed ${r.seed}: ${r.violations.length === 0 ? 'ok' : 'FAILED'} · ${r.simulatedMs} ms simulated, ${r.events} events · ${acts} · faults ${f || 'none'} · trace ${r.traceHash}\n`,
+  );
+  for (const v of r.violations) process.stdout.write(`  violation: ${v}\n`);
+  if (withTrace) for (const l of r.trace) process.stdout.write(`  | ${l}\n`);
+}
+
+const t0 = Date.now();
+if (one !== undefined) {
+  const r = await simulate({ seed: one, peers, faults });
+  report(r, true);
+  process.exit(r.violations.length === 0 ? 0 : 1);
+}
+const failed: number[] = [];
+let typed = 0;
+for (let s = from; s < from + count; s++) {
+  const r = await simulate({ seed: s, peers, faults });
+  typed += r.actions.filter((a) => !a.ok).length;
+  if (r.violations.length > 0) {
+    failed.push(s);
+    report(r, values.trace ?? false);
+  } else if ((s - from + 1) % 100 === 0) process.stdout.write(`… ${s - from + 1} seeds, ${failed.length} failed\n`);
+}
+process.stdout.write(
+  `${count} seeds (${from}..${from + count - 1}), ${peers} workers, faults ${faults ? 'on' : 'off'}: ` +
+    `${count - failed.length} passed, ${failed.length} failed, ${typed} actions ended with a typed error, ` +
+    `${((Date.now() - t0) / 1000).toFixed(1)} s${failed.length ? `; replay with --seed ${failed[0]}` : ''}\n`,
+);
+process.exit(failed.length === 0 ? 0 : 1);

@@ -1,0 +1,69 @@
+/**
+ * The simulation's {@link DeliveryPolicy}: every message of the memory network is delayed by a
+ * seeded amount (so messages reorder), and while faults are on some are dropped or delivered
+ * twice, and none cross a cut between two hosts. Deliveries are events of the receiving host, so
+ * a paused host receives nothing until it resumes.
+ */
+import type { DeliveryPolicy, MessageKind } from '../partition-server/memory-transport.js';
+import type { SimScheduler } from './scheduler.js';
+
+/** How unreliable the network is while faults are on. */
+export interface NetworkFaults {
+  /** Probability that a message is lost. */
+  readonly drop: number;
+  /** Probability that a message arrives twice. */
+  readonly duplicate: number;
+  /** Largest delay of a message, ms (each is uniform in [0, maxDelayMs]). */
+  readonly maxDelayMs: number;
+}
+
+/** Counts of what the policy did, for the trace and the fault checks. */
+export interface NetworkCounters {
+  sent: number;
+  dropped: number;
+  duplicated: number;
+  cut: number;
+}
+
+/** The seeded network (see module doc). */
+export class SimNetworkPolicy implements DeliveryPolicy {
+  faultsOn = true;
+  readonly counters: NetworkCounters = { sent: 0, dropped: 0, duplicated: 0, cut: 0 };
+  private readonly cuts = new Set<string>();
+
+  constructor(
+    private readonly sched: SimScheduler,
+    private readonly faults: NetworkFaults,
+    private readonly trace: (line: string) => void,
+  ) {}
+
+  /** Cuts `a` off from `b` (both ways) until {@link heal}. */
+  cut(a: string, b: string): void {
+    this.cuts.add(`${a}|${b}`).add(`${b}|${a}`);
+  }
+
+  /** Heals every cut involving `host` (or all cuts). */
+  heal(host?: string): void {
+    for (const c of [...this.cuts]) if (host === undefined || c.split('|').includes(host)) this.cuts.delete(c);
+  }
+
+  send(from: string, to: string, kind: MessageKind, bytes: number, deliver: () => void): void {
+    this.counters.sent++;
+    const rng = this.sched.rng;
+    if (this.cuts.has(`${from}|${to}`)) {
+      this.counters.cut++;
+      return;
+    }
+    const delay = () => rng.int(0, this.faults.maxDelayMs);
+    if (this.faultsOn && rng.chance(this.faults.drop)) {
+      this.counters.dropped++;
+      this.trace(`drop ${kind} ${from}->${to} (${bytes} B)`);
+      return;
+    }
+    this.sched.at(to, delay(), deliver);
+    if (this.faultsOn && rng.chance(this.faults.duplicate)) {
+      this.counters.duplicated++;
+      this.sched.at(to, delay(), deliver);
+    }
+  }
+}
