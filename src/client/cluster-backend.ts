@@ -301,7 +301,7 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
     backend.timers.push(
       backend.clock.setInterval(() => backend.checkWorkers(), Math.min(options.heartbeatMs, 1000)),
     );
-    await Promise.all(peers.map((p) => node.connect(p)));
+    await Promise.all(peers.map((p) => node.keepConnected(p)));
     return backend;
   }
 
@@ -588,7 +588,9 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
   }
 
   private ownRecords(seq: number): WireRecord[] {
-    const own: WireRecord = { kind: 'client', peer: this.node.identity, seq };
+    const shuffles = new Set<string>();
+    for (const reads of this.actionShuffles.values()) for (const id of reads) shuffles.add(id);
+    const own: WireRecord = { kind: 'client', peer: this.node.identity, seq, shuffles: [...shuffles] };
     return [own, ...this.source.openRecords()];
   }
 

@@ -13,7 +13,7 @@
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock, type Timer } from '../core/clock.js';
-import { FETCH_CHUNK_BYTES } from '../protocol/defaults.js';
+import { FETCH_CHUNK_BYTES, LOST_PEER_RETRY_MS } from '../protocol/defaults.js';
 import { InvalidOperationError } from '../protocol/errors.js';
 import {
   parseRecord,
@@ -99,6 +99,12 @@ export class PeerNode extends EventEmitter<PeerEvents> {
     peersDeclaredDead: 0,
   };
   private readonly known = new Map<string, KnownPeer>();
+  /**
+   * Endpoints to HELLO again: peers declared dead (they may have been cut off or paused, and have
+   * dropped this node too: without a new HELLO neither would hear the other again) and static
+   * peers. Retried with backoff; a dead peer's endpoint for LOST_PEER_RETRY_MS, a static one for good.
+   */
+  private readonly lost = new Map<string, { since: number; next: number; backoff: number; forever: boolean }>();
   /** HELLOs in flight, by endpoint. */
   private readonly connecting = new Map<string, Promise<PeerIdentity | undefined>>();
   private heartbeat: Timer | undefined;
@@ -204,6 +210,16 @@ export class PeerNode extends EventEmitter<PeerEvents> {
   }
 
   /**
+   * Connects to a static peer and keeps HELLOing it (with backoff) whenever it is not a member:
+   * at start, after it was declared dead, and when the first HELLO was lost.
+   */
+  keepConnected(rpcEndpoint: string): Promise<PeerIdentity | undefined> {
+    const now = this.clock.now();
+    this.lost.set(rpcEndpoint, { since: now, next: now, backoff: this.options.heartbeatMs, forever: true });
+    return this.connect(rpcEndpoint);
+  }
+
+  /**
    * HELLOs a known peer again (it may have dropped this node: after a pause here, or when it
    * refused a request from a non-member), so that it re-admits this node and subscribes to its
    * records again. Resolves with the peer's identity, or undefined if it did not answer.
@@ -232,6 +248,8 @@ export class PeerNode extends EventEmitter<PeerEvents> {
     } catch (e) {
       await rpc.close();
       this.warn(e);
+      // Unanswered (lost, or the peer is busy or cut off): HELLO it again later.
+      if (!this.lost.has(rpcEndpoint)) this.remember(rpcEndpoint);
       return undefined;
     }
   }
@@ -308,6 +326,8 @@ export class PeerNode extends EventEmitter<PeerEvents> {
   }
 
   private admit(identity: PeerIdentity, rpc: RequestChannel): void {
+    const retry = this.lost.get(identity.rpc);
+    if (retry && !retry.forever) this.lost.delete(identity.rpc);
     const existing = this.known.get(identity.node);
     if (existing && existing.identity.incarnation === identity.incarnation) {
       existing.lastSeen = this.clock.now();
@@ -370,7 +390,7 @@ export class PeerNode extends EventEmitter<PeerEvents> {
     if (r.kind === 'withdraw' && r.of === 'peer') {
       // A goodbye: the peer is leaving; drop it now rather than after the dead-after timeout.
       const p = this.known.get(r.holder);
-      if (p && r.id === r.holder) this.declareDead(p);
+      if (p && r.id === r.holder) this.declareDead(p, true);
       return;
     }
     if (r.kind === 'peer') {
@@ -416,15 +436,58 @@ export class PeerNode extends EventEmitter<PeerEvents> {
     }
     for (const p of [...this.known.values()])
       if (now - p.lastSeen > this.options.deadAfterMs) this.declareDead(p);
+    this.retryLost(now);
+    this.rehint();
+  }
+
+  private remember(endpoint: string): void {
+    const now = this.clock.now();
+    this.lost.set(endpoint, { since: now, next: now + this.options.heartbeatMs, backoff: this.options.heartbeatMs, forever: false });
+  }
+
+  /** Which worker the next tick hints again (round robin: one `peer` record per tick). */
+  private hintCursor = 0;
+
+  /**
+   * Hints one known worker again (a `peer` record), in turn: a hint lost on the way would
+   * otherwise leave two workers that only met this node strangers for good. One record per tick
+   * whatever the cluster's size.
+   */
+  private rehint(): void {
+    const workers = [...this.known.values()].filter((p) => p.identity.role === 'worker');
+    if (workers.length < 2) return;
+    const p = workers[this.hintCursor++ % workers.length]!;
+    this.publish({ kind: 'peer', peer: p.identity, from: this.identity.node });
+  }
+
+  /** HELLOs the endpoints of lost and static peers that are due (see {@link lost}). */
+  private retryLost(now: number): void {
+    if (this.lost.size === 0) return;
+    const members = new Set([...this.known.values()].map((p) => p.identity.rpc));
+    for (const [endpoint, r] of this.lost) {
+      if (members.has(endpoint)) {
+        if (!r.forever) this.lost.delete(endpoint);
+        continue;
+      }
+      if (!r.forever && now - r.since > LOST_PEER_RETRY_MS) {
+        this.lost.delete(endpoint);
+        continue;
+      }
+      if (now < r.next) continue;
+      r.next = now + r.backoff;
+      r.backoff = Math.min(2 * r.backoff, 8 * this.options.heartbeatMs);
+      void this.connect(endpoint);
+    }
   }
 
   private warn(err: unknown): void {
     if (!this.stopped) this.emit('warning', err);
   }
 
-  private declareDead(p: KnownPeer): void {
+  private declareDead(p: KnownPeer, leaving = false): void {
     if (this.known.get(p.identity.node) !== p) return;
     this.known.delete(p.identity.node);
+    if (!leaving && !this.lost.has(p.identity.rpc)) this.remember(p.identity.rpc);
     this.counters.peersDeclaredDead++;
     this.sub.disconnect(p.identity.pub);
     void p.rpc.close();

@@ -18,6 +18,12 @@ export const LEASE_RENEW_INTERVAL_MS = 3000;
 /** How often a job's source re-announces its open jobs, so a dropped broadcast is only a delay. */
 export const JOB_REANNOUNCE_INTERVAL_MS = 2000;
 
+/**
+ * A peer declared dead is HELLOed again (with backoff, up to 8 heartbeats apart) for this long: it
+ * may only have been cut off or paused. Static peers are HELLOed again for good.
+ */
+export const LOST_PEER_RETRY_MS = 5 * 60_000;
+
 /** An action with open jobs and no live worker rejects after this long. */
 export const NO_WORKER_GRACE_MS = 10_000;
 

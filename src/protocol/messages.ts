@@ -38,6 +38,12 @@ export const ClientRecord = z.object({
   kind: z.literal('client'),
   peer: PeerIdentity,
   seq: count,
+  /**
+   * The shuffles its running actions read: a worker drops the outputs it stores for this client of
+   * any other shuffle (a `drop` request that was lost, or sent while the worker was cut off, is
+   * then only a delay).
+   */
+  shuffles: z.array(id).max(100_000).optional(),
 });
 
 /** Partition `partition` of a job's node needs computing; claim it at the source's partition server. */

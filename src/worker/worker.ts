@@ -109,6 +109,8 @@ export interface WorkerCounters {
   leasesReleased: number;
   /** Claims a source refused because it did not count this worker as a member. */
   claimsRefusedNotMember: number;
+  /** Shuffles whose outputs were dropped because their client's record no longer listed them. */
+  shufflesReleasedByRecord: number;
 }
 
 /** A parked task looks at the records again at least this often, even when nothing changed. */
@@ -146,6 +148,7 @@ export class Worker {
     mapOutputsRecomputed: 0,
     leasesReleased: 0,
     claimsRefusedNotMember: 0,
+    shufflesReleasedByRecord: 0,
   };
   /** Where the map outputs of shuffles are, from `rdd` records. */
   readonly maps = new MapOutputView();
@@ -176,6 +179,8 @@ export class Worker {
   /** The blocks this worker holds; for SQL batches also their column section (the worker's catalog). */
   private readonly ownBlocks = new Map<string, { bytes: number; owner: string; section?: ColumnSection }>();
   private readonly broadcasts = new Map<string, Promise<Uint8Array>>();
+  /** Shuffles this worker stores map outputs of: their client, and when the first was stored. */
+  private readonly shuffleOwners = new Map<string, { owner: string; at: number }>();
   private draining = false;
   private seq = 0;
   private readonly log: WorkerLog;
@@ -249,7 +254,7 @@ export class Worker {
     node.on('peer-up', (p) => log('info', 'peer joined', { node: p.node, role: p.role, rpc: p.rpc }));
     node.on('peer-down', (p) => log('info', 'peer lost', { node: p.node, role: p.role }));
     node.on('warning', (e) => log('debug', 'network warning', { error: String(e) }));
-    await Promise.all(options.peers.map((p) => node.connect(p)));
+    await Promise.all(options.peers.map((p) => node.keepConnected(p)));
     return worker;
   }
 
@@ -293,6 +298,9 @@ export class Worker {
           this.notify();
         }
         if (!r.leased) this.pump();
+        break;
+      case 'client':
+        this.onClientRecord(r);
         break;
       case 'rdd': {
         const out = parseMapOutputId(r.blockId);
@@ -489,7 +497,7 @@ export class Worker {
           signal: abort.signal,
           onLog: (lines) => logs.add(lines),
         });
-        await logs.flush();
+        await logs.flush().catch(() => undefined); // best effort: a lost line never fails the task
         if (abort.signal.aborted) return await this.releaseIfStopping(job, token, entry);
         if (!outcome.ok && outcome.error.name === 'FetchFailedError') {
           this.counters.fetchFailures++;
@@ -524,9 +532,8 @@ export class Worker {
     } catch (e) {
       if (abort.signal.aborted) return await this.releaseIfStopping(job, token, entry);
       // A map stage this task needs failed for good: fail this task with its cause.
-      await this.reportFailure(job, token, errorToWire(e), taskEnd('dependency-failed')).catch(
-        () => undefined,
-      );
+      const end = e instanceof TaskFailedError ? taskEnd('dependency-failed') : taskEnd('worker-error');
+      await this.reportFailure(job, token, errorToWire(e), end).catch(() => undefined);
     } finally {
       renew.cancel();
       this.parked.delete(job.jobId);
@@ -800,6 +807,8 @@ export class Worker {
       );
       // Announce the map output, so reducers anywhere find it (and know to recompute it when it goes).
       const id = mapOutputId(s.id, desc.partition);
+      const known = this.shuffleOwners.get(s.id);
+      if (!known || known.owner !== owner) this.shuffleOwners.set(s.id, { owner, at: this.clock.now() });
       const bytes = result.buckets.reduce((n, b) => n + b.byteLength, 0);
       const section = mergeSections(
         (result.sections ?? []).filter((x) => x.node === s.parent).map((x) => x.section),
@@ -921,28 +930,52 @@ export class Worker {
       case 'job.complete':
       case 'job.fail':
         return this.source.answer(req);
-      case 'drop': {
-        let dropped = 0;
-        this.source.dropShuffles(req.prefixes);
-        this.maps.dropPrefixes(req.prefixes);
-        for (const id of [...this.ownBlocks.keys()]) {
-          // Map output records name no stored block: withdraw them here.
-          if (parseMapOutputId(id) && req.prefixes.some((p) => id.startsWith(p))) {
-            this.ownBlocks.delete(id);
-            this.node.publish({ kind: 'withdraw', of: 'rdd', id, holder: this.node.identity.node });
-          }
-        }
-        for (const b of this.store.list()) {
-          if (!req.prefixes.some((p) => b.id.startsWith(p))) continue;
-          if (await this.store.delete(b.id)) dropped++;
-          if (this.ownBlocks.delete(b.id)) {
-            this.node.publish({ kind: 'withdraw', of: 'rdd', id: b.id, holder: this.node.identity.node });
-          }
-        }
-        return { dropped };
-      }
+      case 'drop':
+        return { dropped: await this.dropPrefixes(req.prefixes) };
       default:
         throw new InvalidOperationError(`a worker does not serve ${req.op}`);
+    }
+  }
+
+  /** Drops stored blocks, map output records and map jobs by block id prefix; returns blocks dropped. */
+  private async dropPrefixes(prefixes: readonly string[]): Promise<number> {
+    let dropped = 0;
+    this.source.dropShuffles(prefixes);
+    this.maps.dropPrefixes(prefixes);
+    for (const id of [...this.ownBlocks.keys()]) {
+      // Map output records name no stored block: withdraw them here.
+      if (parseMapOutputId(id) && prefixes.some((p) => id.startsWith(p))) {
+        this.ownBlocks.delete(id);
+        this.node.publish({ kind: 'withdraw', of: 'rdd', id, holder: this.node.identity.node });
+      }
+    }
+    for (const b of this.store.list()) {
+      if (!prefixes.some((p) => b.id.startsWith(p))) continue;
+      if (await this.store.delete(b.id)) dropped++;
+      if (this.ownBlocks.delete(b.id)) {
+        this.node.publish({ kind: 'withdraw', of: 'rdd', id: b.id, holder: this.node.identity.node });
+      }
+    }
+    return dropped;
+  }
+
+  /**
+   * A client's record lists the shuffles its running actions read: outputs stored here for it of
+   * any other shuffle (stored a while ago, so not of an action the record predates) are dropped.
+   */
+  private onClientRecord(r: Extract<WireRecord, { kind: 'client' }>): void {
+    if (!r.shuffles) return;
+    const live = new Set(r.shuffles);
+    const now = this.clock.now();
+    const stale: string[] = [];
+    for (const [sid, s] of this.shuffleOwners) {
+      if (s.owner !== r.peer.node || live.has(sid) || now - s.at < 2 * this.options.heartbeatMs) continue;
+      this.shuffleOwners.delete(sid);
+      stale.push(`shuffle_${sid}_`);
+    }
+    if (stale.length > 0) {
+      this.counters.shufflesReleasedByRecord += stale.length;
+      void this.dropPrefixes(stale);
     }
   }
 
