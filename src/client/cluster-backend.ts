@@ -399,6 +399,14 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
       const stage = { stageId, kind: 'result', name: job.name, tasks: descs.length, ...shapeOf(job.root) } as const; // prettier-ignore
       const results = await this.progress.stage(stage, async () => {
         const r = await this.runTasks(descs, job, opts, (i, v) => opts?.onPartition?.(i, v), stageFailed);
+        // A map task's accumulator updates come in its source's report, which may still be on its
+        // way (or being sent again): wait for the missing ones, briefly, so each counts once.
+        const t0 = this.clock.now();
+        while (
+          stages.some((st) => st.applied.size < st.tasks) &&
+          this.clock.now() - t0 < this.options.deadAfterMs
+        )
+          await sleep(this.clock, 20);
         // Map stages whose outputs were all there already (nothing reported) end with the result.
         for (const st of stages) this.completeMapStage(st);
         return r;

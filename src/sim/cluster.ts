@@ -193,7 +193,8 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
       );
     };
 
-    if (faultsOn) scheduleFaults(sched, workers, policy, fault, start, client.node.identity.node);
+    const chaos = { on: faultsOn };
+    if (faultsOn) scheduleFaults(sched, workers, policy, fault, start, client.node.identity.node, chaos);
     const phase = async (tags: Array<[Program, string]>) => {
       const t0 = sched.now;
       const runs = tags.map(([p, tag]) => runAction(p, tag));
@@ -210,9 +211,11 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
     if (ok) ok = await phase([[chosen[3]!, 'A4']]);
 
     // Quiet: faults off, cuts healed, paused hosts resumed; then everything must settle.
+    chaos.on = false;
     policy.faultsOn = false;
     policy.heal();
     sched.resumeAll();
+    for (const w of workers) if (w.crashed) start(w);
     trace('quiet');
     await sched.run(sched.now + 4 * DEAD_AFTER_MS);
     if (ok) checkQuiet(client, workers, violations);
@@ -265,14 +268,16 @@ function scheduleFaults(
   fault: (kind: string, line: string) => void,
   start: (w: SimWorker) => void,
   client: string,
+  chaos: { on: boolean },
 ): void {
   const rng = sched.rng;
-  const n = rng.int(1, 6);
+  const n = rng.int(1, 8);
   for (let i = 0; i < n; i++) {
-    const at = rng.int(0, 20_000);
+    const at = rng.int(0, rng.chance(0.7) ? 4000 : 20_000);
     const w = rng.pick(workers);
     const kind = rng.pick(['crash', 'pause', 'long-pause', 'cut', 'cut-client', 'jump'] as const);
     sched.at('chaos', at, () => {
+      if (!chaos.on) return;
       switch (kind) {
         case 'crash': {
           if (w.crashed) return;
@@ -282,7 +287,9 @@ function scheduleFaults(
           w.worker = undefined;
           sched.crash(w.name);
           const back = rng.int(500, 15_000);
-          sched.at('chaos', back, () => start(w));
+          sched.at('chaos', back, () => {
+            if (chaos.on) start(w);
+          });
           return;
         }
         case 'pause':

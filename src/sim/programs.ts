@@ -78,7 +78,13 @@ export const PROGRAMS: readonly Program[] = [
       const acc = sc.accumulator(0);
       await sc
         .parallelize(range(30), 5)
-        .map((x): [number, number] => [x % 4, x])
+        .map(
+          (x, env): [number, number] => {
+            env.acc.add(x); // in the map stage: counted once per map partition
+            return [x % 4, x];
+          },
+          { acc },
+        )
         .reduceByKey((a, b) => a + b, 2)
         .foreach(([, v], env) => env.acc.add(v), { acc });
       return acc.value;

@@ -32,6 +32,9 @@ export function parseMapJobId(jobId: string): { shuffleId: string; map: number }
   return Number.isInteger(map) ? { shuffleId: parts[3]!, map } : undefined;
 }
 
+/** How often a map job's completion or failure report is sent again when unanswered. */
+const EVENT_RETRIES = 8;
+
 /** A map job this worker posted. */
 interface MapJob {
   readonly desc: TaskDesc;
@@ -278,25 +281,29 @@ export class MapJobSource {
   ): void {
     const job = this.source.job(jobId);
     if (!job) return;
-    this.node
-      .request(
-        job.owner,
-        {
-          op: 'job.event',
-          jobId,
-          stageId: job.desc.stageId,
-          shuffleId: job.shuffleId,
-          partition: job.partition,
-          attempt,
-          state,
-          ...(extra.worker !== undefined && { worker: extra.worker }),
-          ...(extra.reason !== undefined && { reason: extra.reason }),
-          ...(extra.recomputed !== undefined && { recomputed: extra.recomputed }),
-          ...(extra.accumulators !== undefined && { accumulators: extra.accumulators }),
-          ...(extra.error && { error: { ...extra.error } }),
-        },
-        this.options.requestTimeoutMs,
-      )
-      .catch(() => undefined);
+    const body: Request = {
+      op: 'job.event',
+      jobId,
+      stageId: job.desc.stageId,
+      shuffleId: job.shuffleId,
+      partition: job.partition,
+      attempt,
+      state,
+      ...(extra.worker !== undefined && { worker: extra.worker }),
+      ...(extra.reason !== undefined && { reason: extra.reason }),
+      ...(extra.recomputed !== undefined && { recomputed: extra.recomputed }),
+      ...(extra.accumulators !== undefined && { accumulators: extra.accumulators }),
+      ...(extra.error && { error: { ...extra.error } }),
+    };
+    // A completion carries the map task's accumulator updates, and a failure fails the action:
+    // those are sent until the client answers (it applies each once), while it is a member.
+    const reliable = state === 'done' || state === 'failed';
+    const send = (attempt: number) => {
+      this.node.request(job.owner, body, this.options.requestTimeoutMs).catch(() => {
+        if (!reliable || attempt >= EVENT_RETRIES || !this.node.peer(job.owner)) return;
+        this.options.clock.setTimeout(() => send(attempt + 1), Math.min(200 * 2 ** attempt, 2000));
+      });
+    };
+    send(0);
   }
 }
