@@ -31,7 +31,16 @@ export type MessageKind = 'request' | 'reply' | 'record';
 
 /** Decides the fate of each message: call `deliver` never (dropped), once, or more (duplicated). */
 export interface DeliveryPolicy {
-  send(from: string, to: string, kind: MessageKind, bytes: number, deliver: () => void): void;
+  /** `label`: a request's `op`, a record's `kind`, a reply's request op (for traces and targeted faults). */
+  send(from: string, to: string, kind: MessageKind, bytes: number, deliver: () => void, label: string): void;
+}
+
+/** What a message is, in a word: `op` of a request, `kind` of a record. */
+function labelOf(value: unknown): string {
+  if (typeof value !== 'object' || value === null) return '?';
+  const v = value as { op?: unknown; kind?: unknown; state?: unknown };
+  if (typeof v.op === 'string') return typeof v.state === 'string' ? `${v.op}:${v.state}` : v.op;
+  return typeof v.kind === 'string' ? v.kind : '?';
 }
 
 /** Messages and bytes a host sent and received. */
@@ -91,18 +100,32 @@ export class MemoryNetwork {
   }
 
   /** @internal Sends `bytes` from `from` to `to` through the policy; `deliver` runs only if both are up. */
-  transmit(from: MemoryHost, to: MemoryHost, kind: MessageKind, bytes: number, deliver: () => void): void {
+  transmit(
+    from: MemoryHost,
+    to: MemoryHost,
+    kind: MessageKind,
+    bytes: number,
+    deliver: () => void,
+    label: string,
+  ): void {
     if (from.crashed) return;
     const out = this.trafficOf(from.name);
     out.messagesSent++;
     out.bytesSent += bytes;
-    this.policy.send(from.name, to.name, kind, bytes, () => {
-      if (to.crashed) return;
-      const inn = this.trafficOf(to.name);
-      inn.messagesReceived++;
-      inn.bytesReceived += bytes;
-      deliver();
-    });
+    this.policy.send(
+      from.name,
+      to.name,
+      kind,
+      bytes,
+      () => {
+        if (to.crashed) return;
+        const inn = this.trafficOf(to.name);
+        inn.messagesReceived++;
+        inn.bytesReceived += bytes;
+        deliver();
+      },
+      label,
+    );
   }
 
   /** @internal */
@@ -179,18 +202,26 @@ class MemoryHost implements Transport {
       send: (record) => {
         if (closed || this.crashed) return;
         const bytes = encode(record);
+        const label = labelOf(record);
         for (const s of this.network.subscribersOf(endpoint)) {
-          this.network.transmit(this, s.host, 'record', bytes.byteLength, () => {
-            if (s.closed || !s.publishers.has(endpoint)) return;
-            let value: unknown;
-            try {
-              value = decode(bytes);
-            } catch {
-              s.onMalformed();
-              return;
-            }
-            s.onRecord(value);
-          });
+          this.network.transmit(
+            this,
+            s.host,
+            'record',
+            bytes.byteLength,
+            () => {
+              if (s.closed || !s.publishers.has(endpoint)) return;
+              let value: unknown;
+              try {
+                value = decode(bytes);
+              } catch {
+                s.onMalformed();
+                return;
+              }
+              s.onRecord(value);
+            },
+            label,
+          );
         }
       },
       flush: () => Promise.resolve(),
@@ -273,15 +304,29 @@ class MemoryChannel implements RequestChannel {
       });
       const target = this.network.server(this.endpoint);
       if (!target) return; // nobody there: the request vanishes and times out, as on TCP
-      this.network.transmit(this.host, target.host, 'request', bytes.byteLength, () => {
-        const server = this.network.server(this.endpoint);
-        if (server?.host !== target.host) return;
-        void this.serve(server.handler, bytes, id, target.host);
-      });
+      const label = labelOf(body);
+      this.network.transmit(
+        this.host,
+        target.host,
+        'request',
+        bytes.byteLength,
+        () => {
+          const server = this.network.server(this.endpoint);
+          if (server?.host !== target.host) return;
+          void this.serve(server.handler, bytes, id, target.host, label);
+        },
+        label,
+      );
     });
   }
 
-  private async serve(handler: RequestHandler, bytes: Uint8Array, id: number, at: MemoryHost): Promise<void> {
+  private async serve(
+    handler: RequestHandler,
+    bytes: Uint8Array,
+    id: number,
+    at: MemoryHost,
+    label: string,
+  ): Promise<void> {
     let reply: Uint8Array;
     try {
       const value = await handler(decode(bytes));
@@ -296,13 +341,20 @@ class MemoryChannel implements RequestChannel {
     } catch (err) {
       reply = encode([1, errorToWire(err)]);
     }
-    this.network.transmit(at, this.host, 'reply', reply.byteLength, () => {
-      const p = this.settle(id);
-      if (!p) return; // late (timed out) or duplicated
-      const [status, value] = decode<[number, unknown]>(reply);
-      if (status === STATUS_OK) p.resolve(value);
-      else p.reject(errorFromWire(value as WireError));
-    });
+    this.network.transmit(
+      at,
+      this.host,
+      'reply',
+      reply.byteLength,
+      () => {
+        const p = this.settle(id);
+        if (!p) return; // late (timed out) or duplicated
+        const [status, value] = decode<[number, unknown]>(reply);
+        if (status === STATUS_OK) p.resolve(value);
+        else p.reject(errorFromWire(value as WireError));
+      },
+      label,
+    );
   }
 
   private settle(id: number): Pending | undefined {

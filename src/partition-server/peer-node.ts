@@ -104,7 +104,10 @@ export class PeerNode extends EventEmitter<PeerEvents> {
    * dropped this node too: without a new HELLO neither would hear the other again) and static
    * peers. Retried with backoff; a dead peer's endpoint for LOST_PEER_RETRY_MS, a static one for good.
    */
-  private readonly lost = new Map<string, { since: number; next: number; backoff: number; forever: boolean }>();
+  private readonly lost = new Map<
+    string,
+    { since: number; next: number; backoff: number; forever: boolean }
+  >();
   /** HELLOs in flight, by endpoint. */
   private readonly connecting = new Map<string, Promise<PeerIdentity | undefined>>();
   private heartbeat: Timer | undefined;
@@ -442,7 +445,12 @@ export class PeerNode extends EventEmitter<PeerEvents> {
 
   private remember(endpoint: string): void {
     const now = this.clock.now();
-    this.lost.set(endpoint, { since: now, next: now + this.options.heartbeatMs, backoff: this.options.heartbeatMs, forever: false });
+    this.lost.set(endpoint, {
+      since: now,
+      next: now + this.options.heartbeatMs,
+      backoff: this.options.heartbeatMs,
+      forever: false,
+    });
   }
 
   /** Which worker the next tick hints again (round robin: one `peer` record per tick). */

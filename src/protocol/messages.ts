@@ -8,7 +8,9 @@ import { z } from 'zod';
 const bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'bytes (a Uint8Array)');
 const id = z.string().min(1).max(256);
 const count = z.number().int().nonnegative();
-const endpoint = z.string().regex(/^(tcp|mem):\/\/[^\s]+:\d+$/, 'a tcp://host:port (or mem://host:port) endpoint');
+const endpoint = z
+  .string()
+  .regex(/^(tcp|mem):\/\/[^\s]+:\d+$/, 'a tcp://host:port (or mem://host:port) endpoint');
 
 /** Who a peer is: stable for its lifetime; a restarted peer has a new incarnation. */
 export const PeerIdentity = z.object({

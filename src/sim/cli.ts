@@ -60,7 +60,8 @@ for (let s = from; s < from + count; s++) {
   if (r.violations.length > 0) {
     failed.push(s);
     report(r, values.trace ?? false);
-  } else if ((s - from + 1) % 100 === 0) process.stdout.write(`… ${s - from + 1} seeds, ${failed.length} failed\n`);
+  } else if ((s - from + 1) % 100 === 0)
+    process.stdout.write(`… ${s - from + 1} seeds, ${failed.length} failed\n`);
 }
 process.stdout.write(
   `${count} seeds (${from}..${from + count - 1}), ${peers} workers, faults ${faults ? 'on' : 'off'}: ` +

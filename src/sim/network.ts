@@ -44,20 +44,34 @@ export class SimNetworkPolicy implements DeliveryPolicy {
 
   /** Heals every cut involving `host` (or all cuts). */
   heal(host?: string): void {
-    for (const c of [...this.cuts]) if (host === undefined || c.split('|').includes(host)) this.cuts.delete(c);
+    for (const c of [...this.cuts])
+      if (host === undefined || c.split('|').includes(host)) this.cuts.delete(c);
   }
 
-  send(from: string, to: string, kind: MessageKind, bytes: number, deliver: () => void): void {
+  /** Drops the next message matching this (a targeted fault, for regression tests), once per entry. */
+  readonly dropNext: Array<{ from?: string; to?: string; kind?: MessageKind; label: string }> = [];
+
+  send(from: string, to: string, kind: MessageKind, bytes: number, deliver: () => void, label: string): void {
     this.counters.sent++;
     const rng = this.sched.rng;
     if (this.cuts.has(`${from}|${to}`)) {
       this.counters.cut++;
       return;
     }
+    const targeted = this.dropNext.findIndex(
+      (d) =>
+        d.label === label && (d.from ?? from) === from && (d.to ?? to) === to && (d.kind ?? kind) === kind,
+    );
+    if (targeted >= 0) {
+      this.dropNext.splice(targeted, 1);
+      this.counters.dropped++;
+      this.trace(`drop (targeted) ${kind} ${label} ${from}->${to}`);
+      return;
+    }
     const delay = () => rng.int(0, this.faults.maxDelayMs);
     if (this.faultsOn && rng.chance(this.faults.drop)) {
       this.counters.dropped++;
-      this.trace(`drop ${kind} ${from}->${to} (${bytes} B)`);
+      this.trace(`drop ${kind} ${label} ${from}->${to} (${bytes} B)`);
       return;
     }
     this.sched.at(to, delay(), deliver);

@@ -94,19 +94,19 @@ export class SimScheduler {
   clockFor(host: string): Clock {
     const state = this.state(host);
     const inc = state.incarnation;
-    const sched = this;
+    const at = (ms: number, fn: () => void) => this.at(host, ms, fn, inc);
     return {
-      now: () => sched.time + state.offset,
-      setTimeout: (fn, ms) => sched.at(host, ms, fn, inc),
-      setInterval(fn, ms) {
+      now: () => this.time + state.offset,
+      setTimeout: (fn, ms) => at(ms, fn),
+      setInterval: (fn, ms) => {
         let t: Timer | undefined;
         let stopped = false;
         const tick = () => {
           if (stopped) return;
-          t = sched.at(host, ms, tick, inc);
+          t = at(ms, tick);
           fn();
         };
-        t = sched.at(host, ms, tick, inc);
+        t = at(ms, tick);
         return {
           cancel: () => {
             stopped = true;

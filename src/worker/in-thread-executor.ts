@@ -55,7 +55,9 @@ export class InThreadExecutor implements TaskExecutor {
     if (!signal) return run;
     return Promise.race([
       run,
-      new Promise<TaskOutcome>((resolve) => signal.addEventListener('abort', () => resolve(cancelled), { once: true })),
+      new Promise<TaskOutcome>((resolve) =>
+        signal.addEventListener('abort', () => resolve(cancelled), { once: true }),
+      ),
     ]);
   }
 
