@@ -75,12 +75,14 @@ function sameType(t: FuncType, params: string[], results: string[]): boolean {
 
 /**
  * Checks a module against the ABI and the grants (throws WasmModuleError / WasmImportError) and
- * returns its callable functions. Does not instantiate.
+ * returns its callable functions. Does not instantiate. `validated`: the bytes are known to compile
+ * (a module compiled elsewhere from them), so the engine's validation pass is skipped.
  */
 export function inspectGuest(
   name: string,
   bytes: Uint8Array,
   grants: { wasi: boolean; native: readonly string[] },
+  validated = false,
 ): GuestInfo {
   let shape;
   try {
@@ -90,7 +92,7 @@ export function inspectGuest(
       throw new WasmModuleError(`module '${name}' is malformed: ${e.message}`, name);
     throw e;
   }
-  if (!WebAssemblyApi.validate(bytes)) {
+  if (!validated && !WebAssemblyApi.validate(bytes)) {
     let why = 'it does not validate';
     try {
       new WebAssemblyApi.Module(bytes);
@@ -212,6 +214,8 @@ export interface WatchInfo {
   /** Call names by index + 1 (0 is instantiation). */
   readonly calls: readonly string[];
   readonly timeoutMs: number;
+  /** Whether the instance's module was compiled by the worker daemon (shared), not by its thread. */
+  readonly shared: boolean;
 }
 
 /**
