@@ -7,6 +7,7 @@
  */
 import { WebAssemblyApi, type WasmCompiled } from './wasm-api.js';
 import { InvalidOperationError } from '../protocol/errors.js';
+import type { ArrowUdfSignature } from './arrow-udf.js';
 import {
   GuestInstance,
   VmGuard,
@@ -73,7 +74,11 @@ function instance(id: string, spec: WasmSpec): GuestInstance {
   const l = load(id, spec);
   if (l.instance && !l.instance.poisoned) return l.instance;
   l.instance = undefined;
-  const calls = ['instantiate', ...l.info.functions.map((f) => f.name)];
+  const calls = [
+    'instantiate',
+    ...l.info.functions.map((f) => f.name),
+    ...l.info.arrowUdfs.map((u) => u.signature),
+  ];
   const guard: CallGuard = registrar
     ? new WatchGuard(registrar, { module: spec.name, calls, timeoutMs: spec.timeoutMs, shared: l.shared })
     : new VmGuard(spec.name, spec.timeoutMs);
@@ -125,6 +130,16 @@ export class WasmHandle {
       return inst.callValue(name, args[0]);
     }
     return inst.callNumber(name, args);
+  }
+
+  /** The module's arrow-udf functions (RisingWave's ABI), empty for a module of this engine's ABI. */
+  get arrowUdfs(): readonly ArrowUdfSignature[] {
+    return load(this.id, this.spec).info.arrowUdfs;
+  }
+
+  /** Calls the arrow-udf function `signature` on one record batch (Arrow IPC file bytes in and out). */
+  callArrowUdf(signature: string, ipc: Uint8Array): Uint8Array {
+    return instance(this.id, this.spec).callArrow(signature, ipc);
   }
 
   /** Runs `name(ptr, n) -> status` over the numbers as f64s in place; returns them (one call per batch). */
