@@ -71,6 +71,7 @@ describe.each(modes)('F.wasmUdf ($name)', (mode) => {
 
   it('lists the module’s arrow-udf functions', () => {
     expect(m.arrowUdfs.map((u) => u.signature).sort()).toEqual([
+      'bad(int32)->int32',
       'div(int32,int32)->int32',
       'fail(int32)->int32',
       'gcd(int32,int32)->int32',
@@ -191,6 +192,33 @@ describe.each(modes)('F.wasmUdf ($name)', (mode) => {
     );
     // The context still serves.
     expect(await sc.session.range(0, 4).count()).toBe(4);
+  });
+
+  it('a result outside the guest’s memory is a WasmAbiError; the context still serves', async () => {
+    const bad = F.wasmUdf(m, 'bad', 'int');
+    const e = await sc.session
+      .range(0, 3, 1, 1)
+      .select(bad(F.expr('CAST(id AS INT)')))
+      .collect()
+      .then(
+        () => undefined,
+        (x: unknown) => x,
+      );
+    const cause = (e as TaskFailedError).cause as RemoteError;
+    expect(cause.remoteName).toBe('WasmAbiError');
+    expect(cause.remoteData).toEqual({ module: 'udfs', fn: 'bad(int32)->int32' });
+    expect(cause.message).toMatch(
+      /^udfs\.bad\(int32\)->int32 returned 16 bytes at 2147418112, outside its memory of \d+ bytes$/,
+    );
+    const gcd = F.wasmUdf(m, 'gcd', 'int');
+    expect(
+      (
+        await sc.session
+          .range(1, 4, 1, 1)
+          .select(gcd('id', F.lit(2)).alias('g'))
+          .collect()
+      ).map((r) => r.g),
+    ).toEqual([1, 2, 1]);
   });
 
   it('refuses what it cannot call, when defined or analyzed', async () => {
