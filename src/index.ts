@@ -50,6 +50,7 @@ export {
   WasmTrapError,
   WasmMemoryLimitError,
   WasmAbiError,
+  WasmUdfError,
 } from './wasm/errors.js';
 export { SparkSession, RuntimeConfig, SessionCatalog, DataFrameReader } from './sql/session.js';
 export { AnalysisException, ParseException } from './sql/errors.js';

@@ -11,6 +11,10 @@ import { InvalidOperationError } from '../protocol/errors.js';
 import { E, type Expression } from '../sql/plan/unresolved.js';
 import { DataType, StringType, parseDataType } from '../sql/types.js';
 import { Column, colExpr, litExpr, type ColumnOrName } from './column.js';
+import { ARROW_UDF_TYPES, arrowUdfTypeName } from '../wasm/arrow-udf.js';
+import { WasmModuleError } from '../wasm/errors.js';
+import type { WasmHandle } from '../wasm/instances.js';
+import { WasmModule } from '../wasm/module.js';
 
 function call(name: string, ...args: Expression[]): Column {
   return new Column(E.fn(name, args));
@@ -666,6 +670,54 @@ export const functions = {
         arguments: cols.map(colExpr),
         fn: shipped,
         returnType: type,
+      });
+    return Object.assign(u, { func: shipped, returnType: type, functionName: name });
+  },
+  /**
+   * A user-defined function in WebAssembly: the function `name` of an arrow-udf module (RisingWave's
+   * ABI, docs/WASM.md) loaded with `sc.wasm`, returning `returnType`. DuckDB's row chunks (up to
+   * 2048 rows) go to the guest whole, as Arrow record batches; an overload is chosen by the
+   * arguments' types when the plan is analyzed. Throws WasmModuleError if the module has no such
+   * function.
+   */
+  wasmUdf(module: WasmModule, name: string, returnType: DataType | string): UserDefinedFunction {
+    if (!(module instanceof WasmModule))
+      throw new InvalidOperationError('F.wasmUdf: pass a module loaded with sc.wasm(…)');
+    const type = typeof returnType === 'string' ? parseDataType(returnType) : returnType;
+    const ret = arrowUdfTypeName(type);
+    if (ret === undefined)
+      throw new InvalidOperationError(
+        `F.wasmUdf: the return type ${type.simpleString()} cannot come back from a WebAssembly UDF (supported: ${ARROW_UDF_TYPES.join(', ')})`,
+      );
+    const all = module.arrowUdfs;
+    if (all.length === 0)
+      throw new WasmModuleError(
+        `F.wasmUdf: module '${module.name}' is not an arrow-udf module (it exports no ARROWUDF_VERSION_ symbol and no arrowudf_ functions; see docs/WASM.md)`,
+        module.name,
+        name,
+      );
+    const candidates = all.filter((u) => u.name === name && !u.table && u.returns === ret);
+    if (candidates.length === 0)
+      throw new WasmModuleError(
+        `F.wasmUdf: module '${module.name}' has no arrow-udf function ${name}(…)->${ret}; it has: ${all.map((u) => u.signature).join(', ')}`,
+        module.name,
+        name,
+      );
+    const shipped = shipFunction(
+      (signature: string, ipc: Uint8Array, env: { m: WasmHandle }) => env.m.callArrowUdf(signature, ipc),
+      { m: module },
+      'F.wasmUdf',
+      callSite(),
+    );
+    const arrow = { module: module.name, candidates };
+    const u = (...cols: ColumnOrName[]): Column =>
+      new Column({
+        type: 'commonInlineUserDefinedFunction',
+        functionName: name,
+        arguments: cols.map(colExpr),
+        fn: shipped,
+        returnType: type,
+        arrow,
       });
     return Object.assign(u, { func: shipped, returnType: type, functionName: name });
   },

@@ -34,7 +34,7 @@ type ArrowModule = typeof import('apache-arrow');
 type ArrowType = import('apache-arrow').DataType;
 
 /** The Arrow type of a Spark type (see the module comment for the mapping). */
-function arrowType(A: ArrowModule, t: DataType): ArrowType {
+export function arrowType(A: ArrowModule, t: DataType): ArrowType {
   if (t instanceof LongType) return new A.Int64();
   if (t instanceof IntegerType) return new A.Int32();
   if (t instanceof ShortType) return new A.Int16();

@@ -341,6 +341,7 @@ export class SessionEngine implements SqlEngine, Catalog {
         fn: u.expr.fn,
         args: u.expr.args.map((a) => typeDdl(a.type)),
         returns: typeDdl(u.expr.type),
+        ...(u.expr.arrow && { arrow: { module: u.expr.arrow.module, signature: u.expr.arrow.signature } }),
       }));
       const columns = Object.fromEntries(
         s.root.output.map((a) => [col(a.id), [a.name, a.type.simpleString()] as const]),

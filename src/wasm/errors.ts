@@ -47,3 +47,31 @@ export class WasmMemoryLimitError extends WasmError {
 
 /** The guest broke the calling convention: a pointer or length outside its memory, a bad status. */
 export class WasmAbiError extends WasmError {}
+
+/**
+ * A WebAssembly DataFrame UDF (F.wasmUdf) failed on a row batch: the guest failed the call (its
+ * errno and message) or reported an error for a row (arrow-udf's `error` column). Names the UDF,
+ * the batch (1-based, in the task) and its rows; `row` is the failing row's index in the batch.
+ */
+export class WasmUdfError extends WasmGuestError {
+  constructor(
+    message: string,
+    module: string,
+    fn: string,
+    readonly udf: string,
+    readonly batch: number,
+    readonly rows: number,
+    readonly row?: number,
+  ) {
+    super(message, module, fn);
+  }
+  override wireData(): Record<string, unknown> {
+    return {
+      ...super.wireData(),
+      udf: this.udf,
+      batch: this.batch,
+      rows: this.rows,
+      ...(this.row !== undefined && { row: this.row }),
+    };
+  }
+}

@@ -17,6 +17,14 @@ import { Packr } from 'msgpackr';
 import { TaskTimeoutError } from '../protocol/errors.js';
 import { BinaryFormatError, parseModule, type ExportInfo, type FuncType } from './binary.js';
 import {
+  ARROW_UDF_MAX_MAJOR,
+  ARROW_UDF_PREFIX,
+  arrowUdfVersion,
+  decodeArrowUdfBase64,
+  parseArrowUdfSignature,
+  type ArrowUdfSignature,
+} from './arrow-udf.js';
+import {
   WasmAbiError,
   WasmError,
   WasmGuestError,
@@ -61,8 +69,13 @@ export interface GuestFunction {
 
 /** The ABI-level view of a module. */
 export interface GuestInfo {
+  /** Which ABI the module follows: this engine's (docs/WASM.md) or RisingWave's arrow-udf. */
+  readonly abi: 'microspark' | 'arrow-udf';
   readonly functions: readonly GuestFunction[];
+  /** Whether it exports this engine's `alloc(i32) -> i32` and `dealloc(i32, i32)`. */
   readonly hasAllocator: boolean;
+  /** The arrow-udf functions (`arrowudf_…` exports), for an arrow-udf module; else empty. */
+  readonly arrowUdfs: readonly ArrowUdfSignature[];
 }
 
 const RESERVED = new Set(['microspark_abi_version', 'alloc', 'dealloc', 'memory']);
@@ -75,12 +88,14 @@ function sameType(t: FuncType, params: string[], results: string[]): boolean {
 
 /**
  * Checks a module against the ABI and the grants (throws WasmModuleError / WasmImportError) and
- * returns its callable functions. Does not instantiate.
+ * returns its callable functions. Does not instantiate. `validated`: the bytes are known to compile
+ * (a module compiled elsewhere from them), so the engine's validation pass is skipped.
  */
 export function inspectGuest(
   name: string,
   bytes: Uint8Array,
   grants: { wasi: boolean; native: readonly string[] },
+  validated = false,
 ): GuestInfo {
   let shape;
   try {
@@ -90,7 +105,7 @@ export function inspectGuest(
       throw new WasmModuleError(`module '${name}' is malformed: ${e.message}`, name);
     throw e;
   }
-  if (!WebAssemblyApi.validate(bytes)) {
+  if (!validated && !WebAssemblyApi.validate(bytes)) {
     let why = 'it does not validate';
     try {
       new WebAssemblyApi.Module(bytes);
@@ -126,6 +141,8 @@ export function inspectGuest(
   const flags = shape.memories[0]!.flags;
   if (flags & ~1)
     throw new WasmModuleError(`module '${name}': shared and 64-bit memories are not supported`, name);
+  const arrowVersion = shape.exports.map((e) => arrowUdfVersion(e.name)).find((v) => v !== undefined);
+  if (arrowVersion) return inspectArrowUdf(name, shape.exports, arrowVersion);
   const version = byName.get('microspark_abi_version');
   if (!version || version.kind !== 'function' || !sameType(version.type!, [], ['i32']))
     throw new WasmModuleError(
@@ -164,7 +181,64 @@ export function inspectGuest(
         name,
         n,
       );
-  return { functions, hasAllocator };
+  return { abi: 'microspark', functions, hasAllocator, arrowUdfs: [] };
+}
+
+const ARROW_RESERVED = new Set([
+  'alloc',
+  'dealloc',
+  'record_batch_iterator_next',
+  'record_batch_iterator_drop',
+]);
+
+/** The exports of an arrow-udf module (RisingWave's ABI, see arrow-udf.ts). */
+function inspectArrowUdf(
+  name: string,
+  exports: readonly ExportInfo[],
+  [major, minor]: readonly [number, number],
+): GuestInfo {
+  if (major > ARROW_UDF_MAX_MAJOR)
+    throw new WasmModuleError(
+      `module '${name}' speaks arrow-udf ABI ${major}.${minor}; this engine reads up to ${ARROW_UDF_MAX_MAJOR}.x`,
+      name,
+    );
+  const byName = new Map(exports.map((e) => [e.name, e]));
+  const alloc = byName.get('alloc')?.type;
+  const dealloc = byName.get('dealloc')?.type;
+  if (
+    !alloc ||
+    !sameType(alloc, ['i32', 'i32'], ['i32']) ||
+    !dealloc ||
+    !sameType(dealloc, ['i32', 'i32', 'i32'], [])
+  )
+    throw new WasmModuleError(
+      `module '${name}' (arrow-udf ABI) must export alloc(len, align) -> ptr and dealloc(ptr, len, align) (wasm32)`,
+      name,
+    );
+  const arrowUdfs: ArrowUdfSignature[] = [];
+  const functions: GuestFunction[] = [];
+  for (const e of exports) {
+    if (e.kind !== 'function') continue;
+    const t = (e as ExportInfo & { type: FuncType }).type;
+    if (e.name.startsWith(ARROW_UDF_PREFIX)) {
+      const decoded = decodeArrowUdfBase64(e.name.slice(ARROW_UDF_PREFIX.length));
+      const sig = decoded === undefined ? undefined : parseArrowUdfSignature(e.name, decoded);
+      if (!sig || !sameType(t, ['i32', 'i32', 'i32'], ['i32']))
+        throw new WasmModuleError(
+          `module '${name}': export ${e.name} is not an arrow-udf function (a base64 signature, (ptr, len, out) -> errno)`,
+          name,
+          e.name,
+        );
+      arrowUdfs.push(sig);
+    } else if (
+      !ARROW_RESERVED.has(e.name) &&
+      !e.name.startsWith('_') &&
+      t.results.length <= 1 &&
+      [...t.params, ...t.results].every((v) => NUMERIC.has(v))
+    )
+      functions.push({ name: e.name, convention: 'number', type: t });
+  }
+  return { abi: 'arrow-udf', functions, hasAllocator: false, arrowUdfs };
 }
 
 /** Runs one guest call under the timeout; `index` is the export's index (-1: instantiation). */
@@ -212,6 +286,8 @@ export interface WatchInfo {
   /** Call names by index + 1 (0 is instantiation). */
   readonly calls: readonly string[];
   readonly timeoutMs: number;
+  /** Whether the instance's module was compiled by the worker daemon (shared), not by its thread. */
+  readonly shared: boolean;
 }
 
 /**
@@ -287,6 +363,7 @@ export class GuestInstance {
     });
     this.exports = instance.exports;
     this.memory = this.exports.memory as WasmMemory;
+    if (info.abi === 'arrow-udf') return;
     const version = this.call(-1, 'microspark_abi_version', () =>
       (this.exports.microspark_abi_version as Fn)(),
     );
@@ -367,6 +444,54 @@ export class GuestInstance {
     if (status !== 0)
       throw new WasmGuestError(`${this.spec.name}.${name} returned status ${status}`, this.spec.name, name);
     return data;
+  }
+
+  /**
+   * Calls an arrow-udf function (arrow-udf-runtime's calling sequence): the input record batch as
+   * Arrow IPC file bytes after an 8-byte out slice in one `alloc(len + 8, 4)` block, then
+   * `f(ptr, len, out) -> errno`; the out slice points to the result (IPC bytes, or the error
+   * message when errno is not 0), freed with `dealloc(ptr, len, 1)`. Returns the result bytes.
+   */
+  callArrow(signature: string, input: Uint8Array): Uint8Array {
+    const j = this.info.arrowUdfs.findIndex((u) => u.signature === signature);
+    const udf = this.info.arrowUdfs[j];
+    if (!udf)
+      throw new WasmAbiError(
+        `module '${this.spec.name}' has no arrow-udf function ${signature} (it has: ${this.info.arrowUdfs.map((u) => u.signature).join(', ')})`,
+        this.spec.name,
+        signature,
+      );
+    const f = this.exports[udf.export] as Fn;
+    const out = this.call(this.info.functions.length + j, signature, () => {
+      const len = input.length + 8;
+      const base = ((this.exports.alloc as Fn)(len, 4) as number) >>> 0;
+      if (base === 0 || base + len > this.memory.buffer.byteLength) {
+        if (this.memory.buffer.byteLength + len > this.maxBytes) throw this.memoryError(signature);
+        throw new WasmAbiError(
+          `${this.spec.name}.alloc(${len}, 4) returned ${base}, outside its memory`,
+          this.spec.name,
+          signature,
+        );
+      }
+      new Uint8Array(this.memory.buffer, base + 8, input.length).set(input);
+      const errno = (f(base + 8, input.length, base) as number) | 0;
+      const view = new DataView(this.memory.buffer);
+      const ptr = view.getUint32(base, true);
+      const n = view.getUint32(base + 4, true);
+      const size = this.memory.buffer.byteLength;
+      if (ptr + n > size)
+        throw new WasmAbiError(
+          `${this.spec.name}.${signature} returned ${n} bytes at ${ptr}, outside its memory of ${size} bytes`,
+          this.spec.name,
+          signature,
+        );
+      const bytes = new Uint8Array(this.memory.buffer, ptr, n).slice();
+      (this.exports.dealloc as Fn)(base, len, 4);
+      (this.exports.dealloc as Fn)(ptr, n, 1);
+      return { errno, bytes };
+    });
+    if (out.errno !== 0) throw new WasmGuestError(utf8.decode(out.bytes), this.spec.name, signature);
+    return out.bytes;
   }
 
   private fn(name: string, convention: 'number' | 'value'): GuestFunction {

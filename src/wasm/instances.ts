@@ -1,11 +1,13 @@
 /**
  * The task side of `sc.wasm`: a module spec (a broadcast value) becomes the handle a function sees
- * in env (`env.m.score(x)`). Modules are compiled and instantiated once per thread (a task thread
- * on a worker, the client's main thread in process) and reused by the thread's later tasks; an
- * instance that trapped or timed out is dropped and the next call instantiates afresh.
+ * in env (`env.m.score(x)`). On a worker the daemon compiles a module once and hands the compiled
+ * module to its task threads ({@link provideCompiledWasm}); in process (and on the client) the main
+ * thread compiles it. Each thread instantiates it once and reuses the instance for its later tasks;
+ * an instance that trapped or timed out is dropped and the next call instantiates afresh.
  */
 import { WebAssemblyApi, type WasmCompiled } from './wasm-api.js';
 import { InvalidOperationError } from '../protocol/errors.js';
+import type { ArrowUdfSignature } from './arrow-udf.js';
 import {
   GuestInstance,
   VmGuard,
@@ -33,16 +35,36 @@ export function setWasmWatchdog(r: WatchdogRegistrar): void {
 interface Loaded {
   readonly module: WasmCompiled;
   readonly info: GuestInfo;
+  /** The module came compiled from the worker daemon (not compiled by this thread). */
+  readonly shared: boolean;
   instance?: GuestInstance;
 }
 
 const loaded = new Map<string, Loaded>();
+/** Modules compiled by the worker daemon for this thread, by broadcast id, not yet loaded. */
+const provided = new Map<string, WasmCompiled>();
+
+/**
+ * Gives this thread the module of broadcast `id` compiled elsewhere (by the worker daemon), so the
+ * thread instantiates it without compiling it again. Call before the task's env is resolved.
+ */
+export function provideCompiledWasm(id: string, module: WasmCompiled): void {
+  if (!loaded.has(id)) provided.set(id, module);
+}
+
+/** Whether this thread has the module of broadcast `id`, compiled (loaded or provided). */
+export function hasCompiledWasm(id: string): boolean {
+  return loaded.has(id) || provided.has(id);
+}
 
 function load(id: string, spec: WasmSpec): Loaded {
   let l = loaded.get(id);
   if (!l) {
-    const info = inspectGuest(spec.name, spec.bytes, { wasi: spec.wasi === 1, native: spec.native });
-    l = { module: new WebAssemblyApi.Module(spec.bytes), info };
+    const module = provided.get(id);
+    provided.delete(id);
+    const grants = { wasi: spec.wasi === 1, native: spec.native };
+    const info = inspectGuest(spec.name, spec.bytes, grants, module !== undefined);
+    l = { module: module ?? new WebAssemblyApi.Module(spec.bytes), info, shared: module !== undefined };
     loaded.set(id, l);
   }
   return l;
@@ -52,9 +74,13 @@ function instance(id: string, spec: WasmSpec): GuestInstance {
   const l = load(id, spec);
   if (l.instance && !l.instance.poisoned) return l.instance;
   l.instance = undefined;
-  const calls = ['instantiate', ...l.info.functions.map((f) => f.name)];
+  const calls = [
+    'instantiate',
+    ...l.info.functions.map((f) => f.name),
+    ...l.info.arrowUdfs.map((u) => u.signature),
+  ];
   const guard: CallGuard = registrar
-    ? new WatchGuard(registrar, { module: spec.name, calls, timeoutMs: spec.timeoutMs })
+    ? new WatchGuard(registrar, { module: spec.name, calls, timeoutMs: spec.timeoutMs, shared: l.shared })
     : new VmGuard(spec.name, spec.timeoutMs);
   l.instance = new GuestInstance(spec, l.module, l.info, guard);
   return l.instance;
@@ -63,6 +89,7 @@ function instance(id: string, spec: WasmSpec): GuestInstance {
 /** Drops a thread's compiled module and instance (the module was destroyed on the client). */
 export function forgetWasm(id: string): void {
   loaded.delete(id);
+  provided.delete(id);
 }
 
 /**
@@ -103,6 +130,16 @@ export class WasmHandle {
       return inst.callValue(name, args[0]);
     }
     return inst.callNumber(name, args);
+  }
+
+  /** The module's arrow-udf functions (RisingWave's ABI), empty for a module of this engine's ABI. */
+  get arrowUdfs(): readonly ArrowUdfSignature[] {
+    return load(this.id, this.spec).info.arrowUdfs;
+  }
+
+  /** Calls the arrow-udf function `signature` on one record batch (Arrow IPC file bytes in and out). */
+  callArrowUdf(signature: string, ipc: Uint8Array): Uint8Array {
+    return instance(this.id, this.spec).callArrow(signature, ipc);
   }
 
   /** Runs `name(ptr, n) -> status` over the numbers as f64s in place; returns them (one call per batch). */

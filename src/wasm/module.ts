@@ -10,6 +10,7 @@ import { InvalidOperationError } from '../protocol/errors.js';
 import type { Broadcast } from '../rdd/broadcast.js';
 import type { BroadcastRef, EnvShippable } from '../rdd/env.js';
 import { capMemory, parseModule } from './binary.js';
+import type { ArrowUdfSignature } from './arrow-udf.js';
 import { WasmModuleError } from './errors.js';
 import { GuestInstance, VmGuard, WASM_SPEC_KEY, inspectGuest, type WasmSpec } from './guest.js';
 import { WasmHandle, forgetWasm } from './instances.js';
@@ -57,6 +58,11 @@ export class WasmModule implements EnvShippable {
     this.name = spec.name;
     this.exports = this.local.exports;
     for (const f of this.exports) if (!(f.name in this)) this[f.name] = this.local[f.name];
+  }
+
+  /** The module's arrow-udf functions (RisingWave's ABI; for F.wasmUdf), empty for this engine's ABI. */
+  get arrowUdfs(): readonly ArrowUdfSignature[] {
+    return this.local.arrowUdfs;
   }
 
   /** The broadcast id the module travels under. */

@@ -28,6 +28,7 @@ interface WebAssemblyApi {
   RuntimeError: new (...a: never[]) => Error;
   CompileError: new (...a: never[]) => Error;
   validate(bytes: Uint8Array): boolean;
+  compile(bytes: Uint8Array): Promise<WasmCompiled>;
 }
 
 /** The global `WebAssembly` object. */

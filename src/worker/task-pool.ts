@@ -19,11 +19,18 @@
  * Threads are created on demand (or all at once by `prestart()`, as the worker daemon does), up
  * to `threads`, and replaced when they die. A thread that is idle
  * does not keep the process alive.
+ *
+ * WebAssembly modules (sc.wasm) are compiled here, once per pool (so once per worker daemon), the
+ * first time a thread asks for one (`wasmModule`), and posted to threads as compiled modules, which
+ * each thread instantiates once.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker, type ResourceLimits, type WorkerOptions } from 'node:worker_threads';
 import { decode, encode } from '../protocol/codec.js';
+import { InvalidOperationError } from '../protocol/errors.js';
+import { isWasmSpec } from '../wasm/guest.js';
+import { WebAssemblyApi, type WasmCompiled } from '../wasm/wasm-api.js';
 import { errorToWire, type WireError } from '../protocol/errors.js';
 import type { TaskResult, TaskSection, TaskServices } from '../rdd/runner.js';
 import type { TaskLogLine } from '../rdd/task-console.js';
@@ -40,6 +47,25 @@ export interface PoolServices extends TaskServices {
 
 /** The service methods a task thread can call. */
 export type ServiceMethod = keyof TaskServices;
+
+/**
+ * What a task thread can ask the pool's thread: a service, or `wasmModule` (args: the broadcast
+ * id of a WebAssembly module's spec), answered with the module compiled by the pool.
+ */
+export type ThreadRequest = ServiceMethod | 'wasmModule';
+
+/** Counters of the pool's WebAssembly work, for tests and diagnostics. */
+export interface WasmPoolStats {
+  /** Modules compiled by the pool (once per module while it stays cached). */
+  readonly compiled: number;
+  /** Instances created in the pool's threads (once per module and thread, again after a trap or timeout). */
+  readonly instantiated: number;
+  /** Instances whose module the thread compiled itself rather than getting it from the pool (0 normally). */
+  readonly compiledInThreads: number;
+}
+
+/** How many compiled modules a pool keeps (least recently used dropped first). */
+const WASM_CACHE_SIZE = 32;
 
 export interface TaskPoolOptions {
   /** Number of threads (slots); a positive integer. */
@@ -75,7 +101,7 @@ export type ToThread =
       readonly kind: 'reply';
       readonly reqId: number;
       readonly ok: true;
-      readonly value: Uint8Array | Uint8Array[] | undefined;
+      readonly value: Uint8Array | Uint8Array[] | WasmCompiled | undefined;
     }
   | { readonly kind: 'reply'; readonly reqId: number; readonly ok: false; readonly error: WireError };
 
@@ -98,7 +124,7 @@ export type FromThread =
       readonly kind: 'svc';
       readonly taskId: number;
       readonly reqId: number;
-      readonly method: ServiceMethod;
+      readonly method: ThreadRequest;
       readonly args: ReadonlyArray<string | number>;
     }
   | { readonly kind: 'done'; readonly taskId: number; readonly ok: true; readonly result: WireTaskResult }
@@ -117,6 +143,8 @@ export type FromThread =
       readonly module: string;
       readonly calls: readonly string[];
       readonly timeoutMs: number;
+      /** The instance's module came compiled from the pool. */
+      readonly shared: boolean;
     };
 
 /**
@@ -267,6 +295,9 @@ export class TaskPool {
   private readonly queue: Job[] = [];
   private nextId = 1;
   private closing: Promise<void> | undefined;
+  /** Compiled WebAssembly modules by broadcast id, in least recently used order. */
+  private readonly wasmModules = new Map<string, Promise<WasmCompiled>>();
+  private readonly wasm = { compiled: 0, instantiated: 0, compiledInThreads: 0 };
 
   constructor(options: TaskPoolOptions) {
     const { threads, taskTimeoutMs } = options;
@@ -295,6 +326,11 @@ export class TaskPool {
   /** Tasks waiting for a free thread. */
   get queued(): number {
     return this.queue.length;
+  }
+
+  /** What the pool did with WebAssembly modules so far (a snapshot). */
+  get wasmStats(): WasmPoolStats {
+    return { ...this.wasm };
   }
 
   /** Runs one encoded TaskDesc on a free thread (FIFO when all are busy). Never rejects. */
@@ -504,6 +540,8 @@ export class TaskPool {
         }
         return;
       case 'wasm-watch':
+        this.wasm.instantiated++;
+        if (!msg.shared) this.wasm.compiledInThreads++;
         (slot.watches ??= []).push({
           cells: new Int32Array(msg.cells),
           module: msg.module,
@@ -613,8 +651,11 @@ export class TaskPool {
     try {
       const s = job.services;
       const [a, b, c] = msg.args;
-      let value: Uint8Array | Uint8Array[] | undefined;
+      let value: Uint8Array | Uint8Array[] | WasmCompiled | undefined;
       switch (msg.method) {
+        case 'wasmModule':
+          value = await this.compiledWasm(a as string, s);
+          break;
         case 'readSlice':
           value = asBytes(await s.readSlice(a as string, b as number), 'readSlice');
           break;
@@ -638,7 +679,7 @@ export class TaskPool {
           throw new TypeError(`unknown service method ${String(msg.method)}`);
       }
       if (Array.isArray(value)) value = value.map((x) => transferable(x, transfer, false));
-      else if (value !== undefined) value = transferable(value, transfer, false);
+      else if (value instanceof Uint8Array) value = transferable(value, transfer, false);
       reply = { kind: 'reply', reqId: msg.reqId, ok: true, value };
     } catch (e) {
       transfer.clear();
@@ -646,6 +687,35 @@ export class TaskPool {
     }
     if (slot.job !== job) return; // the task ended (timeout, abort, close) while the service ran
     this.post(slot, reply, transfer);
+  }
+
+  /**
+   * The module of broadcast `id` compiled, once per pool: compiled off the event loop
+   * (`WebAssembly.compile`) the first time, then from the cache. A failed fetch is not cached.
+   */
+  private compiledWasm(id: string, services: PoolServices): Promise<WasmCompiled> {
+    let p = this.wasmModules.get(id);
+    if (p) {
+      this.wasmModules.delete(id);
+      this.wasmModules.set(id, p);
+      return p;
+    }
+    p = (async () => {
+      const spec = await services.broadcastValue(id);
+      if (!isWasmSpec(spec)) throw new InvalidOperationError(`broadcast ${id} is not a WebAssembly module`);
+      const module = await WebAssemblyApi.compile(spec.bytes);
+      this.wasm.compiled++;
+      return module;
+    })();
+    this.wasmModules.set(id, p);
+    p.catch(() => {
+      if (this.wasmModules.get(id) === p) this.wasmModules.delete(id);
+    });
+    while (this.wasmModules.size > WASM_CACHE_SIZE) {
+      const oldest = this.wasmModules.keys().next().value as string;
+      this.wasmModules.delete(oldest);
+    }
+    return p;
   }
 }
 

@@ -12,12 +12,15 @@ import { decode, encode } from '../protocol/codec.js';
 import { errorFromWire, errorToWire } from '../protocol/errors.js';
 import type { TaskDesc } from '../rdd/lineage.js';
 import { runTask, type TaskServices } from '../rdd/runner.js';
-import { setWasmWatchdog } from '../wasm/instances.js';
+import { isWasmSpec } from '../wasm/guest.js';
+import { hasCompiledWasm, provideCompiledWasm, setWasmWatchdog } from '../wasm/instances.js';
+import type { WasmCompiled } from '../wasm/wasm-api.js';
 import { setTaskWriter, type TaskLogLine } from '../rdd/task-console.js';
 import {
   transferable,
   type FromThread,
   type ServiceMethod,
+  type ThreadRequest,
   type ToThread,
   type WireTaskResult,
 } from './task-pool.js';
@@ -27,7 +30,7 @@ const port = parentPort;
 
 interface Pending {
   readonly method: ServiceMethod;
-  readonly resolve: (value: Uint8Array | Uint8Array[] | undefined) => void;
+  readonly resolve: (value: Uint8Array | Uint8Array[] | WasmCompiled | undefined) => void;
   readonly reject: (e: Error) => void;
 }
 
@@ -40,12 +43,21 @@ function post(msg: FromThread, transfer: Set<ArrayBuffer>): void {
   port.postMessage(msg, [...transfer]);
 }
 
-function call(taskId: number, method: ServiceMethod, args: Array<string | number>) {
-  return new Promise<Uint8Array | Uint8Array[] | undefined>((resolve, reject) => {
+function call(taskId: number, method: ThreadRequest, args: Array<string | number>) {
+  return new Promise<Uint8Array | Uint8Array[] | WasmCompiled | undefined>((resolve, reject) => {
     const reqId = nextReq++;
-    pending.set(reqId, { method, resolve, reject });
+    // A failed module request is a failed broadcast fetch (the module is a broadcast).
+    pending.set(reqId, { method: method === 'wasmModule' ? 'broadcastValue' : method, resolve, reject });
     post({ kind: 'svc', taskId, reqId, method, args }, new Set());
   });
+}
+
+/** A broadcast's value; for a WebAssembly module, also gets it compiled from the pool (once per thread). */
+async function broadcastValue(taskId: number, id: string): Promise<unknown> {
+  const value = decode((await call(taskId, 'broadcastValue', [id])) as Uint8Array);
+  if (isWasmSpec(value) && !hasCompiledWasm(id))
+    provideCompiledWasm(id, (await call(taskId, 'wasmModule', [id])) as WasmCompiled);
+  return value;
 }
 
 /** The task's services: each call is a request to the pool's thread. */
@@ -55,7 +67,7 @@ function services(taskId: number): TaskServices {
     readShuffle: async (shuffleId, part, numMaps) =>
       (await call(taskId, 'readShuffle', [shuffleId, part, numMaps])) as Uint8Array[],
     readBlock: async (id) => (await call(taskId, 'readBlock', [id])) as Uint8Array | undefined,
-    broadcastValue: async (id) => decode((await call(taskId, 'broadcastValue', [id])) as Uint8Array),
+    broadcastValue: (id) => broadcastValue(taskId, id),
   };
 }
 
@@ -140,7 +152,14 @@ port.on('message', (msg: ToThread) => {
 // WebAssembly calls in this thread are timed by the pool, which terminates the thread on a timeout.
 setWasmWatchdog((cells, info) =>
   post(
-    { kind: 'wasm-watch', cells, module: info.module, calls: info.calls, timeoutMs: info.timeoutMs },
+    {
+      kind: 'wasm-watch',
+      cells,
+      module: info.module,
+      calls: info.calls,
+      timeoutMs: info.timeoutMs,
+      shared: info.shared,
+    },
     new Set(),
   ),
 );

@@ -33,6 +33,19 @@ export async function assemblyScript(): Promise<Uint8Array> {
   return r.binary;
 }
 
+/**
+ * Compiles the arrow-udf guest (RisingWave's ABI, with its own Arrow IPC reader and writer): the
+ * minimal runtime, whose heap frees what the host deallocates.
+ */
+export async function arrowUdfGuest(): Promise<Uint8Array> {
+  const r = await asc.compileString(
+    { 'arrow-udf.ts': readFileSync(here('as/arrow-udf.ts'), 'utf8') },
+    { optimizeLevel: 3, runtime: 'minimal', use: ['abort='] },
+  );
+  if (r.error || !r.binary) throw new Error(`asc failed: ${String(r.error)}`);
+  return r.binary;
+}
+
 /** Levenshtein distance in JavaScript (what the C and Rust guests compute, over UTF-8 bytes). */
 export function levenshtein(a: string, b: string): number {
   const x = Buffer.from(a);

@@ -37,6 +37,7 @@ import {
 } from '../types.js';
 import { lookupFunction } from './functions.js';
 import { sparkName } from './naming.js';
+import { ARROW_UDF_TYPES, arrowUdfTypeName, sparkTypeOfArrowUdf } from '../../wasm/arrow-udf.js';
 
 /** Resolves table names (temp views) to their plans. */
 export interface Catalog {
@@ -1318,11 +1319,59 @@ export class Analyzer {
       }
       case 'commonInlineUserDefinedFunction': {
         const args = x.arguments.map((a) => this.expr(a, scope));
+        if (x.arrow) return this.arrowUdf(x, x.arrow, args);
         return { k: 'udf', name: x.functionName, fn: x.fn, args, type: x.returnType };
       }
       case 'unresolvedFunction':
         return this.call(x.functionName, x.arguments, x.isDistinct, scope);
     }
+  }
+
+  /**
+   * An F.wasmUdf call: the arrow-udf function whose argument types are the arguments' (else the
+   * only one of that arity, with the arguments cast to its types).
+   */
+  private arrowUdf(
+    x: Extract<Expression, { type: 'commonInlineUserDefinedFunction' }>,
+    arrow: NonNullable<Extract<Expression, { type: 'commonInlineUserDefinedFunction' }>['arrow']>,
+    args: Expr[],
+  ): Expr {
+    const names = args.map((a) => arrowUdfTypeName(a.type) ?? a.type.simpleString());
+    const list = arrow.candidates.map((c) => c.signature).join(', ');
+    const exact = arrow.candidates.find((c) => c.args.join() === names.join());
+    const sameArity = arrow.candidates.filter((c) => c.args.length === args.length);
+    const chosen = exact ?? (sameArity.length === 1 ? sameArity[0] : undefined);
+    if (!chosen)
+      throw new AnalysisException(
+        sameArity.length === 0
+          ? 'WRONG_NUM_ARGS.WITHOUT_SUGGESTION'
+          : 'DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE',
+        `[${sameArity.length === 0 ? 'WRONG_NUM_ARGS.WITHOUT_SUGGESTION' : 'DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE'}] ` +
+          `Cannot call the WebAssembly UDF \`${x.functionName}\` of module '${arrow.module}' with (${names.join(', ')}): it has ${list}.`,
+        { functionName: '`' + x.functionName + '`' },
+      );
+    const implicit: number[] = [];
+    const cast = args.map((a, i): Expr => {
+      const want = chosen.args[i]!;
+      if (arrowUdfTypeName(a.type) === want) return a;
+      implicit.push(i);
+      const type = sparkTypeOfArrowUdf(want);
+      if (!type)
+        throw new AnalysisException(
+          'DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE',
+          `[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] The WebAssembly UDF ${chosen.signature} takes ${want}, which F.wasmUdf cannot pass (it passes ${ARROW_UDF_TYPES.join(', ')}).`,
+          { functionName: '`' + x.functionName + '`' },
+        );
+      return { k: 'cast', e: a, type, tryCast: false };
+    });
+    return {
+      k: 'udf',
+      name: x.functionName,
+      fn: x.fn,
+      args: cast,
+      type: x.returnType,
+      arrow: { module: arrow.module, signature: chosen.signature, implicit },
+    };
   }
 
   private literal(value: unknown, dataType?: DataType): Expr {

@@ -152,6 +152,7 @@ export function sparkName(e: Expr): string {
     case 'inSubquery':
       return `(${e.values.map(sparkName).join(', ')} IN (listquery()))`;
     case 'udf':
-      return `${e.name}(${e.args.map(sparkName).join(', ')})`;
+      // Casts the analyzer added for a WebAssembly UDF's signature are not in the name (Spark's way).
+      return `${e.name}(${e.args.map((a, i) => (a.k === 'cast' && e.arrow?.implicit.includes(i) ? sparkName(a.e) : sparkName(a))).join(', ')})`;
   }
 }

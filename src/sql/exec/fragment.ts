@@ -218,7 +218,8 @@ export async function runFragment(
   try {
     if (task.udfs && task.udfs.length > 0) {
       if (!compiler) throw new InvalidOperationError('a SQL stage with UDFs needs the task compiler');
-      const { UdfRun } = await import('./udf.js');
+      const { UdfRun, prepareUdfs } = await import('./udf.js');
+      await prepareUdfs(task.udfs);
       udfs = new UdfRun(conn, task.udfs, compiler);
     }
     return await run(conn, dir, task, partition, batches, udfs);

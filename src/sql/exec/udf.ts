@@ -59,6 +59,8 @@ import {
   parseDataType,
 } from '../types.js';
 import { fromDuck, toDuck } from './values.js';
+import { arrowType } from '../arrow.js';
+import { WasmAbiError, WasmGuestError, WasmUdfError } from '../../wasm/errors.js';
 
 /** A UDF a fragment calls, as the task carries it (plain data). */
 export interface FragmentUdf {
@@ -72,6 +74,11 @@ export interface FragmentUdf {
   readonly args: readonly string[];
   /** The declared return type, as DDL. */
   readonly returns: string;
+  /**
+   * For F.wasmUdf: the module and arrow-udf signature; `fn(signature, ipc)` returns the result
+   * batch's IPC bytes, and DuckDB's chunks go to it whole, as Arrow record batches.
+   */
+  readonly arrow?: { readonly module: string; readonly signature: string };
 }
 
 /** The DuckDB type (node API object) of a Spark type, as `DataType.duckdb()` names it. */
@@ -102,8 +109,102 @@ interface Live {
   readonly argTypes: readonly DataType[];
   readonly returns: DataType;
   readonly name: string;
+  /** For F.wasmUdf: called once per chunk, `f(signature, ipc)`. */
+  readonly arrow?: FragmentUdf['arrow'];
+  /** Chunks and rows the UDF has had in this run (for messages). */
+  batches: number;
+  rows: number;
   /** The first error a call threw (boxed: user code may throw anything). */
   error?: { readonly value: unknown };
+}
+
+type ArrowModule = typeof import('apache-arrow');
+let A: ArrowModule | undefined;
+
+/** Loads what the UDFs need before a run (apache-arrow, for WebAssembly UDFs). */
+export async function prepareUdfs(udfs: readonly FragmentUdf[]): Promise<void> {
+  if (udfs.some((u) => u.arrow)) A ??= await import('apache-arrow');
+}
+
+/**
+ * One chunk through a WebAssembly UDF: the rows as an Arrow record batch (IPC file bytes, columns
+ * `arg0…`), one guest call, the result batch's first column back as DuckDB values; a non-NULL
+ * value in the result's `error` column (arrow-udf's per-row errors) fails the UDF.
+ */
+function arrowChunk(
+  impl: Live,
+  n: number,
+  cols: readonly (readonly unknown[])[],
+  set: (r: number, v: unknown) => void,
+): void {
+  const Arrow = A;
+  if (!Arrow)
+    throw new InvalidOperationError('apache-arrow was not loaded for a WebAssembly UDF (prepareUdfs)');
+  const { module, signature } = impl.arrow!;
+  const batch = ++impl.batches;
+  const first = impl.rows;
+  impl.rows += n;
+  const fail = (message: string, row?: number) =>
+    new WasmUdfError(
+      `F.wasmUdf ${impl.name} (${signature} in module '${module}') failed on row batch ${batch} of its task ` +
+        `(${n} rows: rows ${first}–${first + n - 1} the UDF saw there` +
+        (row === undefined ? '' : `; row ${row} of the batch`) +
+        `): ${message}`,
+      module,
+      signature,
+      impl.name,
+      batch,
+      n,
+      row,
+    );
+  const children = impl.argTypes.map((t, c) => {
+    const col = cols[c]!;
+    const values = new Array<unknown>(n);
+    const long = t instanceof LongType;
+    for (let r = 0; r < n; r++) {
+      const v = fromDuck(col[r], t);
+      values[r] = long && typeof v === 'number' ? BigInt(v) : v;
+    }
+    return Arrow.vectorFromArray(values, arrowType(Arrow, t) as never).data[0]!;
+  });
+  const fields = children.map((d, i) => new Arrow.Field(`arg${i}`, d.type, true));
+  const data = Arrow.makeData({ type: new Arrow.Struct(fields), length: n, nullCount: 0, children });
+  const ipc = Arrow.tableToIPC(
+    new Arrow.Table([new Arrow.RecordBatch(new Arrow.Schema(fields), data)]),
+    'file',
+  );
+  let bytes: Uint8Array;
+  try {
+    bytes = impl.f(signature, ipc) as Uint8Array;
+  } catch (e) {
+    if (e instanceof WasmGuestError) throw fail(e.message);
+    throw e;
+  }
+  let out;
+  try {
+    out = Arrow.tableFromIPC(bytes);
+  } catch (e) {
+    throw new WasmAbiError(
+      `${module}.${signature} returned bytes that are not an Arrow IPC record batch: ${(e as Error).message}`,
+      module,
+      signature,
+    );
+  }
+  const value = out.getChildAt(0);
+  if (!value || out.numRows !== n)
+    throw new WasmAbiError(
+      `${module}.${signature} returned ${value ? `${out.numRows} rows` : 'no column'} for a batch of ${n} rows`,
+      module,
+      signature,
+    );
+  const e = out.schema.fields.findIndex((f, i) => i > 0 && f.name === 'error');
+  const errors = e > 0 ? out.getChildAt(e) : null;
+  if (errors)
+    for (let r = 0; r < n; r++) {
+      const m: unknown = errors.get(r);
+      if (m !== null && m !== undefined) throw fail(typeof m === 'string' ? m : JSON.stringify(m), r);
+    }
+  for (let r = 0; r < n; r++) set(r, value.get(r));
 }
 
 const live = new Map<string, Live>();
@@ -176,6 +277,17 @@ function registerOnce(
         const cols = input.convertColumns(JSDuckDBValueConverter);
         const types = impl.argTypes;
         const outType = output.type;
+        if (impl.arrow) {
+          arrowChunk(impl, n, cols, (r, v) => {
+            const d = toDuck(v, impl.returns);
+            output.setItem(
+              r,
+              d === null ? null : JSToDuckDBValueConverter(d as JS, outType, JSToDuckDBValueConverter),
+            );
+          });
+          output.flush();
+          return;
+        }
         const a = new Array<unknown>(types.length);
         for (let r = 0; r < n; r++) {
           for (let c = 0; c < types.length; c++) a[c] = fromDuck(cols[c]![r], types[c]!);
@@ -217,8 +329,16 @@ export class UdfRun {
         let g = signatures.get(sig);
         if (g === undefined) signatures.set(sig, (g = signatures.size));
         const runName = `${u.sqlName}_s${this.slot}_g${g}`;
-        const f = compiler.fn(u.fn, u.args.length) as (...args: unknown[]) => unknown;
-        live.set(runName, { f, argTypes, returns, name: u.name });
+        const f = compiler.fn(u.fn, u.arrow ? 2 : u.args.length) as (...args: unknown[]) => unknown;
+        live.set(runName, {
+          f,
+          argTypes,
+          returns,
+          name: u.name,
+          ...(u.arrow && { arrow: u.arrow }),
+          batches: 0,
+          rows: 0,
+        });
         this.mine.push(runName);
         this.names.set(u.sqlName, runName);
         registerOnce(conn, runName, argTypes, returns);

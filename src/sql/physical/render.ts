@@ -303,6 +303,7 @@ export class Renderer {
         let use = this.udfs.find(
           (u) =>
             u.expr.fn === e.fn &&
+            u.expr.arrow?.signature === e.arrow?.signature &&
             u.expr.type.equals(e.type) &&
             u.expr.args.length === e.args.length &&
             u.expr.args.every((a, i) => a.type.equals(e.args[i]!.type)),

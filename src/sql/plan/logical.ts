@@ -89,6 +89,15 @@ export type Expr =
       readonly fn: Callable;
       readonly args: readonly Expr[];
       readonly type: DataType;
+      /**
+       * For F.wasmUdf: the module and the arrow-udf signature called (one record batch a call);
+       * `implicit`: the arguments the analyzer cast to the signature (left out of column names).
+       */
+      readonly arrow?: {
+        readonly module: string;
+        readonly signature: string;
+        readonly implicit: readonly number[];
+      };
     };
 
 /** An expression with the output column it defines. */

@@ -5,6 +5,7 @@
  * a Spark Connect endpoint can decode into it. Operators (`+`, `==`, `and`) and CASE are
  * `unresolvedFunction`s named as Spark Connect names them.
  */
+import type { ArrowUdfSignature } from '../../wasm/arrow-udf.js';
 import type { Callable } from '../../rdd/functions.js';
 import type { DataType, StructType } from '../types.js';
 
@@ -79,6 +80,11 @@ export type Expression =
       readonly arguments: readonly Expression[];
       readonly fn: Callable;
       readonly returnType: DataType;
+      /**
+       * For F.wasmUdf: the module's name and its arrow-udf functions of this name and return type
+       * (the analyzer picks one by the arguments' types); `fn(signature, ipc)` calls it.
+       */
+      readonly arrow?: { readonly module: string; readonly candidates: readonly ArrowUdfSignature[] };
     };
 
 /** Spark Connect's Join.JoinType, in PySpark's spelling. */
