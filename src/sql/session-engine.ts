@@ -13,13 +13,19 @@ import { join, resolve as resolvePath } from 'node:path';
 import type { Table } from 'apache-arrow';
 import type { SqlEngine, Row, WriteSpec, ExplainMode } from '../dataframe/engine.js';
 import type { Callable } from '../rdd/functions.js';
-import { RDD, type RDDContext } from '../rdd/rdd.js';
-import { DirectPartitioner } from '../rdd/partitioner.js';
+import { RDD, type NodeDef, type RDDContext } from '../rdd/rdd.js';
+import { DirectPartitioner, determineBounds } from '../rdd/partitioner.js';
 import { lib } from '../rdd/functions.js';
 import { InvalidOperationError } from '../protocol/errors.js';
 import { Analyzer, type Catalog, type ExpressionParser } from './analysis/analyzer.js';
 import { AnalysisException } from './errors.js';
-import { duckdb, type FragmentInput, type FragmentTask } from './exec/fragment.js';
+import {
+  duckdb,
+  sortKeySql,
+  type FragmentInput,
+  type FragmentTask,
+  type KeySample,
+} from './exec/fragment.js';
 import type { FragmentUdf } from './exec/udf.js';
 import { typeDdl } from './exec/values.js';
 import { readBatches } from './exec/rows.js';
@@ -309,7 +315,7 @@ export class SessionEngine implements SqlEngine, Catalog {
           case 'exchange': {
             const child = build(input.stage);
             const out = input.stage.output;
-            const n = out.kind === 'hash' ? out.n : 1;
+            const n = out.kind === 'hash' || out.kind === 'range' ? out.n : 1;
             inputs.push({
               kind: 'batches',
               name,
@@ -326,6 +332,10 @@ export class SessionEngine implements SqlEngine, Catalog {
       const r = new Renderer((node) => names.get(node));
       const sql = r.query(s.root);
       const o = s.output;
+      const sortKey =
+        o.kind === 'range'
+          ? sortKeySql(o.order.map((k) => ({ sql: r.expr(k.e), asc: k.asc, nullsFirst: k.nullsFirst })))
+          : '';
       const output: FragmentTask['output'] =
         o.kind === 'hash'
           ? { kind: 'hash', n: o.n, keys: o.keys.map((k) => r.expr(k)) }
@@ -333,7 +343,9 @@ export class SessionEngine implements SqlEngine, Catalog {
             ? { kind: 'broadcast', n: o.n }
             : o.kind === 'single'
               ? { kind: 'single' }
-              : { kind: 'result' };
+              : o.kind === 'range'
+                ? { kind: 'range', n: o.n, key: sortKey, bounds: [] }
+                : { kind: 'result' };
       // After the output's keys are rendered too: a UDF may be a hash key.
       const udfs: FragmentUdf[] = r.udfs.map((u) => ({
         sqlName: u.sqlName,
@@ -346,22 +358,47 @@ export class SessionEngine implements SqlEngine, Catalog {
         s.root.output.map((a) => [col(a.id), [a.name, a.type.simpleString()] as const]),
       );
       const task: FragmentTask = { sql, inputs, output, columns, ...(udfs.length > 0 && { udfs }) };
-      const rdd = new RDD<unknown>(this.sc, {
-        className: 'SQLStageRDD',
-        op: 'sql',
-        method: stageMethod(s.root),
-        ...(site !== undefined && { site }),
-        numPartitions: s.numPartitions,
-        parents,
-        shuffles,
-        params: { task },
-        identity: [
-          task,
-          inputs.map((i) =>
-            i.kind === 'files' ? i.splits.flat().map((f) => [f, this.sizes.get(f) ?? 0]) : null,
-          ),
-        ],
-      });
+      const stageRdd = (t: FragmentTask, method: string, deferred?: Pick<NodeDef, 'params' | 'prepare'>) =>
+        new RDD<unknown>(this.sc, {
+          className: 'SQLStageRDD',
+          op: 'sql',
+          method,
+          ...(site !== undefined && { site }),
+          numPartitions: s.numPartitions,
+          parents,
+          shuffles,
+          params: { task: t },
+          ...deferred,
+          identity: [
+            t,
+            inputs.map((i) =>
+              i.kind === 'files' ? i.splits.flat().map((f) => [f, this.sizes.get(f) ?? 0]) : null,
+            ),
+          ],
+        });
+      let rdd: RDD<unknown>;
+      if (o.kind === 'range') {
+        // The bounds come from a sampling job over this stage's output, run when the action
+        // prepares the lineage (Spark's RangePartitioner); the map tasks carry them.
+        let bounds: string[] | undefined;
+        const sampled = stageRdd(
+          {
+            ...task,
+            output: { kind: 'sample', key: sortKey, ...sampleSize(o.n, s.numPartitions), seed: 42 },
+          },
+          'orderBy',
+        );
+        rdd = stageRdd(task, stageMethod(s.root), {
+          prepare: async () => {
+            bounds ??= o.n <= 1 ? [] : rangeBounds((await sampled.collect()) as Uint8Array[], o.n);
+          },
+          params: () => {
+            if (!bounds)
+              throw new InvalidOperationError('a range exchange ran before its bounds were sampled');
+            return { task: { ...task, output: { kind: 'range', n: o.n, key: sortKey, bounds } } };
+          },
+        });
+      } else rdd = stageRdd(task, stageMethod(s.root));
       built.set(s, rdd);
       return rdd;
     };
@@ -712,6 +749,31 @@ function mapPlanExprs(n: LNode, f: (e: Expr) => Expr): LNode {
     }
   };
   return rec(n);
+}
+
+/**
+ * Spark's RangePartitioner sample size: 20 keys per output partition (at most a million), spread
+ * over the input partitions and oversampled 3 times per partition, for skewed partitions.
+ */
+function sampleSize(outputPartitions: number, inputPartitions: number): { size: number } {
+  const total = Math.min(20 * outputPartitions, 1e6);
+  return { size: Math.ceil((3 * total) / Math.max(1, inputPartitions)) };
+}
+
+/**
+ * The bounds of `n` range partitions from the sampling job's results: each sampled key weighs
+ * its partition's rows over its sample's size (Spark's weighted determineBounds). Sort keys are
+ * hex of `create_sort_key` bytes, so their string order is the sort order.
+ */
+function rangeBounds(samples: readonly Uint8Array[], n: number): string[] {
+  const candidates: Array<{ k: unknown; w: number }> = [];
+  for (const b of samples) {
+    const s = JSON.parse(new TextDecoder().decode(b)) as KeySample;
+    if (s.keys.length === 0) continue;
+    const w = s.count / s.keys.length;
+    for (const k of s.keys) candidates.push({ k, w });
+  }
+  return determineBounds(candidates, n) as string[];
 }
 
 /** What a stage does, as its progress name: the first wide operation of its fragment, else its input. */
