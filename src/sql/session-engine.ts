@@ -5,10 +5,11 @@
  * shuffle outputs, recomputed from lineage when a holder dies), in process or on a cluster.
  * Results come back as Parquet batches and are decoded here.
  */
-import { mkdtemp, rm, writeFile, readdir, stat, mkdir } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, rmdir, writeFile, stat, mkdir, rename } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve as resolvePath } from 'node:path';
+import { dirname, join, resolve as resolvePath } from 'node:path';
 
 import type { Table } from 'apache-arrow';
 import type { SqlEngine, Row, WriteSpec, ExplainMode } from '../dataframe/engine.js';
@@ -21,10 +22,12 @@ import { Analyzer, type Catalog, type ExpressionParser } from './analysis/analyz
 import { AnalysisException } from './errors.js';
 import {
   duckdb,
+  filesUnder,
   sortKeySql,
   type FragmentInput,
   type FragmentTask,
   type KeySample,
+  type WriteOutput,
 } from './exec/fragment.js';
 import type { FragmentUdf } from './exec/udf.js';
 import { typeDdl } from './exec/values.js';
@@ -37,7 +40,15 @@ import { csvHeaderSchema, inferJsonSchema, listFiles, readerOptions, recordsSpec
 import { DistributedPlanner, stageOrder, type Stage } from './physical/planner.js';
 import { Renderer, col, literalSql } from './physical/render.js';
 import { explainPlan } from './physical/explain.js';
-import { DecimalType, StructField, StructType, fromDuckDB, sqlString, type DataType } from './types.js';
+import {
+  DecimalType,
+  StructField,
+  StructType,
+  fromDuckDB,
+  quoteIdent,
+  sqlString,
+  type DataType,
+} from './types.js';
 
 /** `spark.conf` values the engine reads. */
 export interface SqlConf {
@@ -243,7 +254,7 @@ export class SessionEngine implements SqlEngine, Catalog {
   }
 
   /** The RDD of a query's result: one Parquet batch per partition. */
-  private async resultRdd(plan: LNode, site?: string): Promise<RDD<unknown>> {
+  private async resultRdd(plan: LNode, site?: string, write?: WriteOutput): Promise<RDD<unknown>> {
     await this.resolveScans(plan);
     const planner = this.plannerFor();
     const result = planner.plan(plan);
@@ -251,7 +262,7 @@ export class SessionEngine implements SqlEngine, Catalog {
     for (const s of stageOrder(result))
       for (const i of s.inputs)
         if (i.kind === 'local' && !locals.has(i.node)) locals.set(i.node, await this.localRdd(i.node));
-    return this.stagesRdd(result, (n) => locals.get(n)!, site);
+    return this.stagesRdd(result, (n) => locals.get(n)!, site, write);
   }
 
   /** The RDD of a planned query's result stage, its child stages built as its shuffle inputs. */
@@ -259,6 +270,7 @@ export class SessionEngine implements SqlEngine, Catalog {
     result: Stage,
     localOf: (n: Extract<LNode, { k: 'local' }>) => RDD<unknown>,
     site?: string,
+    write?: WriteOutput,
   ): RDD<unknown> {
     const built = new Map<Stage, RDD<unknown>>();
     const build = (s: Stage): RDD<unknown> => {
@@ -345,7 +357,7 @@ export class SessionEngine implements SqlEngine, Catalog {
               ? { kind: 'single' }
               : o.kind === 'range'
                 ? { kind: 'range', n: o.n, key: sortKey, bounds: [] }
-                : { kind: 'result' };
+                : (write ?? { kind: 'result' });
       // After the output's keys are rendered too: a UDF may be a hash key.
       const udfs: FragmentUdf[] = r.udfs.map((u) => ({
         sqlName: u.sqlName,
@@ -623,7 +635,15 @@ export class SessionEngine implements SqlEngine, Catalog {
     this.cached.delete(plan.cacheId);
   }
 
+  /**
+   * `df.write`: every task of the query's result stage writes its own partition's files and
+   * commits them (a {@link WriteOutput}: attempt directory renamed to the task's, the first
+   * attempt wins); once all have ended, this job commit moves the committed files into the
+   * output directory and writes `_SUCCESS`. Nothing goes through the client. Workers must see
+   * the output path (the same machine, or a shared filesystem on a LAN, as Spark needs).
+   */
   async write(plan: Relation, spec: WriteSpec): Promise<void> {
+    const call = userCall();
     const target = resolvePath(spec.path);
     const exists = existsSync(target);
     if (exists) {
@@ -636,44 +656,42 @@ export class SessionEngine implements SqlEngine, Catalog {
       if (spec.mode === 'ignore') return;
       if (spec.mode === 'overwrite') await rm(target, { recursive: true, force: true });
     }
-    await mkdir(target, { recursive: true });
     const analyzed = this.analyzer.analyze(plan);
-    const optimized = await this.prepare(analyzed);
-    const rdd = await this.resultRdd(optimized);
-    const batches = (await rdd.collect()) as Uint8Array[];
-    const db = await duckdb();
-    const conn = await db.connect();
-    const dir = await mkdtemp(join(tmpdir(), 'microspark-write-'));
+    const jobId = randomUUID();
+    const temporary = join(target, '_temporary');
+    const jobDir = join(temporary, jobId);
+    const fmt = spec.format === 'text' ? 'csv' : spec.format;
+    const options: string[] = [`FORMAT ${fmt}`];
+    if (spec.format === 'csv') options.push(`HEADER ${spec.options.header === 'true' ? 'true' : 'false'}`);
+    const sep = spec.options.sep ?? spec.options.delimiter;
+    if (spec.format === 'csv' && sep !== undefined) options.push(`DELIMITER ${sqlString(sep)}`);
+    if (spec.format === 'text') options.push('HEADER false', "QUOTE ''", "DELIMITER '\\x01'");
+    await mkdir(join(jobDir, '_temporary'), { recursive: true });
     try {
-      const paths: string[] = [];
-      for (let i = 0; i < batches.length; i++) {
-        const p = join(dir, `r${i}.parquet`);
-        await writeFile(p, batches[i]!);
-        paths.push(p);
-      }
-      const cols = optimized.output.map((a) => `${col(a.id)} AS "${a.name.replace(/"/g, '""')}"`).join(', ');
-      const source = paths.length
-        ? `SELECT ${cols} FROM read_parquet([${paths.map(sqlString).join(', ')}])`
-        : `SELECT ${optimized.output.map((a) => `CAST(NULL AS ${a.type.duckdb()}) AS "${a.name}"`).join(', ')} WHERE FALSE`;
-      const existing = (await readdir(target)).length;
-      const fmt = spec.format === 'text' ? 'csv' : spec.format;
-      const opts: string[] = [`FORMAT ${fmt}`];
-      if (spec.format === 'csv') opts.push(`HEADER ${spec.options.header === 'true' ? 'true' : 'false'}`);
-      const sep = spec.options.sep ?? spec.options.delimiter;
-      if (spec.format === 'csv' && sep !== undefined) opts.push(`DELIMITER ${sqlString(sep)}`);
-      if (spec.format === 'text') opts.push('HEADER false', "QUOTE ''", "DELIMITER '\\x01'");
-      if (spec.partitionBy.length)
-        opts.push(`PARTITION_BY (${spec.partitionBy.map((c) => `"${c}"`).join(', ')})`, 'APPEND true');
-      const ext = spec.format === 'text' ? 'txt' : spec.format;
-      const file = spec.partitionBy.length
-        ? target
-        : join(target, `part-${String(existing).padStart(5, '0')}-${Date.now().toString(36)}.${ext}`);
-      await conn.run(`COPY (${source}) TO ${sqlString(file)} (${opts.join(', ')})`);
-      await writeFile(join(target, '_SUCCESS'), '');
+      await this.sc.withAction(
+        async () => {
+          const optimized = await this.prepare(analyzed);
+          const output: WriteOutput = {
+            kind: 'write',
+            jobDir,
+            jobId,
+            select: optimized.output.map((a) => `${col(a.id)} AS ${quoteIdent(a.name)}`).join(', '),
+            options,
+            partitionBy: spec.partitionBy.map(quoteIdent),
+            ext: spec.format === 'parquet' ? 'snappy.parquet' : spec.format === 'text' ? 'txt' : spec.format,
+          };
+          const rdd = await this.resultRdd(optimized, call.site, output);
+          await rdd.collect();
+          await commitJob(target, jobDir, rdd.getNumPartitions());
+        },
+        `${call.method ?? 'save'} at ${call.site}`,
+      );
     } finally {
-      conn.closeSync();
-      await rm(dir, { recursive: true, force: true });
+      // Attempts of failed or straggling tasks go with the job's directory.
+      await rm(jobDir, { recursive: true, force: true, maxRetries: 3 });
+      await rmdir(temporary).catch(() => undefined); // another job's may still be there
     }
+    await writeFile(join(target, '_SUCCESS'), '');
   }
 
   /** The schema of a data source's files (Parquet's own, CSV/JSON inferred as Spark would). */
@@ -712,6 +730,22 @@ export class SessionEngine implements SqlEngine, Catalog {
       );
     } finally {
       conn.closeSync();
+    }
+  }
+}
+
+/**
+ * The job commit of a write (FileOutputCommitter v1): every partition's committed task directory
+ * is there, and its files move into the output directory (partition directories merged).
+ */
+async function commitJob(target: string, jobDir: string, partitions: number): Promise<void> {
+  for (let p = 0; p < partitions; p++) {
+    const task = join(jobDir, `task_${String(p).padStart(5, '0')}`);
+    if (!existsSync(task))
+      throw new InvalidOperationError(`write: task ${p} ended without committing its output`);
+    for (const rel of await filesUnder(task)) {
+      await mkdir(dirname(join(target, rel)), { recursive: true });
+      await rename(join(task, rel), join(target, rel));
     }
   }
 }
