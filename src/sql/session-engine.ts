@@ -3,7 +3,8 @@
  * optimizer and the distributed planner; it turns a query's stages into RDD nodes (op `sql`), so
  * a stage's task is an ordinary job of the context (posted, claimed, leased, parked for missing
  * shuffle outputs, recomputed from lineage when a holder dies), in process or on a cluster.
- * Results come back as Parquet batches and are decoded here.
+ * Results come back as Parquet batches and are decoded here; a write's tasks write their own
+ * files, which this engine's job commit moves into place.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, rmdir, writeFile, stat, mkdir, rename } from 'node:fs/promises';
