@@ -2,14 +2,18 @@
  * Writes done by the tasks, in process and on a local cluster of 3 workers: one file per
  * non-empty partition with Spark's names (`part-00003-<job uuid>-c000.snappy.parquet`, the first
  * partition always, for the schema), `_SUCCESS` and no `_temporary` left; a sorted DataFrame's
- * files hold its ranges in order; partitionBy and append keep every job's files apart.
+ * files hold its ranges in order; partitionBy and append keep every job's files apart. A task's
+ * commit: a second attempt of a committed partition discards its own files; an attempt after the
+ * job ended fails without creating anything.
  */
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { F, MicroSpark } from '../../src/index.js';
+import { runFragment, type FragmentTask, type WriteReport } from '../../src/sql/exec/fragment.js';
 
+const JOB = '00000000-0000-4000-8000-000000000000';
 const PART = /^part-(\d{5})-([0-9a-f-]{36})-c000\.(snappy\.parquet|csv|json|txt)$/;
 
 let root: string;
@@ -102,3 +106,41 @@ for (const mode of ['in-process', 'local cluster of 3'] as const) {
     });
   });
 }
+
+describe('a write task commits once', () => {
+  const task = (jobDir: string): FragmentTask => ({
+    sql: 'SELECT * FROM in0',
+    inputs: [{ kind: 'range', name: 'in0', start: 0, end: 30, step: 1, n: 3, column: 'c1' }],
+    output: {
+      kind: 'write',
+      jobDir,
+      jobId: JOB,
+      select: 'c1 AS "id"',
+      options: ['FORMAT parquet'],
+      partitionBy: [],
+      ext: 'snappy.parquet',
+    },
+  });
+  const report = (out: Awaited<ReturnType<typeof runFragment>>) =>
+    JSON.parse(new TextDecoder().decode(out[0]![1])) as WriteReport;
+
+  it('a second attempt of a committed partition keeps the first one’s file and leaves nothing', async () => {
+    const jobDir = join(fresh(), '_temporary', JOB);
+    await mkdir(join(jobDir, '_temporary'), { recursive: true });
+    expect(report(await runFragment(task(jobDir), 1, [[]]))).toEqual({ rows: 10, committed: true });
+    const file = join(jobDir, 'task_00001', `part-00001-${JOB}-c000.snappy.parquet`);
+    const first = (await stat(file)).mtimeMs;
+    expect(report(await runFragment(task(jobDir), 1, [[]]))).toEqual({ rows: 10, committed: false });
+    expect(await readdir(join(jobDir, '_temporary'))).toEqual([]);
+    expect(await readdir(join(jobDir, 'task_00001'))).toEqual([`part-00001-${JOB}-c000.snappy.parquet`]);
+    expect((await stat(file)).mtimeMs).toBe(first);
+  });
+
+  it('a straggler after the job ended fails without making any directory', async () => {
+    const out = fresh();
+    await mkdir(out);
+    const jobDir = join(out, '_temporary', JOB);
+    await expect(runFragment(task(jobDir), 0, [[]])).rejects.toThrow(/ENOENT/);
+    expect(await readdir(out)).toEqual([]);
+  });
+});

@@ -4,7 +4,8 @@
  * or Parquet batches (exchange outputs, client rows, cached partitions) written to local files.
  * The output is Parquet bytes: one batch for a result or broadcast, or one batch per reduce
  * partition for a hash or range exchange; a range exchange's sampling job returns sampled sort
- * keys instead, and a write's task writes and commits its own files (a {@link WriteOutput}). DuckDB never downloads anything: extension autoloading is off.
+ * keys instead, and a write's task writes and commits its own files (a {@link WriteOutput}).
+ * DuckDB never downloads anything: extension autoloading is off.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
@@ -98,8 +99,8 @@ export interface FragmentTask {
 /**
  * A write's task output (FileOutputCommitter v1's layout, under the job's own directory): the task
  * writes into `<jobDir>/_temporary/attempt_<partition>_<uuid>/`, then renames that directory to
- * `<jobDir>/task_<partition>/` (its commit: atomic, and the first attempt to commit wins). The
- * client moves the committed files into the output directory once every task has ended.
+ * `<jobDir>/task_<partition>/` (its commit: atomic; an attempt that finds another's files there
+ * discards its own). The client moves the committed files into the output once every task ended.
  */
 export interface WriteOutput {
   readonly kind: 'write';
