@@ -649,17 +649,18 @@ class TaskRun {
         }
         batches.push(bufs);
       }
-      const { runFragment } = await import('../sql/exec/fragment.js');
+      const { runFragment, emitsPairs } = await import('../sql/exec/fragment.js');
       const out = await runFragment(task, part, batches, this.compiler);
       const id = this.idOf(node);
       for (const [reduce, , section] of out) {
+        if (!section) continue; // not a Parquet batch (a sample, a write's report)
         const columns = section.columns.map((c) => {
           const named = task.columns?.[c.name];
           return named ? { ...c, name: named[0], type: named[1] } : c;
         });
         this.sections.push({ node: id, partition: part, reduce, section: { ...section, columns } });
       }
-      if (task.output.kind === 'result') for (const [, b] of out) emit(b);
+      if (!emitsPairs(task.output)) for (const [, b] of out) emit(b);
       else for (const [p, b] of out) emit([p, b]);
     };
   }

@@ -3,23 +3,33 @@
  * optimizer and the distributed planner; it turns a query's stages into RDD nodes (op `sql`), so
  * a stage's task is an ordinary job of the context (posted, claimed, leased, parked for missing
  * shuffle outputs, recomputed from lineage when a holder dies), in process or on a cluster.
- * Results come back as Parquet batches and are decoded here.
+ * Results come back as Parquet batches and are decoded here; a write's tasks write their own
+ * files, which this engine's job commit moves into place.
  */
-import { mkdtemp, rm, writeFile, readdir, stat, mkdir } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, rmdir, writeFile, stat, mkdir, rename } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve as resolvePath } from 'node:path';
+import { dirname, join, resolve as resolvePath } from 'node:path';
 
 import type { Table } from 'apache-arrow';
 import type { SqlEngine, Row, WriteSpec, ExplainMode } from '../dataframe/engine.js';
 import type { Callable } from '../rdd/functions.js';
-import { RDD, type RDDContext } from '../rdd/rdd.js';
-import { DirectPartitioner } from '../rdd/partitioner.js';
+import { RDD, type NodeDef, type RDDContext } from '../rdd/rdd.js';
+import { DirectPartitioner, determineBounds } from '../rdd/partitioner.js';
 import { lib } from '../rdd/functions.js';
 import { InvalidOperationError } from '../protocol/errors.js';
 import { Analyzer, type Catalog, type ExpressionParser } from './analysis/analyzer.js';
 import { AnalysisException } from './errors.js';
-import { duckdb, type FragmentInput, type FragmentTask } from './exec/fragment.js';
+import {
+  duckdb,
+  filesUnder,
+  sortKeySql,
+  type FragmentInput,
+  type FragmentTask,
+  type KeySample,
+  type WriteOutput,
+} from './exec/fragment.js';
 import type { FragmentUdf } from './exec/udf.js';
 import { typeDdl } from './exec/values.js';
 import { readBatches } from './exec/rows.js';
@@ -31,7 +41,15 @@ import { csvHeaderSchema, inferJsonSchema, listFiles, readerOptions, recordsSpec
 import { DistributedPlanner, stageOrder, type Stage } from './physical/planner.js';
 import { Renderer, col, literalSql } from './physical/render.js';
 import { explainPlan } from './physical/explain.js';
-import { DecimalType, StructField, StructType, fromDuckDB, sqlString, type DataType } from './types.js';
+import {
+  DecimalType,
+  StructField,
+  StructType,
+  fromDuckDB,
+  quoteIdent,
+  sqlString,
+  type DataType,
+} from './types.js';
 
 /** `spark.conf` values the engine reads. */
 export interface SqlConf {
@@ -237,7 +255,7 @@ export class SessionEngine implements SqlEngine, Catalog {
   }
 
   /** The RDD of a query's result: one Parquet batch per partition. */
-  private async resultRdd(plan: LNode, site?: string): Promise<RDD<unknown>> {
+  private async resultRdd(plan: LNode, site?: string, write?: WriteOutput): Promise<RDD<unknown>> {
     await this.resolveScans(plan);
     const planner = this.plannerFor();
     const result = planner.plan(plan);
@@ -245,7 +263,7 @@ export class SessionEngine implements SqlEngine, Catalog {
     for (const s of stageOrder(result))
       for (const i of s.inputs)
         if (i.kind === 'local' && !locals.has(i.node)) locals.set(i.node, await this.localRdd(i.node));
-    return this.stagesRdd(result, (n) => locals.get(n)!, site);
+    return this.stagesRdd(result, (n) => locals.get(n)!, site, write);
   }
 
   /** The RDD of a planned query's result stage, its child stages built as its shuffle inputs. */
@@ -253,6 +271,7 @@ export class SessionEngine implements SqlEngine, Catalog {
     result: Stage,
     localOf: (n: Extract<LNode, { k: 'local' }>) => RDD<unknown>,
     site?: string,
+    write?: WriteOutput,
   ): RDD<unknown> {
     const built = new Map<Stage, RDD<unknown>>();
     const build = (s: Stage): RDD<unknown> => {
@@ -309,7 +328,7 @@ export class SessionEngine implements SqlEngine, Catalog {
           case 'exchange': {
             const child = build(input.stage);
             const out = input.stage.output;
-            const n = out.kind === 'hash' ? out.n : 1;
+            const n = out.kind === 'hash' || out.kind === 'range' ? out.n : 1;
             inputs.push({
               kind: 'batches',
               name,
@@ -326,6 +345,10 @@ export class SessionEngine implements SqlEngine, Catalog {
       const r = new Renderer((node) => names.get(node));
       const sql = r.query(s.root);
       const o = s.output;
+      const sortKey =
+        o.kind === 'range'
+          ? sortKeySql(o.order.map((k) => ({ sql: r.expr(k.e), asc: k.asc, nullsFirst: k.nullsFirst })))
+          : '';
       const output: FragmentTask['output'] =
         o.kind === 'hash'
           ? { kind: 'hash', n: o.n, keys: o.keys.map((k) => r.expr(k)) }
@@ -333,7 +356,9 @@ export class SessionEngine implements SqlEngine, Catalog {
             ? { kind: 'broadcast', n: o.n }
             : o.kind === 'single'
               ? { kind: 'single' }
-              : { kind: 'result' };
+              : o.kind === 'range'
+                ? { kind: 'range', n: o.n, key: sortKey, bounds: [] }
+                : (write ?? { kind: 'result' });
       // After the output's keys are rendered too: a UDF may be a hash key.
       const udfs: FragmentUdf[] = r.udfs.map((u) => ({
         sqlName: u.sqlName,
@@ -347,22 +372,47 @@ export class SessionEngine implements SqlEngine, Catalog {
         s.root.output.map((a) => [col(a.id), [a.name, a.type.simpleString()] as const]),
       );
       const task: FragmentTask = { sql, inputs, output, columns, ...(udfs.length > 0 && { udfs }) };
-      const rdd = new RDD<unknown>(this.sc, {
-        className: 'SQLStageRDD',
-        op: 'sql',
-        method: stageMethod(s.root),
-        ...(site !== undefined && { site }),
-        numPartitions: s.numPartitions,
-        parents,
-        shuffles,
-        params: { task },
-        identity: [
-          task,
-          inputs.map((i) =>
-            i.kind === 'files' ? i.splits.flat().map((f) => [f, this.sizes.get(f) ?? 0]) : null,
-          ),
-        ],
-      });
+      const stageRdd = (t: FragmentTask, method: string, deferred?: Pick<NodeDef, 'params' | 'prepare'>) =>
+        new RDD<unknown>(this.sc, {
+          className: 'SQLStageRDD',
+          op: 'sql',
+          method,
+          ...(site !== undefined && { site }),
+          numPartitions: s.numPartitions,
+          parents,
+          shuffles,
+          params: { task: t },
+          ...deferred,
+          identity: [
+            t,
+            inputs.map((i) =>
+              i.kind === 'files' ? i.splits.flat().map((f) => [f, this.sizes.get(f) ?? 0]) : null,
+            ),
+          ],
+        });
+      let rdd: RDD<unknown>;
+      if (o.kind === 'range') {
+        // The bounds come from a sampling job over this stage's output, run when the action
+        // prepares the lineage (Spark's RangePartitioner); the map tasks carry them.
+        let bounds: string[] | undefined;
+        const sampled = stageRdd(
+          {
+            ...task,
+            output: { kind: 'sample', key: sortKey, ...sampleSize(o.n, s.numPartitions), seed: 42 },
+          },
+          'orderBy',
+        );
+        rdd = stageRdd(task, stageMethod(s.root), {
+          prepare: async () => {
+            bounds ??= o.n <= 1 ? [] : rangeBounds((await sampled.collect()) as Uint8Array[], o.n);
+          },
+          params: () => {
+            if (!bounds)
+              throw new InvalidOperationError('a range exchange ran before its bounds were sampled');
+            return { task: { ...task, output: { kind: 'range', n: o.n, key: sortKey, bounds } } };
+          },
+        });
+      } else rdd = stageRdd(task, stageMethod(s.root));
       built.set(s, rdd);
       return rdd;
     };
@@ -587,7 +637,15 @@ export class SessionEngine implements SqlEngine, Catalog {
     this.cached.delete(plan.cacheId);
   }
 
+  /**
+   * `df.write`: every task of the query's result stage writes its own partition's files and
+   * commits them (a {@link WriteOutput}: attempt directory renamed to the task's, the first
+   * attempt wins); once all have ended, this job commit moves the committed files into the
+   * output directory and writes `_SUCCESS`. Nothing goes through the client. Workers must see
+   * the output path (the same machine, or a shared filesystem on a LAN, as Spark needs).
+   */
   async write(plan: Relation, spec: WriteSpec): Promise<void> {
+    const call = userCall();
     const target = resolvePath(spec.path);
     const exists = existsSync(target);
     if (exists) {
@@ -600,44 +658,42 @@ export class SessionEngine implements SqlEngine, Catalog {
       if (spec.mode === 'ignore') return;
       if (spec.mode === 'overwrite') await rm(target, { recursive: true, force: true });
     }
-    await mkdir(target, { recursive: true });
     const analyzed = this.analyzer.analyze(plan);
-    const optimized = await this.prepare(analyzed);
-    const rdd = await this.resultRdd(optimized);
-    const batches = (await rdd.collect()) as Uint8Array[];
-    const db = await duckdb();
-    const conn = await db.connect();
-    const dir = await mkdtemp(join(tmpdir(), 'microspark-write-'));
+    const jobId = randomUUID();
+    const temporary = join(target, '_temporary');
+    const jobDir = join(temporary, jobId);
+    const fmt = spec.format === 'text' ? 'csv' : spec.format;
+    const options: string[] = [`FORMAT ${fmt}`];
+    if (spec.format === 'csv') options.push(`HEADER ${spec.options.header === 'true' ? 'true' : 'false'}`);
+    const sep = spec.options.sep ?? spec.options.delimiter;
+    if (spec.format === 'csv' && sep !== undefined) options.push(`DELIMITER ${sqlString(sep)}`);
+    if (spec.format === 'text') options.push('HEADER false', "QUOTE ''", "DELIMITER '\\x01'");
+    await mkdir(join(jobDir, '_temporary'), { recursive: true });
     try {
-      const paths: string[] = [];
-      for (let i = 0; i < batches.length; i++) {
-        const p = join(dir, `r${i}.parquet`);
-        await writeFile(p, batches[i]!);
-        paths.push(p);
-      }
-      const cols = optimized.output.map((a) => `${col(a.id)} AS "${a.name.replace(/"/g, '""')}"`).join(', ');
-      const source = paths.length
-        ? `SELECT ${cols} FROM read_parquet([${paths.map(sqlString).join(', ')}])`
-        : `SELECT ${optimized.output.map((a) => `CAST(NULL AS ${a.type.duckdb()}) AS "${a.name}"`).join(', ')} WHERE FALSE`;
-      const existing = (await readdir(target)).length;
-      const fmt = spec.format === 'text' ? 'csv' : spec.format;
-      const opts: string[] = [`FORMAT ${fmt}`];
-      if (spec.format === 'csv') opts.push(`HEADER ${spec.options.header === 'true' ? 'true' : 'false'}`);
-      const sep = spec.options.sep ?? spec.options.delimiter;
-      if (spec.format === 'csv' && sep !== undefined) opts.push(`DELIMITER ${sqlString(sep)}`);
-      if (spec.format === 'text') opts.push('HEADER false', "QUOTE ''", "DELIMITER '\\x01'");
-      if (spec.partitionBy.length)
-        opts.push(`PARTITION_BY (${spec.partitionBy.map((c) => `"${c}"`).join(', ')})`, 'APPEND true');
-      const ext = spec.format === 'text' ? 'txt' : spec.format;
-      const file = spec.partitionBy.length
-        ? target
-        : join(target, `part-${String(existing).padStart(5, '0')}-${Date.now().toString(36)}.${ext}`);
-      await conn.run(`COPY (${source}) TO ${sqlString(file)} (${opts.join(', ')})`);
-      await writeFile(join(target, '_SUCCESS'), '');
+      await this.sc.withAction(
+        async () => {
+          const optimized = await this.prepare(analyzed);
+          const output: WriteOutput = {
+            kind: 'write',
+            jobDir,
+            jobId,
+            select: optimized.output.map((a) => `${col(a.id)} AS ${quoteIdent(a.name)}`).join(', '),
+            options,
+            partitionBy: spec.partitionBy.map(quoteIdent),
+            ext: spec.format === 'parquet' ? 'snappy.parquet' : spec.format === 'text' ? 'txt' : spec.format,
+          };
+          const rdd = await this.resultRdd(optimized, call.site, output);
+          await rdd.collect();
+          await commitJob(target, jobDir, rdd.getNumPartitions());
+        },
+        `${call.method ?? 'save'} at ${call.site}`,
+      );
     } finally {
-      conn.closeSync();
-      await rm(dir, { recursive: true, force: true });
+      // Attempts of failed or straggling tasks go with the job's directory.
+      await rm(jobDir, { recursive: true, force: true, maxRetries: 3 });
+      await rmdir(temporary).catch(() => undefined); // another job's may still be there
     }
+    await writeFile(join(target, '_SUCCESS'), '');
   }
 
   /** The schema of a data source's files (Parquet's own, CSV/JSON inferred as Spark would). */
@@ -680,6 +736,22 @@ export class SessionEngine implements SqlEngine, Catalog {
   }
 }
 
+/**
+ * The job commit of a write (FileOutputCommitter v1): every partition's committed task directory
+ * is there, and its files move into the output directory (partition directories merged).
+ */
+async function commitJob(target: string, jobDir: string, partitions: number): Promise<void> {
+  for (let p = 0; p < partitions; p++) {
+    const task = join(jobDir, `task_${String(p).padStart(5, '0')}`);
+    if (!existsSync(task))
+      throw new InvalidOperationError(`write: task ${p} ended without committing its output`);
+    for (const rel of await filesUnder(task)) {
+      await mkdir(dirname(join(target, rel)), { recursive: true });
+      await rename(join(task, rel), join(target, rel));
+    }
+  }
+}
+
 /** Rewrites every expression of every node of a plan (not inside subquery plans). */
 function mapPlanExprs(n: LNode, f: (e: Expr) => Expr): LNode {
   const rec = (x: LNode): LNode => {
@@ -713,6 +785,31 @@ function mapPlanExprs(n: LNode, f: (e: Expr) => Expr): LNode {
     }
   };
   return rec(n);
+}
+
+/**
+ * Spark's RangePartitioner sample size: 20 keys per output partition (at most a million), spread
+ * over the input partitions and oversampled 3 times per partition, for skewed partitions.
+ */
+function sampleSize(outputPartitions: number, inputPartitions: number): { size: number } {
+  const total = Math.min(20 * outputPartitions, 1e6);
+  return { size: Math.ceil((3 * total) / Math.max(1, inputPartitions)) };
+}
+
+/**
+ * The bounds of `n` range partitions from the sampling job's results: each sampled key weighs
+ * its partition's rows over its sample's size (Spark's weighted determineBounds). Sort keys are
+ * hex of `create_sort_key` bytes, so their string order is the sort order.
+ */
+function rangeBounds(samples: readonly Uint8Array[], n: number): string[] {
+  const candidates: Array<{ k: unknown; w: number }> = [];
+  for (const b of samples) {
+    const s = JSON.parse(new TextDecoder().decode(b)) as KeySample;
+    if (s.keys.length === 0) continue;
+    const w = s.count / s.keys.length;
+    for (const k of s.keys) candidates.push({ k, w });
+  }
+  return determineBounds(candidates, n) as string[];
 }
 
 /** What a stage does, as its progress name: the first wide operation of its fragment, else its input. */

@@ -2,7 +2,8 @@
  * The distributed planner's stages for representative queries, as `explain` prints them (attribute
  * ids removed): partial and final aggregation, raw exchange for DISTINCT aggregates, broadcast and
  * shuffled joins, IN subqueries as semi joins, comma joins reordered with their conditions and
- * filters pushed to their side. A planner change shows up here as a diff.
+ * filters pushed to their side; global sorts as a range exchange, ORDER BY … LIMIT as a top-k.
+ * A planner change shows up here as a diff.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { F, MicroSpark, type DataFrame } from '../../src/index.js';
@@ -123,5 +124,55 @@ Project [id]
 
 `);
     expect(await df.collect()).toEqual([{ id: 1 }]);
+  });
+  it('plans a global sort as a range exchange on its keys, then a sort of each partition', () => {
+    expect(plan(big.orderBy(F.col('k').desc(), 'id'))).toBe(`== Physical Plan ==
+Stage 0 (4 tasks) → Exchange rangepartitioning(k DESC NULLS LAST, id ASC NULLS FIRST, 3)
+  Project [id, (id % 10) AS k]
+  +- Range (0, 1000, step=1)
+
+Stage 1 (3 tasks) → Result
+  Sort [k DESC NULLS LAST, id ASC NULLS FIRST], true
+  +- ShuffleRead stage 0 (range)
+`);
+  });
+
+  it('range-exchanges a small input too, but sorts a single partition where it is', () => {
+    expect(plan(small.orderBy('name'))).toBe(`== Physical Plan ==
+Stage 0 (2 tasks) → Exchange rangepartitioning(name ASC NULLS FIRST, 3)
+  LocalRelation [k, name]
+
+Stage 1 (3 tasks) → Result
+  Sort [name ASC NULLS FIRST], true
+  +- ShuffleRead stage 0 (range)
+`);
+    expect(plan(small.coalesce(1).orderBy('name'))).toBe(`== Physical Plan ==
+Stage 0 (2 tasks) → Exchange SinglePartition
+  LocalRelation [k, name]
+
+Stage 1 (1 tasks) → Result
+  Sort [name ASC NULLS FIRST], true
+  +- ShuffleRead stage 0 (single)
+`);
+  });
+
+  it('plans ORDER BY … LIMIT as a top-k: limit + offset rows per partition, gathered, sorted and cut', async () => {
+    const df = await sc.session.sql('select id from big order by k desc, id limit 5 offset 2');
+    expect(plan(df)).toBe(`== Physical Plan ==
+Stage 0 (4 tasks) → Exchange SinglePartition
+  GlobalLimit 7
+  +- Sort [k DESC NULLS LAST, id ASC NULLS FIRST], false
+     +- Project [id, k]
+        +- SubqueryAlias [id, k]
+           +- Project [id, (id % 10) AS k]
+              +- Range (0, 1000, step=1)
+
+Stage 1 (1 tasks) → Result
+  GlobalLimit 5, 2
+  +- Project [id]
+     +- Sort [k DESC NULLS LAST, id ASC NULLS FIRST], true
+        +- ShuffleRead stage 0 (single)
+`);
+    expect(await df.collect()).toEqual([29, 39, 49, 59, 69].map((id) => ({ id })));
   });
 });

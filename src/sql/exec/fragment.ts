@@ -3,11 +3,14 @@
  * DuckDB SQL over named inputs; each input becomes a view: the partition's file split, a range,
  * or Parquet batches (exchange outputs, client rows, cached partitions) written to local files.
  * The output is Parquet bytes: one batch for a result or broadcast, or one batch per reduce
- * partition for a hash exchange. DuckDB never downloads anything: extension autoloading is off.
+ * partition for a hash or range exchange; a range exchange's sampling job returns sampled sort
+ * keys instead, and a write's task writes and commits its own files (a {@link WriteOutput}).
+ * DuckDB never downloads anything: extension autoloading is off.
  */
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { InvalidOperationError, MicroSparkError } from '../../protocol/errors.js';
 import type { Compiler } from '../../rdd/compile.js';
@@ -51,8 +54,18 @@ export type FragmentInput =
       readonly broadcast?: boolean;
     };
 
-/** One output batch: its reduce partition (0 for a result), its Parquet bytes, its column section. */
-export type FragmentOutput = readonly [number, Uint8Array, ColumnSection];
+/**
+ * One output batch: its reduce partition (0 for a result), its bytes (Parquet; JSON for a sample
+ * or a write's report) and, for Parquet, its column section.
+ */
+export type FragmentOutput = readonly [number, Uint8Array, ColumnSection?];
+
+/** What a `sample` task returns (JSON): its partition's row count and sampled sort keys. */
+export interface KeySample {
+  readonly count: number;
+  /** Sort keys (`create_sort_key` blobs) as upper-case hex: their string order is the sort order. */
+  readonly keys: readonly string[];
+}
 
 /** What a stage's task does: the fragment, its inputs and where the output goes. */
 export interface FragmentTask {
@@ -64,9 +77,145 @@ export interface FragmentTask {
     | { readonly kind: 'result' }
     | { readonly kind: 'single' }
     | { readonly kind: 'broadcast'; readonly n: number }
-    | { readonly kind: 'hash'; readonly n: number; readonly keys: readonly string[] };
+    | { readonly kind: 'hash'; readonly n: number; readonly keys: readonly string[] }
+    /**
+     * Range partitions: `key` is the rows' sort key (a BLOB, see {@link sortKeySql}); `bounds`
+     * (hex, ascending, distinct) cut it: a row goes to the number of bounds below its key.
+     */
+    | {
+        readonly kind: 'range';
+        readonly n: number;
+        readonly key: string;
+        readonly bounds: readonly string[];
+      }
+    /** The sampling job of a range exchange: the row count and `size` keys sampled (a {@link KeySample}). */
+    | { readonly kind: 'sample'; readonly key: string; readonly size: number; readonly seed: number }
+    /** The task writes its partition's files itself and commits them (a {@link WriteReport}). */
+    | WriteOutput;
   /** The user-defined functions the SQL calls (`ms_udf_<i>`), registered before it runs. */
   readonly udfs?: readonly FragmentUdf[];
+}
+
+/**
+ * A write's task output (FileOutputCommitter v1's layout, under the job's own directory): the task
+ * writes into `<jobDir>/_temporary/attempt_<partition>_<uuid>/`, then renames that directory to
+ * `<jobDir>/task_<partition>/` (its commit: atomic; an attempt that finds another's files there
+ * discards its own). The client moves the committed files into the output once every task ended.
+ */
+export interface WriteOutput {
+  readonly kind: 'write';
+  /** `<output>/_temporary/<job id>`: made by the client before the job; gone once it ends. */
+  readonly jobDir: string;
+  /** The job's id, in every file's name: `part-00003-<job id>-c000.snappy.parquet`. */
+  readonly jobId: string;
+  /** `c12 AS "name", …`: the fragment's columns under the DataFrame's names. */
+  readonly select: string;
+  /** DuckDB `COPY` options (`FORMAT parquet`, `HEADER true`, …). */
+  readonly options: readonly string[];
+  /** Partition columns (quoted): one directory level each, `col=value/`. */
+  readonly partitionBy: readonly string[];
+  /** The files' extension: `snappy.parquet`, `csv`, `json`, `txt`. */
+  readonly ext: string;
+}
+
+/** What a write task returns (JSON): the rows it wrote and whether its attempt was the one committed. */
+export interface WriteReport {
+  readonly rows: number;
+  readonly committed: boolean;
+}
+
+/** Whether a task with this output emits `[reduce partition, bytes]` pairs (a shuffle write). */
+export function emitsPairs(output: FragmentTask['output']): boolean {
+  return output.kind !== 'result' && output.kind !== 'sample' && output.kind !== 'write';
+}
+
+const pad = (n: number, width: number) => String(n).padStart(width, '0');
+
+/** The files under `dir`, as paths relative to it (directories walked). */
+export async function filesUnder(dir: string, prefix = ''): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(join(dir, prefix), { withFileTypes: true })) {
+    const rel = prefix ? join(prefix, e.name) : e.name;
+    if (e.isDirectory()) out.push(...(await filesUnder(dir, rel)));
+    else out.push(rel);
+  }
+  return out.sort();
+}
+
+/** Writes a write task's partition into its attempt directory and commits it (see {@link WriteOutput}). */
+async function writePartition(
+  conn: DuckDBConnection,
+  sql: string,
+  out: WriteOutput,
+  partition: number,
+): Promise<WriteReport> {
+  const attempt = join(out.jobDir, '_temporary', `attempt_${pad(partition, 5)}_${randomUUID()}`);
+  // Not recursive: once the job has committed or aborted its directory is gone, and a straggling
+  // attempt must fail here rather than leave files behind.
+  await mkdir(attempt);
+  const name = (c: number) => `part-${pad(partition, 5)}-${out.jobId}-c${pad(c, 3)}.${out.ext}`;
+  const source = `SELECT ${out.select} FROM (${sql}) AS frag`;
+  let rows: number;
+  try {
+    if (out.partitionBy.length === 0) {
+      const file = join(attempt, name(0));
+      const r = await conn.runAndReadAll(
+        `COPY (${source}) TO ${sqlString(file)} (${out.options.join(', ')})`,
+      );
+      rows = Number(r.getRowsJS()[0]?.[0] ?? 0);
+      // As Spark: an empty partition writes no file, except the first (so the schema is kept).
+      if (rows === 0 && partition !== 0) await rm(file, { force: true });
+    } else {
+      const r = await conn.runAndReadAll(
+        `COPY (${source}) TO ${sqlString(attempt)} (${[...out.options, `PARTITION_BY (${out.partitionBy.join(', ')})`].join(', ')})`,
+      );
+      rows = Number(r.getRowsJS()[0]?.[0] ?? 0);
+      // DuckDB names them data_<i>: Spark's names instead, counted per directory.
+      const counters = new Map<string, number>();
+      for (const rel of await filesUnder(attempt)) {
+        const d = dirname(rel);
+        const c = counters.get(d) ?? 0;
+        counters.set(d, c + 1);
+        await rename(join(attempt, rel), join(attempt, d, name(c)));
+      }
+    }
+  } catch (e) {
+    await rm(attempt, { recursive: true, force: true });
+    throw e;
+  }
+  // The task's commit: one rename. Another attempt that committed first keeps its files.
+  try {
+    await rename(attempt, join(out.jobDir, `task_${pad(partition, 5)}`));
+    return { rows, committed: true };
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    await rm(attempt, { recursive: true, force: true });
+    if (code === 'ENOTEMPTY' || code === 'EEXIST') return { rows, committed: false };
+    throw e;
+  }
+}
+
+/**
+ * The sort key of rows under a sort order, as DuckDB SQL: `create_sort_key`, whose bytes compare
+ * as ORDER BY orders (each key with its direction and null placement; strings by their UTF-8
+ * bytes, as Spark compares them). A constant last key keeps the result a BLOB (DuckDB returns a
+ * BIGINT for short fixed-size keys); every key's encoding is self-delimiting, so it orders nothing.
+ */
+export function sortKeySql(keys: readonly { sql: string; asc: boolean; nullsFirst: boolean }[]): string {
+  const parts = keys.map(
+    (k) => `${k.sql}, '${k.asc ? 'ASC' : 'DESC'} NULLS ${k.nullsFirst ? 'FIRST' : 'LAST'}'`,
+  );
+  return `create_sort_key(${[...parts, "CAST(0 AS BIGINT), 'ASC NULLS LAST'"].join(', ')})`;
+}
+
+/** The partition of sort key `__sk` among `bounds` (ascending hex): a binary search as nested CASEs. */
+function rangePartitionSql(bounds: readonly string[]): string {
+  const search = (lo: number, hi: number): string => {
+    if (lo === hi) return String(lo);
+    const mid = (lo + hi) >> 1;
+    return `CASE WHEN __sk > from_hex('${bounds[mid]!}') THEN ${search(mid + 1, hi)} ELSE ${search(lo, mid)} END`;
+  };
+  return search(0, bounds.length);
 }
 
 let instance: Promise<DuckDBInstance> | undefined;
@@ -159,12 +308,31 @@ async function run(
     await conn.run(`CREATE OR REPLACE TEMP VIEW ${input.name} AS ${body}`);
   }
   const out = task.output;
-  if (out.kind === 'hash') {
-    const target = join(dir, 'out');
-    const keys = out.keys.length > 0 ? out.keys.join(', ') : '1';
-    await conn.run(
-      `COPY (SELECT *, CAST(hash(${keys}) % ${out.n} AS INTEGER) AS __p FROM (${sql}) AS frag) TO ${sqlString(target)} (FORMAT parquet, PARTITION_BY (__p))`,
+  if (out.kind === 'write') {
+    const report = await writePartition(conn, sql, out, partition);
+    return [[0, new TextEncoder().encode(JSON.stringify(report))]];
+  }
+  if (out.kind === 'sample') {
+    await conn.run(`CREATE OR REPLACE TEMP TABLE __keys AS SELECT ${out.key} AS k FROM (${sql}) AS frag`);
+    const count = await conn.runAndReadAll('SELECT count(*) FROM __keys');
+    const sampled = await conn.runAndReadAll(
+      `SELECT hex(k) FROM __keys USING SAMPLE reservoir(${out.size} ROWS) REPEATABLE (${out.seed + partition})`,
     );
+    await conn.run('DROP TABLE __keys');
+    const sample: KeySample = {
+      count: Number(count.getRowsJS()[0]?.[0] ?? 0),
+      keys: sampled.getRowsJS().map((r) => r[0] as string),
+    };
+    return [[0, new TextEncoder().encode(JSON.stringify(sample))]];
+  }
+  if (out.kind === 'hash' || out.kind === 'range') {
+    const target = join(dir, 'out');
+    const keys = out.kind === 'hash' && out.keys.length > 0 ? out.keys.join(', ') : '1';
+    const source =
+      out.kind === 'hash'
+        ? `SELECT *, CAST(hash(${keys}) % ${out.n} AS INTEGER) AS __p FROM (${sql}) AS frag`
+        : `SELECT * EXCLUDE (__sk), CAST(${rangePartitionSql(out.bounds)} AS INTEGER) AS __p FROM (SELECT *, ${out.key} AS __sk FROM (${sql}) AS frag) AS keyed`;
+    await conn.run(`COPY (${source}) TO ${sqlString(target)} (FORMAT parquet, PARTITION_BY (__p))`);
     let entries: string[] = [];
     try {
       entries = await readdir(target);

@@ -78,11 +78,13 @@ function stageText(s: Stage): string {
   const out =
     s.output.kind === 'hash'
       ? `Exchange hashpartitioning(${s.output.keys.map(sparkName).join(', ')}, ${s.output.n})`
-      : s.output.kind === 'broadcast'
-        ? `BroadcastExchange (${s.output.n} partitions)`
-        : s.output.kind === 'single'
-          ? 'Exchange SinglePartition'
-          : 'Result';
+      : s.output.kind === 'range'
+        ? `Exchange rangepartitioning(${s.output.order.map((o) => `${sparkName(o.e)} ${o.asc ? 'ASC' : 'DESC'} NULLS ${o.nullsFirst ? 'FIRST' : 'LAST'}`).join(', ')}, ${s.output.n})`
+        : s.output.kind === 'broadcast'
+          ? `BroadcastExchange (${s.output.n} partitions)`
+          : s.output.kind === 'single'
+            ? 'Exchange SinglePartition'
+            : 'Result';
   return `Stage ${s.id} (${s.numPartitions} tasks) → ${out}\n${treeString(s.root, (x) => names.get(x))
     .split('\n')
     .map((l) => '  ' + l)

@@ -8,7 +8,10 @@
  *   the grouping keys → final), Spark's AggUtils; otherwise rows are exchanged by key.
  * - Joins broadcast a side estimated under `autoBroadcastJoinThreshold`, else hash both sides
  *   on the equi-join keys.
- * - Global sorts, limits and anything without keys gather to a single partition.
+ * - A global sort is a range exchange on its keys (bounds sampled when the action runs, as
+ *   Spark's RangePartitioner), then a sort of each partition: partition i holds rows ordered
+ *   before partition i + 1's. ORDER BY … LIMIT k is a top-k: k rows per partition, gathered.
+ * - Limits and anything without keys gather to a single partition.
  * - Correlated subqueries that the optimizer could not turn into joins are evaluated inside the
  *   fragment, with the tables they read broadcast to it.
  */
@@ -24,6 +27,7 @@ import {
   type Expr,
   type LNode,
   type Named,
+  type SortKey,
 } from '../plan/logical.js';
 import { DoubleType, LongType, commonType } from '../types.js';
 
@@ -31,6 +35,8 @@ import { DoubleType, LongType, commonType } from '../types.js';
 export type StageOutput =
   | { readonly kind: 'hash'; readonly keys: readonly Expr[]; readonly n: number }
   | { readonly kind: 'broadcast'; readonly n: number }
+  /** Range partitions by the sort order: bounds are sampled from this stage's output at run time. */
+  | { readonly kind: 'range'; readonly order: readonly SortKey[]; readonly n: number }
   | { readonly kind: 'single' }
   | { readonly kind: 'result' };
 
@@ -152,7 +158,7 @@ export class DistributedPlanner {
   ): Planned {
     const s = this.stage(p, output);
     const leaf: LNode = { k: 'alias', child: p.node, output: p.node.output };
-    const n = output.kind === 'hash' ? output.n : output.kind === 'broadcast' ? output.n : 1;
+    const n = output.kind === 'single' ? 1 : output.n;
     const hashedBy =
       output.kind === 'hash' && output.keys.every((k) => k.k === 'ref')
         ? output.keys.map((k) => (k as { id: number }).id)
@@ -297,11 +303,14 @@ export class DistributedPlanner {
         return this.planJoin(n);
       case 'sort': {
         const c = this.planNode(n.child);
-        if (!n.global) return this.narrow(c, { ...n, child: c.node });
-        const s = this.single(c);
-        return { ...s, node: { ...n, child: s.node } };
+        if (!n.global || c.n === 1) return this.narrow(c, { ...n, child: c.node });
+        // Spark's range exchange: ordered partitions, each sorted locally after the exchange.
+        const r = this.exchange(c, { kind: 'range', order: n.order, n: this.conf.shufflePartitions });
+        return { ...r, node: { ...n, child: r.node } };
       }
       case 'limit': {
+        const topK = this.planTopK(n);
+        if (topK) return topK;
         const c = this.planNode(n.child);
         if (c.n === 1) return { ...c, node: { ...n, child: c.node } };
         // A local limit of limit + offset rows in each partition, then the global one.
@@ -371,6 +380,36 @@ export class DistributedPlanner {
         return { ...h, node: { ...n, child: h.node } };
       }
     }
+  }
+
+  /**
+   * LIMIT (or OFFSET) over a global sort, a projection between them allowed: with several input
+   * partitions, each keeps its first limit + offset rows in the order (a local top-k), those are
+   * gathered to one partition, sorted and cut there. Undefined when the shape does not apply.
+   */
+  private planTopK(n: Extract<LNode, { k: 'limit' }>): Planned | undefined {
+    const project = n.child.k === 'project' ? n.child : undefined;
+    const sort = project ? project.child : n.child;
+    if (sort.k !== 'sort' || !sort.global) return undefined;
+    if (project && this.hasSubquery(project.list.map((x) => x.e))) return undefined;
+    const c = this.planNode(sort.child);
+    const rebuild = (child: LNode): LNode => {
+      const sorted: LNode = { ...sort, child };
+      return { ...n, child: project ? { ...project, child: sorted } : sorted };
+    };
+    if (c.n === 1) return { ...c, node: rebuild(c.node) };
+    const local: LNode =
+      n.limit !== undefined
+        ? {
+            k: 'limit',
+            child: { ...sort, child: c.node, global: false },
+            limit: n.limit + n.offset,
+            offset: 0,
+            output: sort.output,
+          }
+        : c.node;
+    const s = this.single({ ...c, node: local });
+    return { ...s, node: rebuild(s.node) };
   }
 
   private castKey(e: Expr, a: Attr, other: Attr): Expr {
