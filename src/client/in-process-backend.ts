@@ -174,7 +174,7 @@ export class InProcessBackend implements Backend {
       if (msg.ok) {
         for (const [id, data] of msg.ok.blocks) this.blocks.set(id, data);
         job.onAccumulators(msg.ok.accumulators);
-        this.progress.emit({ ...task, state: 'done' });
+        this.progress.emit({ ...task, state: 'done', ...(msg.ok.metrics && { metrics: msg.ok.metrics }) });
         return msg.ok;
       }
       last = errorFromWire(msg.error!);

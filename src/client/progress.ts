@@ -3,6 +3,9 @@
  * emit the same events, synchronously and in order, through `MicroSpark.onProgress`.
  */
 import type { NodeSpec } from '../rdd/lineage.js';
+import type { TaskMetrics } from '../rdd/runner.js';
+
+export type { TaskMetrics };
 
 /** Why a task went back to pending. */
 export type RetryReason = 'error' | 'lease-expired' | 'worker-lost' | 'fetch-failed';
@@ -42,6 +45,8 @@ export type ProgressEvent =
       /** The worker node that ran it (cluster mode). */
       readonly worker?: string;
       readonly reason?: RetryReason;
+      /** For `done`: what the task measured (bytes, records, shuffle, GC), when its worker sent them. */
+      readonly metrics?: TaskMetrics;
     }
   /**
    * A line a task's code printed with console.* (log, info, debug: stdout; warn, error, trace:

@@ -3,7 +3,7 @@
  * where the concept is the same (an action is a job, a worker is an executor); what MicroSpark
  * adds (retry reasons, its own end state, the DAG's operations) is in extra fields.
  */
-import type { RetryReason } from '../client/progress.js';
+import type { RetryReason, TaskMetrics } from '../client/progress.js';
 import {
   finishedTasks,
   type JobRecord,
@@ -144,6 +144,45 @@ export function taskData(t: TaskRecord, hostOf: (executor: string) => string): R
     accumulatorUpdates: [],
     ...opt('errorMessage', t.retryReason === undefined ? undefined : `retried: ${t.retryReason}`),
     ...opt('retryReason', t.retryReason),
+    ...opt('taskMetrics', t.metrics && sparkTaskMetrics(t.metrics)),
+  };
+}
+
+/**
+ * A task's metrics in Spark's TaskMetrics shape. What MicroSpark does not measure is 0 (CPU time,
+ * deserialization, spills); shuffle reads are not split into local and remote: their total is
+ * MicroSpark's `readBytes`. `rows` (rows of SQL output batches) is MicroSpark's own.
+ */
+export function sparkTaskMetrics(m: TaskMetrics): Record<string, unknown> {
+  return {
+    executorDeserializeTime: 0,
+    executorDeserializeCpuTime: 0,
+    executorRunTime: m.executorRunTime,
+    executorCpuTime: 0,
+    resultSize: 0,
+    jvmGcTime: m.gcTime,
+    resultSerializationTime: 0,
+    memoryBytesSpilled: 0,
+    diskBytesSpilled: 0,
+    peakExecutionMemory: 0,
+    inputMetrics: { bytesRead: m.inputBytes, recordsRead: m.inputRecords },
+    outputMetrics: { bytesWritten: m.outputBytes, recordsWritten: m.outputRecords },
+    shuffleReadMetrics: {
+      remoteBlocksFetched: 0,
+      localBlocksFetched: 0,
+      fetchWaitTime: m.shuffleFetchWaitTime,
+      remoteBytesRead: 0,
+      remoteBytesReadToDisk: 0,
+      localBytesRead: 0,
+      recordsRead: m.shuffleReadRecords,
+      readBytes: m.shuffleReadBytes,
+    },
+    shuffleWriteMetrics: {
+      bytesWritten: m.shuffleWriteBytes,
+      writeTime: 0,
+      recordsWritten: m.shuffleWriteRecords,
+    },
+    rows: m.rows,
   };
 }
 
@@ -163,6 +202,19 @@ export function stageData(store: StatusStore, st: StageRecord, withTasks: boolea
     ...opt('firstTaskLaunchedTime', st.firstTaskLaunchedTime === undefined ? undefined : sparkDate(st.firstTaskLaunchedTime)), // prettier-ignore
     ...opt('completionTime', st.completionTime === undefined ? undefined : sparkDate(st.completionTime)),
     executorRunTime: st.executorRunTime,
+    executorCpuTime: 0,
+    inputBytes: st.metrics.inputBytes,
+    inputRecords: st.metrics.inputRecords,
+    outputBytes: st.metrics.outputBytes,
+    outputRecords: st.metrics.outputRecords,
+    shuffleReadBytes: st.metrics.shuffleReadBytes,
+    shuffleReadRecords: st.metrics.shuffleReadRecords,
+    shuffleFetchWaitTime: st.metrics.shuffleFetchWaitTime,
+    shuffleWriteBytes: st.metrics.shuffleWriteBytes,
+    shuffleWriteRecords: st.metrics.shuffleWriteRecords,
+    jvmGcTime: st.metrics.gcTime,
+    memoryBytesSpilled: 0,
+    diskBytesSpilled: 0,
     name: st.name,
     details: st.operations.join('\n'),
     schedulingPool: 'default',
@@ -178,6 +230,7 @@ export function stageData(store: StatusStore, st: StageRecord, withTasks: boolea
     retryReasons: { ...st.counts.retried },
     numRetainedTasks: st.finished.length + st.running.size,
     numDroppedTasks: st.droppedTasks,
+    rows: st.metrics.rows,
   };
   if (withTasks) {
     const host = hostOf(store);
@@ -255,17 +308,56 @@ function quantile(xs: readonly number[], q: number): number {
   return xs[Math.min(xs.length - 1, Math.max(0, Math.round(q * (xs.length - 1))))]!;
 }
 
-/** `/stages/{id}/{attempt}/taskSummary`: duration quantiles of the retained successful attempts. */
+/**
+ * `/stages/{id}/{attempt}/taskSummary` (Spark's TaskMetricDistributions): quantiles of the
+ * retained successful attempts' duration and measured metrics (a metric its worker did not send
+ * counts as 0; MicroSpark's `numTasks` says how many attempts, `numMeasuredTasks` how many sent them).
+ */
 export function taskSummary(st: StageRecord, quantiles: readonly number[]): Record<string, unknown> {
   const succeeded = finishedTasks(st).filter((t) => t.status === 'SUCCESS');
-  const durations = succeeded.map((t) => t.endTime! - t.launchTime).sort((a, b) => a - b);
-  const qs = quantiles.map((q) => quantile(durations, q));
+  const dist = (f: (t: TaskRecord) => number): number[] => {
+    const xs = succeeded.map(f).sort((a, b) => a - b);
+    return quantiles.map((q) => quantile(xs, q));
+  };
+  const m = (k: keyof TaskMetrics) => dist((t) => t.metrics?.[k] ?? 0);
+  const zeros = quantiles.map(() => 0);
+  const measured = succeeded.filter((t) => t.metrics !== undefined).length;
   return {
     quantiles: [...quantiles],
-    duration: qs,
-    executorRunTime: qs,
-    // MicroSpark's own: how many attempts the quantiles are over.
-    numTasks: durations.length,
+    duration: dist((t) => t.endTime! - t.launchTime),
+    executorDeserializeTime: zeros,
+    executorDeserializeCpuTime: zeros,
+    executorRunTime: dist((t) => t.metrics?.executorRunTime ?? t.endTime! - t.launchTime),
+    executorCpuTime: zeros,
+    resultSize: zeros,
+    jvmGcTime: m('gcTime'),
+    resultSerializationTime: zeros,
+    gettingResultTime: zeros,
+    schedulerDelay: zeros,
+    peakExecutionMemory: zeros,
+    memoryBytesSpilled: zeros,
+    diskBytesSpilled: zeros,
+    inputMetrics: { bytesRead: m('inputBytes'), recordsRead: m('inputRecords') },
+    outputMetrics: { bytesWritten: m('outputBytes'), recordsWritten: m('outputRecords') },
+    shuffleReadMetrics: {
+      readBytes: m('shuffleReadBytes'),
+      readRecords: m('shuffleReadRecords'),
+      remoteBlocksFetched: zeros,
+      localBlocksFetched: zeros,
+      fetchWaitTime: m('shuffleFetchWaitTime'),
+      remoteBytesRead: zeros,
+      remoteBytesReadToDisk: zeros,
+      totalBlocksFetched: zeros,
+    },
+    shuffleWriteMetrics: {
+      writeBytes: m('shuffleWriteBytes'),
+      writeRecords: m('shuffleWriteRecords'),
+      writeTime: zeros,
+    },
+    // MicroSpark's own.
+    rows: m('rows'),
+    numTasks: succeeded.length,
+    numMeasuredTasks: measured,
   };
 }
 
@@ -290,10 +382,10 @@ export function executorSummary(
     completedTasks: ex.completedTasks,
     totalTasks: ex.activeTasks + ex.failedTasks + ex.completedTasks,
     totalDuration: ex.totalDuration,
-    totalGCTime: 0,
-    totalInputBytes: 0,
-    totalShuffleRead: 0,
-    totalShuffleWrite: 0,
+    totalGCTime: ex.metrics.gcTime,
+    totalInputBytes: ex.metrics.inputBytes,
+    totalShuffleRead: ex.metrics.shuffleReadBytes,
+    totalShuffleWrite: ex.metrics.shuffleWriteBytes,
     isBlacklisted: false,
     isExcluded: false,
     maxMemory: 0,

@@ -6,7 +6,35 @@
  * `spark.ui.retainedTasks`), finished stages and actions up to `retainedStages`/`retainedJobs`;
  * the counts stay exact whatever was dropped.
  */
-import type { ProgressEvent, RetryReason } from '../client/progress.js';
+import type { ProgressEvent, RetryReason, TaskMetrics } from '../client/progress.js';
+
+/** Sums of task metrics (a stage's, an executor's): every field of {@link TaskMetrics}. */
+export type MetricTotals = { -readonly [K in keyof TaskMetrics]: number };
+
+/** All-zero totals. */
+export function zeroMetrics(): MetricTotals {
+  return {
+    executorRunTime: 0,
+    gcTime: 0,
+    inputBytes: 0,
+    inputRecords: 0,
+    outputBytes: 0,
+    outputRecords: 0,
+    shuffleReadBytes: 0,
+    shuffleReadRecords: 0,
+    shuffleFetchWaitTime: 0,
+    shuffleWriteBytes: 0,
+    shuffleWriteRecords: 0,
+    rows: 0,
+  };
+}
+
+function addMetrics(into: MetricTotals, m: TaskMetrics): void {
+  for (const k of Object.keys(into) as Array<keyof TaskMetrics>) {
+    const v = m[k];
+    if (typeof v === 'number' && Number.isFinite(v)) into[k] += v;
+  }
+}
 
 /** Limits of a store (Spark's `spark.ui.retained*`). */
 export interface RetentionLimits {
@@ -30,6 +58,8 @@ export interface TaskRecord {
   status: 'RUNNING' | 'SUCCESS' | 'FAILED' | 'KILLED';
   /** Why it went back to pending (retried), when it did. */
   retryReason: RetryReason | undefined;
+  /** What the task measured (successful attempts whose worker sent them). */
+  metrics?: TaskMetrics;
 }
 
 /** Task counts of a stage, exact whatever was retained. */
@@ -63,6 +93,8 @@ export interface StageRecord {
   numCompletedIndices: number;
   /** Sum of finished attempts' durations (Spark's executorRunTime). */
   executorRunTime: number;
+  /** Sums of the successful attempts' measured metrics (exact whatever was retained). */
+  readonly metrics: MetricTotals;
   /** Running attempts by partition. */
   readonly running: Map<number, TaskRecord>;
   /** Finished attempts, at most `retainedTasks`, as a ring starting at `ringHead` (see {@link finishedTasks}). */
@@ -98,6 +130,8 @@ export interface ExecutorRecord {
   completedTasks: number;
   failedTasks: number;
   totalDuration: number;
+  /** Sums of its successful attempts' measured metrics. */
+  readonly metrics: MetricTotals;
   /** Attempts that went back to pending while on it, by reason. */
   readonly retried: Record<RetryReason, number>;
 }
@@ -193,6 +227,7 @@ export class StatusStore {
         doneIndices: new Uint8Array(Math.ceil(e.tasks / 8)),
         numCompletedIndices: 0,
         executorRunTime: 0,
+        metrics: zeroMetrics(),
         running: new Map(),
         finished: [],
         ringHead: 0,
@@ -257,8 +292,14 @@ export class StatusStore {
       st.counts.active++;
       this.executor(t.executorId, time).activeTasks++;
     }
-    if (e.state === 'done') this.finish(st, t, 'SUCCESS', time);
-    else {
+    if (e.state === 'done') {
+      if (e.metrics) {
+        t.metrics = e.metrics;
+        addMetrics(st.metrics, e.metrics);
+        addMetrics(this.executor(t.executorId, time).metrics, e.metrics);
+      }
+      this.finish(st, t, 'SUCCESS', time);
+    } else {
       if (e.state === 'retried') {
         t.retryReason = e.reason ?? 'error';
         st.counts.retried[t.retryReason]++;
@@ -321,6 +362,7 @@ export class StatusStore {
         completedTasks: 0,
         failedTasks: 0,
         totalDuration: 0,
+        metrics: zeroMetrics(),
         retried: noRetries(),
       };
       this.executors.set(id, ex);

@@ -259,7 +259,7 @@ export class MapJobSource {
         this.node.publish({ kind: 'withdraw', of: 'job', id: req.jobId, holder: this.node.identity.node });
         this.options.onOutput(job.shuffleId, job.map, req.worker);
         this.options.log?.('debug', 'map job completed', { job: req.jobId, attempt, worker: req.worker });
-        this.event(req.jobId, attempt, 'done', { worker: req.worker, accumulators: req.accumulators });
+        this.event(req.jobId, attempt, 'done', { worker: req.worker, accumulators: req.accumulators, metrics: req.metrics }); // prettier-ignore
         this.options.onChange();
         return { ok: true };
       }
@@ -376,6 +376,7 @@ export class MapJobSource {
       reason?: RetryReason;
       recomputed?: boolean;
       accumulators?: Array<[string, unknown]>;
+      metrics?: Extract<Request, { op: 'job.complete' }>['metrics'];
       error?: WireError;
     },
   ): void {
@@ -396,6 +397,7 @@ export class MapJobSource {
           ...(extra.reason !== undefined && { reason: extra.reason }),
           ...(extra.recomputed !== undefined && { recomputed: extra.recomputed }),
           ...(extra.accumulators !== undefined && { accumulators: extra.accumulators }),
+          ...(extra.metrics !== undefined && { metrics: extra.metrics }),
           ...(extra.error && { error: { ...extra.error } }),
         },
         this.options.requestTimeoutMs,

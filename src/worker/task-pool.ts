@@ -25,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker, type ResourceLimits, type WorkerOptions } from 'node:worker_threads';
 import { decode, encode } from '../protocol/codec.js';
 import { errorToWire, type WireError } from '../protocol/errors.js';
-import type { TaskResult, TaskSection, TaskServices } from '../rdd/runner.js';
+import type { TaskMetrics, TaskResult, TaskSection, TaskServices } from '../rdd/runner.js';
 import type { TaskLogLine } from '../rdd/task-console.js';
 
 /** What a thread's task may ask of the pool's thread (same shape as TaskServices, bytes in/out). */
@@ -88,6 +88,8 @@ export interface WireTaskResult {
   readonly accumulators: Uint8Array;
   /** Column sections of SQL batches (plain data: structured-cloned). */
   readonly sections?: TaskSection[];
+  /** What the task measured (plain data). */
+  readonly metrics?: TaskMetrics;
 }
 
 /** Messages from a task thread to the pool. */
@@ -562,6 +564,7 @@ export class TaskPool {
         blocks: r.blocks,
         accumulators: decode<Array<[string, unknown]>>(r.accumulators),
         ...(r.sections !== undefined && { sections: r.sections }),
+        ...(r.metrics !== undefined && { metrics: r.metrics }),
       };
       return { ok: true, result };
     } catch (e) {

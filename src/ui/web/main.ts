@@ -194,6 +194,11 @@ function dag(app: string, stages: Json[]): string {
   return `<svg class="dag" width="${width + 16}" height="${height + 16}"><defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto"><path d="M0,0L10,5L0,10z"></path></marker></defs>${edges}${nodes}</svg>`; // prettier-ignore
 }
 
+/** Bytes and records as Spark's stage tables show them (`1.2 MiB / 3000`); empty when none. */
+function sizeRecords(b: number, r: number): string {
+  return b > 0 || r > 0 ? esc(`${bytes(b)} / ${r}`) : '';
+}
+
 function stageRows(app: string, stages: Json[]): string[][] {
   return stages.map((s) => [
     String(s.stageId),
@@ -203,11 +208,42 @@ function stageRows(app: string, stages: Json[]): string[][] {
     esc(time(s.submissionTime)),
     esc(duration(s.completionTime ? epoch(s.completionTime)! - epoch(s.submissionTime)! : Date.now() - epoch(s.submissionTime)!)), // prettier-ignore
     bar(s.numTasks, s.numCompleteTasks, s.numActiveTasks, s.numFailedTasks),
+    sizeRecords(s.inputBytes, s.inputRecords),
+    sizeRecords(s.outputBytes, s.outputRecords),
+    sizeRecords(s.shuffleReadBytes, s.shuffleReadRecords),
+    sizeRecords(s.shuffleWriteBytes, s.shuffleWriteRecords),
     s.numRetriedTasks ? esc(Object.entries(s.retryReasons).filter(([, n]) => (n as number) > 0).map(([r, n]) => `${r}: ${n as number}`).join(', ')) : '', // prettier-ignore
   ]);
 }
 
-const STAGE_HEADERS = ['Id', 'Description', 'Status', 'Kind', 'Submitted', 'Duration', 'Tasks: succeeded/total', 'Retries']; // prettier-ignore
+const STAGE_HEADERS = ['Id', 'Description', 'Status', 'Kind', 'Submitted', 'Duration', 'Tasks: succeeded/total', 'Input', 'Output', 'Shuffle read', 'Shuffle write', 'Retries']; // prettier-ignore
+
+/**
+ * The stage page's summary rows, as Spark's: duration, run and GC time always, then input,
+ * output, shuffle read (size, records, fetch wait) and write, SQL rows where the stage has any.
+ */
+function summaryRows(st: Json, s: Json): string[][] {
+  const ms = (xs: number[]) => xs.map((d) => esc(duration(d)));
+  const n = (xs: number[]) => xs.map((d) => esc(d));
+  const pair = (bs: number[], rs: number[]) => bs.map((x, i) => esc(`${bytes(x)} / ${rs[i]}`));
+  const rows: string[][] = [
+    ['Duration', ...ms(s.duration)],
+    ['Run time', ...ms(s.executorRunTime)],
+    ['GC time', ...ms(s.jvmGcTime)],
+  ];
+  if (st.inputBytes > 0 || st.inputRecords > 0)
+    rows.push(['Input size / records', ...pair(s.inputMetrics.bytesRead, s.inputMetrics.recordsRead)]);
+  if (st.outputBytes > 0 || st.outputRecords > 0)
+    rows.push(['Output size / records', ...pair(s.outputMetrics.bytesWritten, s.outputMetrics.recordsWritten)]); // prettier-ignore
+  if (st.shuffleReadBytes > 0 || st.shuffleReadRecords > 0) {
+    rows.push(['Shuffle read size / records', ...pair(s.shuffleReadMetrics.readBytes, s.shuffleReadMetrics.readRecords)]); // prettier-ignore
+    rows.push(['Shuffle read fetch wait time', ...ms(s.shuffleReadMetrics.fetchWaitTime)]);
+  }
+  if (st.shuffleWriteBytes > 0 || st.shuffleWriteRecords > 0)
+    rows.push(['Shuffle write size / records', ...pair(s.shuffleWriteMetrics.writeBytes, s.shuffleWriteMetrics.writeRecords)]); // prettier-ignore
+  if (st.rows > 0) rows.push(['SQL rows', ...n(s.rows)]);
+  return rows;
+}
 
 async function jobPage(app: string, id: string): Promise<string> {
   const job = await api(`/applications/${app}/jobs/${id}`);
@@ -303,6 +339,19 @@ async function stagePage(app: string, id: string, q: URLSearchParams): Promise<s
     esc(t.host),
     esc(time(t.launchTime)),
     esc(duration(t.duration)),
+    esc(t.taskMetrics ? duration(t.taskMetrics.jvmGcTime) : ''),
+    t.taskMetrics
+      ? sizeRecords(t.taskMetrics.inputMetrics.bytesRead, t.taskMetrics.inputMetrics.recordsRead)
+      : '',
+    t.taskMetrics
+      ? sizeRecords(t.taskMetrics.shuffleReadMetrics.readBytes, t.taskMetrics.shuffleReadMetrics.recordsRead)
+      : '',
+    t.taskMetrics
+      ? sizeRecords(
+          t.taskMetrics.shuffleWriteMetrics.bytesWritten,
+          t.taskMetrics.shuffleWriteMetrics.recordsWritten,
+        )
+      : '',
     esc(t.retryReason ?? ''),
   ]);
   const reasons = Object.entries(st.retryReasons).filter(([, n]) => (n as number) > 0).map(([r, n]) => `${r}: ${n as number}`).join(', '); // prettier-ignore
@@ -316,10 +365,10 @@ async function stagePage(app: string, id: string, q: URLSearchParams): Promise<s
   <p>${link(app, `job/${st.jobId}`, `Job ${st.jobId}`)}; ${esc(st.kind)}; ${st.numCompleteTasks}/${st.numTasks} tasks done, ${st.numActiveTasks} running, ${st.numFailedTasks} failed${reasons ? ` (retries: ${esc(reasons)})` : ''}</p>
   ${bar(st.numTasks, st.numCompleteTasks, st.numActiveTasks, st.numFailedTasks)}
   <h3>Summary metrics for ${summary.numTasks} completed tasks</h3>
-  ${table(['Metric', 'Min', '25th percentile', 'Median', '75th percentile', 'Max'], [['Duration', ...summary.duration.map((d: number) => esc(duration(d)))]], 'summary')}
+  ${table(['Metric', 'Min', '25th percentile', 'Median', '75th percentile', 'Max'], summaryRows(st, summary), 'summary')}
   ${taskTimeline(timeline)}
   <h3>Tasks</h3>${filters}${pager}
-  ${table([sortLink('ID', 'Task'), sortLink('index', 'Index'), 'Attempt', 'Status', sortLink('executor', 'Worker'), 'Host', sortLink('launchTime', 'Launched'), sortLink('runtime', 'Duration'), 'Retry reason'], rows, 'tasks')}</main>`; // prettier-ignore
+  ${table([sortLink('ID', 'Task'), sortLink('index', 'Index'), 'Attempt', 'Status', sortLink('executor', 'Worker'), 'Host', sortLink('launchTime', 'Launched'), sortLink('runtime', 'Duration'), 'GC time', 'Input', 'Shuffle read', 'Shuffle write', 'Retry reason'], rows, 'tasks')}</main>`; // prettier-ignore
 }
 
 async function executorsPage(app: string): Promise<string> {
