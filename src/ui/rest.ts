@@ -396,6 +396,27 @@ export function executorSummary(
     ...opt('busySlots', live ? live.slots - live.free : undefined),
     ...opt('heartbeatAgeMs', live?.lastSeenMs),
     retryReasons: { ...ex.retried },
+    numLogLines: ex.logs.length + ex.droppedLogLines,
+  };
+}
+
+/** `/executors/{id}/logs` (MicroSpark's): the newest lines the worker's tasks printed, oldest first. */
+export function executorLogs(store: StatusStore, id: string): Record<string, unknown> | undefined {
+  const ex = store.executors.get(id);
+  if (!ex) return undefined;
+  return {
+    executorId: id,
+    numLines: ex.logs.length + ex.droppedLogLines,
+    numDroppedLines: ex.droppedLogLines,
+    lines: ex.logs.map((l) => ({
+      time: sparkDate(l.time),
+      timeEpoch: l.time,
+      stream: l.stream,
+      stageId: l.stageId,
+      partition: l.partition,
+      attempt: l.attempt,
+      line: l.line,
+    })),
   };
 }
 

@@ -19,6 +19,7 @@ import { isLoopbackAddress } from '../worker/config.js';
 import {
   applicationInfo,
   environmentInfo,
+  executorLogs,
   executorSummary,
   jobData,
   rddStorageInfo,
@@ -426,6 +427,10 @@ export class UiServer {
       }
       case 'executors':
       case 'allexecutors': {
+        if (id !== undefined) {
+          const logs = attempt === 'logs' && sub === undefined ? executorLogs(store, id) : undefined;
+          return logs ? this.json(res, 200, logs) : notFound(`unknown route /api/v1${path}`);
+        }
         const live = new Map((app.liveWorkers?.() ?? []).map((w) => [w.node, w]));
         const out = [...store.executors.values()]
           .filter((e) => what === 'allexecutors' || e.isActive)

@@ -44,6 +44,18 @@ export interface RetentionLimits {
   readonly retainedStages?: number;
   /** Finished actions kept (default 1000). */
   readonly retainedJobs?: number;
+  /** Recent task log lines kept per worker (default 100). */
+  readonly retainedLogLines?: number;
+}
+
+/** A line a task printed, as the executors page shows it. */
+export interface LogLineRecord {
+  readonly time: number;
+  readonly stream: 'stdout' | 'stderr';
+  readonly stageId: number;
+  readonly partition: number;
+  readonly attempt: number;
+  readonly line: string;
 }
 
 /** A task attempt as the UI knows it. */
@@ -134,6 +146,10 @@ export interface ExecutorRecord {
   readonly metrics: MetricTotals;
   /** Attempts that went back to pending while on it, by reason. */
   readonly retried: Record<RetryReason, number>;
+  /** The newest lines its tasks printed, oldest first, at most `retainedLogLines`. */
+  readonly logs: LogLineRecord[];
+  /** Lines dropped to stay within `retainedLogLines`; `logs.length + droppedLogLines` were printed. */
+  droppedLogLines: number;
 }
 
 /** The executor id of tasks run in this process (in-process mode), as Spark names the driver. */
@@ -159,6 +175,7 @@ export class StatusStore {
   private readonly retainedTasks: number;
   private readonly retainedStages: number;
   private readonly retainedJobs: number;
+  private readonly retainedLogLines: number;
 
   constructor(
     readonly startTime: number,
@@ -168,6 +185,7 @@ export class StatusStore {
     this.retainedTasks = limits.retainedTasks ?? 1000;
     this.retainedStages = limits.retainedStages ?? 1000;
     this.retainedJobs = limits.retainedJobs ?? 1000;
+    this.retainedLogLines = limits.retainedLogLines ?? 100;
   }
 
   /** Applies one progress event seen at `time` (ms since the epoch). */
@@ -183,6 +201,8 @@ export class StatusStore {
         return this.onTask(e, time);
       case 'worker':
         return this.onWorker(e, time);
+      case 'log':
+        return this.onLog(e, time);
     }
   }
 
@@ -364,10 +384,23 @@ export class StatusStore {
         totalDuration: 0,
         metrics: zeroMetrics(),
         retried: noRetries(),
+        logs: [],
+        droppedLogLines: 0,
       };
       this.executors.set(id, ex);
     }
     return ex;
+  }
+
+  private onLog(e: Extract<ProgressEvent, { type: 'log' }>, time: number): void {
+    const ex = this.executor(e.worker, time);
+    const { stream, stageId, partition, attempt, line } = e;
+    ex.logs.push({ time, stream, stageId, partition, attempt, line });
+    // A small bound: shifting it costs less than keeping a ring's head.
+    while (ex.logs.length > this.retainedLogLines) {
+      ex.logs.shift();
+      ex.droppedLogLines++;
+    }
   }
 
   private onWorker(e: Extract<ProgressEvent, { type: 'worker' }>, time: number): void {

@@ -384,9 +384,30 @@ async function executorsPage(app: string): Promise<string> {
     String(e.completedTasks),
     String(e.failedTasks),
     esc(duration(e.totalDuration)),
+    esc(duration(e.totalGCTime)),
+    esc(bytes(e.totalInputBytes)),
+    esc(bytes(e.totalShuffleRead)),
+    esc(bytes(e.totalShuffleWrite)),
     e.heartbeatAgeMs === undefined ? '' : esc(duration(e.heartbeatAgeMs)),
   ]);
-  return `<main><h2>Executors (workers)</h2>${table(['Worker', 'Address', 'Status', 'Busy/slots', 'Active tasks', 'Blocks', 'Memory', 'Completed', 'Failed', 'Task time', 'Heartbeat age'], rows, 'executors')}</main>`; // prettier-ignore
+  // Each worker's recent task output (a bounded ring per worker, newest last).
+  const logs = await Promise.all(
+    ex.filter((e: Json) => e.numLogLines > 0).map((e: Json) => api(`/applications/${app}/executors/${encodeURIComponent(e.id)}/logs`)), // prettier-ignore
+  );
+  const logSections = logs
+    .map((l: Json) => {
+      const lines = l.lines
+        .map(
+          (x: Json) =>
+            `<span class="${esc(x.stream)}">${esc(time(x.time))} [stage ${x.stageId}.${x.partition}${x.attempt ? ` attempt ${x.attempt}` : ''}] ${esc(x.line)}</span>`,
+        ) // prettier-ignore
+        .join('\n');
+      const more = l.numDroppedLines ? ` (newest ${l.lines.length} of ${l.numLines})` : '';
+      return `<h4>${esc(l.executorId.slice(0, 12))}${esc(more)}</h4><pre class="log" data-executor="${esc(l.executorId)}">${lines}</pre>`; // prettier-ignore
+    })
+    .join('');
+  return `<main><h2>Executors (workers)</h2>${table(['Worker', 'Address', 'Status', 'Busy/slots', 'Active tasks', 'Blocks', 'Memory', 'Completed', 'Failed', 'Task time', 'GC time', 'Input', 'Shuffle read', 'Shuffle write', 'Heartbeat age'], rows, 'executors')}
+  <h3>Recent task log lines</h3>${logSections || '<p class="empty">No task has printed anything.</p>'}</main>`; // prettier-ignore
 }
 
 async function storagePage(app: string): Promise<string> {
