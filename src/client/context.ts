@@ -451,6 +451,23 @@ export class MicroSpark implements RDDContext {
     }
   }
 
+  private nextSqlExecution = 0;
+
+  /** @internal A DataFrame query's plan, as a `sql` progress event (only when someone listens). */
+  reportSqlPlan(
+    plan: string,
+    stages: ReadonlyArray<{ id: number; text: string; node: string; inputs: readonly number[] }>,
+  ): void {
+    if (!this.backend.progress.listening) return;
+    this.backend.progress.emit({
+      type: 'sql',
+      executionId: this.nextSqlExecution++,
+      description: this.pendingActionName ?? this.currentAction?.name ?? 'query',
+      plan,
+      stages: stages.map((s) => ({ ...s, inputs: [...s.inputs] })),
+    });
+  }
+
   /**
    * Subscribes to progress events (actions, stages, tasks, workers), delivered synchronously and
    * in order; returns the function that unsubscribes. A listener's exceptions are ignored.

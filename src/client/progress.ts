@@ -34,6 +34,21 @@ export type ProgressEvent =
       readonly parentIds?: readonly number[];
       /** The operations it runs, narrow chain in order, its root last (`map at job.ts:9`). */
       readonly operations?: readonly string[];
+      /** The content id of the node it computes (a SQL plan stage's, see the `sql` event). */
+      readonly node?: string;
+    }
+  /**
+   * A DataFrame query was planned to run (Spark's SQL execution): its physical plan's stages,
+   * each with the content id of the node that runs it, so stage events can be matched to them.
+   */
+  | {
+      readonly type: 'sql';
+      readonly executionId: number;
+      /** The action's name (`show at job.ts:12`). */
+      readonly description: string;
+      /** The physical plan as `df.explain()` prints it. */
+      readonly plan: string;
+      readonly stages: readonly SqlPlanStage[];
     }
   /** A task started on a worker, finished, went back to pending (retried) or failed for good. */
   | {
@@ -70,6 +85,18 @@ export type ProgressEvent =
       readonly endpoint: string;
     };
 
+/** A stage of a DataFrame query's physical plan, as the `sql` event carries it. */
+export interface SqlPlanStage {
+  /** The plan's stage number (`Stage 1` in explain). */
+  readonly id: number;
+  /** Its part of the plan, as explain prints it. */
+  readonly text: string;
+  /** The content id of its RDD node. */
+  readonly node: string;
+  /** Plan stages whose exchanges it reads. */
+  readonly inputs: readonly number[];
+}
+
 /** What identifies a stage in its events. */
 export interface StageInfo {
   readonly stageId: number;
@@ -78,6 +105,7 @@ export interface StageInfo {
   readonly tasks: number;
   readonly parentIds?: readonly number[];
   readonly operations?: readonly string[];
+  readonly node?: string;
 }
 
 /**
@@ -91,7 +119,7 @@ export function stageShape(
   sites: Readonly<Record<string, string>>,
   stageOf: (shuffleId: string) => number | undefined,
   fullyStored: (nodeId: string, numPartitions: number) => boolean,
-): { parentIds: number[]; operations: string[] } {
+): { parentIds: number[]; operations: string[]; node: string } {
   const operations: string[] = [];
   const parentIds = new Set<number>();
   const seen = new Set<string>();
@@ -111,7 +139,7 @@ export function stageShape(
     operations.push(sites[id] ?? node.op);
   };
   visit(rootId);
-  return { parentIds: [...parentIds].sort((a, b) => a - b), operations };
+  return { parentIds: [...parentIds].sort((a, b) => a - b), operations, node: rootId };
 }
 
 /** A progress listener. Exceptions it throws are swallowed, never break a job. */

@@ -127,7 +127,8 @@ export const TaskMetricsWire = z.object({
   shuffleFetchWaitTime: amount,
   shuffleWriteBytes: amount,
   shuffleWriteRecords: amount,
-  rows: amount,
+  sqlRows: amount,
+  sqlBytes: amount,
 });
 
 /** A granted lease on one attempt of a job. */

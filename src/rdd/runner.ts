@@ -49,7 +49,7 @@ export interface TaskSection {
 /**
  * What a task measured about itself (Spark's TaskMetrics, flat): times in ms, sizes in bytes.
  * Input is what it read from files, checkpoints and stored blocks (as Spark counts it, not
- * `parallelize` data); output is what a save wrote; `rows` the rows of a SQL stage's output batches.
+ * `parallelize` data); output is what a save wrote; `sqlRows`/`sqlBytes` the rows and bytes of a SQL stage's output batches.
  */
 export interface TaskMetrics {
   /** Wall time of the task's run in its thread (Spark's executorRunTime). */
@@ -67,7 +67,9 @@ export interface TaskMetrics {
   readonly shuffleWriteBytes: number;
   readonly shuffleWriteRecords: number;
   /** Rows of the SQL batches the task produced (0 for RDD tasks). */
-  readonly rows: number;
+  readonly sqlRows: number;
+  /** Bytes of those batches (Parquet). */
+  readonly sqlBytes: number;
 }
 
 /** A task's counters while it runs (see {@link TaskMetrics}). */
@@ -436,7 +438,8 @@ class TaskRun {
     shuffleFetchWaitTime: 0,
     shuffleWriteBytes: 0,
     shuffleWriteRecords: 0,
-    rows: 0,
+    sqlRows: 0,
+    sqlBytes: 0,
   };
 
   constructor(
@@ -725,8 +728,9 @@ class TaskRun {
           return named ? { ...c, name: named[0], type: named[1] } : c;
         });
         this.sections.push({ node: id, partition: part, reduce, section: { ...section, columns } });
-        this.m.rows += section.rows;
+        this.m.sqlRows += section.rows;
       }
+      for (const [, b] of out) this.m.sqlBytes += b.byteLength;
       if (task.output.kind === 'result') for (const [, b] of out) emit(b);
       else for (const [p, b] of out) emit([p, b]);
     };

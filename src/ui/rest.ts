@@ -6,6 +6,7 @@
 import type { RetryReason, TaskMetrics } from '../client/progress.js';
 import {
   finishedTasks,
+  type SqlExecutionRecord,
   type JobRecord,
   type StageRecord,
   type StatusStore,
@@ -151,7 +152,7 @@ export function taskData(t: TaskRecord, hostOf: (executor: string) => string): R
 /**
  * A task's metrics in Spark's TaskMetrics shape. What MicroSpark does not measure is 0 (CPU time,
  * deserialization, spills); shuffle reads are not split into local and remote: their total is
- * MicroSpark's `readBytes`. `rows` (rows of SQL output batches) is MicroSpark's own.
+ * MicroSpark's `readBytes`. `sqlRows` and `sqlBytes` (of SQL output batches) are MicroSpark's own.
  */
 export function sparkTaskMetrics(m: TaskMetrics): Record<string, unknown> {
   return {
@@ -182,7 +183,8 @@ export function sparkTaskMetrics(m: TaskMetrics): Record<string, unknown> {
       writeTime: 0,
       recordsWritten: m.shuffleWriteRecords,
     },
-    rows: m.rows,
+    sqlRows: m.sqlRows,
+    sqlBytes: m.sqlBytes,
   };
 }
 
@@ -230,7 +232,8 @@ export function stageData(store: StatusStore, st: StageRecord, withTasks: boolea
     retryReasons: { ...st.counts.retried },
     numRetainedTasks: st.finished.length + st.running.size,
     numDroppedTasks: st.droppedTasks,
-    rows: st.metrics.rows,
+    sqlRows: st.metrics.sqlRows,
+    sqlBytes: st.metrics.sqlBytes,
   };
   if (withTasks) {
     const host = hostOf(store);
@@ -355,7 +358,8 @@ export function taskSummary(st: StageRecord, quantiles: readonly number[]): Reco
       writeTime: zeros,
     },
     // MicroSpark's own.
-    rows: m('rows'),
+    sqlRows: m('sqlRows'),
+    sqlBytes: m('sqlBytes'),
     numTasks: succeeded.length,
     numMeasuredTasks: measured,
   };
@@ -444,6 +448,60 @@ export function rddStorageInfo(r: RddStorage, withPartitions: boolean): Record<s
     }));
   }
   return out;
+}
+
+/**
+ * `/sql` entry (Spark's ExecutionData): a DataFrame query, its plan, its jobs by state, and per
+ * plan stage (Spark's `nodes`, here stages, not operators) the rows and bytes of its output batches
+ * and its shuffle write, summed over the stages that ran it; `edges` are the exchanges.
+ */
+export function sqlExecutionData(store: StatusStore, x: SqlExecutionRecord): Record<string, unknown> {
+  const jobs = x.jobIds.map((id) => store.jobs.get(id)).filter((j) => j !== undefined);
+  const running = jobs.filter((j) => j.status === 'RUNNING').map((j) => j.jobId);
+  const failed = jobs.filter((j) => j.status === 'FAILED').map((j) => j.jobId);
+  const succeeded = jobs.filter((j) => j.status === 'SUCCEEDED').map((j) => j.jobId);
+  const status =
+    running.length > 0 || jobs.length === 0 ? 'RUNNING' : failed.length > 0 ? 'FAILED' : 'COMPLETED';
+  const end = Math.max(0, ...jobs.map((j) => j.completionTime ?? Date.now()));
+  const stages = x.stages.map((s) => {
+    const ran = s.stageIds.map((id) => store.stages.get(id)).filter((st) => st !== undefined);
+    const sum = (f: (st: StageRecord) => number) => ran.reduce((n, st) => n + f(st), 0);
+    return {
+      id: s.id,
+      text: s.text,
+      stageIds: [...s.stageIds],
+      inputs: [...s.inputs],
+      numTasks: sum((st) => st.numTasks),
+      numCompleteTasks: sum((st) => st.counts.complete),
+      rows: sum((st) => st.metrics.sqlRows),
+      bytes: sum((st) => st.metrics.sqlBytes),
+      shuffleWriteBytes: sum((st) => st.metrics.shuffleWriteBytes),
+      inputBytes: sum((st) => st.metrics.inputBytes),
+    };
+  });
+  return {
+    id: x.id,
+    status,
+    description: x.description,
+    planDescription: x.plan,
+    submissionTime: sparkDate(x.submissionTime),
+    duration: (jobs.length > 0 && running.length === 0 ? end : Date.now()) - x.submissionTime,
+    runningJobIds: running,
+    successJobIds: succeeded,
+    failedJobIds: failed,
+    nodes: stages.map((s) => ({
+      nodeId: s.id,
+      nodeName: s.text.split('\n')[0] ?? `Stage ${s.id}`,
+      metrics: [
+        { name: 'number of output rows', value: String(s.rows) },
+        { name: 'output size', value: String(s.bytes) },
+        { name: 'shuffle bytes written', value: String(s.shuffleWriteBytes) },
+      ],
+    })),
+    edges: stages.flatMap((s) => s.inputs.map((from) => ({ fromId: from, toId: s.id }))),
+    // MicroSpark's own: the plan's stages with the stages that ran them.
+    stages,
+  };
 }
 
 /** `/environment` (Spark's ApplicationEnvironmentInfo). */

@@ -21,6 +21,7 @@ import {
   environmentInfo,
   executorLogs,
   executorSummary,
+  sqlExecutionData,
   jobData,
   rddStorageInfo,
   stageData,
@@ -451,6 +452,16 @@ export class UiServer {
       }
       case 'environment':
         return this.json(res, 200, environmentInfo(app.environment));
+      case 'sql': {
+        if (id === undefined)
+          return this.json(
+            res,
+            200,
+            [...store.sql.values()].sort((a, b) => a.id - b.id).map((x) => sqlExecutionData(store, x)),
+          );
+        const x = store.sql.get(Number(id));
+        return x ? this.json(res, 200, sqlExecutionData(store, x)) : notFound(`unknown execution: ${id}`);
+      }
       default:
         return notFound(`unknown route /api/v1${path}`);
     }

@@ -25,7 +25,8 @@ export function zeroMetrics(): MetricTotals {
     shuffleFetchWaitTime: 0,
     shuffleWriteBytes: 0,
     shuffleWriteRecords: 0,
-    rows: 0,
+    sqlRows: 0,
+    sqlBytes: 0,
   };
 }
 
@@ -152,6 +153,27 @@ export interface ExecutorRecord {
   droppedLogLines: number;
 }
 
+/** A stage of a DataFrame query's physical plan and the stages (UI) that ran it. */
+export interface SqlPlanStageRecord {
+  readonly id: number;
+  readonly text: string;
+  readonly node: string;
+  readonly inputs: readonly number[];
+  /** Stages whose node is this plan stage's (usually one; more if the query ran again). */
+  readonly stageIds: number[];
+}
+
+/** A DataFrame query (Spark's SQL execution). */
+export interface SqlExecutionRecord {
+  readonly id: number;
+  readonly description: string;
+  readonly plan: string;
+  readonly submissionTime: number;
+  readonly stages: readonly SqlPlanStageRecord[];
+  /** The actions its stages ran in. */
+  readonly jobIds: number[];
+}
+
 /** The executor id of tasks run in this process (in-process mode), as Spark names the driver. */
 export const DRIVER_EXECUTOR = 'driver';
 
@@ -167,6 +189,10 @@ export class StatusStore {
   readonly jobs = new Map<number, JobRecord>();
   readonly stages = new Map<number, StageRecord>();
   readonly executors = new Map<string, ExecutorRecord>();
+  /** DataFrame queries, at most `retainedJobs`. */
+  readonly sql = new Map<number, SqlExecutionRecord>();
+  /** Node content id → the plan stage of the newest query that runs it. */
+  private readonly sqlNodes = new Map<string, { exec: SqlExecutionRecord; stage: SqlPlanStageRecord }>();
   private nextTaskId = 0;
   /** Bumped on every change (the live page's update stream sends it). */
   version = 0;
@@ -203,6 +229,8 @@ export class StatusStore {
         return this.onWorker(e, time);
       case 'log':
         return this.onLog(e, time);
+      case 'sql':
+        return this.onSql(e, time);
     }
   }
 
@@ -256,6 +284,11 @@ export class StatusStore {
       };
       this.stages.set(e.stageId, st);
       this.jobs.get(e.actionId)?.stageIds.push(e.stageId);
+      const planned = e.node === undefined ? undefined : this.sqlNodes.get(e.node);
+      if (planned) {
+        planned.stage.stageIds.push(e.stageId);
+        if (!planned.exec.jobIds.includes(e.actionId)) planned.exec.jobIds.push(e.actionId);
+      }
       return;
     }
     const st = this.stages.get(e.stageId);
@@ -390,6 +423,31 @@ export class StatusStore {
       this.executors.set(id, ex);
     }
     return ex;
+  }
+
+  private onSql(e: Extract<ProgressEvent, { type: 'sql' }>, time: number): void {
+    const exec: SqlExecutionRecord = {
+      id: e.executionId,
+      description: e.description,
+      plan: e.plan,
+      submissionTime: time,
+      stages: e.stages.map((s) => ({
+        id: s.id,
+        text: s.text,
+        node: s.node,
+        inputs: [...s.inputs],
+        stageIds: [],
+      })),
+      jobIds: [],
+    };
+    this.sql.set(exec.id, exec);
+    for (const stage of exec.stages) if (stage.node) this.sqlNodes.set(stage.node, { exec, stage });
+    while (this.sql.size > this.retainedJobs) {
+      const oldest = this.sql.values().next().value!;
+      this.sql.delete(oldest.id);
+      for (const s of oldest.stages)
+        if (this.sqlNodes.get(s.node)?.exec === oldest) this.sqlNodes.delete(s.node);
+    }
   }
 
   private onLog(e: Extract<ProgressEvent, { type: 'log' }>, time: number): void {

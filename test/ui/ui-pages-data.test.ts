@@ -4,7 +4,7 @@
  * stages' rows and bytes. Every number is checked against what produced it.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { MicroSpark } from '../../src/index.js';
+import { F, MicroSpark } from '../../src/index.js';
 
 const contexts: MicroSpark[] = [];
 afterAll(async () => {
@@ -51,5 +51,49 @@ describe('executors page: recent log lines', () => {
     const ex = (await app('/allexecutors')) as any[];
     expect(ex.map((e) => [e.id, e.numLogLines])).toEqual([['driver', 151]]);
     expect((await get(`/applications/${appId}/executors/nobody/logs`)).status).toBe(404);
+  });
+});
+
+describe('SQL page: a DataFrame action and its plan', () => {
+  it('shows the physical plan, the stages that ran each plan stage, their rows and bytes', async () => {
+    const { sc, app } = await start();
+    const df = sc.session
+      .range(0, 1000, 1, 4)
+      .withColumn('k', F.col('id').mod(10))
+      .groupBy('k')
+      .agg(F.sum('id').alias('s'));
+    const rows = await df.collect();
+    expect(rows).toHaveLength(10);
+    const xs = (await app('/sql')) as any[];
+    expect(xs).toHaveLength(1);
+    const x = xs[0];
+    expect(x.status).toBe('COMPLETED');
+    expect(x.description).toMatch(/^collect at .*ui-pages-data\.test\.ts:\d+/);
+    // The plan is explain's physical plan (attribute ids differ from one analysis to the next).
+    const noIds = (t: string) => t.replace(/#\d+/g, '');
+    expect(noIds(x.planDescription)).toBe(noIds(df.engine.explain(df._plan, 'simple')));
+    expect(x.stages.map((s: any) => s.text.split('\n')[0])).toEqual([
+      'Stage 0 (4 tasks) → Exchange hashpartitioning(k, 2)',
+      'Stage 1 (2 tasks) → Result',
+    ]);
+    const jobs = (await app('/jobs')) as any[];
+    expect(x.successJobIds).toEqual([jobs[0].jobId]);
+    const [partial, final] = x.stages;
+    const uiStages = await Promise.all(
+      [...partial.stageIds, ...final.stageIds].map(async (id: number) => (await app(`/stages/${id}`))[0]),
+    );
+    expect(uiStages.map((s) => [s.kind, s.numTasks])).toEqual([
+      ['shuffle-map', 4],
+      ['result', 2],
+    ]);
+    // Partial aggregates: 10 keys in each of the 4 range partitions; the final one: 10 rows.
+    expect([partial.rows, final.rows]).toEqual([40, 10]);
+    expect(partial.bytes).toBe(uiStages[0].sqlBytes);
+    expect(final.bytes).toBe(uiStages[1].sqlBytes);
+    expect(final.bytes).toBeGreaterThan(0);
+    expect(partial.shuffleWriteBytes).toBe(uiStages[0].shuffleWriteBytes);
+    expect(partial.shuffleWriteBytes).toBeGreaterThan(partial.bytes);
+    expect(x.edges).toEqual([{ fromId: 0, toId: 1 }]);
+    expect(x.nodes[1].metrics[0]).toEqual({ name: 'number of output rows', value: '10' });
   });
 });

@@ -91,11 +91,12 @@ function nav(app: string, name: string, page: string, completed: boolean): strin
     ['storage', 'Storage'],
     ['environment', 'Environment'],
     ['executors', 'Executors'],
+    ['sql', 'SQL'],
   ];
   return `<header><span class="brand">MicroSpark</span>${tabs
     .map(
       ([p, t]) =>
-        `<a class="tab${page === p || (page === 'job' && p === 'jobs') || (page === 'stage' && p === 'stages') ? ' active' : ''}" href="#/app/${encodeURIComponent(app)}/${p}">${t}</a>`,
+        `<a class="tab${page === p || (page === 'job' && p === 'jobs') || (page === 'stage' && p === 'stages') || (page === 'query' && p === 'sql') ? ' active' : ''}" href="#/app/${encodeURIComponent(app)}/${p}">${t}</a>`,
     ) // prettier-ignore
     .join(
       '',
@@ -241,17 +242,59 @@ function summaryRows(st: Json, s: Json): string[][] {
   }
   if (st.shuffleWriteBytes > 0 || st.shuffleWriteRecords > 0)
     rows.push(['Shuffle write size / records', ...pair(s.shuffleWriteMetrics.writeBytes, s.shuffleWriteMetrics.writeRecords)]); // prettier-ignore
-  if (st.rows > 0) rows.push(['SQL rows', ...n(s.rows)]);
+  if (st.sqlRows > 0) rows.push(['SQL output rows', ...n(s.sqlRows)]);
+  if (st.sqlBytes > 0) rows.push(['SQL output size', ...s.sqlBytes.map((d: number) => esc(bytes(d)))]);
   return rows;
 }
 
 async function jobPage(app: string, id: string): Promise<string> {
   const job = await api(`/applications/${app}/jobs/${id}`);
   const stages = await Promise.all(job.stageIds.map(async (s: number) => (await api(`/applications/${app}/stages/${s}?details=false`))[0])); // prettier-ignore
+  // The DataFrame queries this action ran: their plans, stage by stage.
+  const queries = ((await api(`/applications/${app}/sql`)) as Json[]).filter((x) => [...x.runningJobIds, ...x.successJobIds, ...x.failedJobIds].includes(job.jobId)); // prettier-ignore
+  const plans = queries.map((x) => `<h3>Plan of ${link(app, `query/${x.id}`, `query ${x.id}`)}</h3>${planTable(app, x)}`).join(''); // prettier-ignore
   return `<main><h2>Job ${job.jobId}: ${esc(job.name)} ${status(job.state.toUpperCase())}
   ${job.status === 'RUNNING' && killEnabled ? `<button class="kill" data-job="${job.jobId}">Cancel</button>` : ''}</h2>
   <p>Duration ${esc(duration(job.durationMs))}; ${job.numCompletedTasks}/${job.numTasks} tasks; ${job.numRetriedTasks} retried${job.errorMessage ? `; <span class="error">${esc(job.errorMessage)}</span>` : ''}</p>
-  <h3>DAG</h3>${dag(app, stages)}<h3>Stages</h3>${table(STAGE_HEADERS, stageRows(app, stages), 'stages')}</main>`;
+  <h3>DAG</h3>${dag(app, stages)}${plans}<h3>Stages</h3>${table(STAGE_HEADERS, stageRows(app, stages), 'stages')}</main>`;
+}
+
+/** A DataFrame query's plan stages: what each runs, the stages that ran it, its rows and bytes. */
+function planTable(app: string, x: Json): string {
+  const rows = x.stages.map((s: Json) => [
+    `<pre class="plan">${esc(s.text)}</pre>`,
+    s.stageIds.map((id: number) => link(app, `stage/${id}`, `Stage ${id}`)).join(', '),
+    `${s.numCompleteTasks}/${s.numTasks}`,
+    esc(s.rows),
+    esc(bytes(s.bytes)),
+    s.shuffleWriteBytes ? esc(bytes(s.shuffleWriteBytes)) : '',
+    s.inputBytes ? esc(bytes(s.inputBytes)) : '',
+  ]);
+  return table(['Plan stage', 'Ran as', 'Tasks', 'Output rows', 'Output size', 'Shuffle write', 'Input'], rows, 'plan-stages'); // prettier-ignore
+}
+
+async function sqlPage(app: string): Promise<string> {
+  const xs: Json[] = (await api(`/applications/${app}/sql`)).reverse();
+  const rows = xs.map((x) => [
+    String(x.id),
+    link(app, `query/${x.id}`, esc(x.description)),
+    status(x.status),
+    esc(time(x.submissionTime)),
+    esc(duration(x.duration)),
+    [...x.runningJobIds, ...x.successJobIds, ...x.failedJobIds].sort((a, b) => a - b).map((j: number) => link(app, `job/${j}`, String(j))).join(', '), // prettier-ignore
+    esc(x.stages.at(-1)?.rows ?? ''),
+  ]);
+  return `<main><h2>SQL / DataFrame queries (${xs.length})</h2>${rows.length === 0 ? '<p class="empty">No DataFrame query has run.</p>' : table(['Id', 'Description', 'Status', 'Submitted', 'Duration', 'Jobs', 'Result rows'], rows, 'sql')}</main>`; // prettier-ignore
+}
+
+async function queryPage(app: string, id: string): Promise<string> {
+  const x = await api(`/applications/${app}/sql/${id}`);
+  const jobs = [...x.runningJobIds, ...x.successJobIds, ...x.failedJobIds].sort(
+    (a: number, b: number) => a - b,
+  );
+  return `<main><h2>Query ${x.id}: ${esc(x.description)} ${status(x.status)}</h2>
+  <p>Duration ${esc(duration(x.duration))}; jobs ${jobs.map((j: number) => link(app, `job/${j}`, String(j))).join(', ') || 'none yet'}</p>
+  <h3>Plan stages</h3>${planTable(app, x)}<h3>Physical plan</h3><pre class="plan">${esc(x.planDescription)}</pre></main>`;
 }
 
 async function stagesPage(app: string): Promise<string> {
@@ -473,13 +516,17 @@ async function render(): Promise<void> {
           ? await stagePage(a, r.id, r.query)
           : r.page === 'stages'
             ? await stagesPage(a)
-            : r.page === 'executors'
-              ? await executorsPage(a)
-              : r.page === 'storage'
-                ? await storagePage(a)
-                : r.page === 'environment'
-                  ? await environmentPage(a)
-                  : await jobsPage(a);
+            : r.page === 'sql'
+              ? await sqlPage(a)
+              : r.page === 'query' && r.id !== undefined
+                ? await queryPage(a, r.id)
+                : r.page === 'executors'
+                  ? await executorsPage(a)
+                  : r.page === 'storage'
+                    ? await storagePage(a)
+                    : r.page === 'environment'
+                      ? await environmentPage(a)
+                      : await jobsPage(a);
     const scrollY = window.scrollY;
     root.innerHTML = nav(app, info.name, r.page, info.attempts[0].completed) + body;
     window.scrollTo(0, scrollY);
