@@ -28,6 +28,7 @@ import { buildNodes, lineageRdds, prepareLineage } from '../rdd/plan.js';
 import { RDD, unionOf, type RDDContext, type RunJobOptions } from '../rdd/rdd.js';
 import type { Backend } from './backend.js';
 import { InProcessBackend } from './in-process-backend.js';
+import { blockId } from '../rdd/lineage.js';
 import { deriveCurveKeys } from '../partition-server/curve.js';
 import { deriveClusterId, isLoopbackAddress, Secret } from '../worker/config.js';
 import { MdnsDiscovery } from '../discovery/mdns.js';
@@ -307,6 +308,7 @@ export class MicroSpark implements RDDContext {
               const info = this.storageInfo(rdd);
               if (!info) return [];
               const level = rdd.getStorageLevel();
+              const sizes = this.partitionSizes(rdd);
               return [
                 {
                   id: rdd.id,
@@ -317,7 +319,11 @@ export class MicroSpark implements RDDContext {
                   bytes: info.bytes,
                   partitions: [...this.cacheLocations(rdd)]
                     .sort((a, b) => a[0] - b[0])
-                    .map(([index, holder]) => ({ index, holder: holder.replace(/^tcp:\/\//, '') })),
+                    .map(([index, holder]) => ({
+                      index,
+                      holder: holder.replace(/^tcp:\/\//, ''),
+                      ...(sizes.has(index) && { bytes: sizes.get(index)! }),
+                    })),
                 },
               ];
             }),
@@ -595,6 +601,25 @@ export class MicroSpark implements RDDContext {
   /** @internal */
   unpersistRdd(rdd: RDD<any>): void {
     this.backend.dropBlocks(rdd.contentId);
+  }
+
+  /**
+   * The size of each stored partition of a persisted RDD (partition → bytes): in process from
+   * the blocks, on a cluster from the block records of the holders `cacheLocations` names.
+   */
+  private partitionSizes(rdd: RDD<any>): Map<number, number> {
+    if (this.backend instanceof InProcessBackend) return this.backend.blockSizes(rdd.contentId);
+    const out = new Map<number, number>();
+    const cluster = this.cluster;
+    if (!cluster) return out;
+    const prefix = blockId(rdd.contentId, 0).slice(0, -1);
+    const where = this.cacheLocations(rdd);
+    for (const b of cluster.seenRecords().blocks) {
+      if (!b.blockId.startsWith(prefix)) continue;
+      const p = Number(b.blockId.slice(prefix.length));
+      if (where.get(p) === b.holder) out.set(p, b.bytes);
+    }
+    return out;
   }
 
   /** @internal */

@@ -216,6 +216,14 @@ export class InProcessBackend implements Backend {
       if (id.startsWith(prefix)) out.set(Number(id.slice(prefix.length)), 'in-process');
     return out;
   }
+  /** The size of each stored partition of a node: partition → bytes. */
+  blockSizes(nodeId: string): Map<number, number> {
+    const prefix = blockId(nodeId, 0).slice(0, -1);
+    const out = new Map<number, number>();
+    for (const [id, b] of this.blocks)
+      if (id.startsWith(prefix)) out.set(Number(id.slice(prefix.length)), b.byteLength);
+    return out;
+  }
   storageInfo(nodeId: string): { partitions: number; bytes: number } | undefined {
     const prefix = blockId(nodeId, 0).slice(0, -1);
     let partitions = 0;

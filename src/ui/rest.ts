@@ -33,8 +33,12 @@ export interface RddStorage {
   readonly useMemory: boolean;
   /** Bytes of all its stored partitions. */
   readonly bytes: number;
-  /** Stored partitions: index and holder (`host:port`, or `in-process`). */
-  readonly partitions: ReadonlyArray<{ readonly index: number; readonly holder: string }>;
+  /** Stored partitions: index, holder (`host:port`, or `in-process`) and size when known. */
+  readonly partitions: ReadonlyArray<{
+    readonly index: number;
+    readonly holder: string;
+    readonly bytes?: number;
+  }>;
 }
 
 /** The configuration and versions the environment page shows (never the secret itself). */
@@ -437,14 +441,27 @@ export function rddStorageInfo(r: RddStorage, withPartitions: boolean): Record<s
     diskUsed: r.useMemory ? 0 : bytes,
   };
   if (withPartitions) {
-    // Per-block sizes are not in the client's records: the distribution counts blocks per holder.
-    const byHolder = new Map<string, number>();
-    for (const p of r.partitions) byHolder.set(p.holder, (byHolder.get(p.holder) ?? 0) + 1);
-    out.dataDistribution = [...byHolder].map(([address, blocks]) => ({ address, numBlocks: blocks }));
+    // Memory or disk as the level says (a worker that spilled a block to disk still counts it in memory).
+    const split = (bytes: number) => (r.useMemory ? { memoryUsed: bytes, diskUsed: 0 } : { memoryUsed: 0, diskUsed: bytes }); // prettier-ignore
+    const byHolder = new Map<string, { blocks: number; bytes: number }>();
+    for (const p of r.partitions) {
+      const h = byHolder.get(p.holder) ?? { blocks: 0, bytes: 0 };
+      h.blocks++;
+      h.bytes += p.bytes ?? 0;
+      byHolder.set(p.holder, h);
+    }
+    out.dataDistribution = [...byHolder].map(([address, h]) => ({
+      address,
+      ...split(h.bytes),
+      numBlocks: h.blocks,
+    }));
     out.partitions = r.partitions.map((p) => ({
       blockName: `rdd_${r.id}_${p.index}`,
       storageLevel: r.storageLevel,
+      ...split(p.bytes ?? 0),
       executors: [p.holder],
+      // MicroSpark's own: the partition's index.
+      index: p.index,
     }));
   }
   return out;

@@ -5,6 +5,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { F, MicroSpark } from '../../src/index.js';
+import { encode } from '../../src/protocol/codec.js';
 
 const contexts: MicroSpark[] = [];
 afterAll(async () => {
@@ -95,5 +96,32 @@ describe('SQL page: a DataFrame action and its plan', () => {
     expect(partial.shuffleWriteBytes).toBeGreaterThan(partial.bytes);
     expect(x.edges).toEqual([{ fromId: 0, toId: 1 }]);
     expect(x.nodes[1].metrics[0]).toEqual({ name: 'number of output rows', value: '10' });
+  });
+});
+
+describe('storage page: per-partition sizes', () => {
+  it('gives each cached partition its size and holder; the totals are their sums', async () => {
+    const { sc, app } = await start();
+    const words = ['a', 'bb', 'ccc', 'dddd', 'eeeee', 'ffffff', 'g'.repeat(100)];
+    const cached = sc.parallelize(words, 3).cache();
+    expect(await cached.count()).toBe(7);
+    // Slice i of 7 items into 3 holds [floor(7i/3), floor(7(i+1)/3)).
+    const slices = [words.slice(0, 2), words.slice(2, 4), words.slice(4)];
+    const sizes = slices.map((s) => encode(s).byteLength);
+    const one = await app(`/storage/rdd/${cached.id}`);
+    expect(one.partitions).toEqual(
+      sizes.map((b, i) => ({
+        blockName: `rdd_${cached.id}_${i}`,
+        storageLevel: 'Memory Serialized 1x Replicated',
+        memoryUsed: b,
+        diskUsed: 0,
+        executors: ['in-process'],
+        index: i,
+      })),
+    );
+    expect(one.memoryUsed).toBe(sizes[0]! + sizes[1]! + sizes[2]!);
+    expect(one.dataDistribution).toEqual([
+      { address: 'in-process', memoryUsed: one.memoryUsed, diskUsed: 0, numBlocks: 3 },
+    ]);
   });
 });

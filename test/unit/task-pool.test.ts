@@ -487,7 +487,7 @@ if (process.argv[2] === 'close') await pool.close();
         result: { result: [0, 1, 2], blocks: [], accumulators: [] },
       });
       expect(Object.keys(o.result).sort()).toEqual(['accumulators', 'blocks', 'metrics', 'result']);
-      expect(o.result.metrics).toMatchObject({ inputRecords: 0, shuffleWriteRecords: 0, rows: 0 });
+      expect(o.result.metrics).toMatchObject({ inputRecords: 0, shuffleWriteRecords: 0, sqlRows: 0 });
     }
   });
 });

@@ -465,7 +465,23 @@ async function storagePage(app: string): Promise<string> {
     esc(bytes(r.diskUsed)),
     esc(r.dataDistribution.map((d: Json) => `${d.address} (${d.numBlocks})`).join(', ')),
   ]);
-  return `<main><h2>Storage</h2>${rows.length === 0 ? '<p class="empty">No RDD is cached.</p>' : table(['Id', 'RDD', 'Storage level', 'Cached partitions', 'In memory', 'On disk', 'Held by'], rows, 'storage')}</main>`; // prettier-ignore
+  // Each cached RDD's partitions: size and holder (Spark's per-RDD storage page).
+  const parts = details
+    .map(
+      (r: Json) =>
+        `<h3>RDD ${r.id}: ${esc(r.name)} — partitions</h3>${table(
+          ['Block', 'Partition', 'Size', 'Held by'],
+          r.partitions.map((p: Json) => [
+            esc(p.blockName),
+            esc(p.index),
+            esc(bytes(p.memoryUsed + p.diskUsed)),
+            esc(p.executors.join(', ')),
+          ]),
+          'partitions',
+        )}`,
+    ) // prettier-ignore
+    .join('');
+  return `<main><h2>Storage</h2>${rows.length === 0 ? '<p class="empty">No RDD is cached.</p>' : table(['Id', 'RDD', 'Storage level', 'Cached partitions', 'In memory', 'On disk', 'Held by'], rows, 'storage')}${parts}</main>`; // prettier-ignore
 }
 
 async function environmentPage(app: string): Promise<string> {
