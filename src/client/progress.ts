@@ -148,8 +148,25 @@ export type ProgressListener = (e: ProgressEvent) => void;
 /** Where backends publish progress; delivers to every listener, isolating their failures. */
 export class ProgressBus {
   private readonly listeners = new Set<ProgressListener>();
-  /** The outermost action running now (its id is stamped on stage events). */
-  actionId = -1;
+  private lastActionId = -1;
+  /**
+   * The action of the current async context (set by the context, which keeps each concurrent
+   * action's id in its async scope); undefined outside any action.
+   */
+  resolveAction: (() => number | undefined) | undefined;
+  /** The action each submitted stage belongs to, until it completes or fails. */
+  private readonly stageActions = new Map<number, number>();
+
+  /**
+   * The id stamped on stage events: the action of the current async context, else the last one
+   * set. A stage's completed or failed event carries its submitted event's id, wherever it is emitted.
+   */
+  get actionId(): number {
+    return this.resolveAction?.() ?? this.lastActionId;
+  }
+  set actionId(id: number) {
+    this.lastActionId = id;
+  }
   /**
    * Receives `log` events besides the listeners (the context's stderr writer); not a listener,
    * so it does not make {@link listening} true.
@@ -182,6 +199,15 @@ export class ProgressBus {
   }
 
   emit(e: ProgressEvent): void {
+    if (e.type === 'stage') {
+      if (e.state === 'submitted') this.stageActions.set(e.stageId, e.actionId);
+      else {
+        // Emitted where the action's scope is unknown (a worker's report): the submitted event's id.
+        const actionId = this.stageActions.get(e.stageId);
+        this.stageActions.delete(e.stageId);
+        if (actionId !== undefined && actionId !== e.actionId) e = { ...e, actionId };
+      }
+    }
     if (e.type === 'log' && this.logWriter) {
       try {
         this.logWriter(e);
