@@ -41,7 +41,7 @@ import { broadcastIds } from '../rdd/runner.js';
 import { stageShuffles } from '../rdd/plan.js';
 import type { RunJobOptions } from '../rdd/rdd.js';
 import type { Backend, JobSpec } from './backend.js';
-import { ProgressBus, stageShape, type RetryReason } from './progress.js';
+import { ProgressBus, stageShape, type RetryReason, type TaskMetrics } from './progress.js';
 
 /** A shuffle map stage of a running action, as the client follows it through `job.event`. */
 interface MapStage {
@@ -226,7 +226,7 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
         granted: (_id, pending, attempt, worker) => this.taskEvent(pending.desc, attempt, 'running', worker),
         completed: (_id, pending, attempt, req) => {
           this.counters.tasksCompleted++;
-          this.taskEvent(pending.desc, attempt, 'done', req.worker);
+          this.taskEvent(pending.desc, attempt, 'done', req.worker, undefined, req.metrics);
           for (const [id, bytes] of req.blocks ?? []) this.blocks.set(id, { holder: req.worker, bytes });
           pending.job.onAccumulators(req.accumulators);
           pending.resolve({ result: req.result ? decode(req.result) : undefined, worker: req.worker });
@@ -491,7 +491,7 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
         }
         if (st.shown.get(ev.partition) !== 'done') {
           st.shown.set(ev.partition, 'done');
-          this.taskEvent(desc, ev.attempt, 'done', ev.worker);
+          this.taskEvent(desc, ev.attempt, 'done', ev.worker, undefined, ev.metrics);
         }
         if (st.outputs.every((o) => o !== undefined)) this.completeMapStage(st);
         break;
@@ -530,6 +530,7 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
     state: 'running' | 'done' | 'retried' | 'failed',
     worker?: string,
     reason?: RetryReason,
+    metrics?: TaskMetrics,
   ): void {
     this.progress.emit({
       type: 'task',
@@ -539,6 +540,7 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
       state,
       ...(worker !== undefined && { worker }),
       ...(reason !== undefined && { reason }),
+      ...(metrics !== undefined && { metrics }),
     });
   }
 

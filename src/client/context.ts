@@ -28,6 +28,7 @@ import { buildNodes, lineageRdds, prepareLineage } from '../rdd/plan.js';
 import { RDD, unionOf, type RDDContext, type RunJobOptions } from '../rdd/rdd.js';
 import type { Backend } from './backend.js';
 import { InProcessBackend } from './in-process-backend.js';
+import { blockId } from '../rdd/lineage.js';
 import { deriveCurveKeys } from '../partition-server/curve.js';
 import { deriveClusterId, isLoopbackAddress, Secret } from '../worker/config.js';
 import { MdnsDiscovery } from '../discovery/mdns.js';
@@ -111,6 +112,16 @@ const actionSignal = new AsyncLocalStorage<AbortSignal>();
  */
 const actionScope = new AsyncLocalStorage<number>();
 
+/** A running top-level action (see `MicroSpark.actions`). */
+interface ActionState {
+  /** Aborted by `cancelJob` of this action's id. */
+  readonly controller: AbortController;
+  /** The name a DataFrame action gave itself, used when its first job is submitted. */
+  readonly pendingName: string | undefined;
+  /** Its id and name, once its first job is submitted. */
+  action: { id: number; name: string } | undefined;
+}
+
 /** `parallelize` data up to this size travels inside the task instead of being served by the client. */
 const INLINE_DATA_MAX_BYTES = 64 * 1024;
 
@@ -149,15 +160,19 @@ export class MicroSpark implements RDDContext {
   private nextActionId = 0;
   /** RDDs marked persisted, weakly (an unreachable RDD's blocks are dropped by its finalizer). */
   private readonly persisted = new Map<number, WeakRef<RDD<any>>>();
-  /** The outermost action's id and name once its first job is submitted (progress events). */
-  private currentAction: { id: number; name: string } | undefined;
-  private pendingActionName: string | undefined;
+  /**
+   * The running top-level actions, by scope: each has its own id (once its first job is
+   * submitted), its name and its own cancel signal, so concurrent actions are told apart.
+   */
+  private readonly actions = new Map<number, ActionState>();
 
   private constructor(
     private readonly backend: Backend,
     defaultParallelism: number,
   ) {
     assertPositiveInt(defaultParallelism, 'defaultParallelism');
+    // Stage events carry the id of the action whose async scope submits them.
+    backend.progress.resolveAction = () => this.actions.get(actionScope.getStore() ?? -1)?.action?.id;
     this.defaultParallelism = defaultParallelism;
   }
 
@@ -315,6 +330,7 @@ export class MicroSpark implements RDDContext {
               const info = this.storageInfo(rdd);
               if (!info) return [];
               const level = rdd.getStorageLevel();
+              const sizes = this.partitionSizes(rdd);
               return [
                 {
                   id: rdd.id,
@@ -325,11 +341,15 @@ export class MicroSpark implements RDDContext {
                   bytes: info.bytes,
                   partitions: [...this.cacheLocations(rdd)]
                     .sort((a, b) => a[0] - b[0])
-                    .map(([index, holder]) => ({ index, holder: holder.replace(/^tcp:\/\//, '') })),
+                    .map(([index, holder]) => ({
+                      index,
+                      holder: holder.replace(/^tcp:\/\//, ''),
+                      ...(sizes.has(index) && { bytes: sizes.get(index)! }),
+                    })),
                 },
               ];
             }),
-          cancelRunning: () => this.cancelAllJobs(),
+          cancelJob: (jobId) => this.cancelJob(jobId),
           properties,
         },
         options.ui,
@@ -421,10 +441,11 @@ export class MicroSpark implements RDDContext {
   async withAction<R>(body: () => Promise<R>, name?: string): Promise<R> {
     this.assertActive();
     const outer = actionScope.getStore();
+    const scope = outer ?? this.nextScope++;
     // A DataFrame action names itself (`show at job.ts:12`): its jobs run after awaits, where the
     // user's frame is no longer on the stack.
-    if (outer === undefined && name !== undefined && this.activeActions === 0) this.pendingActionName = name;
-    const scope = outer ?? this.nextScope++;
+    if (outer === undefined)
+      this.actions.set(scope, { controller: new AbortController(), pendingName: name, action: undefined });
     this.activeActions++;
     let failure: unknown;
     try {
@@ -437,10 +458,9 @@ export class MicroSpark implements RDDContext {
       // Each top-level action releases its shuffle outputs when it ends (those another running
       // action reads stay).
       if (outer === undefined) this.backend.endAction(scope, last);
-      if (last) {
-        const action = this.currentAction;
-        this.currentAction = undefined;
-        this.pendingActionName = undefined;
+      if (outer === undefined) {
+        const action = this.actions.get(scope)?.action;
+        this.actions.delete(scope);
         if (action) {
           this.backend.progress.emit({
             type: 'action',
@@ -457,6 +477,24 @@ export class MicroSpark implements RDDContext {
         }
       }
     }
+  }
+
+  private nextSqlExecution = 0;
+
+  /** @internal A DataFrame query's plan, as a `sql` progress event (only when someone listens). */
+  reportSqlPlan(
+    plan: string,
+    stages: ReadonlyArray<{ id: number; text: string; node: string; inputs: readonly number[] }>,
+  ): void {
+    if (!this.backend.progress.listening) return;
+    const state = this.actions.get(actionScope.getStore() ?? -1);
+    this.backend.progress.emit({
+      type: 'sql',
+      executionId: this.nextSqlExecution++,
+      description: state?.pendingName ?? state?.action?.name ?? 'query',
+      plan,
+      stages: stages.map((s) => ({ ...s, inputs: [...s.inputs] })),
+    });
   }
 
   /**
@@ -481,24 +519,28 @@ export class MicroSpark implements RDDContext {
         if (!Number.isInteger(p) || p < 0 || p >= n)
           throw new InvalidOperationError(`partition ${p} out of range [0, ${n})`);
       }
-      // The job stops on the action's own signal, a withSignal() around it, or cancelAllJobs().
-      const signals = [this.cancelAll.signal, actionSignal.getStore(), opts?.signal].filter(
-        (s): s is AbortSignal => s !== undefined,
-      );
+      // The job stops on the action's own signal, a withSignal() around it, its action's
+      // cancelJob(), or cancelAllJobs().
+      const state = this.actions.get(actionScope.getStore() ?? -1);
+      const signals = [
+        this.cancelAll.signal,
+        state?.controller.signal,
+        actionSignal.getStore(),
+        opts?.signal,
+      ].filter((s): s is AbortSignal => s !== undefined);
       const signal = AbortSignal.any(signals);
       if (signal.aborted) throw new JobCancelledError('the job was cancelled before it started');
       // Named as the user called it (`sum at job.ts:3`), not by its sink (`fold`).
       const call = this.backend.progress.listening ? userCall() : undefined;
-      const actionName =
-        this.pendingActionName ?? `${call?.method ?? fn.name} at ${call?.site ?? '<unknown>'}`;
-      if (!this.currentAction) {
-        this.currentAction = { id: this.nextActionId++, name: actionName };
-        this.backend.progress.actionId = this.currentAction.id;
+      const actionName = state?.pendingName ?? `${call?.method ?? fn.name} at ${call?.site ?? '<unknown>'}`;
+      if (state && !state.action) {
+        state.action = { id: this.nextActionId++, name: actionName };
+        this.backend.progress.actionId = state.action.id;
         this.backend.progress.emit({
           type: 'action',
-          actionId: this.currentAction.id,
+          actionId: state.action.id,
           state: 'started',
-          name: this.currentAction.name,
+          name: state.action.name,
         });
       }
       await prepareLineage(rdd);
@@ -537,6 +579,20 @@ export class MicroSpark implements RDDContext {
     const old = this.cancelAll;
     this.cancelAll = new AbortController();
     old.abort(new JobCancelledError('cancelled by cancelAllJobs()'));
+  }
+
+  /**
+   * Cancels one running action, by its id (the `actionId` of progress events, the web UI's job
+   * id; Spark's `cancelJob`): its jobs are withdrawn and it rejects with JobCancelledError, other
+   * actions run on. Returns whether such an action was running.
+   */
+  cancelJob(jobId: number): boolean {
+    for (const state of this.actions.values()) {
+      if (state.action?.id !== jobId) continue;
+      state.controller.abort(new JobCancelledError(`job ${jobId} was cancelled`));
+      return true;
+    }
+    return false;
   }
 
   /**
@@ -586,6 +642,25 @@ export class MicroSpark implements RDDContext {
   /** @internal */
   unpersistRdd(rdd: RDD<any>): void {
     this.backend.dropBlocks(rdd.contentId);
+  }
+
+  /**
+   * The size of each stored partition of a persisted RDD (partition → bytes): in process from
+   * the blocks, on a cluster from the block records of the holders `cacheLocations` names.
+   */
+  private partitionSizes(rdd: RDD<any>): Map<number, number> {
+    if (this.backend instanceof InProcessBackend) return this.backend.blockSizes(rdd.contentId);
+    const out = new Map<number, number>();
+    const cluster = this.cluster;
+    if (!cluster) return out;
+    const prefix = blockId(rdd.contentId, 0).slice(0, -1);
+    const where = this.cacheLocations(rdd);
+    for (const b of cluster.seenRecords().blocks) {
+      if (!b.blockId.startsWith(prefix)) continue;
+      const p = Number(b.blockId.slice(prefix.length));
+      if (where.get(p) === b.holder) out.set(p, b.bytes);
+    }
+    return out;
   }
 
   /** @internal */

@@ -174,7 +174,7 @@ export class InProcessBackend implements Backend {
       if (msg.ok) {
         for (const [id, data] of msg.ok.blocks) this.blocks.set(id, data);
         job.onAccumulators(msg.ok.accumulators);
-        this.progress.emit({ ...task, state: 'done' });
+        this.progress.emit({ ...task, state: 'done', ...(msg.ok.metrics && { metrics: msg.ok.metrics }) });
         return msg.ok;
       }
       last = errorFromWire(msg.error!);
@@ -214,6 +214,14 @@ export class InProcessBackend implements Backend {
     const out = new Map<number, string>();
     for (const id of this.blocks.keys())
       if (id.startsWith(prefix)) out.set(Number(id.slice(prefix.length)), 'in-process');
+    return out;
+  }
+  /** The size of each stored partition of a node: partition → bytes. */
+  blockSizes(nodeId: string): Map<number, number> {
+    const prefix = blockId(nodeId, 0).slice(0, -1);
+    const out = new Map<number, number>();
+    for (const [id, b] of this.blocks)
+      if (id.startsWith(prefix)) out.set(Number(id.slice(prefix.length)), b.byteLength);
     return out;
   }
   storageInfo(nodeId: string): { partitions: number; bytes: number } | undefined {

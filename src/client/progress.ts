@@ -3,6 +3,9 @@
  * emit the same events, synchronously and in order, through `MicroSpark.onProgress`.
  */
 import type { NodeSpec } from '../rdd/lineage.js';
+import type { TaskMetrics } from '../rdd/runner.js';
+
+export type { TaskMetrics };
 
 /** Why a task went back to pending. */
 export type RetryReason = 'error' | 'lease-expired' | 'worker-lost' | 'fetch-failed';
@@ -31,6 +34,21 @@ export type ProgressEvent =
       readonly parentIds?: readonly number[];
       /** The operations it runs, narrow chain in order, its root last (`map at job.ts:9`). */
       readonly operations?: readonly string[];
+      /** The content id of the node it computes (a SQL plan stage's, see the `sql` event). */
+      readonly node?: string;
+    }
+  /**
+   * A DataFrame query was planned to run (Spark's SQL execution): its physical plan's stages,
+   * each with the content id of the node that runs it, so stage events can be matched to them.
+   */
+  | {
+      readonly type: 'sql';
+      readonly executionId: number;
+      /** The action's name (`show at job.ts:12`). */
+      readonly description: string;
+      /** The physical plan as `df.explain()` prints it. */
+      readonly plan: string;
+      readonly stages: readonly SqlPlanStage[];
     }
   /** A task started on a worker, finished, went back to pending (retried) or failed for good. */
   | {
@@ -42,6 +60,8 @@ export type ProgressEvent =
       /** The worker node that ran it (cluster mode). */
       readonly worker?: string;
       readonly reason?: RetryReason;
+      /** For `done`: what the task measured (bytes, records, shuffle, GC), when its worker sent them. */
+      readonly metrics?: TaskMetrics;
     }
   /**
    * A line a task's code printed with console.* (log, info, debug: stdout; warn, error, trace:
@@ -65,6 +85,18 @@ export type ProgressEvent =
       readonly endpoint: string;
     };
 
+/** A stage of a DataFrame query's physical plan, as the `sql` event carries it. */
+export interface SqlPlanStage {
+  /** The plan's stage number (`Stage 1` in explain). */
+  readonly id: number;
+  /** Its part of the plan, as explain prints it. */
+  readonly text: string;
+  /** The content id of its RDD node. */
+  readonly node: string;
+  /** Plan stages whose exchanges it reads. */
+  readonly inputs: readonly number[];
+}
+
 /** What identifies a stage in its events. */
 export interface StageInfo {
   readonly stageId: number;
@@ -73,6 +105,7 @@ export interface StageInfo {
   readonly tasks: number;
   readonly parentIds?: readonly number[];
   readonly operations?: readonly string[];
+  readonly node?: string;
 }
 
 /**
@@ -86,7 +119,7 @@ export function stageShape(
   sites: Readonly<Record<string, string>>,
   stageOf: (shuffleId: string) => number | undefined,
   fullyStored: (nodeId: string, numPartitions: number) => boolean,
-): { parentIds: number[]; operations: string[] } {
+): { parentIds: number[]; operations: string[]; node: string } {
   const operations: string[] = [];
   const parentIds = new Set<number>();
   const seen = new Set<string>();
@@ -106,7 +139,7 @@ export function stageShape(
     operations.push(sites[id] ?? node.op);
   };
   visit(rootId);
-  return { parentIds: [...parentIds].sort((a, b) => a - b), operations };
+  return { parentIds: [...parentIds].sort((a, b) => a - b), operations, node: rootId };
 }
 
 /** A progress listener. Exceptions it throws are swallowed, never break a job. */
@@ -115,8 +148,25 @@ export type ProgressListener = (e: ProgressEvent) => void;
 /** Where backends publish progress; delivers to every listener, isolating their failures. */
 export class ProgressBus {
   private readonly listeners = new Set<ProgressListener>();
-  /** The outermost action running now (its id is stamped on stage events). */
-  actionId = -1;
+  private lastActionId = -1;
+  /**
+   * The action of the current async context (set by the context, which keeps each concurrent
+   * action's id in its async scope); undefined outside any action.
+   */
+  resolveAction: (() => number | undefined) | undefined;
+  /** The action each submitted stage belongs to, until it completes or fails. */
+  private readonly stageActions = new Map<number, number>();
+
+  /**
+   * The id stamped on stage events: the action of the current async context, else the last one
+   * set. A stage's completed or failed event carries its submitted event's id, wherever it is emitted.
+   */
+  get actionId(): number {
+    return this.resolveAction?.() ?? this.lastActionId;
+  }
+  set actionId(id: number) {
+    this.lastActionId = id;
+  }
   /**
    * Receives `log` events besides the listeners (the context's stderr writer); not a listener,
    * so it does not make {@link listening} true.
@@ -149,6 +199,15 @@ export class ProgressBus {
   }
 
   emit(e: ProgressEvent): void {
+    if (e.type === 'stage') {
+      if (e.state === 'submitted') this.stageActions.set(e.stageId, e.actionId);
+      else {
+        // Emitted where the action's scope is unknown (a worker's report): the submitted event's id.
+        const actionId = this.stageActions.get(e.stageId);
+        this.stageActions.delete(e.stageId);
+        if (actionId !== undefined && actionId !== e.actionId) e = { ...e, actionId };
+      }
+    }
     if (e.type === 'log' && this.logWriter) {
       try {
         this.logWriter(e);

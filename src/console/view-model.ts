@@ -216,6 +216,8 @@ function onProgress(s: ConsoleState, e: ProgressEvent, now: number): ConsoleStat
         `worker ${shortId(e.node)} (${hostPort(e.endpoint)}) ${e.state === 'joined' ? 'joined' : 'was lost'}`,
         e.state === 'joined' ? 'info' : 'warn',
       );
+    case 'sql':
+      return s; // a DataFrame query's plan: the web UI's, not the console's
   }
 }
 

@@ -120,6 +120,25 @@ export const Record = z.discriminatedUnion('kind', [
 ]);
 export type Record = z.infer<typeof Record>;
 
+const amount = z.number().nonnegative().max(Number.MAX_SAFE_INTEGER);
+
+/** What a task measured (src/rdd/runner.ts TaskMetrics): ms, bytes and record counts. */
+export const TaskMetricsWire = z.object({
+  executorRunTime: amount,
+  gcTime: amount,
+  inputBytes: amount,
+  inputRecords: amount,
+  outputBytes: amount,
+  outputRecords: amount,
+  shuffleReadBytes: amount,
+  shuffleReadRecords: amount,
+  shuffleFetchWaitTime: amount,
+  shuffleWriteBytes: amount,
+  shuffleWriteRecords: amount,
+  sqlRows: amount,
+  sqlBytes: amount,
+});
+
 /** A granted lease on one attempt of a job. */
 export const Lease = z.object({ token: id, attempt: count, ttlMs: count });
 export type Lease = z.infer<typeof Lease>;
@@ -147,6 +166,8 @@ export const Request = z.discriminatedUnion('op', [
     accumulators: z.array(z.tuple([id, z.unknown()])),
     /** Persisted blocks the task stored on the worker (id and size), so the source knows them at once. */
     blocks: z.array(z.tuple([id, count])).optional(),
+    /** What the task measured (the UI's task metrics); absent from older workers. */
+    metrics: TaskMetricsWire.optional(),
   }),
   z.object({
     op: z.literal('job.fail'),
@@ -190,6 +211,8 @@ export const Request = z.discriminatedUnion('op', [
     /** For `posted`: the output existed before and was lost (a recomputation). */
     recomputed: z.boolean().optional(),
     accumulators: z.array(z.tuple([id, z.unknown()])).optional(),
+    /** For `done`: what the map task measured. */
+    metrics: TaskMetricsWire.optional(),
     error: z
       .object({ name: z.string(), message: z.string(), stack: z.string().optional() })
       .loose()

@@ -64,6 +64,14 @@ export interface RDDContext {
   registerPersisted(rdd: RDD<any>): void;
   /** Cached partitions and their size, if any are stored. */
   storageInfo(rdd: RDD<any>): { partitions: number; bytes: number } | undefined;
+  /**
+   * A DataFrame query's physical plan is about to run: its stages and their RDD nodes (the web
+   * UI's SQL page). Optional: contexts without progress listeners ignore it.
+   */
+  reportSqlPlan?(
+    plan: string,
+    stages: ReadonlyArray<{ id: number; text: string; node: string; inputs: readonly number[] }>,
+  ): void;
 }
 
 /** A dependency as `toDebugString` and the planner see it. */

@@ -8,7 +8,10 @@
  * Shuffle output is combined map-side into one buffer per reduce partition; shuffle input, cached
  * blocks, client-hosted data and broadcast values are read through {@link TaskServices}.
  */
+import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
+import { GCProfiler } from 'node:v8';
 import { decode, encode } from '../protocol/codec.js';
 import { InvalidOperationError } from '../protocol/errors.js';
 import { BucketWriter, forEachElement, forEachPair } from './bucket.js';
@@ -43,6 +46,35 @@ export interface TaskSection {
   readonly section: ColumnSection;
 }
 
+/**
+ * What a task measured about itself (Spark's TaskMetrics, flat): times in ms, sizes in bytes.
+ * Input is what it read from files, checkpoints and stored blocks (as Spark counts it, not
+ * `parallelize` data); output is what a save wrote; `sqlRows`/`sqlBytes` the rows and bytes of a SQL stage's output batches.
+ */
+export interface TaskMetrics {
+  /** Wall time of the task's run in its thread (Spark's executorRunTime). */
+  readonly executorRunTime: number;
+  /** Time its thread spent in garbage collection while it ran (V8's GC profiler). */
+  readonly gcTime: number;
+  readonly inputBytes: number;
+  readonly inputRecords: number;
+  readonly outputBytes: number;
+  readonly outputRecords: number;
+  readonly shuffleReadBytes: number;
+  readonly shuffleReadRecords: number;
+  /** Time spent waiting for shuffle map outputs to arrive (Spark's fetchWaitTime). */
+  readonly shuffleFetchWaitTime: number;
+  readonly shuffleWriteBytes: number;
+  readonly shuffleWriteRecords: number;
+  /** Rows of the SQL batches the task produced (0 for RDD tasks). */
+  readonly sqlRows: number;
+  /** Bytes of those batches (Parquet). */
+  readonly sqlBytes: number;
+}
+
+/** A task's counters while it runs (see {@link TaskMetrics}). */
+type MetricCounters = { -readonly [K in keyof TaskMetrics]: number };
+
 /** What a task produces. */
 export interface TaskResult {
   /** For result tasks: the sink's result. */
@@ -55,6 +87,8 @@ export interface TaskResult {
   readonly accumulators: ReadonlyArray<readonly [string, unknown]>;
   /** Column sections of the SQL batches computed: by node, partition and reduce partition. */
   readonly sections?: readonly TaskSection[];
+  /** What the task measured (always set by {@link runTask}). */
+  readonly metrics?: TaskMetrics;
 }
 
 type Emit = (x: unknown) => void;
@@ -392,6 +426,21 @@ class TaskRun {
   sampling = false;
   /** The fraction of the split the windows covered (1: the whole split was read). */
   sampledFraction = 1;
+  readonly m: MetricCounters = {
+    executorRunTime: 0,
+    gcTime: 0,
+    inputBytes: 0,
+    inputRecords: 0,
+    outputBytes: 0,
+    outputRecords: 0,
+    shuffleReadBytes: 0,
+    shuffleReadRecords: 0,
+    shuffleFetchWaitTime: 0,
+    shuffleWriteBytes: 0,
+    shuffleWriteRecords: 0,
+    sqlRows: 0,
+    sqlBytes: 0,
+  };
 
   constructor(
     private readonly desc: TaskDesc,
@@ -433,8 +482,11 @@ class TaskRun {
       const bid = blockId(id, p);
       const stored = await this.services.readBlock(bid);
       let data: unknown[];
-      if (stored) data = decode<unknown[]>(stored);
-      else {
+      if (stored) {
+        data = decode<unknown[]>(stored);
+        this.m.inputBytes += stored.byteLength;
+        this.m.inputRecords += data.length;
+      } else {
         data = [];
         const buf = data;
         await inner(p, (x) => buf.push(x));
@@ -472,8 +524,16 @@ class TaskRun {
         return async (part, emit) => {
           const split = splits[part]!;
           const windows = this.sampling ? sampleWindows(split) : undefined;
-          if (!windows) return readTextSplit(split, emit);
-          for (const w of windows) await readTextSplit(w, emit);
+          const m = this.m;
+          const counted = (line: string) => {
+            m.inputRecords++;
+            emit(line);
+          };
+          for (const w of windows ?? [split]) {
+            m.inputBytes += w.gzip ? fileSize(w.path) : Math.max(0, w.end - w.start);
+            await readTextSplit(w, counted);
+          }
+          if (!windows) return;
           this.sampledFraction =
             (windows.length * (windows[0]!.end - windows[0]!.start)) / (split.end - split.start);
         };
@@ -484,6 +544,8 @@ class TaskRun {
         return (part, emit) => {
           for (const path of groups[part] ?? []) {
             const data = readWholeFile(path);
+            this.m.inputBytes += data.byteLength;
+            this.m.inputRecords++;
             emit([path, binary ? data : data.toString('utf8')]);
           }
           return Promise.resolve();
@@ -492,15 +554,21 @@ class TaskRun {
       case 'binaryRecords': {
         const splits = p.splits as FileSplit[];
         return (part, emit) => {
-          readRecords(splits[part]!, p.recordLength as number, emit);
+          const split = splits[part]!;
+          this.m.inputBytes += Math.max(0, split.end - split.start);
+          readRecords(split, p.recordLength as number, (r) => {
+            this.m.inputRecords++;
+            emit(r);
+          });
           return Promise.resolve();
         };
       }
       case 'checkpoint':
         return async (part, emit) => {
-          const data = decode<unknown[]>(
-            await readFile(`${p.dir as string}/part-${String(part).padStart(5, '0')}`),
-          );
+          const bytes = await readFile(`${p.dir as string}/part-${String(part).padStart(5, '0')}`);
+          const data = decode<unknown[]>(bytes);
+          this.m.inputBytes += bytes.byteLength;
+          this.m.inputRecords += data.length;
           for (let i = 0; i < data.length; i++) emit(data[i]);
         };
       case 'mapPartitions':
@@ -646,6 +714,8 @@ class TaskRun {
             if (!s) throw new InvalidOperationError(`SQL stage lacks shuffle input ${input.index}`);
             await this.readPairs(s, input.broadcast ? 0 : part, (_k, v) => bufs.push(v as Uint8Array));
           } else await this.parent(node, input.index)(part, (x) => bufs.push(x as Uint8Array));
+        } else if (input.kind === 'files') {
+          for (const f of input.splits[part] ?? []) this.m.inputBytes += fileSize(f);
         }
         batches.push(bufs);
       }
@@ -659,7 +729,9 @@ class TaskRun {
           return named ? { ...c, name: named[0], type: named[1] } : c;
         });
         this.sections.push({ node: id, partition: part, reduce, section: { ...section, columns } });
+        this.m.sqlRows += section.rows;
       }
+      for (const [, b] of out) this.m.sqlBytes += b.byteLength;
       if (!emitsPairs(task.output)) for (const [, b] of out) emit(b);
       else for (const [p, b] of out) emit([p, b]);
     };
@@ -670,21 +742,38 @@ class TaskRun {
     part: number,
     each: (k: unknown, v: unknown) => void,
   ): Promise<void> {
-    const bufs = await this.services.readShuffle(s.id, part, s.numMaps);
+    const bufs = await this.fetchShuffle(s, part);
+    const m = this.m;
     for (let i = 0; i < bufs.length; i++) {
       const b = bufs[i]!;
       bufs[i] = EMPTY; // decoded: let it go
-      forEachPair(b, each);
+      forEachPair(b, (k, v) => {
+        m.shuffleReadRecords++;
+        each(k, v);
+      });
     }
+  }
+
+  /** The buffers of a reduce partition from every map task, timed and counted as shuffle read. */
+  private async fetchShuffle(s: ShuffleSpec, part: number): Promise<Uint8Array[]> {
+    const t0 = performance.now();
+    const bufs = await this.services.readShuffle(s.id, part, s.numMaps);
+    this.m.shuffleFetchWaitTime += performance.now() - t0;
+    for (const b of bufs) this.m.shuffleReadBytes += b.byteLength;
+    return bufs;
   }
 
   /** Reads the elements of an elements shuffle (sortBy), map by map. */
   private async readElements(s: ShuffleSpec, part: number, each: (x: unknown) => void): Promise<void> {
-    const bufs = await this.services.readShuffle(s.id, part, s.numMaps);
+    const bufs = await this.fetchShuffle(s, part);
+    const m = this.m;
     for (let i = 0; i < bufs.length; i++) {
       const b = bufs[i]!;
       bufs[i] = EMPTY;
-      forEachElement(b, each);
+      forEachElement(b, (x) => {
+        m.shuffleReadRecords++;
+        each(x);
+      });
     }
   }
 
@@ -831,10 +920,12 @@ class TaskRun {
     const outside = (r: unknown): never => {
       throw new InvalidOperationError(`partitioner returned ${preview(r)}, outside [0, ${n})`);
     };
+    let records = 0;
     if (s.elements) {
       await compute(part, (x) => {
         const r = partition(x);
         (buckets[r] ?? outside(r)).addElement(x);
+        records++;
       });
     } else if (s.mapSideCombine && s.agg) {
       const create = s.agg.create ? this.compiler.fn(s.agg.create, 1) : undefined;
@@ -856,6 +947,7 @@ class TaskRun {
           else compound.set(k, create ? create(kv[1]) : kv[1]);
         }
       });
+      records = prim.size + compound.size;
       prim.forEach((c, k) => {
         const r = partition(k);
         (buckets[r] ?? outside(r)).addPair(k, c);
@@ -870,22 +962,75 @@ class TaskRun {
         if (!Array.isArray(kv) || kv.length !== 2) notAPair(kv);
         const r = partition(kv[0]);
         (buckets[r] ?? outside(r)).addPair(kv[0], kv[1]);
+        records++;
       });
     }
-    return buckets.map((b) => b.finish());
+    const out = buckets.map((b) => b.finish());
+    this.m.shuffleWriteRecords += records;
+    for (const b of out) this.m.shuffleWriteBytes += b.byteLength;
+    return out;
   }
 
   /** Computes partition `part` of `root` into a result sink. */
   async result(fn: LibFn, root: string, part: number): Promise<unknown> {
     const makeSink = this.compiler.lib(fn) as (part: number) => Sink;
     const sink = makeSink(part);
+    // A save's part (saveAsTextFile): its records and bytes are the task's output.
+    let records = 0;
+    const textPart = fn.name === 'textPart';
+    const emit = textPart
+      ? (x: unknown) => {
+          records++;
+          sink.emit(x);
+        }
+      : sink.emit;
     try {
-      await this.compute(root)(part, sink.emit);
+      await this.compute(root)(part, emit);
     } catch (e) {
       if (!(e instanceof StopEmit)) throw e;
     }
-    return await sink.result();
+    const result = await sink.result();
+    if (textPart) {
+      this.m.outputRecords += records;
+      this.m.outputBytes += (result as Uint8Array).byteLength;
+    } else if (fn.name === 'writeTextPart') {
+      // Written on the worker's disk: the sink says what it wrote, [records, bytes].
+      const [n, bytes] = result as [number, number];
+      this.m.outputRecords += n;
+      this.m.outputBytes += bytes;
+    }
+    return result;
   }
+}
+
+/** A file's size in bytes (0 when it cannot be read: the read itself reports that). */
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Measures the garbage collection of this thread while a task runs (V8's GCProfiler, exact and
+ * synchronous); `stop` returns the time in ms. A no-op where the profiler is missing.
+ */
+function gcMeter(): { stop: () => number } {
+  if (typeof GCProfiler !== 'function') return { stop: () => 0 };
+  const profiler = new GCProfiler();
+  profiler.start();
+  let ms: number | undefined;
+  return {
+    stop: () => {
+      if (ms === undefined) {
+        let us = 0;
+        for (const s of profiler.stop()?.statistics ?? []) us += s.cost;
+        ms = us / 1000;
+      }
+      return ms;
+    },
+  };
 }
 
 /** Windows a sampling job reads of a text split, evenly spaced, and the fraction of it they cover. */
@@ -946,6 +1091,25 @@ export function broadcastIds(value: unknown): string[] {
 
 /** Runs one task. Throws what user code throws (the caller decides about retries). */
 export async function runTask(desc: TaskDesc, services: TaskServices): Promise<TaskResult> {
+  const t0 = performance.now();
+  const gc = gcMeter();
+  try {
+    return await runMeasured(desc, services, (run) => {
+      run.m.executorRunTime = Math.round(performance.now() - t0);
+      run.m.gcTime = Math.round(gc.stop());
+      run.m.shuffleFetchWaitTime = Math.round(run.m.shuffleFetchWaitTime);
+      return { ...run.m };
+    });
+  } finally {
+    gc.stop();
+  }
+}
+
+async function runMeasured(
+  desc: TaskDesc,
+  services: TaskServices,
+  measure: (run: TaskRun) => TaskMetrics,
+): Promise<TaskResult> {
   const values = new Map<string, unknown>();
   for (const id of broadcastIds([desc.nodes, desc.output])) values.set(id, await services.broadcastValue(id));
   const compiler = new Compiler(LIBRARY, {
@@ -963,6 +1127,7 @@ export async function runTask(desc: TaskDesc, services: TaskServices): Promise<T
       blocks: run.blocks,
       accumulators: compiler.accumulatorUpdates(),
       ...(run.sections.length > 0 && { sections: run.sections }),
+      metrics: measure(run),
     };
   }
   if (out.fn.t !== 'lib') throw new InvalidOperationError('a result function must be a library function');
@@ -978,5 +1143,6 @@ export async function runTask(desc: TaskDesc, services: TaskServices): Promise<T
     blocks: run.blocks,
     accumulators: compiler.accumulatorUpdates(),
     ...(run.sections.length > 0 && { sections: run.sections }),
+    metrics: measure(run),
   };
 }

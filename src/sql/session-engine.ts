@@ -40,7 +40,7 @@ import { userCall } from '../rdd/call-site.js';
 import { csvHeaderSchema, inferJsonSchema, listFiles, readerOptions, recordsSpec } from './sources.js';
 import { DistributedPlanner, stageOrder, type Stage } from './physical/planner.js';
 import { Renderer, col, literalSql } from './physical/render.js';
-import { explainPlan } from './physical/explain.js';
+import { explainPlan, stageText } from './physical/explain.js';
 import {
   DecimalType,
   StructField,
@@ -263,7 +263,21 @@ export class SessionEngine implements SqlEngine, Catalog {
     for (const s of stageOrder(result))
       for (const i of s.inputs)
         if (i.kind === 'local' && !locals.has(i.node)) locals.set(i.node, await this.localRdd(i.node));
-    return this.stagesRdd(result, (n) => locals.get(n)!, site, write);
+    const built = new Map<Stage, RDD<unknown>>();
+    const rdd = this.stagesRdd(result, (n) => locals.get(n)!, site, write, built);
+    if (this.sc.reportSqlPlan) {
+      const stages = stageOrder(result);
+      this.sc.reportSqlPlan(
+        `== Physical Plan ==\n${stages.map(stageText).join('\n\n')}\n`,
+        stages.map((s) => ({
+          id: s.id,
+          text: stageText(s),
+          node: built.get(s)?.contentId ?? '',
+          inputs: s.inputs.flatMap((i) => (i.kind === 'exchange' ? [i.stage.id] : [])),
+        })),
+      );
+    }
+    return rdd;
   }
 
   /** The RDD of a planned query's result stage, its child stages built as its shuffle inputs. */
@@ -272,8 +286,8 @@ export class SessionEngine implements SqlEngine, Catalog {
     localOf: (n: Extract<LNode, { k: 'local' }>) => RDD<unknown>,
     site?: string,
     write?: WriteOutput,
+    built = new Map<Stage, RDD<unknown>>(),
   ): RDD<unknown> {
-    const built = new Map<Stage, RDD<unknown>>();
     const build = (s: Stage): RDD<unknown> => {
       const have = built.get(s);
       if (have) return have;

@@ -35,8 +35,8 @@ export interface LiveSource {
   readonly onProgress: (listener: ProgressListener) => () => void;
   readonly workers: () => readonly LiveWorker[];
   readonly storage: () => readonly RddStorage[];
-  /** Cancels the running action(s). */
-  readonly cancelRunning: () => void;
+  /** Cancels one running action by its id (others run on); false when it is not running. */
+  readonly cancelJob: (jobId: number) => boolean;
   /** Configuration entries (secret already redacted). */
   readonly properties: ReadonlyArray<readonly [string, string]>;
 }
@@ -104,8 +104,7 @@ export class ContextUi {
       storage: source.storage,
       kill: (jobId) => {
         if (store.jobs.get(jobId)?.status !== 'RUNNING') return false;
-        source.cancelRunning();
-        return true;
+        return source.cancelJob(jobId);
       },
     };
     const log = eventLog

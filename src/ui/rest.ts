@@ -3,9 +3,10 @@
  * where the concept is the same (an action is a job, a worker is an executor); what MicroSpark
  * adds (retry reasons, its own end state, the DAG's operations) is in extra fields.
  */
-import type { RetryReason } from '../client/progress.js';
+import type { RetryReason, TaskMetrics } from '../client/progress.js';
 import {
   finishedTasks,
+  type SqlExecutionRecord,
   type JobRecord,
   type StageRecord,
   type StatusStore,
@@ -32,8 +33,12 @@ export interface RddStorage {
   readonly useMemory: boolean;
   /** Bytes of all its stored partitions. */
   readonly bytes: number;
-  /** Stored partitions: index and holder (`host:port`, or `in-process`). */
-  readonly partitions: ReadonlyArray<{ readonly index: number; readonly holder: string }>;
+  /** Stored partitions: index, holder (`host:port`, or `in-process`) and size when known. */
+  readonly partitions: ReadonlyArray<{
+    readonly index: number;
+    readonly holder: string;
+    readonly bytes?: number;
+  }>;
 }
 
 /** The configuration and versions the environment page shows (never the secret itself). */
@@ -144,6 +149,46 @@ export function taskData(t: TaskRecord, hostOf: (executor: string) => string): R
     accumulatorUpdates: [],
     ...opt('errorMessage', t.retryReason === undefined ? undefined : `retried: ${t.retryReason}`),
     ...opt('retryReason', t.retryReason),
+    ...opt('taskMetrics', t.metrics && sparkTaskMetrics(t.metrics)),
+  };
+}
+
+/**
+ * A task's metrics in Spark's TaskMetrics shape. What MicroSpark does not measure is 0 (CPU time,
+ * deserialization, spills); shuffle reads are not split into local and remote: their total is
+ * MicroSpark's `readBytes`. `sqlRows` and `sqlBytes` (of SQL output batches) are MicroSpark's own.
+ */
+export function sparkTaskMetrics(m: TaskMetrics): Record<string, unknown> {
+  return {
+    executorDeserializeTime: 0,
+    executorDeserializeCpuTime: 0,
+    executorRunTime: m.executorRunTime,
+    executorCpuTime: 0,
+    resultSize: 0,
+    jvmGcTime: m.gcTime,
+    resultSerializationTime: 0,
+    memoryBytesSpilled: 0,
+    diskBytesSpilled: 0,
+    peakExecutionMemory: 0,
+    inputMetrics: { bytesRead: m.inputBytes, recordsRead: m.inputRecords },
+    outputMetrics: { bytesWritten: m.outputBytes, recordsWritten: m.outputRecords },
+    shuffleReadMetrics: {
+      remoteBlocksFetched: 0,
+      localBlocksFetched: 0,
+      fetchWaitTime: m.shuffleFetchWaitTime,
+      remoteBytesRead: 0,
+      remoteBytesReadToDisk: 0,
+      localBytesRead: 0,
+      recordsRead: m.shuffleReadRecords,
+      readBytes: m.shuffleReadBytes,
+    },
+    shuffleWriteMetrics: {
+      bytesWritten: m.shuffleWriteBytes,
+      writeTime: 0,
+      recordsWritten: m.shuffleWriteRecords,
+    },
+    sqlRows: m.sqlRows,
+    sqlBytes: m.sqlBytes,
   };
 }
 
@@ -163,6 +208,19 @@ export function stageData(store: StatusStore, st: StageRecord, withTasks: boolea
     ...opt('firstTaskLaunchedTime', st.firstTaskLaunchedTime === undefined ? undefined : sparkDate(st.firstTaskLaunchedTime)), // prettier-ignore
     ...opt('completionTime', st.completionTime === undefined ? undefined : sparkDate(st.completionTime)),
     executorRunTime: st.executorRunTime,
+    executorCpuTime: 0,
+    inputBytes: st.metrics.inputBytes,
+    inputRecords: st.metrics.inputRecords,
+    outputBytes: st.metrics.outputBytes,
+    outputRecords: st.metrics.outputRecords,
+    shuffleReadBytes: st.metrics.shuffleReadBytes,
+    shuffleReadRecords: st.metrics.shuffleReadRecords,
+    shuffleFetchWaitTime: st.metrics.shuffleFetchWaitTime,
+    shuffleWriteBytes: st.metrics.shuffleWriteBytes,
+    shuffleWriteRecords: st.metrics.shuffleWriteRecords,
+    jvmGcTime: st.metrics.gcTime,
+    memoryBytesSpilled: 0,
+    diskBytesSpilled: 0,
     name: st.name,
     details: st.operations.join('\n'),
     schedulingPool: 'default',
@@ -178,6 +236,8 @@ export function stageData(store: StatusStore, st: StageRecord, withTasks: boolea
     retryReasons: { ...st.counts.retried },
     numRetainedTasks: st.finished.length + st.running.size,
     numDroppedTasks: st.droppedTasks,
+    sqlRows: st.metrics.sqlRows,
+    sqlBytes: st.metrics.sqlBytes,
   };
   if (withTasks) {
     const host = hostOf(store);
@@ -255,17 +315,57 @@ function quantile(xs: readonly number[], q: number): number {
   return xs[Math.min(xs.length - 1, Math.max(0, Math.round(q * (xs.length - 1))))]!;
 }
 
-/** `/stages/{id}/{attempt}/taskSummary`: duration quantiles of the retained successful attempts. */
+/**
+ * `/stages/{id}/{attempt}/taskSummary` (Spark's TaskMetricDistributions): quantiles of the
+ * retained successful attempts' duration and measured metrics (a metric its worker did not send
+ * counts as 0; MicroSpark's `numTasks` says how many attempts, `numMeasuredTasks` how many sent them).
+ */
 export function taskSummary(st: StageRecord, quantiles: readonly number[]): Record<string, unknown> {
   const succeeded = finishedTasks(st).filter((t) => t.status === 'SUCCESS');
-  const durations = succeeded.map((t) => t.endTime! - t.launchTime).sort((a, b) => a - b);
-  const qs = quantiles.map((q) => quantile(durations, q));
+  const dist = (f: (t: TaskRecord) => number): number[] => {
+    const xs = succeeded.map(f).sort((a, b) => a - b);
+    return quantiles.map((q) => quantile(xs, q));
+  };
+  const m = (k: keyof TaskMetrics) => dist((t) => t.metrics?.[k] ?? 0);
+  const zeros = quantiles.map(() => 0);
+  const measured = succeeded.filter((t) => t.metrics !== undefined).length;
   return {
     quantiles: [...quantiles],
-    duration: qs,
-    executorRunTime: qs,
-    // MicroSpark's own: how many attempts the quantiles are over.
-    numTasks: durations.length,
+    duration: dist((t) => t.endTime! - t.launchTime),
+    executorDeserializeTime: zeros,
+    executorDeserializeCpuTime: zeros,
+    executorRunTime: dist((t) => t.metrics?.executorRunTime ?? t.endTime! - t.launchTime),
+    executorCpuTime: zeros,
+    resultSize: zeros,
+    jvmGcTime: m('gcTime'),
+    resultSerializationTime: zeros,
+    gettingResultTime: zeros,
+    schedulerDelay: zeros,
+    peakExecutionMemory: zeros,
+    memoryBytesSpilled: zeros,
+    diskBytesSpilled: zeros,
+    inputMetrics: { bytesRead: m('inputBytes'), recordsRead: m('inputRecords') },
+    outputMetrics: { bytesWritten: m('outputBytes'), recordsWritten: m('outputRecords') },
+    shuffleReadMetrics: {
+      readBytes: m('shuffleReadBytes'),
+      readRecords: m('shuffleReadRecords'),
+      remoteBlocksFetched: zeros,
+      localBlocksFetched: zeros,
+      fetchWaitTime: m('shuffleFetchWaitTime'),
+      remoteBytesRead: zeros,
+      remoteBytesReadToDisk: zeros,
+      totalBlocksFetched: zeros,
+    },
+    shuffleWriteMetrics: {
+      writeBytes: m('shuffleWriteBytes'),
+      writeRecords: m('shuffleWriteRecords'),
+      writeTime: zeros,
+    },
+    // MicroSpark's own.
+    sqlRows: m('sqlRows'),
+    sqlBytes: m('sqlBytes'),
+    numTasks: succeeded.length,
+    numMeasuredTasks: measured,
   };
 }
 
@@ -290,10 +390,10 @@ export function executorSummary(
     completedTasks: ex.completedTasks,
     totalTasks: ex.activeTasks + ex.failedTasks + ex.completedTasks,
     totalDuration: ex.totalDuration,
-    totalGCTime: 0,
-    totalInputBytes: 0,
-    totalShuffleRead: 0,
-    totalShuffleWrite: 0,
+    totalGCTime: ex.metrics.gcTime,
+    totalInputBytes: ex.metrics.inputBytes,
+    totalShuffleRead: ex.metrics.shuffleReadBytes,
+    totalShuffleWrite: ex.metrics.shuffleWriteBytes,
     isBlacklisted: false,
     isExcluded: false,
     maxMemory: 0,
@@ -304,6 +404,27 @@ export function executorSummary(
     ...opt('busySlots', live ? live.slots - live.free : undefined),
     ...opt('heartbeatAgeMs', live?.lastSeenMs),
     retryReasons: { ...ex.retried },
+    numLogLines: ex.logs.length + ex.droppedLogLines,
+  };
+}
+
+/** `/executors/{id}/logs` (MicroSpark's): the newest lines the worker's tasks printed, oldest first. */
+export function executorLogs(store: StatusStore, id: string): Record<string, unknown> | undefined {
+  const ex = store.executors.get(id);
+  if (!ex) return undefined;
+  return {
+    executorId: id,
+    numLines: ex.logs.length + ex.droppedLogLines,
+    numDroppedLines: ex.droppedLogLines,
+    lines: ex.logs.map((l) => ({
+      time: sparkDate(l.time),
+      timeEpoch: l.time,
+      stream: l.stream,
+      stageId: l.stageId,
+      partition: l.partition,
+      attempt: l.attempt,
+      line: l.line,
+    })),
   };
 }
 
@@ -320,17 +441,84 @@ export function rddStorageInfo(r: RddStorage, withPartitions: boolean): Record<s
     diskUsed: r.useMemory ? 0 : bytes,
   };
   if (withPartitions) {
-    // Per-block sizes are not in the client's records: the distribution counts blocks per holder.
-    const byHolder = new Map<string, number>();
-    for (const p of r.partitions) byHolder.set(p.holder, (byHolder.get(p.holder) ?? 0) + 1);
-    out.dataDistribution = [...byHolder].map(([address, blocks]) => ({ address, numBlocks: blocks }));
+    // Memory or disk as the level says (a worker that spilled a block to disk still counts it in memory).
+    const split = (bytes: number) => (r.useMemory ? { memoryUsed: bytes, diskUsed: 0 } : { memoryUsed: 0, diskUsed: bytes }); // prettier-ignore
+    const byHolder = new Map<string, { blocks: number; bytes: number }>();
+    for (const p of r.partitions) {
+      const h = byHolder.get(p.holder) ?? { blocks: 0, bytes: 0 };
+      h.blocks++;
+      h.bytes += p.bytes ?? 0;
+      byHolder.set(p.holder, h);
+    }
+    out.dataDistribution = [...byHolder].map(([address, h]) => ({
+      address,
+      ...split(h.bytes),
+      numBlocks: h.blocks,
+    }));
     out.partitions = r.partitions.map((p) => ({
       blockName: `rdd_${r.id}_${p.index}`,
       storageLevel: r.storageLevel,
+      ...split(p.bytes ?? 0),
       executors: [p.holder],
+      // MicroSpark's own: the partition's index.
+      index: p.index,
     }));
   }
   return out;
+}
+
+/**
+ * `/sql` entry (Spark's ExecutionData): a DataFrame query, its plan, its jobs by state, and per
+ * plan stage (Spark's `nodes`, here stages, not operators) the rows and bytes of its output batches
+ * and its shuffle write, summed over the stages that ran it; `edges` are the exchanges.
+ */
+export function sqlExecutionData(store: StatusStore, x: SqlExecutionRecord): Record<string, unknown> {
+  const jobs = x.jobIds.map((id) => store.jobs.get(id)).filter((j) => j !== undefined);
+  const running = jobs.filter((j) => j.status === 'RUNNING').map((j) => j.jobId);
+  const failed = jobs.filter((j) => j.status === 'FAILED').map((j) => j.jobId);
+  const succeeded = jobs.filter((j) => j.status === 'SUCCEEDED').map((j) => j.jobId);
+  const status =
+    running.length > 0 || jobs.length === 0 ? 'RUNNING' : failed.length > 0 ? 'FAILED' : 'COMPLETED';
+  const end = Math.max(0, ...jobs.map((j) => j.completionTime ?? Date.now()));
+  const stages = x.stages.map((s) => {
+    const ran = s.stageIds.map((id) => store.stages.get(id)).filter((st) => st !== undefined);
+    const sum = (f: (st: StageRecord) => number) => ran.reduce((n, st) => n + f(st), 0);
+    return {
+      id: s.id,
+      text: s.text,
+      stageIds: [...s.stageIds],
+      inputs: [...s.inputs],
+      numTasks: sum((st) => st.numTasks),
+      numCompleteTasks: sum((st) => st.counts.complete),
+      rows: sum((st) => st.metrics.sqlRows),
+      bytes: sum((st) => st.metrics.sqlBytes),
+      shuffleWriteBytes: sum((st) => st.metrics.shuffleWriteBytes),
+      inputBytes: sum((st) => st.metrics.inputBytes),
+    };
+  });
+  return {
+    id: x.id,
+    status,
+    description: x.description,
+    planDescription: x.plan,
+    submissionTime: sparkDate(x.submissionTime),
+    duration: (jobs.length > 0 && running.length === 0 ? end : Date.now()) - x.submissionTime,
+    runningJobIds: running,
+    successJobIds: succeeded,
+    failedJobIds: failed,
+    nodes: stages.map((s) => ({
+      nodeId: s.id,
+      nodeName: s.text.split('\n')[0] ?? `Stage ${s.id}`,
+      metrics: [
+        { name: 'number of output rows', value: String(s.rows) },
+        { name: 'output size', value: String(s.bytes) },
+        { name: 'shuffle bytes written', value: String(s.shuffleWriteBytes) },
+      ],
+    })),
+    edges: stages.flatMap((s) => s.inputs.map((from) => ({ fromId: from, toId: s.id }))),
+    // MicroSpark's own: the plan's stages with the stages that ran them.
+    stages,
+  };
 }
 
 /** `/environment` (Spark's ApplicationEnvironmentInfo). */

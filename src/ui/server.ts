@@ -19,7 +19,9 @@ import { isLoopbackAddress } from '../worker/config.js';
 import {
   applicationInfo,
   environmentInfo,
+  executorLogs,
   executorSummary,
+  sqlExecutionData,
   jobData,
   rddStorageInfo,
   stageData,
@@ -391,15 +393,22 @@ export class UiServer {
         }
         const st = store.stages.get(Number(id));
         if (!st) return notFound(`unknown stage: ${id}`);
-        if (attempt === undefined)
-          return this.json(res, 200, [stageData(store, st, q.get('details') !== 'false')]);
+        const qs = (q.get('quantiles') ?? '0.0,0.25,0.5,0.75,1.0').split(',').map(Number);
+        if (qs.some((x) => !(x >= 0 && x <= 1)))
+          return this.json(res, 400, { error: 'quantiles must be in [0, 1]' });
+        // Spark's `withSummaries=true`: the attempt with its taskMetricsDistributions.
+        const attemptData = () => ({
+          ...stageData(store, st, q.get('details') !== 'false'),
+          ...(q.get('withSummaries') === 'true' && { taskMetricsDistributions: taskSummary(st, qs) }),
+        });
+        if (attempt === undefined) return this.json(res, 200, [attemptData()]);
         if (attempt !== '0') return notFound(`unknown attempt ${attempt} of stage ${id}`);
-        if (sub === undefined) return this.json(res, 200, stageData(store, st, q.get('details') !== 'false'));
+        if (sub === undefined) return this.json(res, 200, attemptData());
         if (sub === 'taskSummary') {
-          const qs = (q.get('quantiles') ?? '0.05,0.25,0.5,0.75,0.95').split(',').map(Number);
-          if (qs.some((x) => !(x >= 0 && x <= 1)))
+          const sqs = (q.get('quantiles') ?? '0.05,0.25,0.5,0.75,0.95').split(',').map(Number);
+          if (sqs.some((x) => !(x >= 0 && x <= 1)))
             return this.json(res, 400, { error: 'quantiles must be in [0, 1]' });
-          return this.json(res, 200, taskSummary(st, qs));
+          return this.json(res, 200, taskSummary(st, sqs));
         }
         if (sub === 'taskList') {
           const num = (k: string, d: number) => {
@@ -419,6 +428,10 @@ export class UiServer {
       }
       case 'executors':
       case 'allexecutors': {
+        if (id !== undefined) {
+          const logs = attempt === 'logs' && sub === undefined ? executorLogs(store, id) : undefined;
+          return logs ? this.json(res, 200, logs) : notFound(`unknown route /api/v1${path}`);
+        }
         const live = new Map((app.liveWorkers?.() ?? []).map((w) => [w.node, w]));
         const out = [...store.executors.values()]
           .filter((e) => what === 'allexecutors' || e.isActive)
@@ -439,6 +452,16 @@ export class UiServer {
       }
       case 'environment':
         return this.json(res, 200, environmentInfo(app.environment));
+      case 'sql': {
+        if (id === undefined)
+          return this.json(
+            res,
+            200,
+            [...store.sql.values()].sort((a, b) => a.id - b.id).map((x) => sqlExecutionData(store, x)),
+          );
+        const x = store.sql.get(Number(id));
+        return x ? this.json(res, 200, sqlExecutionData(store, x)) : notFound(`unknown execution: ${id}`);
+      }
       default:
         return notFound(`unknown route /api/v1${path}`);
     }

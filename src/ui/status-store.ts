@@ -6,7 +6,36 @@
  * `spark.ui.retainedTasks`), finished stages and actions up to `retainedStages`/`retainedJobs`;
  * the counts stay exact whatever was dropped.
  */
-import type { ProgressEvent, RetryReason } from '../client/progress.js';
+import type { ProgressEvent, RetryReason, TaskMetrics } from '../client/progress.js';
+
+/** Sums of task metrics (a stage's, an executor's): every field of {@link TaskMetrics}. */
+export type MetricTotals = { -readonly [K in keyof TaskMetrics]: number };
+
+/** All-zero totals. */
+export function zeroMetrics(): MetricTotals {
+  return {
+    executorRunTime: 0,
+    gcTime: 0,
+    inputBytes: 0,
+    inputRecords: 0,
+    outputBytes: 0,
+    outputRecords: 0,
+    shuffleReadBytes: 0,
+    shuffleReadRecords: 0,
+    shuffleFetchWaitTime: 0,
+    shuffleWriteBytes: 0,
+    shuffleWriteRecords: 0,
+    sqlRows: 0,
+    sqlBytes: 0,
+  };
+}
+
+function addMetrics(into: MetricTotals, m: TaskMetrics): void {
+  for (const k of Object.keys(into) as Array<keyof TaskMetrics>) {
+    const v = m[k];
+    if (typeof v === 'number' && Number.isFinite(v)) into[k] += v;
+  }
+}
 
 /** Limits of a store (Spark's `spark.ui.retained*`). */
 export interface RetentionLimits {
@@ -16,6 +45,18 @@ export interface RetentionLimits {
   readonly retainedStages?: number;
   /** Finished actions kept (default 1000). */
   readonly retainedJobs?: number;
+  /** Recent task log lines kept per worker (default 100). */
+  readonly retainedLogLines?: number;
+}
+
+/** A line a task printed, as the executors page shows it. */
+export interface LogLineRecord {
+  readonly time: number;
+  readonly stream: 'stdout' | 'stderr';
+  readonly stageId: number;
+  readonly partition: number;
+  readonly attempt: number;
+  readonly line: string;
 }
 
 /** A task attempt as the UI knows it. */
@@ -30,6 +71,8 @@ export interface TaskRecord {
   status: 'RUNNING' | 'SUCCESS' | 'FAILED' | 'KILLED';
   /** Why it went back to pending (retried), when it did. */
   retryReason: RetryReason | undefined;
+  /** What the task measured (successful attempts whose worker sent them). */
+  metrics?: TaskMetrics;
 }
 
 /** Task counts of a stage, exact whatever was retained. */
@@ -63,6 +106,8 @@ export interface StageRecord {
   numCompletedIndices: number;
   /** Sum of finished attempts' durations (Spark's executorRunTime). */
   executorRunTime: number;
+  /** Sums of the successful attempts' measured metrics (exact whatever was retained). */
+  readonly metrics: MetricTotals;
   /** Running attempts by partition. */
   readonly running: Map<number, TaskRecord>;
   /** Finished attempts, at most `retainedTasks`, as a ring starting at `ringHead` (see {@link finishedTasks}). */
@@ -98,8 +143,35 @@ export interface ExecutorRecord {
   completedTasks: number;
   failedTasks: number;
   totalDuration: number;
+  /** Sums of its successful attempts' measured metrics. */
+  readonly metrics: MetricTotals;
   /** Attempts that went back to pending while on it, by reason. */
   readonly retried: Record<RetryReason, number>;
+  /** The newest lines its tasks printed, oldest first, at most `retainedLogLines`. */
+  readonly logs: LogLineRecord[];
+  /** Lines dropped to stay within `retainedLogLines`; `logs.length + droppedLogLines` were printed. */
+  droppedLogLines: number;
+}
+
+/** A stage of a DataFrame query's physical plan and the stages (UI) that ran it. */
+export interface SqlPlanStageRecord {
+  readonly id: number;
+  readonly text: string;
+  readonly node: string;
+  readonly inputs: readonly number[];
+  /** Stages whose node is this plan stage's (usually one; more if the query ran again). */
+  readonly stageIds: number[];
+}
+
+/** A DataFrame query (Spark's SQL execution). */
+export interface SqlExecutionRecord {
+  readonly id: number;
+  readonly description: string;
+  readonly plan: string;
+  readonly submissionTime: number;
+  readonly stages: readonly SqlPlanStageRecord[];
+  /** The actions its stages ran in. */
+  readonly jobIds: number[];
 }
 
 /** The executor id of tasks run in this process (in-process mode), as Spark names the driver. */
@@ -117,6 +189,10 @@ export class StatusStore {
   readonly jobs = new Map<number, JobRecord>();
   readonly stages = new Map<number, StageRecord>();
   readonly executors = new Map<string, ExecutorRecord>();
+  /** DataFrame queries, at most `retainedJobs`. */
+  readonly sql = new Map<number, SqlExecutionRecord>();
+  /** Node content id → the plan stage of the newest query that runs it. */
+  private readonly sqlNodes = new Map<string, { exec: SqlExecutionRecord; stage: SqlPlanStageRecord }>();
   private nextTaskId = 0;
   /** Bumped on every change (the live page's update stream sends it). */
   version = 0;
@@ -125,6 +201,7 @@ export class StatusStore {
   private readonly retainedTasks: number;
   private readonly retainedStages: number;
   private readonly retainedJobs: number;
+  private readonly retainedLogLines: number;
 
   constructor(
     readonly startTime: number,
@@ -134,6 +211,7 @@ export class StatusStore {
     this.retainedTasks = limits.retainedTasks ?? 1000;
     this.retainedStages = limits.retainedStages ?? 1000;
     this.retainedJobs = limits.retainedJobs ?? 1000;
+    this.retainedLogLines = limits.retainedLogLines ?? 100;
   }
 
   /** Applies one progress event seen at `time` (ms since the epoch). */
@@ -149,6 +227,10 @@ export class StatusStore {
         return this.onTask(e, time);
       case 'worker':
         return this.onWorker(e, time);
+      case 'log':
+        return this.onLog(e, time);
+      case 'sql':
+        return this.onSql(e, time);
     }
   }
 
@@ -193,6 +275,7 @@ export class StatusStore {
         doneIndices: new Uint8Array(Math.ceil(e.tasks / 8)),
         numCompletedIndices: 0,
         executorRunTime: 0,
+        metrics: zeroMetrics(),
         running: new Map(),
         finished: [],
         ringHead: 0,
@@ -201,6 +284,11 @@ export class StatusStore {
       };
       this.stages.set(e.stageId, st);
       this.jobs.get(e.actionId)?.stageIds.push(e.stageId);
+      const planned = e.node === undefined ? undefined : this.sqlNodes.get(e.node);
+      if (planned) {
+        planned.stage.stageIds.push(e.stageId);
+        if (!planned.exec.jobIds.includes(e.actionId)) planned.exec.jobIds.push(e.actionId);
+      }
       return;
     }
     const st = this.stages.get(e.stageId);
@@ -257,8 +345,14 @@ export class StatusStore {
       st.counts.active++;
       this.executor(t.executorId, time).activeTasks++;
     }
-    if (e.state === 'done') this.finish(st, t, 'SUCCESS', time);
-    else {
+    if (e.state === 'done') {
+      if (e.metrics) {
+        t.metrics = e.metrics;
+        addMetrics(st.metrics, e.metrics);
+        addMetrics(this.executor(t.executorId, time).metrics, e.metrics);
+      }
+      this.finish(st, t, 'SUCCESS', time);
+    } else {
       if (e.state === 'retried') {
         t.retryReason = e.reason ?? 'error';
         st.counts.retried[t.retryReason]++;
@@ -321,11 +415,50 @@ export class StatusStore {
         completedTasks: 0,
         failedTasks: 0,
         totalDuration: 0,
+        metrics: zeroMetrics(),
         retried: noRetries(),
+        logs: [],
+        droppedLogLines: 0,
       };
       this.executors.set(id, ex);
     }
     return ex;
+  }
+
+  private onSql(e: Extract<ProgressEvent, { type: 'sql' }>, time: number): void {
+    const exec: SqlExecutionRecord = {
+      id: e.executionId,
+      description: e.description,
+      plan: e.plan,
+      submissionTime: time,
+      stages: e.stages.map((s) => ({
+        id: s.id,
+        text: s.text,
+        node: s.node,
+        inputs: [...s.inputs],
+        stageIds: [],
+      })),
+      jobIds: [],
+    };
+    this.sql.set(exec.id, exec);
+    for (const stage of exec.stages) if (stage.node) this.sqlNodes.set(stage.node, { exec, stage });
+    while (this.sql.size > this.retainedJobs) {
+      const oldest = this.sql.values().next().value!;
+      this.sql.delete(oldest.id);
+      for (const s of oldest.stages)
+        if (this.sqlNodes.get(s.node)?.exec === oldest) this.sqlNodes.delete(s.node);
+    }
+  }
+
+  private onLog(e: Extract<ProgressEvent, { type: 'log' }>, time: number): void {
+    const ex = this.executor(e.worker, time);
+    const { stream, stageId, partition, attempt, line } = e;
+    ex.logs.push({ time, stream, stageId, partition, attempt, line });
+    // A small bound: shifting it costs less than keeping a ring's head.
+    while (ex.logs.length > this.retainedLogLines) {
+      ex.logs.shift();
+      ex.droppedLogLines++;
+    }
   }
 
   private onWorker(e: Extract<ProgressEvent, { type: 'worker' }>, time: number): void {

@@ -109,7 +109,11 @@ export class MapJobSource {
         completed: (jobId, job, attempt, req) => {
           options.onOutput(job.shuffleId, job.partition, req.worker);
           log('debug', 'map job completed', { job: jobId, attempt, worker: req.worker });
-          this.event(jobId, attempt, 'done', { worker: req.worker, accumulators: req.accumulators });
+          this.event(jobId, attempt, 'done', {
+            worker: req.worker,
+            accumulators: req.accumulators,
+            ...(req.metrics && { metrics: req.metrics }),
+          });
           options.onChange();
         },
         reposted: (jobId, _job, attempt, reason, end) => {
@@ -276,6 +280,7 @@ export class MapJobSource {
       reason?: RepostReason;
       recomputed?: boolean;
       accumulators?: Array<[string, unknown]>;
+      metrics?: Extract<Request, { op: 'job.complete' }>['metrics'];
       error?: WireError;
     },
   ): void {
@@ -293,6 +298,7 @@ export class MapJobSource {
       ...(extra.reason !== undefined && { reason: extra.reason }),
       ...(extra.recomputed !== undefined && { recomputed: extra.recomputed }),
       ...(extra.accumulators !== undefined && { accumulators: extra.accumulators }),
+      ...(extra.metrics !== undefined && { metrics: extra.metrics }),
       ...(extra.error && { error: { ...extra.error } }),
     };
     // A completion carries the map task's accumulator updates, and a failure fails the action:

@@ -32,7 +32,7 @@ import { InvalidOperationError } from '../protocol/errors.js';
 import { isWasmSpec } from '../wasm/guest.js';
 import { WebAssemblyApi, type WasmCompiled } from '../wasm/wasm-api.js';
 import { errorToWire, type WireError } from '../protocol/errors.js';
-import type { TaskResult, TaskSection, TaskServices } from '../rdd/runner.js';
+import type { TaskMetrics, TaskResult, TaskSection, TaskServices } from '../rdd/runner.js';
 import type { TaskLogLine } from '../rdd/task-console.js';
 
 /** What a thread's task may ask of the pool's thread (same shape as TaskServices, bytes in/out). */
@@ -114,6 +114,8 @@ export interface WireTaskResult {
   readonly accumulators: Uint8Array;
   /** Column sections of SQL batches (plain data: structured-cloned). */
   readonly sections?: TaskSection[];
+  /** What the task measured (plain data). */
+  readonly metrics?: TaskMetrics;
 }
 
 /** Messages from a task thread to the pool. */
@@ -600,6 +602,7 @@ export class TaskPool {
         blocks: r.blocks,
         accumulators: decode<Array<[string, unknown]>>(r.accumulators),
         ...(r.sections !== undefined && { sections: r.sections }),
+        ...(r.metrics !== undefined && { metrics: r.metrics }),
       };
       return { ok: true, result };
     } catch (e) {

@@ -110,6 +110,7 @@ async function runOne(taskId: number, task: Uint8Array): Promise<void> {
       blocks: r.blocks.map(([id, b]) => [id, transferable(b, transfer, true)]),
       accumulators: transferable(encode(r.accumulators), transfer, true),
       ...(r.sections && r.sections.length > 0 && { sections: [...r.sections] }),
+      ...(r.metrics && { metrics: r.metrics }),
     };
     msg = { kind: 'done', taskId, ok: true, result };
   } catch (e) {

@@ -588,6 +588,7 @@ export class Worker {
         ...result,
         accumulators: outcome.result.accumulators.map(([id, v]) => [id, v] as [string, unknown]),
         blocks: outcome.result.blocks.map(([id, data]) => [id, data.byteLength] as [string, number]),
+        ...(outcome.result.metrics && { metrics: outcome.result.metrics }),
       })) as { ok: boolean };
       if (reply.ok) {
         this.counters.tasksSucceeded++;

@@ -2,14 +2,16 @@
  * The web UI's pages in a real headless Chromium (Debian's `chromium`, driven by playwright-core)
  * against a local cluster of 3 workers, each page checked together with the REST answer behind it
  * (Spark's UISeleniumSuite): progress moving live, the DAG of a two-shuffle pipeline, a killed
- * worker's retried tasks, storage before and after unpersist, the cancel button. A screenshot of
+ * worker's retried tasks, storage (per-partition sizes) before and after unpersist, the cancel
+ * button (one action of two), a stage's metric quantiles, workers' task output, the SQL page. A screenshot of
  * every page goes to test-artifacts/ui/ (not committed). Run with `npm run test:browser`.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MicroSpark, type ProgressEvent } from '../../src/index.js';
+import { F, MicroSpark, type ProgressEvent } from '../../src/index.js';
 
 const SHOTS = join(process.cwd(), 'test-artifacts', 'ui');
 const FAST = { heartbeatMs: 200, deadAfterMs: 1000, leaseTtlMs: 3000, noWorkerGraceMs: 4000 } as const;
@@ -31,9 +33,11 @@ beforeAll(async () => {
   browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox'] }); // prettier-ignore
   page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
 });
+const data = mkdtempSync(join(tmpdir(), 'microspark-browser-'));
 afterAll(async () => {
   await browser?.close();
   await sc?.stop();
+  rmSync(data, { recursive: true, force: true });
 });
 
 const rest = async (path: string): Promise<any> =>
@@ -125,26 +129,107 @@ describe('web UI pages in Chromium', () => {
     expect(await row.count()).toBe(1);
     expect(await row.first().textContent()).toContain('tens');
     expect(await row.first().textContent()).toContain('3/3');
+    // Each partition's size, as the REST answer gives it.
+    const detail = await rest(`/storage/rdd/${cached.id}`);
+    const parts = page.locator('table.partitions tbody tr');
+    expect(await parts.count()).toBe(3);
+    expect(detail.partitions.map((p: { memoryUsed: number }) => p.memoryUsed > 0)).toEqual([
+      true,
+      true,
+      true,
+    ]);
+    for (let i = 0; i < 3; i++) {
+      const cells = await parts.nth(i).locator('td').allTextContents();
+      expect(cells[0]).toBe(detail.partitions[i].blockName);
+      expect(cells[2]).toBe(`${detail.partitions[i].memoryUsed} B`);
+      expect(cells[3]).toBe(detail.partitions[i].executors[0]);
+    }
     await shot('storage');
     cached.unpersist();
     await page.waitForSelector('p.empty', { timeout: 5000 }); // live: the next update shows it gone
     expect(await rest('/storage/rdd')).toEqual([]);
   });
 
-  it('the cancel button cancels the running action', async () => {
+  it('the cancel button cancels its action, not another one running beside it', async () => {
     const action = sc.parallelize([1, 2, 3, 4, 5, 6], 6).map(slow, { ms: 20_000 }).collect();
     action.catch(() => undefined);
+    const other = sc.parallelize([1, 2, 3, 4, 5, 6], 3).map(slow, { ms: 200 }).sum();
+    other.catch(() => undefined);
+    const started = () => events.filter((e) => e.type === 'action' && e.state === 'started') as Array<{ actionId: number; name: string }>; // prettier-ignore
     await open('jobs');
-    const button = page.locator('button.kill');
-    await button.waitFor({ timeout: 10_000 });
-    await button.click();
+    await page.locator('button.kill').nth(1).waitFor({ timeout: 10_000 });
+    const victim = started().findLast((a) => a.name.startsWith('collect at'))!.actionId;
+    await page.locator(`button.kill[data-job="${victim}"]`).click();
     await expect(action).rejects.toThrow(/cancel/);
+    expect(await other).toBe(21); // the other action runs to its answer
     await page.waitForFunction(() =>
       /CANCELLED/.test((globalThis as any).document.querySelector('table.jobs')?.textContent ?? ''),
     );
-    expect(lastAction().state).toBe('cancelled');
-    expect((await rest(`/jobs/${lastAction().actionId}`)).state).toBe('cancelled');
+    expect((await rest(`/jobs/${victim}`)).state).toBe('cancelled');
+    const survivor = started().findLast((a) => a.name.startsWith('sum at'))!.actionId;
+    expect((await rest(`/jobs/${survivor}`)).state).toBe('succeeded');
     await shot('jobs-cancelled');
+  });
+
+  it('the stage page shows quantiles of input, shuffle write and GC; the executors page shows task output', async () => {
+    const file = join(data, 'words.txt');
+    writeFileSync(file, Array.from({ length: 600 }, (_, i) => `w${i % 7} w${i % 5}`).join('\n') + '\n');
+    const counts = await sc
+      .textFile(file, 3)
+      .flatMap((l) => {
+        // eslint-disable-next-line no-console -- a task's output, shown on the executors page
+        if (l === 'w0 w0') console.log(`saw ${l}`);
+        return l.split(' ');
+      })
+      .map((w) => [w, 1] as [string, number])
+      .reduceByKey((a, b) => a + b)
+      .collectAsMap();
+    expect(counts.get('w0')).toBe(Math.ceil(600 / 7) + 600 / 5);
+    const job = await rest(`/jobs/${lastAction().actionId}`);
+    const mapStage = job.stageIds[0];
+    const st = (await rest(`/stages/${mapStage}?withSummaries=true`))[0];
+    expect(st.inputRecords).toBe(600);
+    await open(`stage/${mapStage}`);
+    await page.waitForSelector('table.summary');
+    const labels = await page.locator('table.summary tbody tr td:first-child').allTextContents();
+    expect(labels).toEqual([
+      'Duration',
+      'Run time',
+      'GC time',
+      'Input size / records',
+      'Shuffle write size / records',
+    ]);
+    const input = await page.locator('table.summary tbody tr').nth(3).locator('td').allTextContents();
+    const records: number[] = st.taskMetricsDistributions.inputMetrics.recordsRead;
+    expect(input.slice(1).map((c) => Number(c.split(' / ')[1]))).toEqual(records);
+    await shot('stage-metrics');
+    await open('executors');
+    await page.waitForSelector('pre.log');
+    expect(await page.locator('pre.log').allTextContents()).toEqual(expect.arrayContaining([expect.stringContaining('saw w0 w0')])); // prettier-ignore
+    await shot('executors-logs');
+  });
+
+  it('the SQL page shows a DataFrame query with its plan stages, rows and bytes', async () => {
+    const df = sc.session.range(0, 300, 1, 3).withColumn('k', F.col('id').mod(10)).groupBy('k').agg(F.sum('id').alias('s')); // prettier-ignore
+    expect(await df.count()).toBe(10);
+    const xs = await rest('/sql');
+    const x = xs.at(-1);
+    expect(x.status).toBe('COMPLETED');
+    await open('sql');
+    await page.waitForSelector('table.sql');
+    expect(await page.locator('table.sql tbody tr').count()).toBe(xs.length);
+    await shot('sql');
+    await open(`query/${x.id}`);
+    await page.waitForSelector('table.plan-stages');
+    const rows = page.locator('table.plan-stages tbody tr');
+    expect(await rows.count()).toBe(x.stages.length);
+    const outRows = await page.locator('table.plan-stages tbody tr td:nth-child(4)').allTextContents();
+    expect(outRows.map(Number)).toEqual(x.stages.map((s: { rows: number }) => s.rows));
+    expect(await page.locator('pre.plan').last().textContent()).toBe(x.planDescription);
+    await shot('sql-query');
+    await open(`job/${x.successJobIds[0]}`);
+    await page.waitForSelector('table.plan-stages');
+    await shot('job-sql-plan');
   });
 
   it("a killed worker's tasks show as retried with the reason on the stage page", async () => {

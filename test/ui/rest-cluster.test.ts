@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MicroSpark, type ProgressEvent } from '../../src/index.js';
+import { encode } from '../../src/protocol/codec.js';
 
 const FAST = { heartbeatMs: 200, deadAfterMs: 1000, leaseTtlMs: 3000, noWorkerGraceMs: 4000 } as const;
 
@@ -190,6 +191,11 @@ describe('web UI REST API on a local cluster', () => {
     const holders = new Set(executors.map((e: { hostPort: string }) => e.hostPort));
     expect(one.partitions).toHaveLength(4);
     for (const p of one.partitions) expect(holders.has(p.executors[0])).toBe(true);
+    // Each partition's size is its block's: the 10 doubled numbers of its slice, encoded.
+    const sizes = [0, 1, 2, 3].map((i) => encode(Array.from({ length: 10 }, (_, j) => (i * 10 + j) * 2)).byteLength); // prettier-ignore
+    expect(one.partitions.map((p: { index: number; memoryUsed: number }) => [p.index, p.memoryUsed])).toEqual(sizes.map((b, i) => [i, b])); // prettier-ignore
+    expect(rdds[0].memoryUsed).toBe(sizes.reduce((a, b) => a + b, 0));
+    expect(one.dataDistribution.reduce((n: number, d: { memoryUsed: number }) => n + d.memoryUsed, 0)).toBe(rdds[0].memoryUsed); // prettier-ignore
     cached.unpersist();
     expect(await app('/storage/rdd')).toEqual([]);
 

@@ -64,7 +64,8 @@ export function treeString(n: LNode, stop?: (x: LNode) => string | undefined): s
   return lines.join('\n');
 }
 
-function stageText(s: Stage): string {
+/** One stage of the physical plan as explain prints it (`Stage 1 (4 tasks) → Exchange …` and its tree). */
+export function stageText(s: Stage): string {
   const names = new Map<LNode, string>();
   for (const i of s.inputs)
     names.set(

@@ -91,11 +91,12 @@ function nav(app: string, name: string, page: string, completed: boolean): strin
     ['storage', 'Storage'],
     ['environment', 'Environment'],
     ['executors', 'Executors'],
+    ['sql', 'SQL'],
   ];
   return `<header><span class="brand">MicroSpark</span>${tabs
     .map(
       ([p, t]) =>
-        `<a class="tab${page === p || (page === 'job' && p === 'jobs') || (page === 'stage' && p === 'stages') ? ' active' : ''}" href="#/app/${encodeURIComponent(app)}/${p}">${t}</a>`,
+        `<a class="tab${page === p || (page === 'job' && p === 'jobs') || (page === 'stage' && p === 'stages') || (page === 'query' && p === 'sql') ? ' active' : ''}" href="#/app/${encodeURIComponent(app)}/${p}">${t}</a>`,
     ) // prettier-ignore
     .join(
       '',
@@ -194,6 +195,11 @@ function dag(app: string, stages: Json[]): string {
   return `<svg class="dag" width="${width + 16}" height="${height + 16}"><defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto"><path d="M0,0L10,5L0,10z"></path></marker></defs>${edges}${nodes}</svg>`; // prettier-ignore
 }
 
+/** Bytes and records as Spark's stage tables show them (`1.2 MiB / 3000`); empty when none. */
+function sizeRecords(b: number, r: number): string {
+  return b > 0 || r > 0 ? esc(`${bytes(b)} / ${r}`) : '';
+}
+
 function stageRows(app: string, stages: Json[]): string[][] {
   return stages.map((s) => [
     String(s.stageId),
@@ -203,19 +209,92 @@ function stageRows(app: string, stages: Json[]): string[][] {
     esc(time(s.submissionTime)),
     esc(duration(s.completionTime ? epoch(s.completionTime)! - epoch(s.submissionTime)! : Date.now() - epoch(s.submissionTime)!)), // prettier-ignore
     bar(s.numTasks, s.numCompleteTasks, s.numActiveTasks, s.numFailedTasks),
+    sizeRecords(s.inputBytes, s.inputRecords),
+    sizeRecords(s.outputBytes, s.outputRecords),
+    sizeRecords(s.shuffleReadBytes, s.shuffleReadRecords),
+    sizeRecords(s.shuffleWriteBytes, s.shuffleWriteRecords),
     s.numRetriedTasks ? esc(Object.entries(s.retryReasons).filter(([, n]) => (n as number) > 0).map(([r, n]) => `${r}: ${n as number}`).join(', ')) : '', // prettier-ignore
   ]);
 }
 
-const STAGE_HEADERS = ['Id', 'Description', 'Status', 'Kind', 'Submitted', 'Duration', 'Tasks: succeeded/total', 'Retries']; // prettier-ignore
+const STAGE_HEADERS = ['Id', 'Description', 'Status', 'Kind', 'Submitted', 'Duration', 'Tasks: succeeded/total', 'Input', 'Output', 'Shuffle read', 'Shuffle write', 'Retries']; // prettier-ignore
+
+/**
+ * The stage page's summary rows, as Spark's: duration, run and GC time always, then input,
+ * output, shuffle read (size, records, fetch wait) and write, SQL rows where the stage has any.
+ */
+function summaryRows(st: Json, s: Json): string[][] {
+  const ms = (xs: number[]) => xs.map((d) => esc(duration(d)));
+  const n = (xs: number[]) => xs.map((d) => esc(d));
+  const pair = (bs: number[], rs: number[]) => bs.map((x, i) => esc(`${bytes(x)} / ${rs[i]}`));
+  const rows: string[][] = [
+    ['Duration', ...ms(s.duration)],
+    ['Run time', ...ms(s.executorRunTime)],
+    ['GC time', ...ms(s.jvmGcTime)],
+  ];
+  if (st.inputBytes > 0 || st.inputRecords > 0)
+    rows.push(['Input size / records', ...pair(s.inputMetrics.bytesRead, s.inputMetrics.recordsRead)]);
+  if (st.outputBytes > 0 || st.outputRecords > 0)
+    rows.push(['Output size / records', ...pair(s.outputMetrics.bytesWritten, s.outputMetrics.recordsWritten)]); // prettier-ignore
+  if (st.shuffleReadBytes > 0 || st.shuffleReadRecords > 0) {
+    rows.push(['Shuffle read size / records', ...pair(s.shuffleReadMetrics.readBytes, s.shuffleReadMetrics.readRecords)]); // prettier-ignore
+    rows.push(['Shuffle read fetch wait time', ...ms(s.shuffleReadMetrics.fetchWaitTime)]);
+  }
+  if (st.shuffleWriteBytes > 0 || st.shuffleWriteRecords > 0)
+    rows.push(['Shuffle write size / records', ...pair(s.shuffleWriteMetrics.writeBytes, s.shuffleWriteMetrics.writeRecords)]); // prettier-ignore
+  if (st.sqlRows > 0) rows.push(['SQL output rows', ...n(s.sqlRows)]);
+  if (st.sqlBytes > 0) rows.push(['SQL output size', ...s.sqlBytes.map((d: number) => esc(bytes(d)))]);
+  return rows;
+}
 
 async function jobPage(app: string, id: string): Promise<string> {
   const job = await api(`/applications/${app}/jobs/${id}`);
   const stages = await Promise.all(job.stageIds.map(async (s: number) => (await api(`/applications/${app}/stages/${s}?details=false`))[0])); // prettier-ignore
+  // The DataFrame queries this action ran: their plans, stage by stage.
+  const queries = ((await api(`/applications/${app}/sql`)) as Json[]).filter((x) => [...x.runningJobIds, ...x.successJobIds, ...x.failedJobIds].includes(job.jobId)); // prettier-ignore
+  const plans = queries.map((x) => `<h3>Plan of ${link(app, `query/${x.id}`, `query ${x.id}`)}</h3>${planTable(app, x)}`).join(''); // prettier-ignore
   return `<main><h2>Job ${job.jobId}: ${esc(job.name)} ${status(job.state.toUpperCase())}
   ${job.status === 'RUNNING' && killEnabled ? `<button class="kill" data-job="${job.jobId}">Cancel</button>` : ''}</h2>
   <p>Duration ${esc(duration(job.durationMs))}; ${job.numCompletedTasks}/${job.numTasks} tasks; ${job.numRetriedTasks} retried${job.errorMessage ? `; <span class="error">${esc(job.errorMessage)}</span>` : ''}</p>
-  <h3>DAG</h3>${dag(app, stages)}<h3>Stages</h3>${table(STAGE_HEADERS, stageRows(app, stages), 'stages')}</main>`;
+  <h3>DAG</h3>${dag(app, stages)}${plans}<h3>Stages</h3>${table(STAGE_HEADERS, stageRows(app, stages), 'stages')}</main>`;
+}
+
+/** A DataFrame query's plan stages: what each runs, the stages that ran it, its rows and bytes. */
+function planTable(app: string, x: Json): string {
+  const rows = x.stages.map((s: Json) => [
+    `<pre class="plan">${esc(s.text)}</pre>`,
+    s.stageIds.map((id: number) => link(app, `stage/${id}`, `Stage ${id}`)).join(', '),
+    `${s.numCompleteTasks}/${s.numTasks}`,
+    esc(s.rows),
+    esc(bytes(s.bytes)),
+    s.shuffleWriteBytes ? esc(bytes(s.shuffleWriteBytes)) : '',
+    s.inputBytes ? esc(bytes(s.inputBytes)) : '',
+  ]);
+  return table(['Plan stage', 'Ran as', 'Tasks', 'Output rows', 'Output size', 'Shuffle write', 'Input'], rows, 'plan-stages'); // prettier-ignore
+}
+
+async function sqlPage(app: string): Promise<string> {
+  const xs: Json[] = (await api(`/applications/${app}/sql`)).reverse();
+  const rows = xs.map((x) => [
+    String(x.id),
+    link(app, `query/${x.id}`, esc(x.description)),
+    status(x.status),
+    esc(time(x.submissionTime)),
+    esc(duration(x.duration)),
+    [...x.runningJobIds, ...x.successJobIds, ...x.failedJobIds].sort((a, b) => a - b).map((j: number) => link(app, `job/${j}`, String(j))).join(', '), // prettier-ignore
+    esc(x.stages.at(-1)?.rows ?? ''),
+  ]);
+  return `<main><h2>SQL / DataFrame queries (${xs.length})</h2>${rows.length === 0 ? '<p class="empty">No DataFrame query has run.</p>' : table(['Id', 'Description', 'Status', 'Submitted', 'Duration', 'Jobs', 'Result rows'], rows, 'sql')}</main>`; // prettier-ignore
+}
+
+async function queryPage(app: string, id: string): Promise<string> {
+  const x = await api(`/applications/${app}/sql/${id}`);
+  const jobs = [...x.runningJobIds, ...x.successJobIds, ...x.failedJobIds].sort(
+    (a: number, b: number) => a - b,
+  );
+  return `<main><h2>Query ${x.id}: ${esc(x.description)} ${status(x.status)}</h2>
+  <p>Duration ${esc(duration(x.duration))}; jobs ${jobs.map((j: number) => link(app, `job/${j}`, String(j))).join(', ') || 'none yet'}</p>
+  <h3>Plan stages</h3>${planTable(app, x)}<h3>Physical plan</h3><pre class="plan">${esc(x.planDescription)}</pre></main>`;
 }
 
 async function stagesPage(app: string): Promise<string> {
@@ -303,6 +382,19 @@ async function stagePage(app: string, id: string, q: URLSearchParams): Promise<s
     esc(t.host),
     esc(time(t.launchTime)),
     esc(duration(t.duration)),
+    esc(t.taskMetrics ? duration(t.taskMetrics.jvmGcTime) : ''),
+    t.taskMetrics
+      ? sizeRecords(t.taskMetrics.inputMetrics.bytesRead, t.taskMetrics.inputMetrics.recordsRead)
+      : '',
+    t.taskMetrics
+      ? sizeRecords(t.taskMetrics.shuffleReadMetrics.readBytes, t.taskMetrics.shuffleReadMetrics.recordsRead)
+      : '',
+    t.taskMetrics
+      ? sizeRecords(
+          t.taskMetrics.shuffleWriteMetrics.bytesWritten,
+          t.taskMetrics.shuffleWriteMetrics.recordsWritten,
+        )
+      : '',
     esc(t.retryReason ?? ''),
   ]);
   const reasons = Object.entries(st.retryReasons).filter(([, n]) => (n as number) > 0).map(([r, n]) => `${r}: ${n as number}`).join(', '); // prettier-ignore
@@ -316,10 +408,10 @@ async function stagePage(app: string, id: string, q: URLSearchParams): Promise<s
   <p>${link(app, `job/${st.jobId}`, `Job ${st.jobId}`)}; ${esc(st.kind)}; ${st.numCompleteTasks}/${st.numTasks} tasks done, ${st.numActiveTasks} running, ${st.numFailedTasks} failed${reasons ? ` (retries: ${esc(reasons)})` : ''}</p>
   ${bar(st.numTasks, st.numCompleteTasks, st.numActiveTasks, st.numFailedTasks)}
   <h3>Summary metrics for ${summary.numTasks} completed tasks</h3>
-  ${table(['Metric', 'Min', '25th percentile', 'Median', '75th percentile', 'Max'], [['Duration', ...summary.duration.map((d: number) => esc(duration(d)))]], 'summary')}
+  ${table(['Metric', 'Min', '25th percentile', 'Median', '75th percentile', 'Max'], summaryRows(st, summary), 'summary')}
   ${taskTimeline(timeline)}
   <h3>Tasks</h3>${filters}${pager}
-  ${table([sortLink('ID', 'Task'), sortLink('index', 'Index'), 'Attempt', 'Status', sortLink('executor', 'Worker'), 'Host', sortLink('launchTime', 'Launched'), sortLink('runtime', 'Duration'), 'Retry reason'], rows, 'tasks')}</main>`; // prettier-ignore
+  ${table([sortLink('ID', 'Task'), sortLink('index', 'Index'), 'Attempt', 'Status', sortLink('executor', 'Worker'), 'Host', sortLink('launchTime', 'Launched'), sortLink('runtime', 'Duration'), 'GC time', 'Input', 'Shuffle read', 'Shuffle write', 'Retry reason'], rows, 'tasks')}</main>`; // prettier-ignore
 }
 
 async function executorsPage(app: string): Promise<string> {
@@ -335,9 +427,30 @@ async function executorsPage(app: string): Promise<string> {
     String(e.completedTasks),
     String(e.failedTasks),
     esc(duration(e.totalDuration)),
+    esc(duration(e.totalGCTime)),
+    esc(bytes(e.totalInputBytes)),
+    esc(bytes(e.totalShuffleRead)),
+    esc(bytes(e.totalShuffleWrite)),
     e.heartbeatAgeMs === undefined ? '' : esc(duration(e.heartbeatAgeMs)),
   ]);
-  return `<main><h2>Executors (workers)</h2>${table(['Worker', 'Address', 'Status', 'Busy/slots', 'Active tasks', 'Blocks', 'Memory', 'Completed', 'Failed', 'Task time', 'Heartbeat age'], rows, 'executors')}</main>`; // prettier-ignore
+  // Each worker's recent task output (a bounded ring per worker, newest last).
+  const logs = await Promise.all(
+    ex.filter((e: Json) => e.numLogLines > 0).map((e: Json) => api(`/applications/${app}/executors/${encodeURIComponent(e.id)}/logs`)), // prettier-ignore
+  );
+  const logSections = logs
+    .map((l: Json) => {
+      const lines = l.lines
+        .map(
+          (x: Json) =>
+            `<span class="${esc(x.stream)}">${esc(time(x.time))} [stage ${x.stageId}.${x.partition}${x.attempt ? ` attempt ${x.attempt}` : ''}] ${esc(x.line)}</span>`,
+        ) // prettier-ignore
+        .join('\n');
+      const more = l.numDroppedLines ? ` (newest ${l.lines.length} of ${l.numLines})` : '';
+      return `<h4>${esc(l.executorId.slice(0, 12))}${esc(more)}</h4><pre class="log" data-executor="${esc(l.executorId)}">${lines}</pre>`; // prettier-ignore
+    })
+    .join('');
+  return `<main><h2>Executors (workers)</h2>${table(['Worker', 'Address', 'Status', 'Busy/slots', 'Active tasks', 'Blocks', 'Memory', 'Completed', 'Failed', 'Task time', 'GC time', 'Input', 'Shuffle read', 'Shuffle write', 'Heartbeat age'], rows, 'executors')}
+  <h3>Recent task log lines</h3>${logSections || '<p class="empty">No task has printed anything.</p>'}</main>`; // prettier-ignore
 }
 
 async function storagePage(app: string): Promise<string> {
@@ -352,7 +465,23 @@ async function storagePage(app: string): Promise<string> {
     esc(bytes(r.diskUsed)),
     esc(r.dataDistribution.map((d: Json) => `${d.address} (${d.numBlocks})`).join(', ')),
   ]);
-  return `<main><h2>Storage</h2>${rows.length === 0 ? '<p class="empty">No RDD is cached.</p>' : table(['Id', 'RDD', 'Storage level', 'Cached partitions', 'In memory', 'On disk', 'Held by'], rows, 'storage')}</main>`; // prettier-ignore
+  // Each cached RDD's partitions: size and holder (Spark's per-RDD storage page).
+  const parts = details
+    .map(
+      (r: Json) =>
+        `<h3>RDD ${r.id}: ${esc(r.name)} — partitions</h3>${table(
+          ['Block', 'Partition', 'Size', 'Held by'],
+          r.partitions.map((p: Json) => [
+            esc(p.blockName),
+            esc(p.index),
+            esc(bytes(p.memoryUsed + p.diskUsed)),
+            esc(p.executors.join(', ')),
+          ]),
+          'partitions',
+        )}`,
+    ) // prettier-ignore
+    .join('');
+  return `<main><h2>Storage</h2>${rows.length === 0 ? '<p class="empty">No RDD is cached.</p>' : table(['Id', 'RDD', 'Storage level', 'Cached partitions', 'In memory', 'On disk', 'Held by'], rows, 'storage')}${parts}</main>`; // prettier-ignore
 }
 
 async function environmentPage(app: string): Promise<string> {
@@ -403,13 +532,17 @@ async function render(): Promise<void> {
           ? await stagePage(a, r.id, r.query)
           : r.page === 'stages'
             ? await stagesPage(a)
-            : r.page === 'executors'
-              ? await executorsPage(a)
-              : r.page === 'storage'
-                ? await storagePage(a)
-                : r.page === 'environment'
-                  ? await environmentPage(a)
-                  : await jobsPage(a);
+            : r.page === 'sql'
+              ? await sqlPage(a)
+              : r.page === 'query' && r.id !== undefined
+                ? await queryPage(a, r.id)
+                : r.page === 'executors'
+                  ? await executorsPage(a)
+                  : r.page === 'storage'
+                    ? await storagePage(a)
+                    : r.page === 'environment'
+                      ? await environmentPage(a)
+                      : await jobsPage(a);
     const scrollY = window.scrollY;
     root.innerHTML = nav(app, info.name, r.page, info.attempts[0].completed) + body;
     window.scrollTo(0, scrollY);

@@ -29,5 +29,8 @@ svg.task-timeline { background: #fff; border: 1px solid #e5e7eb; }
 svg .task { fill: #22c55e; } svg .task.running { fill: #60a5fa; } svg .task.failed { fill: #ef4444; } svg .task.killed { fill: #f59e0b; }
 svg .label { font-size: 11px; fill: #374151; }
 button.kill { background: #ef4444; color: #fff; border: 0; padding: 3px 10px; border-radius: 3px; cursor: pointer; }
+pre.log { background: #fff; border: 1px solid #e5e7eb; padding: 6px 8px; max-height: 240px; overflow: auto; font-size: 12px; margin: 4px 0; }
+pre.log .stderr { color: #b91c1c; } h4 { margin: 10px 0 2px; font-size: 14px; }
+pre.plan { margin: 0; font-size: 12px; white-space: pre; }
 .filters { margin: 4px 0; } .pager a { margin-left: 8px; } .empty { color: #6b7280; }
 `;

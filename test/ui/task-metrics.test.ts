@@ -1,0 +1,152 @@
+/**
+ * Task metrics (bytes and records read and written, shuffle read and write, fetch wait, GC) in
+ * the `task` progress events and the REST API, in process and on a local cluster of 2 worker
+ * daemons (result tasks report them in `job.complete`, map tasks through their source's
+ * `job.event`): the cluster's numbers equal the in-process ones, and the totals equal the input
+ * file, the words and the files written.
+ */
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { MicroSpark, type ProgressEvent } from '../../src/index.js';
+import type { TaskMetrics } from '../../src/client/progress.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'microspark-metrics-'));
+const input = join(dir, 'words.txt');
+const LINES = 1000;
+// Every line holds the same 10 words: each split has 10 distinct keys whatever its boundary.
+writeFileSync(input, Array.from({ length: LINES }, () => 'w0 w1 w2 w3 w4 w5 w6 w7 w8 w9').join('\n') + '\n');
+const contexts: MicroSpark[] = [];
+afterAll(async () => {
+  for (const sc of contexts.splice(0)) await sc.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+type Done = Extract<ProgressEvent, { type: 'task' }> & { metrics: TaskMetrics };
+
+/** The metrics without the times (which differ between runs). */
+const sizes = (m: TaskMetrics) => {
+  const { executorRunTime: _r, gcTime: _g, shuffleFetchWaitTime: _f, ...rest } = m;
+  return rest;
+};
+
+async function run(mode: 'inProcess' | 'local'): Promise<{
+  map: Done[];
+  result: Done[];
+  gc: Done[];
+  out: string;
+  rest: (path: string) => Promise<any>;
+  stageIds: number[];
+}> {
+  const opts = { defaultParallelism: 2, ui: { port: 0 } } as const;
+  const sc = mode === 'inProcess' ? await MicroSpark.inProcess(opts) : await MicroSpark.local({ workers: 2, ...opts }); // prettier-ignore
+  contexts.push(sc);
+  const events: ProgressEvent[] = [];
+  sc.onProgress((e) => events.push(e));
+  const out = join(dir, `out-${mode}`);
+  await sc
+    .textFile(input, 2)
+    .flatMap((l) => l.split(' '))
+    .map((w) => [w, 1] as [string, number])
+    .reduceByKey((a, b) => a + b, 3)
+    .saveAsTextFile(out);
+  // A task that allocates: its thread collects garbage while it runs.
+  const n = await sc
+    .parallelize([0], 1)
+    .map(() => {
+      const kept: Array<{ i: number }> = [];
+      for (let i = 0; i < 1_000_000; i++) kept.push({ i });
+      return kept.length;
+    })
+    .collect();
+  expect(n).toEqual([1_000_000]);
+  const stages = events.filter((e) => e.type === 'stage' && e.state === 'submitted');
+  const stageIds = stages.map((s) => (s as { stageId: number }).stageId);
+  const done = (stageId: number) =>
+    events
+      .filter((e): e is Done => e.type === 'task' && e.state === 'done' && e.stageId === stageId)
+      .sort((a, b) => a.partition - b.partition);
+  const base = sc.uiWebUrl!.replace(/\/$/, '');
+  const appId = ((await (await fetch(`${base}/api/v1/applications`)).json()) as Array<{ id: string }>)[0]!.id;
+  const rest = async (path: string) => {
+    const res = await fetch(`${base}/api/v1/applications/${appId}${path}`, {
+      signal: AbortSignal.timeout(5000),
+    });
+    expect(res.status).toBe(200);
+    return res.json();
+  };
+  return { map: done(stageIds[0]!), result: done(stageIds[1]!), gc: done(stageIds[2]!), out, rest, stageIds };
+}
+
+const sum = (ds: Done[], k: keyof TaskMetrics) => ds.reduce((n, d) => n + d.metrics[k], 0);
+
+describe('task metrics', () => {
+  it('in process and on a cluster: input, shuffle and output totals are exact and equal; GC is measured; REST shows them', async () => {
+    const local = await run('inProcess');
+    const cluster = await run('local');
+    for (const r of [local, cluster]) {
+      expect(r.map).toHaveLength(2);
+      expect(r.result).toHaveLength(3);
+      // Every successful task carries its metrics.
+      expect([...r.map, ...r.result].every((d) => d.metrics !== undefined)).toBe(true);
+      expect(sum(r.map, 'inputBytes')).toBe(statSync(input).size);
+      expect(sum(r.map, 'inputRecords')).toBe(LINES);
+      // Map-side combine: 10 distinct words per split.
+      expect(r.map.map((d) => d.metrics.shuffleWriteRecords)).toEqual([10, 10]);
+      expect(sum(r.map, 'shuffleReadBytes')).toBe(0);
+      const written = sum(r.map, 'shuffleWriteBytes');
+      expect(written).toBeGreaterThan(0);
+      expect(sum(r.result, 'shuffleReadBytes')).toBe(written);
+      expect(sum(r.result, 'shuffleReadRecords')).toBe(20);
+      expect(sum(r.result, 'shuffleWriteBytes')).toBe(0);
+      expect(sum(r.result, 'inputBytes')).toBe(0);
+      // The save: 10 words written, as many bytes as the part files hold.
+      const parts = readdirSync(r.out).filter((f) => f.startsWith('part-'));
+      expect(parts).toHaveLength(3);
+      expect(sum(r.result, 'outputRecords')).toBe(10);
+      expect(sum(r.result, 'outputBytes')).toBe(parts.reduce((n, f) => n + statSync(join(r.out, f)).size, 0)); // prettier-ignore
+      expect(r.gc).toHaveLength(1);
+      expect(r.gc[0]!.metrics.gcTime).toBeGreaterThan(0);
+      expect(r.gc[0]!.metrics.executorRunTime).toBeGreaterThanOrEqual(r.gc[0]!.metrics.gcTime);
+    }
+    // The cluster measures what the in-process run measures, task for task.
+    expect(cluster.map.map((d) => sizes(d.metrics))).toEqual(local.map.map((d) => sizes(d.metrics)));
+    expect(cluster.result.map((d) => sizes(d.metrics))).toEqual(local.result.map((d) => sizes(d.metrics)));
+
+    for (const r of [local, cluster]) {
+      const [mapStage, resultStage] = r.stageIds as [number, number];
+      const st = (await r.rest(`/stages/${mapStage}?withSummaries=true&quantiles=0,0.5,1`))[0];
+      expect(st.inputBytes).toBe(statSync(input).size);
+      expect(st.inputRecords).toBe(LINES);
+      expect(st.shuffleWriteRecords).toBe(20);
+      expect(st.shuffleWriteBytes).toBe(sum(r.map, 'shuffleWriteBytes'));
+      const records = r.map.map((d) => d.metrics.inputRecords).sort((a, b) => a - b);
+      expect(st.taskMetricsDistributions.quantiles).toEqual([0, 0.5, 1]);
+      expect(st.taskMetricsDistributions.inputMetrics.recordsRead).toEqual([
+        records[0],
+        records[1],
+        records[1],
+      ]);
+      expect(st.taskMetricsDistributions.shuffleWriteMetrics.writeRecords).toEqual([10, 10, 10]);
+      const rs = await r.rest(`/stages/${resultStage}/0`);
+      expect([rs.shuffleReadRecords, rs.outputRecords, rs.shuffleReadBytes]).toEqual([
+        20,
+        10,
+        st.shuffleWriteBytes,
+      ]);
+      const summary = await r.rest(`/stages/${resultStage}/0/taskSummary?quantiles=0,1`);
+      const reads = r.result.map((d) => d.metrics.shuffleReadRecords).sort((a, b) => a - b);
+      expect(summary.shuffleReadMetrics.readRecords).toEqual([reads[0], reads[2]]);
+      expect(summary.numMeasuredTasks).toBe(3);
+      const tasks = (await r.rest(`/stages/${resultStage}/0/taskList?sortBy=index`)) as any[];
+      expect(tasks.map((t) => t.taskMetrics.outputMetrics.recordsWritten)).toEqual(r.result.map((d) => d.metrics.outputRecords)); // prettier-ignore
+      const executors = (await r.rest('/allexecutors')) as any[];
+      expect(executors.reduce((n, e) => n + e.totalInputBytes, 0)).toBe(statSync(input).size);
+      expect(executors.reduce((n, e) => n + e.totalShuffleWrite, 0)).toBe(st.shuffleWriteBytes);
+      expect(executors.reduce((n, e) => n + e.totalGCTime, 0)).toBe(
+        [...r.map, ...r.result, ...r.gc].reduce((n, d) => n + d.metrics.gcTime, 0),
+      );
+    }
+  }, 60_000);
+});
