@@ -53,6 +53,8 @@ interface MapStage {
   readonly outputs: Array<string | undefined>;
   /** Map partitions whose accumulator updates were applied (once per partition and action). */
   readonly applied: Set<number>;
+  /** The worker sourcing each map partition's job, from its reports (they stop if it dies). */
+  readonly sources: Map<number, string>;
   /**
    * What progress last said of each map partition. Two workers may run the same map job (both
    * posted it); the events of the second are not shown twice.
@@ -364,6 +366,7 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
       tasks: s.numMaps,
       outputs: new Array<string | undefined>(s.numMaps).fill(undefined),
       applied: new Set(),
+      sources: new Map(),
       shown: new Map(),
       job,
       shape: {},
@@ -400,13 +403,19 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
       const results = await this.progress.stage(stage, async () => {
         const r = await this.runTasks(descs, job, opts, (i, v) => opts?.onPartition?.(i, v), stageFailed);
         // A map task's accumulator updates come in its source's report, which may still be on its
-        // way (or being sent again): wait for the missing ones, briefly, so each counts once.
+        // way (or being sent again): wait briefly for the missing ones, unless their source died.
+        const awaited = () =>
+          stages.some((st) => {
+            for (let m = 0; m < st.tasks; m++) {
+              if (st.applied.has(m)) continue;
+              const source = st.sources.get(m);
+              // Unknown yet (its reports are all on their way), or alive: its report will come.
+              if (source === undefined || this.node.peer(source)) return true;
+            }
+            return false;
+          });
         const t0 = this.clock.now();
-        while (
-          stages.some((st) => st.applied.size < st.tasks) &&
-          this.clock.now() - t0 < this.options.deadAfterMs
-        )
-          await sleep(this.clock, 20);
+        while (awaited() && this.clock.now() - t0 < this.options.deadAfterMs) await sleep(this.clock, 20);
         // Map stages whose outputs were all there already (nothing reported) end with the result.
         for (const st of stages) this.completeMapStage(st);
         return r;
@@ -464,6 +473,7 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
   private onJobEvent(ev: Extract<Request, { op: 'job.event' }>): { ok: boolean } {
     const st = this.mapStages.get(ev.stageId);
     const desc = { stageId: ev.stageId, partition: ev.partition };
+    if (st && ev.source !== undefined) st.sources.set(ev.partition, ev.source);
     switch (ev.state) {
       case 'posted':
         this.mapDone.get(ev.shuffleId)?.delete(ev.partition);

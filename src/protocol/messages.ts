@@ -206,6 +206,8 @@ export const Request = z.discriminatedUnion('op', [
     partition: count,
     attempt: count,
     state: z.enum(['posted', 'running', 'done', 'retried', 'failed']),
+    /** The worker that sources the map job (its reports stop if it dies). */
+    source: id.optional(),
     worker: id.optional(),
     reason: z.enum(['error', 'lease-expired', 'worker-lost', 'fetch-failed']).optional(),
     /** For `posted`: the output existed before and was lost (a recomputation). */

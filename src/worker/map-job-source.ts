@@ -294,6 +294,7 @@ export class MapJobSource {
       partition: job.partition,
       attempt,
       state,
+      source: this.node.identity.node,
       ...(extra.worker !== undefined && { worker: extra.worker }),
       ...(extra.reason !== undefined && { reason: extra.reason }),
       ...(extra.recomputed !== undefined && { recomputed: extra.recomputed }),
