@@ -156,6 +156,10 @@ export const functions = {
   hash(...cols: (ColumnOrName | readonly ColumnOrName[])[]): Column {
     return over('hash', ...varargs(cols));
   },
+  /** Spark's 64-bit xxHash (seed 42) of the columns, as a long (a bigint beyond 2^53). */
+  xxhash64(...cols: (ColumnOrName | readonly ColumnOrName[])[]): Column {
+    return over('xxhash64', ...varargs(cols));
+  },
   /** The MD5 digest as a hex string. */
   md5(col: ColumnOrName): Column {
     return over('md5', col);
@@ -168,7 +172,7 @@ export const functions = {
   sha2(col: ColumnOrName, numBits: number): Column {
     return call('sha2', colExpr(col), litExpr(numBits));
   },
-  /** The CRC32 checksum as a bigint. */
+  /** The CRC32 checksum (of a string's UTF-8 bytes) as a long. */
   crc32(col: ColumnOrName): Column {
     return over('crc32', col);
   },

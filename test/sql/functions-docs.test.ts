@@ -81,8 +81,23 @@ forEachMode('PySpark functions examples', (spark) => {
           .collect(),
       ).toEqual([{ r: '1a2s3ae' }]);
     });
-    // DuckDB's regexp_split_to_array has no limit; Spark gives [one, twoBthreeC].
-    it.todo("split('s', '[ABC]', 2): the limit caps the array, the last element keeps the rest");
+
+    it("split('s', '[ABC]', 2): the limit caps the array, the last element keeps the rest", async () => {
+      const sp = spark().createDataFrame([['oneAtwoBthreeC']], ['s']);
+      expect(await sp.select(F.split('s', '[ABC]', 2).alias('s')).collect()).toEqual([
+        { s: ['one', 'twoBthreeC'] },
+      ]);
+      // Java's String.split: limit 1 keeps the whole string; an empty pattern splits characters.
+      expect(
+        await sp
+          .select(
+            F.split('s', '[ABC]', 1).alias('a'),
+            F.split('s', '', 3).alias('b'),
+            F.split('s', 'C', 5).alias('c'),
+          )
+          .collect(),
+      ).toEqual([{ a: ['oneAtwoBthreeC'], b: ['o', 'n', 'eAtwoBthreeC'], c: ['oneAtwoBthree', ''] }]);
+    });
 
     it('format_string, reverse, repeat, md5, sha1, sha2, base64, unbase64', async () => {
       expect(
@@ -139,9 +154,39 @@ forEachMode('PySpark functions examples', (spark) => {
         .collect();
       expect(b.map((r) => Buffer.from(r.b as Uint8Array).toString())).toEqual(['Spark SQL', 'PySpark']);
     });
-    // No crc32 in DuckDB, and hash() is DuckDB's hash, not Spark's Murmur3 (docs: hash('ABC') = -757602832).
-    it.todo("crc32('ABC') = 2743272264");
-    it.todo("hash('c1') of 'ABC' = -757602832 (Spark's Murmur3)");
+
+    it("crc32('ABC') = 2743272264", async () => {
+      const abc = spark().createDataFrame([['ABC']], ['a']);
+      expect(await abc.select(F.crc32('a').alias('crc32')).collect()).toEqual([{ crc32: 2743272264 }]);
+    });
+
+    it("hash('c1') of 'ABC' = -757602832 (Spark's Murmur3); xxhash64", async () => {
+      const df = spark().createDataFrame([['ABC', 'DEF']], ['c1', 'c2']);
+      expect(await showLines(df.select('*', F.hash('c1')))).toEqual(
+        table(
+          '+---+---+----------+',
+          '| c1| c2|  hash(c1)|',
+          '+---+---+----------+',
+          '|ABC|DEF|-757602832|',
+          '+---+---+----------+',
+        ),
+      );
+      expect(await df.select(F.hash('c1', df.col('c2')).alias('hash')).collect()).toEqual([
+        { hash: 599895104 },
+      ]);
+      expect(await df.select(F.hash('*').alias('hash')).collect()).toEqual([{ hash: 599895104 }]);
+      // Beyond 2^53 a long is a bigint.
+      expect(
+        await df.select(F.xxhash64('c1').alias('a'), F.xxhash64('c1', df.col('c2')).alias('b')).collect(),
+      ).toEqual([{ a: 4105715581806190027n, b: 3233247871021311208n }]);
+      // Spark's SQL reference: ints hash as 4 bytes, arrays element by element.
+      const sql = await spark().sql(
+        "SELECT hash('Spark', array(123), 2) AS h, xxhash64('Spark', array(123), 2) AS x, hash(1) AS one, hash(NULL) AS n",
+      );
+      expect(await sql.collect()).toEqual([
+        { h: -1321691492, x: 5602566077635097486n, one: -559580957, n: 42 },
+      ]);
+    });
   });
 
   describe('math', () => {

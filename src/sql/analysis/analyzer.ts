@@ -1400,7 +1400,12 @@ export class Analyzer {
         },
       );
     }
-    const args = rawArgs.map((a) => this.expr(a, scope));
+    // `hash(*)`, `concat(*)`: a star argument stands for every input column, as in Spark.
+    const args = rawArgs.flatMap((a) =>
+      a.type === 'unresolvedStar' && f.spec.kind === 'scalar'
+        ? this.expandStar(a.unparsedTarget, scope.attrs).map((n) => n.e)
+        : [this.expr(a, scope)],
+    );
     const [lo, hi] = f.spec.arity;
     if (args.length < lo || args.length > hi)
       throw new AnalysisException(

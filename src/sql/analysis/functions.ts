@@ -15,6 +15,7 @@ import {
   DateType,
   DecimalType,
   DoubleType,
+  FloatType,
   IntegerType,
   LongType,
   MapType,
@@ -30,6 +31,65 @@ import {
   sqlString,
   widerNumeric,
 } from '../types.js';
+
+let lambdaVars = 0;
+
+/**
+ * One step of Spark's HashExpression for a value of type `t` (SQL `v`) over the running hash
+ * `seed`: the built-in `ms_<fn>_<kind>(value, seed)` (builtins.ts), a NULL value leaving the seed;
+ * arrays, maps and structs fold their elements, entries (key, then value) and fields in order.
+ */
+export function hashStep(fn: 'murmur3' | 'xxhash64', v: string, t: DataType, seed: string): string {
+  const step = (kind: string, x: string) => `ms_${fn}_${kind}(${x}, ${seed})`;
+  if (t instanceof StringType) return step('string', v);
+  if (t instanceof BinaryType) return step('binary', v);
+  if (t instanceof LongType) return step('long', v);
+  if (t instanceof DoubleType) return step('double', v);
+  if (t instanceof FloatType) return step('float', v);
+  if (t instanceof BooleanType || isIntegral(t)) return step('int', `CAST(${v} AS INTEGER)`);
+  if (t instanceof DateType) return step('int', `CAST(${v} - DATE '1970-01-01' AS INTEGER)`);
+  if (t instanceof TimestampType) return step('long', `epoch_us(${v})`);
+  if (t instanceof DecimalType) {
+    const unscaled = `(CAST(${v} AS DECIMAL(38, ${t.scale})) * CAST(1${'0'.repeat(t.scale)} AS HUGEINT))`;
+    return t.precision <= 18
+      ? step('long', `CAST(${unscaled} AS BIGINT)`)
+      : step('bigdecimal', `CAST(CAST(${unscaled} AS HUGEINT) AS VARCHAR)`);
+  }
+  if (t instanceof NullType) return seed;
+  // DuckDB's list_reduce wants the accumulator of the elements' type: both become {h, v} structs.
+  const fold = (list: string, et: DataType, inner: (x: string, h: string) => string): string => {
+    const [acc, y] = [`ms_h${++lambdaVars}`, `ms_y${lambdaVars}`];
+    const ht = fn === 'murmur3' ? 'INTEGER' : 'BIGINT';
+    const wrapped = `list_transform(coalesce(${list}, []), ${y} -> {'h': CAST(NULL AS ${ht}), 'v': ${y}})`;
+    const init = `{'h': CAST(${seed} AS ${ht}), 'v': CAST(NULL AS ${et.duckdb()})}`;
+    return `list_reduce(${wrapped}, (${acc}, ${y}) -> {'h': ${inner(`${y}.v`, `${acc}.h`)}, 'v': ${y}.v}, ${init}).h`;
+  };
+  if (t instanceof ArrayType) return fold(v, t.elementType, (x, h) => hashStep(fn, x, t.elementType, h));
+  if (t instanceof MapType) {
+    const entry = new StructType([new StructField('key', t.keyType), new StructField('value', t.valueType)]);
+    return fold(`map_entries(${v})`, entry, (x, h) =>
+      hashStep(fn, `${x}.value`, t.valueType, hashStep(fn, `${x}.key`, t.keyType, h)),
+    );
+  }
+  if (t instanceof StructType)
+    return t.fields.reduce(
+      (s, f) => hashStep(fn, `struct_extract(${v}, ${sqlString(f.name)})`, f.dataType, s),
+      seed,
+    );
+  throw new AnalysisException(
+    'DATATYPE_MISMATCH.HASH_MAP_TYPE',
+    `[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] Cannot resolve "${fn}" due to data type mismatch: the type "${t.simpleString().toUpperCase()}" cannot be hashed.`,
+  );
+}
+
+function hashChain(
+  fn: 'murmur3' | 'xxhash64',
+  a: readonly string[],
+  args: readonly Expr[],
+  seed: string,
+): string {
+  return a.reduce((s, v, i) => hashStep(fn, v, argType(args, i), s), seed);
+}
 
 /** What kind of function a name is. */
 export type FunctionKind = 'scalar' | 'agg' | 'window' | 'generator';
@@ -662,7 +722,13 @@ const S: Record<string, FunctionSpec> = {
     kind: 'scalar',
     arity: [2, 3],
     type: fixed(new ArrayType(STRING)),
-    render: (a) => `regexp_split_to_array(${a[0]}, ${a[1]})`,
+    // Without a positive limit RE2's split is Java's; with one, Java's String.split (builtins.ts).
+    render: (a, args) => {
+      const l = args[2];
+      if (!l || (l.k === 'lit' && typeof l.value === 'number' && l.value <= 0))
+        return `regexp_split_to_array(${a[0]}, ${a[1]})`;
+      return `ms_split(${a[0]}, ${a[1]}, CAST(${a[2]} AS INTEGER))`;
+    },
   },
   initcap: {
     kind: 'scalar',
@@ -696,7 +762,22 @@ const S: Record<string, FunctionSpec> = {
     kind: 'scalar',
     arity: [1, 1000],
     type: fixed(INT),
-    render: (a) => `CAST(hash(${a.join(', ')}) % 2147483647 AS INTEGER)`,
+    render: (a, args) => hashChain('murmur3', a, args, '42'),
+    nullIntolerant: false,
+  },
+  xxhash64: {
+    kind: 'scalar',
+    arity: [1, 1000],
+    type: fixed(LONG),
+    render: (a, args) => hashChain('xxhash64', a, args, 'CAST(42 AS BIGINT)'),
+    nullIntolerant: false,
+  },
+  crc32: {
+    kind: 'scalar',
+    arity: [1, 1],
+    type: fixed(LONG),
+    render: (a, args) =>
+      `ms_crc32(${argType(args, 0) instanceof BinaryType ? a[0] : `encode(CAST(${a[0]} AS VARCHAR))`})`,
   },
   unbase64: {
     kind: 'scalar',

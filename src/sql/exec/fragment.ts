@@ -85,6 +85,16 @@ export async function duckdb(): Promise<DuckDBInstance> {
       autoinstall_known_extensions: 'false',
       autoload_known_extensions: 'false',
       enable_external_access: 'true',
+    }).then(async (db) => {
+      // Spark functions DuckDB lacks (hash, xxhash64, crc32, split with a limit).
+      const { registerBuiltins } = await import('./builtins.js');
+      const conn = await db.connect();
+      try {
+        registerBuiltins(conn, db);
+      } finally {
+        conn.closeSync();
+      }
+      return db;
     }),
   );
   return instance;
