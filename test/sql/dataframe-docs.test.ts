@@ -1043,8 +1043,19 @@ forEachMode('PySpark Column examples', (spark) => {
     expect(await s.select(s.col('r').getField('b')).collect()).toEqual([{ 'r.b': 'b' }]);
     expect(await s.select(F.col('r').getField('a')).collect()).toEqual([{ 'r.a': 1 }]);
   });
-  // createDataFrame infers a JS Map as a string column, and maps come back as key/value lists.
-  it.todo("getItem('key') on a map column from createDataFrame([[[1, 2], new Map([['key', 'value']])]])");
+
+  it("getItem('key') on a map column from createDataFrame([[[1, 2], new Map([['key', 'value']])]])", async () => {
+    const df = spark().createDataFrame([[[1, 2], new Map([['key', 'value']])]], ['l', 'd']);
+    expect(df.dtypes).toEqual([
+      ['l', 'array<bigint>'],
+      ['d', 'map<string,string>'],
+    ]);
+    expect(await showLines(df.select(df.col('l').getItem(0), df.col('d').getItem('key')))).toEqual(
+      table('+----+------+', '|l[0]|d[key]|', '+----+------+', '|   1| value|', '+----+------+'),
+    );
+    expect(await df.collect()).toEqual([{ l: [1, 2], d: new Map([['key', 'value']]) }]);
+    expect(await df.select(df.col('d').getItem('nope').alias('v')).collect()).toEqual([{ v: null }]);
+  });
 
   it('asc, desc and their nulls first/last variants', async () => {
     const n = spark().createDataFrame(

@@ -667,10 +667,81 @@ forEachMode('PySpark functions examples', (spark) => {
         ' |    |-- name: string (nullable = true)',
       ]);
     });
-    // posexplode yields one column, not pos/col; explode of a map and create_map come back as
-    // key/value lists.
-    it.todo('posexplode(intlist) gives two columns, pos and col');
-    it.todo("explode(mapfield).alias('key', 'value') and create_map('name', 'age') as maps");
+
+    it('posexplode(intlist) gives two columns, pos and col', async () => {
+      const e = spark().createDataFrame(
+        [[1, [1, 2, 3], new Map([['a', 'b']])]],
+        ['a', 'intlist', 'mapfield'],
+      );
+      expect(await e.select(F.posexplode('intlist')).collect()).toEqual([
+        { pos: 0, col: 1 },
+        { pos: 1, col: 2 },
+        { pos: 2, col: 3 },
+      ]);
+      expect(await showLines(e.select(F.posexplode('mapfield')))).toEqual(
+        table('+---+---+-----+', '|pos|key|value|', '+---+---+-----+', '|  0|  a|    b|', '+---+---+-----+'),
+      );
+      // A filter on the generated columns runs above the generator.
+      expect(await e.select('a', F.posexplode('intlist').alias('p', 'v')).filter('p > 0').collect()).toEqual([
+        { a: 1, p: 1, v: 2 },
+        { a: 1, p: 2, v: 3 },
+      ]);
+      const o = spark().createDataFrame(
+        [
+          [1, ['foo', 'bar']],
+          [2, []],
+        ],
+        ['id', 'an_array'],
+      );
+      expect(await o.select('id', F.posexplode_outer('an_array')).orderBy('id', 'pos').collect()).toEqual([
+        { id: 1, pos: 0, col: 'foo' },
+        { id: 1, pos: 1, col: 'bar' },
+        { id: 2, pos: null, col: null },
+      ]);
+      expect(() => e.select(F.posexplode('intlist').alias('only_one')).columns).toThrow(
+        /^\[UDTF_ALIAS_NUMBER_MISMATCH\]/,
+      );
+    });
+
+    it("explode(mapfield).alias('key', 'value') and create_map('name', 'age') as maps", async () => {
+      const e = spark().createDataFrame([[1, new Map([['a', 'b']])]], ['a', 'mapfield']);
+      expect(schemaLines(e)).toEqual([
+        'root',
+        ' |-- a: long (nullable = true)',
+        ' |-- mapfield: map (nullable = true)',
+        ' |    |-- key: string',
+        ' |    |-- value: string (valueContainsNull = true)',
+      ]);
+      expect(await showLines(e.select(F.explode('mapfield').alias('key', 'value')))).toEqual(
+        table('+---+-----+', '|key|value|', '+---+-----+', '|  a|    b|', '+---+-----+'),
+      );
+      // Unnamed, a map's generator columns are key and value.
+      expect(await (await spark().sql("SELECT explode(map('a', 1, 'b', 2))")).collect()).toEqual([
+        { key: 'a', value: 1 },
+        { key: 'b', value: 2 },
+      ]);
+      const p = spark().createDataFrame(
+        [
+          ['Alice', 2],
+          ['Bob', 5],
+        ],
+        ['name', 'age'],
+      );
+      expect(await p.select(F.create_map('name', 'age').alias('map')).collect()).toEqual([
+        { map: new Map([['Alice', 2]]) },
+        { map: new Map([['Bob', 5]]) },
+      ]);
+      expect(await showLines(p.select(F.create_map('name', 'age')))).toEqual(
+        table(
+          '+--------------+',
+          '|map(name, age)|',
+          '+--------------+',
+          '|  {Alice -> 2}|',
+          '|    {Bob -> 5}|',
+          '+--------------+',
+        ),
+      );
+    });
   });
 
   describe('aggregates', () => {

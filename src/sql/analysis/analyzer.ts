@@ -75,7 +75,7 @@ export function literalType(value: unknown): DataType {
   return new StringType();
 }
 
-const GENERATED = new Set(['explode', 'explode_outer', 'posexplode']);
+const GENERATED = new Set(['explode', 'explode_outer', 'posexplode', 'posexplode_outer']);
 
 function levenshtein(a: string, b: string): number {
   const m = a.length;
@@ -492,13 +492,52 @@ export class Analyzer {
         continue;
       }
       const e = this.expr(x, scope);
-      list.push(this.named(x, e));
+      list.push(...this.generatorColumns(x, e));
     }
     if (list.some((n) => hasBareAggregate(n.e))) {
       // SELECT sum(x) FROM t: an aggregate without grouping.
       return this.buildAggregate(child, [], list);
     }
     return this.withWindows(child, list);
+  }
+
+  /**
+   * The output columns of a select-list entry: one, or a generator's several, as Spark's
+   * Generate gives them: posexplode gives `pos` and `col`; explode of a map `key` and `value`
+   * (posexplode of one `pos`, `key`, `value`); `alias('a', 'b')` names them.
+   */
+  private generatorColumns(x: Expression, e: Expr): Named[] {
+    if (!(e.k === 'call' && GENERATED.has(e.fn))) {
+      if (x.type === 'alias' && x.name.length > 1)
+        throw new AnalysisException(
+          'MULTI_ALIAS_WITHOUT_GENERATOR',
+          `[MULTI_ALIAS_WITHOUT_GENERATOR] Multi part aliasing (${x.name.join(', ')}) is not supported with "${sparkName(e)}" as it is not a generator function.`,
+        );
+      return [this.named(x, e)];
+    }
+    const outer = e.fn.endsWith('_outer') ? '_outer' : '';
+    const input = e.args[0]!;
+    const columns: Array<[string, Expr]> = [];
+    const aux = (fn: string, type: DataType): Expr => ({
+      k: 'call',
+      fn: fn + outer,
+      args: e.args,
+      type,
+      nullable: true,
+    });
+    if (e.fn.startsWith('pos')) columns.push(['pos', aux('generator_pos', new IntegerType())]);
+    if (input.type instanceof MapType) {
+      columns.push(['key', aux('generator_key', input.type.keyType)]);
+      columns.push(['value', e]);
+    } else columns.push(['col', e]);
+    const names = x.type === 'alias' ? x.name : columns.map(([n]) => n);
+    if (names.length !== columns.length)
+      throw new AnalysisException(
+        'UDTF_ALIAS_NUMBER_MISMATCH',
+        `[UDTF_ALIAS_NUMBER_MISMATCH] The number of aliases supplied in the AS clause does not match the number of columns output by the UDTF. Expected ${columns.length} aliases, but got ${names.join(', ')}.`,
+        { aliasesSize: String(names.length), aliasesNames: names.join(', ') },
+      );
+    return columns.map(([, ce], i) => ({ id: this.newId(), name: names[i]!, e: ce }));
   }
 
   /** Names an output expression: its alias, the column's own name, or Spark's generated name. */
@@ -515,6 +554,7 @@ export class Analyzer {
   /** A project whose list may contain window expressions: Window node(s) below a project. */
   private withWindows(child: LNode, list: readonly Named[]): LNode {
     if (!list.some((n) => hasWindow(n.e))) {
+      // One generator per select (its pos and key columns are `generator_*` calls beside it).
       const generators = list.filter((n) => n.e.k === 'call' && GENERATED.has(n.e.fn));
       if (generators.length > 1)
         throw new AnalysisException(

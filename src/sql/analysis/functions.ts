@@ -91,6 +91,25 @@ function hashChain(
   return a.reduce((s, v, i) => hashStep(fn, v, argType(args, i), s), seed);
 }
 
+/** The values a generator gives: an array's elements or a map's values. */
+function generatedType(args: readonly Expr[]): DataType {
+  const t = argType(args, 0);
+  return t instanceof ArrayType ? t.elementType : t instanceof MapType ? t.valueType : new NullType();
+}
+
+/** The number of elements of an array or entries of a map. */
+function sizeOf(a: string, args: readonly Expr[]): string {
+  return argType(args, 0) instanceof MapType ? `CAST(cardinality(${a}) AS BIGINT)` : `len(${a})`;
+}
+
+/** The list a generator unnests (one NULL for an empty or NULL input when `outer`). */
+function generatorValues(a: string, args: readonly Expr[], outer: boolean): string {
+  const isMap = argType(args, 0) instanceof MapType;
+  const values = isMap ? `map_values(${a})` : a;
+  if (!outer) return values;
+  return `(CASE WHEN ${sizeOf(a, args)} > 0 THEN ${values} ELSE [NULL] END)`;
+}
+
 /** What kind of function a name is. */
 export type FunctionKind = 'scalar' | 'agg' | 'window' | 'generator';
 
@@ -1152,20 +1171,53 @@ const S: Record<string, FunctionSpec> = {
   explode: {
     kind: 'generator',
     arity: [1, 1],
-    type: (args) => (argType(args, 0) as ArrayType).elementType ?? new NullType(),
-    render: (a) => `unnest(${a[0]})`,
+    type: generatedType,
+    render: (a, args) => `unnest(${generatorValues(a[0]!, args, false)})`,
   },
   explode_outer: {
     kind: 'generator',
     arity: [1, 1],
-    type: (args) => (argType(args, 0) as ArrayType).elementType ?? new NullType(),
-    render: (a) => `unnest(CASE WHEN len(${a[0]}) > 0 THEN ${a[0]} ELSE [NULL] END)`,
+    type: generatedType,
+    render: (a, args) => `unnest(${generatorValues(a[0]!, args, true)})`,
   },
   posexplode: {
     kind: 'generator',
     arity: [1, 1],
-    type: (args) => (argType(args, 0) as ArrayType).elementType ?? new NullType(),
-    render: (a) => `unnest(${a[0]})`,
+    type: generatedType,
+    render: (a, args) => `unnest(${generatorValues(a[0]!, args, false)})`,
+  },
+  posexplode_outer: {
+    kind: 'generator',
+    arity: [1, 1],
+    type: generatedType,
+    render: (a, args) => `unnest(${generatorValues(a[0]!, args, true)})`,
+  },
+  // A generator's other columns (the analyzer adds them beside it): DuckDB zips the unnests of
+  // one SELECT, so the positions and keys line up with the values.
+  generator_pos: {
+    kind: 'generator',
+    arity: [1, 1],
+    type: fixed(INT),
+    render: (a, args) => `CAST(unnest(range(${sizeOf(a[0]!, args)})) AS INTEGER)`,
+  },
+  generator_pos_outer: {
+    kind: 'generator',
+    arity: [1, 1],
+    type: fixed(INT),
+    render: (a, args) =>
+      `CAST(unnest(CASE WHEN ${sizeOf(a[0]!, args)} > 0 THEN range(${sizeOf(a[0]!, args)}) ELSE [NULL] END) AS INTEGER)`,
+  },
+  generator_key: {
+    kind: 'generator',
+    arity: [1, 1],
+    type: (args) => (argType(args, 0) as MapType).keyType ?? new NullType(),
+    render: (a) => `unnest(map_keys(${a[0]}))`,
+  },
+  generator_key_outer: {
+    kind: 'generator',
+    arity: [1, 1],
+    type: (args) => (argType(args, 0) as MapType).keyType ?? new NullType(),
+    render: (a) => `unnest(CASE WHEN cardinality(${a[0]}) > 0 THEN map_keys(${a[0]}) ELSE [NULL] END)`,
   },
   // aggregates
   count: agg(
