@@ -27,7 +27,15 @@ import { children, mapExpr, nodeExprs, outerIds, visitExpr, type LNode, type Exp
 import type { DataSourceSpec, Relation } from './plan/unresolved.js';
 import { optimize } from './optimizer/optimizer.js';
 import { userCall } from '../rdd/call-site.js';
-import { csvHeaderSchema, inferJsonSchema, listFiles, readerOptions, recordsSpec } from './sources.js';
+import {
+  csvHeaderSchema,
+  inferJsonSchema,
+  listFiles,
+  narrowCsvIntegers,
+  respellPartitionDirs,
+  readerOptions,
+  recordsSpec,
+} from './sources.js';
 import { DistributedPlanner, stageOrder, type Stage } from './physical/planner.js';
 import { Renderer, col, literalSql } from './physical/render.js';
 import { explainPlan } from './physical/explain.js';
@@ -632,6 +640,7 @@ export class SessionEngine implements SqlEngine, Catalog {
         ? target
         : join(target, `part-${String(existing).padStart(5, '0')}-${Date.now().toString(36)}.${ext}`);
       await conn.run(`COPY (${source}) TO ${sqlString(file)} (${opts.join(', ')})`);
+      if (spec.partitionBy.length) await respellPartitionDirs(target);
       await writeFile(join(target, '_SUCCESS'), '');
     } finally {
       conn.closeSync();
@@ -667,12 +676,13 @@ export class SessionEngine implements SqlEngine, Catalog {
       const r = await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${src}`);
       const rows = r.getRowObjectsJS() as Array<{ column_name: string; column_type: string }>;
       const header = (ds.options.header ?? 'false') === 'true';
-      return new StructType(
+      const schema = new StructType(
         rows.map((x, i) => {
           const name = ds.format === 'csv' && !header ? `_c${i}` : x.column_name;
           return new StructField(name, fromDuckDB(x.column_type), true);
         }),
       );
+      return ds.format === 'csv' ? await narrowCsvIntegers(conn, src, schema) : schema;
     } finally {
       conn.closeSync();
     }
