@@ -300,6 +300,10 @@ export const functions = {
   grouping(col: ColumnOrName): Column {
     return over('grouping', col);
   },
+  /** The grouping id of a rollup/cube row: a bit per grouping column (1: aggregated), the first most significant. */
+  grouping_id(...cols: (ColumnOrName | readonly ColumnOrName[])[]): Column {
+    return over('grouping_id', ...varargs(cols));
+  },
 
   // ------------------------------------------------------------------ math
   /** The absolute value. */

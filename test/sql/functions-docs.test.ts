@@ -877,8 +877,66 @@ forEachMode('PySpark functions examples', (spark) => {
         { key: 2, median: 500 },
       ]);
     });
-    // The analyzer refuses CUBE and ROLLUP.
-    it.todo("cube('name').agg(F.grouping('name'), F.sum('age')) and rollup('name').count()");
+
+    it("cube('name').agg(F.grouping('name'), F.sum('age')) and rollup('name').count()", async () => {
+      const df = spark().createDataFrame(
+        [
+          [2, 'Alice'],
+          [5, 'Bob'],
+        ],
+        ['age', 'name'],
+      );
+      expect(await showLines(df.cube('name').agg(F.grouping('name'), F.sum('age')).orderBy('name'))).toEqual(
+        table(
+          '+-----+--------------+--------+',
+          '| name|grouping(name)|sum(age)|',
+          '+-----+--------------+--------+',
+          '| NULL|             1|       7|',
+          '|Alice|             0|       2|',
+          '|  Bob|             0|       5|',
+          '+-----+--------------+--------+',
+        ),
+      );
+      expect(await showLines(df.rollup('name').count().orderBy('name'))).toEqual(
+        table(
+          '+-----+-----+',
+          '| name|count|',
+          '+-----+-----+',
+          '| NULL|    2|',
+          '|Alice|    1|',
+          '|  Bob|    1|',
+          '+-----+-----+',
+        ),
+      );
+      // grouping_id(): a bit per grouping column, the first most significant; aggregates read
+      // the rows' own values, not the nulled grouping columns.
+      expect(
+        await df
+          .cube('name', 'age')
+          .agg(F.grouping_id().alias('g'), F.sum('age').alias('s'))
+          .orderBy('name', 'age')
+          .collect(),
+      ).toEqual([
+        { name: null, age: null, g: 3, s: 7 },
+        { name: null, age: 2, g: 2, s: 2 },
+        { name: null, age: 5, g: 2, s: 5 },
+        { name: 'Alice', age: null, g: 1, s: 2 },
+        { name: 'Alice', age: 2, g: 0, s: 2 },
+        { name: 'Bob', age: null, g: 1, s: 5 },
+        { name: 'Bob', age: 5, g: 0, s: 5 },
+      ]);
+      const sql = await spark().sql(
+        "SELECT name, age, grouping_id(name, age) AS g, sum(age) AS s FROM VALUES (2, 'Alice'), (5, 'Bob') AS t(age, name) GROUP BY ROLLUP(name, age) HAVING sum(age) > 2 ORDER BY name, age",
+      );
+      expect(await sql.collect()).toEqual([
+        { name: null, age: null, g: 3, s: 7 },
+        { name: 'Bob', age: null, g: 1, s: 5 },
+        { name: 'Bob', age: 5, g: 0, s: 5 },
+      ]);
+      expect(() => df.groupBy('name').agg(F.grouping('name')).columns).toThrow(
+        /^\[UNSUPPORTED_GROUPING_EXPRESSION\]/,
+      );
+    });
   });
 });
 

@@ -184,6 +184,52 @@ function isUnresolvedAggregate(e: Expression): boolean {
   }
 }
 
+/** The grouping sets of ROLLUP (every prefix, longest first) or CUBE (every subset) of n columns. */
+function groupingSets(type: 'rollup' | 'cube', n: number): boolean[][] {
+  if (type === 'rollup')
+    return Array.from({ length: n + 1 }, (_, i) => Array.from({ length: n }, (_, j) => j < n - i));
+  // CUBE: Spark's order, the grouping id counting up from 0 (every column) to 2^n - 1 (none).
+  return Array.from({ length: 2 ** n }, (_, id) =>
+    Array.from({ length: n }, (_, j) => ((id >> (n - 1 - j)) & 1) === 0),
+  );
+}
+
+/** Rewrites `e` top-down: where `f` gives a replacement it is used as is, else the children are rewritten. */
+function mapTopDown(e: Expr, f: (x: Expr) => Expr | undefined): Expr {
+  const r = f(e);
+  if (r) return r;
+  const m = (x: Expr) => mapTopDown(x, f);
+  switch (e.k) {
+    case 'call':
+    case 'udf':
+      return { ...e, args: e.args.map(m) };
+    case 'cast':
+      return { ...e, e: m(e.e) };
+    case 'case':
+      return {
+        ...e,
+        branches: e.branches.map(([c, v]) => [m(c), m(v)] as const),
+        ...(e.otherwise && { otherwise: m(e.otherwise) }),
+      };
+    case 'inSubquery':
+      return { ...e, values: e.values.map(m) };
+    default:
+      return e;
+  }
+}
+
+/** Refuses grouping() / grouping_id() outside ROLLUP and CUBE, as Spark does. */
+function noGroupingCall(e: Expr): Expr {
+  visitExpr(e, (x) => {
+    if (x.k === 'call' && (x.fn === 'grouping' || x.fn === 'grouping_id'))
+      throw new AnalysisException(
+        'UNSUPPORTED_GROUPING_EXPRESSION',
+        '[UNSUPPORTED_GROUPING_EXPRESSION] grouping()/grouping_id() can only be used with GroupingSets/Cube/Rollup.',
+      );
+  });
+  return e;
+}
+
 /** The analyzer of one session; `nextId` hands out attribute ids unique within it. */
 export class Analyzer {
   private nextId = 1;
@@ -604,11 +650,6 @@ export class Analyzer {
       groupings = rel.groupingExpressions;
       selects = rel.aggregateExpressions;
       if (rel.groupType === 'pivot') return { node: this.resolvePivot(rel, outer, depth), extra: [] };
-      if (rel.groupType === 'rollup' || rel.groupType === 'cube')
-        throw new AnalysisException(
-          'UNSUPPORTED_FEATURE',
-          `[UNSUPPORTED_FEATURE] ${rel.groupType.toUpperCase()} is not supported yet; use GROUP BY with a UNION of the groupings.`,
-        );
     } else if (rel.type === 'project') {
       input = rel.input;
       groupings = [];
@@ -666,16 +707,30 @@ export class Analyzer {
         }
       }
     }
-    const built = this.aggregateParts(child, groupExprs, selectList);
+    const sets =
+      rel.type === 'aggregate' && (rel.groupType === 'rollup' || rel.groupType === 'cube')
+        ? groupingSets(rel.groupType, groupExprs.length)
+        : undefined;
+    const expanded = sets ? this.expandGroupingSets(child, groupExprs, sets) : undefined;
+    const aggChild = expanded?.node ?? child;
+    const rewrite = expanded?.rewrite ?? ((e: Expr) => noGroupingCall(e));
+    const built = this.aggregateParts(
+      aggChild,
+      expanded?.groups ?? groupExprs,
+      selectList.map((n) => ({ ...n, e: rewrite(n.e) })),
+    );
     const extraExprs: Expr[] = [];
     for (const x of extra) {
       // Names resolve to the select list's aliases first, then to the child's columns.
       let e: Expr;
       try {
-        e = this.expr(x, { attrs: built.listAttrs });
+        // A list column that passes a child column through keeps its id: onto the union too.
+        e = expanded
+          ? rewrite(this.expr(x, { attrs: built.listAttrs }))
+          : this.expr(x, { attrs: built.listAttrs });
       } catch (err) {
         if (!(err instanceof AnalysisException) || !err.errorClass.startsWith('UNRESOLVED_COLUMN')) throw err;
-        e = this.expr(x, { attrs: child.output, ...(outer && { outer }) });
+        e = rewrite(this.expr(x, { attrs: child.output, ...(outer && { outer }) }));
       }
       extraExprs.push(built.normalize(e, true));
     }
@@ -697,7 +752,7 @@ export class Analyzer {
     const list = [...built.list, ...hidden];
     const node: LNode = {
       k: 'aggregate',
-      child,
+      child: aggChild,
       groups: built.groups,
       aggs: built.aggs,
       list,
@@ -763,6 +818,94 @@ export class Analyzer {
       output: built.list.map((n) => this.outAttr(n)),
     };
     return this.windowsOverAggregate(node);
+  }
+
+  /**
+   * ROLLUP and CUBE as Spark's Expand: the child once per grouping set (a union of projections:
+   * every child column, each grouping expression or NULL when the set leaves it out, and the
+   * set's grouping id), grouped by the grouping columns and the id. `rewrite` moves a select-list
+   * expression over the child onto the union: grouping expressions outside aggregates become the
+   * nullable grouping columns, `grouping(c)` and `grouping_id()` read the id's bits.
+   */
+  private expandGroupingSets(
+    child: LNode,
+    groupExprs: readonly Expr[],
+    sets: readonly (readonly boolean[])[],
+  ): { node: LNode; groups: Expr[]; rewrite: (e: Expr) => Expr } {
+    const k = groupExprs.length;
+    const LONG = new LongType();
+    const branch = (set: readonly boolean[]): LNode => {
+      const gid = set.reduce((acc, inSet, j) => acc + (inSet ? 0 : 2 ** (k - 1 - j)), 0);
+      const list: Named[] = [
+        ...child.output.map((a) => ({ id: this.newId(), name: a.name, e: refOf(a) })),
+        ...groupExprs.map((g, j): Named => {
+          const nulled: Expr = { k: 'lit', value: null, type: g.type };
+          return { id: this.newId(), name: g.k === 'ref' ? g.name : sparkName(g), e: set[j] ? g : nulled };
+        }),
+        { id: this.newId(), name: 'spark_grouping_id', e: { k: 'lit', value: gid, type: LONG } },
+      ];
+      return this.project(child, list);
+    };
+    const branches = sets.map(branch);
+    let node = branches[0]!;
+    for (const b of branches.slice(1)) {
+      const output = node.output.map((a, i) => ({
+        id: this.newId(),
+        name: a.name,
+        type: a.type,
+        nullable: a.nullable || b.output[i]!.nullable,
+      }));
+      node = { k: 'setop', left: node, right: b, op: 'union', all: true, output };
+    }
+    if (branches.length === 1) {
+      // One set (ROLLUP/CUBE of nothing): still a fresh output, as the union gives.
+      node = this.project(
+        node,
+        node.output.map((a) => ({ id: this.newId(), name: a.name, e: refOf(a) })),
+      );
+    }
+    const out = node.output;
+    const n = child.output.length;
+    const byChild = new Map(child.output.map((a, i) => [a.id, out[i]!]));
+    const gcols = groupExprs.map((_, j) => ({ ...out[n + j]!, nullable: true }));
+    const gid = out[n + k]!;
+    const keys = groupExprs.map(exprKey);
+    const onUnion = (e: Expr): Expr =>
+      mapExpr(e, (x) => {
+        if (x.k !== 'ref') return undefined;
+        const a = byChild.get(x.id);
+        return a ? refOf(a) : undefined;
+      });
+    const gidRef = refOf(gid);
+    const rewrite = (e: Expr): Expr =>
+      mapTopDown(e, (x) => {
+        if (x.k === 'agg' || x.k === 'window') return onUnion(x);
+        if (x.k === 'call' && (x.fn === 'grouping' || x.fn === 'grouping_id')) {
+          if (x.fn === 'grouping_id' && x.args.length === 0) return gidRef;
+          // grouping(c): c's bit; grouping_id(c1, c2): the bits of those columns, in that order.
+          const bits = x.args.map((arg) => {
+            const j = keys.indexOf(exprKey(arg));
+            if (j < 0)
+              throw new AnalysisException(
+                'GROUPING_COLUMN_MISMATCH',
+                `[GROUPING_COLUMN_MISMATCH] Column of grouping (${sparkName(arg)}) can't be found in grouping columns ${groupExprs.map((g) => sparkName(g)).join(',')}.`,
+                { grouping: sparkName(arg), groupingColumns: groupExprs.map((g) => sparkName(g)).join(',') },
+              );
+            return k - 1 - j;
+          });
+          return {
+            k: 'call',
+            fn: 'grouping_bits',
+            args: [gidRef, { k: 'lit', value: bits, type: new ArrayType(new IntegerType()) }],
+            type: x.type,
+            nullable: false,
+          };
+        }
+        const j = keys.indexOf(exprKey(x));
+        if (j >= 0) return refOf(gcols[j]!);
+        return x.k === 'ref' ? onUnion(x) : undefined;
+      });
+    return { node, groups: [...gcols.map(refOf), gidRef], rewrite };
   }
 
   /** Splits a select list over grouping expressions into groups, aggregate calls, and the output list. */

@@ -11,6 +11,7 @@ import {
   ArrayType,
   BinaryType,
   BooleanType,
+  ByteType,
   DataType,
   DateType,
   DecimalType,
@@ -1151,6 +1152,35 @@ const S: Record<string, FunctionSpec> = {
       if (t instanceof ArrayType) return `list_extract(${a[0]}, ${a[1]} + 1)`;
       return `${a[0]}[${a[1]}]`;
     },
+  },
+  // grouping() and grouping_id() (ROLLUP/CUBE): the analyzer rewrites them to grouping_bits.
+  grouping: {
+    kind: 'scalar',
+    arity: [1, 1],
+    type: fixed(new ByteType()),
+    render: () => 'NULL',
+    nullIntolerant: false,
+  },
+  grouping_id: {
+    kind: 'scalar',
+    arity: [0, 1000],
+    type: fixed(LONG),
+    render: () => 'NULL',
+    nullIntolerant: false,
+  },
+  /** The bits `args[1]` (a literal list, most significant first) of the grouping id. */
+  grouping_bits: {
+    kind: 'scalar',
+    arity: [2, 2],
+    type: (args) =>
+      args[1]?.k === 'lit' && (args[1].value as unknown[]).length === 1 ? new ByteType() : LONG,
+    render: (a, args) => {
+      const bits = (args[1]?.k === 'lit' ? (args[1].value as number[]) : []).map(
+        (b, i, all) => `(((${a[0]} >> ${b}) & 1) << ${all.length - 1 - i})`,
+      );
+      return `CAST(${bits.join(' | ') || '0'} AS ${bits.length === 1 ? 'TINYINT' : 'BIGINT'})`;
+    },
+    nullIntolerant: false,
   },
   spark_partition_id: {
     kind: 'scalar',
