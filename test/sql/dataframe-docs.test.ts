@@ -255,8 +255,38 @@ forEachMode('PySpark DataFrame examples', (spark) => {
         ),
       );
     });
-    // Needs a job to find the distinct values while the plan is built (pyspark runs one).
-    it.todo("pivot('course') without values: the distinct values found by a job");
+
+    it("pivot('course') without values: the distinct values found by a job", async () => {
+      const df = spark().createDataFrame(
+        [
+          ['dotNET', 2012, 10000],
+          ['Java', 2012, 20000],
+          ['dotNET', 2012, 5000],
+          ['dotNET', 2013, 48000],
+          ['Java', 2013, 30000],
+        ],
+        ['course', 'year', 'earnings'],
+      );
+      // PySpark runs the job in pivot(): here pivot() without values returns a Promise.
+      const grouped = await df.groupBy('year').pivot('course');
+      // The values sorted as Spark sorts them ('Java' < 'dotNET').
+      expect(await showLines(grouped.sum('earnings').sort('year'))).toEqual(
+        table(
+          '+----+-----+------+',
+          '|year| Java|dotNET|',
+          '+----+-----+------+',
+          '|2012|20000| 15000|',
+          '|2013|30000| 48000|',
+          '+----+-----+------+',
+        ),
+      );
+      const years = (await df.groupBy('course').pivot('year')).agg(F.sum('earnings')).orderBy('course');
+      expect(years.columns).toEqual(['course', '2012', '2013']);
+      expect(await years.collect()).toEqual([
+        { course: 'Java', 2012: 20000, 2013: 30000 },
+        { course: 'dotNET', 2012: 15000, 2013: 48000 },
+      ]);
+    });
   });
 
   describe('joins', () => {
