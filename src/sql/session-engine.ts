@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
 
 import type { Table } from 'apache-arrow';
+import { hasDuplicateNames, makeRow } from '../dataframe/engine.js';
 import type { SqlEngine, Row, WriteSpec, ExplainMode } from '../dataframe/engine.js';
 import type { Callable } from '../rdd/functions.js';
 import { RDD, type RDDContext } from '../rdd/rdd.js';
@@ -445,11 +446,8 @@ export class SessionEngine implements SqlEngine, Catalog {
       `${call.method ?? 'collect'} at ${call.site}`,
     );
     const names = analyzed.output.map((a) => a.name);
-    return rows.map((r) => {
-      const o: Row = {};
-      for (let i = 0; i < names.length; i++) o[names[i]!] = r[i] === undefined ? null : r[i];
-      return o;
-    });
+    const duplicates = hasDuplicateNames(names);
+    return rows.map((r) => makeRow(names, r, duplicates));
   }
 
   /** Runs a plan and returns rows as arrays with the output names (for SQL commands and tests). */

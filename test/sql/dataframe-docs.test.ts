@@ -308,6 +308,40 @@ forEachMode('PySpark DataFrame examples', (spark) => {
         { age: 5, name: 'Bob' },
       ]);
 
+    it('collect() of a join whose sides share column names keeps every column (by position)', async () => {
+      const left = df();
+      const right = spark().createDataFrame([['Carl', 9]], ['name', 'age']);
+      const j = left.crossJoin(right).orderBy(left.col('age'));
+      expect(j.columns).toEqual(['age', 'name', 'name', 'age']);
+      const rows = await j.collect();
+      // The named properties are PySpark's asDict(): the last value of each name, in first-seen order.
+      expect(rows).toEqual([
+        { age: 9, name: 'Carl' },
+        { age: 9, name: 'Carl' },
+      ]);
+      expect(Object.keys(rows[0]!)).toEqual(['age', 'name']);
+      // Every value by position, as PySpark's row[0], row[1], …
+      expect(rows.map((r) => [r[0], r[1], r[2], r[3]])).toEqual([
+        [2, 'Alice', 'Carl', 9],
+        [5, 'Bob', 'Carl', 9],
+      ]);
+      const r3 = df3();
+      const eq = await left
+        .join(r3, left.col('name').equalTo(r3.col('name')))
+        .orderBy(left.col('age'))
+        .collect();
+      expect(eq.map((r) => [r[0], r[1], r[2], r[3]])).toEqual([
+        [2, 'Alice', 2, 'Alice'],
+        [5, 'Bob', 5, 'Bob'],
+      ]);
+      // df.rdd's rows too, inside the task (a row crossing the wire keeps its named properties).
+      const viaRdd = await j.rdd.map((r: Record<number, unknown>) => [r[0], r[1], r[2], r[3]]).collect();
+      expect(viaRdd.sort()).toEqual([
+        [2, 'Alice', 'Carl', 9],
+        [5, 'Bob', 'Carl', 9],
+      ]);
+    });
+
     it("join(df2, 'name') selecting df.name and df2.height", async () => {
       const a = df();
       const b = df2();
