@@ -156,6 +156,22 @@ export const functions = {
   hash(...cols: (ColumnOrName | readonly ColumnOrName[])[]): Column {
     return over('hash', ...varargs(cols));
   },
+  /** `left / right`, NULL (not an error, even under ANSI) for a zero divisor. */
+  try_divide(left: ColumnOrName, right: ColumnOrName): Column {
+    return over('try_divide', left, right);
+  },
+  /** `left + right`, NULL (not an error, even under ANSI) on overflow. */
+  try_add(left: ColumnOrName, right: ColumnOrName): Column {
+    return over('try_add', left, right);
+  },
+  /** `left - right`, NULL on overflow. */
+  try_subtract(left: ColumnOrName, right: ColumnOrName): Column {
+    return over('try_subtract', left, right);
+  },
+  /** `left * right`, NULL on overflow. */
+  try_multiply(left: ColumnOrName, right: ColumnOrName): Column {
+    return over('try_multiply', left, right);
+  },
   /** Spark's 64-bit xxHash (seed 42) of the columns, as a long (a bigint beyond 2^53). */
   xxhash64(...cols: (ColumnOrName | readonly ColumnOrName[])[]): Column {
     return over('xxhash64', ...varargs(cols));

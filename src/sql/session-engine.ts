@@ -68,7 +68,18 @@ export class SessionEngine implements SqlEngine, Catalog {
     private readonly conf: SqlConf,
     parseExpression: ExpressionParser,
   ) {
-    this.analyzer = new Analyzer(this, parseExpression, undefined, (name) => this.udfs.get(name));
+    this.analyzer = new Analyzer(
+      this,
+      parseExpression,
+      {
+        caseSensitive: false,
+        // spark.sql.ansi.enabled, read at each analysis (Spark 4's default: true).
+        get ansi() {
+          return (conf.get('spark.sql.ansi.enabled') ?? 'true').trim().toLowerCase() !== 'false';
+        },
+      },
+      (name) => this.udfs.get(name),
+    );
   }
 
   private readonly udfs = new Map<string, { name: string; fn: Callable; returnType: DataType }>();

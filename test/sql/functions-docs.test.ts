@@ -5,7 +5,7 @@
  * set America/Los_Angeles for the unix-time examples; the values here are the UTC ones).
  */
 import { describe, expect, it } from 'vitest';
-import { F, Window } from '../../src/index.js';
+import { F, RemoteError, TaskFailedError, Window } from '../../src/index.js';
 import { forEachMode, schemaLines, showLines, table } from './doc-examples-support.js';
 
 forEachMode('PySpark functions examples', (spark) => {
@@ -186,6 +186,141 @@ forEachMode('PySpark functions examples', (spark) => {
       expect(await sql.collect()).toEqual([
         { h: -1321691492, x: 5602566077635097486n, one: -559580957, n: 42 },
       ]);
+    });
+  });
+
+  describe('ANSI mode (spark.sql.ansi.enabled, true by default as in Spark 4)', () => {
+    const failure = async (
+      run: () => Promise<unknown>,
+    ): Promise<{ name: string; message: string; data: unknown }> => {
+      const err = await run().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(TaskFailedError);
+      const cause = (err as TaskFailedError).cause as RemoteError;
+      expect(cause).toBeInstanceOf(RemoteError);
+      return { name: cause.remoteName, message: cause.message, data: cause.remoteData };
+    };
+    const ANSI_OFF = ' If necessary set "spark.sql.ansi.enabled" to "false" to bypass this error.';
+
+    it('on: invalid casts, division by zero and integer overflow raise SparkRuntimeException', async () => {
+      expect(spark().conf.get('spark.sql.ansi.enabled')).toBe(undefined);
+      expect(await failure(async () => (await spark().sql("SELECT CAST('a' AS INT)")).collect())).toEqual({
+        name: 'SparkRuntimeException',
+        message: `[CAST_INVALID_INPUT] The value 'a' of the type "STRING" cannot be cast to "INT" because it is malformed. Correct the value as per the syntax, or change its target type. Use \`try_cast\` to tolerate malformed input and return NULL instead.${ANSI_OFF} SQLSTATE: 22018`,
+        data: {
+          errorClass: 'CAST_INVALID_INPUT',
+          messageParameters: {
+            expression: "'a'",
+            sourceType: '"STRING"',
+            targetType: '"INT"',
+            ansiConfig: '"spark.sql.ansi.enabled"',
+          },
+        },
+      });
+      const df = spark().createDataFrame(
+        [
+          [6000, 15],
+          [1990, 0],
+        ],
+        ['a', 'b'],
+      );
+      expect(await failure(() => df.select(F.col('a').divide(F.col('b'))).collect())).toEqual({
+        name: 'SparkRuntimeException',
+        message: `[DIVIDE_BY_ZERO] Division by zero. Use \`try_divide\` to tolerate divisor being 0 and return NULL instead.${ANSI_OFF} SQLSTATE: 22012`,
+        data: { errorClass: 'DIVIDE_BY_ZERO', messageParameters: { config: '"spark.sql.ansi.enabled"' } },
+      });
+      expect(await failure(async () => (await spark().sql('SELECT 5 % 0')).collect())).toMatchObject({
+        data: { errorClass: 'DIVIDE_BY_ZERO' },
+      });
+      expect(await failure(async () => (await spark().sql('SELECT 2147483647 + 1')).collect())).toEqual({
+        name: 'SparkRuntimeException',
+        message: `[ARITHMETIC_OVERFLOW] integer overflow. Use 'try_add' to tolerate overflow and return NULL instead.${ANSI_OFF} SQLSTATE: 22003`,
+        data: {
+          errorClass: 'ARITHMETIC_OVERFLOW',
+          messageParameters: {
+            message: 'integer overflow',
+            alternative: " Use 'try_add' to tolerate overflow and return NULL instead.",
+            config: '"spark.sql.ansi.enabled"',
+          },
+        },
+      });
+      // Valid input, NULL, a NULL dividend and the try_ functions do not fail.
+      expect(
+        await (
+          await spark().sql(
+            "SELECT CAST(' 12 ' AS INT) AS a, CAST(NULL AS STRING) AS n, CAST('2020-01-02' AS DATE) AS d, try_cast('a' AS INT) AS t, CAST(NULL AS INT) / 0 AS z",
+          )
+        ).collect(),
+      ).toEqual([{ a: 12, n: null, d: new Date('2020-01-02T00:00:00Z'), t: null, z: null }]);
+      // PySpark's try_divide example.
+      expect(
+        await showLines(
+          spark()
+            .createDataFrame(
+              [
+                [6000, 15],
+                [1990, 2],
+              ],
+              ['a', 'b'],
+            )
+            .select(F.try_divide('a', 'b')),
+        ),
+      ).toEqual(
+        table(
+          '+----------------+',
+          '|try_divide(a, b)|',
+          '+----------------+',
+          '|           400.0|',
+          '|           995.0|',
+          '+----------------+',
+        ),
+      );
+      expect(
+        await df
+          .select(F.try_divide('a', 'b').alias('q'), F.try_add(F.lit(2147483647), F.lit(1)).alias('s'))
+          .collect(),
+      ).toEqual([
+        { q: 400, s: null },
+        { q: null, s: null },
+      ]);
+    });
+
+    it('off: NULL for invalid casts and division by zero, integer overflow wraps around (Spark 3 legacy)', async () => {
+      spark().conf.set('spark.sql.ansi.enabled', false);
+      try {
+        expect(
+          await showLines(await spark().sql("SELECT 2147483647 + 1, CAST('a' AS INT), 1 / 0, 5 % 0")),
+        ).toEqual(
+          table(
+            '+----------------+--------------+-------+-------+',
+            '|(2147483647 + 1)|CAST(a AS INT)|(1 / 0)|(5 % 0)|',
+            '+----------------+--------------+-------+-------+',
+            '|     -2147483648|          NULL|   NULL|   NULL|',
+            '+----------------+--------------+-------+-------+',
+          ),
+        );
+        // Long arithmetic wraps as Java's does.
+        expect(
+          await (
+            await spark().sql('SELECT 9223372036854775807L * 3 AS m, -9223372036854775808L - 1 AS s')
+          ).collect(),
+        ).toEqual([{ m: 9223372036854775805n, s: 9223372036854775807n }]);
+        const df = spark().createDataFrame(
+          [
+            [6000, 15],
+            [1990, 0],
+          ],
+          ['a', 'b'],
+        );
+        expect(await df.select(F.col('a').divide(F.col('b')).alias('q')).collect()).toEqual([
+          { q: 400 },
+          { q: null },
+        ]);
+      } finally {
+        spark().conf.unset('spark.sql.ansi.enabled');
+      }
     });
   });
 

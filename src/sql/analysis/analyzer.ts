@@ -32,7 +32,9 @@ import {
   StringType,
   StructType,
   TimestampType,
+  DateType,
   commonType,
+  isIntegral,
   isNumeric,
 } from '../types.js';
 import { lookupFunction } from './functions.js';
@@ -239,7 +241,9 @@ export class Analyzer {
   constructor(
     private readonly catalog: Catalog,
     private readonly parseExpression: ExpressionParser,
-    private readonly conf: { readonly caseSensitive: boolean } = { caseSensitive: false },
+    private readonly conf: { readonly caseSensitive: boolean; readonly ansi?: boolean } = {
+      caseSensitive: false,
+    },
     private readonly udfs?: UdfResolver,
   ) {}
 
@@ -1435,7 +1439,17 @@ export class Analyzer {
         return this.expr(x.expr, scope);
       case 'cast': {
         const e = this.expr(x.expr, scope);
-        return { k: 'cast', e, type: x.dataType, tryCast: x.evalMode === 'try' };
+        const cast: Expr = { k: 'cast', e, type: x.dataType, tryCast: x.evalMode === 'try' };
+        // ANSI (spark.sql.ansi.enabled): a string that is not a value of the type fails the query.
+        const t = x.dataType;
+        if (
+          x.evalMode !== 'try' &&
+          this.ansi &&
+          e.type instanceof StringType &&
+          (isNumeric(t) || t instanceof BooleanType || t instanceof DateType || t instanceof TimestampType)
+        )
+          return { k: 'call', fn: 'ansi_cast', args: [cast, e], type: t, nullable: true };
+        return cast;
       }
       case 'expressionString':
         return this.expr(this.parseExpression(x.expression), scope);
@@ -1636,15 +1650,30 @@ export class Analyzer {
       };
     }
     const type = f.spec.type(args, `${f.name}(${args.map((a) => sparkName(a)).join(', ')})`);
+    // spark.sql.ansi.enabled: division by zero fails (ANSI) or is NULL; integer overflow fails
+    // (ANSI) or wraps around (legacy).
+    let fn = f.name;
+    if (this.ansi && ANSI_CHECKED.has(fn)) fn = `ansi_${fn}`;
+    if (!this.ansi && LEGACY_WRAPPED.has(fn) && isIntegral(type)) fn = `legacy_${fn}`;
     const nullable =
       f.spec.nullIntolerant === false
         ? true
         : args.some((a) => a.k !== 'lit' || a.value === null) || args.length === 0
           ? true
           : false;
-    return { k: 'call', fn: f.name, args, type, nullable: nullable || true };
+    return { k: 'call', fn, args, type, nullable: nullable || true };
+  }
+
+  /** `spark.sql.ansi.enabled` (Spark 4's default: true). */
+  private get ansi(): boolean {
+    return this.conf.ansi ?? true;
   }
 }
+
+/** Functions that fail on a zero divisor under ANSI (their `ansi_` variant). */
+const ANSI_CHECKED = new Set(['/', '%', 'pmod', 'div']);
+/** Integer arithmetic that wraps around without ANSI (their `legacy_` variant). */
+const LEGACY_WRAPPED = new Set(['+', '-', '*']);
 
 function isInterval(v: unknown): v is IntervalValue {
   return typeof v === 'object' && v !== null && 'months' in v && 'days' in v && 'microseconds' in v;

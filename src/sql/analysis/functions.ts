@@ -205,7 +205,8 @@ function arith(op: string): FunctionSpec {
       return widerNumeric(na, nb);
     },
     render: (a, args) => {
-      if (op === '/') return `(CAST(${a[0]} AS DOUBLE) / ${a[1]})`;
+      // A zero divisor gives NULL (Spark without ANSI; the ansi_ variant raises DIVIDE_BY_ZERO).
+      if (op === '/') return `(CAST(${a[0]} AS DOUBLE) / nullif(${a[1]}, 0))`;
       if (op === '-' && argType(args, 0) instanceof DateType && argType(args, 1) instanceof DateType)
         return `CAST(${a[0]} - ${a[1]} AS INTEGER)`;
       if (
@@ -339,7 +340,7 @@ const S: Record<string, FunctionSpec> = {
   '-': arith('-'),
   '*': arith('*'),
   '/': arith('/'),
-  '%': { ...arith('%'), render: (a) => `(${a[0]} % ${a[1]})` },
+  '%': { ...arith('%'), render: (a) => `(${a[0]} % nullif(${a[1]}, 0))` },
   pmod: {
     ...arith('%'),
     render: (a) =>
@@ -349,7 +350,7 @@ const S: Record<string, FunctionSpec> = {
     kind: 'scalar',
     arity: [2, 2],
     type: fixed(LONG),
-    render: (a) => `CAST(trunc(CAST(${a[0]} AS DOUBLE) / ${a[1]}) AS BIGINT)`,
+    render: (a) => `CAST(trunc(CAST(${a[0]} AS DOUBLE) / nullif(${a[1]}, 0)) AS BIGINT)`,
   },
   negative: {
     kind: 'scalar',
@@ -1352,6 +1353,79 @@ const S: Record<string, FunctionSpec> = {
 
 // `struct` as the analyzer builds it: name/value argument pairs, rendered as named_struct.
 S.struct = { ...S.named_struct!, arity: [2, 10000] };
+
+// ------------------------------------------------------------------ ANSI mode (spark.sql.ansi.enabled)
+
+/** DuckDB's `error()` with Spark's `[CLASS] message SQLSTATE` (the task maps it to SparkRuntimeException). */
+const DIVIDE_BY_ZERO = sqlString(
+  '[DIVIDE_BY_ZERO] Division by zero. Use `try_divide` to tolerate divisor being 0 and return NULL instead. If necessary set "spark.sql.ansi.enabled" to "false" to bypass this error. SQLSTATE: 22012',
+);
+
+/** A division-like function that fails on a zero divisor (a NULL dividend stays NULL, as in Spark). */
+function ansiDivide(base: FunctionSpec): FunctionSpec {
+  return {
+    ...base,
+    render: (a, args, distinct) =>
+      `(CASE WHEN ${a[1]} = 0 AND ${a[0]} IS NOT NULL THEN error(${DIVIDE_BY_ZERO}) ELSE ${base.render(a, args, distinct)} END)`,
+  };
+}
+
+const WRAP: Readonly<Record<string, readonly [bigint, string]>> = {
+  byte: [8n, 'TINYINT'],
+  short: [16n, 'SMALLINT'],
+  int: [32n, 'INTEGER'],
+  bigint: [64n, 'BIGINT'],
+};
+
+/** Integer `+ - *` as Java computes them (two's complement wrap-around), for ANSI off. */
+function legacyArith(op: string): FunctionSpec {
+  const base = S[op]!;
+  return {
+    ...base,
+    render: (a, args) => {
+      const t = base.type(args, op).simpleString();
+      const w = WRAP[t];
+      if (!w) return base.render(a, args, false);
+      const [bits, duck] = w;
+      const [mod, off] = [1n << bits, 1n << (bits - 1n)];
+      const exact = `(CAST(${a[0]} AS HUGEINT) ${op} CAST(${a[1]} AS HUGEINT))`;
+      return `CAST((((${exact} + ${off}) % ${mod} + ${mod}) % ${mod}) - ${off} AS ${duck})`;
+    },
+  };
+}
+
+for (const op of ['/', '%', 'pmod', 'div']) S[`ansi_${op}`] = ansiDivide(S[op]!);
+for (const op of ['+', '-', '*']) S[`legacy_${op}`] = legacyArith(op);
+
+// `try_*`: NULL instead of an error, whatever the mode.
+S.try_divide = { ...S['/']!, nullIntolerant: true };
+S.try_mod = { ...S['%']! };
+for (const [name, op] of [
+  ['try_add', '+'],
+  ['try_subtract', '-'],
+  ['try_multiply', '*'],
+] as const)
+  S[name] = { ...S[op]!, render: (a, args, dist) => `TRY(${S[op]!.render(a, args, dist)})` };
+
+/**
+ * An ANSI cast of a string: args are the cast (whose failures are NULL) and its input; a
+ * non-NULL input that gives NULL fails with Spark's CAST_INVALID_INPUT.
+ */
+S.ansi_cast = {
+  kind: 'scalar',
+  arity: [2, 2],
+  type: same(0),
+  render: (a, args) => {
+    const target = `"${argType(args, 0).simpleString().toUpperCase()}"`;
+    const value = `'''' || replace(replace(CAST(${a[1]} AS VARCHAR), '\\', '\\\\'), '''', '\\''') || ''''`;
+    const before = sqlString('[CAST_INVALID_INPUT] The value ');
+    const after = sqlString(
+      ` of the type "STRING" cannot be cast to ${target} because it is malformed. Correct the value as per the syntax, or change its target type. Use \`try_cast\` to tolerate malformed input and return NULL instead. If necessary set "spark.sql.ansi.enabled" to "false" to bypass this error. SQLSTATE: 22018`,
+    );
+    return `(CASE WHEN ${a[1]} IS NOT NULL AND ${a[0]} IS NULL THEN error(${before} || ${value} || ${after}) ELSE ${a[0]} END)`;
+  },
+  nullIntolerant: false,
+};
 
 /** PySpark's and Spark SQL's other names for the same functions. */
 const ALIASES: Record<string, string> = {

@@ -15,6 +15,7 @@ import { recordsView, type RecordsSpec } from '../sources.js';
 import { parquetSections, type ColumnSection } from './sections.js';
 import type { FragmentUdf, UdfRun } from './udf.js';
 import { sqlString } from '../types.js';
+import { SparkRuntimeException } from '../errors.js';
 
 /** One input of a fragment, as the task carries it. */
 export type FragmentInput =
@@ -273,8 +274,29 @@ const TRY_FUNCTIONS: Readonly<Record<string, string>> = {
   multiplication: 'try_multiply',
 };
 
-/** DuckDB's error as a SqlExecutionError, with Spark's class and message where one applies. */
-function sqlExecutionError(duckdbMessage: string, sql: string): SqlExecutionError {
+/** The message parameters of the classes the renderer raises through DuckDB's `error()`. */
+function raisedParameters(errorClass: string, message: string): Record<string, string> {
+  if (errorClass === 'DIVIDE_BY_ZERO') return { config: '"spark.sql.ansi.enabled"' };
+  const m =
+    /^\[CAST_INVALID_INPUT\] The value ([\s\S]*) of the type ("[^"]*") cannot be cast to ("[^"]*") because/.exec(
+      message,
+    );
+  return m
+    ? { expression: m[1]!, sourceType: m[2]!, targetType: m[3]!, ansiConfig: '"spark.sql.ansi.enabled"' }
+    : {};
+}
+
+/**
+ * DuckDB's error as Spark's: a SparkRuntimeException for the classes Spark raises at run time
+ * (an integer overflow is ARITHMETIC_OVERFLOW; DIVIDE_BY_ZERO and CAST_INVALID_INPUT come from the
+ * `error()` calls of ANSI mode), else a SqlExecutionError with DuckDB's message.
+ */
+function sqlExecutionError(duckdbMessage: string, sql: string): SparkRuntimeException | SqlExecutionError {
+  const raised = /^[A-Za-z ]+ Error: (\[([A-Z][A-Z0-9_]*(?:\.[A-Z0-9_]+)*)\] [\s\S]*)$/.exec(duckdbMessage);
+  if (raised) {
+    const [, message, errorClass] = raised as unknown as [string, string, string];
+    return new SparkRuntimeException(errorClass, message, raisedParameters(errorClass, message));
+  }
   const m =
     /^Out of Range Error: Overflow in (addition|subtraction|multiplication) of (INT32|INT64|INT16|INT8)\b/.exec(
       duckdbMessage,
@@ -288,9 +310,9 @@ function sqlExecutionError(duckdbMessage: string, sql: string): SqlExecutionErro
       alternative: ` Use '${fn}' to tolerate overflow and return NULL instead.`,
       config: '"spark.sql.ansi.enabled"',
     };
-    return new SqlExecutionError(
-      `[ARITHMETIC_OVERFLOW] ${params.message}.${params.alternative} If necessary set ${params.config} to "false" to bypass this error. SQLSTATE: 22003`,
+    return new SparkRuntimeException(
       'ARITHMETIC_OVERFLOW',
+      `[ARITHMETIC_OVERFLOW] ${params.message}.${params.alternative} If necessary set ${params.config} to "false" to bypass this error. SQLSTATE: 22003`,
       params,
     );
   }
