@@ -231,6 +231,12 @@ forEachMode('PySpark functions examples', (spark) => {
         message: `[DIVIDE_BY_ZERO] Division by zero. Use \`try_divide\` to tolerate divisor being 0 and return NULL instead.${ANSI_OFF} SQLSTATE: 22012`,
         data: { errorClass: 'DIVIDE_BY_ZERO', messageParameters: { config: '"spark.sql.ansi.enabled"' } },
       });
+      // An integral type takes digits only under ANSI (Spark's toIntExact).
+      expect(
+        await failure(async () => (await spark().sql("SELECT CAST('1.5' AS INT)")).collect()),
+      ).toMatchObject({
+        data: { errorClass: 'CAST_INVALID_INPUT', messageParameters: { expression: "'1.5'" } },
+      });
       expect(await failure(async () => (await spark().sql('SELECT 5 % 0')).collect())).toMatchObject({
         data: { errorClass: 'DIVIDE_BY_ZERO' },
       });
@@ -307,6 +313,8 @@ forEachMode('PySpark functions examples', (spark) => {
             await spark().sql('SELECT 9223372036854775807L * 3 AS m, -9223372036854775808L - 1 AS s')
           ).collect(),
         ).toEqual([{ m: 9223372036854775805n, s: 9223372036854775807n }]);
+        // Without ANSI a fraction truncates, as Spark 3's cast did.
+        expect(await (await spark().sql("SELECT CAST('1.5' AS INT) AS i")).collect()).toEqual([{ i: 1 }]);
         const df = spark().createDataFrame(
           [
             [6000, 15],

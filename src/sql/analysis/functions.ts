@@ -1422,7 +1422,11 @@ S.ansi_cast = {
     const after = sqlString(
       ` of the type "STRING" cannot be cast to ${target} because it is malformed. Correct the value as per the syntax, or change its target type. Use \`try_cast\` to tolerate malformed input and return NULL instead. If necessary set "spark.sql.ansi.enabled" to "false" to bypass this error. SQLSTATE: 22018`,
     );
-    return `(CASE WHEN ${a[1]} IS NOT NULL AND ${a[0]} IS NULL THEN error(${before} || ${value} || ${after}) ELSE ${a[0]} END)`;
+    // ANSI's string → integral cast takes digits only ('1.5' is malformed, as toIntExact says).
+    const bad = isIntegral(argType(args, 0))
+      ? `(${a[0]} IS NULL OR NOT regexp_full_match(trim(${a[1]}), '[+-]?[0-9]+'))`
+      : `${a[0]} IS NULL`;
+    return `(CASE WHEN ${a[1]} IS NOT NULL AND ${bad} THEN error(${before} || ${value} || ${after}) ELSE ${a[0]} END)`;
   },
   nullIntolerant: false,
 };
