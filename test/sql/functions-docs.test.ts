@@ -237,6 +237,21 @@ forEachMode('PySpark functions examples', (spark) => {
       ).toMatchObject({
         data: { errorClass: 'CAST_INVALID_INPUT', messageParameters: { expression: "'1.5'" } },
       });
+      expect(
+        await failure(async () => (await spark().sql('SELECT CAST(3000000000L AS INT)')).collect()),
+      ).toEqual({
+        name: 'SparkRuntimeException',
+        message: `[CAST_OVERFLOW] The value 3000000000L of the type "BIGINT" cannot be cast to "INT" due to an overflow. Use \`try_cast\` to tolerate overflow and return NULL instead.${ANSI_OFF} SQLSTATE: 22003`,
+        data: {
+          errorClass: 'CAST_OVERFLOW',
+          messageParameters: {
+            value: '3000000000L',
+            sourceType: '"BIGINT"',
+            targetType: '"INT"',
+            ansiConfig: '"spark.sql.ansi.enabled"',
+          },
+        },
+      });
       expect(await failure(async () => (await spark().sql('SELECT 5 % 0')).collect())).toMatchObject({
         data: { errorClass: 'DIVIDE_BY_ZERO' },
       });
@@ -313,8 +328,14 @@ forEachMode('PySpark functions examples', (spark) => {
             await spark().sql('SELECT 9223372036854775807L * 3 AS m, -9223372036854775808L - 1 AS s')
           ).collect(),
         ).toEqual([{ m: 9223372036854775805n, s: 9223372036854775807n }]);
-        // Without ANSI a fraction truncates, as Spark 3's cast did.
-        expect(await (await spark().sql("SELECT CAST('1.5' AS INT) AS i")).collect()).toEqual([{ i: 1 }]);
+        // Without ANSI a fraction truncates and a narrowing cast wraps, as Spark 3's casts did.
+        expect(
+          await (
+            await spark().sql(
+              "SELECT CAST('1.5' AS INT) AS i, CAST(3000000000L AS INT) AS n, CAST(300 AS TINYINT) AS b, CAST(7 AS BIGINT) AS w",
+            )
+          ).collect(),
+        ).toEqual([{ i: 1, n: -1294967296, b: 44, w: 7 }]);
         const df = spark().createDataFrame(
           [
             [6000, 15],

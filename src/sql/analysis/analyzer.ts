@@ -1449,6 +1449,16 @@ export class Analyzer {
           (isNumeric(t) || t instanceof BooleanType || t instanceof DateType || t instanceof TimestampType)
         )
           return { k: 'call', fn: 'ansi_cast', args: [cast, e], type: t, nullable: true };
+        // Without ANSI an integer that does not fit the narrower type wraps around (Java's cast).
+        const width = (d: DataType) => ['tinyint', 'smallint', 'int', 'bigint'].indexOf(d.simpleString());
+        if (
+          x.evalMode !== 'try' &&
+          !this.ansi &&
+          isIntegral(e.type) &&
+          isIntegral(t) &&
+          width(t) < width(e.type)
+        )
+          return { k: 'call', fn: 'legacy_cast', args: [cast, e], type: t, nullable: true };
         return cast;
       }
       case 'expressionString':

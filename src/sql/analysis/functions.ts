@@ -1371,8 +1371,8 @@ function ansiDivide(base: FunctionSpec): FunctionSpec {
 }
 
 const WRAP: Readonly<Record<string, readonly [bigint, string]>> = {
-  byte: [8n, 'TINYINT'],
-  short: [16n, 'SMALLINT'],
+  tinyint: [8n, 'TINYINT'],
+  smallint: [16n, 'SMALLINT'],
   int: [32n, 'INTEGER'],
   bigint: [64n, 'BIGINT'],
 };
@@ -1393,6 +1393,20 @@ function legacyArith(op: string): FunctionSpec {
     },
   };
 }
+
+/** Java's narrowing of an integer (args: the cast and its input), for ANSI off. */
+S.legacy_cast = {
+  kind: 'scalar',
+  arity: [2, 2],
+  type: same(0),
+  render: (a, args) => {
+    const w = WRAP[argType(args, 0).simpleString()];
+    if (!w) return a[0]!;
+    const [bits, duck] = w;
+    const [mod, off] = [1n << bits, 1n << (bits - 1n)];
+    return `CAST((((CAST(${a[1]} AS HUGEINT) + ${off}) % ${mod} + ${mod}) % ${mod}) - ${off} AS ${duck})`;
+  },
+};
 
 for (const op of ['/', '%', 'pmod', 'div']) S[`ansi_${op}`] = ansiDivide(S[op]!);
 for (const op of ['+', '-', '*']) S[`legacy_${op}`] = legacyArith(op);

@@ -108,6 +108,7 @@ export function sparkName(e: Expr): string {
       if (op && e.args.length === 2) return `(${sparkName(e.args[0]!)} ${op} ${sparkName(e.args[1]!)})`;
       switch (e.fn) {
         case 'ansi_cast':
+        case 'legacy_cast':
           return sparkName(e.args[0]!);
         case 'ansi_pmod':
           return `pmod(${e.args.map(sparkName).join(', ')})`;

@@ -297,6 +297,31 @@ function sqlExecutionError(duckdbMessage: string, sql: string): SparkRuntimeExce
     const [, message, errorClass] = raised as unknown as [string, string, string];
     return new SparkRuntimeException(errorClass, message, raisedParameters(errorClass, message));
   }
+  const c =
+    /^Conversion Error: Type (INT64|INT32|INT16|INT8) with value (-?\d+) can't be cast because the value is out of range for the destination type (INT64|INT32|INT16|INT8)\b/.exec(
+      duckdbMessage,
+    );
+  if (c) {
+    // Spark's CAST_OVERFLOW (ANSI on: without ANSI the analyzer wraps the value instead).
+    const sql: Record<string, readonly [string, string]> = {
+      INT64: ['"BIGINT"', 'L'],
+      INT32: ['"INT"', ''],
+      INT16: ['"SMALLINT"', 'S'],
+      INT8: ['"TINYINT"', 'Y'],
+    };
+    const [sourceType, suffix] = sql[c[1]!]!;
+    const params = {
+      value: `${c[2]}${suffix}`,
+      sourceType,
+      targetType: sql[c[3]!]![0],
+      ansiConfig: '"spark.sql.ansi.enabled"',
+    };
+    return new SparkRuntimeException(
+      'CAST_OVERFLOW',
+      `[CAST_OVERFLOW] The value ${params.value} of the type ${params.sourceType} cannot be cast to ${params.targetType} due to an overflow. Use \`try_cast\` to tolerate overflow and return NULL instead. If necessary set ${params.ansiConfig} to "false" to bypass this error. SQLSTATE: 22003`,
+      params,
+    );
+  }
   const m =
     /^Out of Range Error: Overflow in (addition|subtraction|multiplication) of (INT32|INT64|INT16|INT8)\b/.exec(
       duckdbMessage,
