@@ -11,6 +11,31 @@ import type { StructType } from '../sql/types.js';
 /** A row: a plain object whose keys are the schema's field names, in order. NULL is `null`. */
 export type Row = Record<string, unknown>;
 
+/** Whether some name occurs twice (a join of two sides with a same-named column). */
+export function hasDuplicateNames(names: readonly string[]): boolean {
+  return new Set(names).size !== names.length;
+}
+
+/**
+ * The row of `values` named `names`. With duplicate names (Spark's Row allows them), a name's
+ * property holds its last value, as PySpark's `asDict()` keeps it, and every value is also there
+ * by position, non-enumerable (`row[0]`, `row[1]`, …, as PySpark's `row[i]`), so none is lost.
+ * `duplicates` is {@link hasDuplicateNames} of `names` (computed once per result).
+ */
+export function makeRow(names: readonly string[], values: readonly unknown[], duplicates: boolean): Row {
+  const o: Row = {};
+  for (let i = 0; i < names.length; i++) o[names[i]!] = values[i] === undefined ? null : values[i];
+  if (duplicates)
+    for (let i = 0; i < names.length; i++)
+      Object.defineProperty(o, i, {
+        value: values[i] ?? null,
+        enumerable: false,
+        writable: true,
+        configurable: true,
+      });
+  return o;
+}
+
 /** How a DataFrame is written (`df.write`). */
 export interface WriteSpec {
   readonly format: 'parquet' | 'csv' | 'json' | 'text';

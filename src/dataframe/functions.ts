@@ -160,6 +160,26 @@ export const functions = {
   hash(...cols: (ColumnOrName | readonly ColumnOrName[])[]): Column {
     return over('hash', ...varargs(cols));
   },
+  /** `left / right`, NULL (not an error, even under ANSI) for a zero divisor. */
+  try_divide(left: ColumnOrName, right: ColumnOrName): Column {
+    return over('try_divide', left, right);
+  },
+  /** `left + right`, NULL (not an error, even under ANSI) on overflow. */
+  try_add(left: ColumnOrName, right: ColumnOrName): Column {
+    return over('try_add', left, right);
+  },
+  /** `left - right`, NULL on overflow. */
+  try_subtract(left: ColumnOrName, right: ColumnOrName): Column {
+    return over('try_subtract', left, right);
+  },
+  /** `left * right`, NULL on overflow. */
+  try_multiply(left: ColumnOrName, right: ColumnOrName): Column {
+    return over('try_multiply', left, right);
+  },
+  /** Spark's 64-bit xxHash (seed 42) of the columns, as a long (a bigint beyond 2^53). */
+  xxhash64(...cols: (ColumnOrName | readonly ColumnOrName[])[]): Column {
+    return over('xxhash64', ...varargs(cols));
+  },
   /** The MD5 digest as a hex string. */
   md5(col: ColumnOrName): Column {
     return over('md5', col);
@@ -172,7 +192,7 @@ export const functions = {
   sha2(col: ColumnOrName, numBits: number): Column {
     return call('sha2', colExpr(col), litExpr(numBits));
   },
-  /** The CRC32 checksum as a bigint. */
+  /** The CRC32 checksum (of a string's UTF-8 bytes) as a long. */
   crc32(col: ColumnOrName): Column {
     return over('crc32', col);
   },
@@ -299,6 +319,10 @@ export const functions = {
   /** Whether a grouping column is aggregated (1) or not (0), for rollup/cube. */
   grouping(col: ColumnOrName): Column {
     return over('grouping', col);
+  },
+  /** The grouping id of a rollup/cube row: a bit per grouping column (1: aggregated), the first most significant. */
+  grouping_id(...cols: (ColumnOrName | readonly ColumnOrName[])[]): Column {
+    return over('grouping_id', ...varargs(cols));
   },
 
   // ------------------------------------------------------------------ math

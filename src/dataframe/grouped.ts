@@ -20,6 +20,9 @@ function dictFunction(fn: string): string {
   return f;
 }
 
+/** Spark's `spark.sql.pivotMaxValues` default: the most distinct values pivot() finds by itself. */
+const PIVOT_MAX_VALUES = 10000;
+
 /** A DataFrame grouped for aggregation. */
 export class GroupedData {
   constructor(
@@ -128,18 +131,41 @@ export class GroupedData {
   }
 
   /**
-   * Pivots on a column: one output column per value (the given values, or — when omitted — the
-   * distinct values, found by the engine). Only after `groupBy`.
+   * Pivots on a column: one output column per value. Without values, PySpark runs a job for the
+   * distinct values (sorted, nulls first; at most `spark.sql.pivotMaxValues`, 10000): so this
+   * form returns a Promise of the GroupedData. Only after `groupBy`.
    */
-  pivot(pivotCol: ColumnOrName, values?: readonly unknown[]): GroupedData {
+  pivot(pivotCol: ColumnOrName): Promise<GroupedData>;
+  pivot(pivotCol: ColumnOrName, values: readonly unknown[]): GroupedData;
+  pivot(pivotCol: ColumnOrName, values?: readonly unknown[]): GroupedData | Promise<GroupedData> {
     if (this.groupType !== 'groupby') {
       throw new InvalidOperationError(
         `[UNSUPPORTED_OPERATION] pivot is only supported after a groupBy, not after ${this.groupType}.`,
       );
     }
-    return new GroupedData(this.df, 'pivot', this.groupingExpressions, {
-      col: colExpr(pivotCol),
-      ...(values !== undefined && { values: [...values] }),
-    });
+    const make = (vs: readonly unknown[]) =>
+      new GroupedData(this.df, 'pivot', this.groupingExpressions, {
+        col: colExpr(pivotCol),
+        values: [...vs],
+      });
+    if (values !== undefined) return make(values);
+    const col = pivotCol instanceof Column ? pivotCol : new Column(colExpr(pivotCol));
+    const max = PIVOT_MAX_VALUES;
+    const name = typeof pivotCol === 'string' ? pivotCol : '(a Column)';
+    return this.df
+      .select(col.alias('__pivot'))
+      .distinct()
+      .limit(max + 1)
+      .orderBy('__pivot')
+      .collect()
+      .then((rows) => {
+        if (rows.length > max)
+          throw new AnalysisException(
+            '_LEGACY_ERROR_TEMP_1325',
+            `The pivot column ${name} has more than ${max} distinct values, this could indicate an error. If this was intended, set spark.sql.pivotMaxValues to at least the number of distinct values of the pivot column.`,
+            { pivotColumn: name, maxValues: String(max) },
+          );
+        return make(rows.map((r) => r.__pivot));
+      });
   }
 }

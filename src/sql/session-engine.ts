@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 
 import type { Table } from 'apache-arrow';
+import { hasDuplicateNames, makeRow } from '../dataframe/engine.js';
 import type { SqlEngine, Row, WriteSpec, ExplainMode } from '../dataframe/engine.js';
 import type { Callable } from '../rdd/functions.js';
 import { RDD, type NodeDef, type RDDContext } from '../rdd/rdd.js';
@@ -37,7 +38,15 @@ import { children, mapExpr, nodeExprs, outerIds, visitExpr, type LNode, type Exp
 import type { DataSourceSpec, Relation } from './plan/unresolved.js';
 import { optimize } from './optimizer/optimizer.js';
 import { userCall } from '../rdd/call-site.js';
-import { csvHeaderSchema, inferJsonSchema, listFiles, readerOptions, recordsSpec } from './sources.js';
+import {
+  csvHeaderSchema,
+  inferJsonSchema,
+  listFiles,
+  narrowCsvIntegers,
+  respellPartitionDirs,
+  readerOptions,
+  recordsSpec,
+} from './sources.js';
 import { DistributedPlanner, stageOrder, type Stage } from './physical/planner.js';
 import { Renderer, col, literalSql } from './physical/render.js';
 import { explainPlan, stageText } from './physical/explain.js';
@@ -77,7 +86,18 @@ export class SessionEngine implements SqlEngine, Catalog {
     private readonly conf: SqlConf,
     parseExpression: ExpressionParser,
   ) {
-    this.analyzer = new Analyzer(this, parseExpression, undefined, (name) => this.udfs.get(name));
+    this.analyzer = new Analyzer(
+      this,
+      parseExpression,
+      {
+        caseSensitive: false,
+        // spark.sql.ansi.enabled, read at each analysis (Spark 4's default: true).
+        get ansi() {
+          return (conf.get('spark.sql.ansi.enabled') ?? 'true').trim().toLowerCase() !== 'false';
+        },
+      },
+      (name) => this.udfs.get(name),
+    );
   }
 
   private readonly udfs = new Map<string, { name: string; fn: Callable; returnType: DataType }>();
@@ -502,11 +522,8 @@ export class SessionEngine implements SqlEngine, Catalog {
       `${call.method ?? 'collect'} at ${call.site}`,
     );
     const names = analyzed.output.map((a) => a.name);
-    return rows.map((r) => {
-      const o: Row = {};
-      for (let i = 0; i < names.length; i++) o[names[i]!] = r[i] === undefined ? null : r[i];
-      return o;
-    });
+    const duplicates = hasDuplicateNames(names);
+    return rows.map((r) => makeRow(names, r, duplicates));
   }
 
   /** Runs a plan and returns rows as arrays with the output names (for SQL commands and tests). */
@@ -699,6 +716,7 @@ export class SessionEngine implements SqlEngine, Catalog {
           const rdd = await this.resultRdd(optimized, call.site, output);
           await rdd.collect();
           await commitJob(target, jobDir, rdd.getNumPartitions());
+          if (spec.partitionBy.length) await respellPartitionDirs(target);
         },
         `${call.method ?? 'save'} at ${call.site}`,
       );
@@ -738,12 +756,13 @@ export class SessionEngine implements SqlEngine, Catalog {
       const r = await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${src}`);
       const rows = r.getRowObjectsJS() as Array<{ column_name: string; column_type: string }>;
       const header = (ds.options.header ?? 'false') === 'true';
-      return new StructType(
+      const schema = new StructType(
         rows.map((x, i) => {
           const name = ds.format === 'csv' && !header ? `_c${i}` : x.column_name;
           return new StructField(name, fromDuckDB(x.column_type), true);
         }),
       );
+      return ds.format === 'csv' ? await narrowCsvIntegers(conn, src, schema) : schema;
     } finally {
       conn.closeSync();
     }

@@ -17,8 +17,10 @@ import type { DataSourceSpec, Relation } from './plan/unresolved.js';
 import { SessionEngine } from './session-engine.js';
 import { literalType } from './analysis/analyzer.js';
 import {
+  ArrayType,
   DataType,
   DoubleType,
+  MapType,
   LongType,
   NullType,
   StringType,
@@ -464,15 +466,35 @@ function rowsAndSchema(
   return { struct, arrays };
 }
 
-/** The Spark type of a JS column: long when every number is an integer, else double; Date → timestamp. */
-function inferColumn(values: readonly unknown[]): DataType {
+/**
+ * The Spark type of a JS column, as PySpark infers one: long when every number is an integer,
+ * else double; Date → timestamp; an array → array of its elements' common type; a Map → map.
+ */
+function inferColumn(values: Iterable<unknown>): DataType {
   let t: DataType = new NullType();
   for (const v of values) {
     if (v === null || v === undefined) continue;
-    let vt: DataType = literalType(v);
-    if (typeof v === 'number') vt = Number.isInteger(v) ? new LongType() : new DoubleType();
-    if (v instanceof Date) vt = new TimestampType();
-    t = commonType(t, vt) ?? new StringType();
+    t = commonType(t, inferValue(v)) ?? new StringType();
   }
   return t instanceof NullType ? new StringType() : t;
+}
+
+function inferNested(values: Iterable<unknown>): DataType {
+  let t: DataType = new NullType();
+  for (const v of values) {
+    if (v === null || v === undefined) continue;
+    t = commonType(t, inferValue(v)) ?? new StringType();
+  }
+  return t;
+}
+
+function inferValue(v: unknown): DataType {
+  if (typeof v === 'number') return Number.isInteger(v) ? new LongType() : new DoubleType();
+  if (v instanceof Date) return new TimestampType();
+  if (Array.isArray(v)) return new ArrayType(inferNested(v));
+  if (v instanceof Map) {
+    const m = v as Map<unknown, unknown>;
+    return new MapType(inferNested(m.keys()), inferNested(m.values()));
+  }
+  return literalType(v);
 }

@@ -4,8 +4,8 @@
  * parsed here, values cast by DuckDB, malformed records per `mode`, schemas inferred as Spark does.
  */
 import { existsSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { resolve as resolvePath } from 'node:path';
+import { readFile, readdir, rename, rm } from 'node:fs/promises';
+import { join, resolve as resolvePath } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { glob } from 'tinyglobby';
 import { AnalysisException, SparkRuntimeException } from './errors.js';
@@ -15,6 +15,7 @@ import {
   ArrayType,
   BooleanType,
   DoubleType,
+  IntegerType,
   LongType,
   NullType,
   StringType,
@@ -350,7 +351,95 @@ export async function recordsView(
   return `SELECT ${spec.fields.map((f) => `${column(f)} AS ${ident(f.name)}`).join(', ')} FROM (${marked})${where} ORDER BY __n`;
 }
 
+// ------------------------------------------------------------------ partition directories
+
+/** Characters Spark's `ExternalCatalogUtils.escapePathName` writes as `%XX` (not the space). */
+const PATH_ESCAPED = new Set([
+  ...Array.from({ length: 31 }, (_, i) => String.fromCharCode(i + 1)),
+  ...'"#%\'*/:=?\\\u007f{[]^',
+]);
+
+/** Spark's `escapePathName`: the characters above as `%XX` (uppercase hex), the rest as they are. */
+export function escapePathName(s: string): string {
+  let out = '';
+  for (const c of s)
+    out += PATH_ESCAPED.has(c) ? `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}` : c;
+  return out;
+}
+
+/** The directory name Spark gives a partition value: NULL and '' are `__HIVE_DEFAULT_PARTITION__`. */
+export function partitionDirName(column: string, value: string | null): string {
+  const v = value === null || value === '' ? '__HIVE_DEFAULT_PARTITION__' : escapePathName(value);
+  return `${escapePathName(column)}=${v}`;
+}
+
+async function moveInto(from: string, to: string): Promise<void> {
+  if (!existsSync(to)) {
+    await rename(from, to);
+    return;
+  }
+  // An append into a partition that exists: its files join the directory.
+  for (const e of await readdir(from, { withFileTypes: true })) {
+    const src = join(from, e.name);
+    const dst = join(to, e.name);
+    if (e.isDirectory()) await moveInto(src, dst);
+    else await rename(src, dst);
+  }
+  await rm(from, { recursive: true, force: true });
+}
+
+/**
+ * Renames the `column=value` directories DuckDB's PARTITION_BY wrote under `root` (values
+ * URL-encoded: `name=Haejoon%20Lee`) to Spark's names (`name=Haejoon Lee`, `a%2Fb`), merging into
+ * directories an earlier append made. Readers decode both (DuckDB's hive partitioning).
+ */
+export async function respellPartitionDirs(root: string): Promise<void> {
+  for (const e of await readdir(root, { withFileTypes: true })) {
+    if (!e.isDirectory()) continue;
+    const eq = e.name.indexOf('=');
+    if (eq <= 0) continue;
+    let dir = join(root, e.name);
+    let column: string;
+    let value: string;
+    try {
+      column = decodeURIComponent(e.name.slice(0, eq));
+      value = decodeURIComponent(e.name.slice(eq + 1));
+    } catch {
+      continue;
+    }
+    const name = partitionDirName(column, value === '__HIVE_DEFAULT_PARTITION__' ? null : value);
+    if (name !== e.name) {
+      const to = join(root, name);
+      await moveInto(dir, to);
+      dir = to;
+    }
+    await respellPartitionDirs(dir);
+  }
+}
+
 // ------------------------------------------------------------------ schema inference (CSV, JSON)
+
+/**
+ * Spark's CSV inference tries int before long: the long columns DuckDB's sniffer found (in
+ * `schema`, read from `source`, a DuckDB table expression) become int when every value fits.
+ */
+export async function narrowCsvIntegers(
+  conn: DuckDBConnection,
+  source: string,
+  schema: StructType,
+): Promise<StructType> {
+  const longs = schema.fields.map((f, i) => [f, i] as const).filter(([f]) => f.dataType instanceof LongType);
+  if (longs.length === 0) return schema;
+  const cols = longs.map(([, i]) => `#${i + 1}`);
+  const r = await conn.runAndReadAll(
+    `SELECT ${cols.map((c) => `coalesce(min(${c}) >= -2147483648 AND max(${c}) <= 2147483647, true)`).join(', ')} FROM ${source}`,
+  );
+  const fits = (r.getRowsJS()[0] ?? []) as unknown[];
+  const narrow = new Set(longs.filter((_, j) => fits[j] === true).map(([, i]) => i));
+  return new StructType(
+    schema.fields.map((f, i) => (narrow.has(i) ? new StructField(f.name, new IntegerType(), f.nullable) : f)),
+  );
+}
 
 /** The lines of files that are not blank, `\r` removed. */
 async function* nonBlankLines(files: readonly string[]): AsyncGenerator<{ file: number; line: string }> {

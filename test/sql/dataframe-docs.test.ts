@@ -255,8 +255,38 @@ forEachMode('PySpark DataFrame examples', (spark) => {
         ),
       );
     });
-    // Needs a job to find the distinct values while the plan is built (pyspark runs one).
-    it.todo("pivot('course') without values: the distinct values found by a job");
+
+    it("pivot('course') without values: the distinct values found by a job", async () => {
+      const df = spark().createDataFrame(
+        [
+          ['dotNET', 2012, 10000],
+          ['Java', 2012, 20000],
+          ['dotNET', 2012, 5000],
+          ['dotNET', 2013, 48000],
+          ['Java', 2013, 30000],
+        ],
+        ['course', 'year', 'earnings'],
+      );
+      // PySpark runs the job in pivot(): here pivot() without values returns a Promise.
+      const grouped = await df.groupBy('year').pivot('course');
+      // The values sorted as Spark sorts them ('Java' < 'dotNET').
+      expect(await showLines(grouped.sum('earnings').sort('year'))).toEqual(
+        table(
+          '+----+-----+------+',
+          '|year| Java|dotNET|',
+          '+----+-----+------+',
+          '|2012|20000| 15000|',
+          '|2013|30000| 48000|',
+          '+----+-----+------+',
+        ),
+      );
+      const years = (await df.groupBy('course').pivot('year')).agg(F.sum('earnings')).orderBy('course');
+      expect(years.columns).toEqual(['course', '2012', '2013']);
+      expect(await years.collect()).toEqual([
+        { course: 'Java', 2012: 20000, 2013: 30000 },
+        { course: 'dotNET', 2012: 15000, 2013: 48000 },
+      ]);
+    });
   });
 
   describe('joins', () => {
@@ -277,6 +307,40 @@ forEachMode('PySpark DataFrame examples', (spark) => {
         { age: 2, name: 'Alice' },
         { age: 5, name: 'Bob' },
       ]);
+
+    it('collect() of a join whose sides share column names keeps every column (by position)', async () => {
+      const left = df();
+      const right = spark().createDataFrame([['Carl', 9]], ['name', 'age']);
+      const j = left.crossJoin(right).orderBy(left.col('age'));
+      expect(j.columns).toEqual(['age', 'name', 'name', 'age']);
+      const rows = await j.collect();
+      // The named properties are PySpark's asDict(): the last value of each name, in first-seen order.
+      expect(rows).toEqual([
+        { age: 9, name: 'Carl' },
+        { age: 9, name: 'Carl' },
+      ]);
+      expect(Object.keys(rows[0]!)).toEqual(['age', 'name']);
+      // Every value by position, as PySpark's row[0], row[1], …
+      expect(rows.map((r) => [r[0], r[1], r[2], r[3]])).toEqual([
+        [2, 'Alice', 'Carl', 9],
+        [5, 'Bob', 'Carl', 9],
+      ]);
+      const r3 = df3();
+      const eq = await left
+        .join(r3, left.col('name').equalTo(r3.col('name')))
+        .orderBy(left.col('age'))
+        .collect();
+      expect(eq.map((r) => [r[0], r[1], r[2], r[3]])).toEqual([
+        [2, 'Alice', 2, 'Alice'],
+        [5, 'Bob', 5, 'Bob'],
+      ]);
+      // df.rdd's rows too, inside the task (a row crossing the wire keeps its named properties).
+      const viaRdd = await j.rdd.map((r: Record<number, unknown>) => [r[0], r[1], r[2], r[3]]).collect();
+      expect(viaRdd.sort()).toEqual([
+        [2, 'Alice', 'Carl', 9],
+        [5, 'Bob', 'Carl', 9],
+      ]);
+    });
 
     it("join(df2, 'name') selecting df.name and df2.height", async () => {
       const a = df();
@@ -1043,8 +1107,19 @@ forEachMode('PySpark Column examples', (spark) => {
     expect(await s.select(s.col('r').getField('b')).collect()).toEqual([{ 'r.b': 'b' }]);
     expect(await s.select(F.col('r').getField('a')).collect()).toEqual([{ 'r.a': 1 }]);
   });
-  // createDataFrame infers a JS Map as a string column, and maps come back as key/value lists.
-  it.todo("getItem('key') on a map column from createDataFrame([[[1, 2], new Map([['key', 'value']])]])");
+
+  it("getItem('key') on a map column from createDataFrame([[[1, 2], new Map([['key', 'value']])]])", async () => {
+    const df = spark().createDataFrame([[[1, 2], new Map([['key', 'value']])]], ['l', 'd']);
+    expect(df.dtypes).toEqual([
+      ['l', 'array<bigint>'],
+      ['d', 'map<string,string>'],
+    ]);
+    expect(await showLines(df.select(df.col('l').getItem(0), df.col('d').getItem('key')))).toEqual(
+      table('+----+------+', '|l[0]|d[key]|', '+----+------+', '|   1| value|', '+----+------+'),
+    );
+    expect(await df.collect()).toEqual([{ l: [1, 2], d: new Map([['key', 'value']]) }]);
+    expect(await df.select(df.col('d').getItem('nope').alias('v')).collect()).toEqual([{ v: null }]);
+  });
 
   it('asc, desc and their nulls first/last variants', async () => {
     const n = spark().createDataFrame(

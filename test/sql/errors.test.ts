@@ -208,7 +208,7 @@ for (const mode of ['in-process', 'local cluster of 3'] as const) {
       const remote = cause as RemoteError;
       const message =
         '[ARITHMETIC_OVERFLOW] long overflow. Use \'try_multiply\' to tolerate overflow and return NULL instead. If necessary set "spark.sql.ansi.enabled" to "false" to bypass this error. SQLSTATE: 22003';
-      expect(remote.remoteName).toBe('SqlExecutionError');
+      expect(remote.remoteName).toBe('SparkRuntimeException');
       expect(remote.message).toBe(message);
       expect(remote.remoteData).toEqual({
         errorClass: 'ARITHMETIC_OVERFLOW',

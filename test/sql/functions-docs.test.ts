@@ -5,7 +5,7 @@
  * set America/Los_Angeles for the unix-time examples; the values here are the UTC ones).
  */
 import { describe, expect, it } from 'vitest';
-import { F, Window } from '../../src/index.js';
+import { F, RemoteError, TaskFailedError, Window } from '../../src/index.js';
 import { forEachMode, schemaLines, showLines, table } from './doc-examples-support.js';
 
 forEachMode('PySpark functions examples', (spark) => {
@@ -81,8 +81,23 @@ forEachMode('PySpark functions examples', (spark) => {
           .collect(),
       ).toEqual([{ r: '1a2s3ae' }]);
     });
-    // DuckDB's regexp_split_to_array has no limit; Spark gives [one, twoBthreeC].
-    it.todo("split('s', '[ABC]', 2): the limit caps the array, the last element keeps the rest");
+
+    it("split('s', '[ABC]', 2): the limit caps the array, the last element keeps the rest", async () => {
+      const sp = spark().createDataFrame([['oneAtwoBthreeC']], ['s']);
+      expect(await sp.select(F.split('s', '[ABC]', 2).alias('s')).collect()).toEqual([
+        { s: ['one', 'twoBthreeC'] },
+      ]);
+      // Java's String.split: limit 1 keeps the whole string; an empty pattern splits characters.
+      expect(
+        await sp
+          .select(
+            F.split('s', '[ABC]', 1).alias('a'),
+            F.split('s', '', 3).alias('b'),
+            F.split('s', 'C', 5).alias('c'),
+          )
+          .collect(),
+      ).toEqual([{ a: ['oneAtwoBthreeC'], b: ['o', 'n', 'eAtwoBthreeC'], c: ['oneAtwoBthree', ''] }]);
+    });
 
     it('format_string, reverse, repeat, md5, sha1, sha2, base64, unbase64', async () => {
       expect(
@@ -139,9 +154,203 @@ forEachMode('PySpark functions examples', (spark) => {
         .collect();
       expect(b.map((r) => Buffer.from(r.b as Uint8Array).toString())).toEqual(['Spark SQL', 'PySpark']);
     });
-    // No crc32 in DuckDB, and hash() is DuckDB's hash, not Spark's Murmur3 (docs: hash('ABC') = -757602832).
-    it.todo("crc32('ABC') = 2743272264");
-    it.todo("hash('c1') of 'ABC' = -757602832 (Spark's Murmur3)");
+
+    it("crc32('ABC') = 2743272264", async () => {
+      const abc = spark().createDataFrame([['ABC']], ['a']);
+      expect(await abc.select(F.crc32('a').alias('crc32')).collect()).toEqual([{ crc32: 2743272264 }]);
+    });
+
+    it("hash('c1') of 'ABC' = -757602832 (Spark's Murmur3); xxhash64", async () => {
+      const df = spark().createDataFrame([['ABC', 'DEF']], ['c1', 'c2']);
+      expect(await showLines(df.select('*', F.hash('c1')))).toEqual(
+        table(
+          '+---+---+----------+',
+          '| c1| c2|  hash(c1)|',
+          '+---+---+----------+',
+          '|ABC|DEF|-757602832|',
+          '+---+---+----------+',
+        ),
+      );
+      expect(await df.select(F.hash('c1', df.col('c2')).alias('hash')).collect()).toEqual([
+        { hash: 599895104 },
+      ]);
+      expect(await df.select(F.hash('*').alias('hash')).collect()).toEqual([{ hash: 599895104 }]);
+      // Beyond 2^53 a long is a bigint.
+      expect(
+        await df.select(F.xxhash64('c1').alias('a'), F.xxhash64('c1', df.col('c2')).alias('b')).collect(),
+      ).toEqual([{ a: 4105715581806190027n, b: 3233247871021311208n }]);
+      // Spark's SQL reference: ints hash as 4 bytes, arrays element by element.
+      const sql = await spark().sql(
+        "SELECT hash('Spark', array(123), 2) AS h, xxhash64('Spark', array(123), 2) AS x, hash(1) AS one, hash(NULL) AS n",
+      );
+      expect(await sql.collect()).toEqual([
+        { h: -1321691492, x: 5602566077635097486n, one: -559580957, n: 42 },
+      ]);
+    });
+  });
+
+  describe('ANSI mode (spark.sql.ansi.enabled, true by default as in Spark 4)', () => {
+    const failure = async (
+      run: () => Promise<unknown>,
+    ): Promise<{ name: string; message: string; data: unknown }> => {
+      const err = await run().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(TaskFailedError);
+      const cause = (err as TaskFailedError).cause as RemoteError;
+      expect(cause).toBeInstanceOf(RemoteError);
+      return { name: cause.remoteName, message: cause.message, data: cause.remoteData };
+    };
+    const ANSI_OFF = ' If necessary set "spark.sql.ansi.enabled" to "false" to bypass this error.';
+
+    it('on: invalid casts, division by zero and integer overflow raise SparkRuntimeException', async () => {
+      expect(spark().conf.get('spark.sql.ansi.enabled')).toBe(undefined);
+      expect(await failure(async () => (await spark().sql("SELECT CAST('a' AS INT)")).collect())).toEqual({
+        name: 'SparkRuntimeException',
+        message: `[CAST_INVALID_INPUT] The value 'a' of the type "STRING" cannot be cast to "INT" because it is malformed. Correct the value as per the syntax, or change its target type. Use \`try_cast\` to tolerate malformed input and return NULL instead.${ANSI_OFF} SQLSTATE: 22018`,
+        data: {
+          errorClass: 'CAST_INVALID_INPUT',
+          messageParameters: {
+            expression: "'a'",
+            sourceType: '"STRING"',
+            targetType: '"INT"',
+            ansiConfig: '"spark.sql.ansi.enabled"',
+          },
+        },
+      });
+      const df = spark().createDataFrame(
+        [
+          [6000, 15],
+          [1990, 0],
+        ],
+        ['a', 'b'],
+      );
+      expect(await failure(() => df.select(F.col('a').divide(F.col('b'))).collect())).toEqual({
+        name: 'SparkRuntimeException',
+        message: `[DIVIDE_BY_ZERO] Division by zero. Use \`try_divide\` to tolerate divisor being 0 and return NULL instead.${ANSI_OFF} SQLSTATE: 22012`,
+        data: { errorClass: 'DIVIDE_BY_ZERO', messageParameters: { config: '"spark.sql.ansi.enabled"' } },
+      });
+      // An integral type takes digits only under ANSI (Spark's toIntExact).
+      expect(
+        await failure(async () => (await spark().sql("SELECT CAST('1.5' AS INT)")).collect()),
+      ).toMatchObject({
+        data: { errorClass: 'CAST_INVALID_INPUT', messageParameters: { expression: "'1.5'" } },
+      });
+      expect(
+        await failure(async () => (await spark().sql('SELECT CAST(3000000000L AS INT)')).collect()),
+      ).toEqual({
+        name: 'SparkRuntimeException',
+        message: `[CAST_OVERFLOW] The value 3000000000L of the type "BIGINT" cannot be cast to "INT" due to an overflow. Use \`try_cast\` to tolerate overflow and return NULL instead.${ANSI_OFF} SQLSTATE: 22003`,
+        data: {
+          errorClass: 'CAST_OVERFLOW',
+          messageParameters: {
+            value: '3000000000L',
+            sourceType: '"BIGINT"',
+            targetType: '"INT"',
+            ansiConfig: '"spark.sql.ansi.enabled"',
+          },
+        },
+      });
+      expect(await failure(async () => (await spark().sql('SELECT 5 % 0')).collect())).toMatchObject({
+        data: { errorClass: 'DIVIDE_BY_ZERO' },
+      });
+      expect(await failure(async () => (await spark().sql('SELECT 2147483647 + 1')).collect())).toEqual({
+        name: 'SparkRuntimeException',
+        message: `[ARITHMETIC_OVERFLOW] integer overflow. Use 'try_add' to tolerate overflow and return NULL instead.${ANSI_OFF} SQLSTATE: 22003`,
+        data: {
+          errorClass: 'ARITHMETIC_OVERFLOW',
+          messageParameters: {
+            message: 'integer overflow',
+            alternative: " Use 'try_add' to tolerate overflow and return NULL instead.",
+            config: '"spark.sql.ansi.enabled"',
+          },
+        },
+      });
+      // Valid input, NULL, a NULL dividend and the try_ functions do not fail.
+      expect(
+        await (
+          await spark().sql(
+            "SELECT CAST(' 12 ' AS INT) AS a, CAST(NULL AS STRING) AS n, CAST('2020-01-02' AS DATE) AS d, try_cast('a' AS INT) AS t, CAST(NULL AS INT) / 0 AS z",
+          )
+        ).collect(),
+      ).toEqual([{ a: 12, n: null, d: new Date('2020-01-02T00:00:00Z'), t: null, z: null }]);
+      // PySpark's try_divide example.
+      expect(
+        await showLines(
+          spark()
+            .createDataFrame(
+              [
+                [6000, 15],
+                [1990, 2],
+              ],
+              ['a', 'b'],
+            )
+            .select(F.try_divide('a', 'b')),
+        ),
+      ).toEqual(
+        table(
+          '+----------------+',
+          '|try_divide(a, b)|',
+          '+----------------+',
+          '|           400.0|',
+          '|           995.0|',
+          '+----------------+',
+        ),
+      );
+      expect(
+        await df
+          .select(F.try_divide('a', 'b').alias('q'), F.try_add(F.lit(2147483647), F.lit(1)).alias('s'))
+          .collect(),
+      ).toEqual([
+        { q: 400, s: null },
+        { q: null, s: null },
+      ]);
+    });
+
+    it('off: NULL for invalid casts and division by zero, integer overflow wraps around (Spark 3 legacy)', async () => {
+      spark().conf.set('spark.sql.ansi.enabled', false);
+      try {
+        expect(
+          await showLines(await spark().sql("SELECT 2147483647 + 1, CAST('a' AS INT), 1 / 0, 5 % 0")),
+        ).toEqual(
+          table(
+            '+----------------+--------------+-------+-------+',
+            '|(2147483647 + 1)|CAST(a AS INT)|(1 / 0)|(5 % 0)|',
+            '+----------------+--------------+-------+-------+',
+            '|     -2147483648|          NULL|   NULL|   NULL|',
+            '+----------------+--------------+-------+-------+',
+          ),
+        );
+        // Long arithmetic wraps as Java's does.
+        expect(
+          await (
+            await spark().sql('SELECT 9223372036854775807L * 3 AS m, -9223372036854775808L - 1 AS s')
+          ).collect(),
+        ).toEqual([{ m: 9223372036854775805n, s: 9223372036854775807n }]);
+        // Without ANSI a fraction truncates and a narrowing cast wraps, as Spark 3's casts did.
+        expect(
+          await (
+            await spark().sql(
+              "SELECT CAST('1.5' AS INT) AS i, CAST(3000000000L AS INT) AS n, CAST(300 AS TINYINT) AS b, CAST(7 AS BIGINT) AS w",
+            )
+          ).collect(),
+        ).toEqual([{ i: 1, n: -1294967296, b: 44, w: 7 }]);
+        const df = spark().createDataFrame(
+          [
+            [6000, 15],
+            [1990, 0],
+          ],
+          ['a', 'b'],
+        );
+        expect(await df.select(F.col('a').divide(F.col('b')).alias('q')).collect()).toEqual([
+          { q: 400 },
+          { q: null },
+        ]);
+      } finally {
+        spark().conf.unset('spark.sql.ansi.enabled');
+      }
+    });
   });
 
   describe('math', () => {
@@ -622,10 +831,81 @@ forEachMode('PySpark functions examples', (spark) => {
         ' |    |-- name: string (nullable = true)',
       ]);
     });
-    // posexplode yields one column, not pos/col; explode of a map and create_map come back as
-    // key/value lists.
-    it.todo('posexplode(intlist) gives two columns, pos and col');
-    it.todo("explode(mapfield).alias('key', 'value') and create_map('name', 'age') as maps");
+
+    it('posexplode(intlist) gives two columns, pos and col', async () => {
+      const e = spark().createDataFrame(
+        [[1, [1, 2, 3], new Map([['a', 'b']])]],
+        ['a', 'intlist', 'mapfield'],
+      );
+      expect(await e.select(F.posexplode('intlist')).collect()).toEqual([
+        { pos: 0, col: 1 },
+        { pos: 1, col: 2 },
+        { pos: 2, col: 3 },
+      ]);
+      expect(await showLines(e.select(F.posexplode('mapfield')))).toEqual(
+        table('+---+---+-----+', '|pos|key|value|', '+---+---+-----+', '|  0|  a|    b|', '+---+---+-----+'),
+      );
+      // A filter on the generated columns runs above the generator.
+      expect(await e.select('a', F.posexplode('intlist').alias('p', 'v')).filter('p > 0').collect()).toEqual([
+        { a: 1, p: 1, v: 2 },
+        { a: 1, p: 2, v: 3 },
+      ]);
+      const o = spark().createDataFrame(
+        [
+          [1, ['foo', 'bar']],
+          [2, []],
+        ],
+        ['id', 'an_array'],
+      );
+      expect(await o.select('id', F.posexplode_outer('an_array')).orderBy('id', 'pos').collect()).toEqual([
+        { id: 1, pos: 0, col: 'foo' },
+        { id: 1, pos: 1, col: 'bar' },
+        { id: 2, pos: null, col: null },
+      ]);
+      expect(() => e.select(F.posexplode('intlist').alias('only_one')).columns).toThrow(
+        /^\[UDTF_ALIAS_NUMBER_MISMATCH\]/,
+      );
+    });
+
+    it("explode(mapfield).alias('key', 'value') and create_map('name', 'age') as maps", async () => {
+      const e = spark().createDataFrame([[1, new Map([['a', 'b']])]], ['a', 'mapfield']);
+      expect(schemaLines(e)).toEqual([
+        'root',
+        ' |-- a: long (nullable = true)',
+        ' |-- mapfield: map (nullable = true)',
+        ' |    |-- key: string',
+        ' |    |-- value: string (valueContainsNull = true)',
+      ]);
+      expect(await showLines(e.select(F.explode('mapfield').alias('key', 'value')))).toEqual(
+        table('+---+-----+', '|key|value|', '+---+-----+', '|  a|    b|', '+---+-----+'),
+      );
+      // Unnamed, a map's generator columns are key and value.
+      expect(await (await spark().sql("SELECT explode(map('a', 1, 'b', 2))")).collect()).toEqual([
+        { key: 'a', value: 1 },
+        { key: 'b', value: 2 },
+      ]);
+      const p = spark().createDataFrame(
+        [
+          ['Alice', 2],
+          ['Bob', 5],
+        ],
+        ['name', 'age'],
+      );
+      expect(await p.select(F.create_map('name', 'age').alias('map')).collect()).toEqual([
+        { map: new Map([['Alice', 2]]) },
+        { map: new Map([['Bob', 5]]) },
+      ]);
+      expect(await showLines(p.select(F.create_map('name', 'age')))).toEqual(
+        table(
+          '+--------------+',
+          '|map(name, age)|',
+          '+--------------+',
+          '|  {Alice -> 2}|',
+          '|    {Bob -> 5}|',
+          '+--------------+',
+        ),
+      );
+    });
   });
 
   describe('aggregates', () => {
@@ -761,8 +1041,66 @@ forEachMode('PySpark functions examples', (spark) => {
         { key: 2, median: 500 },
       ]);
     });
-    // The analyzer refuses CUBE and ROLLUP.
-    it.todo("cube('name').agg(F.grouping('name'), F.sum('age')) and rollup('name').count()");
+
+    it("cube('name').agg(F.grouping('name'), F.sum('age')) and rollup('name').count()", async () => {
+      const df = spark().createDataFrame(
+        [
+          [2, 'Alice'],
+          [5, 'Bob'],
+        ],
+        ['age', 'name'],
+      );
+      expect(await showLines(df.cube('name').agg(F.grouping('name'), F.sum('age')).orderBy('name'))).toEqual(
+        table(
+          '+-----+--------------+--------+',
+          '| name|grouping(name)|sum(age)|',
+          '+-----+--------------+--------+',
+          '| NULL|             1|       7|',
+          '|Alice|             0|       2|',
+          '|  Bob|             0|       5|',
+          '+-----+--------------+--------+',
+        ),
+      );
+      expect(await showLines(df.rollup('name').count().orderBy('name'))).toEqual(
+        table(
+          '+-----+-----+',
+          '| name|count|',
+          '+-----+-----+',
+          '| NULL|    2|',
+          '|Alice|    1|',
+          '|  Bob|    1|',
+          '+-----+-----+',
+        ),
+      );
+      // grouping_id(): a bit per grouping column, the first most significant; aggregates read
+      // the rows' own values, not the nulled grouping columns.
+      expect(
+        await df
+          .cube('name', 'age')
+          .agg(F.grouping_id().alias('g'), F.sum('age').alias('s'))
+          .orderBy('name', 'age')
+          .collect(),
+      ).toEqual([
+        { name: null, age: null, g: 3, s: 7 },
+        { name: null, age: 2, g: 2, s: 2 },
+        { name: null, age: 5, g: 2, s: 5 },
+        { name: 'Alice', age: null, g: 1, s: 2 },
+        { name: 'Alice', age: 2, g: 0, s: 2 },
+        { name: 'Bob', age: null, g: 1, s: 5 },
+        { name: 'Bob', age: 5, g: 0, s: 5 },
+      ]);
+      const sql = await spark().sql(
+        "SELECT name, age, grouping_id(name, age) AS g, sum(age) AS s FROM VALUES (2, 'Alice'), (5, 'Bob') AS t(age, name) GROUP BY ROLLUP(name, age) HAVING sum(age) > 2 ORDER BY name, age",
+      );
+      expect(await sql.collect()).toEqual([
+        { name: null, age: null, g: 3, s: 7 },
+        { name: 'Bob', age: null, g: 1, s: 5 },
+        { name: 'Bob', age: 5, g: 0, s: 5 },
+      ]);
+      expect(() => df.groupBy('name').agg(F.grouping('name')).columns).toThrow(
+        /^\[UNSUPPORTED_GROUPING_EXPRESSION\]/,
+      );
+    });
   });
 });
 

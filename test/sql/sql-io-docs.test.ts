@@ -4,7 +4,7 @@
  * partitionBy), and TPC-H Q1, Q3, Q6 and Q18 written with the DataFrame API, compared with
  * DuckDB's answers on the same Parquet files — in process and on a local cluster of 3 workers.
  */
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -111,8 +111,34 @@ forEachMode('PySpark DataFrameReader / DataFrameWriter examples', (spark) => {
     ]);
   });
 
-  // DuckDB's sniffer infers BIGINT for 100/120/140; Spark's CSV inference tries int first.
-  it.todo('read.csv(inferSchema=true) types small integers as int, not bigint');
+  it('read.csv(inferSchema=true) types small integers as int, not bigint', async () => {
+    const d = freshDir();
+    await people().write.csv(d, { header: true });
+    const back = await spark().read.csv(d, { header: true, inferSchema: true });
+    expect(back.dtypes).toEqual([
+      ['age', 'int'],
+      ['name', 'string'],
+    ]);
+    expect(await back.orderBy('age').collect()).toEqual([
+      { age: 100, name: 'Hyukjin Kwon' },
+      { age: 120, name: 'Hyukjin Kwon' },
+      { age: 140, name: 'Haejoon Lee' },
+    ]);
+    // A value beyond an int makes the column a long; a fraction a double.
+    const d2 = freshDir();
+    await mkdir(d2);
+    await writeFile(join(d2, 'x.csv'), 'a,b,c\n1,2147483648,1.5\n-2147483648,-1,2\n');
+    const wide = await spark().read.csv(d2, { header: true, inferSchema: true });
+    expect(wide.dtypes).toEqual([
+      ['a', 'int'],
+      ['b', 'bigint'],
+      ['c', 'double'],
+    ]);
+    expect(await wide.orderBy('a').collect()).toEqual([
+      { a: -2147483648, b: -1, c: 2 },
+      { a: 1, b: 2147483648, c: 1.5 },
+    ]);
+  });
 
   it('json round trip (schema inferred: bigint and string)', async () => {
     const d = freshDir();
@@ -164,9 +190,54 @@ forEachMode('PySpark DataFrameReader / DataFrameWriter examples', (spark) => {
     ]);
     expect(await back.filter(F.col('name').equalTo('Haejoon')).count()).toBe(1);
   });
-  // DuckDB's PARTITION_BY writes `name=Haejoon%20Lee`; Spark escapes only its own set of
-  // characters (not the space) and writes `name=Haejoon Lee`.
-  it.todo("partitionBy directory names escaped as Spark does ('name=Haejoon Lee')");
+
+  it("partitionBy directory names escaped as Spark does ('name=Haejoon Lee')", async () => {
+    const d = freshDir();
+    await people().write.partitionBy('name').mode('overwrite').format('parquet').save(d);
+    expect((await readdir(d)).filter((f) => f.includes('=')).sort()).toEqual([
+      'name=Haejoon Lee',
+      'name=Hyukjin Kwon',
+    ]);
+    expect(await showLines((await spark().read.parquet(d)).sort('age'))).toEqual(
+      table(
+        '+---+------------+',
+        '|age|        name|',
+        '+---+------------+',
+        '|100|Hyukjin Kwon|',
+        '|120|Hyukjin Kwon|',
+        '|140| Haejoon Lee|',
+        '+---+------------+',
+      ),
+    );
+    // ExternalCatalogUtils.escapePathName: '/', ':', '=', '%' … as %XX; NULL and '' as the default partition.
+    const odd = spark().createDataFrame(
+      [
+        [1, 'a/b'],
+        [2, 'x:y=z%'],
+        [3, null],
+        [4, 'é #'],
+      ],
+      'age INT, name STRING',
+    );
+    const d2 = freshDir();
+    await odd.write.partitionBy('name').parquet(d2);
+    // An append into existing partitions adds files to the same directories.
+    await odd.filter('age = 1').write.mode('append').partitionBy('name').parquet(d2);
+    expect((await readdir(d2)).filter((f) => f.includes('=')).sort()).toEqual([
+      'name=__HIVE_DEFAULT_PARTITION__',
+      'name=a%2Fb',
+      'name=x%3Ay%3Dz%25',
+      'name=é %23',
+    ]);
+    expect((await readdir(join(d2, 'name=a%2Fb'))).length).toBe(2);
+    expect(await (await spark().read.parquet(d2)).select('age', 'name').orderBy('age').collect()).toEqual([
+      { age: 1, name: 'a/b' },
+      { age: 1, name: 'a/b' },
+      { age: 2, name: 'x:y=z%' },
+      { age: 3, name: null },
+      { age: 4, name: 'é #' },
+    ]);
+  });
 });
 
 forEachMode('PySpark SparkSession.sql examples', (spark) => {

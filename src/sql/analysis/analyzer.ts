@@ -32,7 +32,9 @@ import {
   StringType,
   StructType,
   TimestampType,
+  DateType,
   commonType,
+  isIntegral,
   isNumeric,
 } from '../types.js';
 import { lookupFunction } from './functions.js';
@@ -76,7 +78,7 @@ export function literalType(value: unknown): DataType {
   return new StringType();
 }
 
-const GENERATED = new Set(['explode', 'explode_outer', 'posexplode']);
+const GENERATED = new Set(['explode', 'explode_outer', 'posexplode', 'posexplode_outer']);
 
 function levenshtein(a: string, b: string): number {
   const m = a.length;
@@ -185,6 +187,52 @@ function isUnresolvedAggregate(e: Expression): boolean {
   }
 }
 
+/** The grouping sets of ROLLUP (every prefix, longest first) or CUBE (every subset) of n columns. */
+function groupingSets(type: 'rollup' | 'cube', n: number): boolean[][] {
+  if (type === 'rollup')
+    return Array.from({ length: n + 1 }, (_, i) => Array.from({ length: n }, (_, j) => j < n - i));
+  // CUBE: Spark's order, the grouping id counting up from 0 (every column) to 2^n - 1 (none).
+  return Array.from({ length: 2 ** n }, (_, id) =>
+    Array.from({ length: n }, (_, j) => ((id >> (n - 1 - j)) & 1) === 0),
+  );
+}
+
+/** Rewrites `e` top-down: where `f` gives a replacement it is used as is, else the children are rewritten. */
+function mapTopDown(e: Expr, f: (x: Expr) => Expr | undefined): Expr {
+  const r = f(e);
+  if (r) return r;
+  const m = (x: Expr) => mapTopDown(x, f);
+  switch (e.k) {
+    case 'call':
+    case 'udf':
+      return { ...e, args: e.args.map(m) };
+    case 'cast':
+      return { ...e, e: m(e.e) };
+    case 'case':
+      return {
+        ...e,
+        branches: e.branches.map(([c, v]) => [m(c), m(v)] as const),
+        ...(e.otherwise && { otherwise: m(e.otherwise) }),
+      };
+    case 'inSubquery':
+      return { ...e, values: e.values.map(m) };
+    default:
+      return e;
+  }
+}
+
+/** Refuses grouping() / grouping_id() outside ROLLUP and CUBE, as Spark does. */
+function noGroupingCall(e: Expr): Expr {
+  visitExpr(e, (x) => {
+    if (x.k === 'call' && (x.fn === 'grouping' || x.fn === 'grouping_id'))
+      throw new AnalysisException(
+        'UNSUPPORTED_GROUPING_EXPRESSION',
+        '[UNSUPPORTED_GROUPING_EXPRESSION] grouping()/grouping_id() can only be used with GroupingSets/Cube/Rollup.',
+      );
+  });
+  return e;
+}
+
 /** The analyzer of one session; `nextId` hands out attribute ids unique within it. */
 export class Analyzer {
   private nextId = 1;
@@ -194,7 +242,9 @@ export class Analyzer {
   constructor(
     private readonly catalog: Catalog,
     private readonly parseExpression: ExpressionParser,
-    private readonly conf: { readonly caseSensitive: boolean } = { caseSensitive: false },
+    private readonly conf: { readonly caseSensitive: boolean; readonly ansi?: boolean } = {
+      caseSensitive: false,
+    },
     private readonly udfs?: UdfResolver,
   ) {}
 
@@ -493,13 +543,52 @@ export class Analyzer {
         continue;
       }
       const e = this.expr(x, scope);
-      list.push(this.named(x, e));
+      list.push(...this.generatorColumns(x, e));
     }
     if (list.some((n) => hasBareAggregate(n.e))) {
       // SELECT sum(x) FROM t: an aggregate without grouping.
       return this.buildAggregate(child, [], list);
     }
     return this.withWindows(child, list);
+  }
+
+  /**
+   * The output columns of a select-list entry: one, or a generator's several, as Spark's
+   * Generate gives them: posexplode gives `pos` and `col`; explode of a map `key` and `value`
+   * (posexplode of one `pos`, `key`, `value`); `alias('a', 'b')` names them.
+   */
+  private generatorColumns(x: Expression, e: Expr): Named[] {
+    if (!(e.k === 'call' && GENERATED.has(e.fn))) {
+      if (x.type === 'alias' && x.name.length > 1)
+        throw new AnalysisException(
+          'MULTI_ALIAS_WITHOUT_GENERATOR',
+          `[MULTI_ALIAS_WITHOUT_GENERATOR] Multi part aliasing (${x.name.join(', ')}) is not supported with "${sparkName(e)}" as it is not a generator function.`,
+        );
+      return [this.named(x, e)];
+    }
+    const outer = e.fn.endsWith('_outer') ? '_outer' : '';
+    const input = e.args[0]!;
+    const columns: Array<[string, Expr]> = [];
+    const aux = (fn: string, type: DataType): Expr => ({
+      k: 'call',
+      fn: fn + outer,
+      args: e.args,
+      type,
+      nullable: true,
+    });
+    if (e.fn.startsWith('pos')) columns.push(['pos', aux('generator_pos', new IntegerType())]);
+    if (input.type instanceof MapType) {
+      columns.push(['key', aux('generator_key', input.type.keyType)]);
+      columns.push(['value', e]);
+    } else columns.push(['col', e]);
+    const names = x.type === 'alias' ? x.name : columns.map(([n]) => n);
+    if (names.length !== columns.length)
+      throw new AnalysisException(
+        'UDTF_ALIAS_NUMBER_MISMATCH',
+        `[UDTF_ALIAS_NUMBER_MISMATCH] The number of aliases supplied in the AS clause does not match the number of columns output by the UDTF. Expected ${columns.length} aliases, but got ${names.join(', ')}.`,
+        { aliasesSize: String(names.length), aliasesNames: names.join(', ') },
+      );
+    return columns.map(([, ce], i) => ({ id: this.newId(), name: names[i]!, e: ce }));
   }
 
   /** Names an output expression: its alias, the column's own name, or Spark's generated name. */
@@ -516,6 +605,7 @@ export class Analyzer {
   /** A project whose list may contain window expressions: Window node(s) below a project. */
   private withWindows(child: LNode, list: readonly Named[]): LNode {
     if (!list.some((n) => hasWindow(n.e))) {
+      // One generator per select (its pos and key columns are `generator_*` calls beside it).
       const generators = list.filter((n) => n.e.k === 'call' && GENERATED.has(n.e.fn));
       if (generators.length > 1)
         throw new AnalysisException(
@@ -565,11 +655,6 @@ export class Analyzer {
       groupings = rel.groupingExpressions;
       selects = rel.aggregateExpressions;
       if (rel.groupType === 'pivot') return { node: this.resolvePivot(rel, outer, depth), extra: [] };
-      if (rel.groupType === 'rollup' || rel.groupType === 'cube')
-        throw new AnalysisException(
-          'UNSUPPORTED_FEATURE',
-          `[UNSUPPORTED_FEATURE] ${rel.groupType.toUpperCase()} is not supported yet; use GROUP BY with a UNION of the groupings.`,
-        );
     } else if (rel.type === 'project') {
       input = rel.input;
       groupings = [];
@@ -627,16 +712,30 @@ export class Analyzer {
         }
       }
     }
-    const built = this.aggregateParts(child, groupExprs, selectList);
+    const sets =
+      rel.type === 'aggregate' && (rel.groupType === 'rollup' || rel.groupType === 'cube')
+        ? groupingSets(rel.groupType, groupExprs.length)
+        : undefined;
+    const expanded = sets ? this.expandGroupingSets(child, groupExprs, sets) : undefined;
+    const aggChild = expanded?.node ?? child;
+    const rewrite = expanded?.rewrite ?? ((e: Expr) => noGroupingCall(e));
+    const built = this.aggregateParts(
+      aggChild,
+      expanded?.groups ?? groupExprs,
+      selectList.map((n) => ({ ...n, e: rewrite(n.e) })),
+    );
     const extraExprs: Expr[] = [];
     for (const x of extra) {
       // Names resolve to the select list's aliases first, then to the child's columns.
       let e: Expr;
       try {
-        e = this.expr(x, { attrs: built.listAttrs });
+        // A list column that passes a child column through keeps its id: onto the union too.
+        e = expanded
+          ? rewrite(this.expr(x, { attrs: built.listAttrs }))
+          : this.expr(x, { attrs: built.listAttrs });
       } catch (err) {
         if (!(err instanceof AnalysisException) || !err.errorClass.startsWith('UNRESOLVED_COLUMN')) throw err;
-        e = this.expr(x, { attrs: child.output, ...(outer && { outer }) });
+        e = rewrite(this.expr(x, { attrs: child.output, ...(outer && { outer }) }));
       }
       extraExprs.push(built.normalize(e, true));
     }
@@ -658,7 +757,7 @@ export class Analyzer {
     const list = [...built.list, ...hidden];
     const node: LNode = {
       k: 'aggregate',
-      child,
+      child: aggChild,
       groups: built.groups,
       aggs: built.aggs,
       list,
@@ -724,6 +823,94 @@ export class Analyzer {
       output: built.list.map((n) => this.outAttr(n)),
     };
     return this.windowsOverAggregate(node);
+  }
+
+  /**
+   * ROLLUP and CUBE as Spark's Expand: the child once per grouping set (a union of projections:
+   * every child column, each grouping expression or NULL when the set leaves it out, and the
+   * set's grouping id), grouped by the grouping columns and the id. `rewrite` moves a select-list
+   * expression over the child onto the union: grouping expressions outside aggregates become the
+   * nullable grouping columns, `grouping(c)` and `grouping_id()` read the id's bits.
+   */
+  private expandGroupingSets(
+    child: LNode,
+    groupExprs: readonly Expr[],
+    sets: readonly (readonly boolean[])[],
+  ): { node: LNode; groups: Expr[]; rewrite: (e: Expr) => Expr } {
+    const k = groupExprs.length;
+    const LONG = new LongType();
+    const branch = (set: readonly boolean[]): LNode => {
+      const gid = set.reduce((acc, inSet, j) => acc + (inSet ? 0 : 2 ** (k - 1 - j)), 0);
+      const list: Named[] = [
+        ...child.output.map((a) => ({ id: this.newId(), name: a.name, e: refOf(a) })),
+        ...groupExprs.map((g, j): Named => {
+          const nulled: Expr = { k: 'lit', value: null, type: g.type };
+          return { id: this.newId(), name: g.k === 'ref' ? g.name : sparkName(g), e: set[j] ? g : nulled };
+        }),
+        { id: this.newId(), name: 'spark_grouping_id', e: { k: 'lit', value: gid, type: LONG } },
+      ];
+      return this.project(child, list);
+    };
+    const branches = sets.map(branch);
+    let node = branches[0]!;
+    for (const b of branches.slice(1)) {
+      const output = node.output.map((a, i) => ({
+        id: this.newId(),
+        name: a.name,
+        type: a.type,
+        nullable: a.nullable || b.output[i]!.nullable,
+      }));
+      node = { k: 'setop', left: node, right: b, op: 'union', all: true, output };
+    }
+    if (branches.length === 1) {
+      // One set (ROLLUP/CUBE of nothing): still a fresh output, as the union gives.
+      node = this.project(
+        node,
+        node.output.map((a) => ({ id: this.newId(), name: a.name, e: refOf(a) })),
+      );
+    }
+    const out = node.output;
+    const n = child.output.length;
+    const byChild = new Map(child.output.map((a, i) => [a.id, out[i]!]));
+    const gcols = groupExprs.map((_, j) => ({ ...out[n + j]!, nullable: true }));
+    const gid = out[n + k]!;
+    const keys = groupExprs.map(exprKey);
+    const onUnion = (e: Expr): Expr =>
+      mapExpr(e, (x) => {
+        if (x.k !== 'ref') return undefined;
+        const a = byChild.get(x.id);
+        return a ? refOf(a) : undefined;
+      });
+    const gidRef = refOf(gid);
+    const rewrite = (e: Expr): Expr =>
+      mapTopDown(e, (x) => {
+        if (x.k === 'agg' || x.k === 'window') return onUnion(x);
+        if (x.k === 'call' && (x.fn === 'grouping' || x.fn === 'grouping_id')) {
+          if (x.fn === 'grouping_id' && x.args.length === 0) return gidRef;
+          // grouping(c): c's bit; grouping_id(c1, c2): the bits of those columns, in that order.
+          const bits = x.args.map((arg) => {
+            const j = keys.indexOf(exprKey(arg));
+            if (j < 0)
+              throw new AnalysisException(
+                'GROUPING_COLUMN_MISMATCH',
+                `[GROUPING_COLUMN_MISMATCH] Column of grouping (${sparkName(arg)}) can't be found in grouping columns ${groupExprs.map((g) => sparkName(g)).join(',')}.`,
+                { grouping: sparkName(arg), groupingColumns: groupExprs.map((g) => sparkName(g)).join(',') },
+              );
+            return k - 1 - j;
+          });
+          return {
+            k: 'call',
+            fn: 'grouping_bits',
+            args: [gidRef, { k: 'lit', value: bits, type: new ArrayType(new IntegerType()) }],
+            type: x.type,
+            nullable: false,
+          };
+        }
+        const j = keys.indexOf(exprKey(x));
+        if (j >= 0) return refOf(gcols[j]!);
+        return x.k === 'ref' ? onUnion(x) : undefined;
+      });
+    return { node, groups: [...gcols.map(refOf), gidRef], rewrite };
   }
 
   /** Splits a select list over grouping expressions into groups, aggregate calls, and the output list. */
@@ -1253,7 +1440,27 @@ export class Analyzer {
         return this.expr(x.expr, scope);
       case 'cast': {
         const e = this.expr(x.expr, scope);
-        return { k: 'cast', e, type: x.dataType, tryCast: x.evalMode === 'try' };
+        const cast: Expr = { k: 'cast', e, type: x.dataType, tryCast: x.evalMode === 'try' };
+        // ANSI (spark.sql.ansi.enabled): a string that is not a value of the type fails the query.
+        const t = x.dataType;
+        if (
+          x.evalMode !== 'try' &&
+          this.ansi &&
+          e.type instanceof StringType &&
+          (isNumeric(t) || t instanceof BooleanType || t instanceof DateType || t instanceof TimestampType)
+        )
+          return { k: 'call', fn: 'ansi_cast', args: [cast, e], type: t, nullable: true };
+        // Without ANSI an integer that does not fit the narrower type wraps around (Java's cast).
+        const width = (d: DataType) => ['tinyint', 'smallint', 'int', 'bigint'].indexOf(d.simpleString());
+        if (
+          x.evalMode !== 'try' &&
+          !this.ansi &&
+          isIntegral(e.type) &&
+          isIntegral(t) &&
+          width(t) < width(e.type)
+        )
+          return { k: 'call', fn: 'legacy_cast', args: [cast, e], type: t, nullable: true };
+        return cast;
       }
       case 'expressionString':
         return this.expr(this.parseExpression(x.expression), scope);
@@ -1449,7 +1656,12 @@ export class Analyzer {
         },
       );
     }
-    const args = rawArgs.map((a) => this.expr(a, scope));
+    // `hash(*)`, `concat(*)`: a star argument stands for every input column, as in Spark.
+    const args = rawArgs.flatMap((a) =>
+      a.type === 'unresolvedStar' && f.spec.kind === 'scalar'
+        ? this.expandStar(a.unparsedTarget, scope.attrs).map((n) => n.e)
+        : [this.expr(a, scope)],
+    );
     const [lo, hi] = f.spec.arity;
     if (args.length < lo || args.length > hi)
       throw new AnalysisException(
@@ -1497,15 +1709,30 @@ export class Analyzer {
       };
     }
     const type = f.spec.type(args, `${f.name}(${args.map((a) => sparkName(a)).join(', ')})`);
+    // spark.sql.ansi.enabled: division by zero fails (ANSI) or is NULL; integer overflow fails
+    // (ANSI) or wraps around (legacy).
+    let fn = f.name;
+    if (this.ansi && ANSI_CHECKED.has(fn)) fn = `ansi_${fn}`;
+    if (!this.ansi && LEGACY_WRAPPED.has(fn) && isIntegral(type)) fn = `legacy_${fn}`;
     const nullable =
       f.spec.nullIntolerant === false
         ? true
         : args.some((a) => a.k !== 'lit' || a.value === null) || args.length === 0
           ? true
           : false;
-    return { k: 'call', fn: f.name, args, type, nullable: nullable || true };
+    return { k: 'call', fn, args, type, nullable: nullable || true };
+  }
+
+  /** `spark.sql.ansi.enabled` (Spark 4's default: true). */
+  private get ansi(): boolean {
+    return this.conf.ansi ?? true;
   }
 }
+
+/** Functions that fail on a zero divisor under ANSI (their `ansi_` variant). */
+const ANSI_CHECKED = new Set(['/', '%', 'pmod', 'div']);
+/** Integer arithmetic that wraps around without ANSI (their `legacy_` variant). */
+const LEGACY_WRAPPED = new Set(['+', '-', '*']);
 
 function isInterval(v: unknown): v is IntervalValue {
   return typeof v === 'object' && v !== null && 'months' in v && 'days' in v && 'microseconds' in v;

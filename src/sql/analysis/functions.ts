@@ -11,10 +11,12 @@ import {
   ArrayType,
   BinaryType,
   BooleanType,
+  ByteType,
   DataType,
   DateType,
   DecimalType,
   DoubleType,
+  FloatType,
   IntegerType,
   LongType,
   MapType,
@@ -30,6 +32,84 @@ import {
   sqlString,
   widerNumeric,
 } from '../types.js';
+
+let lambdaVars = 0;
+
+/**
+ * One step of Spark's HashExpression for a value of type `t` (SQL `v`) over the running hash
+ * `seed`: the built-in `ms_<fn>_<kind>(value, seed)` (builtins.ts), a NULL value leaving the seed;
+ * arrays, maps and structs fold their elements, entries (key, then value) and fields in order.
+ */
+export function hashStep(fn: 'murmur3' | 'xxhash64', v: string, t: DataType, seed: string): string {
+  const step = (kind: string, x: string) => `ms_${fn}_${kind}(${x}, ${seed})`;
+  if (t instanceof StringType) return step('string', v);
+  if (t instanceof BinaryType) return step('binary', v);
+  if (t instanceof LongType) return step('long', v);
+  if (t instanceof DoubleType) return step('double', v);
+  if (t instanceof FloatType) return step('float', v);
+  if (t instanceof BooleanType || isIntegral(t)) return step('int', `CAST(${v} AS INTEGER)`);
+  if (t instanceof DateType) return step('int', `CAST(${v} - DATE '1970-01-01' AS INTEGER)`);
+  if (t instanceof TimestampType) return step('long', `epoch_us(${v})`);
+  if (t instanceof DecimalType) {
+    const unscaled = `(CAST(${v} AS DECIMAL(38, ${t.scale})) * CAST(1${'0'.repeat(t.scale)} AS HUGEINT))`;
+    return t.precision <= 18
+      ? step('long', `CAST(${unscaled} AS BIGINT)`)
+      : step('bigdecimal', `CAST(CAST(${unscaled} AS HUGEINT) AS VARCHAR)`);
+  }
+  if (t instanceof NullType) return seed;
+  // DuckDB's list_reduce wants the accumulator of the elements' type: both become {h, v} structs.
+  const fold = (list: string, et: DataType, inner: (x: string, h: string) => string): string => {
+    const [acc, y] = [`ms_h${++lambdaVars}`, `ms_y${lambdaVars}`];
+    const ht = fn === 'murmur3' ? 'INTEGER' : 'BIGINT';
+    const wrapped = `list_transform(coalesce(${list}, []), ${y} -> {'h': CAST(NULL AS ${ht}), 'v': ${y}})`;
+    const init = `{'h': CAST(${seed} AS ${ht}), 'v': CAST(NULL AS ${et.duckdb()})}`;
+    return `list_reduce(${wrapped}, (${acc}, ${y}) -> {'h': ${inner(`${y}.v`, `${acc}.h`)}, 'v': ${y}.v}, ${init}).h`;
+  };
+  if (t instanceof ArrayType) return fold(v, t.elementType, (x, h) => hashStep(fn, x, t.elementType, h));
+  if (t instanceof MapType) {
+    const entry = new StructType([new StructField('key', t.keyType), new StructField('value', t.valueType)]);
+    return fold(`map_entries(${v})`, entry, (x, h) =>
+      hashStep(fn, `${x}.value`, t.valueType, hashStep(fn, `${x}.key`, t.keyType, h)),
+    );
+  }
+  if (t instanceof StructType)
+    return t.fields.reduce(
+      (s, f) => hashStep(fn, `struct_extract(${v}, ${sqlString(f.name)})`, f.dataType, s),
+      seed,
+    );
+  throw new AnalysisException(
+    'DATATYPE_MISMATCH.HASH_MAP_TYPE',
+    `[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] Cannot resolve "${fn}" due to data type mismatch: the type "${t.simpleString().toUpperCase()}" cannot be hashed.`,
+  );
+}
+
+function hashChain(
+  fn: 'murmur3' | 'xxhash64',
+  a: readonly string[],
+  args: readonly Expr[],
+  seed: string,
+): string {
+  return a.reduce((s, v, i) => hashStep(fn, v, argType(args, i), s), seed);
+}
+
+/** The values a generator gives: an array's elements or a map's values. */
+function generatedType(args: readonly Expr[]): DataType {
+  const t = argType(args, 0);
+  return t instanceof ArrayType ? t.elementType : t instanceof MapType ? t.valueType : new NullType();
+}
+
+/** The number of elements of an array or entries of a map. */
+function sizeOf(a: string, args: readonly Expr[]): string {
+  return argType(args, 0) instanceof MapType ? `CAST(cardinality(${a}) AS BIGINT)` : `len(${a})`;
+}
+
+/** The list a generator unnests (one NULL for an empty or NULL input when `outer`). */
+function generatorValues(a: string, args: readonly Expr[], outer: boolean): string {
+  const isMap = argType(args, 0) instanceof MapType;
+  const values = isMap ? `map_values(${a})` : a;
+  if (!outer) return values;
+  return `(CASE WHEN ${sizeOf(a, args)} > 0 THEN ${values} ELSE [NULL] END)`;
+}
 
 /** What kind of function a name is. */
 export type FunctionKind = 'scalar' | 'agg' | 'window' | 'generator';
@@ -125,7 +205,8 @@ function arith(op: string): FunctionSpec {
       return widerNumeric(na, nb);
     },
     render: (a, args) => {
-      if (op === '/') return `(CAST(${a[0]} AS DOUBLE) / ${a[1]})`;
+      // A zero divisor gives NULL (Spark without ANSI; the ansi_ variant raises DIVIDE_BY_ZERO).
+      if (op === '/') return `(CAST(${a[0]} AS DOUBLE) / nullif(${a[1]}, 0))`;
       if (op === '-' && argType(args, 0) instanceof DateType && argType(args, 1) instanceof DateType)
         return `CAST(${a[0]} - ${a[1]} AS INTEGER)`;
       if (
@@ -259,7 +340,7 @@ const S: Record<string, FunctionSpec> = {
   '-': arith('-'),
   '*': arith('*'),
   '/': arith('/'),
-  '%': { ...arith('%'), render: (a) => `(${a[0]} % ${a[1]})` },
+  '%': { ...arith('%'), render: (a) => `(${a[0]} % nullif(${a[1]}, 0))` },
   pmod: {
     ...arith('%'),
     render: (a) =>
@@ -269,7 +350,7 @@ const S: Record<string, FunctionSpec> = {
     kind: 'scalar',
     arity: [2, 2],
     type: fixed(LONG),
-    render: (a) => `CAST(trunc(CAST(${a[0]} AS DOUBLE) / ${a[1]}) AS BIGINT)`,
+    render: (a) => `CAST(trunc(CAST(${a[0]} AS DOUBLE) / nullif(${a[1]}, 0)) AS BIGINT)`,
   },
   negative: {
     kind: 'scalar',
@@ -662,7 +743,13 @@ const S: Record<string, FunctionSpec> = {
     kind: 'scalar',
     arity: [2, 3],
     type: fixed(new ArrayType(STRING)),
-    render: (a) => `regexp_split_to_array(${a[0]}, ${a[1]})`,
+    // Without a positive limit RE2's split is Java's; with one, Java's String.split (builtins.ts).
+    render: (a, args) => {
+      const l = args[2];
+      if (!l || (l.k === 'lit' && typeof l.value === 'number' && l.value <= 0))
+        return `regexp_split_to_array(${a[0]}, ${a[1]})`;
+      return `ms_split(${a[0]}, ${a[1]}, CAST(${a[2]} AS INTEGER))`;
+    },
   },
   initcap: {
     kind: 'scalar',
@@ -696,7 +783,22 @@ const S: Record<string, FunctionSpec> = {
     kind: 'scalar',
     arity: [1, 1000],
     type: fixed(INT),
-    render: (a) => `CAST(hash(${a.join(', ')}) % 2147483647 AS INTEGER)`,
+    render: (a, args) => hashChain('murmur3', a, args, '42'),
+    nullIntolerant: false,
+  },
+  xxhash64: {
+    kind: 'scalar',
+    arity: [1, 1000],
+    type: fixed(LONG),
+    render: (a, args) => hashChain('xxhash64', a, args, 'CAST(42 AS BIGINT)'),
+    nullIntolerant: false,
+  },
+  crc32: {
+    kind: 'scalar',
+    arity: [1, 1],
+    type: fixed(LONG),
+    render: (a, args) =>
+      `ms_crc32(${argType(args, 0) instanceof BinaryType ? a[0] : `encode(CAST(${a[0]} AS VARCHAR))`})`,
   },
   unbase64: {
     kind: 'scalar',
@@ -1052,6 +1154,35 @@ const S: Record<string, FunctionSpec> = {
       return `${a[0]}[${a[1]}]`;
     },
   },
+  // grouping() and grouping_id() (ROLLUP/CUBE): the analyzer rewrites them to grouping_bits.
+  grouping: {
+    kind: 'scalar',
+    arity: [1, 1],
+    type: fixed(new ByteType()),
+    render: () => 'NULL',
+    nullIntolerant: false,
+  },
+  grouping_id: {
+    kind: 'scalar',
+    arity: [0, 1000],
+    type: fixed(LONG),
+    render: () => 'NULL',
+    nullIntolerant: false,
+  },
+  /** The bits `args[1]` (a literal list, most significant first) of the grouping id. */
+  grouping_bits: {
+    kind: 'scalar',
+    arity: [2, 2],
+    type: (args) =>
+      args[1]?.k === 'lit' && (args[1].value as unknown[]).length === 1 ? new ByteType() : LONG,
+    render: (a, args) => {
+      const bits = (args[1]?.k === 'lit' ? (args[1].value as number[]) : []).map(
+        (b, i, all) => `(((${a[0]} >> ${b}) & 1) << ${all.length - 1 - i})`,
+      );
+      return `CAST(${bits.join(' | ') || '0'} AS ${bits.length === 1 ? 'TINYINT' : 'BIGINT'})`;
+    },
+    nullIntolerant: false,
+  },
   spark_partition_id: {
     kind: 'scalar',
     arity: [0, 0],
@@ -1071,20 +1202,53 @@ const S: Record<string, FunctionSpec> = {
   explode: {
     kind: 'generator',
     arity: [1, 1],
-    type: (args) => (argType(args, 0) as ArrayType).elementType ?? new NullType(),
-    render: (a) => `unnest(${a[0]})`,
+    type: generatedType,
+    render: (a, args) => `unnest(${generatorValues(a[0]!, args, false)})`,
   },
   explode_outer: {
     kind: 'generator',
     arity: [1, 1],
-    type: (args) => (argType(args, 0) as ArrayType).elementType ?? new NullType(),
-    render: (a) => `unnest(CASE WHEN len(${a[0]}) > 0 THEN ${a[0]} ELSE [NULL] END)`,
+    type: generatedType,
+    render: (a, args) => `unnest(${generatorValues(a[0]!, args, true)})`,
   },
   posexplode: {
     kind: 'generator',
     arity: [1, 1],
-    type: (args) => (argType(args, 0) as ArrayType).elementType ?? new NullType(),
-    render: (a) => `unnest(${a[0]})`,
+    type: generatedType,
+    render: (a, args) => `unnest(${generatorValues(a[0]!, args, false)})`,
+  },
+  posexplode_outer: {
+    kind: 'generator',
+    arity: [1, 1],
+    type: generatedType,
+    render: (a, args) => `unnest(${generatorValues(a[0]!, args, true)})`,
+  },
+  // A generator's other columns (the analyzer adds them beside it): DuckDB zips the unnests of
+  // one SELECT, so the positions and keys line up with the values.
+  generator_pos: {
+    kind: 'generator',
+    arity: [1, 1],
+    type: fixed(INT),
+    render: (a, args) => `CAST(unnest(range(${sizeOf(a[0]!, args)})) AS INTEGER)`,
+  },
+  generator_pos_outer: {
+    kind: 'generator',
+    arity: [1, 1],
+    type: fixed(INT),
+    render: (a, args) =>
+      `CAST(unnest(CASE WHEN ${sizeOf(a[0]!, args)} > 0 THEN range(${sizeOf(a[0]!, args)}) ELSE [NULL] END) AS INTEGER)`,
+  },
+  generator_key: {
+    kind: 'generator',
+    arity: [1, 1],
+    type: (args) => (argType(args, 0) as MapType).keyType ?? new NullType(),
+    render: (a) => `unnest(map_keys(${a[0]}))`,
+  },
+  generator_key_outer: {
+    kind: 'generator',
+    arity: [1, 1],
+    type: (args) => (argType(args, 0) as MapType).keyType ?? new NullType(),
+    render: (a) => `unnest(CASE WHEN cardinality(${a[0]}) > 0 THEN map_keys(${a[0]}) ELSE [NULL] END)`,
   },
   // aggregates
   count: agg(
@@ -1189,6 +1353,97 @@ const S: Record<string, FunctionSpec> = {
 
 // `struct` as the analyzer builds it: name/value argument pairs, rendered as named_struct.
 S.struct = { ...S.named_struct!, arity: [2, 10000] };
+
+// ------------------------------------------------------------------ ANSI mode (spark.sql.ansi.enabled)
+
+/** DuckDB's `error()` with Spark's `[CLASS] message SQLSTATE` (the task maps it to SparkRuntimeException). */
+const DIVIDE_BY_ZERO = sqlString(
+  '[DIVIDE_BY_ZERO] Division by zero. Use `try_divide` to tolerate divisor being 0 and return NULL instead. If necessary set "spark.sql.ansi.enabled" to "false" to bypass this error. SQLSTATE: 22012',
+);
+
+/** A division-like function that fails on a zero divisor (a NULL dividend stays NULL, as in Spark). */
+function ansiDivide(base: FunctionSpec): FunctionSpec {
+  return {
+    ...base,
+    render: (a, args, distinct) =>
+      `(CASE WHEN ${a[1]} = 0 AND ${a[0]} IS NOT NULL THEN error(${DIVIDE_BY_ZERO}) ELSE ${base.render(a, args, distinct)} END)`,
+  };
+}
+
+const WRAP: Readonly<Record<string, readonly [bigint, string]>> = {
+  tinyint: [8n, 'TINYINT'],
+  smallint: [16n, 'SMALLINT'],
+  int: [32n, 'INTEGER'],
+  bigint: [64n, 'BIGINT'],
+};
+
+/** Integer `+ - *` as Java computes them (two's complement wrap-around), for ANSI off. */
+function legacyArith(op: string): FunctionSpec {
+  const base = S[op]!;
+  return {
+    ...base,
+    render: (a, args) => {
+      const t = base.type(args, op).simpleString();
+      const w = WRAP[t];
+      if (!w) return base.render(a, args, false);
+      const [bits, duck] = w;
+      const [mod, off] = [1n << bits, 1n << (bits - 1n)];
+      const exact = `(CAST(${a[0]} AS HUGEINT) ${op} CAST(${a[1]} AS HUGEINT))`;
+      return `CAST((((${exact} + ${off}) % ${mod} + ${mod}) % ${mod}) - ${off} AS ${duck})`;
+    },
+  };
+}
+
+/** Java's narrowing of an integer (args: the cast and its input), for ANSI off. */
+S.legacy_cast = {
+  kind: 'scalar',
+  arity: [2, 2],
+  type: same(0),
+  render: (a, args) => {
+    const w = WRAP[argType(args, 0).simpleString()];
+    if (!w) return a[0]!;
+    const [bits, duck] = w;
+    const [mod, off] = [1n << bits, 1n << (bits - 1n)];
+    return `CAST((((CAST(${a[1]} AS HUGEINT) + ${off}) % ${mod} + ${mod}) % ${mod}) - ${off} AS ${duck})`;
+  },
+};
+
+for (const op of ['/', '%', 'pmod', 'div']) S[`ansi_${op}`] = ansiDivide(S[op]!);
+for (const op of ['+', '-', '*']) S[`legacy_${op}`] = legacyArith(op);
+
+// `try_*`: NULL instead of an error, whatever the mode.
+S.try_divide = { ...S['/']!, nullIntolerant: true };
+S.try_mod = { ...S['%']! };
+for (const [name, op] of [
+  ['try_add', '+'],
+  ['try_subtract', '-'],
+  ['try_multiply', '*'],
+] as const)
+  S[name] = { ...S[op]!, render: (a, args, dist) => `TRY(${S[op]!.render(a, args, dist)})` };
+
+/**
+ * An ANSI cast of a string: args are the cast (whose failures are NULL) and its input; a
+ * non-NULL input that gives NULL fails with Spark's CAST_INVALID_INPUT.
+ */
+S.ansi_cast = {
+  kind: 'scalar',
+  arity: [2, 2],
+  type: same(0),
+  render: (a, args) => {
+    const target = `"${argType(args, 0).simpleString().toUpperCase()}"`;
+    const value = `'''' || replace(replace(CAST(${a[1]} AS VARCHAR), '\\', '\\\\'), '''', '\\''') || ''''`;
+    const before = sqlString('[CAST_INVALID_INPUT] The value ');
+    const after = sqlString(
+      ` of the type "STRING" cannot be cast to ${target} because it is malformed. Correct the value as per the syntax, or change its target type. Use \`try_cast\` to tolerate malformed input and return NULL instead. If necessary set "spark.sql.ansi.enabled" to "false" to bypass this error. SQLSTATE: 22018`,
+    );
+    // ANSI's string → integral cast takes digits only ('1.5' is malformed, as toIntExact says).
+    const bad = isIntegral(argType(args, 0))
+      ? `(${a[0]} IS NULL OR NOT regexp_full_match(trim(${a[1]}), '[+-]?[0-9]+'))`
+      : `${a[0]} IS NULL`;
+    return `(CASE WHEN ${a[1]} IS NOT NULL AND ${bad} THEN error(${before} || ${value} || ${after}) ELSE ${a[0]} END)`;
+  },
+  nullIntolerant: false,
+};
 
 /** PySpark's and Spark SQL's other names for the same functions. */
 const ALIASES: Record<string, string> = {

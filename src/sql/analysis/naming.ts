@@ -27,6 +27,13 @@ const INFIX: Record<string, string> = {
   '^': '^',
   date_plus_interval: '+',
   date_minus_interval: '-',
+  // ANSI-mode variants (spark.sql.ansi.enabled) print as the operator itself.
+  'ansi_/': '/',
+  'ansi_%': '%',
+  ansi_div: 'div',
+  'legacy_+': '+',
+  'legacy_-': '-',
+  'legacy_*': '*',
 };
 
 function lit(e: Extract<Expr, { k: 'lit' }>): string {
@@ -100,6 +107,11 @@ export function sparkName(e: Expr): string {
       const op = INFIX[e.fn];
       if (op && e.args.length === 2) return `(${sparkName(e.args[0]!)} ${op} ${sparkName(e.args[1]!)})`;
       switch (e.fn) {
+        case 'ansi_cast':
+        case 'legacy_cast':
+          return sparkName(e.args[0]!);
+        case 'ansi_pmod':
+          return `pmod(${e.args.map(sparkName).join(', ')})`;
         case 'negative':
           return `(- ${sparkName(e.args[0]!)})`;
         case 'not':

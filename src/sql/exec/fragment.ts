@@ -18,6 +18,7 @@ import { recordsView, type RecordsSpec } from '../sources.js';
 import { parquetSections, type ColumnSection } from './sections.js';
 import type { FragmentUdf, UdfRun } from './udf.js';
 import { sqlString } from '../types.js';
+import { SparkRuntimeException } from '../errors.js';
 
 /** One input of a fragment, as the task carries it. */
 export type FragmentInput =
@@ -234,6 +235,16 @@ export async function duckdb(): Promise<DuckDBInstance> {
       autoinstall_known_extensions: 'false',
       autoload_known_extensions: 'false',
       enable_external_access: 'true',
+    }).then(async (db) => {
+      // Spark functions DuckDB lacks (hash, xxhash64, crc32, split with a limit).
+      const { registerBuiltins } = await import('./builtins.js');
+      const conn = await db.connect();
+      try {
+        registerBuiltins(conn, db);
+      } finally {
+        conn.closeSync();
+      }
+      return db;
     }),
   );
   return instance;
@@ -432,8 +443,54 @@ const TRY_FUNCTIONS: Readonly<Record<string, string>> = {
   multiplication: 'try_multiply',
 };
 
-/** DuckDB's error as a SqlExecutionError, with Spark's class and message where one applies. */
-function sqlExecutionError(duckdbMessage: string, sql: string): SqlExecutionError {
+/** The message parameters of the classes the renderer raises through DuckDB's `error()`. */
+function raisedParameters(errorClass: string, message: string): Record<string, string> {
+  if (errorClass === 'DIVIDE_BY_ZERO') return { config: '"spark.sql.ansi.enabled"' };
+  const m =
+    /^\[CAST_INVALID_INPUT\] The value ([\s\S]*) of the type ("[^"]*") cannot be cast to ("[^"]*") because/.exec(
+      message,
+    );
+  return m
+    ? { expression: m[1]!, sourceType: m[2]!, targetType: m[3]!, ansiConfig: '"spark.sql.ansi.enabled"' }
+    : {};
+}
+
+/**
+ * DuckDB's error as Spark's: a SparkRuntimeException for the classes Spark raises at run time
+ * (an integer overflow is ARITHMETIC_OVERFLOW; DIVIDE_BY_ZERO and CAST_INVALID_INPUT come from the
+ * `error()` calls of ANSI mode), else a SqlExecutionError with DuckDB's message.
+ */
+function sqlExecutionError(duckdbMessage: string, sql: string): SparkRuntimeException | SqlExecutionError {
+  const raised = /^[A-Za-z ]+ Error: (\[([A-Z][A-Z0-9_]*(?:\.[A-Z0-9_]+)*)\] [\s\S]*)$/.exec(duckdbMessage);
+  if (raised) {
+    const [, message, errorClass] = raised as unknown as [string, string, string];
+    return new SparkRuntimeException(errorClass, message, raisedParameters(errorClass, message));
+  }
+  const c =
+    /^Conversion Error: Type (INT64|INT32|INT16|INT8) with value (-?\d+) can't be cast because the value is out of range for the destination type (INT64|INT32|INT16|INT8)\b/.exec(
+      duckdbMessage,
+    );
+  if (c) {
+    // Spark's CAST_OVERFLOW (ANSI on: without ANSI the analyzer wraps the value instead).
+    const sql: Record<string, readonly [string, string]> = {
+      INT64: ['"BIGINT"', 'L'],
+      INT32: ['"INT"', ''],
+      INT16: ['"SMALLINT"', 'S'],
+      INT8: ['"TINYINT"', 'Y'],
+    };
+    const [sourceType, suffix] = sql[c[1]!]!;
+    const params = {
+      value: `${c[2]}${suffix}`,
+      sourceType,
+      targetType: sql[c[3]!]![0],
+      ansiConfig: '"spark.sql.ansi.enabled"',
+    };
+    return new SparkRuntimeException(
+      'CAST_OVERFLOW',
+      `[CAST_OVERFLOW] The value ${params.value} of the type ${params.sourceType} cannot be cast to ${params.targetType} due to an overflow. Use \`try_cast\` to tolerate overflow and return NULL instead. If necessary set ${params.ansiConfig} to "false" to bypass this error. SQLSTATE: 22003`,
+      params,
+    );
+  }
   const m =
     /^Out of Range Error: Overflow in (addition|subtraction|multiplication) of (INT32|INT64|INT16|INT8)\b/.exec(
       duckdbMessage,
@@ -447,9 +504,9 @@ function sqlExecutionError(duckdbMessage: string, sql: string): SqlExecutionErro
       alternative: ` Use '${fn}' to tolerate overflow and return NULL instead.`,
       config: '"spark.sql.ansi.enabled"',
     };
-    return new SqlExecutionError(
-      `[ARITHMETIC_OVERFLOW] ${params.message}.${params.alternative} If necessary set ${params.config} to "false" to bypass this error. SQLSTATE: 22003`,
+    return new SparkRuntimeException(
       'ARITHMETIC_OVERFLOW',
+      `[ARITHMETIC_OVERFLOW] ${params.message}.${params.alternative} If necessary set ${params.config} to "false" to bypass this error. SQLSTATE: 22003`,
       params,
     );
   }

@@ -13,6 +13,7 @@ import { parseDataType, quoteIdent, sqlString, type DataType } from '../types.js
 import { duckdb } from './fragment.js';
 import { duckType } from './udf.js';
 import { fromDuck, toDuck } from './values.js';
+import { hasDuplicateNames, makeRow } from '../../dataframe/engine.js';
 
 let tables = 0;
 
@@ -61,11 +62,9 @@ export async function decodeRows(
     fields.map(([c]) => c),
     fields.map(([, , t]) => parseDataType(t)),
   );
-  return rows.map((r) => {
-    const o: Record<string, unknown> = {};
-    for (let i = 0; i < fields.length; i++) o[fields[i]![1]] = r[i];
-    return o;
-  });
+  const names = fields.map(([, n]) => n);
+  const duplicates = hasDuplicateNames(names);
+  return rows.map((r) => makeRow(names, r, duplicates));
 }
 
 /** `[field name, type DDL]` of each column `encodeRows` writes. */

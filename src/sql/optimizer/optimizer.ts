@@ -8,6 +8,7 @@
  * - Column pruning: scans read only the columns the plan uses.
  */
 import { BooleanType } from '../types.js';
+import { lookupFunction } from '../analysis/functions.js';
 import {
   children,
   conjuncts,
@@ -219,6 +220,8 @@ function hasWindowOrAgg(e: Expr): boolean {
   let found = false;
   visitExpr(e, (x) => {
     if (x.k === 'window' || x.k === 'agg') found = true;
+    // A generator's column (explode's) exists only above its projection.
+    if (x.k === 'call' && lookupFunction(x.fn)?.spec.kind === 'generator') found = true;
   });
   return found;
 }

@@ -16,8 +16,10 @@ import {
   DataType,
   DateType,
   DecimalType,
+  MapType,
   NullType,
   StringType,
+  StructType,
   TimestampType,
   isIntegral,
   quoteIdent,
@@ -67,6 +69,17 @@ export function literalSql(value: unknown, t: DataType): string {
   if (Array.isArray(value)) {
     const et = t instanceof ArrayType ? t.elementType : new StringType();
     return `list_value(${value.map((v) => literalSql(v, et)).join(', ')})`;
+  }
+  if (value instanceof Map && t instanceof MapType) {
+    const entries = [...(value as Map<unknown, unknown>)];
+    if (entries.length === 0) return `CAST(map() AS ${t.duckdb()})`;
+    const keys = entries.map(([k]) => literalSql(k, t.keyType)).join(', ');
+    const values = entries.map(([, v]) => literalSql(v, t.valueType)).join(', ');
+    return `map(list_value(${keys}), list_value(${values}))`;
+  }
+  if (t instanceof StructType && typeof value === 'object') {
+    const o = value as Record<string, unknown>;
+    return `struct_pack(${t.fields.map((f, i) => `${quoteIdent(f.name)} := ${literalSql((Array.isArray(value) ? value[i] : o[f.name]) ?? null, f.dataType)}`).join(', ')})`;
   }
   return sqlString(JSON.stringify(value));
 }
