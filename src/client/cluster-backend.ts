@@ -151,6 +151,8 @@ export interface ClusterCounters {
   leasesReleased: number;
   /** Claims refused because the claiming worker was not a member (not known, or declared dead). */
   claimsFromNonMembers: number;
+  /** Map partitions run again because their report (their accumulator updates) never came. */
+  mapReportsRecomputed: number;
 }
 
 /** The cluster execution mode (see module doc). */
@@ -165,6 +167,7 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
     resultBlocksFetched: 0,
     leasesReleased: 0,
     claimsFromNonMembers: 0,
+    mapReportsRecomputed: 0,
   };
   readonly progress = new ProgressBus();
   private readonly source: JobSource<PendingTask>;
@@ -416,6 +419,27 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
           });
         const t0 = this.clock.now();
         while (awaited() && this.clock.now() - t0 < this.options.deadAfterMs) await sleep(this.clock, 20);
+        // Reports that never came (their source died or was cut off) of map partitions this stage
+        // ran: the client runs them again as jobs of its own, whose completions bring the updates.
+        const reruns: Array<Promise<unknown>> = [];
+        stages.forEach((st, i) => {
+          const s = order[i]!;
+          for (let m = 0; m < st.tasks; m++) {
+            if (st.applied.has(m) || !st.sources.has(m)) continue;
+            this.counters.mapReportsRecomputed++;
+            const once: JobSpec = {
+              ...job,
+              onAccumulators: (updates) => {
+                if (st.applied.has(m)) return; // the report came after all
+                st.applied.add(m);
+                job.onAccumulators(updates);
+              },
+            };
+            const desc: TaskDesc = { stageId: st.stageId, attempt: 0, nodes: job.nodes, root: s.parent, partition: m, output: { kind: 'shuffle', shuffle: s }, stageIds }; // prettier-ignore
+            reruns.push(this.runTasks([desc], once, opts, undefined, stageFailed));
+          }
+        });
+        await Promise.all(reruns);
         // Map stages whose outputs were all there already (nothing reported) end with the result.
         for (const st of stages) this.completeMapStage(st);
         return r;

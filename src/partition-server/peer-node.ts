@@ -457,11 +457,13 @@ export class PeerNode extends EventEmitter<PeerEvents> {
   private hintCursor = 0;
 
   /**
-   * Hints one known worker again (a `peer` record), in turn: a hint lost on the way would
-   * otherwise leave two workers that only met this node strangers for good. One record per tick
-   * whatever the cluster's size.
+   * A client hints one known worker again (a `peer` record), in turn: a hint lost on the way
+   * would otherwise leave two workers that only met the client strangers for good. One record per
+   * tick whatever the cluster's size.
    */
   private rehint(): void {
+    // Only clients (a handful): a worker doing it too would double every peer's steady traffic.
+    if (this.options.role !== 'client') return;
     const workers = [...this.known.values()].filter((p) => p.identity.role === 'worker');
     if (workers.length < 2) return;
     const p = workers[this.hintCursor++ % workers.length]!;

@@ -2,9 +2,11 @@
  * `npm run sim -- --seeds N [--seed S] [--peers K] [--no-faults] [--from F]`: runs seeds of the
  * deterministic simulation (src/sim/cluster.ts) and reports every seed that broke an invariant,
  * with the trace that led to it. `--seed S` replays one seed exactly and prints its trace.
+ * `--scale 10,100` measures traffic per peer for those cluster sizes (src/sim/scale.ts).
  */
 import { parseArgs } from 'node:util';
 import { simulate, type SimResult } from './cluster.js';
+import { measureScale } from './scale.js';
 
 const { values } = parseArgs({
   options: {
@@ -14,6 +16,7 @@ const { values } = parseArgs({
     peers: { type: 'string' },
     'no-faults': { type: 'boolean' },
     trace: { type: 'boolean' },
+    scale: { type: 'string' },
   },
   strict: true,
 });
@@ -47,6 +50,20 @@ function report(r: SimResult, withTrace: boolean): void {
 }
 
 const t0 = Date.now();
+if (values.scale !== undefined) {
+  const sizes = values.scale.split(',').map((v) => int('scale', v, 0));
+  process.stdout.write(
+    'workers  converged  steady: msgs in/peer/s  bytes in/peer/s  msgs out/peer/s  max in/s  |  job: ms  msgs in/peer/s  bytes in/peer/s  |  wall\n',
+  );
+  for (const n of sizes) {
+    const r = await measureScale(n);
+    const f = (x: number) => String(x).padStart(8);
+    process.stdout.write(
+      `${String(n).padStart(7)}  ${(r.convergedMs === undefined ? 'never' : `${r.convergedMs} ms`).padStart(9)}  ${f(r.steady.messagesInPerPeerPerS)}  ${f(r.steady.bytesInPerPeerPerS)}  ${f(r.steady.messagesOutPerPeerPerS)}  ${f(r.steady.maxMessagesInPerS)}  |  ${f(r.jobMs)}  ${f(r.duringJob.messagesInPerPeerPerS)}  ${f(r.duringJob.bytesInPerPeerPerS)}  |  ${(r.wallMs / 1000).toFixed(1)} s\n`,
+    );
+  }
+  process.exit(0);
+}
 if (one !== undefined) {
   const r = await simulate({ seed: one, peers, faults });
   report(r, true);

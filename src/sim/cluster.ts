@@ -59,6 +59,8 @@ export interface SimResult {
   readonly traceHash: string;
   /** Entries of `drop` that fired. */
   readonly targetedDrops: number;
+  /** Map partitions the client ran again because their reports never came. */
+  readonly mapReportsRecomputed: number;
   /** Messages sent, dropped, duplicated and cut off. */
   readonly network: SimNetworkPolicy['counters'];
 }
@@ -130,9 +132,11 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
   Math.random = () => rng.next();
   const violations: string[] = [];
   const actions: ActionOutcome[] = [];
+  let clientRef: ClusterBackend | undefined;
   try {
     const client = await startClient(network, sched);
     const sc = MicroSpark.overBackend(client, 3);
+    clientRef = client;
     client.node.on('peer-up', (p) => trace(`client: up ${p.node}#${p.incarnation}`));
     client.node.on('peer-down', (p) => trace(`client: down ${p.node}#${p.incarnation}`));
     const workers: SimWorker[] = Array.from({ length: peers }, (_, i) => ({
@@ -260,6 +264,7 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
     trace: ring,
     traceHash: hash.toString(16),
     targetedDrops: targeted - policy.dropNext.length,
+    mapReportsRecomputed: clientRef?.counters.mapReportsRecomputed ?? 0,
     network: { ...policy.counters },
   };
 }

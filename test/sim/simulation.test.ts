@@ -95,4 +95,16 @@ describe('simulation regressions', () => {
     expect(r.violations).toEqual([]);
     expect(r.actions.find((a) => a.name === 'accumulator')).toMatchObject({ ok: true });
   });
+
+  it('map reports that never come (every send lost): the client runs those partitions again and counts each once', async () => {
+    const r = await simulate({
+      seed: 5,
+      faults: false,
+      programs,
+      drop: Array.from({ length: 60 }, () => ({ label: 'job.event:done', to: 'client' })),
+    });
+    expect(r.targetedDrops).toBeGreaterThan(5);
+    expect(r.mapReportsRecomputed).toBeGreaterThan(0);
+    expect(r.violations).toEqual([]);
+  });
 });

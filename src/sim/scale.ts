@@ -1,0 +1,142 @@
+/**
+ * The simulation at scale: a client and N workers on the memory network, no faults. Reports the
+ * messages and bytes each peer sends and receives per second of simulated time, at steady state
+ * (everyone has met, nothing runs) and while a word count runs, and the simulated time until every
+ * peer counted every other as a member. What grows with N here grows with the square of the
+ * cluster in total.
+ */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ClusterBackend } from '../client/cluster-backend.js';
+import { MicroSpark } from '../client/context.js';
+import { MemoryNetwork, type HostTraffic } from '../partition-server/memory-transport.js';
+import { Worker } from '../worker/worker.js';
+import { InThreadExecutor } from '../worker/in-thread-executor.js';
+import { SimNetworkPolicy } from './network.js';
+import { PROGRAMS } from './programs.js';
+import { SimScheduler } from './scheduler.js';
+
+/** Per-peer traffic rates over a window of simulated time. */
+export interface TrafficRates {
+  /** Mean over the peers, per second: messages received, bytes received, messages sent. */
+  readonly messagesInPerPeerPerS: number;
+  readonly bytesInPerPeerPerS: number;
+  readonly messagesOutPerPeerPerS: number;
+  /** The busiest peer's messages received per second. */
+  readonly maxMessagesInPerS: number;
+}
+
+/** What {@link measureScale} reports for one cluster size. */
+export interface ScaleReport {
+  readonly workers: number;
+  /** Simulated ms until every live peer counted every other as a member. */
+  readonly convergedMs: number | undefined;
+  readonly steady: TrafficRates;
+  readonly duringJob: TrafficRates;
+  readonly jobMs: number;
+  readonly wallMs: number;
+}
+
+function snapshot(net: MemoryNetwork): Map<string, HostTraffic> {
+  const out = new Map<string, HostTraffic>();
+  for (const [k, v] of net.allTraffic()) out.set(k, { ...v });
+  return out;
+}
+
+function rates(before: Map<string, HostTraffic>, after: Map<string, HostTraffic>, ms: number): TrafficRates {
+  let inM = 0;
+  let inB = 0;
+  let outM = 0;
+  let max = 0;
+  let n = 0;
+  for (const [k, a] of after) {
+    const b = before.get(k) ?? { messagesSent: 0, bytesSent: 0, messagesReceived: 0, bytesReceived: 0 };
+    const m = a.messagesReceived - b.messagesReceived;
+    inM += m;
+    inB += a.bytesReceived - b.bytesReceived;
+    outM += a.messagesSent - b.messagesSent;
+    max = Math.max(max, m);
+    n++;
+  }
+  const s = ms / 1000;
+  const round = (x: number) => Math.round(x * 10) / 10;
+  return {
+    messagesInPerPeerPerS: round(inM / n / s),
+    bytesInPerPeerPerS: Math.round(inB / n / s),
+    messagesOutPerPeerPerS: round(outM / n / s),
+    maxMessagesInPerS: round(max / s),
+  };
+}
+
+/** Runs a cluster of `workers` (see module doc); `windowMs` of simulated time per measurement. */
+export async function measureScale(workers: number, windowMs = 5000): Promise<ScaleReport> {
+  const t0 = Date.now();
+  const sched = new SimScheduler(1);
+  const policy = new SimNetworkPolicy(sched, { drop: 0, duplicate: 0, maxDelayMs: 2 }, () => undefined);
+  policy.faultsOn = false;
+  const net = new MemoryNetwork({ policy });
+  const clientClock = sched.clockFor('client');
+  let client: ClusterBackend | undefined;
+  void ClusterBackend.start({
+    cluster: 'scale',
+    host: 'client',
+    heartbeatMs: 1000,
+    deadAfterMs: 5000,
+    leaseTtlMs: 10_000,
+    reannounceMs: 2000,
+    noWorkerGraceMs: 10_000,
+    maxTaskFailures: 4,
+    transport: net.host('client', clientClock),
+    clock: clientClock,
+    id: { node: 'client', incarnation: 1 },
+  }).then((c) => (client = c));
+  await sched.run(1000, () => client !== undefined);
+  if (!client) throw new Error('the client did not start');
+  const ws: Worker[] = [];
+  for (let i = 0; i < workers; i++) {
+    const name = `w${String(i).padStart(4, '0')}`;
+    const clock = sched.clockFor(name);
+    void Worker.start({
+      slots: 2,
+      host: name,
+      port: 0,
+      cluster: 'scale',
+      peers: [client.node.identity.rpc],
+      dataDir: join(tmpdir(), `microspark-scale-${process.pid}`),
+      memoryBytes: 1024 ** 3,
+      heartbeatMs: 1000,
+      deadAfterMs: 5000,
+      leaseRenewMs: 3000,
+      requestTimeoutMs: 2000,
+      transport: net.host(name, clock),
+      clock,
+      id: { node: name, incarnation: 1 },
+      executor: new InThreadExecutor(),
+    }).then((w) => ws.push(w));
+  }
+  const c = client;
+  const converged = () =>
+    ws.length === workers &&
+    c.workers().length === workers &&
+    ws.every((w) => w.node.peers().length === workers); // the client and the other workers
+  const start = sched.now;
+  const met = await sched.run(start + 120_000, converged);
+  const convergedMs = met ? sched.now - start : undefined;
+  await sched.run(sched.now + 3000);
+  let before = snapshot(net);
+  let t = sched.now;
+  await sched.run(t + windowMs);
+  const steady = rates(before, snapshot(net), sched.now - t);
+  const sc = MicroSpark.overBackend(c, Math.min(workers, 8));
+  const wordcount = PROGRAMS.find((p) => p.name === 'wordcount')!;
+  before = snapshot(net);
+  t = sched.now;
+  let done = false;
+  void wordcount.run(sc).then(() => (done = true));
+  await sched.run(t + 60_000, () => done);
+  const jobMs = sched.now - t;
+  // At least a second of window, so short jobs are not divided by ~0.
+  await sched.run(Math.max(sched.now, t + 1000));
+  const duringJob = rates(before, snapshot(net), sched.now - t);
+  return { workers, convergedMs, steady, duringJob, jobMs, wallMs: Date.now() - t0 };
+}
