@@ -20,6 +20,7 @@ import { ensureCorpus, ensurePairsCsv } from './corpus.js';
 import type { PlainReport } from './plain.js';
 import { SQL_WORKLOADS, runSqlBenchmarks } from './sql/run-sql.js';
 import { sortPairs, sumByKey, wordCount, wordCountAsync, type Answer } from './workloads.js';
+import { convergenceWorkloads } from './convergence.js';
 import { wasmWorkloads } from './wasm.js';
 
 const { values: args } = parseArgs({
@@ -84,7 +85,7 @@ const sizeMb = Number(args.size ?? (args.quick ? 20 : 200));
 const csvLines = Number(args.lines ?? (args.quick ? 1_000_000 : 10_000_000));
 const runs = Number(args.runs ?? (args.quick ? 1 : 3));
 const only = new Set(
-  (args.only ?? `W1,W1A,W2,W3,W4,W5,W6,${SQL_WORKLOADS.join(',')}`)
+  (args.only ?? `W1,W1A,W2,W3,W4,W5,W6,C1,${SQL_WORKLOADS.join(',')}`)
     .split(',')
     .map((s) => s.trim().toUpperCase()),
 );
@@ -451,6 +452,7 @@ if (only.has('W3'))
 if (latency) rows.push(latency);
 if (only.has('W5')) rows.push(await recoveryWorkload(rows.find((r) => r.workload === 'W1')));
 if (only.has('W6')) rows.push(...(await wasmWorkloads({ MicroSpark, runs, quick: args.quick })));
+if (only.has('C1')) rows.push(...(await convergenceWorkloads(MicroSpark)));
 const sql = SQL_WORKLOADS.some((w) => only.has(w))
   ? await runSqlBenchmarks(engine, {
       sf: Number(args.sf),
