@@ -407,25 +407,31 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
         const r = await this.runTasks(descs, job, opts, (i, v) => opts?.onPartition?.(i, v), stageFailed);
         // A map task's accumulator updates come in its source's report, which may still be on its
         // way (or being sent again): wait briefly for the missing ones, unless their source died.
-        const awaited = () =>
-          stages.some((st) => {
+        // A partition nothing was heard of may have been computed by another action's stage (a
+        // shared shuffle) and will never report: it gets a heartbeat, a known live source longer.
+        const t0 = this.clock.now();
+        const awaited = () => {
+          const waited = this.clock.now() - t0;
+          return stages.some((st) => {
             for (let m = 0; m < st.tasks; m++) {
               if (st.applied.has(m)) continue;
               const source = st.sources.get(m);
-              // Unknown yet (its reports are all on their way), or alive: its report will come.
-              if (source === undefined || this.node.peer(source)) return true;
+              if (source === undefined ? waited < this.options.heartbeatMs : this.node.peer(source))
+                return true;
             }
             return false;
           });
-        const t0 = this.clock.now();
+        };
         while (awaited() && this.clock.now() - t0 < this.options.deadAfterMs) await sleep(this.clock, 20);
-        // Reports that never came (their source died or was cut off) of map partitions this stage
-        // ran: the client runs them again as jobs of its own, whose completions bring the updates.
+        // Reports that never came (their source died or was cut off): the client runs those map
+        // partitions again as jobs of its own, whose completions bring the updates (as Spark, an
+        // update in a transformation may count twice when its task runs again: a partition another
+        // action's stage computed, reporting there, is such a case; none is lost).
         const reruns: Array<Promise<unknown>> = [];
         stages.forEach((st, i) => {
           const s = order[i]!;
           for (let m = 0; m < st.tasks; m++) {
-            if (st.applied.has(m) || !st.sources.has(m)) continue;
+            if (st.applied.has(m)) continue;
             this.counters.mapReportsRecomputed++;
             const once: JobSpec = {
               ...job,

@@ -1,6 +1,7 @@
 /**
  * The simulation's {@link DeliveryPolicy}: every message of the memory network is delayed by a
- * seeded amount (so messages reorder), and while faults are on some are dropped or delivered
+ * seeded amount (so messages on different links reorder; each link keeps its order, as a TCP
+ * connection does), and while faults are on some are dropped or delivered
  * twice, and none cross a cut between two hosts. Deliveries are events of the receiving host, so
  * a paused host receives nothing until it resumes.
  */
@@ -30,6 +31,8 @@ export class SimNetworkPolicy implements DeliveryPolicy {
   faultsOn = true;
   readonly counters: NetworkCounters = { sent: 0, dropped: 0, duplicated: 0, cut: 0 };
   private readonly cuts = new Set<string>();
+  /** When the last message on each link is delivered (links are FIFO). */
+  private readonly lastAt = new Map<string, number>();
 
   constructor(
     private readonly sched: SimScheduler,
@@ -68,7 +71,14 @@ export class SimNetworkPolicy implements DeliveryPolicy {
       this.trace(`drop (targeted) ${kind} ${label} ${from}->${to}`);
       return;
     }
-    const delay = () => rng.int(0, this.faults.maxDelayMs);
+    // Each link (a TCP connection, in the daemons) keeps its order: a message never overtakes an
+    // earlier one from the same host to the same host. Messages on different links reorder.
+    const link = `${from}|${to}`;
+    const delay = () => {
+      const at = Math.max(this.sched.now + rng.int(0, this.faults.maxDelayMs), this.lastAt.get(link) ?? 0);
+      this.lastAt.set(link, at);
+      return at - this.sched.now;
+    };
     if (this.faultsOn && rng.chance(this.faults.drop)) {
       this.counters.dropped++;
       this.trace(`drop ${kind} ${label} ${from}->${to} (${bytes} B)`);

@@ -698,7 +698,8 @@ export class Worker {
           )
             continue; // another worker posted it: its output will be announced
           // Just withdrawn: its output record is probably on its way.
-          if (now - (this.withdrawnAt.get(id) ?? 0) < 2 * this.options.heartbeatMs) continue;
+          const withdrawn = this.withdrawnAt.get(id);
+          if (withdrawn !== undefined && now - withdrawn < 2 * this.options.heartbeatMs) continue;
           // The stage's first task posts what the stage misses; the others wait for its records,
           // unless the output was lost (seen before) or the poster's records are late.
           const recomputed = this.maps.wasSeen(s.id, m);
