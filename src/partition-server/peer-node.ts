@@ -17,7 +17,9 @@ import { FETCH_CHUNK_BYTES, LOST_PEER_RETRY_MS } from '../protocol/defaults.js';
 import { InvalidOperationError } from '../protocol/errors.js';
 import {
   parseRecord,
+  checkedReply,
   parseRequest,
+  type ReplyOf,
   type PeerIdentity,
   type Record,
   type Request,
@@ -242,9 +244,10 @@ export class PeerNode extends EventEmitter<PeerEvents> {
   private async hello(rpcEndpoint: string): Promise<PeerIdentity | undefined> {
     const rpc = this.transport.connect(rpcEndpoint);
     try {
-      const reply = (await rpc.request(this.helloRequest(), { timeoutMs: this.timeoutMs })) as {
-        peer: PeerIdentity;
-      };
+      const reply = checkedReply(
+        'hello',
+        await rpc.request(this.helloRequest(), { timeoutMs: this.timeoutMs }),
+      );
       const identity = reply.peer;
       this.admit(identity, rpc);
       return identity;
@@ -272,11 +275,11 @@ export class PeerNode extends EventEmitter<PeerEvents> {
     let offset = 0;
     let total: number | undefined;
     while (total === undefined || offset < total) {
-      const r = (await this.request(
+      const r = await this.request(
         node,
         { op: 'fetch', what, id, index, offset, length: FETCH_CHUNK_BYTES },
         timeoutMs,
-      )) as { data: Uint8Array; total: number };
+      );
       if (total !== undefined && r.total !== total)
         throw new InvalidOperationError(`${what} ${id} changed while being fetched`);
       total = r.total;
@@ -288,11 +291,22 @@ export class PeerNode extends EventEmitter<PeerEvents> {
     return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
   }
 
-  /** Sends a request to a known peer. */
-  request(node: string, body: Request, timeoutMs: number, signal?: AbortSignal): Promise<unknown> {
+  /**
+   * Sends a request to a known peer and resolves with its reply, checked against the request's
+   * reply schema (a reply that does not fit rejects with InvalidOperationError, naming the op).
+   */
+  async request<R extends Request>(
+    node: string,
+    body: R,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<ReplyOf<R['op']>> {
     const p = this.known.get(node);
-    if (!p) return Promise.reject(new InvalidOperationError(`peer ${node} is not known (dead or never met)`));
-    return p.rpc.request(body, { timeoutMs, ...(signal && { signal }) });
+    if (!p) throw new InvalidOperationError(`peer ${node} is not known (dead or never met)`);
+    return checkedReply<R['op']>(
+      body.op,
+      await p.rpc.request(body, { timeoutMs, ...(signal && { signal }) }),
+    );
   }
 
   /**
@@ -354,7 +368,7 @@ export class PeerNode extends EventEmitter<PeerEvents> {
 
   private async takeSnapshot(node: string): Promise<void> {
     try {
-      const reply = (await this.request(node, { op: 'snapshot' }, this.timeoutMs)) as { records: unknown[] };
+      const reply = await this.request(node, { op: 'snapshot' }, this.timeoutMs);
       for (const r of reply.records) this.onRecordValue(r);
     } catch (e) {
       this.warn(e);

@@ -3,6 +3,7 @@
  * decoding (zod). Records travel over pub-sub; requests and replies over a peer's partition
  * server (ROUTER). See docs/PROTOCOL.md for the state machines and timeouts.
  */
+import { InvalidOperationError } from './errors.js';
 import { z } from 'zod';
 
 const bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'bytes (a Uint8Array)');
@@ -252,6 +253,39 @@ export type ClaimReply = z.infer<typeof ClaimReply>;
 export const FetchReply = z.object({ data: bytes, total: count });
 export type FetchReply = z.infer<typeof FetchReply>;
 
+export const HelloReply = z.object({ peer: PeerIdentity });
+export const SnapshotReply = z.object({ records: z.array(z.unknown()) });
+const Ok = z.object({ ok: z.boolean() });
+
+/** The reply schema of every request (replies are checked when they arrive: a peer may be buggy). */
+export const Replies = {
+  hello: HelloReply,
+  snapshot: SnapshotReply,
+  'job.claim': ClaimReply,
+  'job.renew': z.object({ ok: z.boolean(), ttlMs: count }),
+  'job.complete': Ok,
+  'job.fail': Ok,
+  fetch: FetchReply,
+  drop: z.object({ dropped: count }),
+  'job.event': Ok,
+  'task.log': Ok,
+  cancel: Ok,
+} satisfies { [Op in Request['op']]: z.ZodType };
+
+/** What a request of `op` is answered with. */
+export type ReplyOf<Op extends Request['op']> = z.infer<(typeof Replies)[Op]>;
+
+/** Checks a reply against its request's schema; the reason when it does not fit. */
+export function parseReply<Op extends Request['op']>(
+  op: Op,
+  value: unknown,
+): { ok: true; reply: ReplyOf<Op> } | { ok: false; reason: string } {
+  const r = Replies[op].safeParse(value);
+  return r.success
+    ? { ok: true, reply: r.data as ReplyOf<Op> }
+    : { ok: false, reason: r.error.issues[0]?.message ?? 'invalid' };
+}
+
 /** Validates a decoded record; returns undefined (and the reason) when it is malformed. */
 export function parseRecord(value: unknown): { ok: true; record: Record } | { ok: false; reason: string } {
   const r = Record.safeParse(value);
@@ -266,4 +300,11 @@ export function parseRequest(value: unknown): { ok: true; request: Request } | {
   return r.success
     ? { ok: true, request: r.data }
     : { ok: false, reason: r.error.issues[0]?.message ?? 'invalid' };
+}
+
+/** A reply checked against its request's schema; InvalidOperationError (naming the op) when it does not fit. */
+export function checkedReply<Op extends Request['op']>(op: Op, value: unknown): ReplyOf<Op> {
+  const r = parseReply(op, value);
+  if (!r.ok) throw new InvalidOperationError(`malformed ${op} reply: ${r.reason}`);
+  return r.reply;
 }

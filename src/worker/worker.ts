@@ -21,7 +21,13 @@ import {
   errorToWire,
   type WireError,
 } from '../protocol/errors.js';
-import type { PeerIdentity, Record as WireRecord, Request } from '../protocol/messages.js';
+import {
+  checkedReply,
+  type PeerIdentity,
+  type Record as WireRecord,
+  type ReplyOf,
+  type Request,
+} from '../protocol/messages.js';
 import { BlockStore } from '../partition-server/block-store.js';
 import type { CurveKeys } from '../partition-server/curve.js';
 import { PeerNode } from '../partition-server/peer-node.js';
@@ -398,13 +404,13 @@ export class Worker {
     try {
       const self = job.source.node === this.node.identity.node;
       if (!self && !this.node.peer(job.source.node)) await this.node.connect(job.source.rpc);
-      const reply = (await this.toSource(job.source.node, {
+      const reply = await this.toSource(job.source.node, {
         op: 'job.claim',
         jobId: job.jobId,
         attempt: job.attempt,
         worker: this.node.identity.node,
-      })) as { granted: boolean; reason?: string; lease?: { token: string }; task?: Uint8Array };
-      if (reply.reason === 'not-member') {
+      });
+      if (!reply.granted && reply.reason === 'not-member') {
         this.log('info', 'claim refused: not a member of the source; saying HELLO again', {
           job: job.jobId,
           source: job.source.node,
@@ -413,7 +419,7 @@ export class Worker {
         this.counters.claimsRefusedNotMember++;
         if (!self) void this.node.rehello(job.source.node);
       }
-      if (!reply.granted || !reply.lease || !reply.task) {
+      if (!reply.granted) {
         // taken, stale, done or unknown: a newer record will come if the job needs us
         if (this.openJobs.get(job.jobId) === job) this.openJobs.delete(job.jobId);
         return;
@@ -455,7 +461,7 @@ export class Worker {
         .then((r) => {
           // The lease is gone (re-broadcast to another worker): stop renewing, but let the task
           // finish; its completion will be refused as stale, which is harmless.
-          if (!(r as { ok: boolean }).ok) renew.cancel();
+          if (!r.ok) renew.cancel();
         })
         .catch(() => undefined);
     }, this.options.leaseRenewMs);
@@ -580,7 +586,7 @@ export class Worker {
     if (outcome.ok) {
       await this.storeOutputs(desc, outcome.result, job.owner);
       const result = await this.resultField(job.jobId, outcome.result.result, job.owner);
-      const reply = (await this.toSource(source, {
+      const reply = await this.toSource(source, {
         op: 'job.complete',
         jobId: job.jobId,
         token,
@@ -589,7 +595,7 @@ export class Worker {
         accumulators: outcome.result.accumulators.map(([id, v]) => [id, v] as [string, unknown]),
         blocks: outcome.result.blocks.map(([id, data]) => [id, data.byteLength] as [string, number]),
         ...(outcome.result.metrics && { metrics: outcome.result.metrics }),
-      })) as { ok: boolean };
+      });
       if (reply.ok) {
         this.counters.tasksSucceeded++;
         this.log('debug', 'task done', { job: job.jobId, attempt: desc.attempt });
@@ -777,9 +783,10 @@ export class Worker {
       .catch(() => undefined);
   }
 
-  /** A request to a job's source: this worker's own map job source answers locally. */
-  private toSource(source: string, req: Request): Promise<unknown> {
-    if (source === this.node.identity.node) return this.source.answer(req);
+  /** A request to a job's source (this worker's own map job source answers locally), its reply checked. */
+  private async toSource<R extends Request>(source: string, req: R): Promise<ReplyOf<R['op']>> {
+    if (source === this.node.identity.node)
+      return checkedReply<R['op']>(req.op, await this.source.answer(req));
     return this.node.request(source, req, this.options.requestTimeoutMs);
   }
 

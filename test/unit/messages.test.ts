@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decode, encode } from '../../src/protocol/codec.js';
-import { parseRecord, parseRequest } from '../../src/protocol/messages.js';
+import { checkedReply, parseRecord, parseReply, parseRequest } from '../../src/protocol/messages.js';
 
 const peer = {
   node: 'n1',
@@ -65,5 +65,20 @@ describe('protocol messages', () => {
       parseRequest({ op: 'fetch', what: 'block', id: 'b', offset: 0, length: 64 * 1024 * 1024 }).ok,
     ).toBe(false);
     expect(parseRequest({ op: 'job.claim', jobId: 'j', attempt: 1 }).ok).toBe(false);
+  });
+
+  it('checks replies against their request: a claim grant needs its lease and task', () => {
+    const grant = {
+      granted: true,
+      lease: { token: 't', attempt: 0, ttlMs: 1000 },
+      task: new Uint8Array([1]),
+    };
+    expect(parseReply('job.claim', grant)).toEqual({ ok: true, reply: grant });
+    expect(parseReply('job.claim', { granted: false, reason: 'not-member' }).ok).toBe(true);
+    expect(parseReply('job.claim', { granted: true }).ok).toBe(false);
+    expect(parseReply('job.claim', { granted: false, reason: 'maybe' }).ok).toBe(false);
+    expect(parseReply('fetch', { data: new Uint8Array(2), total: 2 }).ok).toBe(true);
+    expect(() => checkedReply('job.renew', { ok: 'yes' })).toThrow(/malformed job\.renew reply/);
+    expect(() => checkedReply('job.renew', { ok: true, ttlMs: 5 })).not.toThrow();
   });
 });
