@@ -17,6 +17,7 @@
  * - lost map outputs are recomputed by the workers that need them (bounded per task);
  * - no live worker for the grace period: the action rejects with NoWorkersError.
  */
+import { parseBlockId, rddPrefix, shufflePrefix } from '../protocol/block-ids.js';
 import type { ColumnSection } from '../sql/exec/sections.js';
 import { randomUUID } from 'node:crypto';
 import { decode, encode } from '../protocol/codec.js';
@@ -747,7 +748,8 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
     } else if (r.kind === 'job') this.seenJobs.set(r.jobId, r);
     else if (r.kind === 'rdd') {
       this.seenBlocks.set(`${r.holder.node}/${r.blockId}`, r);
-      if (r.blockId.startsWith('rdd_')) this.blocks.set(r.blockId, { holder: r.holder.node, bytes: r.bytes });
+      if (parseBlockId(r.blockId)?.kind === 'rdd')
+        this.blocks.set(r.blockId, { holder: r.holder.node, bytes: r.bytes });
     } else if (r.kind === 'withdraw') {
       if (r.of === 'rdd') {
         this.seenBlocks.delete(`${r.holder}/${r.id}`);
@@ -800,7 +802,7 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
   /** Where each stored partition of a persisted node is: partition → holder endpoint. */
   blockLocations(nodeId: string): Map<number, string> {
     const out = new Map<number, string>();
-    const prefix = `rdd_${nodeId}_`;
+    const prefix = rddPrefix(nodeId);
     for (const [id, b] of this.blocks) {
       if (!id.startsWith(prefix)) continue;
       const endpoint = this.node.peer(b.holder)?.identity.rpc;
@@ -855,8 +857,8 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
     this.broadcasts.delete(id);
   }
   dropBlocks(nodeId: string): void {
-    for (const id of [...this.blocks.keys()]) if (id.startsWith(`rdd_${nodeId}_`)) this.blocks.delete(id);
-    this.dropOnWorkers([`rdd_${nodeId}_`]);
+    for (const id of [...this.blocks.keys()]) if (id.startsWith(rddPrefix(nodeId))) this.blocks.delete(id);
+    this.dropOnWorkers([rddPrefix(nodeId)]);
   }
 
   /** Asks every worker to drop blocks by id prefix (fire and forget: the client already forgot them). */
@@ -870,7 +872,7 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
     let partitions = 0;
     let bytes = 0;
     for (const [id, b] of this.blocks) {
-      if (id.startsWith(`rdd_${nodeId}_`)) {
+      if (id.startsWith(rddPrefix(nodeId))) {
         partitions++;
         bytes += b.bytes;
       }
@@ -886,7 +888,7 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
     const still = new Set<string>();
     for (const reads of this.actionShuffles.values()) for (const id of reads) still.add(id);
     const released = [...ended].filter((id) => !still.has(id));
-    const prefixes = released.map((id) => `shuffle_${id}_`);
+    const prefixes = released.map(shufflePrefix);
     this.dropOnWorkers(prefixes);
     // Their records are withdrawn soon; the next action must not plan on them meanwhile.
     for (const [k, b] of [...this.seenBlocks])

@@ -4,6 +4,7 @@
  * parents' ids, of its whole lineage). A task names the node to compute, the partition, and what
  * to do with the output (return a result, or write shuffle buckets).
  */
+import { parseBlockId, rddBlockId } from '../protocol/block-ids.js';
 import { createHash } from 'node:crypto';
 import { encode } from '../protocol/codec.js';
 import type { Callable } from './functions.js';
@@ -120,21 +121,16 @@ export function partFileName(part: number): string {
   return `part-${String(part).padStart(5, '0')}`;
 }
 
-/** The record id announcing map output `map` of shuffle `shuffleId`. */
-export function mapOutputId(shuffleId: string, map: number): string {
-  return `shuffle_${shuffleId}_${map}`;
-}
+/** The record id announcing map output `map` of shuffle `shuffleId` (src/protocol/block-ids.ts). */
+export { mapOutputId } from '../protocol/block-ids.js';
 
 /** The shuffle and map index of a map output record id, or undefined for any other block id. */
 export function parseMapOutputId(id: string): { shuffleId: string; map: number } | undefined {
-  if (!id.startsWith('shuffle_')) return undefined;
-  const cut = id.lastIndexOf('_');
-  const map = Number(id.slice(cut + 1));
-  if (cut <= 'shuffle_'.length || !Number.isInteger(map) || map < 0) return undefined;
-  return { shuffleId: id.slice('shuffle_'.length, cut), map };
+  const b = parseBlockId(id);
+  return b?.kind === 'map-output' ? { shuffleId: b.shuffleId, map: b.map } : undefined;
 }
 
 /** The id under which a partition of a persisted node is stored. */
 export function blockId(nodeId: string, partition: number): string {
-  return `rdd_${nodeId}_${partition}`;
+  return rddBlockId(nodeId, partition);
 }

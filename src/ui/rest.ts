@@ -3,6 +3,7 @@
  * where the concept is the same (an action is a job, a worker is an executor); what MicroSpark
  * adds (retry reasons, its own end state, the DAG's operations) is in extra fields.
  */
+import { rddBlockId } from '../protocol/block-ids.js';
 import type { RetryReason, TaskMetrics } from '../client/progress.js';
 import {
   finishedTasks,
@@ -456,7 +457,7 @@ export function rddStorageInfo(r: RddStorage, withPartitions: boolean): Record<s
       numBlocks: h.blocks,
     }));
     out.partitions = r.partitions.map((p) => ({
-      blockName: `rdd_${r.id}_${p.index}`,
+      blockName: rddBlockId(String(r.id), p.index),
       storageLevel: r.storageLevel,
       ...split(p.bytes ?? 0),
       executors: [p.holder],

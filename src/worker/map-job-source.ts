@@ -6,6 +6,7 @@
  * failures). Job ids are derived from the client, the shuffle and the map index, so two workers
  * missing the same output post the same job and see each other's.
  */
+import { shufflePrefix } from '../protocol/block-ids.js';
 import { encode } from '../protocol/codec.js';
 import type { WireError } from '../protocol/errors.js';
 import type { Request } from '../protocol/messages.js';
@@ -224,7 +225,7 @@ export class MapJobSource {
     this.source.remove(
       this.source.activeIds().filter((id) => {
         const job = this.source.job(id);
-        return job !== undefined && prefixes.some((p) => `shuffle_${job.shuffleId}_`.startsWith(p));
+        return job !== undefined && prefixes.some((p) => shufflePrefix(job.shuffleId).startsWith(p));
       }),
     );
   }

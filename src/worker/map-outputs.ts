@@ -3,6 +3,7 @@
  * map output announces an `rdd` record `shuffle_<shuffleId>_<map>` (see {@link mapOutputId}),
  * withdrawn when the output is dropped, and forgotten when its holder dies. Pure bookkeeping.
  */
+import { shufflePrefix } from '../protocol/block-ids.js';
 import { mapOutputId } from '../rdd/lineage.js';
 
 /** Map output holders: shuffle → map index → holder node → its partition server endpoint. */
@@ -41,9 +42,9 @@ export class MapOutputView {
   /** Forgets every output of shuffles whose id starts with one of `prefixes` (`shuffle_<id>_`). */
   dropPrefixes(prefixes: readonly string[]): void {
     for (const shuffleId of [...this.outputs.keys()]) {
-      if (prefixes.some((p) => `shuffle_${shuffleId}_`.startsWith(p))) {
+      if (prefixes.some((p) => shufflePrefix(shuffleId).startsWith(p))) {
         this.outputs.delete(shuffleId);
-        for (const id of [...this.seen]) if (id.startsWith(`shuffle_${shuffleId}_`)) this.seen.delete(id);
+        for (const id of [...this.seen]) if (id.startsWith(shufflePrefix(shuffleId))) this.seen.delete(id);
       }
     }
   }

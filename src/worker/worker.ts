@@ -5,6 +5,7 @@
  * It serves its blocks to other peers, and drops a client's tasks and blocks when the client is
  * gone.
  */
+import { resultBlockId, shuffleBlockId, shufflePrefix } from '../protocol/block-ids.js';
 import { decode, encode } from '../protocol/codec.js';
 import {
   FETCH_CHUNK_BYTES,
@@ -125,10 +126,8 @@ const PARK_RECHECK_MS = 250;
 /** Task results above this travel as a block fetched in chunks, not inside `job.complete`. */
 export const INLINE_RESULT_MAX_BYTES = 16 * 1024 * 1024;
 
-/** Block id of reduce partition `r` of map output `m` of shuffle `s`. */
-export function shuffleBlockId(shuffleId: string, map: number, reduce: number): string {
-  return `shuffle_${shuffleId}_${map}_${reduce}`;
-}
+/** Block id of reduce partition `r` of map output `m` of shuffle `s` (src/protocol/block-ids.ts). */
+export { shuffleBlockId } from '../protocol/block-ids.js';
 
 interface Running {
   readonly abort: AbortController;
@@ -802,7 +801,7 @@ export class Worker {
     if (value === undefined) return {};
     const bytes = encode(value);
     if (bytes.byteLength <= INLINE_RESULT_MAX_BYTES) return { result: bytes };
-    const id = `result_${jobId}`;
+    const id = resultBlockId(jobId);
     await this.store.put(id, bytes, owner);
     return { resultBlock: { id, bytes: bytes.byteLength } };
   }
@@ -980,7 +979,7 @@ export class Worker {
     for (const [sid, s] of this.shuffleOwners) {
       if (s.owner !== r.peer.node || live.has(sid) || now - s.at < 2 * this.options.heartbeatMs) continue;
       this.shuffleOwners.delete(sid);
-      stale.push(`shuffle_${sid}_`);
+      stale.push(shufflePrefix(sid));
     }
     if (stale.length > 0) {
       this.counters.shufflesReleasedByRecord += stale.length;
