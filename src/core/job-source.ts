@@ -10,6 +10,7 @@
  * No sockets: it talks through a {@link SourcePort} and keeps time on an injected {@link Clock}.
  */
 import type { Clock, Timer } from './clock.js';
+import { leaseCheckMs } from '../protocol/defaults.js';
 import { JobTable, type JobTableCounters } from './job-table.js';
 import type { TaskEndReason } from './task-end.js';
 import { retryReasonOf } from './task-end.js';
@@ -98,7 +99,7 @@ export class JobSource<T extends SourcedJob> {
       clock: options.clock,
     });
     this.timers = [
-      options.clock.setInterval(() => this.checkLeases(), Math.min(options.leaseTtlMs / 4, 1000)),
+      options.clock.setInterval(() => this.checkLeases(), leaseCheckMs(options.leaseTtlMs)),
       options.clock.setInterval(() => this.reannounce(), options.reannounceMs),
     ];
   }

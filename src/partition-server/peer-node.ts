@@ -13,7 +13,7 @@
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock, type Timer } from '../core/clock.js';
-import { FETCH_CHUNK_BYTES, LOST_PEER_RETRY_MS } from '../protocol/defaults.js';
+import { derivedTimings, FETCH_CHUNK_BYTES, LOST_PEER_RETRY_MS } from '../protocol/defaults.js';
 import { InvalidOperationError } from '../protocol/errors.js';
 import {
   parseRecord,
@@ -335,7 +335,7 @@ export class PeerNode extends EventEmitter<PeerEvents> {
   }
 
   private get timeoutMs(): number {
-    return this.options.requestTimeoutMs ?? Math.max(2000, 2 * this.options.heartbeatMs);
+    return this.options.requestTimeoutMs ?? derivedTimings(this.options.heartbeatMs).membershipTimeoutMs;
   }
 
   private helloRequest(): Request {
@@ -499,7 +499,7 @@ export class PeerNode extends EventEmitter<PeerEvents> {
       }
       if (now < r.next) continue;
       r.next = now + r.backoff;
-      r.backoff = Math.min(2 * r.backoff, 8 * this.options.heartbeatMs);
+      r.backoff = Math.min(2 * r.backoff, derivedTimings(this.options.heartbeatMs).lostPeerMaxBackoffMs);
       void this.connect(endpoint);
     }
   }

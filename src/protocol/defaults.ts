@@ -38,3 +38,42 @@ export const DEFAULT_MEMORY_BYTES = 1024 ** 3;
 
 /** Largest chunk a partition server sends per `fetch` (blocks, slices, broadcasts, results). */
 export const FETCH_CHUNK_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The timings every peer derives from its heartbeat interval, in one place (a cluster whose
+ * peers share `heartbeatMs` agrees on all of them). Units are milliseconds.
+ */
+export interface DerivedTimings {
+  /** How often a worker re-announces the map jobs it posted (at most JOB_REANNOUNCE_INTERVAL_MS). */
+  readonly reannounceMs: number;
+  /** The lease of a worker's map jobs (ten heartbeats, at most LEASE_TTL_MS). */
+  readonly mapLeaseTtlMs: number;
+  /** Timeout of HELLO and snapshot requests (two heartbeats, at least 2 s). */
+  readonly membershipTimeoutMs: number;
+  /** A job record just withdrawn: its output record is probably on its way for this long. */
+  readonly withdrawnGraceMs: number;
+  /** How long a parked task that is not its stage's poster waits for the poster's map jobs. */
+  readonly posterGraceMs: number;
+  /** A client's record may predate a shuffle first stored this recently (it is not dropped). */
+  readonly shuffleReleaseGraceMs: number;
+  /** The longest gap between two HELLOs to a lost peer. */
+  readonly lostPeerMaxBackoffMs: number;
+}
+
+/** The {@link DerivedTimings} of a peer heartbeating every `heartbeatMs`. */
+export function derivedTimings(heartbeatMs: number): DerivedTimings {
+  return {
+    reannounceMs: Math.min(JOB_REANNOUNCE_INTERVAL_MS, 2 * heartbeatMs),
+    mapLeaseTtlMs: Math.min(LEASE_TTL_MS, 10 * heartbeatMs),
+    membershipTimeoutMs: Math.max(2000, 2 * heartbeatMs),
+    withdrawnGraceMs: 2 * heartbeatMs,
+    posterGraceMs: 2 * heartbeatMs,
+    shuffleReleaseGraceMs: 2 * heartbeatMs,
+    lostPeerMaxBackoffMs: 8 * heartbeatMs,
+  };
+}
+
+/** How often a job's source checks for expired leases: a quarter of the lease, at most a second. */
+export function leaseCheckMs(leaseTtlMs: number): number {
+  return Math.min(leaseTtlMs / 4, 1000);
+}

@@ -9,9 +9,9 @@ import { resultBlockId, shuffleBlockId, shufflePrefix } from '../protocol/block-
 import { decode, encode } from '../protocol/codec.js';
 import {
   FETCH_CHUNK_BYTES,
-  JOB_REANNOUNCE_INTERVAL_MS,
-  LEASE_TTL_MS,
   MAX_TASK_FAILURES,
+  derivedTimings,
+  type DerivedTimings,
 } from '../protocol/defaults.js';
 import {
   FetchFailedError,
@@ -175,7 +175,7 @@ export class Worker {
   private readonly watchers = new Set<() => void>();
   /** How often the map jobs posted here are re-announced. */
   private get reannounceMs(): number {
-    return Math.min(JOB_REANNOUNCE_INTERVAL_MS, 2 * this.options.heartbeatMs);
+    return this.timings.reannounceMs;
   }
   private readonly openJobs = new Map<string, Extract<WireRecord, { kind: 'job' }>>();
   private readonly running = new Map<string, Running>();
@@ -190,6 +190,7 @@ export class Worker {
   private seq = 0;
   private readonly log: WorkerLog;
   private readonly clock: Clock;
+  private readonly timings: DerivedTimings;
 
   private constructor(
     private readonly options: WorkerOptions,
@@ -199,10 +200,11 @@ export class Worker {
   ) {
     this.log = options.log ?? (() => undefined);
     this.clock = options.clock ?? systemClock;
+    this.timings = derivedTimings(options.heartbeatMs);
     this.source = new MapJobSource(node, {
       clock: this.clock,
       log: this.log,
-      leaseTtlMs: options.leaseTtlMs ?? Math.min(LEASE_TTL_MS, 10 * options.heartbeatMs),
+      leaseTtlMs: options.leaseTtlMs ?? this.timings.mapLeaseTtlMs,
       maxTaskFailures: options.maxTaskFailures ?? MAX_TASK_FAILURES,
       reannounceMs: this.reannounceMs,
       requestTimeoutMs: options.requestTimeoutMs,
@@ -704,11 +706,11 @@ export class Worker {
             continue; // another worker posted it: its output will be announced
           // Just withdrawn: its output record is probably on its way.
           const withdrawn = this.withdrawnAt.get(id);
-          if (withdrawn !== undefined && now - withdrawn < 2 * this.options.heartbeatMs) continue;
+          if (withdrawn !== undefined && now - withdrawn < this.timings.withdrawnGraceMs) continue;
           // The stage's first task posts what the stage misses; the others wait for its records,
           // unless the output was lost (seen before) or the poster's records are late.
           const recomputed = this.maps.wasSeen(s.id, m);
-          if (!desc.poster && !recomputed && now - parkedAt < 2 * this.options.heartbeatMs) continue;
+          if (!desc.poster && !recomputed && now - parkedAt < this.timings.posterGraceMs) continue;
           if (posted.has(id)) this.source.release(id);
           posted.add(id);
           this.source.post(s, m, desc, owner, recomputed); // announced: onAnnounce claims it here
@@ -977,7 +979,8 @@ export class Worker {
     const now = this.clock.now();
     const stale: string[] = [];
     for (const [sid, s] of this.shuffleOwners) {
-      if (s.owner !== r.peer.node || live.has(sid) || now - s.at < 2 * this.options.heartbeatMs) continue;
+      if (s.owner !== r.peer.node || live.has(sid) || now - s.at < this.timings.shuffleReleaseGraceMs)
+        continue;
       this.shuffleOwners.delete(sid);
       stale.push(shufflePrefix(sid));
     }
