@@ -11,7 +11,6 @@ import { basename, join, resolve } from 'node:path';
 import { inspect } from 'node:util';
 import { encode } from '../protocol/codec.js';
 import {
-  ConfigError,
   ContextStoppedError,
   InvalidOperationError,
   JobCancelledError,
@@ -30,7 +29,7 @@ import type { Backend } from './backend.js';
 import { InProcessBackend } from './in-process-backend.js';
 import { blockId } from '../rdd/lineage.js';
 import { deriveCurveKeys } from '../partition-server/curve.js';
-import { deriveClusterId, isLoopbackAddress, Secret } from '../worker/config.js';
+import { deriveClusterId, requireSecretOffLoopback, Secret } from '../protocol/cluster-identity.js';
 import { MdnsDiscovery } from '../discovery/mdns.js';
 import { ClusterBackend } from './cluster-backend.js';
 import { WasmModule, prepareWasm, type WasmOptions } from '../wasm/module.js';
@@ -276,13 +275,7 @@ export class MicroSpark implements RDDContext {
   private static async startCluster(options: ConnectOptions, cluster: string): Promise<ClusterBackend> {
     const secret = options.secret ?? (process.env.MICROSPARK_SECRET || undefined);
     const host = options.bind ?? '127.0.0.1';
-    if (!secret && !isLoopbackAddress(host)) {
-      throw new ConfigError(
-        `binding ${host} requires a cluster secret: workers run the code they are sent, so every peer must ` +
-          'prove it holds the secret. Pass { secret } or set MICROSPARK_SECRET, the same on every peer.',
-        'bind',
-      );
-    }
+    requireSecretOffLoopback(host, secret !== undefined, 'bind');
     const heartbeatMs = options.heartbeatMs ?? HEARTBEAT_INTERVAL_MS;
     const maxTaskFailures = options.maxTaskFailures ?? MAX_TASK_FAILURES;
     assertPositiveInt(maxTaskFailures, 'maxTaskFailures');

@@ -15,7 +15,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../protocol/errors.js';
-import { isLoopbackAddress } from '../worker/config.js';
+import { isLoopbackAddress } from '../protocol/cluster-identity.js';
 import {
   applicationInfo,
   environmentInfo,

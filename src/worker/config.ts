@@ -5,15 +5,18 @@
  * bind a loopback address and talk to loopback peers; the secret is held in a {@link Secret},
  * which never prints, and no error message contains it.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { inspect, parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { z } from 'zod';
 import { DEFAULT_MEMORY_BYTES, HEARTBEAT_INTERVAL_MS, PEER_DEAD_AFTER_MS } from '../protocol/defaults.js';
 import { ConfigError } from '../protocol/errors.js';
+import { REDACTED, Secret, isLoopbackAddress, stripBrackets } from '../protocol/cluster-identity.js';
+
+export { Secret, deriveClusterId, isLoopbackAddress } from '../protocol/cluster-identity.js';
 
 /** Log levels, most severe first. */
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
@@ -33,33 +36,6 @@ export const MIN_HEARTBEAT_MS = 10;
 export const MIN_MEMORY_BYTES = 1024 ** 2;
 /** The smallest accepted `--task-heap`: below this a task thread cannot even load the runner. */
 export const MIN_TASK_HEAP_BYTES = 32 * 1024 ** 2;
-
-const REDACTED = '[secret]';
-
-/**
- * The cluster secret. Its string, JSON and `util.inspect` forms are all `[secret]`, and it has no
- * enumerable fields, so logging or serializing a config never reveals it.
- */
-export class Secret {
-  readonly #value: string;
-  constructor(value: string) {
-    if (value.length === 0) throw new RangeError('a cluster secret cannot be empty');
-    this.#value = value;
-  }
-  /** The secret itself: only for deriving keys and authenticating peers, never for output. */
-  reveal(): string {
-    return this.#value;
-  }
-  toString(): string {
-    return REDACTED;
-  }
-  toJSON(): string {
-    return REDACTED;
-  }
-  [inspect.custom](): string {
-    return REDACTED;
-  }
-}
 
 /** A static peer's partition server endpoint. */
 export interface PeerEndpoint {
@@ -277,41 +253,9 @@ function field<K extends keyof typeof FIELDS>(
   throw invalid(raw, result.error.issues[0]?.message ?? 'invalid value', fix);
 }
 
-const LOOPBACK = new BlockList();
-LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
-LOOPBACK.addAddress('::1', 'ipv6');
-
-/** Whether `host` is a loopback address: 127.0.0.0/8, ::1 (also IPv4-mapped), or `localhost`. */
-export function isLoopbackAddress(host: string): boolean {
-  const h = stripBrackets(host);
-  if (h.toLowerCase() === 'localhost') return true;
-  const family = isIP(h);
-  return family !== 0 && LOOPBACK.check(h, family === 6 ? 'ipv6' : 'ipv4');
-}
-
 /** Whether this worker stays on this machine: it binds a loopback address (and so needs no secret). */
 export function loopbackOnly(config: Pick<WorkerConfig, 'bind'>): boolean {
   return isLoopbackAddress(config.bind);
-}
-
-/**
- * The cluster id announced in discovery records: the first 16 hex digits of a SHA-256 over the
- * cluster name and the secret (if any). Peers with the same name and secret agree on it; it does
- * not reveal the secret, though a weak secret could be guessed offline from it.
- */
-export function deriveClusterId(cluster: string, secret?: Secret): string {
-  const hash = createHash('sha256').update('microspark/cluster-id/v1\0');
-  const name = Buffer.from(cluster, 'utf8');
-  hash.update(`${name.length}:`).update(name);
-  if (secret !== undefined) {
-    const value = Buffer.from(secret.reveal(), 'utf8');
-    hash.update(`;secret ${value.length}:`).update(value);
-  }
-  return hash.digest('hex').slice(0, 16);
-}
-
-function stripBrackets(host: string): string {
-  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
 }
 
 const HOSTNAME =
