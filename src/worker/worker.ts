@@ -134,9 +134,16 @@ interface Running {
   readonly owner: string;
   /** The worker is stopping: the task was aborted to hand its lease back to the source. */
   released: boolean;
-  /** The computation is over; its outcome is being stored and reported. */
-  finishing: boolean;
 }
+
+/**
+ * Where a task on this worker is. Only `claiming` and `running` hold one of the worker's slots:
+ * a `parked` task waits for map outputs, a `waiting` one (its outputs are there) for a slot
+ * (served before new claims), and a `reporting` one has computed and stores and reports its outcome.
+ */
+type TaskSlot =
+  | { readonly state: 'claiming' }
+  | { state: 'running' | 'parked' | 'waiting' | 'reporting'; readonly task: Running };
 
 /** A worker (see module doc). Start with {@link Worker.start}; stop with {@link Worker.stop}. */
 export class Worker {
@@ -167,9 +174,9 @@ export class Worker {
   private readonly knownJobs = new Map<string, { source: string; at: number }>();
   /** When a job record was last withdrawn (its output record may still be on its way). */
   private readonly withdrawnAt = new Map<string, number>();
-  /** Running tasks that released their slot while they wait for map outputs. */
-  private readonly parked = new Set<string>();
-  /** Parked tasks whose outputs are ready, waiting for a slot (served before new claims). */
+  /** Every task on this worker, claimed or being claimed, by job id (see {@link TaskSlot}). */
+  private readonly tasks = new Map<string, TaskSlot>();
+  /** Waiting tasks, in order: each takes a slot when one is free (served before new claims). */
   private readonly slotWaiters: Array<() => void> = [];
   /** Parked tasks waiting for a change of records. */
   private readonly watchers = new Set<() => void>();
@@ -267,7 +274,20 @@ export class Worker {
 
   /** Free slots (not running, not being claimed; a parked task holds none). */
   get free(): number {
-    return this.options.slots - (this.running.size - this.parked.size) - this.claiming.size;
+    let held = 0;
+    for (const t of this.tasks.values()) if (t.state === 'claiming' || t.state === 'running') held++;
+    return this.options.slots - held;
+  }
+
+  /** Moves a claimed task to `state` (a claim in flight has no task yet). */
+  private move(jobId: string, state: 'running' | 'parked' | 'waiting' | 'reporting'): void {
+    const t = this.tasks.get(jobId);
+    if (t && t.state !== 'claiming') t.state = state;
+  }
+
+  /** The claimed tasks (not claims in flight). */
+  private *claimed(): Generator<Running> {
+    for (const t of this.tasks.values()) if (t.state !== 'claiming') yield t.task;
   }
 
   private ownRecords(): WireRecord[] {
@@ -361,7 +381,7 @@ export class Worker {
     if (this.draining || this.free <= 0) return;
     for (const job of this.claimOrder()) {
       if (this.free <= 0) return;
-      if (this.running.has(job.jobId) || this.claiming.has(job.jobId)) continue;
+      if (this.tasks.has(job.jobId)) continue;
       const out = parseMapJobId(job.jobId);
       if (out && this.maps.holder(out.shuffleId, out.map, this.node.identity.rpc) !== undefined) {
         this.openJobs.delete(job.jobId); // its output is already announced
@@ -399,9 +419,8 @@ export class Worker {
   }
 
   private async claim(job: Extract<WireRecord, { kind: 'job' }>): Promise<void> {
-    this.claiming.add(job.jobId);
+    this.tasks.set(job.jobId, { state: 'claiming' });
     this.counters.claimsTried++;
-    let granted = false;
     try {
       const self = job.source.node === this.node.identity.node;
       if (!self && !this.node.peer(job.source.node)) await this.node.connect(job.source.rpc);
@@ -433,17 +452,14 @@ export class Worker {
         await this.releaseLease(job, reply.lease.token);
         return;
       }
-      granted = true;
       const abort = new AbortController();
-      const entry: Running = { abort, owner: job.owner, released: false, finishing: false };
-      this.running.set(job.jobId, entry);
-      this.claiming.delete(job.jobId);
+      const entry: Running = { abort, owner: job.owner, released: false };
+      this.tasks.set(job.jobId, { state: 'running', task: entry });
       await this.run(job, reply.lease.token, reply.task, entry);
     } catch {
       // the source is unreachable; its records will come again if it is alive
     } finally {
-      this.claiming.delete(job.jobId);
-      if (granted) this.running.delete(job.jobId);
+      this.tasks.delete(job.jobId);
       this.pump();
     }
   }
@@ -530,8 +546,7 @@ export class Worker {
         // Recoveries ran out (or the failure named no output): the fetch failure counts.
         // The computation is over: its slot goes to the next task while the outcome is stored
         // and reported (a report to a source that just died waits until it is declared dead).
-        this.parked.add(job.jobId);
-        entry.finishing = true;
+        this.move(job.jobId, 'reporting');
         this.pump();
         await this.finish(job, token, desc, outcome);
         return;
@@ -543,7 +558,6 @@ export class Worker {
       await this.reportFailure(job, token, errorToWire(e), end).catch(() => undefined);
     } finally {
       renew.cancel();
-      this.parked.delete(job.jobId);
     }
   }
 
@@ -672,7 +686,7 @@ export class Worker {
         if (signal.aborted) throw signal.reason;
         if (!wasParked) {
           wasParked = true;
-          this.parked.add(job.jobId);
+          this.move(job.jobId, 'parked');
           this.counters.tasksParked++;
           this.pump(); // the released slot can run the map jobs
         }
@@ -743,7 +757,7 @@ export class Worker {
       await new Promise<void>((resolve) => {
         const waiter = () => {
           signal.removeEventListener('abort', onAbort);
-          this.parked.delete(job.jobId);
+          this.move(job.jobId, 'running');
           resolve();
         };
         // Aborted while waiting (cancelled, or this worker stops): give up the place in line.
@@ -753,6 +767,7 @@ export class Worker {
           resolve();
         };
         signal.addEventListener('abort', onAbort, { once: true });
+        this.move(job.jobId, 'waiting');
         this.slotWaiters.push(waiter);
         this.pump();
       });
@@ -933,7 +948,10 @@ export class Worker {
         };
       }
       case 'cancel':
-        for (const id of req.jobIds) this.running.get(id)?.abort.abort();
+        for (const id of req.jobIds) {
+          const t = this.tasks.get(id);
+          if (t && t.state !== 'claiming') t.task.abort.abort();
+        }
         return { ok: true };
       case 'job.claim':
       case 'job.renew':
@@ -999,17 +1017,27 @@ export class Worker {
     // The client is gone: its tasks and blocks have no one to serve.
     this.counters.clientsDropped++;
     for (const [id, job] of [...this.openJobs]) if (job.owner === p.node) this.openJobs.delete(id);
-    for (const r of this.running.values()) if (r.owner === p.node) r.abort.abort();
+    for (const r of this.claimed()) if (r.owner === p.node) r.abort.abort();
     for (const [id, b] of [...this.ownBlocks]) if (b.owner === p.node) this.ownBlocks.delete(id);
     void this.store.deleteOwner(p.node);
   }
 
-  /** Running (parked included) and claiming tasks, stored blocks, open map jobs: for tests, status, invariants. */
+  /**
+   * Claimed tasks (`running` counts every claimed task; `parked` those parked, waiting for a slot
+   * or reporting), claims in flight, stored blocks, open map jobs: for tests, status, invariants.
+   */
   status(): { running: number; parked: number; claiming: number; blocks: number; mapJobs: number } {
+    let running = 0;
+    let parked = 0;
+    for (const t of this.tasks.values()) {
+      if (t.state === 'claiming') continue;
+      running++;
+      if (t.state !== 'running') parked++;
+    }
     return {
-      running: this.running.size,
-      parked: this.parked.size,
-      claiming: this.claiming.size,
+      running,
+      parked,
+      claiming: this.tasks.size - running,
       blocks: this.store.stats().blocks,
       mapJobs: this.source.size,
     };
@@ -1031,15 +1059,14 @@ export class Worker {
       this.node.publish({ kind: 'withdraw', of: 'rdd', id, holder: this.node.identity.node });
     }
     this.ownBlocks.clear();
-    for (const r of this.running.values()) {
-      if (r.finishing) continue;
-      r.released = true;
-      r.abort.abort(new WorkerStoppingError('the worker is stopping'));
+    for (const t of this.tasks.values()) {
+      if (t.state === 'claiming' || t.state === 'reporting') continue;
+      t.task.released = true;
+      t.task.abort.abort(new WorkerStoppingError('the worker is stopping'));
     }
     const t0 = this.clock.now();
-    while ((this.running.size > 0 || this.claiming.size > 0) && this.clock.now() - t0 < graceMs)
-      await sleep(this.clock, 10);
-    for (const r of this.running.values()) r.abort.abort();
+    while (this.tasks.size > 0 && this.clock.now() - t0 < graceMs) await sleep(this.clock, 10);
+    for (const r of this.claimed()) r.abort.abort();
     this.source.stop();
     this.node.goodbye();
     await this.pool.close();
