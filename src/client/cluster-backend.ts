@@ -38,7 +38,7 @@ import { PeerNode } from '../partition-server/peer-node.js';
 import type { Transport } from '../partition-server/transport.js';
 import type { CurveKeys } from '../partition-server/curve.js';
 import { blockId, parseMapOutputId, type ShuffleSpec, type TaskDesc } from '../rdd/lineage.js';
-import { broadcastIds } from '../rdd/runner.js';
+import { broadcastIds, usesAccumulators } from '../rdd/runner.js';
 import { stageShuffles } from '../rdd/plan.js';
 import type { RunJobOptions } from '../rdd/rdd.js';
 import type { Backend, JobSpec } from './backend.js';
@@ -411,7 +411,9 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
         // A partition nothing was heard of may have been computed by another action's stage (a
         // shared shuffle) and will never report: it gets a heartbeat, a known live source longer.
         const t0 = this.clock.now();
+        const counts = usesAccumulators(job.nodes); // without accumulators, reports carry nothing needed
         const awaited = () => {
+          if (!counts) return false;
           const waited = this.clock.now() - t0;
           return stages.some((st) => {
             for (let m = 0; m < st.tasks; m++) {
@@ -432,7 +434,7 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
         stages.forEach((st, i) => {
           const s = order[i]!;
           for (let m = 0; m < st.tasks; m++) {
-            if (st.applied.has(m)) continue;
+            if (!counts || st.applied.has(m)) continue;
             this.counters.mapReportsRecomputed++;
             const once: JobSpec = {
               ...job,

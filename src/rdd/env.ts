@@ -20,6 +20,8 @@ export interface PackedEnv {
   readonly refs: boolean;
   /** Ids of the broadcast variables it references (fetched before the task compiles). */
   readonly bcs?: readonly string[];
+  /** It references an accumulator (its tasks send updates). */
+  readonly accs?: true;
 }
 
 /** What packing needs from broadcast variables and accumulators (implemented in broadcast.ts/accumulator.ts). */
@@ -45,7 +47,7 @@ export function packEnv(env: unknown, where: string): PackedEnv {
   if (typeof env === 'object' && env !== null && !Array.isArray(env)) {
     for (const [k, v] of Object.entries(env)) if (typeof v !== 'function') dataNames.push(k);
   }
-  const state = { refs: false, seen: new Set<object>(), bcs: [] as string[] };
+  const state = { refs: false, accs: false, seen: new Set<object>(), bcs: [] as string[] };
   const walk = (v: unknown, path: string): unknown => {
     switch (typeof v) {
       case 'string':
@@ -70,6 +72,7 @@ export function packEnv(env: unknown, where: string): PackedEnv {
       state.refs = true;
       const ref = o.toEnvRef();
       if (ref instanceof BroadcastRef && !state.bcs.includes(ref.id)) state.bcs.push(ref.id);
+      if (ref instanceof AccumulatorRef) state.accs = true;
       return ref;
     }
     if (ArrayBuffer.isView(o) || o instanceof Date || o instanceof RegExp) return o;
@@ -109,7 +112,12 @@ export function packEnv(env: unknown, where: string): PackedEnv {
     }
   };
   const v = walk(env, 'env');
-  return state.bcs.length > 0 ? { v, refs: state.refs, bcs: state.bcs } : { v, refs: state.refs };
+  return {
+    v,
+    refs: state.refs,
+    ...(state.bcs.length > 0 && { bcs: state.bcs }),
+    ...(state.accs && { accs: true as const }),
+  };
 }
 
 /** What resolving an env in a task needs from the task's context. */

@@ -1089,6 +1089,19 @@ export function broadcastIds(value: unknown): string[] {
   return [...ids];
 }
 
+/** Whether a lineage (or any value holding shipped functions) references an accumulator. */
+export function usesAccumulators(value: unknown): boolean {
+  const visit = (v: unknown): boolean => {
+    if (typeof v !== 'object' || v === null || ArrayBuffer.isView(v)) return false;
+    if (Array.isArray(v)) return v.some(visit);
+    const o = v as Record<string, unknown>;
+    if (o.t === 'fn') return (o.env as { accs?: boolean } | undefined)?.accs === true;
+    for (const k in o) if (visit(o[k])) return true;
+    return false;
+  };
+  return visit(value);
+}
+
 /** Runs one task. Throws what user code throws (the caller decides about retries). */
 export async function runTask(desc: TaskDesc, services: TaskServices): Promise<TaskResult> {
   const t0 = performance.now();
