@@ -131,11 +131,6 @@ export class JobSource<T extends SourcedJob> {
     return this.jobs.stateOf(jobId)?.state === 'leased';
   }
 
-  /** The job's state in the table. */
-  stateOf(jobId: string): ReturnType<JobTable<T>['stateOf']> {
-    return this.jobs.stateOf(jobId);
-  }
-
   /** Jobs leased now: job id → worker. */
   leases(): Map<string, string> {
     return this.jobs.leases();

@@ -73,7 +73,27 @@ export interface TaskMetrics {
 }
 
 /** A task's counters while it runs (see {@link TaskMetrics}). */
-type MetricCounters = { -readonly [K in keyof TaskMetrics]: number };
+/** Task metrics as counters that add up (a task's, a stage's, an executor's totals). */
+export type MetricCounters = { -readonly [K in keyof TaskMetrics]: number };
+
+/** All-zero counters. */
+export function zeroMetrics(): MetricCounters {
+  return {
+    executorRunTime: 0,
+    gcTime: 0,
+    inputBytes: 0,
+    inputRecords: 0,
+    outputBytes: 0,
+    outputRecords: 0,
+    shuffleReadBytes: 0,
+    shuffleReadRecords: 0,
+    shuffleFetchWaitTime: 0,
+    shuffleWriteBytes: 0,
+    shuffleWriteRecords: 0,
+    sqlRows: 0,
+    sqlBytes: 0,
+  };
+}
 
 /** What a task produces. */
 export interface TaskResult {
@@ -426,21 +446,7 @@ class TaskRun {
   sampling = false;
   /** The fraction of the split the windows covered (1: the whole split was read). */
   sampledFraction = 1;
-  readonly m: MetricCounters = {
-    executorRunTime: 0,
-    gcTime: 0,
-    inputBytes: 0,
-    inputRecords: 0,
-    outputBytes: 0,
-    outputRecords: 0,
-    shuffleReadBytes: 0,
-    shuffleReadRecords: 0,
-    shuffleFetchWaitTime: 0,
-    shuffleWriteBytes: 0,
-    shuffleWriteRecords: 0,
-    sqlRows: 0,
-    sqlBytes: 0,
-  };
+  readonly m: MetricCounters = zeroMetrics();
 
   constructor(
     private readonly desc: TaskDesc,
@@ -1069,37 +1075,35 @@ function windowedSampling(desc: TaskDesc): boolean {
   return node?.op === 'textFile' && !node.persist;
 }
 
-/** The ids of broadcast variables referenced by functions in `value` (a node table, a task). */
+/** Calls `f` with the packed env of every shipped function in `value` (a lineage, a task); stops when `f` returns true. */
+function someEnv(
+  value: unknown,
+  f: (env: { bcs?: string[]; accs?: boolean } | undefined) => boolean,
+): boolean {
+  const visit = (v: unknown): boolean => {
+    if (typeof v !== 'object' || v === null || ArrayBuffer.isView(v)) return false;
+    if (Array.isArray(v)) return v.some(visit);
+    const o = v as Record<string, unknown>;
+    if (o.t === 'fn') return f(o.env as { bcs?: string[]; accs?: boolean } | undefined);
+    for (const k in o) if (visit(o[k])) return true;
+    return false;
+  };
+  return visit(value);
+}
+
+/** Ids of the broadcast variables the shipped functions in `value` reference. */
 export function broadcastIds(value: unknown): string[] {
   const ids = new Set<string>();
-  const visit = (v: unknown): void => {
-    if (typeof v !== 'object' || v === null || ArrayBuffer.isView(v)) return;
-    if (Array.isArray(v)) {
-      for (const x of v) visit(x);
-      return;
-    }
-    const o = v as Record<string, unknown>;
-    if (o.t === 'fn') {
-      for (const id of (o.env as { bcs?: string[] } | undefined)?.bcs ?? []) ids.add(id);
-      return;
-    }
-    for (const k in o) visit(o[k]);
-  };
-  visit(value);
+  someEnv(value, (env) => {
+    for (const id of env?.bcs ?? []) ids.add(id);
+    return false;
+  });
   return [...ids];
 }
 
 /** Whether a lineage (or any value holding shipped functions) references an accumulator. */
 export function usesAccumulators(value: unknown): boolean {
-  const visit = (v: unknown): boolean => {
-    if (typeof v !== 'object' || v === null || ArrayBuffer.isView(v)) return false;
-    if (Array.isArray(v)) return v.some(visit);
-    const o = v as Record<string, unknown>;
-    if (o.t === 'fn') return (o.env as { accs?: boolean } | undefined)?.accs === true;
-    for (const k in o) if (visit(o[k])) return true;
-    return false;
-  };
-  return visit(value);
+  return someEnv(value, (env) => env?.accs === true);
 }
 
 /** Runs one task. Throws what user code throws (the caller decides about retries). */

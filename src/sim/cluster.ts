@@ -13,7 +13,9 @@ import { join } from 'node:path';
 import { ClusterBackend } from '../client/cluster-backend.js';
 import { MicroSpark } from '../client/context.js';
 import { MemoryNetwork } from '../partition-server/memory-transport.js';
-import { Worker } from '../worker/worker.js';
+import { Worker, type WorkerOptions } from '../worker/worker.js';
+import type { Clock } from '../core/clock.js';
+import type { Transport } from '../partition-server/transport.js';
 import { InThreadExecutor } from '../worker/in-thread-executor.js';
 import { SimNetworkPolicy } from './network.js';
 import { PROGRAMS, type Program } from './programs.js';
@@ -152,23 +154,9 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
       const transport = network.host(w.name, clock);
       w.crash = () => transport.crash();
       trace(`start ${w.name}#${w.incarnation}`);
-      void Worker.start({
-        slots: 2,
-        host: w.name,
-        port: 0,
-        cluster: 'sim',
-        peers: [client.node.identity.rpc],
-        dataDir: join(tmpdir(), `microspark-sim-${process.pid}`),
-        memoryBytes: 1024 ** 3,
-        heartbeatMs: HEARTBEAT_MS,
-        deadAfterMs: DEAD_AFTER_MS,
-        leaseRenewMs: 3000,
-        requestTimeoutMs: 2000,
-        transport,
-        clock,
-        id: { node: w.name, incarnation: w.incarnation },
-        executor: new InThreadExecutor(),
-      }).then((worker) => {
+      void Worker.start(
+        simWorkerOptions('sim', w.name, w.incarnation, client.node.identity.rpc, transport, clock),
+      ).then((worker) => {
         if (w.crashed) return;
         w.worker = worker;
       });
@@ -269,10 +257,43 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
   };
 }
 
-async function startClient(network: MemoryNetwork, sched: SimScheduler): Promise<ClusterBackend> {
+/** A simulated worker's options: two slots, tasks in this thread, the daemons' default timings. */
+export function simWorkerOptions(
+  cluster: string,
+  name: string,
+  incarnation: number,
+  clientRpc: string,
+  transport: Transport,
+  clock: Clock,
+): WorkerOptions {
+  return {
+    slots: 2,
+    host: name,
+    port: 0,
+    cluster,
+    peers: [clientRpc],
+    dataDir: join(tmpdir(), `microspark-sim-${process.pid}`),
+    memoryBytes: 1024 ** 3,
+    heartbeatMs: HEARTBEAT_MS,
+    deadAfterMs: DEAD_AFTER_MS,
+    leaseRenewMs: 3000,
+    requestTimeoutMs: 2000,
+    transport,
+    clock,
+    id: { node: name, incarnation },
+    executor: new InThreadExecutor(),
+  };
+}
+
+/** Starts the simulated client (host `client`) on `network`, running the scheduler until it is up. */
+export async function startClient(
+  network: MemoryNetwork,
+  sched: SimScheduler,
+  cluster = 'sim',
+): Promise<ClusterBackend> {
   const clock = sched.clockFor('client');
   const started = ClusterBackend.start({
-    cluster: 'sim',
+    cluster,
     host: 'client',
     heartbeatMs: HEARTBEAT_MS,
     deadAfterMs: DEAD_AFTER_MS,

@@ -5,13 +5,10 @@
  * peer counted every other as a member. What grows with N here grows with the square of the
  * cluster in total.
  */
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ClusterBackend } from '../client/cluster-backend.js';
 import { MicroSpark } from '../client/context.js';
 import { MemoryNetwork, type HostTraffic } from '../partition-server/memory-transport.js';
 import { Worker } from '../worker/worker.js';
-import { InThreadExecutor } from '../worker/in-thread-executor.js';
+import { simWorkerOptions, startClient } from './cluster.js';
 import { SimNetworkPolicy } from './network.js';
 import { PROGRAMS } from './programs.js';
 import { SimScheduler } from './scheduler.js';
@@ -75,49 +72,18 @@ export async function measureScale(workers: number, windowMs = 5000): Promise<Sc
   const policy = new SimNetworkPolicy(sched, { drop: 0, duplicate: 0, maxDelayMs: 2 }, () => undefined);
   policy.faultsOn = false;
   const net = new MemoryNetwork({ policy });
-  const clientClock = sched.clockFor('client');
-  let client: ClusterBackend | undefined;
-  void ClusterBackend.start({
-    cluster: 'scale',
-    host: 'client',
-    heartbeatMs: 1000,
-    deadAfterMs: 5000,
-    leaseTtlMs: 10_000,
-    reannounceMs: 2000,
-    noWorkerGraceMs: 10_000,
-    maxTaskFailures: 4,
-    transport: net.host('client', clientClock),
-    clock: clientClock,
-    id: { node: 'client', incarnation: 1 },
-  }).then((c) => (client = c));
-  await sched.run(1000, () => client !== undefined);
-  if (!client) throw new Error('the client did not start');
+  const client = await startClient(net, sched, 'scale');
   const ws: Worker[] = [];
   for (let i = 0; i < workers; i++) {
     const name = `w${String(i).padStart(4, '0')}`;
     const clock = sched.clockFor(name);
-    void Worker.start({
-      slots: 2,
-      host: name,
-      port: 0,
-      cluster: 'scale',
-      peers: [client.node.identity.rpc],
-      dataDir: join(tmpdir(), `microspark-scale-${process.pid}`),
-      memoryBytes: 1024 ** 3,
-      heartbeatMs: 1000,
-      deadAfterMs: 5000,
-      leaseRenewMs: 3000,
-      requestTimeoutMs: 2000,
-      transport: net.host(name, clock),
-      clock,
-      id: { node: name, incarnation: 1 },
-      executor: new InThreadExecutor(),
-    }).then((w) => ws.push(w));
+    void Worker.start(
+      simWorkerOptions('scale', name, 1, client.node.identity.rpc, net.host(name, clock), clock),
+    ).then((w) => ws.push(w));
   }
-  const c = client;
   const converged = () =>
     ws.length === workers &&
-    c.workers().length === workers &&
+    client.workers().length === workers &&
     ws.every((w) => w.node.peers().length === workers); // the client and the other workers
   const start = sched.now;
   const met = await sched.run(start + 120_000, converged);
@@ -127,7 +93,7 @@ export async function measureScale(workers: number, windowMs = 5000): Promise<Sc
   let t = sched.now;
   await sched.run(t + windowMs);
   const steady = rates(before, snapshot(net), sched.now - t);
-  const sc = MicroSpark.overBackend(c, Math.min(workers, 8));
+  const sc = MicroSpark.overBackend(client, Math.min(workers, 8));
   const wordcount = PROGRAMS.find((p) => p.name === 'wordcount')!;
   before = snapshot(net);
   t = sched.now;

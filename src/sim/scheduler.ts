@@ -138,11 +138,6 @@ export class SimScheduler {
     for (const h of this.hosts.values()) h.pausedUntil = Math.min(h.pausedUntil, this.time);
   }
 
-  /** Whether `host` is paused now. */
-  paused(host: string): boolean {
-    return this.state(host).pausedUntil > this.time;
-  }
-
   /**
    * Runs events in time order until `done()` holds or simulated time passes `until`; after each
    * event the microtasks it started settle. Returns whether `done()` held.

@@ -4,6 +4,7 @@
  * adds (retry reasons, its own end state, the DAG's operations) is in extra fields.
  */
 import { rddBlockId } from '../protocol/block-ids.js';
+import type { WorkerStatus } from '../client/cluster-backend.js';
 import type { RetryReason, TaskMetrics } from '../client/progress.js';
 import {
   finishedTasks,
@@ -14,16 +15,8 @@ import {
   type TaskRecord,
 } from './status-store.js';
 
-/** What a live worker record adds to an executor (absent in the history server). */
-export interface LiveWorker {
-  readonly node: string;
-  readonly endpoint: string;
-  readonly slots: number;
-  readonly free: number;
-  readonly blocks: number;
-  readonly memoryBytes: number;
-  readonly lastSeenMs: number;
-}
+/** What a live worker record adds to an executor (absent in the history server): the client's view. */
+export type LiveWorker = WorkerStatus;
 
 /** A persisted RDD as the storage page shows it. */
 export interface RddStorage {

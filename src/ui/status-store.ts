@@ -7,28 +7,10 @@
  * the counts stay exact whatever was dropped.
  */
 import type { ProgressEvent, RetryReason, TaskMetrics } from '../client/progress.js';
+import { zeroMetrics, type MetricCounters } from '../rdd/runner.js';
 
 /** Sums of task metrics (a stage's, an executor's): every field of {@link TaskMetrics}. */
-export type MetricTotals = { -readonly [K in keyof TaskMetrics]: number };
-
-/** All-zero totals. */
-export function zeroMetrics(): MetricTotals {
-  return {
-    executorRunTime: 0,
-    gcTime: 0,
-    inputBytes: 0,
-    inputRecords: 0,
-    outputBytes: 0,
-    outputRecords: 0,
-    shuffleReadBytes: 0,
-    shuffleReadRecords: 0,
-    shuffleFetchWaitTime: 0,
-    shuffleWriteBytes: 0,
-    shuffleWriteRecords: 0,
-    sqlRows: 0,
-    sqlBytes: 0,
-  };
-}
+export type MetricTotals = MetricCounters;
 
 function addMetrics(into: MetricTotals, m: TaskMetrics): void {
   for (const k of Object.keys(into) as Array<keyof TaskMetrics>) {

@@ -11,7 +11,7 @@ import { encode } from '../protocol/codec.js';
 import type { WireError } from '../protocol/errors.js';
 import type { Request } from '../protocol/messages.js';
 import type { Clock } from '../core/clock.js';
-import { JobSource, type JobRecord, type JobSourceCounters, type RepostReason } from '../core/job-source.js';
+import { JobSource, type JobRecord, type RepostReason } from '../core/job-source.js';
 import type { JobTableCounters } from '../core/job-table.js';
 import type { PeerNode } from '../partition-server/peer-node.js';
 import type { ShuffleSpec, TaskDesc } from '../rdd/lineage.js';
@@ -136,16 +136,6 @@ export class MapJobSource {
   /** Grants, refusals, stale completions and failures of the jobs posted here. */
   get counters(): Readonly<JobTableCounters> {
     return this.source.tableCounters;
-  }
-
-  /** Claims refused as not from a member, leases handed back, re-posts. */
-  get sourceCounters(): Readonly<JobSourceCounters> {
-    return this.source.counters;
-  }
-
-  /** Claims refused because the claiming worker was not a member. */
-  get claimsFromNonMembers(): number {
-    return this.source.counters.claimsFromNonMembers;
   }
 
   /** Whether this source has the job open (posted or leased). */
