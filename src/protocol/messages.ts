@@ -127,6 +127,8 @@ const amount = z.number().nonnegative().max(Number.MAX_SAFE_INTEGER);
 export const TaskMetricsWire = z.object({
   executorRunTime: amount,
   gcTime: amount,
+  executorCpuTime: amount.optional(),
+  parkedTime: amount,
   inputBytes: amount,
   inputRecords: amount,
   outputBytes: amount,

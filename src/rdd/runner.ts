@@ -8,10 +8,11 @@
  * Shuffle output is combined map-side into one buffer per reduce partition; shuffle input, cached
  * blocks, client-hosted data and broadcast values are read through {@link TaskServices}.
  */
-import { statSync } from 'node:fs';
+import { openSync, readSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { GCProfiler } from 'node:v8';
+import { isMainThread } from 'node:worker_threads';
 import { decode, encode } from '../protocol/codec.js';
 import { InvalidOperationError } from '../protocol/errors.js';
 import { BucketWriter, forEachElement, forEachPair } from './bucket.js';
@@ -56,6 +57,13 @@ export interface TaskMetrics {
   readonly executorRunTime: number;
   /** Time its thread spent in garbage collection while it ran (V8's GC profiler). */
   readonly gcTime: number;
+  /**
+   * CPU time of its thread while it ran, in ns as Spark's executorCpuTime: only where the task
+   * had its thread alone (a worker daemon's task thread, on Linux); absent where not measured.
+   */
+  readonly executorCpuTime?: number;
+  /** Time it waited parked (holding no slot) for map outputs before it ran (set by its worker). */
+  readonly parkedTime: number;
   readonly inputBytes: number;
   readonly inputRecords: number;
   readonly outputBytes: number;
@@ -74,13 +82,16 @@ export interface TaskMetrics {
 
 /** A task's counters while it runs (see {@link TaskMetrics}). */
 /** Task metrics as counters that add up (a task's, a stage's, an executor's totals). */
-export type MetricCounters = { -readonly [K in keyof TaskMetrics]: number };
+export type MetricCounters = { -readonly [K in keyof TaskMetrics]-?: number };
 
 /** All-zero counters. */
 export function zeroMetrics(): MetricCounters {
   return {
     executorRunTime: 0,
     gcTime: 0,
+    // A total over the tasks that measured it (a task's own is set only where measured).
+    executorCpuTime: 0,
+    parkedTime: 0,
     inputBytes: 0,
     inputRecords: 0,
     outputBytes: 0,
@@ -1039,6 +1050,28 @@ function gcMeter(): { stop: () => number } {
   };
 }
 
+/** This thread's `/proc/thread-self/schedstat`, opened once (the fd stays bound to the thread). */
+let schedstat: { fd: number; buf: Buffer } | null | undefined;
+
+/**
+ * CPU time this thread has used, in ns (Linux's per-thread scheduler clock), or undefined on the
+ * main thread (which also serves the network and the UI while a task awaits) and where the file
+ * is missing. Node 20 has no per-thread CPU clock of its own (`process.cpuUsage` is the process's).
+ */
+function threadCpuNs(): number | undefined {
+  if (isMainThread || schedstat === null) return undefined;
+  try {
+    schedstat ??= { fd: openSync('/proc/thread-self/schedstat', 'r'), buf: Buffer.alloc(64) };
+    const n = readSync(schedstat.fd, schedstat.buf, 0, schedstat.buf.length, 0);
+    const text = schedstat.buf.toString('latin1', 0, n);
+    const ns = Number(text.slice(0, text.indexOf(' ')));
+    return Number.isSafeInteger(ns) ? ns : undefined;
+  } catch {
+    schedstat = null;
+    return undefined;
+  }
+}
+
 /** Windows a sampling job reads of a text split, evenly spaced, and the fraction of it they cover. */
 const SAMPLE_WINDOWS = 16;
 const SAMPLE_FRACTION = 1 / 64;
@@ -1109,13 +1142,16 @@ export function usesAccumulators(value: unknown): boolean {
 /** Runs one task. Throws what user code throws (the caller decides about retries). */
 export async function runTask(desc: TaskDesc, services: TaskServices): Promise<TaskResult> {
   const t0 = performance.now();
+  const cpu0 = threadCpuNs();
   const gc = gcMeter();
   try {
     return await runMeasured(desc, services, (run) => {
       run.m.executorRunTime = Math.round(performance.now() - t0);
       run.m.gcTime = Math.round(gc.stop());
       run.m.shuffleFetchWaitTime = Math.round(run.m.shuffleFetchWaitTime);
-      return { ...run.m };
+      const cpu1 = cpu0 === undefined ? undefined : threadCpuNs();
+      const { executorCpuTime: _unset, ...m } = run.m;
+      return cpu1 === undefined ? m : { ...m, executorCpuTime: cpu1 - cpu0! };
     });
   } finally {
     gc.stop();

@@ -485,6 +485,7 @@ export class Worker {
     const maxStageAttempts = this.options.maxStageAttempts ?? 4;
     try {
       let lost = 0;
+      let parkedTime = 0; // over every park (a fetch failure parks the task again)
       for (;;) {
         // A wide dependency: the map outputs it reads must be announced first. Missing ones are
         // posted as jobs from here while this task waits parked, holding no slot.
@@ -496,7 +497,8 @@ export class Worker {
         let runDesc = desc;
         let bytes = task;
         if (shuffles.length > 0) {
-          const locations = await this.parkUntilOutputs(job, desc, shuffles, abort.signal);
+          const { locations, parkedMs } = await this.parkUntilOutputs(job, desc, shuffles, abort.signal);
+          parkedTime += parkedMs;
           if (abort.signal.aborted) return await this.releaseIfStopping(job, token, entry);
           runDesc = { ...desc, locations };
           bytes = encode(runDesc);
@@ -548,7 +550,7 @@ export class Worker {
         // and reported (a report to a source that just died waits until it is declared dead).
         this.move(job.jobId, 'reporting');
         this.pump();
-        await this.finish(job, token, desc, outcome);
+        await this.finish(job, token, desc, withParkedTime(outcome, parkedTime));
         return;
       }
     } catch (e) {
@@ -650,15 +652,16 @@ export class Worker {
   /**
    * Parks a task (its slot is released, its lease keeps being renewed) until every map output of
    * `shuffles` is announced, posting jobs for the missing ones that no live source has open; then
-   * waits for a slot and returns where each output is. Rejects when one of its map jobs failed
-   * for good.
+   * waits for a slot and returns where each output is and how long (ms) it was parked, from
+   * parking to getting a slot back (0 when every output was there). Rejects when one of its map
+   * jobs failed for good.
    */
   private async parkUntilOutputs(
     job: Extract<WireRecord, { kind: 'job' }>,
     desc: TaskDesc,
     shuffles: readonly ShuffleSpec[],
     signal: AbortSignal,
-  ): Promise<Record<string, string[]>> {
+  ): Promise<{ locations: Record<string, string[]>; parkedMs: number }> {
     const self = this.node.identity.rpc;
     const owner = job.owner;
     const posted = new Set<string>();
@@ -776,7 +779,7 @@ export class Worker {
     for (const s of shuffles) {
       locations[s.id] = Array.from({ length: s.numMaps }, (_, m) => this.maps.holder(s.id, m, self) ?? '');
     }
-    return locations;
+    return { locations, parkedMs: wasParked ? Math.round(this.clock.now() - parkedAt) : 0 };
   }
 
   /** Tells the client a task lost a map output (for its progress and counters). */
@@ -1073,4 +1076,10 @@ export class Worker {
     await this.node.stop();
     await this.store.close();
   }
+}
+
+/** A successful outcome with the time its task waited parked in its metrics (where it measured any). */
+function withParkedTime(outcome: TaskOutcome, parkedTime: number): TaskOutcome {
+  if (!outcome.ok || !outcome.result.metrics) return outcome;
+  return { ok: true, result: { ...outcome.result, metrics: { ...outcome.result.metrics, parkedTime } } };
 }

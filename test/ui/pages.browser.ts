@@ -196,13 +196,25 @@ describe('web UI pages in Chromium', () => {
       'Duration',
       'Run time',
       'GC time',
+      'CPU time',
       'Input size / records',
       'Shuffle write size / records',
     ]);
-    const input = await page.locator('table.summary tbody tr').nth(3).locator('td').allTextContents();
+    const input = await page.locator('table.summary tbody tr').nth(4).locator('td').allTextContents();
     const records: number[] = st.taskMetricsDistributions.inputMetrics.recordsRead;
     expect(input.slice(1).map((c) => Number(c.split(' / ')[1]))).toEqual(records);
     await shot('stage-metrics');
+    // The result stage's tasks parked until the map outputs were announced: a row and a column.
+    const resultStage = job.stageIds[1];
+    const rs = (await rest(`/stages/${resultStage}?withSummaries=true&quantiles=0,0.25,0.5,0.75,1`))[0];
+    expect(rs.parkedTime).toBeGreaterThan(0);
+    await open(`stage/${resultStage}`);
+    await page.waitForSelector('table.summary');
+    const parkedRow = page.locator('table.summary tbody tr', { hasText: 'Parked waiting for map outputs' });
+    expect(await parkedRow.locator('td').allTextContents()).toEqual([
+      'Parked waiting for map outputs',
+      ...rs.taskMetricsDistributions.parkedTime.map((ms: number) => (ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`)), // prettier-ignore
+    ]);
     await open('executors');
     await page.waitForSelector('pre.log');
     expect(await page.locator('pre.log').allTextContents()).toEqual(expect.arrayContaining([expect.stringContaining('saw w0 w0')])); // prettier-ignore

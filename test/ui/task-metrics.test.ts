@@ -27,7 +27,7 @@ type Done = Extract<ProgressEvent, { type: 'task' }> & { metrics: TaskMetrics };
 
 /** The metrics without the times (which differ between runs). */
 const sizes = (m: TaskMetrics) => {
-  const { executorRunTime: _r, gcTime: _g, shuffleFetchWaitTime: _f, ...rest } = m;
+  const { executorRunTime: _r, gcTime: _g, shuffleFetchWaitTime: _f, executorCpuTime: _c, parkedTime: _p, ...rest } = m; // prettier-ignore
   return rest;
 };
 
@@ -79,7 +79,7 @@ async function run(mode: 'inProcess' | 'local'): Promise<{
   return { map: done(stageIds[0]!), result: done(stageIds[1]!), gc: done(stageIds[2]!), out, rest, stageIds };
 }
 
-const sum = (ds: Done[], k: keyof TaskMetrics) => ds.reduce((n, d) => n + d.metrics[k], 0);
+const sum = (ds: Done[], k: keyof TaskMetrics) => ds.reduce((n, d) => n + (d.metrics[k] ?? 0), 0);
 
 describe('task metrics', () => {
   it('in process and on a cluster: input, shuffle and output totals are exact and equal; GC is measured; REST shows them', async () => {
@@ -109,6 +109,23 @@ describe('task metrics', () => {
       expect(r.gc).toHaveLength(1);
       expect(r.gc[0]!.metrics.gcTime).toBeGreaterThan(0);
       expect(r.gc[0]!.metrics.executorRunTime).toBeGreaterThanOrEqual(r.gc[0]!.metrics.gcTime);
+    }
+    // Parked time: nothing parks in process; on the cluster the map tasks read no shuffle (never
+    // park) and the result tasks park until the map outputs they read are announced.
+    expect([...local.map, ...local.result, ...local.gc].map((d) => d.metrics.parkedTime)).toEqual([0, 0, 0, 0, 0, 0]); // prettier-ignore
+    expect(cluster.map.map((d) => d.metrics.parkedTime)).toEqual([0, 0]);
+    expect(cluster.result.filter((d) => d.metrics.parkedTime > 0)).toHaveLength(3);
+    // CPU time: measured only in a worker daemon's task threads (Linux's per-thread clock), in ns,
+    // never more than the thread's wall time (give or take the clock's tick, at most 10 ms at each
+    // end); the in-process run (main thread) does not send it.
+    expect([...local.map, ...local.result, ...local.gc].filter((d) => 'executorCpuTime' in d.metrics)).toEqual([]); // prettier-ignore
+    if (process.platform === 'linux') {
+      for (const d of [...cluster.map, ...cluster.result, ...cluster.gc]) {
+        expect(d.metrics.executorCpuTime).toBeGreaterThanOrEqual(0);
+        expect(d.metrics.executorCpuTime!).toBeLessThanOrEqual((d.metrics.executorRunTime + 1 + 20) * 1e6);
+      }
+      // The task that allocates a million objects uses its thread's CPU for many ticks.
+      expect(cluster.gc[0]!.metrics.executorCpuTime).toBeGreaterThan(0);
     }
     // The cluster measures what the in-process run measures, task for task.
     expect(cluster.map.map((d) => sizes(d.metrics))).toEqual(local.map.map((d) => sizes(d.metrics)));
@@ -141,6 +158,16 @@ describe('task metrics', () => {
       expect(summary.numMeasuredTasks).toBe(3);
       const tasks = (await r.rest(`/stages/${resultStage}/0/taskList?sortBy=index`)) as any[];
       expect(tasks.map((t) => t.taskMetrics.outputMetrics.recordsWritten)).toEqual(r.result.map((d) => d.metrics.outputRecords)); // prettier-ignore
+      // Parked and CPU time as the events carried them: per task, summed per stage, as quantiles.
+      expect(tasks.map((t) => t.taskMetrics.parkedTime)).toEqual(r.result.map((d) => d.metrics.parkedTime));
+      expect(tasks.map((t) => t.taskMetrics.executorCpuTime)).toEqual(r.result.map((d) => d.metrics.executorCpuTime)); // prettier-ignore
+      expect(rs.parkedTime).toBe(sum(r.result, 'parkedTime'));
+      expect(rs.executorCpuTime).toBe(sum(r.result, 'executorCpuTime'));
+      const parked = r.result.map((d) => d.metrics.parkedTime).sort((a, b) => a - b);
+      expect(summary.parkedTime).toEqual([parked[0], parked[2]]);
+      const cpu = r.result.flatMap((d) => (d.metrics.executorCpuTime === undefined ? [] : [d.metrics.executorCpuTime])).sort((a, b) => a - b); // prettier-ignore
+      expect(summary.numCpuMeasuredTasks).toBe(cpu.length);
+      expect(summary.executorCpuTime).toEqual(cpu.length === 0 ? undefined : [cpu[0], cpu[2]]);
       const executors = (await r.rest('/allexecutors')) as any[];
       expect(executors.reduce((n, e) => n + e.totalInputBytes, 0)).toBe(statSync(input).size);
       expect(executors.reduce((n, e) => n + e.totalShuffleWrite, 0)).toBe(st.shuffleWriteBytes);

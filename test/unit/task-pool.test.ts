@@ -124,7 +124,8 @@ async function inProcess(desc: TaskDesc, services: PoolServices): Promise<TaskRe
 /** A task's result without its measured times (they differ between two runs of it). */
 function untimed(r: TaskResult): TaskResult {
   if (!r.metrics) return r;
-  const { executorRunTime: _r, gcTime: _g, shuffleFetchWaitTime: _f, ...sizes } = r.metrics;
+  // CPU time is measured only on task threads (not in process): a time, like the others.
+  const { executorRunTime: _r, gcTime: _g, shuffleFetchWaitTime: _f, executorCpuTime: _c, ...sizes } = r.metrics; // prettier-ignore
   return { ...r, metrics: sizes as TaskResult['metrics'] };
 }
 

@@ -220,7 +220,8 @@ function stageRows(app: string, stages: Json[]): string[][] {
 const STAGE_HEADERS = ['Id', 'Description', 'Status', 'Kind', 'Submitted', 'Duration', 'Tasks: succeeded/total', 'Input', 'Output', 'Shuffle read', 'Shuffle write', 'Retries']; // prettier-ignore
 
 /**
- * The stage page's summary rows, as Spark's: duration, run and GC time always, then input,
+ * The stage page's summary rows, as Spark's: duration, run and GC time always, CPU time where
+ * measured, time parked waiting for map outputs where any task parked, then input,
  * output, shuffle read (size, records, fetch wait) and write, SQL rows where the stage has any.
  */
 function summaryRows(st: Json, s: Json): string[][] {
@@ -232,6 +233,9 @@ function summaryRows(st: Json, s: Json): string[][] {
     ['Run time', ...ms(s.executorRunTime)],
     ['GC time', ...ms(s.jvmGcTime)],
   ];
+  // CPU time (ns) where the workers measured it (task threads); otherwise no row, not zeros.
+  if (s.executorCpuTime) rows.push(['CPU time', ...s.executorCpuTime.map((d: number) => esc(duration(d / 1e6)))]); // prettier-ignore
+  if (st.parkedTime > 0) rows.push(['Parked waiting for map outputs', ...ms(s.parkedTime)]);
   if (st.inputBytes > 0 || st.inputRecords > 0)
     rows.push(['Input size / records', ...pair(s.inputMetrics.bytesRead, s.inputMetrics.recordsRead)]);
   if (st.outputBytes > 0 || st.outputRecords > 0)
@@ -383,6 +387,8 @@ async function stagePage(app: string, id: string, q: URLSearchParams): Promise<s
     esc(time(t.launchTime)),
     esc(duration(t.duration)),
     esc(t.taskMetrics ? duration(t.taskMetrics.jvmGcTime) : ''),
+    esc(t.taskMetrics?.executorCpuTime === undefined ? '' : duration(t.taskMetrics.executorCpuTime / 1e6)),
+    esc(t.taskMetrics?.parkedTime ? duration(t.taskMetrics.parkedTime) : ''),
     t.taskMetrics
       ? sizeRecords(t.taskMetrics.inputMetrics.bytesRead, t.taskMetrics.inputMetrics.recordsRead)
       : '',
@@ -411,7 +417,7 @@ async function stagePage(app: string, id: string, q: URLSearchParams): Promise<s
   ${table(['Metric', 'Min', '25th percentile', 'Median', '75th percentile', 'Max'], summaryRows(st, summary), 'summary')}
   ${taskTimeline(timeline)}
   <h3>Tasks</h3>${filters}${pager}
-  ${table([sortLink('ID', 'Task'), sortLink('index', 'Index'), 'Attempt', 'Status', sortLink('executor', 'Worker'), 'Host', sortLink('launchTime', 'Launched'), sortLink('runtime', 'Duration'), 'GC time', 'Input', 'Shuffle read', 'Shuffle write', 'Retry reason'], rows, 'tasks')}</main>`; // prettier-ignore
+  ${table([sortLink('ID', 'Task'), sortLink('index', 'Index'), 'Attempt', 'Status', sortLink('executor', 'Worker'), 'Host', sortLink('launchTime', 'Launched'), sortLink('runtime', 'Duration'), 'GC time', 'CPU time', 'Parked', 'Input', 'Shuffle read', 'Shuffle write', 'Retry reason'], rows, 'tasks')}</main>`; // prettier-ignore
 }
 
 async function executorsPage(app: string): Promise<string> {
