@@ -120,6 +120,11 @@ export interface WorkerStatus {
   /** Blocks it stores (shuffle outputs and cached partitions). */
   readonly blocks: number;
   readonly memoryBytes: number;
+  /** Bytes of its blocks on disk (spilled past its memory budget); 0 from a worker that does not say. */
+  readonly diskBytes?: number;
+  /** Block files its store has written (spills) and their bytes, since it started. */
+  readonly spills?: number;
+  readonly spilledBytes?: number;
   /** Milliseconds since anything was last heard from it. */
   readonly lastSeenMs: number;
 }
@@ -775,6 +780,9 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
           free: r?.free ?? 0,
           blocks: r?.blocks ?? 0,
           memoryBytes: r?.memoryBytes ?? 0,
+          diskBytes: r?.diskBytes ?? 0,
+          spills: r?.spills ?? 0,
+          spilledBytes: r?.spilledBytes ?? 0,
           lastSeenMs: Math.max(0, now - p.lastSeen),
         };
       })

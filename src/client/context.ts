@@ -37,6 +37,7 @@ import { ContextUi, type EventLogOptions, type UiOptions } from '../ui/index.js'
 import type { ProgressListener } from './progress.js';
 import { userCall } from '../rdd/call-site.js';
 import { spawnWorker, stopWorkers, type LocalWorker } from './local-cluster.js';
+import { MIN_MEMORY_BYTES } from '../worker/config.js';
 import {
   HEARTBEAT_INTERVAL_MS,
   JOB_REANNOUNCE_INTERVAL_MS,
@@ -100,6 +101,11 @@ export interface LocalOptions extends Omit<ConnectOptions, 'peers' | 'cluster' |
    * when one worker dies the others can use the cores it leaves idle.
    */
   readonly slotsPerWorker?: number;
+  /**
+   * Bytes each worker's block store keeps in memory before it spills blocks to disk (a worker
+   * daemon's `--memory`; at least 1 MiB). Default: the daemon's default.
+   */
+  readonly memoryPerWorker?: number;
 }
 
 /** The signal of the innermost `withSignal` around the current async context. */
@@ -239,6 +245,11 @@ export class MicroSpark implements RDDContext {
     assertPositiveInt(n, 'workers');
     const slots = options.slotsPerWorker ?? availableParallelism();
     assertPositiveInt(slots, 'slotsPerWorker');
+    const memoryBytes = options.memoryPerWorker;
+    if (memoryBytes !== undefined && !(Number.isSafeInteger(memoryBytes) && memoryBytes >= MIN_MEMORY_BYTES))
+      throw new InvalidOperationError(
+        `memoryPerWorker must be a whole number of bytes of at least ${MIN_MEMORY_BYTES} (1 MiB), got ${memoryBytes}`,
+      );
     const cluster = `local-${randomUUID().slice(0, 8)}`;
     const backend = await MicroSpark.startCluster(options, cluster);
     const spawned: LocalWorker[] = [];
@@ -250,6 +261,7 @@ export class MicroSpark implements RDDContext {
             clientRpc: backend.node.identity.rpc,
             cluster,
             slots,
+            ...(memoryBytes !== undefined && { memoryBytes }),
             heartbeatMs,
             deadAfterMs: options.deadAfterMs ?? PEER_DEAD_AFTER_MS,
             readyTimeoutMs: options.joinTimeoutMs ?? 20_000,

@@ -31,6 +31,8 @@ export interface SpawnOptions {
   readonly clientRpc?: string;
   readonly cluster: string;
   readonly slots: number;
+  /** The daemon's block store memory before it spills to disk (`--memory`); default: the daemon's. */
+  readonly memoryBytes?: number;
   readonly heartbeatMs: number;
   readonly deadAfterMs: number;
   readonly readyTimeoutMs: number;
@@ -71,6 +73,7 @@ export function spawnWorker(options: SpawnOptions): Promise<LocalWorker> {
       options.cluster,
       '--slots',
       String(options.slots),
+      ...(options.memoryBytes === undefined ? [] : ['--memory', String(options.memoryBytes)]),
       '--heartbeat-ms',
       String(options.heartbeatMs),
       '--dead-after-ms',

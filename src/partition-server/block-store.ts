@@ -45,6 +45,8 @@ export interface BlockStoreStats {
   readonly diskBytes: number;
   /** Block files written so far: least-recently-used evictions and blocks larger than the budget. */
   readonly spills: number;
+  /** Bytes of those files: what the store has spilled to disk in all. */
+  readonly spilledBytes: number;
 }
 
 /**
@@ -103,6 +105,7 @@ export class BlockStore {
   private memoryTotal = 0;
   private diskTotal = 0;
   private spillCount = 0;
+  private spilledBytes = 0;
   private fileSeq = 0;
   private dirReady: Promise<void> | undefined;
   private createdDir = false;
@@ -248,7 +251,7 @@ export class BlockStore {
     return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
-  /** Block count, bytes in memory and on disk, and files written so far. */
+  /** Block count, bytes in memory and on disk, and the files (and their bytes) written so far. */
   stats(): BlockStoreStats {
     this.checkOpen();
     return {
@@ -256,6 +259,7 @@ export class BlockStore {
       memoryBytes: this.memoryTotal,
       diskBytes: this.diskTotal,
       spills: this.spillCount,
+      spilledBytes: this.spilledBytes,
     };
   }
 
@@ -315,6 +319,7 @@ export class BlockStore {
       throw err;
     }
     this.spillCount++;
+    this.spilledBytes += e.bytes;
     if (!e.dropped) {
       e.state = 'disk';
       e.data = undefined;

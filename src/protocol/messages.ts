@@ -33,6 +33,10 @@ export const WorkerRecord = z.object({
   free: count,
   blocks: count,
   memoryBytes: count,
+  /** Its block store's bytes on disk, block files written and their bytes (optional: older workers). */
+  diskBytes: count.optional(),
+  spills: count.optional(),
+  spilledBytes: count.optional(),
   seq: count,
 });
 

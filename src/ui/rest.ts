@@ -373,7 +373,11 @@ export function taskSummary(st: StageRecord, quantiles: readonly number[]): Reco
   };
 }
 
-/** `/executors` entry (Spark's ExecutorSummary), live worker records merged in when there are any. */
+/**
+ * `/executors` entry (Spark's ExecutorSummary), live worker records merged in when there are any:
+ * their blocks, memory and disk use, and spills (MicroSpark's `memoryBytesSpilled`,
+ * `diskBytesSpilled`, `numSpills`: a worker's, since a task's outputs are stored after it ends).
+ */
 export function executorSummary(
   store: StatusStore,
   id: string,
@@ -386,7 +390,7 @@ export function executorSummary(
     isActive: ex.isActive,
     rddBlocks: live?.blocks ?? 0,
     memoryUsed: live?.memoryBytes ?? 0,
-    diskUsed: 0,
+    diskUsed: live?.diskBytes ?? 0,
     totalCores: live?.slots ?? (id === 'driver' ? 1 : 0),
     maxTasks: live?.slots ?? (id === 'driver' ? 1 : 0),
     activeTasks: ex.activeTasks,
@@ -407,6 +411,11 @@ export function executorSummary(
     // MicroSpark's own fields.
     ...opt('busySlots', live ? live.slots - live.free : undefined),
     ...opt('heartbeatAgeMs', live?.lastSeenMs),
+    // Its block store's spills since it started (live only): blocks are spilled as the bytes they
+    // are, so the memory and disk sizes of what spilled are the same number.
+    ...opt('memoryBytesSpilled', live?.spilledBytes),
+    ...opt('diskBytesSpilled', live?.spilledBytes),
+    ...opt('numSpills', live?.spills),
     retryReasons: { ...ex.retried },
     numLogLines: ex.logs.length + ex.droppedLogLines,
   };

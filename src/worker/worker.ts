@@ -291,13 +291,17 @@ export class Worker {
   }
 
   private ownRecords(): WireRecord[] {
+    const stats = this.store.stats();
     const own: WireRecord = {
       kind: 'worker',
       peer: this.node.identity,
       slots: this.options.slots,
       free: Math.max(0, this.free),
-      blocks: this.store.stats().blocks,
-      memoryBytes: this.store.stats().memoryBytes,
+      blocks: stats.blocks,
+      memoryBytes: stats.memoryBytes,
+      diskBytes: stats.diskBytes,
+      spills: stats.spills,
+      spilledBytes: stats.spilledBytes,
       seq: this.seq++,
     };
     const blocks: WireRecord[] = [...this.ownBlocks].map(([blockId, b]) => ({

@@ -53,13 +53,13 @@ describe('BlockStore', () => {
     expect(await store.get('rdd:a:0')).toEqual(Uint8Array.from([1, 2, 3, 250]));
     expect(await store.get('rdd:a:1')).toBeUndefined();
     expect(store.list()).toEqual([{ id: 'rdd:a:0', bytes: 4, onDisk: false, owner: 'action:1' }]);
-    expect(store.stats()).toEqual({ blocks: 1, memoryBytes: 4, diskBytes: 0, spills: 0 });
+    expect(store.stats()).toEqual({ blocks: 1, memoryBytes: 4, diskBytes: 0, spills: 0, spilledBytes: 0 });
     await store.put('empty', new Uint8Array(0), 'action:1');
     expect(await store.get('empty')).toEqual(new Uint8Array(0));
-    expect(store.stats()).toEqual({ blocks: 2, memoryBytes: 4, diskBytes: 0, spills: 0 });
+    expect(store.stats()).toEqual({ blocks: 2, memoryBytes: 4, diskBytes: 0, spills: 0, spilledBytes: 0 });
     expect(await store.delete('rdd:a:0')).toBe(true);
     expect(await store.delete('rdd:a:0')).toBe(false);
-    expect(store.stats()).toEqual({ blocks: 1, memoryBytes: 0, diskBytes: 0, spills: 0 });
+    expect(store.stats()).toEqual({ blocks: 1, memoryBytes: 0, diskBytes: 0, spills: 0, spilledBytes: 0 });
   });
 
   it('replaces a block, in memory and on disk, without leaving its old file', async () => {
@@ -69,24 +69,30 @@ describe('BlockStore', () => {
     expect(await store.get('b')).toEqual(bytes(20, 2));
     expect(store.sizeOf('b')).toBe(20);
     expect(store.list()).toEqual([{ id: 'b', bytes: 20, onDisk: false, owner: 'action:2' }]);
-    expect(store.stats()).toEqual({ blocks: 1, memoryBytes: 20, diskBytes: 0, spills: 0 });
+    expect(store.stats()).toEqual({ blocks: 1, memoryBytes: 20, diskBytes: 0, spills: 0, spilledBytes: 0 });
     // The old owner no longer holds it.
     expect(await store.deleteOwner('action:1')).toBe(0);
 
     await store.put('b', bytes(150, 3), 'action:2'); // oversize: on disk
     expect(files(dir)).toHaveLength(1);
-    expect(store.stats()).toEqual({ blocks: 1, memoryBytes: 0, diskBytes: 150, spills: 1 });
+    expect(store.stats()).toEqual({
+      blocks: 1,
+      memoryBytes: 0,
+      diskBytes: 150,
+      spills: 1,
+      spilledBytes: 150,
+    });
     await store.put('b', bytes(5, 4), 'action:2'); // back in memory; the file is gone
     expect(files(dir)).toEqual([]);
     expect(await store.get('b')).toEqual(bytes(5, 4));
-    expect(store.stats()).toEqual({ blocks: 1, memoryBytes: 5, diskBytes: 0, spills: 1 });
+    expect(store.stats()).toEqual({ blocks: 1, memoryBytes: 5, diskBytes: 0, spills: 1, spilledBytes: 150 });
   });
 
   it('keeps memory within the budget and spills the least recently used block first', async () => {
     const { store, dir } = makeStore(100);
     await store.put('a', bytes(40, 1), 'o');
     await store.put('b', bytes(40, 2), 'o');
-    expect(store.stats()).toEqual({ blocks: 2, memoryBytes: 80, diskBytes: 0, spills: 0 });
+    expect(store.stats()).toEqual({ blocks: 2, memoryBytes: 80, diskBytes: 0, spills: 0, spilledBytes: 0 });
     expect(files(dir)).toEqual([]); // nothing spilled, nothing created
 
     await store.get('a'); // a is now more recent than b
@@ -96,11 +102,17 @@ describe('BlockStore', () => {
       ['b', true],
       ['c', false],
     ]);
-    expect(store.stats()).toEqual({ blocks: 3, memoryBytes: 80, diskBytes: 40, spills: 1 });
+    expect(store.stats()).toEqual({ blocks: 3, memoryBytes: 80, diskBytes: 40, spills: 1, spilledBytes: 40 });
     expect(files(dir)).toHaveLength(1);
 
     await store.put('d', bytes(20, 4), 'o'); // exactly 100: fits, no spill
-    expect(store.stats()).toEqual({ blocks: 4, memoryBytes: 100, diskBytes: 40, spills: 1 });
+    expect(store.stats()).toEqual({
+      blocks: 4,
+      memoryBytes: 100,
+      diskBytes: 40,
+      spills: 1,
+      spilledBytes: 40,
+    });
 
     // Use order now a, c, d (oldest first); touch a and d: c is the least recently used.
     await store.get('a');
@@ -112,7 +124,7 @@ describe('BlockStore', () => {
         .filter((b) => b.onDisk)
         .map((b) => b.id),
     ).toEqual(['b', 'c']);
-    expect(store.stats()).toEqual({ blocks: 5, memoryBytes: 90, diskBytes: 80, spills: 2 });
+    expect(store.stats()).toEqual({ blocks: 5, memoryBytes: 90, diskBytes: 80, spills: 2, spilledBytes: 80 });
 
     await store.put('f', bytes(60, 6), 'o'); // 150 > 100: a (40) then d (20) go, 90
     expect(
@@ -127,7 +139,13 @@ describe('BlockStore', () => {
         .filter((b) => !b.onDisk)
         .map((b) => b.id),
     ).toEqual(['e', 'f']);
-    expect(store.stats()).toEqual({ blocks: 6, memoryBytes: 90, diskBytes: 140, spills: 4 });
+    expect(store.stats()).toEqual({
+      blocks: 6,
+      memoryBytes: 90,
+      diskBytes: 140,
+      spills: 4,
+      spilledBytes: 140,
+    });
     expect(files(dir)).toHaveLength(4);
     for (const f of files(dir)) expect(f).toMatch(FILE_NAME);
 
@@ -141,7 +159,13 @@ describe('BlockStore', () => {
       f: [60, 6],
     };
     for (const [id, [n, fill]] of Object.entries(fills)) expect(await store.get(id)).toEqual(bytes(n, fill));
-    expect(store.stats()).toEqual({ blocks: 6, memoryBytes: 90, diskBytes: 140, spills: 4 });
+    expect(store.stats()).toEqual({
+      blocks: 6,
+      memoryBytes: 90,
+      diskBytes: 140,
+      spills: 4,
+      spilledBytes: 140,
+    });
   });
 
   it('writes a block larger than the whole budget straight to disk', async () => {
@@ -152,7 +176,13 @@ describe('BlockStore', () => {
       { id: 'big', bytes: 101, onDisk: true, owner: 'o' },
       { id: 'small', bytes: 60, onDisk: false, owner: 'o' },
     ]);
-    expect(store.stats()).toEqual({ blocks: 2, memoryBytes: 60, diskBytes: 101, spills: 1 });
+    expect(store.stats()).toEqual({
+      blocks: 2,
+      memoryBytes: 60,
+      diskBytes: 101,
+      spills: 1,
+      spilledBytes: 101,
+    });
     expect(files(dir)).toHaveLength(1);
     expect(await store.get('big')).toEqual(bytes(101, 2));
   });
@@ -182,7 +212,13 @@ describe('BlockStore', () => {
       ['q', false],
       ['r', true],
     ]);
-    expect(store.stats()).toEqual({ blocks: 3, memoryBytes: 1000, diskBytes: 4000, spills: 2 });
+    expect(store.stats()).toEqual({
+      blocks: 3,
+      memoryBytes: 1000,
+      diskBytes: 4000,
+      spills: 2,
+      spilledBytes: 4000,
+    });
     expect(files(dir)).toHaveLength(2);
   });
 
@@ -207,7 +243,13 @@ describe('BlockStore', () => {
 
     expect(await store.deleteOwner('action:x')).toBe(3);
     expect(store.list().map((b) => b.id)).toEqual(['y1', 'y2', 'y3']);
-    expect(store.stats()).toEqual({ blocks: 3, memoryBytes: 60, diskBytes: 200, spills: 3 });
+    expect(store.stats()).toEqual({
+      blocks: 3,
+      memoryBytes: 60,
+      diskBytes: 200,
+      spills: 3,
+      spilledBytes: 430,
+    });
     expect(files(dir)).toHaveLength(1);
     expect(yFiles).toContain(files(dir)[0]);
     expect(await store.get('x1')).toBeUndefined();
@@ -218,7 +260,7 @@ describe('BlockStore', () => {
     expect(await store.deleteOwner('nobody')).toBe(0);
     expect(await store.deleteOwner('cache:y')).toBe(3);
     expect(files(dir)).toEqual([]);
-    expect(store.stats()).toEqual({ blocks: 0, memoryBytes: 0, diskBytes: 0, spills: 3 });
+    expect(store.stats()).toEqual({ blocks: 0, memoryBytes: 0, diskBytes: 0, spills: 3, spilledBytes: 430 });
   });
 
   it('lists blocks by id prefix, sorted', async () => {
@@ -345,7 +387,13 @@ describe('BlockStore', () => {
     await replacing;
     expect(await readingNew).toEqual(bytes(600, 8));
     expect(files(dir)).toHaveLength(1);
-    expect(store.stats()).toEqual({ blocks: 1, memoryBytes: 0, diskBytes: 600, spills: 2 });
+    expect(store.stats()).toEqual({
+      blocks: 1,
+      memoryBytes: 0,
+      diskBytes: 600,
+      spills: 2,
+      spilledBytes: 1100,
+    });
   });
 
   it('interleaved puts, gets and deletes over time never expose a torn block or break the budget', async () => {
@@ -412,6 +460,7 @@ describe('BlockStore', () => {
       memoryBytes: 0,
       diskBytes: 16 * ids.length,
       spills: 10,
+      spilledBytes: 16 * ids.length,
     });
     expect(readdirSync(base)).toEqual(['spill']);
     const names = files(dir);
@@ -436,7 +485,7 @@ describe('BlockStore', () => {
     }
     await expect(store.put('k', [1, 2] as unknown as Uint8Array, 'o')).rejects.toThrow(InvalidOperationError);
     await expect(store.put('', bytes(1, 0), 'o')).rejects.toThrow(/non-empty string, got ""/);
-    expect(store.stats()).toEqual({ blocks: 0, memoryBytes: 0, diskBytes: 0, spills: 0 });
+    expect(store.stats()).toEqual({ blocks: 0, memoryBytes: 0, diskBytes: 0, spills: 0, spilledBytes: 0 });
   });
 
   it('validates its options', () => {
@@ -456,13 +505,13 @@ describe('BlockStore', () => {
     await store.put('a', bytes(8, 1), 'o');
     await expect(store.put('b', bytes(8, 2), 'o')).rejects.toThrow(/EEXIST|ENOTDIR/);
     expect(store.list()).toEqual([{ id: 'a', bytes: 8, onDisk: false, owner: 'o' }]);
-    expect(store.stats()).toEqual({ blocks: 1, memoryBytes: 8, diskBytes: 0, spills: 0 });
+    expect(store.stats()).toEqual({ blocks: 1, memoryBytes: 8, diskBytes: 0, spills: 0, spilledBytes: 0 });
     await expect(store.put('big', bytes(20, 3), 'o')).rejects.toThrow(/EEXIST|ENOTDIR/);
     expect(store.has('big')).toBe(false);
     expect(await store.get('a')).toEqual(bytes(8, 1));
     // A replacement that fails also leaves no block under the id (the old version is dropped).
     await expect(store.put('a', bytes(30, 4), 'o')).rejects.toThrow(/EEXIST|ENOTDIR/);
-    expect(store.stats()).toEqual({ blocks: 0, memoryBytes: 0, diskBytes: 0, spills: 0 });
+    expect(store.stats()).toEqual({ blocks: 0, memoryBytes: 0, diskBytes: 0, spills: 0, spilledBytes: 0 });
     await store.close();
   });
 });

@@ -430,6 +430,8 @@ async function executorsPage(app: string): Promise<string> {
     String(e.activeTasks),
     String(e.rddBlocks),
     esc(bytes(e.memoryUsed)),
+    esc(bytes(e.diskUsed)),
+    e.numSpills === undefined ? '' : esc(`${bytes(e.diskBytesSpilled)} / ${e.numSpills}`),
     String(e.completedTasks),
     String(e.failedTasks),
     esc(duration(e.totalDuration)),
@@ -455,7 +457,7 @@ async function executorsPage(app: string): Promise<string> {
       return `<h4>${esc(l.executorId.slice(0, 12))}${esc(more)}</h4><pre class="log" data-executor="${esc(l.executorId)}">${lines}</pre>`; // prettier-ignore
     })
     .join('');
-  return `<main><h2>Executors (workers)</h2>${table(['Worker', 'Address', 'Status', 'Busy/slots', 'Active tasks', 'Blocks', 'Memory', 'Completed', 'Failed', 'Task time', 'GC time', 'Input', 'Shuffle read', 'Shuffle write', 'Heartbeat age'], rows, 'executors')}
+  return `<main><h2>Executors (workers)</h2>${table(['Worker', 'Address', 'Status', 'Busy/slots', 'Active tasks', 'Blocks', 'Memory', 'Disk', 'Spilled (size / blocks)', 'Completed', 'Failed', 'Task time', 'GC time', 'Input', 'Shuffle read', 'Shuffle write', 'Heartbeat age'], rows, 'executors')}
   <h3>Recent task log lines</h3>${logSections || '<p class="empty">No task has printed anything.</p>'}</main>`; // prettier-ignore
 }
 
