@@ -509,6 +509,7 @@ export function sqlExecutionData(store: StatusStore, x: SqlExecutionRecord): Rec
       inputBytes: sum((st) => st.metrics.inputBytes),
     };
   });
+  const withOperators = stages.map((s) => ({ ...s, operators: planOperators(s, stages) }));
   return {
     id: x.id,
     status,
@@ -530,8 +531,47 @@ export function sqlExecutionData(store: StatusStore, x: SqlExecutionRecord): Rec
     })),
     edges: stages.flatMap((s) => s.inputs.map((from) => ({ fromId: from, toId: s.id }))),
     // MicroSpark's own: the plan's stages with the stages that ran them.
-    stages,
+    stages: withOperators,
   };
+}
+
+/** The measured numbers of one line of a plan stage's text (see {@link planOperators}). */
+export interface PlanOperatorMetrics {
+  /** Index of the line in the stage's `text` (0: the stage's exchange or result). */
+  readonly line: number;
+  /** `exchange` (the stage's output), `shuffle-read` (an input stage's output), `scan` (files). */
+  readonly kind: 'exchange' | 'shuffle-read' | 'scan';
+  /** Rows and bytes of the SQL batches: the stage's output, or the input stage's it reads. */
+  readonly rows?: number;
+  readonly bytes?: number;
+  readonly shuffleWriteBytes?: number;
+  /** The files' bytes a scan read (the stage's input; only when it has a single file scan). */
+  readonly inputBytes?: number;
+}
+
+/**
+ * Per-operator numbers of a plan stage from what its runs recorded (each stage's output batches'
+ * `sqlRows`/`sqlBytes`; no per-operator profiling): its exchange (line 0) gets its output; each
+ * `ShuffleRead stage N` the output of stage N it reads (a broadcast is read whole by every task);
+ * its file scan (`Relation …`) the input bytes, when it is the stage's only one.
+ */
+export function planOperators(
+  s: { readonly text: string; readonly rows: number; readonly bytes: number; readonly shuffleWriteBytes: number; readonly inputBytes: number }, // prettier-ignore
+  stages: ReadonlyArray<{ readonly id: number; readonly rows: number; readonly bytes: number }>,
+): PlanOperatorMetrics[] {
+  const lines = s.text.split('\n');
+  const out: PlanOperatorMetrics[] = [
+    { line: 0, kind: 'exchange', rows: s.rows, bytes: s.bytes, shuffleWriteBytes: s.shuffleWriteBytes },
+  ];
+  const scans = lines.flatMap((l, i) => (/(^|[-:] )Relation /.test(l.trimStart()) ? [i] : []));
+  lines.forEach((l, i) => {
+    const read = /ShuffleRead stage (\d+)/.exec(l);
+    const from = read ? stages.find((x) => x.id === Number(read[1])) : undefined;
+    if (from) out.push({ line: i, kind: 'shuffle-read', rows: from.rows, bytes: from.bytes });
+    else if (scans.length === 1 && scans[0] === i)
+      out.push({ line: i, kind: 'scan', inputBytes: s.inputBytes });
+  });
+  return out;
 }
 
 /** `/environment` (Spark's ApplicationEnvironmentInfo). */

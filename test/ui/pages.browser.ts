@@ -237,6 +237,13 @@ describe('web UI pages in Chromium', () => {
     expect(await rows.count()).toBe(x.stages.length);
     const outRows = await page.locator('table.plan-stages tbody tr td:nth-child(4)').allTextContents();
     expect(outRows.map(Number)).toEqual(x.stages.map((s: { rows: number }) => s.rows));
+    // The plan's exchanges and shuffle reads carry their rows: the exchange of stage 0 and the
+    // shuffle read of it in stage 1 both say stage 0's output rows.
+    const metrics = await page.locator('table.plan-stages pre.plan .metric').allTextContents();
+    expect(metrics.filter((m) => m.startsWith(`[rows: ${x.stages[0].rows},`))).toHaveLength(2);
+    expect(await page.locator('table.plan-stages pre.plan .metric[data-kind="shuffle-read"]').count()).toBe(
+      1,
+    );
     expect(await page.locator('pre.plan').last().textContent()).toBe(x.planDescription);
     await shot('sql-query');
     await open(`job/${x.successJobIds[0]}`);

@@ -263,10 +263,25 @@ async function jobPage(app: string, id: string): Promise<string> {
   <h3>DAG</h3>${dag(app, stages)}${plans}<h3>Stages</h3>${table(STAGE_HEADERS, stageRows(app, stages), 'stages')}</main>`;
 }
 
+/** A plan stage's text with its measured numbers after its exchange, shuffle reads and file scan. */
+function annotatedPlan(s: Json): string {
+  const lines = (s.text as string).split('\n').map((l) => esc(l));
+  for (const o of s.operators as Json[]) {
+    const parts = [
+      ...(o.rows === undefined ? [] : [`rows: ${o.rows}`]),
+      ...(o.bytes === undefined ? [] : [`size: ${bytes(o.bytes)}`]),
+      ...(o.shuffleWriteBytes ? [`shuffle write: ${bytes(o.shuffleWriteBytes)}`] : []),
+      ...(o.inputBytes === undefined ? [] : [`input: ${bytes(o.inputBytes)}`]),
+    ];
+    lines[o.line] += `  <span class="metric" data-kind="${esc(o.kind)}">[${esc(parts.join(', '))}]</span>`;
+  }
+  return lines.join('\n');
+}
+
 /** A DataFrame query's plan stages: what each runs, the stages that ran it, its rows and bytes. */
 function planTable(app: string, x: Json): string {
   const rows = x.stages.map((s: Json) => [
-    `<pre class="plan">${esc(s.text)}</pre>`,
+    `<pre class="plan">${annotatedPlan(s)}</pre>`,
     s.stageIds.map((id: number) => link(app, `stage/${id}`, `Stage ${id}`)).join(', '),
     `${s.numCompleteTasks}/${s.numTasks}`,
     esc(s.rows),

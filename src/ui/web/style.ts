@@ -32,5 +32,6 @@ button.kill { background: #ef4444; color: #fff; border: 0; padding: 3px 10px; bo
 pre.log { background: #fff; border: 1px solid #e5e7eb; padding: 6px 8px; max-height: 240px; overflow: auto; font-size: 12px; margin: 4px 0; }
 pre.log .stderr { color: #b91c1c; } h4 { margin: 10px 0 2px; font-size: 14px; }
 pre.plan { margin: 0; font-size: 12px; white-space: pre; }
+pre.plan .metric { color: #1f6feb; }
 .filters { margin: 4px 0; } .pager a { margin-left: 8px; } .empty { color: #6b7280; }
 `;
