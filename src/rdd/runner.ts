@@ -8,7 +8,7 @@
  * Shuffle output is combined map-side into one buffer per reduce partition; shuffle input, cached
  * blocks, client-hosted data and broadcast values are read through {@link TaskServices}.
  */
-import { openSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { GCProfiler } from 'node:v8';
@@ -1050,26 +1050,54 @@ function gcMeter(): { stop: () => number } {
   };
 }
 
-/** This thread's `/proc/thread-self/schedstat`, opened once (the fd stays bound to the thread). */
-let schedstat: { fd: number; buf: Buffer } | null | undefined;
+/** Whether this thread's `/proc/thread-self/schedstat` could not be read (not Linux): not tried again. */
+let noSchedstat = false;
 
 /**
- * CPU time this thread has used, in ns (Linux's per-thread scheduler clock), or undefined on the
- * main thread (which also serves the network and the UI while a task awaits) and where the file
- * is missing. Node 20 has no per-thread CPU clock of its own (`process.cpuUsage` is the process's).
+ * Measures the CPU time this thread uses while a task runs, in ns (Linux's per-thread scheduler
+ * clock); `stop` returns it and closes the file (so a task thread that is replaced leaks nothing).
+ * Undefined on the main thread (which also serves the network and the UI while a task awaits) and
+ * where the file is missing. Node 20 has no per-thread CPU clock (`process.cpuUsage` is the process's).
  */
-function threadCpuNs(): number | undefined {
-  if (isMainThread || schedstat === null) return undefined;
-  try {
-    schedstat ??= { fd: openSync('/proc/thread-self/schedstat', 'r'), buf: Buffer.alloc(64) };
-    const n = readSync(schedstat.fd, schedstat.buf, 0, schedstat.buf.length, 0);
-    const text = schedstat.buf.toString('latin1', 0, n);
-    const ns = Number(text.slice(0, text.indexOf(' ')));
-    return Number.isSafeInteger(ns) ? ns : undefined;
-  } catch {
-    schedstat = null;
-    return undefined;
+function cpuMeter(): { stop: () => number | undefined } {
+  const none = { stop: () => undefined };
+  if (isMainThread || noSchedstat) return none;
+  const buf = Buffer.alloc(64);
+  let fd: number | undefined;
+  const read = (): number | undefined => {
+    try {
+      // The fd stays bound to the thread that opened it: both readings are this thread's.
+      fd ??= openSync('/proc/thread-self/schedstat', 'r');
+      const text = buf.toString('latin1', 0, readSync(fd, buf, 0, buf.length, 0));
+      const ns = Number(text.slice(0, text.indexOf(' ')));
+      return Number.isSafeInteger(ns) ? ns : undefined;
+    } catch {
+      noSchedstat = true;
+      return undefined;
+    }
+  };
+  const close = () => {
+    if (fd !== undefined) closeSync(fd);
+    fd = undefined;
+  };
+  const start = read();
+  if (start === undefined) {
+    close();
+    return none;
   }
+  let ns: number | undefined;
+  let stopped = false;
+  return {
+    stop: () => {
+      if (!stopped) {
+        stopped = true;
+        const end = read();
+        close();
+        ns = end === undefined ? undefined : end - start;
+      }
+      return ns;
+    },
+  };
 }
 
 /** Windows a sampling job reads of a text split, evenly spaced, and the fraction of it they cover. */
@@ -1142,19 +1170,20 @@ export function usesAccumulators(value: unknown): boolean {
 /** Runs one task. Throws what user code throws (the caller decides about retries). */
 export async function runTask(desc: TaskDesc, services: TaskServices): Promise<TaskResult> {
   const t0 = performance.now();
-  const cpu0 = threadCpuNs();
+  const cpu = cpuMeter();
   const gc = gcMeter();
   try {
     return await runMeasured(desc, services, (run) => {
       run.m.executorRunTime = Math.round(performance.now() - t0);
       run.m.gcTime = Math.round(gc.stop());
       run.m.shuffleFetchWaitTime = Math.round(run.m.shuffleFetchWaitTime);
-      const cpu1 = cpu0 === undefined ? undefined : threadCpuNs();
+      const cpuNs = cpu.stop();
       const { executorCpuTime: _unset, ...m } = run.m;
-      return cpu1 === undefined ? m : { ...m, executorCpuTime: cpu1 - cpu0! };
+      return cpuNs === undefined ? m : { ...m, executorCpuTime: cpuNs };
     });
   } finally {
     gc.stop();
+    cpu.stop();
   }
 }
 
