@@ -16,7 +16,8 @@ import type { Table } from 'apache-arrow';
 import { hasDuplicateNames, makeRow } from '../dataframe/engine.js';
 import type { SqlEngine, Row, WriteSpec, ExplainMode } from '../dataframe/engine.js';
 import type { Callable } from '../rdd/functions.js';
-import { RDD, type NodeDef, type RDDContext } from '../rdd/rdd.js';
+import type { NodeParams } from '../rdd/lineage.js';
+import { RDD, type RDDContext } from '../rdd/rdd.js';
 import { DirectPartitioner, determineBounds } from '../rdd/partitioner.js';
 import { lib } from '../rdd/functions.js';
 import { InvalidOperationError } from '../protocol/errors.js';
@@ -406,7 +407,11 @@ export class SessionEngine implements SqlEngine, Catalog {
         s.root.output.map((a) => [col(a.id), [a.name, a.type.simpleString()] as const]),
       );
       const task: FragmentTask = { sql, inputs, output, columns, ...(udfs.length > 0 && { udfs }) };
-      const stageRdd = (t: FragmentTask, method: string, deferred?: Pick<NodeDef, 'params' | 'prepare'>) =>
+      const stageRdd = (
+        t: FragmentTask,
+        method: string,
+        deferred?: { params: () => NodeParams['sql']; prepare: () => Promise<void> },
+      ) =>
         new RDD<unknown>(this.sc, {
           className: 'SQLStageRDD',
           op: 'sql',
