@@ -60,6 +60,8 @@ export const JobRecord = z.object({
   partition: count,
   /** A worker source says its job is leased (someone runs it): others neither claim nor post it. */
   leased: z.boolean().optional(),
+  /** The source's sequence number of this record (its version with `source.incarnation`). */
+  seq: count.optional(),
 });
 
 /** The column section of a block of structured data (src/sql/exec/sections.ts), from the holder's catalog. */
@@ -87,6 +89,8 @@ export const BlockRecord = z.object({
   owner: id,
   /** For a block of SQL batches: its rows, and per column the type and value range. */
   section: ColumnSectionRecord.optional(),
+  /** The holder's sequence number of this record (its version with `holder.incarnation`). */
+  seq: count.optional(),
 });
 
 /**
@@ -98,6 +102,10 @@ export const WithdrawRecord = z.object({
   of: z.enum(['job', 'rdd', 'peer']),
   id,
   holder: id,
+  /** The holder's incarnation: a goodbye of an earlier incarnation does not drop a later one. */
+  inc: count.optional(),
+  /** The holder's sequence number (with `inc`, the version of the withdraw of a job or block). */
+  seq: count.optional(),
 });
 
 /**
