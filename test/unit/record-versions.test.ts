@@ -26,7 +26,13 @@ afterEach(async () => {
   await Promise.all(started.splice(0).map((n) => n.stop()));
 });
 
-async function peer(network: MemoryNetwork, name: string, role: 'worker' | 'client'): Promise<PeerNode> {
+async function peer(
+  network: MemoryNetwork,
+  name: string,
+  role: 'worker' | 'client',
+  incarnation = 1,
+  port = 0,
+): Promise<PeerNode> {
   let seq = 0;
   const ref: { self?: PeerNode } = {};
   const node = await PeerNode.start({
@@ -38,7 +44,8 @@ async function peer(network: MemoryNetwork, name: string, role: 'worker' | 'clie
     handler: () => Promise.resolve({ ok: true }),
     ownRecords: () => (ref.self ? [{ kind: 'client', peer: ref.self.identity, seq: seq++ }] : []),
     transport: network.host(name),
-    id: { node: name, incarnation: 1 },
+    port,
+    id: { node: name, incarnation },
   });
   ref.self = node;
   started.push(node);
@@ -104,6 +111,26 @@ describe('record versions on a transport that reorders', () => {
     policy.release([0, 1, 2, 2]);
     expect(heard).toEqual(['rdd', 'withdraw', 'rdd']);
     expect(b.counters.staleRecords).toBe(1);
+  });
+});
+
+describe('a goodbye on a transport that reorders', () => {
+  it("a goodbye overtaken by its restarted peer's HELLO does not drop the new incarnation", async () => {
+    const policy = new HoldingPolicy();
+    const network = new MemoryNetwork({ policy });
+    const b = await peer(network, 'b', 'client');
+    const a1 = await peer(network, 'a', 'worker', 1, 7); // fixed ports, as a daemon's --port
+    await b.connect(a1.identity.rpc);
+    a1.goodbye();
+    expect(policy.held.map((h) => h.label)).toEqual(['withdraw']);
+    await a1.stop();
+    const a2 = await peer(network, 'a', 'worker', 2, 7); // restarted on the same endpoints
+    expect(a2.identity.pub).toBe(a1.identity.pub);
+    await a2.connect(b.identity.rpc); // its HELLO: b admits incarnation 2, drops 1
+    expect(b.peer('a')?.identity.incarnation).toBe(2);
+    policy.release([0]); // the old incarnation's goodbye arrives now
+    // Before, a goodbye named only the node: b dropped the live incarnation 2.
+    expect(b.peer('a')?.identity.incarnation).toBe(2);
   });
 });
 
