@@ -326,6 +326,8 @@ export class GuestInstance {
   private readonly exports: Record<string, unknown>;
   private readonly maxBytes: number;
   private readonly index = new Map<string, number>();
+  /** mapF64's block in guest memory (see batchBlock). */
+  private batch: { readonly ptr: number; readonly size: number } | undefined;
 
   constructor(
     readonly spec: WasmSpec,
@@ -430,20 +432,25 @@ export class GuestInstance {
         this.spec.name,
         name,
       );
-    const data = Float64Array.from(values);
-    const bytes = new Uint8Array(data.buffer);
-    const n = data.length;
+    const n = values.length;
+    const size = n * 8;
+    const out = new Float64Array(n);
     const status = this.call(this.index.get(name)!, name, () => {
-      const ptr = this.alloc(name, bytes.length);
-      new Uint8Array(this.memory.buffer, ptr, bytes.length).set(bytes);
+      const ptr = this.batchBlock(name, size);
+      // alloc's blocks are 8-aligned (ABI); a guest that breaks that pays for a copy
+      const aligned = ptr % 8 === 0;
+      const input = aligned ? new Float64Array(this.memory.buffer, ptr, n) : out;
+      input.set(values);
+      if (!aligned) new Uint8Array(this.memory.buffer, ptr, size).set(new Uint8Array(out.buffer));
       const s = (this.exports[name] as Fn)(ptr, n) as number;
-      bytes.set(new Uint8Array(this.memory.buffer, ptr, bytes.length));
-      (this.exports.dealloc as Fn)(ptr, bytes.length);
+      // the call may have grown the memory (a new buffer): view it again
+      if (aligned) out.set(new Float64Array(this.memory.buffer, ptr, n));
+      else new Uint8Array(out.buffer).set(new Uint8Array(this.memory.buffer, ptr, size));
       return s;
     });
     if (status !== 0)
       throw new WasmGuestError(`${this.spec.name}.${name} returned status ${status}`, this.spec.name, name);
-    return data;
+    return out;
   }
 
   /**
@@ -512,6 +519,22 @@ export class GuestInstance {
         name,
       );
     return f;
+  }
+
+  /**
+   * The block mapF64 batches go through, kept from one call to the next (the guest must not free
+   * it); a larger batch frees it and allocates a larger one.
+   */
+  private batchBlock(fn: string, size: number): number {
+    const b = this.batch;
+    if (b && b.size >= size) return b.ptr;
+    if (b) {
+      this.batch = undefined;
+      (this.exports.dealloc as Fn)(b.ptr, b.size);
+    }
+    const ptr = this.alloc(fn, Math.max(size, 8));
+    this.batch = { ptr, size: Math.max(size, 8) };
+    return ptr;
   }
 
   private alloc(fn: string, size: number): number {

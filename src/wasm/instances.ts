@@ -7,6 +7,7 @@
  */
 import { WebAssemblyApi, type WasmCompiled } from './wasm-api.js';
 import { InvalidOperationError } from '../protocol/errors.js';
+import { PartitionIterator } from '../rdd/partition-iterator.js';
 import type { ArrowUdfSignature } from './arrow-udf.js';
 import {
   GuestInstance,
@@ -145,9 +146,11 @@ export class WasmHandle {
   /** Runs `name(ptr, n) -> status` over the numbers as f64s in place; returns them (one call per batch). */
   mapF64(name: string, values: ArrayLike<number> | Iterable<number>): Float64Array {
     const arr =
-      Array.isArray(values) || ArrayBuffer.isView(values)
-        ? (values as ArrayLike<number>)
-        : [...(values as Iterable<number>)];
+      values instanceof PartitionIterator
+        ? (values.takeRest() as ArrayLike<number>)
+        : Array.isArray(values) || ArrayBuffer.isView(values)
+          ? (values as ArrayLike<number>)
+          : Array.from(values as Iterable<number>);
     return instance(this.id, this.spec).mapF64(name, arr);
   }
 
