@@ -282,6 +282,8 @@ export function timeoutError(module: string, fn: string, timeoutMs: number): Tas
 
 /** What a task thread's watchdog is told about one instance (see task-pool.ts). */
 export interface WatchInfo {
+  /** The module's broadcast id. */
+  readonly id: string;
   readonly module: string;
   /** Call names by index + 1 (0 is instantiation). */
   readonly calls: readonly string[];

@@ -81,16 +81,21 @@ function instance(id: string, spec: WasmSpec): GuestInstance {
     ...l.info.arrowUdfs.map((u) => u.signature),
   ];
   const guard: CallGuard = registrar
-    ? new WatchGuard(registrar, { module: spec.name, calls, timeoutMs: spec.timeoutMs, shared: l.shared })
+    ? new WatchGuard(registrar, { id, module: spec.name, calls, timeoutMs: spec.timeoutMs, shared: l.shared })
     : new VmGuard(spec.name, spec.timeoutMs);
   l.instance = new GuestInstance(spec, l.module, l.info, guard);
   return l.instance;
 }
 
-/** Drops a thread's compiled module and instance (the module was destroyed on the client). */
-export function forgetWasm(id: string): void {
+/**
+ * Drops this thread's compiled module and instance of broadcast `id` (the module was destroyed on
+ * the client); returns whether there was an instance.
+ */
+export function forgetWasm(id: string): boolean {
+  const hadInstance = loaded.get(id)?.instance !== undefined;
   loaded.delete(id);
   provided.delete(id);
+  return hadInstance;
 }
 
 /**
