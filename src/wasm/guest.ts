@@ -19,8 +19,10 @@ import { BinaryFormatError, parseModule, type ExportInfo, type FuncType } from '
 import {
   ARROW_UDF_MAX_MAJOR,
   ARROW_UDF_PREFIX,
+  ARROW_UDT_PREFIX,
   arrowUdfVersion,
   decodeArrowUdfBase64,
+  inlineArrowUdfType,
   parseArrowUdfSignature,
   type ArrowUdfSignature,
 } from './arrow-udf.js';
@@ -215,6 +217,20 @@ function inspectArrowUdf(
       `module '${name}' (arrow-udf ABI) must export alloc(len, align) -> ptr and dealloc(ptr, len, align) (wasm32)`,
       name,
     );
+  // Struct types named in signatures (`struct Name`), described by `arrowudt_` exports (any kind).
+  const structs = new Map<string, string>();
+  for (const e of exports) {
+    if (!e.name.startsWith(ARROW_UDT_PREFIX)) continue;
+    const meta = decodeArrowUdfBase64(e.name.slice(ARROW_UDT_PREFIX.length));
+    const eq = meta?.indexOf('=') ?? -1;
+    if (meta === undefined || eq <= 0)
+      throw new WasmModuleError(
+        `module '${name}': export ${e.name} is not an arrow-udf struct type (a base64 "Name=field:type,…")`,
+        name,
+        e.name,
+      );
+    structs.set(meta.slice(0, eq), meta.slice(eq + 1));
+  }
   const arrowUdfs: ArrowUdfSignature[] = [];
   const functions: GuestFunction[] = [];
   for (const e of exports) {
@@ -229,7 +245,18 @@ function inspectArrowUdf(
           name,
           e.name,
         );
-      arrowUdfs.push(sig);
+      const args = sig.args.map((a) => inlineArrowUdfType(a, structs));
+      const returns = inlineArrowUdfType(sig.returns, structs);
+      const unknown = [...sig.args, sig.returns].find(
+        (_, i) => (i < args.length ? args[i] : returns) === undefined,
+      );
+      if (unknown !== undefined)
+        throw new WasmModuleError(
+          `module '${name}': ${sig.signature} names ${unknown}, which no arrowudt_ export describes`,
+          name,
+          e.name,
+        );
+      arrowUdfs.push({ ...sig, args: args as string[], returns: returns! });
     } else if (
       !ARROW_RESERVED.has(e.name) &&
       !e.name.startsWith('_') &&
