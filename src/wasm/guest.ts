@@ -552,7 +552,8 @@ export class GuestInstance {
 
   /**
    * The block mapF64 batches go through, kept from one call to the next (the guest must not free
-   * it); a larger batch frees it and allocates a larger one.
+   * it); a larger batch frees it and allocates a larger one, and an allocation that finds the
+   * guest out of memory frees it first.
    */
   private batchBlock(fn: string, size: number): number {
     const b = this.batch;
@@ -567,7 +568,13 @@ export class GuestInstance {
   }
 
   private alloc(fn: string, size: number): number {
-    const ptr = ((this.exports.alloc as Fn)(size) as number) >>> 0;
+    let ptr = ((this.exports.alloc as Fn)(size) as number) >>> 0;
+    if (ptr === 0 && this.batch) {
+      // Out of memory while mapF64's kept block is held: free it and try once more.
+      (this.exports.dealloc as Fn)(this.batch.ptr, this.batch.size);
+      this.batch = undefined;
+      ptr = ((this.exports.alloc as Fn)(size) as number) >>> 0;
+    }
     if (ptr === 0 || ptr + size > this.memory.buffer.byteLength) {
       if (this.memory.buffer.byteLength + size > this.maxBytes) throw this.memoryError(fn);
       throw new WasmAbiError(

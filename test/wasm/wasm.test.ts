@@ -105,6 +105,14 @@ describe.each(modes)('WASM guests ($name)', (mode) => {
     const wide = Array.from({ length: 5000 }, (_, i) => i / 4);
     for (const batch of [[1, 2, 3, 4, 5], [7], wide, [], [0.5, -3]])
       expect([...g.mapF64('score_all', batch)]).toEqual(batch.map((x) => x * x + 1));
+    // Under its 2 MiB cap a kept 1.2 MB batch block leaves no room for a 1 MB value: the value
+    // call frees the block and succeeds; the next batch allocates one again.
+    const many = Array.from({ length: 150_000 }, (_, i) => i % 7);
+    const manyOut = many.map((x) => x * x + 1);
+    expect([...g.mapF64('score_all', many)]).toEqual(manyOut);
+    const text = 'x'.repeat(1_000_000);
+    expect(g.echo(text)).toBe(text);
+    expect([...g.mapF64('score_all', many)]).toEqual(manyOut);
     // i64 in and out: numbers when safe, bigints beyond.
     const big = await sc
       .parallelize([[1, 2] as const, [2 ** 53, 2 ** 53] as const], 1)
