@@ -34,6 +34,17 @@ export const WorkerRecord = z.object({
   blocks: count,
   memoryBytes: count,
   seq: count,
+  /** What its task pool did with WebAssembly modules (src/worker/task-pool.ts WasmPoolStats); absent from older workers. */
+  wasm: z
+    .object({
+      compiled: count,
+      instantiated: count,
+      compiledInThreads: count,
+      cached: count,
+      dropped: count,
+      instancesDropped: count,
+    })
+    .optional(),
 });
 
 /** A live client (workers drop a client's tasks and blocks when these stop). */
@@ -201,8 +212,16 @@ export const Request = z.discriminatedUnion('op', [
     offset: count,
     length: count.max(16 * 1024 * 1024),
   }),
-  /** Drop stored blocks whose id starts with one of `prefixes` (an action ended, an RDD was unpersisted). */
-  z.object({ op: z.literal('drop'), prefixes: z.array(id).max(1000) }),
+  /**
+   * Drop stored blocks whose id starts with one of `prefixes` (an action ended, an RDD was
+   * unpersisted), and the worker's copies of `broadcasts` (unpersisted or destroyed on the client;
+   * for a WebAssembly module also its compiled module and instances).
+   */
+  z.object({
+    op: z.literal('drop'),
+    prefixes: z.array(id).max(1000),
+    broadcasts: z.array(id).max(1000).optional(),
+  }),
   /**
    * A worker that is the source of shuffle map jobs reports them to the client whose action they
    * serve: for its progress, its accumulators (applied once per map partition) and its failures.

@@ -20,6 +20,7 @@ import { readRecords, readTextSplit, readWholeFile, type FileSplit } from './fil
 import type { LibFn } from './functions.js';
 import { hashPartition } from './key-hash.js';
 import { KeyMap } from './key-map.js';
+import { PartitionIterator } from './partition-iterator.js';
 import { LIBRARY, StopEmit, toText, type PartitionOp, type Sink } from './library.js';
 import {
   blockId,
@@ -121,7 +122,10 @@ export interface TaskResult {
 
 type Emit = (x: unknown) => void;
 const EMPTY = new Uint8Array(0);
-type Compute = (partition: number, emit: Emit) => Promise<void>;
+type Compute = ((partition: number, emit: Emit) => Promise<void>) & {
+  /** The partition as one array of this task's own, where the node has it whole (persisted nodes). */
+  collect?: (partition: number) => Promise<unknown[]>;
+};
 type Fn = (...args: any[]) => any;
 
 const ELEMENTWISE: ReadonlySet<NodeOp> = new Set<ElementwiseOp>([
@@ -500,22 +504,26 @@ class TaskRun {
   }
 
   private persisted(id: string, inner: Compute): Compute {
-    return async (p, emit) => {
+    const collect = async (p: number): Promise<unknown[]> => {
       const bid = blockId(id, p);
       const stored = await this.services.readBlock(bid);
-      let data: unknown[];
       if (stored) {
-        data = decode<unknown[]>(stored);
+        const data = decode<unknown[]>(stored);
         this.m.inputBytes += stored.byteLength;
         this.m.inputRecords += data.length;
-      } else {
-        data = [];
-        const buf = data;
-        await inner(p, (x) => buf.push(x));
-        this.blocks.push([bid, encode(data)]);
+        return data;
       }
+      const data: unknown[] = [];
+      await inner(p, (x) => data.push(x));
+      this.blocks.push([bid, encode(data)]);
+      return data;
+    };
+    const c: Compute = async (p, emit) => {
+      const data = await collect(p);
       for (let i = 0; i < data.length; i++) emit(data[i]);
     };
+    c.collect = collect;
+    return c;
   }
 
   private build(node: NodeSpec): Compute {
@@ -698,16 +706,22 @@ class TaskRun {
     if (f.t === 'lib') op = this.compiler.lib(f) as PartitionOp;
     else if (node.p.withIndex) {
       const g = this.compiler.fn(f, 2);
-      op = (input, part) => g(part, input[Symbol.iterator]());
+      op = (input, part) => g(part, new PartitionIterator(input));
     } else {
       const g = this.compiler.fn(f, 1);
-      op = (input) => g(input[Symbol.iterator]());
+      op = (input) => g(new PartitionIterator(input));
     }
     return async (part, emit) => {
-      const input: unknown[] = [];
-      await parent(part, (x) => input.push(x));
+      let input: unknown[];
+      // a persisted parent's partition is already one array (decoded from its block): no copy
+      if (parent.collect) input = await parent.collect(part);
+      else {
+        const buf: unknown[] = [];
+        await parent(part, (x) => buf.push(x));
+        input = buf;
+      }
       const out = await op(input, part);
-      if (Array.isArray(out)) {
+      if (Array.isArray(out) || out instanceof Float64Array) {
         for (let i = 0; i < out.length; i++) emit(out[i]);
       } else if (
         out != null &&
