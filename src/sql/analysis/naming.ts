@@ -102,7 +102,7 @@ export function sparkName(e: Expr): string {
       return `CASE ${b}${e.otherwise ? ` ELSE ${sparkName(e.otherwise)}` : ''} END`;
     }
     case 'agg':
-      return `${e.fn}(${e.distinct ? 'DISTINCT ' : ''}${e.args.map(sparkName).join(', ')})`;
+      return `${e.fn === 'legacy_sum' ? 'sum' : e.fn}(${e.distinct ? 'DISTINCT ' : ''}${e.args.map(sparkName).join(', ')})`;
     case 'call': {
       const op = INFIX[e.fn];
       if (op && e.args.length === 2) return `(${sparkName(e.args[0]!)} ${op} ${sparkName(e.args[1]!)})`;
