@@ -607,6 +607,98 @@ forEachMode('PySpark functions examples', (spark) => {
   });
 
   describe('nulls, literals and expressions', () => {
+    it('asc/desc_nulls_first/last, isnotnull, negative, try_subtract, try_multiply (the docs examples)', async () => {
+      const df = spark().createDataFrame(
+        [
+          [1, 'Bob'],
+          [0, null],
+          [2, 'Alice'],
+        ],
+        ['age', 'name'],
+      );
+      const rows = (...ages: number[]) =>
+        table(
+          '+---+-----+',
+          '|age| name|',
+          '+---+-----+',
+          ...ages.map((a) => ({ 0: '|  0| NULL|', 1: '|  1|  Bob|', 2: '|  2|Alice|' })[a as 0 | 1 | 2]),
+          '+---+-----+',
+        );
+      expect(await showLines(df.sort(F.asc_nulls_first(df.col('name'))))).toEqual(rows(0, 2, 1));
+      expect(await showLines(df.sort(F.asc_nulls_last('name')))).toEqual(rows(2, 1, 0));
+      expect(await showLines(df.sort(F.desc_nulls_first('name')))).toEqual(rows(0, 1, 2));
+      expect(await showLines(df.sort(F.desc_nulls_last(df.col('name'))))).toEqual(rows(1, 2, 0));
+      const g = spark().createDataFrame(
+        [
+          [1, 'Bob', null],
+          [0, null, 'Z'],
+          [2, 'Alice', 'Y'],
+        ],
+        'age BIGINT, name STRING, grade STRING',
+      );
+      expect(
+        await showLines(g.sort(F.asc_nulls_first(g.col('name')), F.asc_nulls_first(g.col('grade')))),
+      ).toEqual(
+        table(
+          '+---+-----+-----+',
+          '|age| name|grade|',
+          '+---+-----+-----+',
+          '|  0| NULL|    Z|',
+          '|  2|Alice|    Y|',
+          '|  1|  Bob| NULL|',
+          '+---+-----+-----+',
+        ),
+      );
+      const e = spark().createDataFrame([[null], [1]], 'e BIGINT');
+      expect(await e.select(F.isnotnull(e.col('e')).alias('r')).collect()).toEqual([
+        { r: false },
+        { r: true },
+      ]);
+      expect(await showLines(spark().range(3).select(F.negative('id')))).toEqual(
+        table(
+          '+------------+',
+          '|negative(id)|',
+          '+------------+',
+          '|           0|',
+          '|          -1|',
+          '|          -2|',
+          '+------------+',
+        ),
+      );
+      const ab = spark().createDataFrame(
+        [
+          [6000, 15],
+          [1990, 2],
+        ],
+        ['a', 'b'],
+      );
+      expect(await ab.select(F.try_subtract(ab.col('a'), ab.col('b')).alias('r')).collect()).toEqual([
+        { r: 5985 },
+        { r: 1988 },
+      ]);
+      expect(await ab.select(F.try_multiply(ab.col('a'), ab.col('b')).alias('r')).collect()).toEqual([
+        { r: 90000 },
+        { r: 3980 },
+      ]);
+      const bd = spark().createDataFrame(
+        [
+          [1982, 15],
+          [1990, 2],
+        ],
+        ['birth', 'age'],
+      );
+      expect(await showLines(bd.select('*', F.try_subtract('birth', 'age')))).toEqual(
+        table(
+          '+-----+---+------------------------+',
+          '|birth|age|try_subtract(birth, age)|',
+          '+-----+---+------------------------+',
+          '| 1982| 15|                    1967|',
+          '| 1990|  2|                    1988|',
+          '+-----+---+------------------------+',
+        ),
+      );
+    });
+
     it('coalesce, isnull, isnan, nanvl, nullif, ifnull, nvl, typeof, expr, lit', async () => {
       const c = spark().createDataFrame(
         [
@@ -1062,6 +1154,57 @@ forEachMode('PySpark functions examples', (spark) => {
   });
 
   describe('aggregates', () => {
+    it('count_distinct, std/stddev/stddev_samp/stddev_pop/var_samp (the docs examples)', async () => {
+      const v = spark().createDataFrame([[1], [1], [3]], ['value']);
+      expect(await showLines(v.select(F.count_distinct(v.col('value'))))).toEqual(
+        table(
+          '+---------------------+',
+          '|count(DISTINCT value)|',
+          '+---------------------+',
+          '|                    2|',
+          '+---------------------+',
+        ),
+      );
+      const v2 = spark().createDataFrame(
+        [
+          [1, 1],
+          [1, 2],
+        ],
+        ['value1', 'value2'],
+      );
+      expect(await showLines(v2.select(F.count_distinct('value1', 'value2')))).toEqual(
+        table(
+          '+------------------------------+',
+          '|count(DISTINCT value1, value2)|',
+          '+------------------------------+',
+          '|                             2|',
+          '+------------------------------+',
+        ),
+      );
+      const r = spark().range(6);
+      // The docs print 1.8708286933869...: sqrt(3.5).
+      for (const [c, name] of [
+        [F.std('id'), 'std'],
+        [F.stddev('id'), 'stddev'],
+        [F.stddev_samp('id'), 'stddev_samp'],
+      ] as const)
+        expect(await showLines(r.select(c))).toEqual(
+          table(
+            '+------------------+',
+            `|${`${name}(id)`.padStart(18)}|`,
+            '+------------------+',
+            '|1.8708286933869707|',
+            '+------------------+',
+          ),
+        );
+      expect(await r.select(F.stddev_pop('id').alias('p'), F.var_samp('id').alias('v')).collect()).toEqual([
+        { p: Math.sqrt(35 / 12), v: 3.5 },
+      ]);
+      expect(await showLines(r.select(F.var_samp('id')))).toEqual(
+        table('+------------+', '|var_samp(id)|', '+------------+', '|         3.5|', '+------------+'),
+      );
+    });
+
     const ag = () =>
       spark().createDataFrame(
         [

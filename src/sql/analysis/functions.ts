@@ -1263,7 +1263,11 @@ const S: Record<string, FunctionSpec> = {
   // aggregates
   count: agg(
     () => LONG,
-    (a, _args, dist) => `count(${d(dist)}${a.join(', ')})`,
+    // Several columns count the rows where none is NULL (distinct tuples with DISTINCT).
+    (a, _args, dist) =>
+      a.length > 1
+        ? `count(${d(dist)}CASE WHEN ${a.map((x) => `${x} IS NOT NULL`).join(' AND ')} THEN row(${a.join(', ')}) END)`
+        : `count(${d(dist)}${a.join(', ')})`,
     [1, 100],
   ),
   /** Merges partial counts: a sum that is 0, not NULL, over no rows. */
@@ -1428,6 +1432,9 @@ S.legacy_cast = {
   },
 };
 
+/** The `-x` operator: `negative` under the operator's name (`(- x)`, where `negative(x)` is `negative(x)`). */
+S.unary_minus = S.negative!;
+
 /** `sum` of integers without ANSI: the exact (HUGEINT) sum wrapped to a long, as Java adds longs. */
 S.legacy_sum = agg(sumType, (a, _args, dist) => wrapToWidth(`sum(${d(dist)}${a[0]})`, 64n, 'BIGINT'));
 
@@ -1472,7 +1479,6 @@ S.ansi_cast = {
 const ALIASES: Record<string, string> = {
   ceiling: 'ceil',
   count_distinct: 'count',
-  std: 'stddev',
   sign: 'signum',
   every: 'bool_and',
   some: 'bool_or',

@@ -112,7 +112,7 @@ export function sparkName(e: Expr): string {
           return sparkName(e.args[0]!);
         case 'ansi_pmod':
           return `pmod(${e.args.map(sparkName).join(', ')})`;
-        case 'negative':
+        case 'unary_minus': // `-x`; `negative(x)` keeps its name, as Spark's FUNC_ALIAS does
           return `(- ${sparkName(e.args[0]!)})`;
         case 'not':
           return `(NOT ${sparkName(e.args[0]!)})`;
