@@ -607,6 +607,26 @@ forEachMode('PySpark functions examples', (spark) => {
   });
 
   describe('nulls, literals and expressions', () => {
+    it('spark_partition_id and monotonically_increasing_id over range(0, 10, 1, 2) (the docs example)', async () => {
+      const ids = (p: number, n: number) => (p === 0 ? String(n) : String(8589934592 + n));
+      expect(
+        await showLines(
+          spark().range(0, 10, 1, 2).select('*', F.spark_partition_id(), F.monotonically_increasing_id()),
+        ),
+      ).toEqual(
+        table(
+          '+---+--------------------+-----------------------------+',
+          '| id|SPARK_PARTITION_ID()|monotonically_increasing_id()|',
+          '+---+--------------------+-----------------------------+',
+          ...Array.from({ length: 10 }, (_, id) => {
+            const p = id < 5 ? 0 : 1;
+            return `|${String(id).padStart(3)}|${String(p).padStart(20)}|${ids(p, id % 5).padStart(29)}|`;
+          }),
+          '+---+--------------------+-----------------------------+',
+        ),
+      );
+    });
+
     it('asc/desc_nulls_first/last, isnotnull, negative, try_subtract, try_multiply (the docs examples)', async () => {
       const df = spark().createDataFrame(
         [

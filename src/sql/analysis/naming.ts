@@ -110,6 +110,8 @@ export function sparkName(e: Expr): string {
         case 'ansi_cast':
         case 'legacy_cast':
           return sparkName(e.args[0]!);
+        case 'spark_partition_id': // Spark's prettyName is upper-case
+          return 'SPARK_PARTITION_ID()';
         case 'ansi_pmod':
           return `pmod(${e.args.map(sparkName).join(', ')})`;
         case 'unary_minus': // `-x`; `negative(x)` keeps its name, as Spark's FUNC_ALIAS does
