@@ -607,6 +607,33 @@ forEachMode('PySpark functions examples', (spark) => {
   });
 
   describe('nulls, literals and expressions', () => {
+    it('e(), pi() and ln(e()) (the docs examples)', async () => {
+      expect(await showLines(spark().range(1).select(F.e()))).toEqual(
+        table(
+          '+-----------------+',
+          '|              E()|',
+          '+-----------------+',
+          '|2.718281828459045|',
+          '+-----------------+',
+        ),
+      );
+      expect(await showLines(spark().range(1).select(F.pi()))).toEqual(
+        table(
+          '+-----------------+',
+          '|             PI()|',
+          '+-----------------+',
+          '|3.141592653589793|',
+          '+-----------------+',
+        ),
+      );
+      expect(await showLines(spark().range(1).select(F.ln(F.e())))).toEqual(
+        table('+-------+', '|ln(E())|', '+-------+', '|    1.0|', '+-------+'),
+      );
+      expect(await (await spark().sql('SELECT pi() AS p, e() AS e')).collect()).toEqual([
+        { p: Math.PI, e: Math.E },
+      ]);
+    });
+
     it('spark_partition_id and monotonically_increasing_id over range(0, 10, 1, 2) (the docs example)', async () => {
       const ids = (p: number, n: number) => (p === 0 ? String(n) : String(8589934592 + n));
       expect(

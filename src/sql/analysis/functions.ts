@@ -1193,6 +1193,9 @@ const S: Record<string, FunctionSpec> = {
     },
     nullIntolerant: false,
   },
+  /** Euler's number (Spark's `e()`). */
+  e: { kind: 'scalar', arity: [0, 0], type: fixed(DOUBLE), render: () => 'exp(1)' },
+  pi: { kind: 'scalar', arity: [0, 0], type: fixed(DOUBLE), render: () => 'pi()' },
   spark_partition_id: {
     kind: 'scalar',
     arity: [0, 0],

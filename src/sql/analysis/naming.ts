@@ -110,8 +110,10 @@ export function sparkName(e: Expr): string {
         case 'ansi_cast':
         case 'legacy_cast':
           return sparkName(e.args[0]!);
-        case 'spark_partition_id': // Spark's prettyName is upper-case
-          return 'SPARK_PARTITION_ID()';
+        case 'spark_partition_id': // Spark's prettyNames are upper-case
+        case 'e':
+        case 'pi':
+          return `${e.fn.toUpperCase()}()`;
         case 'ansi_pmod':
           return `pmod(${e.args.map(sparkName).join(', ')})`;
         case 'unary_minus': // `-x`; `negative(x)` keeps its name, as Spark's FUNC_ALIAS does
