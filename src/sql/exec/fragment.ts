@@ -506,13 +506,16 @@ const SQL_TYPES: Readonly<Record<string, string>> = {
  * Java's `Double.toString` (`floatDigits`: `Float.toString`): the shortest digits that read back,
  * plain from 10^-3 up to 10^7 (`123.0`), else `1.0E20`.
  */
-export function javaDoubleString(d: number, floatDigits = false): string {
+function javaDoubleString(d: number, floatDigits = false): string {
   if (Number.isNaN(d)) return 'NaN';
   if (!Number.isFinite(d)) return d > 0 ? 'Infinity' : '-Infinity';
   if (d === 0) return Object.is(d, -0) ? '-0.0' : '0.0';
-  let p = 17;
-  if (floatDigits) for (p = 1; p < 9 && Math.fround(Number(d.toPrecision(p))) !== d; p++);
-  const shortest = floatDigits ? Number(d.toPrecision(p)) : d;
+  let shortest = d; // JavaScript's own text of a double is its shortest
+  if (floatDigits) {
+    let p = 1;
+    while (p < 9 && Math.fround(Number(d.toPrecision(p))) !== d) p++;
+    shortest = Number(d.toPrecision(p));
+  }
   const abs = Math.abs(d);
   if (abs >= 1e-3 && abs < 1e7) {
     const plain = String(shortest);
