@@ -140,6 +140,14 @@ export const functions = {
   typeof(col: ColumnOrName): Column {
     return over('typeof', col);
   },
+  /** Euler's number, as a double: `E()`. */
+  e(): Column {
+    return call('e');
+  },
+  /** π, as a double: `PI()`. */
+  pi(): Column {
+    return call('pi');
+  },
   /** The id of the partition a row is in. */
   spark_partition_id(): Column {
     return call('spark_partition_id');

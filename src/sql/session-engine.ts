@@ -35,13 +35,23 @@ import {
 import type { FragmentUdf } from './exec/udf.js';
 import { typeDdl } from './exec/values.js';
 import { readBatches } from './exec/rows.js';
-import { children, mapExpr, nodeExprs, outerIds, visitExpr, type LNode, type Expr } from './plan/logical.js';
+import {
+  children,
+  mapExpr,
+  nodeExprs,
+  outerIds,
+  visitExpr,
+  type LNode,
+  type Expr,
+  type Attr,
+} from './plan/logical.js';
 import type { DataSourceSpec, Relation } from './plan/unresolved.js';
 import { optimize } from './optimizer/optimizer.js';
 import { userCall } from '../rdd/call-site.js';
 import {
   csvHeaderSchema,
   inferJsonSchema,
+  discoverPartitions,
   listFiles,
   narrowCsvIntegers,
   respellPartitionDirs,
@@ -333,6 +343,11 @@ export class SessionEngine implements SqlEngine, Catalog {
               splits: this.splitsOf(n),
               reader: readerOptions(n.source),
               columns: n.attrs.map((a) => [a.name, a.type.duckdb()] as const),
+              ...(n.source.partitionColumns?.length && {
+                partitions: n.attrs
+                  .filter((a) => n.source.partitionColumns!.includes(a.name))
+                  .map((a) => [a.name, a.type.duckdb()] as const),
+              }),
             });
             break;
           }
@@ -703,7 +718,11 @@ export class SessionEngine implements SqlEngine, Catalog {
     if (spec.format === 'csv') options.push(`HEADER ${spec.options.header === 'true' ? 'true' : 'false'}`);
     const sep = spec.options.sep ?? spec.options.delimiter;
     if (spec.format === 'csv' && sep !== undefined) options.push(`DELIMITER ${sqlString(sep)}`);
-    if (spec.format === 'text') options.push('HEADER false', "QUOTE ''", "DELIMITER '\\x01'");
+    // One column written as it is (text; JSON partitioned: DuckDB's JSON COPY has no PARTITION_BY,
+    // so each row is its to_json text, which is what that COPY writes).
+    const asText = spec.format === 'text' || (spec.format === 'json' && spec.partitionBy.length > 0);
+    if (asText)
+      options.splice(0, options.length, 'FORMAT csv', 'HEADER false', "QUOTE ''", "DELIMITER '\\x01'");
     await mkdir(join(jobDir, '_temporary'), { recursive: true });
     try {
       await this.sc.withAction(
@@ -713,7 +732,10 @@ export class SessionEngine implements SqlEngine, Catalog {
             kind: 'write',
             jobDir,
             jobId,
-            select: optimized.output.map((a) => `${col(a.id)} AS ${quoteIdent(a.name)}`).join(', '),
+            select:
+              spec.format === 'json' && asText
+                ? jsonLineSelect(optimized.output, spec.partitionBy)
+                : optimized.output.map((a) => `${col(a.id)} AS ${quoteIdent(a.name)}`).join(', '),
             options,
             partitionBy: spec.partitionBy.map(quoteIdent),
             ext: spec.format === 'parquet' ? 'snappy.parquet' : spec.format === 'text' ? 'txt' : spec.format,
@@ -733,10 +755,24 @@ export class SessionEngine implements SqlEngine, Catalog {
     await writeFile(join(target, '_SUCCESS'), '');
   }
 
-  /** The schema of a data source's files (Parquet's own, CSV/JSON inferred as Spark would). */
-  async inferSchema(ds: DataSourceSpec): Promise<StructType> {
+  /**
+   * The schema of a data source's files (Parquet's own, CSV/JSON inferred as Spark would, or the
+   * one given), with the partition columns its `column=value` directories add (after the data
+   * columns; a given schema's column of that name takes its values from the directories).
+   */
+  async inferSchema(ds: DataSourceSpec): Promise<{ schema: StructType; partitionColumns: string[] }> {
     const files = await this.resolveSource(ds);
-    if (ds.schema) return ds.schema;
+    const partitions = discoverPartitions(ds.paths, files);
+    const data = ds.schema ?? (await this.inferDataSchema(ds, files));
+    const extra = partitions.filter((p) => !data.fields.some((f) => f.name === p.name));
+    return {
+      schema: extra.length ? new StructType([...data.fields, ...extra]) : data,
+      partitionColumns: partitions.map((p) => p.name),
+    };
+  }
+
+  /** The schema of the data in a source's files, inferred (without partition columns). */
+  private async inferDataSchema(ds: DataSourceSpec, files: readonly string[]): Promise<StructType> {
     if (files.length === 0)
       throw new AnalysisException(
         'UNABLE_TO_INFER_SCHEMA',
@@ -752,7 +788,7 @@ export class SessionEngine implements SqlEngine, Catalog {
       const list = `[${files.slice(0, 16).map(sqlString).join(', ')}]`;
       const src =
         ds.format === 'parquet'
-          ? `read_parquet(${list})`
+          ? `read_parquet(${list}, ${readerOptions(ds)})`
           : ds.format === 'csv'
             ? `read_csv(${list}, ${readerOptions(ds)})`
             : ds.format === 'json'
@@ -772,6 +808,14 @@ export class SessionEngine implements SqlEngine, Catalog {
       conn.closeSync();
     }
   }
+}
+
+/** A partitioned JSON write's columns: each row's data columns as one JSON text, then the partition columns. */
+function jsonLineSelect(output: readonly Attr[], partitionBy: readonly string[]): string {
+  const data = output.filter((a) => !partitionBy.includes(a.name));
+  const parts = output.filter((a) => partitionBy.includes(a.name));
+  const json = `to_json(struct_pack(${data.map((a) => `${quoteIdent(a.name)} := ${col(a.id)}`).join(', ')})) AS "value"`;
+  return [json, ...parts.map((a) => `${col(a.id)} AS ${quoteIdent(a.name)}`)].join(', ');
 }
 
 /**

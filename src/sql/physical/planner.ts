@@ -82,6 +82,7 @@ interface Planned {
 
 const DECOMPOSABLE = new Set([
   'sum',
+  'legacy_sum',
   'count',
   'min',
   'max',
