@@ -126,7 +126,9 @@ Project [id]
     expect(await df.collect()).toEqual([{ id: 1 }]);
   });
   it('plans a global sort as a range exchange on its keys, then a sort of each partition', () => {
-    expect(plan(big.orderBy(F.col('k').desc(), 'id'))).toBe(`== Physical Plan ==
+    sc.session.conf.set('spark.microspark.sql.smallInputThreshold', -1);
+    try {
+      expect(plan(big.orderBy(F.col('k').desc(), 'id'))).toBe(`== Physical Plan ==
 Stage 0 (4 tasks) → Exchange rangepartitioning(k DESC NULLS LAST, id ASC NULLS FIRST, 3)
   Project [id, (id % 10) AS k]
   +- Range (0, 1000, step=1)
@@ -135,17 +137,49 @@ Stage 1 (3 tasks) → Result
   Sort [k DESC NULLS LAST, id ASC NULLS FIRST], true
   +- ShuffleRead stage 0 (range)
 `);
+    } finally {
+      sc.session.conf.unset('spark.microspark.sql.smallInputThreshold');
+    }
   });
 
-  it('range-exchanges a small input too, but sorts a single partition where it is', () => {
+  it('gathers a small input to one partition and sorts it there: no sampling job, no range exchange', async () => {
+    // Client rows (32 bytes estimated) and a 1,000-row range (8,000 bytes) are under the 1 MB default.
     expect(plan(small.orderBy('name'))).toBe(`== Physical Plan ==
-Stage 0 (2 tasks) → Exchange rangepartitioning(name ASC NULLS FIRST, 3)
+Stage 0 (2 tasks) → Exchange SinglePartition
   LocalRelation [k, name]
 
-Stage 1 (3 tasks) → Result
+Stage 1 (1 tasks) → Result
   Sort [name ASC NULLS FIRST], true
-  +- ShuffleRead stage 0 (range)
+  +- ShuffleRead stage 0 (single)
 `);
+    const sorted = big.orderBy(F.col('k').desc(), 'id');
+    expect(plan(sorted)).toBe(`== Physical Plan ==
+Stage 0 (4 tasks) → Exchange SinglePartition
+  Project [id, (id % 10) AS k]
+  +- Range (0, 1000, step=1)
+
+Stage 1 (1 tasks) → Result
+  Sort [k DESC NULLS LAST, id ASC NULLS FIRST], true
+  +- ShuffleRead stage 0 (single)
+`);
+    const rows = await sorted.collect();
+    expect(rows.length).toBe(1000);
+    expect(rows.slice(0, 3).map((r) => [r.id, r.k])).toEqual([
+      [9, 9],
+      [19, 9],
+      [29, 9],
+    ]);
+    expect(rows.slice(-2).map((r) => [r.id, r.k])).toEqual([
+      [980, 0],
+      [990, 0],
+    ]);
+    // Under a threshold of 7,999 bytes the range is not small: a range exchange again.
+    sc.session.conf.set('spark.microspark.sql.smallInputThreshold', '7999');
+    try {
+      expect(plan(sorted)).toContain('Exchange rangepartitioning(k DESC NULLS LAST, id ASC NULLS FIRST, 3)');
+    } finally {
+      sc.session.conf.unset('spark.microspark.sql.smallInputThreshold');
+    }
     expect(plan(small.coalesce(1).orderBy('name'))).toBe(`== Physical Plan ==
 Stage 0 (2 tasks) → Exchange SinglePartition
   LocalRelation [k, name]
@@ -154,6 +188,38 @@ Stage 1 (1 tasks) → Result
   Sort [name ASC NULLS FIRST], true
   +- ShuffleRead stage 0 (single)
 `);
+  });
+
+  it('reads a small cached view in one task: count(*) is one stage, not partial + exchange + final', async () => {
+    const t = sc.session.range(0, 1000, 1, 3).cache();
+    t.createOrReplaceTempView('cached_t');
+    const df = await sc.session.sql('select count(*) as n from cached_t');
+    expect(await df.collect()).toEqual([{ n: 1000 }]);
+    // The cache is built now (3 partitions): explain plans it as the action did.
+    expect(plan(df)).toBe(`== Physical Plan ==
+Stage 0 (1 tasks) → Result
+  Aggregate [], [n]
+  +- SubqueryAlias [id]
+     +- InMemoryRelation [id], every partition in one task
+`);
+    // spark_partition_id() still sees the view's 3 partitions.
+    const ids = await (
+      await sc.session.sql('select distinct spark_partition_id() as p from cached_t order by p')
+    ).collect();
+    expect(ids).toEqual([{ p: 0 }, { p: 1 }, { p: 2 }]);
+  });
+
+  it('never counts a DataFrame over an RDD as small (its size is unknown)', async () => {
+    const rdd = sc.parallelize([1, 2, 3, 4, 5, 6], 3).map((x) => ({ x }));
+    const df = await sc.session.createDataFrame(rdd, 'x LONG');
+    const agg = df.agg(F.count('x').alias('n'));
+    expect(await agg.collect()).toEqual([{ n: 6 }]);
+    expect(plan(agg)).toContain('Stage 1 (1 tasks) → Result');
+    expect(plan(agg)).toContain('Stage 0 (3 tasks) → Exchange SinglePartition');
+    // Nor broadcast: the client rows are, to the RDD's partitions.
+    expect(plan(small.join(df, small.col('k').equalTo(df.col('x')))))
+      .toContain(`Stage 0 (2 tasks) → BroadcastExchange (3 partitions)
+  LocalRelation [k, name]`);
   });
 
   it('plans ORDER BY … LIMIT as a top-k: limit + offset rows per partition, gathered, sorted and cut', async () => {
