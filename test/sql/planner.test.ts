@@ -5,8 +5,13 @@
  * filters pushed to their side; global sorts as a range exchange, ORDER BY … LIMIT as a top-k.
  * A planner change shows up here as a diff.
  */
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { F, MicroSpark, type DataFrame } from '../../src/index.js';
+import { duckdb } from '../../src/sql/exec/fragment.js';
+import { sqlString } from '../../src/sql/types.js';
 
 let sc: MicroSpark;
 let big: DataFrame;
@@ -107,24 +112,97 @@ Stage 2 (3 tasks) → Result
     expect(optimized).toBe(`== Optimized Logical Plan ==
 Project [id]
 +- Join LeftSemi, (id = id)
-   :- Join Inner, (k = k)
-   :  :- SubqueryAlias [id, k]
-   :  :  +- SubqueryAlias [id, k]
-   :  :     +- Project [id, (id % 10) AS k]
-   :  :        +- Range (0, 1000, step=1)
-   :  +- SubqueryAlias [k, name]
-   :     +- SubqueryAlias [k, name]
-   :        +- Filter (name = a)
-   :           +- LocalRelation [k, name]
+   :- Project [id]
+   :  +- Join Inner, (k = k)
+   :     :- SubqueryAlias [id, k]
+   :     :  +- SubqueryAlias [id, k]
+   :     :     +- Project [id, (id % 10) AS k]
+   :     :        +- Range (0, 1000, step=1)
+   :     +- Project [k]
+   :        +- SubqueryAlias [k, name]
+   :           +- SubqueryAlias [k, name]
+   :              +- Filter (name = a)
+   :                 +- LocalRelation [k, name]
    +- Project [id]
-      +- SubqueryAlias [id, k]
-         +- Project [id, (id % 10) AS k]
+      +- SubqueryAlias [id]
+         +- Project [id]
             +- Filter (id < 5)
                +- Range (0, 1000, step=1)
 
 `);
     expect(await df.collect()).toEqual([{ id: 1 }]);
   });
+  it('prunes columns through reordered joins: each exchange carries only the columns read above it', async () => {
+    // Q9's shape: a comma join in an order without conditions between neighbours, wide tables,
+    // a filter on a column nothing above reads.
+    const dir = await mkdtemp(join(tmpdir(), 'microspark-prune-'));
+    for (const t of ['a', 'b', 'c']) await mkdir(join(dir, t));
+    const conn = await (await duckdb()).connect();
+    try {
+      const write = (name: string, select: string) =>
+        conn.run(`COPY (${select}) TO ${sqlString(join(dir, name))} (FORMAT parquet)`);
+      await write(
+        'a/0.parquet',
+        "SELECT i AS ak, i % 5 AS av, 'name ' || i AS aname, repeat('a', 40) AS acomment FROM range(100) r(i)",
+      );
+      for (const f of [0, 1]) {
+        await write(
+          `b/${f}.parquet`,
+          `SELECT i AS bk, i % 100 AS bak, repeat('b', 40) AS bcomment FROM range(${f * 500}, ${(f + 1) * 500}) r(i)`,
+        );
+        await write(
+          `c/${f}.parquet`,
+          `SELECT i AS ck, i % 1000 AS cbk, i * 0.5 AS cv, repeat('c', 40) AS ccomment FROM range(${f * 5000}, ${(f + 1) * 5000}) r(i)`,
+        );
+      }
+      for (const t of ['a', 'b', 'c'])
+        (await sc.session.read.parquet(join(dir, t))).createOrReplaceTempView(`prune_${t}`);
+      sc.session.conf.set('spark.sql.autoBroadcastJoinThreshold', -1);
+      const df = await sc.session.sql(`select av, sum(cv) as s from prune_c, prune_a, prune_b
+        where prune_a.ak = prune_b.bak and prune_b.bk = prune_c.cbk and prune_a.aname like '%1%' group by av`);
+      // Stage 2 hashes (cv, bak), not the four columns of its join; stage 3 reads aname, ships (ak, av).
+      expect(plan(df)).toBe(`== Physical Plan ==
+Stage 0 (2 tasks) → Exchange hashpartitioning(cbk, 3)
+  SubqueryAlias [cbk, cv]
+  +- Relation parquet [cbk,cv]
+
+Stage 1 (2 tasks) → Exchange hashpartitioning(bk, 3)
+  SubqueryAlias [bk, bak]
+  +- Relation parquet [bk,bak]
+
+Stage 2 (3 tasks) → Exchange hashpartitioning(bak, 3)
+  Project [cv, bak]
+  +- Join Inner, (bk = cbk)
+     :- ShuffleRead stage 0 (hash)
+     +- ShuffleRead stage 1 (hash)
+
+Stage 3 (1 tasks) → Exchange hashpartitioning(ak, 3)
+  SubqueryAlias [ak, av]
+  +- Relation parquet [ak,av] PushedFilters: [aname LIKE %1%]
+
+Stage 4 (3 tasks) → Exchange hashpartitioning(av, 3)
+  Aggregate [av], [av, sum(cv)]
+  +- Project [cv, av]
+     +- Join Inner, (ak = bak)
+        :- ShuffleRead stage 2 (hash)
+        +- ShuffleRead stage 3 (hash)
+
+Stage 5 (3 tasks) → Result
+  Aggregate [av], [av, s]
+  +- ShuffleRead stage 4 (hash)
+`);
+      const want =
+        await conn.runAndReadAll(`select av, sum(cv) as s from ${['c', 'a', 'b'].map((t) => `read_parquet(${sqlString(join(dir, t, '*.parquet'))}) ${t}`).join(', ')}
+        where a.ak = b.bak and b.bk = c.cbk and a.aname like '%1%' group by av order by av`);
+      const got = (await df.collect()).map((r) => [r.av, r.s]).sort((x, y) => Number(x[0]) - Number(y[0]));
+      expect(got).toEqual(want.getRowsJS().map((r) => [Number(r[0]), Number(r[1])]));
+    } finally {
+      sc.session.conf.unset('spark.sql.autoBroadcastJoinThreshold');
+      conn.closeSync();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('plans a global sort as a range exchange on its keys, then a sort of each partition', () => {
     sc.session.conf.set('spark.microspark.sql.smallInputThreshold', -1);
     try {

@@ -5,7 +5,9 @@
  * - Filters are split into conjuncts and pushed through projections and into joins; the inner
  *   joins of a filter (comma joins included) are reordered so that each join has a condition
  *   (Spark's ReorderJoin), and the remaining single-table conjuncts reach the scans.
- * - Column pruning: scans read only the columns the plan uses.
+ * - Column pruning: scans read only the columns the plan uses, and (top-down, Spark's
+ *   ColumnPruning) each join side keeps only the columns read above it, so a column read by a
+ *   filter or a join below is not carried through the exchanges above.
  */
 import { BooleanType } from '../types.js';
 import { lookupFunction } from '../analysis/functions.js';
@@ -398,11 +400,80 @@ function pruneScans(root: LNode): LNode {
   return fixOutputs(pruned, used);
 }
 
+/** A node's output narrowed to `ids` (at least one column: a plan always has one). */
+function keepOnly(output: readonly Attr[], ids: ReadonlySet<number>): Attr[] {
+  const kept = output.filter((a) => ids.has(a.id));
+  return kept.length > 0 ? kept : output.slice(0, 1);
+}
+
+/**
+ * Top-down column pruning (Spark's ColumnPruning): each node gets the columns its parent reads,
+ * and a join's side keeps only those and its keys — a column read by a filter or a join below
+ * is not carried through the exchanges above it. Projections drop the items nobody reads.
+ */
+function pruneColumns(n: LNode, required: ReadonlySet<number>): LNode {
+  const needs = new Set(required);
+  for (const e of nodeExprs(n)) refIds(e, needs);
+  const narrowTo = (c: LNode): LNode => {
+    const child = pruneColumns(c, needs);
+    if (child.output.every((a) => needs.has(a.id))) return child;
+    const output = keepOnly(child.output, needs);
+    if (child.k === 'scan') return { ...child, output };
+    return {
+      k: 'project',
+      child,
+      list: output.map((a) => ({ id: a.id, name: a.name, e: refOf(a) })),
+      output,
+    };
+  };
+  switch (n.k) {
+    case 'scan':
+      return { ...n, output: keepOnly(n.output, required) };
+    case 'project': {
+      const list = n.list.filter((x) => required.has(x.id));
+      const kept = list.length > 0 ? list : n.list.slice(0, 1);
+      const ids = new Set<number>();
+      for (const x of kept) refIds(x.e, ids);
+      const ko = new Set(kept.map((x) => x.id));
+      return {
+        ...n,
+        list: kept,
+        child: pruneColumns(n.child, ids),
+        output: n.output.filter((a) => ko.has(a.id)),
+      };
+    }
+    case 'filter':
+    case 'sort':
+    case 'limit': {
+      const child = pruneColumns(n.child, needs);
+      return { ...n, child, output: child.output };
+    }
+    case 'alias': {
+      const child = pruneColumns(n.child, needs);
+      const ids = new Set(child.output.map((a) => a.id));
+      return { ...n, child, output: n.output.filter((a) => ids.has(a.id)) };
+    }
+    case 'aggregate':
+      return { ...n, child: pruneColumns(n.child, needs) };
+    case 'join': {
+      const left = narrowTo(n.left);
+      const right = narrowTo(n.right);
+      const semi = n.how === 'left_semi' || n.how === 'left_anti';
+      const ids = new Set([...left.output, ...(semi ? [] : right.output)].map((a) => a.id));
+      return { ...n, left, right, output: n.output.filter((a) => ids.has(a.id)) };
+    }
+    default:
+      // Distinct, set operations, windows, samples, repartitions and caches read every column.
+      return n;
+  }
+}
+
 /** Runs the rewrites. */
 export function optimize(plan: LNode): LNode {
   let p = transform(plan, rewriteSubqueries);
   p = transform(p, pushFilters);
   p = transform(p, reorderBare);
   p = pruneScans(p);
+  p = pruneColumns(p, new Set(p.output.map((a) => a.id)));
   return p;
 }
