@@ -100,7 +100,7 @@ Stage 2 (3 tasks) → Result
     }
   });
 
-  it('turns IN into a semi join, gives a comma join its condition and pushes filters to their side', async () => {
+  it('turns IN into a semi join below the inner join, gives a comma join its condition and pushes filters to their side', async () => {
     const df = await sc.session.sql(
       "select b.id from big b, small s where b.k = s.k and s.name = 'a' and b.id in (select id from big where id < 5)",
     );
@@ -109,25 +109,25 @@ Stage 2 (3 tasks) → Result
       text.indexOf('== Optimized Logical Plan =='),
       text.indexOf('== Physical Plan =='),
     );
+    // The semi join goes below the inner join, to the side holding b.id.
     expect(optimized).toBe(`== Optimized Logical Plan ==
 Project [id]
-+- Join LeftSemi, (id = id)
-   :- Project [id]
-   :  +- Join Inner, (k = k)
-   :     :- SubqueryAlias [id, k]
-   :     :  +- SubqueryAlias [id, k]
-   :     :     +- Project [id, (id % 10) AS k]
-   :     :        +- Range (0, 1000, step=1)
-   :     +- Project [k]
-   :        +- SubqueryAlias [k, name]
-   :           +- SubqueryAlias [k, name]
-   :              +- Filter (name = a)
-   :                 +- LocalRelation [k, name]
-   +- Project [id]
-      +- SubqueryAlias [id]
-         +- Project [id]
-            +- Filter (id < 5)
-               +- Range (0, 1000, step=1)
++- Join Inner, (k = k)
+   :- Join LeftSemi, (id = id)
+   :  :- SubqueryAlias [id, k]
+   :  :  +- SubqueryAlias [id, k]
+   :  :     +- Project [id, (id % 10) AS k]
+   :  :        +- Range (0, 1000, step=1)
+   :  +- Project [id]
+   :     +- SubqueryAlias [id]
+   :        +- Project [id]
+   :           +- Filter (id < 5)
+   :              +- Range (0, 1000, step=1)
+   +- Project [k]
+      +- SubqueryAlias [k, name]
+         +- SubqueryAlias [k, name]
+            +- Filter (name = a)
+               +- LocalRelation [k, name]
 
 `);
     expect(await df.collect()).toEqual([{ id: 1 }]);

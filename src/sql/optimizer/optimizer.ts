@@ -5,6 +5,7 @@
  * - Filters are split into conjuncts and pushed through projections and into joins; the inner
  *   joins of a filter (comma joins included) are reordered so that each join has a condition
  *   (Spark's ReorderJoin), and the remaining single-table conjuncts reach the scans.
+ * - Left semi and anti joins go below inner joins to the side their condition reads.
  * - Column pruning: scans read only the columns the plan uses, and (top-down, Spark's
  *   ColumnPruning) each join side keeps only the columns read above it, so a column read by a
  *   filter or a join below is not carried through the exchanges above.
@@ -317,6 +318,47 @@ function reorderBare(n: LNode): LNode {
   return n;
 }
 
+/**
+ * Puts `wrap` (a semi or anti join) around the part of `x` that holds the columns `refs`, below
+ * inner joins and pass-through projections; undefined unless it got below an inner join.
+ */
+function pushInto(x: LNode, refs: readonly number[], wrap: (side: LNode) => LNode): LNode | undefined {
+  const has = (side: LNode) => {
+    const ids = new Set(side.output.map((a) => a.id));
+    return refs.every((id) => ids.has(id));
+  };
+  if (
+    x.k === 'project' &&
+    refs.every((id) => x.list.some((y) => y.id === id && y.e.k === 'ref' && y.e.id === id))
+  ) {
+    const child = pushInto(x.child, refs, wrap);
+    return child && { ...x, child };
+  }
+  if (x.k === 'alias' && has(x.child)) {
+    const child = pushInto(x.child, refs, wrap);
+    return child && { ...x, child };
+  }
+  if (x.k === 'join' && x.how === 'inner') {
+    if (has(x.left)) return { ...x, left: pushInto(x.left, refs, wrap) ?? wrap(x.left) };
+    if (has(x.right)) return { ...x, right: pushInto(x.right, refs, wrap) ?? wrap(x.right) };
+  }
+  return undefined;
+}
+
+/**
+ * A left semi or anti join over inner joins goes down to the side whose columns its condition
+ * reads (Spark's PushLeftSemiLeftAntiThroughJoin): Q18's IN list cuts orders to a few rows
+ * before they meet lineitem, instead of filtering the joined rows.
+ */
+function pushSemiJoins(n: LNode): LNode {
+  if (n.k !== 'join' || (n.how !== 'left_semi' && n.how !== 'left_anti')) return n;
+  if (n.cond && (hasOuter(n.cond) || hasSubquery(n.cond))) return n;
+  const rightIds = new Set(n.right.output.map((a) => a.id));
+  const refs = n.cond ? [...refIds(n.cond)].filter((id) => !rightIds.has(id)) : [];
+  if (refs.length === 0) return n;
+  return pushInto(n.left, refs, (side) => ({ ...n, left: side, output: side.output })) ?? n;
+}
+
 /** Every column id the plan reads anywhere (expressions of every node, the root's output). */
 function usedIds(root: LNode): Set<number> {
   const used = new Set<number>(root.output.map((a) => a.id));
@@ -473,6 +515,7 @@ export function optimize(plan: LNode): LNode {
   let p = transform(plan, rewriteSubqueries);
   p = transform(p, pushFilters);
   p = transform(p, reorderBare);
+  p = transform(p, pushSemiJoins);
   p = pruneScans(p);
   p = pruneColumns(p, new Set(p.output.map((a) => a.id)));
   return p;
