@@ -176,7 +176,7 @@ export class SessionEngine implements SqlEngine, Catalog {
     const analyzed = 'k' in plan ? plan : this.analyzer.analyze(plan);
     const withScalars = await this.inlineScalarSubqueries(analyzed, signal);
     await this.buildCaches(withScalars);
-    return optimize(withScalars);
+    return optimize(withScalars, () => this.analyzer.newId());
   }
 
   /** Uncorrelated scalar subqueries run first; their value becomes a literal (Spark's ScalarSubquery). */
@@ -561,7 +561,7 @@ export class SessionEngine implements SqlEngine, Catalog {
 
   explain(plan: Relation, mode: ExplainMode): string {
     const analyzed = this.analyzer.analyze(plan);
-    const optimized = optimize(analyzed);
+    const optimized = optimize(analyzed, () => this.analyzer.newId());
     return explainPlan(analyzed, optimized, mode, (o) => this.plannerFor().plan(o));
   }
 
@@ -615,7 +615,7 @@ export class SessionEngine implements SqlEngine, Catalog {
       entry.rdd = rdd;
     };
     buildCaches(analyzed);
-    return optimize(analyzed);
+    return optimize(analyzed, () => this.analyzer.newId());
   }
 
   /** {@link resultRdd} without awaiting: files were listed when read; client rows are encoded on the workers. */

@@ -203,6 +203,61 @@ Stage 5 (3 tasks) → Result
     }
   });
 
+  it('turns a correlated scalar subquery with an aggregate into a left join with the aggregate by its key', async () => {
+    sc.session
+      .createDataFrame(
+        [
+          [1, 10],
+          [2, 5],
+          [3, 7],
+          [4, null],
+        ],
+        'k INT, v INT',
+      )
+      .createOrReplaceTempView('corr_o');
+    sc.session
+      .createDataFrame(
+        [
+          [1, 4],
+          [1, 8],
+          [2, 1],
+          [2, 3],
+          [4, 2],
+        ],
+        'k INT, x INT',
+      )
+      .createOrReplaceTempView('corr_i');
+    // k 1: 10 > 2 * 6 no; k 2: 5 > 2 * 2 yes; k 3: no rows, NULL; k 4: v NULL.
+    const df = await sc.session.sql(
+      'select k from corr_o where v > (select 2 * avg(x) from corr_i where corr_i.k = corr_o.k) order by k',
+    );
+    const text = plan(df, 'extended');
+    const optimized = text.slice(
+      text.indexOf('== Optimized Logical Plan =='),
+      text.indexOf('== Physical Plan =='),
+    );
+    expect(optimized).toBe(`== Optimized Logical Plan ==
+Sort [k ASC NULLS FIRST], true
++- Project [k]
+   +- Project [k]
+      +- Filter (v > (2 * avg(x)))
+         +- Join Left, (k = k0)
+            :- SubqueryAlias [k, v]
+            :  +- LocalRelation [k, v]
+            +- Aggregate [k], [k0, (2 * avg(x))]
+               +- SubqueryAlias [k, x]
+                  +- LocalRelation [k, x]
+
+`);
+    expect(await df.collect()).toEqual([{ k: 2 }]);
+    // count(*) over no rows is 0, not NULL: that subquery stays as it is (k 3 kept, 7 >= 0).
+    const counted = await sc.session.sql(
+      'select k from corr_o where coalesce(v, 0) >= (select count(*) from corr_i where corr_i.k = corr_o.k) order by k',
+    );
+    expect(plan(counted, 'extended')).not.toContain('Join Left');
+    expect(await counted.collect()).toEqual([{ k: 1 }, { k: 2 }, { k: 3 }]);
+  });
+
   it('plans a global sort as a range exchange on its keys, then a sort of each partition', () => {
     sc.session.conf.set('spark.microspark.sql.smallInputThreshold', -1);
     try {

@@ -1,5 +1,8 @@
 /**
  * The logical optimizer: rewrites that make a resolved plan cheap to distribute.
+ * - Correlated scalar subqueries over an aggregate, correlated by equalities, become left joins
+ *   with that aggregate grouped by the correlated columns (Spark's
+ *   RewriteCorrelatedScalarSubquery).
  * - EXISTS / IN subqueries in a filter become left semi / anti joins (Spark's
  *   RewritePredicateSubquery), NOT IN with its null-aware condition.
  * - Filters are split into conjuncts and pushed through projections and into joins; the inner
@@ -122,6 +125,108 @@ function rewriteSubqueries(n: LNode): LNode {
   }
   const cond = and(keep);
   return cond ? { ...n, child, cond } : child;
+}
+
+/** Aggregates whose value over no rows is NULL (count's is 0: Spark's count bug). */
+const NULL_ON_EMPTY = new Set(['avg', 'mean', 'sum', 'min', 'max', 'first', 'last', 'any_value']);
+
+/** Whether `e` (over aggregate values `aggIds`) is NULL when they are: arithmetic, casts, literals. */
+function nullWhenAggsAre(e: Expr, aggIds: ReadonlySet<number>): boolean {
+  let ok = true;
+  let reads = false;
+  visitExpr(e, (x) => {
+    if (x.k === 'ref') {
+      if (aggIds.has(x.id)) reads = true;
+      else ok = false;
+    } else if (x.k === 'call') {
+      if (!['+', '-', '*', '/'].includes(x.fn)) ok = false;
+    } else if (x.k !== 'lit' && x.k !== 'cast') ok = false;
+  });
+  return ok && reads;
+}
+
+/**
+ * A correlated scalar subquery `(SELECT f(agg(x)) FROM t WHERE t.k = outer.k AND …)` as an
+ * aggregate grouped by `t.k`, to be left-joined on `outer.k` (Spark's
+ * RewriteCorrelatedScalarSubquery). Only where a group that is not there gives the value the
+ * subquery gives over no rows: NULL (so not for count). Undefined for other shapes.
+ */
+function groupedSubquery(
+  plan: LNode,
+  outerIdsOk: ReadonlySet<number>,
+  newId: () => number,
+): { agg: LNode; cond: Expr; value: Attr } | undefined {
+  if (plan.k !== 'aggregate' || plan.groups.length > 0 || plan.list.length !== 1) return undefined;
+  const filter = plan.child;
+  if (filter.k !== 'filter' || outerIds(filter.child).size > 0) return undefined;
+  if (
+    plan.aggs.some((a) => a.e.k !== 'agg' || !NULL_ON_EMPTY.has(a.e.fn) || hasOuter(a.e) || hasSubquery(a.e))
+  )
+    return undefined;
+  const aggIds = new Set(plan.aggs.map((a) => a.id));
+  if (!nullWhenAggsAre(plan.list[0]!.e, aggIds)) return undefined;
+  const local: Expr[] = [];
+  const pairs: Array<{ inner: Expr; outer: Expr }> = [];
+  for (const c of conjuncts(filter.cond)) {
+    if (!hasOuter(c)) {
+      local.push(c);
+      continue;
+    }
+    if (c.k !== 'call' || c.fn !== '==' || hasSubquery(c)) return undefined;
+    const [a, b] = c.args as [Expr, Expr];
+    const [outer, inner] = b.k === 'outer' ? [b, a] : [a, b];
+    if (outer.k !== 'outer' || !outerIdsOk.has(outer.id) || hasOuter(inner) || refIds(inner).size === 0)
+      return undefined;
+    pairs.push({ inner, outer: unOuter(outer) });
+  }
+  if (pairs.length === 0) return undefined;
+  const groups = pairs.map((p, i) => ({ id: newId(), name: `k${i}`, e: p.inner }));
+  const keys = groups.map((g): Attr => ({ id: g.id, name: g.name, type: g.e.type, nullable: true }));
+  const value = plan.output[0]!;
+  const child: LNode = local.length > 0 ? { ...filter, cond: and(local)! } : filter.child;
+  const agg: LNode = {
+    ...plan,
+    child,
+    groups,
+    list: [...keys.map((a) => ({ id: a.id, name: a.name, e: refOf(a) })), plan.list[0]!],
+    output: [...keys, { ...value, nullable: true }],
+  };
+  const cond = and(pairs.map((p, i) => call('==', [p.outer, refOf(keys[i]!)])))!;
+  return { agg, cond, value: { ...value, nullable: true } };
+}
+
+/** A filter's correlated scalar subqueries become left joins with aggregates by their keys. */
+function rewriteScalarSubqueries(n: LNode, newId: () => number): LNode {
+  if (n.k !== 'filter') return n;
+  const childIds = new Set(n.child.output.map((a) => a.id));
+  let child = n.child;
+  const values = new Map<LNode, Attr>();
+  visitExpr(n.cond, (x) => {
+    if (x.k !== 'scalarSubquery' || values.has(x.plan) || outerIds(x.plan).size === 0) return;
+    const g = groupedSubquery(x.plan, childIds, newId);
+    if (!g) return;
+    values.set(x.plan, g.value);
+    child = {
+      k: 'join',
+      left: child,
+      right: g.agg,
+      how: 'left',
+      cond: g.cond,
+      output: [...child.output, g.value],
+    };
+  });
+  if (values.size === 0) return n;
+  const cond = mapExpr(n.cond, (x) => {
+    const v = x.k === 'scalarSubquery' ? values.get(x.plan) : undefined;
+    return v && refOf(v);
+  });
+  // The filter's output stays the original one: the joined values go after it.
+  return {
+    k: 'project',
+    child: { k: 'filter', child, cond, output: child.output },
+    list: n.output.map((a) => ({ id: a.id, name: a.name, e: refOf(a) })),
+    output: n.output,
+  };
 }
 
 /** Applies `f` to every node bottom-up, also inside subquery plans. */
@@ -510,9 +615,13 @@ function pruneColumns(n: LNode, required: ReadonlySet<number>): LNode {
   }
 }
 
-/** Runs the rewrites. */
-export function optimize(plan: LNode): LNode {
-  let p = transform(plan, rewriteSubqueries);
+/**
+ * Runs the rewrites. `newId` hands out fresh column ids (the analyzer's); without it the
+ * rewrites that need new columns (correlated scalar subqueries as joins) are skipped.
+ */
+export function optimize(plan: LNode, newId?: () => number): LNode {
+  let p = newId ? transform(plan, (x) => rewriteScalarSubqueries(x, newId)) : plan;
+  p = transform(p, rewriteSubqueries);
   p = transform(p, pushFilters);
   p = transform(p, reorderBare);
   p = transform(p, pushSemiJoins);
