@@ -5,7 +5,7 @@
  * filters pushed to their side; global sorts as a range exchange, ORDER BY … LIMIT as a top-k.
  * A planner change shows up here as a diff.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -256,6 +256,47 @@ Sort [k ASC NULLS FIRST], true
     );
     expect(plan(counted, 'extended')).not.toContain('Join Left');
     expect(await counted.collect()).toEqual([{ k: 1 }, { k: 2 }, { k: 3 }]);
+  });
+
+  it('judges a join side by its kept columns and a filter guess, not its file bytes', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'microspark-estimate-'));
+    const conn = await (await duckdb()).connect();
+    try {
+      for (const t of ['w', 'f']) await mkdir(join(dir, t));
+      for (const p of [0, 1]) {
+        // w: 4 columns, two of them wide hashes; f: 2 columns, 10,000 rows a file.
+        await conn.run(
+          `COPY (SELECT i AS wk, i % 7 AS flag, md5(i::VARCHAR) AS c1, md5((i + 1)::VARCHAR) AS c2 FROM range(${p * 1000}, ${(p + 1) * 1000}) r(i)) TO ${sqlString(join(dir, 'w', `${p}.parquet`))} (FORMAT parquet)`,
+        );
+        await conn.run(
+          `COPY (SELECT i AS fid, hash(i) % 2000 AS fk FROM range(${p * 10000}, ${(p + 1) * 10000}) r(i)) TO ${sqlString(join(dir, 'f', `${p}.parquet`))} (FORMAT parquet)`,
+        );
+      }
+      const bytes = async (t: string) =>
+        (await stat(join(dir, t, '0.parquet'))).size + (await stat(join(dir, t, '1.parquet'))).size;
+      const [w, f] = [await bytes('w'), await bytes('f')];
+      // w read for 1 of its 4 columns (flag only in the pushed filter): w / 4, and a quarter of
+      // that with the filter. The threshold lies between.
+      const threshold = Math.ceil(w / 8);
+      expect(threshold).toBeLessThan(Math.min(w / 4, f));
+      sc.session.conf.set('spark.sql.autoBroadcastJoinThreshold', threshold);
+      for (const t of ['w', 'f'])
+        (await sc.session.read.parquet(join(dir, t))).createOrReplaceTempView(`est_${t}`);
+      const filtered = await sc.session.sql('select fid from est_f join est_w on fk = wk where flag = 3');
+      expect(plan(filtered)).toContain(`Stage 0 (2 tasks) → BroadcastExchange (2 partitions)
+  SubqueryAlias [wk]
+  +- Relation parquet [wk] PushedFilters: [(flag = 3)]`);
+      const unfiltered = await sc.session.sql('select fid from est_f join est_w on fk = wk');
+      expect(plan(unfiltered)).not.toContain('BroadcastExchange');
+      const want = await conn.runAndReadAll(
+        `select count(*) from read_parquet(${sqlString(join(dir, 'f', '*.parquet'))}) f join read_parquet(${sqlString(join(dir, 'w', '*.parquet'))}) w on fk = wk where flag = 3`,
+      );
+      expect((await filtered.collect()).length).toBe(Number(want.getRowsJS()[0]![0]));
+    } finally {
+      sc.session.conf.unset('spark.sql.autoBroadcastJoinThreshold');
+      conn.closeSync();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('plans a global sort as a range exchange on its keys, then a sort of each partition', () => {
