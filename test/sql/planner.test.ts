@@ -20,6 +20,12 @@ let small: DataFrame;
 const plan = (df: DataFrame, mode: 'simple' | 'extended' = 'simple') =>
   df.engine.explain(df._plan, mode).replace(/#\d+/g, '');
 
+/** The optimized logical plan's section of `explain('extended')`. */
+const optimizedPlan = (df: DataFrame) => {
+  const text = plan(df, 'extended');
+  return text.slice(text.indexOf('== Optimized Logical Plan =='), text.indexOf('== Physical Plan =='));
+};
+
 beforeAll(async () => {
   sc = await MicroSpark.inProcess({ defaultParallelism: 3 });
   big = sc.session.range(0, 1000, 1, 4).withColumn('k', F.col('id').mod(10));
@@ -104,11 +110,7 @@ Stage 2 (3 tasks) → Result
     const df = await sc.session.sql(
       "select b.id from big b, small s where b.k = s.k and s.name = 'a' and b.id in (select id from big where id < 5)",
     );
-    const text = plan(df, 'extended');
-    const optimized = text.slice(
-      text.indexOf('== Optimized Logical Plan =='),
-      text.indexOf('== Physical Plan =='),
-    );
+    const optimized = optimizedPlan(df);
     // The semi join goes below the inner join, to the side holding b.id.
     expect(optimized).toBe(`== Optimized Logical Plan ==
 Project [id]
@@ -231,11 +233,7 @@ Stage 5 (3 tasks) → Result
     const df = await sc.session.sql(
       'select k from corr_o where v > (select 2 * avg(x) from corr_i where corr_i.k = corr_o.k) order by k',
     );
-    const text = plan(df, 'extended');
-    const optimized = text.slice(
-      text.indexOf('== Optimized Logical Plan =='),
-      text.indexOf('== Physical Plan =='),
-    );
+    const optimized = optimizedPlan(df);
     expect(optimized).toBe(`== Optimized Logical Plan ==
 Sort [k ASC NULLS FIRST], true
 +- Project [k]
