@@ -609,10 +609,26 @@ function pruneColumns(n: LNode, required: ReadonlySet<number>): LNode {
       const ids = new Set([...left.output, ...(semi ? [] : right.output)].map((a) => a.id));
       return { ...n, left, right, output: n.output.filter((a) => ids.has(a.id)) };
     }
+    case 'setop':
+      return {
+        ...n,
+        left: pruneColumns(n.left, idsOf(n.left)),
+        right: pruneColumns(n.right, idsOf(n.right)),
+      };
+    case 'distinct':
+    case 'window':
+    case 'sample':
+    case 'repartition':
+      // These read every column of their child; below it, pruning goes on.
+      return { ...n, child: pruneColumns(n.child, idsOf(n.child)) };
     default:
-      // Distinct, set operations, windows, samples, repartitions and caches read every column.
+      // Leaves, and a cache's plan (its batches have its columns).
       return n;
   }
+}
+
+function idsOf(n: LNode): Set<number> {
+  return new Set(n.output.map((a) => a.id));
 }
 
 /**
@@ -620,8 +636,11 @@ function pruneColumns(n: LNode, required: ReadonlySet<number>): LNode {
  * rewrites that need new columns (correlated scalar subqueries as joins) are skipped.
  */
 export function optimize(plan: LNode, newId?: () => number): LNode {
-  let p = newId ? transform(plan, (x) => rewriteScalarSubqueries(x, newId)) : plan;
-  p = transform(p, rewriteSubqueries);
+  // Semi joins first: the left joins of scalar subqueries then meet the rows they let through.
+  let p = transform(plan, (x) => {
+    const y = rewriteSubqueries(x);
+    return newId ? rewriteScalarSubqueries(y, newId) : y;
+  });
   p = transform(p, pushFilters);
   p = transform(p, reorderBare);
   p = transform(p, pushSemiJoins);
