@@ -315,7 +315,7 @@ Stage 1 (3 tasks) → Result
   });
 
   it('gathers a small input to one partition and sorts it there: no sampling job, no range exchange', async () => {
-    // Client rows (32 bytes estimated) and a 1,000-row range (8,000 bytes) are under the 1 MB default.
+    // Client rows (64 bytes estimated) and a 1,000-row range (8,000 bytes) are under the 1 MB default.
     expect(plan(small.orderBy('name'))).toBe(`== Physical Plan ==
 Stage 0 (2 tasks) → Exchange SinglePartition
   LocalRelation [k, name]
