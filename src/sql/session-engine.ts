@@ -172,11 +172,12 @@ export class SessionEngine implements SqlEngine, Catalog {
     return Number.isInteger(n) && n > 0 ? n : this.sc.defaultParallelism;
   }
 
-  private broadcastThreshold(): number {
-    const v = this.conf.get('spark.sql.autoBroadcastJoinThreshold');
-    if (v === undefined) return 10 * 1024 * 1024;
+  /** A size setting in bytes (`10485760`, `10m`, `512k`, `-1`), or `fallback` when unset or malformed. */
+  private bytesConf(key: string, fallback: number): number {
+    const v = this.conf.get(key);
+    if (v === undefined) return fallback;
     const m = /^(-?\d+)\s*([kmg]?b?)?$/i.exec(v.trim());
-    if (!m) return 10 * 1024 * 1024;
+    if (!m) return fallback;
     const unit = (m[2] ?? '').toLowerCase()[0];
     return Number(m[1]) * (unit === 'k' ? 1024 : unit === 'm' ? 1024 * 1024 : unit === 'g' ? 1024 ** 3 : 1);
   }
@@ -186,7 +187,7 @@ export class SessionEngine implements SqlEngine, Catalog {
     const analyzed = 'k' in plan ? plan : this.analyzer.analyze(plan);
     const withScalars = await this.inlineScalarSubqueries(analyzed, signal);
     await this.buildCaches(withScalars);
-    return optimize(withScalars);
+    return optimize(withScalars, () => this.analyzer.newId());
   }
 
   /** Uncorrelated scalar subqueries run first; their value becomes a literal (Spark's ScalarSubquery). */
@@ -242,13 +243,15 @@ export class SessionEngine implements SqlEngine, Catalog {
     return new DistributedPlanner(
       {
         shufflePartitions: this.shufflePartitions(),
-        autoBroadcastJoinThreshold: this.broadcastThreshold(),
+        autoBroadcastJoinThreshold: this.bytesConf('spark.sql.autoBroadcastJoinThreshold', 10 * 1024 * 1024),
+        smallInputThreshold: this.bytesConf('spark.microspark.sql.smallInputThreshold', 1024 * 1024),
         scanPartitions: (s) => Math.max(1, this.splitsOf(s).length),
         scanBytes: (s) =>
           this.splitsOf(s)
             .flat()
             .reduce((t, f) => t + (this.sizes.get(f) ?? 0), 0),
         cachedPartitions: (id) => this.cached.get(id)?.rdd?.getNumPartitions() ?? 1,
+        cachedIsRdd: (id) => this.cached.get(id)?.source === true,
         defaultParallelism: this.sc.defaultParallelism,
       },
       () => this.analyzer.newId(),
@@ -372,7 +375,8 @@ export class SessionEngine implements SqlEngine, Catalog {
             const rdd = this.cached.get(input.node.cacheId)?.rdd;
             if (!rdd) throw new InvalidOperationError('a cached DataFrame was not computed');
             inputs.push({ kind: 'batches', name, from: 'parent', index: parents.length, columns });
-            parents.push(rdd);
+            // A small view: one task reads every cached partition (the planner's `oneTask`).
+            parents.push(input.oneTask ? rdd.coalesce(1) : rdd);
             break;
           }
           case 'exchange': {
@@ -577,7 +581,7 @@ export class SessionEngine implements SqlEngine, Catalog {
 
   explain(plan: Relation, mode: ExplainMode): string {
     const analyzed = this.analyzer.analyze(plan);
-    const optimized = optimize(analyzed);
+    const optimized = optimize(analyzed, () => this.analyzer.newId());
     return explainPlan(analyzed, optimized, mode, (o) => this.plannerFor().plan(o));
   }
 
@@ -631,7 +635,7 @@ export class SessionEngine implements SqlEngine, Catalog {
       entry.rdd = rdd;
     };
     buildCaches(analyzed);
-    return optimize(analyzed);
+    return optimize(analyzed, () => this.analyzer.newId());
   }
 
   /** {@link resultRdd} without awaiting: files were listed when read; client rows are encoded on the workers. */
