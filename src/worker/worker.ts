@@ -42,7 +42,13 @@ import type { TaskResult } from '../rdd/runner.js';
 import { MapJobSource, mapJobId, parseMapJobId } from './map-job-source.js';
 import { MapOutputView } from './map-outputs.js';
 import { TaskLogSender } from './task-logs.js';
-import { TaskPool, type PoolServices, type RunOptions, type TaskOutcome } from './task-pool.js';
+import {
+  TaskPool,
+  type PoolServices,
+  type RunOptions,
+  type TaskOutcome,
+  type WasmPoolStats,
+} from './task-pool.js';
 
 /** What runs a worker's tasks: a {@link TaskPool} of threads, or (simulation, tests) this thread. */
 export interface TaskExecutor {
@@ -50,6 +56,10 @@ export interface TaskExecutor {
   run(task: Uint8Array, services: PoolServices, opts?: RunOptions): Promise<TaskOutcome>;
   prestart(): void;
   close(): Promise<void>;
+  /** Drops WebAssembly modules by broadcast id (compiled modules and instances), where it keeps any. */
+  forgetWasm?(ids: readonly string[]): void;
+  /** What it did with WebAssembly modules, where it counts that (a TaskPool does). */
+  readonly wasmStats?: WasmPoolStats;
 }
 
 /** Log levels of {@link WorkerLog}, most severe first. */
@@ -303,6 +313,7 @@ export class Worker {
       spills: stats.spills,
       spilledBytes: stats.spilledBytes,
       seq: this.seq++,
+      ...(this.pool.wasmStats && { wasm: this.pool.wasmStats }),
     };
     const blocks: WireRecord[] = [...this.ownBlocks].map(([blockId, b]) => ({
       kind: 'rdd',
@@ -966,10 +977,17 @@ export class Worker {
       case 'job.fail':
         return this.source.answer(req);
       case 'drop':
+        if (req.broadcasts) this.dropBroadcasts(req.broadcasts);
         return { dropped: await this.dropPrefixes(req.prefixes) };
       default:
         throw new InvalidOperationError(`a worker does not serve ${req.op}`);
     }
+  }
+
+  /** Forgets broadcast values (fetched again if a later task needs them) and their compiled modules. */
+  private dropBroadcasts(ids: readonly string[]): void {
+    for (const id of ids) this.broadcasts.delete(id);
+    this.pool.forgetWasm?.(ids);
   }
 
   /** Drops stored blocks, map output records and map jobs by block id prefix; returns blocks dropped. */
