@@ -746,12 +746,16 @@ class TaskRun {
           if (input.from === 'shuffle') {
             const s = node.shuffles[input.index];
             if (!s) throw new InvalidOperationError(`SQL stage lacks shuffle input ${input.index}`);
-            // A SQL map task's bucket is one Parquet file (see writeShuffle), handed over as it is.
-            for (const b of await this.fetchShuffle(s, input.broadcast ? 0 : part)) {
-              if (b.byteLength === 0) continue;
-              this.m.shuffleReadRecords++;
-              bufs.push(b);
-            }
+            const reduce = input.broadcast ? 0 : part;
+            if (this.node(s.parent).op !== 'sql')
+              await this.readPairs(s, reduce, (_k, v) => bufs.push(v as Uint8Array));
+            else
+              // A SQL map task's bucket is one Parquet file (see writeShuffle), handed over as it is.
+              for (const b of await this.fetchShuffle(s, reduce)) {
+                if (b.byteLength === 0) continue;
+                this.m.shuffleReadRecords++;
+                bufs.push(b);
+              }
           } else await this.parent(node, input.index)(part, (x) => bufs.push(x as Uint8Array));
         } else if (input.kind === 'files') {
           for (const f of input.splits[part] ?? []) this.m.inputBytes += fileSize(f);
