@@ -7,7 +7,7 @@
  * `fetch` requests sent (the per-reducer layout sent one per remote bucket, empty ones included,
  * at these sizes: every bucket is below a chunk).
  *
- *   npx tsx bench/sql/shuffle-layout.ts [--sf 0.01] [--only q3,q18]
+ *   npx tsx bench/sql/shuffle-layout.ts [--sf 0.01] [--only q3,q18] [--partitions N]
  */
 import { parseArgs } from 'node:util';
 import { ensureTpch } from '../tpch/generate.js';
@@ -20,7 +20,9 @@ import { MemoryNetwork } from '../../src/partition-server/memory-transport.js';
 import { simWorkerOptions } from '../../src/sim/cluster.js';
 import { Worker } from '../../src/worker/worker.js';
 
-const { values } = parseArgs({ options: { sf: { type: 'string' }, only: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { sf: { type: 'string' }, only: { type: 'string' }, partitions: { type: 'string' } },
+});
 const sf = Number(values.sf ?? '0.01');
 const only = new Set((values.only ?? 'q3,q18').split(','));
 
@@ -72,6 +74,8 @@ const reads = () => {
 };
 
 const sc = MicroSpark.overBackend(client, 3);
+if (values.partitions !== undefined)
+  sc.session.conf.set('spark.sql.shuffle.partitions', Number(values.partitions));
 const dir = (await ensureTpch({ sf, format: 'parquet' })).dir;
 for (const t of TPCH_TABLES) (await sc.session.read.parquet(`${dir}/${t}`)).createOrReplaceTempView(t);
 const rows: Array<Record<string, number | string>> = [];
