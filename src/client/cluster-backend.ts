@@ -42,6 +42,7 @@ import { broadcastIds, usesAccumulators } from '../rdd/runner.js';
 import { stageShuffles } from '../rdd/plan.js';
 import type { RunJobOptions } from '../rdd/rdd.js';
 import type { Backend, JobSpec } from './backend.js';
+import type { WasmPoolStats } from '../worker/task-pool.js';
 import { ProgressBus, stageShape, type RetryReason, type TaskMetrics } from './progress.js';
 
 /** A shuffle map stage of a running action, as the client follows it through `job.event`. */
@@ -122,6 +123,8 @@ export interface WorkerStatus {
   readonly memoryBytes: number;
   /** Milliseconds since anything was last heard from it. */
   readonly lastSeenMs: number;
+  /** What its task pool did with WebAssembly modules (from its last record; absent from older workers). */
+  readonly wasm?: WasmPoolStats;
 }
 
 /** The records a client currently sees from other peers (for `microspark status`). */
@@ -776,6 +779,7 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
           blocks: r?.blocks ?? 0,
           memoryBytes: r?.memoryBytes ?? 0,
           lastSeenMs: Math.max(0, now - p.lastSeen),
+          ...(r?.wasm && { wasm: r.wasm }),
         };
       })
       .sort((a, b) => a.endpoint.localeCompare(b.endpoint));
@@ -857,18 +861,21 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
   }
   dropBroadcast(id: string): void {
     this.broadcasts.delete(id);
+    this.dropOnWorkers([], [id]);
   }
   dropBlocks(nodeId: string): void {
     for (const id of [...this.blocks.keys()]) if (id.startsWith(rddPrefix(nodeId))) this.blocks.delete(id);
     this.dropOnWorkers([rddPrefix(nodeId)]);
   }
 
-  /** Asks every worker to drop blocks by id prefix (fire and forget: the client already forgot them). */
-  private dropOnWorkers(prefixes: string[]): void {
-    if (prefixes.length === 0 || this.stopped) return;
-    for (const w of this.workers()) {
-      this.node.request(w.node, { op: 'drop', prefixes }, 2000).catch(() => undefined);
-    }
+  /**
+   * Asks every worker to drop blocks by id prefix and its copies of broadcasts (fire and forget:
+   * the client already forgot them).
+   */
+  private dropOnWorkers(prefixes: string[], broadcasts: string[] = []): void {
+    if ((prefixes.length === 0 && broadcasts.length === 0) || this.stopped) return;
+    const req = { op: 'drop' as const, prefixes, ...(broadcasts.length > 0 && { broadcasts }) };
+    for (const w of this.workers()) this.node.request(w.node, req, 2000).catch(() => undefined);
   }
   storageInfo(nodeId: string): { partitions: number; bytes: number } | undefined {
     let partitions = 0;

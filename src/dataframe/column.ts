@@ -191,7 +191,7 @@ export class Column {
   }
   /** `-this` (Scala's `unary_-`). */
   negate(): Column {
-    return this.un('negative');
+    return this.un('unary_minus');
   }
 
   // ------------------------------------------------------------------ comparison and logic

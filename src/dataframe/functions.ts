@@ -140,6 +140,14 @@ export const functions = {
   typeof(col: ColumnOrName): Column {
     return over('typeof', col);
   },
+  /** Euler's number, as a double: `E()`. */
+  e(): Column {
+    return call('e');
+  },
+  /** π, as a double: `PI()`. */
+  pi(): Column {
+    return call('pi');
+  },
   /** The id of the partition a row is in. */
   spark_partition_id(): Column {
     return call('spark_partition_id');
@@ -721,6 +729,14 @@ export const functions = {
         name,
       );
     const candidates = all.filter((u) => u.name === name && !u.table && u.returns === ret);
+    const table = all.find((u) => u.name === name && u.table);
+    if (candidates.length === 0 && table)
+      throw new WasmModuleError(
+        `F.wasmUdf: ${table.signature} in module '${module.name}' is an arrow-udf table function (->>), which ` +
+          `this engine does not support: F.wasmUdf calls scalar functions (->) only`,
+        module.name,
+        name,
+      );
     if (candidates.length === 0)
       throw new WasmModuleError(
         `F.wasmUdf: module '${module.name}' has no arrow-udf function ${name}(…)->${ret}; it has: ${all.map((u) => u.signature).join(', ')}`,

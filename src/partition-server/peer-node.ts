@@ -13,6 +13,7 @@
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock, type Timer } from '../core/clock.js';
+import { RecordVersions } from '../core/record-versions.js';
 import { derivedTimings, FETCH_CHUNK_BYTES, LOST_PEER_RETRY_MS } from '../protocol/defaults.js';
 import { InvalidOperationError } from '../protocol/errors.js';
 import {
@@ -81,6 +82,8 @@ export interface PeerCounters {
   malformedRequests: number;
   refusedHellos: number;
   peersDeclaredDead: number;
+  /** Records and withdraws dropped as older than one already heard about the same thing. */
+  staleRecords: number;
 }
 
 interface PeerEvents {
@@ -99,6 +102,7 @@ export class PeerNode extends EventEmitter<PeerEvents> {
     malformedRequests: 0,
     refusedHellos: 0,
     peersDeclaredDead: 0,
+    staleRecords: 0,
   };
   private readonly known = new Map<string, KnownPeer>();
   /**
@@ -114,6 +118,10 @@ export class PeerNode extends EventEmitter<PeerEvents> {
   private readonly connecting = new Map<string, Promise<PeerIdentity | undefined>>();
   private heartbeat: Timer | undefined;
   private stopped = false;
+  /** The sequence number of the last job, block or withdraw record this incarnation published. */
+  private seq = 0;
+  /** The newest version heard of each record (a stale one is dropped, not emitted). */
+  private readonly versions: RecordVersions;
   private releaseZap: (() => void) | undefined;
   private sub!: RecordSubscriber;
   /** The clock heartbeats, death and `lastSeen` run on. */
@@ -135,6 +143,7 @@ export class PeerNode extends EventEmitter<PeerEvents> {
       pub: pub.endpoint,
     };
     this.lastTick = this.clock.now();
+    this.versions = new RecordVersions(derivedTimings(options.heartbeatMs).recordVersionRetainMs);
   }
 
   /** Binds the partition server and the publisher and starts heartbeating. */
@@ -194,10 +203,26 @@ export class PeerNode extends EventEmitter<PeerEvents> {
     return this.known.get(node);
   }
 
-  /** Publishes a record to every subscriber. Never blocks; a full queue drops (pub-sub is lossy anyway). */
+  /**
+   * Publishes a record to every subscriber, versioned (a job, block or withdraw record gets this
+   * incarnation's next sequence number). Never blocks; a full queue drops (pub-sub is lossy anyway).
+   */
   publish(record: Record): void {
     if (this.stopped) return;
-    this.pub.send(record);
+    this.pub.send(this.versioned(record));
+  }
+
+  /** `r` with this peer's version: a sequence number on job and block records, and the incarnation too on a withdraw. */
+  private versioned(r: Record): Record {
+    switch (r.kind) {
+      case 'job':
+      case 'rdd':
+        return { ...r, seq: ++this.seq };
+      case 'withdraw':
+        return { ...r, inc: this.identity.incarnation, seq: ++this.seq };
+      default:
+        return r; // worker and client records carry their role's own sequence number; hints none
+    }
   }
 
   /** Follows a discovery hint: HELLO at `rpcEndpoint`, then subscribe and take a snapshot. */
@@ -405,7 +430,8 @@ export class PeerNode extends EventEmitter<PeerEvents> {
       else known.lastSeen = this.clock.now();
       return { peer: this.identity };
     }
-    if (req.op === 'snapshot') return { records: [...this.options.ownRecords(), ...this.hints()] };
+    if (req.op === 'snapshot')
+      return { records: [...this.options.ownRecords().map((r) => this.versioned(r)), ...this.hints()] };
     return this.options.handler(req, undefined);
   }
 
@@ -418,8 +444,11 @@ export class PeerNode extends EventEmitter<PeerEvents> {
     const r = parsed.record;
     if (r.kind === 'withdraw' && r.of === 'peer') {
       // A goodbye: the peer is leaving; drop it now rather than after the dead-after timeout.
+      // Only for the incarnation it names or a later one: a goodbye overtaken by its restarted
+      // peer's HELLO does not drop the new incarnation.
       const p = this.known.get(r.holder);
-      if (p && r.id === r.holder) this.declareDead(p, true);
+      if (p && r.id === r.holder && (r.inc === undefined || r.inc >= p.identity.incarnation))
+        this.declareDead(p, true);
       return;
     }
     if (r.kind === 'peer') {
@@ -437,11 +466,17 @@ export class PeerNode extends EventEmitter<PeerEvents> {
           : r.kind === 'rdd'
             ? r.holder.node
             : r.holder;
+    if (from === this.identity.node) return;
+    if (!this.versions.admit(r, this.clock.now())) {
+      // Older than what was heard about the same thing (overtaken on another link, or a
+      // duplicate): applying it would undo the newer record or withdraw.
+      this.counters.staleRecords++;
+      return;
+    }
     const p = this.known.get(from);
     if (p) p.lastSeen = this.clock.now();
-    else if (from !== this.identity.node && (r.kind === 'worker' || r.kind === 'client'))
-      void this.connect(r.peer.rpc);
-    if (from !== this.identity.node) this.emit('record', r);
+    else if (r.kind === 'worker' || r.kind === 'client') void this.connect(r.peer.rpc);
+    this.emit('record', r);
   }
 
   private lastTick: number;
@@ -467,6 +502,7 @@ export class PeerNode extends EventEmitter<PeerEvents> {
       if (now - p.lastSeen > this.options.deadAfterMs) this.declareDead(p);
     this.retryLost(now);
     this.rehint();
+    this.versions.prune(now);
   }
 
   private remember(endpoint: string): void {

@@ -64,6 +64,11 @@ export interface DerivedTimings {
   readonly shuffleReleaseGraceMs: number;
   /** The longest gap between two HELLOs to a lost peer. */
   readonly lostPeerMaxBackoffMs: number;
+  /**
+   * How long a peer remembers the newest version of a record it heard (sixty heartbeats): a stale
+   * record or withdraw delayed by less than this is dropped (src/core/record-versions.ts).
+   */
+  readonly recordVersionRetainMs: number;
 }
 
 /** The {@link DerivedTimings} of a peer heartbeating every `heartbeatMs`. */
@@ -76,6 +81,7 @@ export function derivedTimings(heartbeatMs: number): DerivedTimings {
     posterGraceMs: 2 * heartbeatMs,
     shuffleReleaseGraceMs: 2 * heartbeatMs,
     lostPeerMaxBackoffMs: 8 * heartbeatMs,
+    recordVersionRetainMs: 60 * heartbeatMs,
   };
 }
 

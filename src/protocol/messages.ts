@@ -34,6 +34,17 @@ export const WorkerRecord = z.object({
   blocks: count,
   memoryBytes: count,
   seq: count,
+  /** What its task pool did with WebAssembly modules (src/worker/task-pool.ts WasmPoolStats); absent from older workers. */
+  wasm: z
+    .object({
+      compiled: count,
+      instantiated: count,
+      compiledInThreads: count,
+      cached: count,
+      dropped: count,
+      instancesDropped: count,
+    })
+    .optional(),
 });
 
 /** A live client (workers drop a client's tasks and blocks when these stop). */
@@ -60,6 +71,8 @@ export const JobRecord = z.object({
   partition: count,
   /** A worker source says its job is leased (someone runs it): others neither claim nor post it. */
   leased: z.boolean().optional(),
+  /** The source's sequence number of this record (its version with `source.incarnation`). */
+  seq: count.optional(),
 });
 
 /** The column section of a block of structured data (src/sql/exec/sections.ts), from the holder's catalog. */
@@ -89,6 +102,8 @@ export const BlockRecord = z.object({
   section: ColumnSectionRecord.optional(),
   /** For a map output: the byte size of each bucket, reduce partition 0 first (readers skip empty ones). */
   buckets: z.array(count).max(1_000_000).optional(),
+  /** The holder's sequence number of this record (its version with `holder.incarnation`). */
+  seq: count.optional(),
 });
 
 /**
@@ -100,6 +115,10 @@ export const WithdrawRecord = z.object({
   of: z.enum(['job', 'rdd', 'peer']),
   id,
   holder: id,
+  /** The holder's incarnation: a goodbye of an earlier incarnation does not drop a later one. */
+  inc: count.optional(),
+  /** The holder's sequence number (with `inc`, the version of the withdraw of a job or block). */
+  seq: count.optional(),
 });
 
 /**
@@ -200,8 +219,16 @@ export const Request = z.discriminatedUnion('op', [
     offset: count,
     length: count.max(16 * 1024 * 1024),
   }),
-  /** Drop stored blocks whose id starts with one of `prefixes` (an action ended, an RDD was unpersisted). */
-  z.object({ op: z.literal('drop'), prefixes: z.array(id).max(1000) }),
+  /**
+   * Drop stored blocks whose id starts with one of `prefixes` (an action ended, an RDD was
+   * unpersisted), and the worker's copies of `broadcasts` (unpersisted or destroyed on the client;
+   * for a WebAssembly module also its compiled module and instances).
+   */
+  z.object({
+    op: z.literal('drop'),
+    prefixes: z.array(id).max(1000),
+    broadcasts: z.array(id).max(1000).optional(),
+  }),
   /**
    * A worker that is the source of shuffle map jobs reports them to the client whose action they
    * serve: for its progress, its accumulators (applied once per map partition) and its failures.

@@ -7,6 +7,8 @@
 import { parseBlockId, rddBlockId } from '../protocol/block-ids.js';
 import { createHash } from 'node:crypto';
 import { encode } from '../protocol/codec.js';
+import type { FragmentTask } from '../sql/exec/fragment.js';
+import type { FileSplit } from './file-input.js';
 import type { Callable } from './functions.js';
 
 /** How a shuffle assigns keys to reduce partitions. */
@@ -50,19 +52,74 @@ export interface ShuffleSpec {
   readonly elements?: boolean;
 }
 
-/** One RDD of a lineage. `op` selects the runner's implementation; `p` holds its parameters. */
-export interface NodeSpec {
-  readonly op: string;
+/** The operations whose nodes are fused into one loop (one element in, zero or more out). */
+export type ElementwiseOp =
+  'map' | 'filter' | 'flatMap' | 'mapValues' | 'flatMapValues' | 'keyBy' | 'keys' | 'values' | 'identity';
+
+/** The parameters of an elementwise node: its function (none for keys, values, identity). */
+export interface ElementwiseParams {
+  readonly f?: Callable;
+}
+
+/** The parameters each lineage operation carries (`NodeSpec.p`), by operation. */
+export interface NodeParams extends Record<ElementwiseOp, ElementwiseParams> {
+  readonly empty: Readonly<Record<string, never>>;
+  /** Client-hosted data: `inline` holds every partition's msgpack when small, else the slices are fetched by `dataId`. */
+  readonly parallelize: { readonly dataId: string; readonly inline?: readonly (Uint8Array | null)[] };
+  /** `count` numbers from `start` by `step`, cut evenly into the node's partitions. */
+  readonly range: { readonly start: number; readonly step: number; readonly count: number };
+  readonly textFile: { readonly splits: readonly FileSplit[] };
+  /** Partition i reads the files of `groups[i]` whole (as bytes when `binary`). */
+  readonly wholeFiles: { readonly groups: readonly (readonly string[])[]; readonly binary: boolean };
+  readonly binaryRecords: { readonly splits: readonly FileSplit[]; readonly recordLength: number };
+  /** A reliable checkpoint: partition i is the file `part-0000i` of `dir`. */
+  readonly checkpoint: { readonly dir: string };
+  /** A partition operation; `withIndex` passes the partition number first. */
+  readonly mapPartitions: { readonly f: Callable; readonly withIndex?: boolean };
+  /** The partition counts of the parents, in order. */
+  readonly union: { readonly counts: readonly number[] };
+  /** Partition i reads the parent's partitions `groups[i]`. */
+  readonly coalesce: { readonly groups: readonly (readonly number[])[] };
+  /** The right parent's partition count. */
+  readonly cartesian: { readonly nb: number };
+  readonly zip: Readonly<Record<string, never>>;
+  /** The reduce side of `shuffles[0]`; sorted by key (or by `keyfunc` of the key) when `sort` is set. */
+  readonly shuffled: { readonly sort?: { readonly ascending: boolean; readonly keyfunc?: Callable } };
+  /** Each input is a narrow parent's index or a shuffle's index, in the order the groups list them. */
+  readonly cogroup: { readonly inputs: readonly CogroupInput[] };
+  /** A SQL stage: its fragment, run by the columnar engine. */
+  readonly sql: { readonly task: FragmentTask };
+}
+
+/** One input of a cogroup node: a narrow parent (`parents[narrow]`) or a shuffle (`shuffles[shuffle]`). */
+export interface CogroupInput {
+  readonly narrow?: number;
+  readonly shuffle?: number;
+}
+
+/** A lineage operation: selects the runner's implementation and the shape of its parameters. */
+export type NodeOp = keyof NodeParams;
+
+/** What every node has, whatever its operation. */
+interface NodeBase {
   /** Number of partitions. */
   readonly n: number;
   /** Content ids of the parents reached through narrow dependencies, in order. */
   readonly parents: readonly string[];
   /** Shuffle dependencies (wide), in order. */
   readonly shuffles: readonly ShuffleSpec[];
-  readonly p: Readonly<Record<string, unknown>>;
   /** Store computed partitions as blocks (the RDD is persisted). */
   readonly persist?: boolean;
 }
+
+/** A node of operation `K`: `p` holds that operation's parameters. */
+export type NodeOf<K extends NodeOp> = NodeBase & { readonly op: K; readonly p: NodeParams[K] };
+
+/**
+ * One RDD of a lineage, a union keyed by `op`: switching on `op` gives `p` its operation's type.
+ * The wire form is the plain object `{ op, n, parents, shuffles, p, persist? }`.
+ */
+export type NodeSpec = { [K in NodeOp]: NodeOf<K> }[NodeOp];
 
 /** What a task does with the partition it computes. */
 export type TaskOutputSpec =

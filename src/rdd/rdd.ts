@@ -11,7 +11,16 @@ import type { Compiler } from './compile.js';
 import { KIND, packEnv } from './env.js';
 import { lib, shipWithPackedEnv, type Callable, type FnEnvelope, type LibFn } from './functions.js';
 import { KeyMap } from './key-map.js';
-import { contentId, partFileName, type AggregatorSpec, type NodeSpec, type ShuffleSpec } from './lineage.js';
+import {
+  contentId,
+  partFileName,
+  type AggregatorSpec,
+  type ElementwiseOp,
+  type NodeOp,
+  type NodeParams,
+  type NodeSpec,
+  type ShuffleSpec,
+} from './lineage.js';
 import { compare, compareDescending } from './ordering.js';
 import {
   DirectPartitioner,
@@ -89,19 +98,25 @@ interface ShuffleDef {
   readonly elements?: boolean;
 }
 
+/** The operation of a node and its parameters (given, or computed after `prepare` when a function). */
+export type NodeDefOp = {
+  [K in NodeOp]: {
+    /** The runner operation. */
+    readonly op: K;
+    /** Parameters that travel; a function when some are only known after `prepare`. */
+    readonly params: NodeParams[K] | (() => NodeParams[K]);
+  };
+}[NodeOp];
+
 /** How an RDD node is defined; every transformation builds one. */
-export interface NodeDef {
+export type NodeDef = NodeDefOp & {
   /** Spark's class name for `toDebugString`. */
   readonly className: string;
-  /** The runner operation. */
-  readonly op: string;
   /** The API method that created it (`map`, `textFile`…), for the call site. */
   readonly method: string;
   readonly numPartitions: number;
   readonly parents?: readonly RDD<any>[];
   readonly shuffles?: readonly ShuffleDef[];
-  /** Parameters that travel; a function when some are only known after `prepare`. */
-  readonly params?: Readonly<Record<string, unknown>> | (() => Readonly<Record<string, unknown>>);
   /** What identifies the content when `params` is deferred or large. */
   readonly identity?: unknown;
   readonly partitioner?: Partitioner;
@@ -112,7 +127,7 @@ export interface NodeDef {
   readonly name?: string;
   /** Where the user asked for it (`job.ts:12`), when the caller knows; else found from the stack. */
   readonly site?: string;
-}
+};
 
 /** Options for map-like transformations. */
 export interface MapOptions {
@@ -236,14 +251,16 @@ export class RDD<T> {
       ...(s.agg && { agg: s.agg }),
       ...(s.elements && { elements: true }),
     }));
+    // NodeDefOp pairs each op with its parameters; TypeScript cannot follow that pairing through
+    // the ternary, so it is re-asserted here (the one place a NodeSpec is built from a def).
     return {
       op: d.op,
       n: d.numPartitions,
       parents: (d.parents ?? []).map((p) => p.contentId),
       shuffles,
-      p: typeof d.params === 'function' ? d.params() : (d.params ?? {}),
+      p: typeof d.params === 'function' ? d.params() : d.params,
       ...(persist && { persist }),
-    };
+    } as NodeSpec;
   }
 
   /** @internal Parents reached by the planner: narrow parents and shuffle map sides (none once checkpointed). */
@@ -412,7 +429,7 @@ export class RDD<T> {
   }
 
   private elementwise<U>(
-    op: string,
+    op: ElementwiseOp,
     method: string,
     f: Callable | undefined,
     keepPartitioner: boolean,

@@ -18,14 +18,23 @@ import { InvalidOperationError } from '../protocol/errors.js';
 import { BucketWriter, forEachElement, forEachPair } from './bucket.js';
 import { Compiler } from './compile.js';
 import { readRecords, readTextSplit, readWholeFile, type FileSplit } from './file-input.js';
-import type { Callable, FnEnvelope, LibFn } from './functions.js';
+import type { LibFn } from './functions.js';
 import { hashPartition } from './key-hash.js';
 import { KeyMap } from './key-map.js';
 import { packMapOutput, type MapOutput } from './map-output.js';
+import { PartitionIterator } from './partition-iterator.js';
 import { LIBRARY, StopEmit, toText, type PartitionOp, type Sink } from './library.js';
-import { blockId, type NodeSpec, type PartitionerSpec, type ShuffleSpec, type TaskDesc } from './lineage.js';
+import {
+  blockId,
+  type ElementwiseOp,
+  type NodeOf,
+  type NodeOp,
+  type NodeSpec,
+  type PartitionerSpec,
+  type ShuffleSpec,
+  type TaskDesc,
+} from './lineage.js';
 import { compare } from './ordering.js';
-import type { FragmentTask } from '../sql/exec/fragment.js';
 import type { ColumnSection } from '../sql/exec/sections.js';
 
 /** Where a task reads what it does not compute. Implemented in-process and by the network layer. */
@@ -141,10 +150,13 @@ export interface TaskResult {
 
 type Emit = (x: unknown) => void;
 const EMPTY = new Uint8Array(0);
-type Compute = (partition: number, emit: Emit) => Promise<void>;
+type Compute = ((partition: number, emit: Emit) => Promise<void>) & {
+  /** The partition as one array of this task's own, where the node has it whole (persisted nodes). */
+  collect?: (partition: number) => Promise<unknown[]>;
+};
 type Fn = (...args: any[]) => any;
 
-const ELEMENTWISE = new Set([
+const ELEMENTWISE: ReadonlySet<NodeOp> = new Set<ElementwiseOp>([
   'map',
   'filter',
   'flatMap',
@@ -155,6 +167,14 @@ const ELEMENTWISE = new Set([
   'values',
   'identity',
 ]);
+
+/** An elementwise node: fused with its elementwise parents into one loop. */
+type ElementwiseNode = Extract<NodeSpec, { op: ElementwiseOp }>;
+
+/** Whether `node` is elementwise: it fuses with its elementwise parents into one loop. */
+function isElementwise(node: NodeSpec | undefined): node is ElementwiseNode {
+  return node !== undefined && ELEMENTWISE.has(node.op);
+}
 
 /** Generates the fused function of an elementwise chain (bottom operation first). */
 function fusedFactory(kinds: readonly string[]): (fns: readonly (Fn | undefined)[], emit: Emit) => Emit {
@@ -512,40 +532,44 @@ class TaskRun {
   }
 
   private persisted(id: string, inner: Compute): Compute {
-    return async (p, emit) => {
+    const collect = async (p: number): Promise<unknown[]> => {
       const bid = blockId(id, p);
       const stored = await this.services.readBlock(bid);
-      let data: unknown[];
       if (stored) {
-        data = decode<unknown[]>(stored);
+        const data = decode<unknown[]>(stored);
         this.m.inputBytes += stored.byteLength;
         this.m.inputRecords += data.length;
-      } else {
-        data = [];
-        const buf = data;
-        await inner(p, (x) => buf.push(x));
-        this.blocks.push([bid, encode(data)]);
+        return data;
       }
+      const data: unknown[] = [];
+      await inner(p, (x) => data.push(x));
+      this.blocks.push([bid, encode(data)]);
+      return data;
+    };
+    const c: Compute = async (p, emit) => {
+      const data = await collect(p);
       for (let i = 0; i < data.length; i++) emit(data[i]);
     };
+    c.collect = collect;
+    return c;
   }
 
   private build(node: NodeSpec): Compute {
-    if (ELEMENTWISE.has(node.op)) return this.chain(node);
-    const p = node.p;
+    if (isElementwise(node)) return this.chain(node);
+    const op: string = node.op;
     switch (node.op) {
       case 'empty':
         return () => Promise.resolve();
-      case 'parallelize':
+      case 'parallelize': {
+        const p = node.p;
         return async (part, emit) => {
-          const inline = (p.inline as (Uint8Array | null)[] | undefined)?.[part];
-          const data = decode<unknown[]>(inline ?? (await this.services.readSlice(p.dataId as string, part)));
+          const inline = p.inline?.[part];
+          const data = decode<unknown[]>(inline ?? (await this.services.readSlice(p.dataId, part)));
           for (let i = 0; i < data.length; i++) emit(data[i]);
         };
+      }
       case 'range': {
-        const start = p.start as number;
-        const step = p.step as number;
-        const count = p.count as number;
+        const { start, step, count } = node.p;
         return (part, emit) => {
           const lo = Math.floor((part * count) / node.n);
           const hi = Math.floor(((part + 1) * count) / node.n);
@@ -554,7 +578,7 @@ class TaskRun {
         };
       }
       case 'textFile': {
-        const splits = p.splits as FileSplit[];
+        const splits = node.p.splits;
         return async (part, emit) => {
           const split = splits[part]!;
           const windows = this.sampling ? sampleWindows(split) : undefined;
@@ -573,8 +597,7 @@ class TaskRun {
         };
       }
       case 'wholeFiles': {
-        const groups = p.groups as string[][];
-        const binary = p.binary as boolean;
+        const { groups, binary } = node.p;
         return (part, emit) => {
           for (const path of groups[part] ?? []) {
             const data = readWholeFile(path);
@@ -586,29 +609,31 @@ class TaskRun {
         };
       }
       case 'binaryRecords': {
-        const splits = p.splits as FileSplit[];
+        const { splits, recordLength } = node.p;
         return (part, emit) => {
           const split = splits[part]!;
           this.m.inputBytes += Math.max(0, split.end - split.start);
-          readRecords(split, p.recordLength as number, (r) => {
+          readRecords(split, recordLength, (r) => {
             this.m.inputRecords++;
             emit(r);
           });
           return Promise.resolve();
         };
       }
-      case 'checkpoint':
+      case 'checkpoint': {
+        const dir = node.p.dir;
         return async (part, emit) => {
-          const bytes = await readFile(`${p.dir as string}/part-${String(part).padStart(5, '0')}`);
+          const bytes = await readFile(`${dir}/part-${String(part).padStart(5, '0')}`);
           const data = decode<unknown[]>(bytes);
           this.m.inputBytes += bytes.byteLength;
           this.m.inputRecords += data.length;
           for (let i = 0; i < data.length; i++) emit(data[i]);
         };
+      }
       case 'mapPartitions':
         return this.mapPartitions(node);
       case 'union': {
-        const counts = p.counts as number[];
+        const counts = node.p.counts;
         const parents = node.parents.map((_, i) => this.parent(node, i));
         return (part, emit) => {
           let local = part;
@@ -620,14 +645,14 @@ class TaskRun {
         };
       }
       case 'coalesce': {
-        const groups = p.groups as number[][];
+        const groups = node.p.groups;
         const parent = this.parent(node);
         return async (part, emit) => {
           for (const pp of groups[part] ?? []) await parent(pp, emit);
         };
       }
       case 'cartesian': {
-        const nb = p.nb as number;
+        const nb = node.p.nb;
         const left = this.parent(node, 0);
         const right = this.parent(node, 1);
         return async (part, emit) => {
@@ -661,26 +686,26 @@ class TaskRun {
       case 'cogroup':
         return this.cogroup(node);
       default:
-        throw new InvalidOperationError(`unknown lineage operation '${node.op}' (peer version mismatch?)`);
+        throw new InvalidOperationError(`unknown lineage operation '${op}' (peer version mismatch?)`);
     }
   }
 
   /** A maximal chain of elementwise nodes over a non-elementwise (or persisted) parent, as one fused loop. */
-  private chain(top: NodeSpec): Compute {
-    const ops: NodeSpec[] = [top];
+  private chain(top: ElementwiseNode): Compute {
+    const ops: ElementwiseNode[] = [top];
     let parentId = top.parents[0]!;
     for (;;) {
       const pn = this.desc.nodes[parentId];
-      if (!pn || !ELEMENTWISE.has(pn.op) || pn.persist) break;
+      if (!isElementwise(pn) || pn.persist) break;
       ops.push(pn);
       parentId = pn.parents[0]!;
     }
     ops.reverse();
     const base = this.compute(parentId);
-    const fns = ops.map((o) => (o.p.f ? this.compiler.fn(o.p.f as Callable, 1) : undefined));
+    const fns = ops.map((o) => (o.p.f ? this.compiler.fn(o.p.f, 1) : undefined));
     let lastAsync = -1;
     ops.forEach((o, i) => {
-      if ((o.p.f as FnEnvelope | undefined)?.async === true) lastAsync = i;
+      if (o.p.f?.t === 'fn' && o.p.f.async === true) lastAsync = i;
     });
     if (lastAsync >= 0) {
       // An async function in the chain: the chain up to the last one is awaited per element, a
@@ -702,23 +727,29 @@ class TaskRun {
     return (part, emit) => base(part, factory(fns, emit));
   }
 
-  private mapPartitions(node: NodeSpec): Compute {
+  private mapPartitions(node: NodeOf<'mapPartitions'>): Compute {
     const parent = this.parent(node);
-    const f = node.p.f as Callable;
+    const f = node.p.f;
     let op: PartitionOp;
     if (f.t === 'lib') op = this.compiler.lib(f) as PartitionOp;
     else if (node.p.withIndex) {
       const g = this.compiler.fn(f, 2);
-      op = (input, part) => g(part, input[Symbol.iterator]());
+      op = (input, part) => g(part, new PartitionIterator(input));
     } else {
       const g = this.compiler.fn(f, 1);
-      op = (input) => g(input[Symbol.iterator]());
+      op = (input) => g(new PartitionIterator(input));
     }
     return async (part, emit) => {
-      const input: unknown[] = [];
-      await parent(part, (x) => input.push(x));
+      let input: unknown[];
+      // a persisted parent's partition is already one array (decoded from its block): no copy
+      if (parent.collect) input = await parent.collect(part);
+      else {
+        const buf: unknown[] = [];
+        await parent(part, (x) => buf.push(x));
+        input = buf;
+      }
       const out = await op(input, part);
-      if (Array.isArray(out)) {
+      if (Array.isArray(out) || out instanceof Float64Array) {
         for (let i = 0; i < out.length; i++) emit(out[i]);
       } else if (
         out != null &&
@@ -736,8 +767,8 @@ class TaskRun {
   }
 
   /** A SQL stage: its inputs' Parquet batches go to the columnar engine, its output batches come out. */
-  private sql(node: NodeSpec): Compute {
-    const task = node.p.task as FragmentTask;
+  private sql(node: NodeOf<'sql'>): Compute {
+    const task = node.p.task;
     return async (part, emit) => {
       const batches: Uint8Array[][] = [];
       for (const input of task.inputs) {
@@ -827,9 +858,9 @@ class TaskRun {
     }
   }
 
-  private shuffled(node: NodeSpec): Compute {
+  private shuffled(node: NodeOf<'shuffled'>): Compute {
     const s = node.shuffles[0]!;
-    const sort = node.p.sort as { ascending: boolean; keyfunc?: Callable } | undefined;
+    const sort = node.p.sort;
     const keyfunc = sort ? this.compiler.optFn(sort.keyfunc, 1) : undefined;
     const agg = s.agg;
     if (s.elements) {
@@ -898,8 +929,8 @@ class TaskRun {
     };
   }
 
-  private cogroup(node: NodeSpec): Compute {
-    const inputs = node.p.inputs as Array<{ narrow?: number; shuffle?: number }>;
+  private cogroup(node: NodeOf<'cogroup'>): Compute {
+    const inputs = node.p.inputs;
     const n = inputs.length;
     return async (part, emit) => {
       const groups = new KeyMap<unknown[][]>();
@@ -1147,7 +1178,7 @@ function windowedSampling(desc: TaskDesc): boolean {
   const out = desc.output;
   if (out.kind !== 'result' || out.fn.t !== 'lib' || out.fn.name !== 'sampleKeys') return false;
   let node = desc.nodes[desc.root];
-  while (node && ELEMENTWISE.has(node.op) && !node.persist) node = desc.nodes[node.parents[0] ?? ''];
+  while (isElementwise(node) && !node.persist) node = desc.nodes[node.parents[0] ?? ''];
   return node?.op === 'textFile' && !node.persist;
 }
 

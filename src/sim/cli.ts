@@ -1,5 +1,5 @@
 /**
- * `npm run sim -- --seeds N [--seed S] [--peers K] [--no-faults] [--from F]`: runs seeds of the
+ * `npm run sim -- --seeds N [--seed S] [--peers K] [--no-faults] [--reorder] [--from F]`: runs seeds of the
  * deterministic simulation (src/sim/cluster.ts) and reports every seed that broke an invariant,
  * with the trace that led to it. `--seed S` replays one seed exactly and prints its trace.
  * `--scale 10,100` measures traffic per peer for those cluster sizes (src/sim/scale.ts).
@@ -15,6 +15,7 @@ const { values } = parseArgs({
     from: { type: 'string' },
     peers: { type: 'string' },
     'no-faults': { type: 'boolean' },
+    reorder: { type: 'boolean' },
     trace: { type: 'boolean' },
     scale: { type: 'string' },
   },
@@ -36,6 +37,7 @@ const one = values.seed === undefined ? undefined : int('seed', values.seed, 0);
 const count = int('seeds', values.seeds, 100);
 const from = int('from', values.from, 1);
 const faults = !values['no-faults'];
+const reorder = values.reorder ?? false;
 
 function report(r: SimResult, withTrace: boolean): void {
   const acts = r.actions.map((a) => `${a.name}${a.ok ? '' : `!${a.error}`}@${a.ms}ms`).join(' ');
@@ -65,14 +67,14 @@ if (values.scale !== undefined) {
   process.exit(0);
 }
 if (one !== undefined) {
-  const r = await simulate({ seed: one, peers, faults });
+  const r = await simulate({ seed: one, peers, faults, reorder });
   report(r, true);
   process.exit(r.violations.length === 0 ? 0 : 1);
 }
 const failed: number[] = [];
 let typed = 0;
 for (let s = from; s < from + count; s++) {
-  const r = await simulate({ seed: s, peers, faults });
+  const r = await simulate({ seed: s, peers, faults, reorder });
   typed += r.actions.filter((a) => !a.ok).length;
   if (r.violations.length > 0) {
     failed.push(s);
@@ -81,7 +83,7 @@ for (let s = from; s < from + count; s++) {
     process.stdout.write(`… ${s - from + 1} seeds, ${failed.length} failed\n`);
 }
 process.stdout.write(
-  `${count} seeds (${from}..${from + count - 1}), ${peers} workers, faults ${faults ? 'on' : 'off'}: ` +
+  `${count} seeds (${from}..${from + count - 1}), ${peers} workers, faults ${faults ? 'on' : 'off'}${reorder ? ', links reorder' : ''}: ` +
     `${count - failed.length} passed, ${failed.length} failed, ${typed} actions ended with a typed error, ` +
     `${((Date.now() - t0) / 1000).toFixed(1)} s${failed.length ? `; replay with --seed ${failed[0]}` : ''}\n`,
 );

@@ -34,6 +34,8 @@ export interface SimOptions {
   readonly programs?: readonly string[];
   /** Messages to lose on purpose (each entry drops the first message it matches). */
   readonly drop?: SimNetworkPolicy['dropNext'];
+  /** Links do not keep order: a message may overtake an earlier one on its link (default false). */
+  readonly reorder?: boolean;
 }
 
 /** How one action ended. */
@@ -63,6 +65,8 @@ export interface SimResult {
   readonly targetedDrops: number;
   /** Map partitions the client ran again because their reports never came. */
   readonly mapReportsRecomputed: number;
+  /** Records and withdraws the client and the live workers dropped as older than one they had heard. */
+  readonly staleRecords: number;
   /** Messages sent, dropped, duplicated and cut off. */
   readonly network: SimNetworkPolicy['counters'];
 }
@@ -103,6 +107,7 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
   const peers = options.peers ?? 3;
   const faultsOn = options.faults ?? true;
   const bound = options.actionBoundMs ?? 300_000;
+  const reorder = options.reorder ?? false;
   const sched = new SimScheduler(seed);
   const rng = sched.rng;
   const ring: string[] = [];
@@ -121,8 +126,8 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
   const policy = new SimNetworkPolicy(
     sched,
     faultsOn
-      ? { drop: rng.next() * 0.05, duplicate: rng.next() * 0.05, maxDelayMs: rng.int(1, 60) }
-      : { drop: 0, duplicate: 0, maxDelayMs: 5 },
+      ? { drop: rng.next() * 0.05, duplicate: rng.next() * 0.05, maxDelayMs: rng.int(1, 60), reorder }
+      : { drop: 0, duplicate: 0, maxDelayMs: 5, reorder },
     trace,
   );
   policy.faultsOn = faultsOn;
@@ -135,6 +140,7 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
   const violations: string[] = [];
   const actions: ActionOutcome[] = [];
   let clientRef: ClusterBackend | undefined;
+  let staleRecords = 0;
   try {
     const client = await startClient(network, sched);
     const sc = MicroSpark.overBackend(client, 3);
@@ -234,6 +240,9 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
     trace('quiet');
     await sched.run(sched.now + 4 * DEAD_AFTER_MS);
     if (ok) checkQuiet(client, workers, violations);
+    staleRecords =
+      client.node.counters.staleRecords +
+      workers.reduce((n, w) => n + (w.worker?.node.counters.staleRecords ?? 0), 0);
     const a1 = actions.find((a) => a.name === chosen[0]!.name);
     const a4 = actions[actions.length - 1];
     // A repeat may not be slower than the first run (beyond the network's jitter).
@@ -253,6 +262,7 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
     traceHash: hash.toString(16),
     targetedDrops: targeted - policy.dropNext.length,
     mapReportsRecomputed: clientRef?.counters.mapReportsRecomputed ?? 0,
+    staleRecords,
     network: { ...policy.counters },
   };
 }

@@ -1,7 +1,7 @@
 /**
  * The simulation's {@link DeliveryPolicy}: every message of the memory network is delayed by a
  * seeded amount (so messages on different links reorder; each link keeps its order, as a TCP
- * connection does), and while faults are on some are dropped or delivered
+ * connection does, unless `reorder` is set), and while faults are on some are dropped or delivered
  * twice, and none cross a cut between two hosts. Deliveries are events of the receiving host, so
  * a paused host receives nothing until it resumes.
  */
@@ -16,6 +16,13 @@ export interface NetworkFaults {
   readonly duplicate: number;
   /** Largest delay of a message, ms (each is uniform in [0, maxDelayMs]). */
   readonly maxDelayMs: number;
+  /**
+   * Links do not keep order (default false: each link is FIFO, as a TCP connection): every
+   * message's delay is drawn on its own, so one may overtake an earlier one from the same host to
+   * the same host, as on a transport that reorders or with records and replies on separate
+   * connections.
+   */
+  readonly reorder?: boolean;
 }
 
 /** Counts of what the policy did, for the trace and the fault checks. */
@@ -75,7 +82,9 @@ export class SimNetworkPolicy implements DeliveryPolicy {
     // earlier one from the same host to the same host. Messages on different links reorder.
     const link = `${from}|${to}`;
     const delay = () => {
-      const at = Math.max(this.sched.now + rng.int(0, this.faults.maxDelayMs), this.lastAt.get(link) ?? 0);
+      const drawn = this.sched.now + rng.int(0, this.faults.maxDelayMs);
+      if (this.faults.reorder === true) return drawn - this.sched.now;
+      const at = Math.max(drawn, this.lastAt.get(link) ?? 0);
       this.lastAt.set(link, at);
       return at - this.sched.now;
     };

@@ -16,7 +16,8 @@ import type { Table } from 'apache-arrow';
 import { hasDuplicateNames, makeRow } from '../dataframe/engine.js';
 import type { SqlEngine, Row, WriteSpec, ExplainMode } from '../dataframe/engine.js';
 import type { Callable } from '../rdd/functions.js';
-import { RDD, type NodeDef, type RDDContext } from '../rdd/rdd.js';
+import type { NodeParams } from '../rdd/lineage.js';
+import { RDD, type RDDContext } from '../rdd/rdd.js';
 import { DirectPartitioner, determineBounds } from '../rdd/partitioner.js';
 import { lib } from '../rdd/functions.js';
 import { InvalidOperationError } from '../protocol/errors.js';
@@ -34,13 +35,23 @@ import {
 import type { FragmentUdf } from './exec/udf.js';
 import { typeDdl } from './exec/values.js';
 import { readBatches } from './exec/rows.js';
-import { children, mapExpr, nodeExprs, outerIds, visitExpr, type LNode, type Expr } from './plan/logical.js';
+import {
+  children,
+  mapExpr,
+  nodeExprs,
+  outerIds,
+  visitExpr,
+  type LNode,
+  type Expr,
+  type Attr,
+} from './plan/logical.js';
 import type { DataSourceSpec, Relation } from './plan/unresolved.js';
 import { optimize } from './optimizer/optimizer.js';
 import { userCall } from '../rdd/call-site.js';
 import {
   csvHeaderSchema,
   inferJsonSchema,
+  discoverPartitions,
   listFiles,
   narrowCsvIntegers,
   respellPartitionDirs,
@@ -161,11 +172,12 @@ export class SessionEngine implements SqlEngine, Catalog {
     return Number.isInteger(n) && n > 0 ? n : this.sc.defaultParallelism;
   }
 
-  private broadcastThreshold(): number {
-    const v = this.conf.get('spark.sql.autoBroadcastJoinThreshold');
-    if (v === undefined) return 10 * 1024 * 1024;
+  /** A size setting in bytes (`10485760`, `10m`, `512k`, `-1`), or `fallback` when unset or malformed. */
+  private bytesConf(key: string, fallback: number): number {
+    const v = this.conf.get(key);
+    if (v === undefined) return fallback;
     const m = /^(-?\d+)\s*([kmg]?b?)?$/i.exec(v.trim());
-    if (!m) return 10 * 1024 * 1024;
+    if (!m) return fallback;
     const unit = (m[2] ?? '').toLowerCase()[0];
     return Number(m[1]) * (unit === 'k' ? 1024 : unit === 'm' ? 1024 * 1024 : unit === 'g' ? 1024 ** 3 : 1);
   }
@@ -175,7 +187,7 @@ export class SessionEngine implements SqlEngine, Catalog {
     const analyzed = 'k' in plan ? plan : this.analyzer.analyze(plan);
     const withScalars = await this.inlineScalarSubqueries(analyzed, signal);
     await this.buildCaches(withScalars);
-    return optimize(withScalars);
+    return optimize(withScalars, () => this.analyzer.newId());
   }
 
   /** Uncorrelated scalar subqueries run first; their value becomes a literal (Spark's ScalarSubquery). */
@@ -231,13 +243,15 @@ export class SessionEngine implements SqlEngine, Catalog {
     return new DistributedPlanner(
       {
         shufflePartitions: this.shufflePartitions(),
-        autoBroadcastJoinThreshold: this.broadcastThreshold(),
+        autoBroadcastJoinThreshold: this.bytesConf('spark.sql.autoBroadcastJoinThreshold', 10 * 1024 * 1024),
+        smallInputThreshold: this.bytesConf('spark.microspark.sql.smallInputThreshold', 1024 * 1024),
         scanPartitions: (s) => Math.max(1, this.splitsOf(s).length),
         scanBytes: (s) =>
           this.splitsOf(s)
             .flat()
             .reduce((t, f) => t + (this.sizes.get(f) ?? 0), 0),
         cachedPartitions: (id) => this.cached.get(id)?.rdd?.getNumPartitions() ?? 1,
+        cachedIsRdd: (id) => this.cached.get(id)?.source === true,
         defaultParallelism: this.sc.defaultParallelism,
       },
       () => this.analyzer.newId(),
@@ -332,6 +346,11 @@ export class SessionEngine implements SqlEngine, Catalog {
               splits: this.splitsOf(n),
               reader: readerOptions(n.source),
               columns: n.attrs.map((a) => [a.name, a.type.duckdb()] as const),
+              ...(n.source.partitionColumns?.length && {
+                partitions: n.attrs
+                  .filter((a) => n.source.partitionColumns!.includes(a.name))
+                  .map((a) => [a.name, a.type.duckdb()] as const),
+              }),
             });
             break;
           }
@@ -356,7 +375,8 @@ export class SessionEngine implements SqlEngine, Catalog {
             const rdd = this.cached.get(input.node.cacheId)?.rdd;
             if (!rdd) throw new InvalidOperationError('a cached DataFrame was not computed');
             inputs.push({ kind: 'batches', name, from: 'parent', index: parents.length, columns });
-            parents.push(rdd);
+            // A small view: one task reads every cached partition (the planner's `oneTask`).
+            parents.push(input.oneTask ? rdd.coalesce(1) : rdd);
             break;
           }
           case 'exchange': {
@@ -406,7 +426,11 @@ export class SessionEngine implements SqlEngine, Catalog {
         s.root.output.map((a) => [col(a.id), [a.name, a.type.simpleString()] as const]),
       );
       const task: FragmentTask = { sql, inputs, output, columns, ...(udfs.length > 0 && { udfs }) };
-      const stageRdd = (t: FragmentTask, method: string, deferred?: Pick<NodeDef, 'params' | 'prepare'>) =>
+      const stageRdd = (
+        t: FragmentTask,
+        method: string,
+        deferred?: { params: () => NodeParams['sql']; prepare: () => Promise<void> },
+      ) =>
         new RDD<unknown>(this.sc, {
           className: 'SQLStageRDD',
           op: 'sql',
@@ -557,7 +581,7 @@ export class SessionEngine implements SqlEngine, Catalog {
 
   explain(plan: Relation, mode: ExplainMode): string {
     const analyzed = this.analyzer.analyze(plan);
-    const optimized = optimize(analyzed);
+    const optimized = optimize(analyzed, () => this.analyzer.newId());
     return explainPlan(analyzed, optimized, mode, (o) => this.plannerFor().plan(o));
   }
 
@@ -611,7 +635,7 @@ export class SessionEngine implements SqlEngine, Catalog {
       entry.rdd = rdd;
     };
     buildCaches(analyzed);
-    return optimize(analyzed);
+    return optimize(analyzed, () => this.analyzer.newId());
   }
 
   /** {@link resultRdd} without awaiting: files were listed when read; client rows are encoded on the workers. */
@@ -698,7 +722,11 @@ export class SessionEngine implements SqlEngine, Catalog {
     if (spec.format === 'csv') options.push(`HEADER ${spec.options.header === 'true' ? 'true' : 'false'}`);
     const sep = spec.options.sep ?? spec.options.delimiter;
     if (spec.format === 'csv' && sep !== undefined) options.push(`DELIMITER ${sqlString(sep)}`);
-    if (spec.format === 'text') options.push('HEADER false', "QUOTE ''", "DELIMITER '\\x01'");
+    // One column written as it is (text; JSON partitioned: DuckDB's JSON COPY has no PARTITION_BY,
+    // so each row is its to_json text, which is what that COPY writes).
+    const asText = spec.format === 'text' || (spec.format === 'json' && spec.partitionBy.length > 0);
+    if (asText)
+      options.splice(0, options.length, 'FORMAT csv', 'HEADER false', "QUOTE ''", "DELIMITER '\\x01'");
     await mkdir(join(jobDir, '_temporary'), { recursive: true });
     try {
       await this.sc.withAction(
@@ -708,7 +736,10 @@ export class SessionEngine implements SqlEngine, Catalog {
             kind: 'write',
             jobDir,
             jobId,
-            select: optimized.output.map((a) => `${col(a.id)} AS ${quoteIdent(a.name)}`).join(', '),
+            select:
+              spec.format === 'json' && asText
+                ? jsonLineSelect(optimized.output, spec.partitionBy)
+                : optimized.output.map((a) => `${col(a.id)} AS ${quoteIdent(a.name)}`).join(', '),
             options,
             partitionBy: spec.partitionBy.map(quoteIdent),
             ext: spec.format === 'parquet' ? 'snappy.parquet' : spec.format === 'text' ? 'txt' : spec.format,
@@ -728,10 +759,24 @@ export class SessionEngine implements SqlEngine, Catalog {
     await writeFile(join(target, '_SUCCESS'), '');
   }
 
-  /** The schema of a data source's files (Parquet's own, CSV/JSON inferred as Spark would). */
-  async inferSchema(ds: DataSourceSpec): Promise<StructType> {
+  /**
+   * The schema of a data source's files (Parquet's own, CSV/JSON inferred as Spark would, or the
+   * one given), with the partition columns its `column=value` directories add (after the data
+   * columns; a given schema's column of that name takes its values from the directories).
+   */
+  async inferSchema(ds: DataSourceSpec): Promise<{ schema: StructType; partitionColumns: string[] }> {
     const files = await this.resolveSource(ds);
-    if (ds.schema) return ds.schema;
+    const partitions = discoverPartitions(ds.paths, files);
+    const data = ds.schema ?? (await this.inferDataSchema(ds, files));
+    const extra = partitions.filter((p) => !data.fields.some((f) => f.name === p.name));
+    return {
+      schema: extra.length ? new StructType([...data.fields, ...extra]) : data,
+      partitionColumns: partitions.map((p) => p.name),
+    };
+  }
+
+  /** The schema of the data in a source's files, inferred (without partition columns). */
+  private async inferDataSchema(ds: DataSourceSpec, files: readonly string[]): Promise<StructType> {
     if (files.length === 0)
       throw new AnalysisException(
         'UNABLE_TO_INFER_SCHEMA',
@@ -747,7 +792,7 @@ export class SessionEngine implements SqlEngine, Catalog {
       const list = `[${files.slice(0, 16).map(sqlString).join(', ')}]`;
       const src =
         ds.format === 'parquet'
-          ? `read_parquet(${list})`
+          ? `read_parquet(${list}, ${readerOptions(ds)})`
           : ds.format === 'csv'
             ? `read_csv(${list}, ${readerOptions(ds)})`
             : ds.format === 'json'
@@ -767,6 +812,14 @@ export class SessionEngine implements SqlEngine, Catalog {
       conn.closeSync();
     }
   }
+}
+
+/** A partitioned JSON write's columns: each row's data columns as one JSON text, then the partition columns. */
+function jsonLineSelect(output: readonly Attr[], partitionBy: readonly string[]): string {
+  const data = output.filter((a) => !partitionBy.includes(a.name));
+  const parts = output.filter((a) => partitionBy.includes(a.name));
+  const json = `to_json(struct_pack(${data.map((a) => `${quoteIdent(a.name)} := ${col(a.id)}`).join(', ')})) AS "value"`;
+  return [json, ...parts.map((a) => `${col(a.id)} AS ${quoteIdent(a.name)}`)].join(', ');
 }
 
 /**

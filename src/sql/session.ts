@@ -271,8 +271,12 @@ export class SparkSession {
       options: { ...options },
       ...(schema && { schema }),
     };
-    const inferred = await this.engine.inferSchema(base);
-    const ds: DataSourceSpec = { ...base, schema: inferred };
+    const { schema: inferred, partitionColumns } = await this.engine.inferSchema(base);
+    const ds: DataSourceSpec = {
+      ...base,
+      schema: inferred,
+      ...(partitionColumns.length > 0 && { partitionColumns }),
+    };
     await this.engine.resolveSource(ds);
     return this.df({ type: 'read', dataSource: ds });
   }

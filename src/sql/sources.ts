@@ -5,7 +5,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { readFile, readdir, rename, rm } from 'node:fs/promises';
-import { join, resolve as resolvePath } from 'node:path';
+import { join, resolve as resolvePath, sep } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { glob } from 'tinyglobby';
 import { AnalysisException, SparkRuntimeException } from './errors.js';
@@ -14,6 +14,8 @@ import { sqlString } from './types.js';
 import {
   ArrayType,
   BooleanType,
+  DateType,
+  DecimalType,
   DoubleType,
   IntegerType,
   LongType,
@@ -21,6 +23,8 @@ import {
   StringType,
   StructField,
   StructType,
+  TimestampType,
+  commonType,
   type DataType,
 } from './types.js';
 
@@ -45,6 +49,9 @@ export function readerOptions(ds: DataSourceSpec): string {
       );
     } else if (o.inferschema !== 'true') out.push('all_varchar = true');
     out.push('auto_detect = true');
+  } else if (ds.format === 'parquet') {
+    // Partition columns come from discoverPartitions (Spark's types), not DuckDB's own.
+    out.push('hive_partitioning = false');
   } else if (ds.format === 'json') {
     out.push("format = 'newline_delimited'");
     if (ds.schema)
@@ -147,17 +154,19 @@ export function recordsSpec(ds: DataSourceSpec): RecordsSpec | undefined {
   return {
     format: ds.format,
     mode,
-    header: o.header === 'true',
+    header: ds.format === 'csv' && o.header === 'true', // JSON has no header line
     sep: o.sep ?? o.delimiter ?? ',',
     quote: o.quote ?? '"',
     escape: o.escape ?? '\\',
     nullValue: o.nullvalue ?? '',
-    fields: ds.schema.fields.map((f) => ({
-      name: f.name,
-      duckdb: f.dataType.duckdb(),
-      kind: kindOf(f.dataType),
-      spark: f.dataType.simpleString(),
-    })),
+    fields: ds.schema.fields
+      .filter((f) => !ds.partitionColumns?.includes(f.name))
+      .map((f) => ({
+        name: f.name,
+        duckdb: f.dataType.duckdb(),
+        kind: kindOf(f.dataType),
+        spark: f.dataType.simpleString(),
+      })),
     ...(hasCorrupt && { corruptColumn: corrupt }),
   };
 }
@@ -369,7 +378,7 @@ export function escapePathName(s: string): string {
 
 /** The directory name Spark gives a partition value: NULL and '' are `__HIVE_DEFAULT_PARTITION__`. */
 export function partitionDirName(column: string, value: string | null): string {
-  const v = value === null || value === '' ? '__HIVE_DEFAULT_PARTITION__' : escapePathName(value);
+  const v = value === null || value === '' ? DEFAULT_PARTITION : escapePathName(value);
   return `${escapePathName(column)}=${v}`;
 }
 
@@ -407,7 +416,7 @@ export async function respellPartitionDirs(root: string): Promise<void> {
     } catch {
       continue;
     }
-    const name = partitionDirName(column, value === '__HIVE_DEFAULT_PARTITION__' ? null : value);
+    const name = partitionDirName(column, value === DEFAULT_PARTITION ? null : value);
     if (name !== e.name) {
       const to = join(root, name);
       await moveInto(dir, to);
@@ -415,6 +424,85 @@ export async function respellPartitionDirs(root: string): Promise<void> {
     }
     await respellPartitionDirs(dir);
   }
+}
+
+// ------------------------------------------------------------------ partition discovery
+
+/** The directory name of a NULL (or empty) partition value. */
+export const DEFAULT_PARTITION = '__HIVE_DEFAULT_PARTITION__';
+
+/** Spark's `unescapePathName`: every `%XX` (two hex digits) as its character. */
+export function unescapePathName(s: string): string {
+  return s.replace(/%([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
+}
+
+/** The `column=value` directories of a path, in order (value unescaped; NULL for the default partition). */
+function partitionDirs(path: string): Array<readonly [string, string | null]> {
+  const dirs = path.split(sep).slice(0, -1);
+  const out: Array<readonly [string, string | null]> = [];
+  for (const d of dirs) {
+    const eq = d.indexOf('=');
+    if (eq <= 0) continue;
+    const raw = d.slice(eq + 1);
+    out.push([unescapePathName(d.slice(0, eq)), raw === DEFAULT_PARTITION ? null : unescapePathName(raw)]);
+  }
+  return out;
+}
+
+/** A file's values of the partition columns `names`, from its directories (NULL where absent). */
+export function partitionValuesOf(file: string, names: readonly string[]): Array<string | null> {
+  const dirs = new Map(partitionDirs(file));
+  return names.map((n) => dirs.get(n) ?? null);
+}
+
+const INT_TEXT = /^[+-]?\d+$/;
+const DOUBLE_TEXT = /^[+-]?(NaN|Infinity|(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?[dDfF]?)$/;
+
+/** Spark's `inferPartitionColumnValue`: int, long, decimal(p, 0), double, timestamp, date, else string. */
+function partitionValueType(v: string | null): DataType {
+  if (v === null) return new NullType();
+  if (INT_TEXT.test(v)) {
+    const n = BigInt(v);
+    if (n >= -(2n ** 31n) && n < 2n ** 31n) return new IntegerType();
+    if (n >= -(2n ** 63n) && n < 2n ** 63n) return new LongType();
+    const digits = v.replace(/^[+-]0*/, '').length;
+    if (digits <= 38) return new DecimalType(Math.max(1, digits), 0);
+  }
+  if (DOUBLE_TEXT.test(v)) return new DoubleType();
+  if (/^\d{4}-\d{1,2}-\d{1,2}[ T]\d{1,2}:\d{2}(:\d{2}(\.\d{1,9})?)?$/.test(v)) return new TimestampType();
+  if (/^\d{4}-\d{1,2}-\d{1,2}$/.test(v)) return new DateType();
+  return new StringType();
+}
+
+/** Spark's `findWiderTypeForPartitionColumn`: no long/decimal with double; string when nothing fits. */
+function widerPartitionType(a: DataType, b: DataType): DataType {
+  const exact = (t: DataType) => t instanceof LongType || t instanceof DecimalType;
+  if ((a instanceof DoubleType && exact(b)) || (b instanceof DoubleType && exact(a))) return new StringType();
+  return commonType(a, b) ?? new StringType();
+}
+
+/**
+ * Partition discovery (Spark's): the `column=value` directories every file of a read sits under,
+ * as columns typed by their values (a column of NULLs only is a string). None when the files
+ * disagree on the columns, or when a column is not under a directory the read names.
+ */
+export function discoverPartitions(paths: readonly string[], files: readonly string[]): StructField[] {
+  const roots = paths.map((p) => resolvePath(p));
+  let names: string[] | undefined;
+  const types: DataType[] = [];
+  for (const f of files) {
+    const root = roots.find((r) => f.startsWith(r + sep));
+    const dirs = root === undefined ? [] : partitionDirs(f.slice(root.length));
+    const keys = dirs.map(([k]) => k);
+    if (names === undefined) names = keys;
+    else if (keys.join('\0') !== names.join('\0')) return [];
+    dirs.forEach(
+      ([, v], i) => (types[i] = widerPartitionType(types[i] ?? new NullType(), partitionValueType(v))),
+    );
+  }
+  return (names ?? []).map(
+    (n, i) => new StructField(n, types[i] instanceof NullType ? new StringType() : types[i]!, true),
+  );
 }
 
 // ------------------------------------------------------------------ schema inference (CSV, JSON)

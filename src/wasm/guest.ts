@@ -19,8 +19,10 @@ import { BinaryFormatError, parseModule, type ExportInfo, type FuncType } from '
 import {
   ARROW_UDF_MAX_MAJOR,
   ARROW_UDF_PREFIX,
+  ARROW_UDT_PREFIX,
   arrowUdfVersion,
   decodeArrowUdfBase64,
+  inlineArrowUdfType,
   parseArrowUdfSignature,
   type ArrowUdfSignature,
 } from './arrow-udf.js';
@@ -215,6 +217,20 @@ function inspectArrowUdf(
       `module '${name}' (arrow-udf ABI) must export alloc(len, align) -> ptr and dealloc(ptr, len, align) (wasm32)`,
       name,
     );
+  // Struct types named in signatures (`struct Name`), described by `arrowudt_` exports (any kind).
+  const structs = new Map<string, string>();
+  for (const e of exports) {
+    if (!e.name.startsWith(ARROW_UDT_PREFIX)) continue;
+    const meta = decodeArrowUdfBase64(e.name.slice(ARROW_UDT_PREFIX.length));
+    const eq = meta?.indexOf('=') ?? -1;
+    if (meta === undefined || eq <= 0)
+      throw new WasmModuleError(
+        `module '${name}': export ${e.name} is not an arrow-udf struct type (a base64 "Name=field:type,…")`,
+        name,
+        e.name,
+      );
+    structs.set(meta.slice(0, eq), meta.slice(eq + 1));
+  }
   const arrowUdfs: ArrowUdfSignature[] = [];
   const functions: GuestFunction[] = [];
   for (const e of exports) {
@@ -229,7 +245,18 @@ function inspectArrowUdf(
           name,
           e.name,
         );
-      arrowUdfs.push(sig);
+      const args = sig.args.map((a) => inlineArrowUdfType(a, structs));
+      const returns = inlineArrowUdfType(sig.returns, structs);
+      const unknown = [...sig.args, sig.returns].find(
+        (_, i) => (i < args.length ? args[i] : returns) === undefined,
+      );
+      if (unknown !== undefined)
+        throw new WasmModuleError(
+          `module '${name}': ${sig.signature} names ${unknown}, which no arrowudt_ export describes`,
+          name,
+          e.name,
+        );
+      arrowUdfs.push({ ...sig, args: args as string[], returns: returns! });
     } else if (
       !ARROW_RESERVED.has(e.name) &&
       !e.name.startsWith('_') &&
@@ -282,6 +309,8 @@ export function timeoutError(module: string, fn: string, timeoutMs: number): Tas
 
 /** What a task thread's watchdog is told about one instance (see task-pool.ts). */
 export interface WatchInfo {
+  /** The module's broadcast id. */
+  readonly id: string;
   readonly module: string;
   /** Call names by index + 1 (0 is instantiation). */
   readonly calls: readonly string[];
@@ -326,6 +355,8 @@ export class GuestInstance {
   private readonly exports: Record<string, unknown>;
   private readonly maxBytes: number;
   private readonly index = new Map<string, number>();
+  /** mapF64's block in guest memory (see batchBlock). */
+  private batch: { readonly ptr: number; readonly size: number } | undefined;
 
   constructor(
     readonly spec: WasmSpec,
@@ -430,20 +461,25 @@ export class GuestInstance {
         this.spec.name,
         name,
       );
-    const data = Float64Array.from(values);
-    const bytes = new Uint8Array(data.buffer);
-    const n = data.length;
+    const n = values.length;
+    const size = n * 8;
+    const out = new Float64Array(n);
     const status = this.call(this.index.get(name)!, name, () => {
-      const ptr = this.alloc(name, bytes.length);
-      new Uint8Array(this.memory.buffer, ptr, bytes.length).set(bytes);
+      const ptr = this.batchBlock(name, size);
+      // alloc's blocks are 8-aligned (ABI); a guest that breaks that pays for a copy
+      const aligned = ptr % 8 === 0;
+      const input = aligned ? new Float64Array(this.memory.buffer, ptr, n) : out;
+      input.set(values);
+      if (!aligned) new Uint8Array(this.memory.buffer, ptr, size).set(new Uint8Array(out.buffer));
       const s = (this.exports[name] as Fn)(ptr, n) as number;
-      bytes.set(new Uint8Array(this.memory.buffer, ptr, bytes.length));
-      (this.exports.dealloc as Fn)(ptr, bytes.length);
+      // the call may have grown the memory (a new buffer): view it again
+      if (aligned) out.set(new Float64Array(this.memory.buffer, ptr, n));
+      else new Uint8Array(out.buffer).set(new Uint8Array(this.memory.buffer, ptr, size));
       return s;
     });
     if (status !== 0)
       throw new WasmGuestError(`${this.spec.name}.${name} returned status ${status}`, this.spec.name, name);
-    return data;
+    return out;
   }
 
   /**
@@ -514,8 +550,31 @@ export class GuestInstance {
     return f;
   }
 
+  /**
+   * The block mapF64 batches go through, kept from one call to the next (the guest must not free
+   * it); a larger batch frees it and allocates a larger one, and an allocation that finds the
+   * guest out of memory frees it first.
+   */
+  private batchBlock(fn: string, size: number): number {
+    const b = this.batch;
+    if (b && b.size >= size) return b.ptr;
+    if (b) {
+      this.batch = undefined;
+      (this.exports.dealloc as Fn)(b.ptr, b.size);
+    }
+    const ptr = this.alloc(fn, Math.max(size, 8));
+    this.batch = { ptr, size: Math.max(size, 8) };
+    return ptr;
+  }
+
   private alloc(fn: string, size: number): number {
-    const ptr = ((this.exports.alloc as Fn)(size) as number) >>> 0;
+    let ptr = ((this.exports.alloc as Fn)(size) as number) >>> 0;
+    if (ptr === 0 && this.batch) {
+      // Out of memory while mapF64's kept block is held: free it and try once more.
+      (this.exports.dealloc as Fn)(this.batch.ptr, this.batch.size);
+      this.batch = undefined;
+      ptr = ((this.exports.alloc as Fn)(size) as number) >>> 0;
+    }
     if (ptr === 0 || ptr + size > this.memory.buffer.byteLength) {
       if (this.memory.buffer.byteLength + size > this.maxBytes) throw this.memoryError(fn);
       throw new WasmAbiError(

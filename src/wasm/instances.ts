@@ -7,6 +7,7 @@
  */
 import { WebAssemblyApi, type WasmCompiled } from './wasm-api.js';
 import { InvalidOperationError } from '../protocol/errors.js';
+import { PartitionIterator } from '../rdd/partition-iterator.js';
 import type { ArrowUdfSignature } from './arrow-udf.js';
 import {
   GuestInstance,
@@ -80,16 +81,21 @@ function instance(id: string, spec: WasmSpec): GuestInstance {
     ...l.info.arrowUdfs.map((u) => u.signature),
   ];
   const guard: CallGuard = registrar
-    ? new WatchGuard(registrar, { module: spec.name, calls, timeoutMs: spec.timeoutMs, shared: l.shared })
+    ? new WatchGuard(registrar, { id, module: spec.name, calls, timeoutMs: spec.timeoutMs, shared: l.shared })
     : new VmGuard(spec.name, spec.timeoutMs);
   l.instance = new GuestInstance(spec, l.module, l.info, guard);
   return l.instance;
 }
 
-/** Drops a thread's compiled module and instance (the module was destroyed on the client). */
-export function forgetWasm(id: string): void {
+/**
+ * Drops this thread's compiled module and instance of broadcast `id` (the module was destroyed on
+ * the client); returns whether there was an instance.
+ */
+export function forgetWasm(id: string): boolean {
+  const hadInstance = loaded.get(id)?.instance !== undefined;
   loaded.delete(id);
   provided.delete(id);
+  return hadInstance;
 }
 
 /**
@@ -145,9 +151,11 @@ export class WasmHandle {
   /** Runs `name(ptr, n) -> status` over the numbers as f64s in place; returns them (one call per batch). */
   mapF64(name: string, values: ArrayLike<number> | Iterable<number>): Float64Array {
     const arr =
-      Array.isArray(values) || ArrayBuffer.isView(values)
-        ? (values as ArrayLike<number>)
-        : [...(values as Iterable<number>)];
+      values instanceof PartitionIterator
+        ? (values.takeRest() as ArrayLike<number>)
+        : Array.isArray(values) || ArrayBuffer.isView(values)
+          ? (values as ArrayLike<number>)
+          : Array.from(values as Iterable<number>);
     return instance(this.id, this.spec).mapF64(name, arr);
   }
 

@@ -8,6 +8,7 @@ import { decode } from '../protocol/codec.js';
 import { errorToWire } from '../protocol/errors.js';
 import type { TaskDesc } from '../rdd/lineage.js';
 import { runTask, type TaskServices } from '../rdd/runner.js';
+import { forgetWasm } from '../wasm/instances.js';
 import type { PoolServices, RunOptions, TaskOutcome } from './task-pool.js';
 import type { TaskExecutor } from './worker.js';
 
@@ -62,6 +63,11 @@ export class InThreadExecutor implements TaskExecutor {
   }
 
   prestart(): void {}
+
+  /** Drops the modules' compiled code and instances (this thread's, shared by its tasks). */
+  forgetWasm(ids: readonly string[]): void {
+    for (const id of ids) forgetWasm(id);
+  }
 
   close(): Promise<void> {
     return Promise.resolve();

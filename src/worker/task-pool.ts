@@ -63,6 +63,12 @@ export interface WasmPoolStats {
   readonly instantiated: number;
   /** Instances whose module the thread compiled itself rather than getting it from the pool (0 normally). */
   readonly compiledInThreads: number;
+  /** Compiled modules the pool holds now. */
+  readonly cached: number;
+  /** Compiled modules dropped from the pool's cache because their module was destroyed on the client. */
+  readonly dropped: number;
+  /** Instances the threads dropped (with their module) because their module was destroyed. */
+  readonly instancesDropped: number;
 }
 
 /** How many compiled modules a pool keeps (least recently used dropped first). */
@@ -104,7 +110,9 @@ export type ToThread =
       readonly ok: true;
       readonly value: Uint8Array | ShuffleRead | WasmCompiled | undefined;
     }
-  | { readonly kind: 'reply'; readonly reqId: number; readonly ok: false; readonly error: WireError };
+  | { readonly kind: 'reply'; readonly reqId: number; readonly ok: false; readonly error: WireError }
+  /** Drop these WebAssembly modules (broadcast ids): compiled module and instance. */
+  | { readonly kind: 'wasm-forget'; readonly ids: readonly string[] };
 
 /** A TaskResult as bytes: `value` and `accumulators` are codec-encoded. */
 export interface WireTaskResult {
@@ -144,12 +152,16 @@ export type FromThread =
       /** A WebAssembly instance's call cells (src/wasm/guest.ts WatchGuard): watched while tasks run. */
       readonly kind: 'wasm-watch';
       readonly cells: SharedArrayBuffer;
+      /** The module's broadcast id. */
+      readonly id: string;
       readonly module: string;
       readonly calls: readonly string[];
       readonly timeoutMs: number;
       /** The instance's module came compiled from the pool. */
       readonly shared: boolean;
-    };
+    }
+  /** The answer to `wasm-forget`: how many instances the thread dropped. */
+  | { readonly kind: 'wasm-forgot'; readonly instances: number };
 
 /**
  * Returns `bytes` in a form that can be transferred: the same view if it is the only view of its
@@ -261,6 +273,8 @@ interface Slot {
 interface WasmWatch {
   /** [0]: 0 idle, else the running call's index + 1; [1]: the call's sequence number. */
   readonly cells: Int32Array;
+  /** The module's broadcast id. */
+  readonly id: string;
   readonly module: string;
   readonly calls: readonly string[];
   readonly timeoutMs: number;
@@ -301,7 +315,13 @@ export class TaskPool {
   private closing: Promise<void> | undefined;
   /** Compiled WebAssembly modules by broadcast id, in least recently used order. */
   private readonly wasmModules = new Map<string, Promise<WasmCompiled>>();
-  private readonly wasm = { compiled: 0, instantiated: 0, compiledInThreads: 0 };
+  private readonly wasm = {
+    compiled: 0,
+    instantiated: 0,
+    compiledInThreads: 0,
+    dropped: 0,
+    instancesDropped: 0,
+  };
 
   constructor(options: TaskPoolOptions) {
     const { threads, taskTimeoutMs } = options;
@@ -334,7 +354,22 @@ export class TaskPool {
 
   /** What the pool did with WebAssembly modules so far (a snapshot). */
   get wasmStats(): WasmPoolStats {
-    return { ...this.wasm };
+    return { ...this.wasm, cached: this.wasmModules.size };
+  }
+
+  /**
+   * Drops WebAssembly modules (by broadcast id; their module was destroyed on the client): the
+   * compiled modules from the cache, and from every thread its compiled module and instance
+   * (each thread drops them when it is next idle, and counts them in `instancesDropped`).
+   */
+  forgetWasm(ids: readonly string[]): void {
+    for (const id of ids) if (this.wasmModules.delete(id)) this.wasm.dropped++;
+    const gone = new Set(ids);
+    for (const slot of this.slots) {
+      if (slot.state === 'dead') continue;
+      if (slot.watches) slot.watches = slot.watches.filter((w) => !gone.has(w.id));
+      this.post(slot, { kind: 'wasm-forget', ids }, new Set());
+    }
   }
 
   /** Runs one encoded TaskDesc on a free thread (FIFO when all are busy). Never rejects. */
@@ -548,6 +583,7 @@ export class TaskPool {
         if (!msg.shared) this.wasm.compiledInThreads++;
         (slot.watches ??= []).push({
           cells: new Int32Array(msg.cells),
+          id: msg.id,
           module: msg.module,
           calls: msg.calls,
           timeoutMs: msg.timeoutMs,
@@ -557,6 +593,9 @@ export class TaskPool {
           slot.watchTimer = undefined;
           this.watchWasm(slot);
         }
+        return;
+      case 'wasm-forgot':
+        this.wasm.instancesDropped += msg.instances;
         return;
       case 'log': {
         const job = slot.job;

@@ -13,7 +13,7 @@ import { errorFromWire, errorToWire } from '../protocol/errors.js';
 import type { TaskDesc } from '../rdd/lineage.js';
 import { runTask, type ShuffleRead, type TaskServices } from '../rdd/runner.js';
 import { isWasmSpec } from '../wasm/guest.js';
-import { hasCompiledWasm, provideCompiledWasm, setWasmWatchdog } from '../wasm/instances.js';
+import { forgetWasm, hasCompiledWasm, provideCompiledWasm, setWasmWatchdog } from '../wasm/instances.js';
 import type { WasmCompiled } from '../wasm/wasm-api.js';
 import { setTaskWriter, type TaskLogLine } from '../rdd/task-console.js';
 import {
@@ -141,6 +141,12 @@ port.on('message', (msg: ToThread) => {
     void runOne(msg.taskId, msg.task);
     return;
   }
+  if (msg.kind === 'wasm-forget') {
+    let instances = 0;
+    for (const id of msg.ids) if (forgetWasm(id)) instances++;
+    post({ kind: 'wasm-forgot', instances }, new Set());
+    return;
+  }
   const p = pending.get(msg.reqId);
   if (!p) return;
   pending.delete(msg.reqId);
@@ -158,6 +164,7 @@ setWasmWatchdog((cells, info) =>
     {
       kind: 'wasm-watch',
       cells,
+      id: info.id,
       module: info.module,
       calls: info.calls,
       timeoutMs: info.timeoutMs,

@@ -51,7 +51,13 @@ import { MapOutputView } from './map-outputs.js';
 import { readShuffleBuckets, type BucketSource } from './shuffle-reader.js';
 import { bucketCount, bucketRange, bucketSizes } from '../rdd/map-output.js';
 import { TaskLogSender } from './task-logs.js';
-import { TaskPool, type PoolServices, type RunOptions, type TaskOutcome } from './task-pool.js';
+import {
+  TaskPool,
+  type PoolServices,
+  type RunOptions,
+  type TaskOutcome,
+  type WasmPoolStats,
+} from './task-pool.js';
 
 /** What runs a worker's tasks: a {@link TaskPool} of threads, or (simulation, tests) this thread. */
 export interface TaskExecutor {
@@ -59,6 +65,10 @@ export interface TaskExecutor {
   run(task: Uint8Array, services: PoolServices, opts?: RunOptions): Promise<TaskOutcome>;
   prestart(): void;
   close(): Promise<void>;
+  /** Drops WebAssembly modules by broadcast id (compiled modules and instances), where it keeps any. */
+  forgetWasm?(ids: readonly string[]): void;
+  /** What it did with WebAssembly modules, where it counts that (a TaskPool does). */
+  readonly wasmStats?: WasmPoolStats;
 }
 
 /** Log levels of {@link WorkerLog}, most severe first. */
@@ -337,6 +347,7 @@ export class Worker {
       blocks: this.store.stats().blocks,
       memoryBytes: this.store.stats().memoryBytes,
       seq: this.seq++,
+      ...(this.pool.wasmStats && { wasm: this.pool.wasmStats }),
     };
     const blocks = [...this.ownBlocks].map(([id, b]) => this.blockRecord(id, b));
     return [own, ...blocks, ...this.source.openRecords()];
@@ -1023,6 +1034,7 @@ export class Worker {
       case 'job.fail':
         return this.source.answer(req);
       case 'drop':
+        if (req.broadcasts) this.dropBroadcasts(req.broadcasts);
         return { dropped: await this.dropPrefixes(req.prefixes) };
       default:
         throw new InvalidOperationError(`a worker does not serve ${req.op}`);
@@ -1049,6 +1061,12 @@ export class Worker {
     const data = await this.store.getRange(dataId, from, to);
     if (!data) throw new InvalidOperationError(`block ${id} is not stored here`);
     return { data, total: end - start };
+  }
+
+  /** Forgets broadcast values (fetched again if a later task needs them) and their compiled modules. */
+  private dropBroadcasts(ids: readonly string[]): void {
+    for (const id of ids) this.broadcasts.delete(id);
+    this.pool.forgetWasm?.(ids);
   }
 
   /** Drops stored blocks, map output records and map jobs by block id prefix; returns blocks dropped. */

@@ -44,8 +44,13 @@ async function waitFor<T>(check: () => T | undefined, timeoutMs = 10_000): Promi
   }
 }
 
-async function local(workers: number): Promise<MicroSpark> {
-  const sc = await MicroSpark.local({ workers, defaultParallelism: 3, ...FAST });
+async function local(workers: number, slotsPerWorker?: number): Promise<MicroSpark> {
+  const sc = await MicroSpark.local({
+    workers,
+    defaultParallelism: 3,
+    ...FAST,
+    ...(slotsPerWorker !== undefined && { slotsPerWorker }),
+  });
   contexts.push(sc);
   return sc;
 }
@@ -58,7 +63,9 @@ const slow = (x: number, env: { ms: number }) => {
 
 describe('chaos: worker faults', () => {
   it('SIGSTOP on a lease holder: the job is re-broadcast, another worker completes it, the late completion is refused', async () => {
-    const sc = await local(3);
+    // One slot per worker and three tasks of 1.4 s for three workers: the victim holds exactly one
+    // lease when it stops, and no other lease can expire (the others renew theirs).
+    const sc = await local(3, 1);
     const cluster = sc.cluster!;
     const action = sc.parallelize([1, 2, 3, 4, 5, 6], 3).map(slow, { ms: 700 }).collect();
     const [, holder] = await waitFor(() => [...cluster.leases()][0]);
@@ -66,11 +73,13 @@ describe('chaos: worker faults', () => {
     pids.push(victim.child.pid!);
     process.kill(victim.child.pid!, 'SIGSTOP');
     expect(await action).toEqual([2, 4, 6, 8, 10, 12]);
-    expect(cluster.counters.reannounced).toBeGreaterThanOrEqual(1); // the fault fired and was handled
+    expect(cluster.counters.reannounced).toBe(1); // the fault fired and was handled
+    expect(cluster.jobCounters.grants).toBe(4);
     process.kill(victim.child.pid!, 'SIGCONT');
     // The resumed worker finishes its old attempt and reports it: refused as stale, and counted.
     await waitFor(() => (cluster.jobCounters.staleCompletions >= 1 ? true : undefined));
-    expect(cluster.jobCounters.staleCompletions).toBeGreaterThanOrEqual(1);
+    await new Promise((r) => setTimeout(r, 300)); // a second stale report would have come by now
+    expect(cluster.jobCounters.staleCompletions).toBe(1);
   });
 
   it('SIGKILL on a map output holder before the reducers fetch: the lost outputs are recomputed', async () => {
@@ -106,6 +115,9 @@ describe('chaos: worker faults', () => {
     expect(victim).toBeDefined(); // the fault fired
     expect(counts.size).toBe(37);
     for (let i = 0; i < 37; i++) expect(counts.get(`w${i}`)).toBe(i < 600 % 37 ? 17 : 16);
+    // Not an exact count: the victim may have finished more map partitions than the client had
+    // heard of when it died (their reports travel as job.event), and each of its stored outputs a
+    // reducer then misses is recomputed; how many it finished by then depends on thread timing.
     expect(cluster.counters.mapOutputsRecomputed).toBeGreaterThanOrEqual(1);
   });
 

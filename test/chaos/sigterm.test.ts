@@ -97,6 +97,8 @@ describe('chaos: SIGTERM on a worker mid-job', () => {
     );
     // Every client lease it held was handed back, at once.
     expect((await exited) - killedAt).toBeLessThan(3000);
+    // How many of the three reduce leases the victim held depends on which worker claimed first
+    // (two slots each, claims race): 1 to 3. What it held is then counted exactly below.
     expect(held).toBeGreaterThanOrEqual(1);
     expect(cluster.counters.leasesReleased).toBe(held);
     // Its peers dropped it on its goodbye, not after the 4 s dead-after timeout.

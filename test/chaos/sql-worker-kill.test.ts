@@ -83,7 +83,10 @@ describe('chaos: a worker SIGKILLed in the middle of a TPC-H join', () => {
         e.partition === killedAfter!.partition &&
         e.state === 'done',
     );
-    expect(redone.length).toBeGreaterThanOrEqual(2); // once by the victim, once more after its loss
+    // Once by the victim, once more after its loss (the recomputation is one job, whoever posts
+    // it). At least, not exactly: a worker sends a done report again until the client answers,
+    // so a slow answer on a loaded machine shows the recomputation's done twice.
+    expect(redone.length).toBeGreaterThanOrEqual(2);
     // The map outputs the victim had reported are recomputed (the one it was killed after, and any
     // whose report was on the wire when it died), plus at most the one map task it may have run to
     // the end before the signal landed (one slot): not deterministic, so a range of one.

@@ -850,6 +850,40 @@ forEachMode('PySpark DataFrame examples', (spark) => {
         ['age', 'name'],
       );
 
+    it('tail, createTempView (twice fails), isNaN, drop_duplicates and groupby (the docs examples)', async () => {
+      expect(await df().tail(1)).toEqual([{ age: 16, name: 'Bob' }]);
+      const people = df();
+      people.createTempView('people_tail_docs');
+      const back = await spark().sql('SELECT * FROM people_tail_docs');
+      expect(await back.orderBy('age').collect()).toEqual(await people.orderBy('age').collect());
+      expect(() => people.createTempView('people_tail_docs')).toThrow(
+        expect.objectContaining({ errorClass: 'TEMP_TABLE_OR_VIEW_ALREADY_EXISTS' }),
+      );
+      spark().catalog.dropTempView('people_tail_docs');
+      const h = spark().createDataFrame(
+        [
+          ['Tom', 80.0],
+          ['Alice', NaN],
+        ],
+        'name STRING, height DOUBLE',
+      );
+      expect(await h.filter(h.col('height').isNaN()).collect()).toEqual([{ name: 'Alice', height: NaN }]);
+      const d = spark().createDataFrame(
+        [
+          ['Alice', 5, 80],
+          ['Alice', 5, 80],
+          ['Alice', 10, 80],
+        ],
+        ['name', 'age', 'height'],
+      );
+      expect(await d.drop_duplicates().orderBy('age').collect()).toEqual([
+        { name: 'Alice', age: 5, height: 80 },
+        { name: 'Alice', age: 10, height: 80 },
+      ]);
+      expect(await d.drop_duplicates(['name', 'height']).count()).toBe(1);
+      expect(await d.groupby('name').count().collect()).toEqual([{ name: 'Alice', count: 3 }]);
+    });
+
     it('collect, take, head, first, count, isEmpty, columns, dtypes', async () => {
       const d = df().orderBy('age');
       expect(await d.collect()).toEqual([

@@ -155,6 +155,36 @@ forEachMode('PySpark functions examples', (spark) => {
       expect(b.map((r) => Buffer.from(r.b as Uint8Array).toString())).toEqual(['Spark SQL', 'PySpark']);
     });
 
+    it('sha2: 224, 256 (0 is 256), 384 and 512 bits; any other length is NULL', async () => {
+      // Spark's SQL reference: sha2('Spark', 256); the other digests are sha224sum … sha512sum's.
+      const r = await (
+        await spark().sql(
+          "SELECT sha2('Spark', 256) AS s256, sha2('Spark', 0) AS s0, sha2('Spark', 224) AS s224, sha2('Spark', 384) AS s384, sha2('Spark', 512) AS s512, sha2('Spark', 1) AS s1, sha2('Spark', 128) AS s128, sha2(CAST(NULL AS STRING), 256) AS n, sha2(CAST('Spark' AS BINARY), 256) AS b",
+        )
+      ).collect();
+      const s256 = '529bc3b07127ecb7e53a4dcf1991d9152c24537d919178022b2c42657f79a26b';
+      expect(r).toEqual([
+        {
+          s256,
+          s0: s256,
+          s224: 'dbeab94971678d36af2195851c0f7485775a2a7c60073d62fc04549c',
+          s384: '1e40b8d06c248a1cc32428c22582b6219d072283078fa140d9ad297ecadf2cabefc341b857ad36226aa8d6d79f2ab67d',
+          s512: '44844a586c54c9a212da1dbfe05c5f1705de1af5fda1f0d36297623249b279fd8f0ccec03f888f4fb13bf7cd83fdad58591c797f81121a23cfdd5e0897795238',
+          s1: null,
+          s128: null,
+          n: null,
+          b: s256,
+        },
+      ]);
+      const names = spark().createDataFrame([['Alice'], ['Bob']], ['name']);
+      expect(
+        await names.select(F.sha2('name', 224).alias('h'), F.sha2('name', 7).alias('x')).collect(),
+      ).toEqual([
+        { h: '6874ecdbdb214ee888e37c8c983e2f1c9c0ed16907b519704db42bb6', x: null },
+        { h: '279f0aba2b90ee54755e3772e7f4bd5599e46400617a7c080b955b9c', x: null },
+      ]);
+    });
+
     it("crc32('ABC') = 2743272264", async () => {
       const abc = spark().createDataFrame([['ABC']], ['a']);
       expect(await abc.select(F.crc32('a').alias('crc32')).collect()).toEqual([{ crc32: 2743272264 }]);
@@ -308,6 +338,102 @@ forEachMode('PySpark functions examples', (spark) => {
       ]);
     });
 
+    it('on: a sum of longs that overflows is ARITHMETIC_OVERFLOW, a double cast out of range CAST_OVERFLOW', async () => {
+      // Spark's try_sum example: sum(col) over 9223372036854775807L and 1L overflows (try_sum NULL).
+      const sumOverflow = {
+        name: 'SparkRuntimeException',
+        message: `[ARITHMETIC_OVERFLOW] long overflow. Use 'try_sum' to tolerate overflow and return NULL instead.${ANSI_OFF} SQLSTATE: 22003`,
+        data: {
+          errorClass: 'ARITHMETIC_OVERFLOW',
+          messageParameters: {
+            message: 'long overflow',
+            alternative: " Use 'try_sum' to tolerate overflow and return NULL instead.",
+            config: '"spark.sql.ansi.enabled"',
+          },
+        },
+      };
+      expect(
+        await failure(async () =>
+          (
+            await spark().sql('SELECT sum(col) FROM VALUES (9223372036854775807L), (1L) AS tab(col)')
+          ).collect(),
+        ),
+      ).toEqual(sumOverflow);
+      // Across partitions (partial sums, then their sum) and per group.
+      const big = spark().createDataFrame(
+        [
+          [1, 9223372036854775807n],
+          [1, 1n],
+          [2, 5n],
+        ],
+        'k INT, v LONG',
+      );
+      expect(await failure(() => big.repartition(3).agg(F.sum('v')).collect())).toEqual(sumOverflow);
+      expect(await failure(() => big.repartition(3).groupBy('k').sum('v').collect())).toEqual(sumOverflow);
+      // avg of longs does not overflow: its sum is not a long.
+      expect(
+        await big
+          .repartition(3)
+          .groupBy('k')
+          .agg(F.avg('v').alias('a'), F.count('v').alias('n'))
+          .orderBy('k')
+          .collect(),
+      ).toEqual([
+        { k: 1, a: 4611686018427387904, n: 2 },
+        { k: 2, a: 5, n: 1 },
+      ]);
+      expect(
+        await (
+          await spark().sql(
+            'SELECT avg(col) AS a FROM VALUES (9223372036854775807L), (9223372036854775807L) AS tab(col)',
+          )
+        ).collect(),
+      ).toEqual([{ a: 2 ** 63 }]);
+      // A sum that fits is a long, exactly.
+      expect(
+        await big.filter('k = 1 OR v = 5').filter('v < 10').agg(F.sum('v').alias('s')).collect(),
+      ).toEqual([{ s: 6 }]);
+      const castOverflow = (value: string, source: string, target: string) => ({
+        name: 'SparkRuntimeException',
+        message: `[CAST_OVERFLOW] The value ${value} of the type "${source}" cannot be cast to "${target}" due to an overflow. Use \`try_cast\` to tolerate overflow and return NULL instead.${ANSI_OFF} SQLSTATE: 22003`,
+        data: {
+          errorClass: 'CAST_OVERFLOW',
+          messageParameters: {
+            value,
+            sourceType: `"${source}"`,
+            targetType: `"${target}"`,
+            ansiConfig: '"spark.sql.ansi.enabled"',
+          },
+        },
+      });
+      const cast = async (sql: string) => failure(async () => (await spark().sql(sql)).collect());
+      expect(await cast('SELECT CAST(1e20D AS INT)')).toEqual(castOverflow('1.0E20D', 'DOUBLE', 'INT'));
+      expect(await cast('SELECT CAST(-1.5e19D AS BIGINT)')).toEqual(
+        castOverflow('-1.5E19D', 'DOUBLE', 'BIGINT'),
+      );
+      expect(await cast('SELECT CAST(40000.5D AS SMALLINT)')).toEqual(
+        castOverflow('40000.5D', 'DOUBLE', 'SMALLINT'),
+      );
+      expect(await cast("SELECT CAST(CAST('NaN' AS DOUBLE) AS INT)")).toEqual(
+        castOverflow('NaN', 'DOUBLE', 'INT'),
+      );
+      expect(await cast('SELECT CAST(CAST(3e9D AS FLOAT) AS INT)')).toEqual(
+        castOverflow('3.0E9', 'FLOAT', 'INT'),
+      );
+      const d = spark().createDataFrame([[1e20]], 'd DOUBLE');
+      expect(await failure(() => d.select(F.col('d').cast('int')).collect())).toEqual(
+        castOverflow('1.0E20D', 'DOUBLE', 'INT'),
+      );
+      // In range, a fraction truncates; try_cast is NULL.
+      expect(
+        await (
+          await spark().sql(
+            'SELECT CAST(2147483647.9D AS INT) AS i, CAST(-9.2e18D AS BIGINT) AS l, try_cast(1e20D AS INT) AS t',
+          )
+        ).collect(),
+      ).toEqual([{ i: 2147483647, l: -9200000000000000000n, t: null }]);
+    });
+
     it('off: NULL for invalid casts and division by zero, integer overflow wraps around (Spark 3 legacy)', async () => {
       spark().conf.set('spark.sql.ansi.enabled', false);
       try {
@@ -336,6 +462,33 @@ forEachMode('PySpark functions examples', (spark) => {
             )
           ).collect(),
         ).toEqual([{ i: 1, n: -1294967296, b: 44, w: 7 }]);
+        // A sum of longs wraps (try_sum's documented contrast); a double cast saturates, NaN is 0,
+        // and a short takes the saturated int's low bits, as Java's (int) and (short) casts.
+        expect(
+          await (
+            await spark().sql('SELECT sum(col) AS s FROM VALUES (9223372036854775807L), (1L) AS tab(col)')
+          ).collect(),
+        ).toEqual([{ s: -9223372036854775808n }]);
+        const big = spark().createDataFrame([[9223372036854775807n], [3n], [4n]], 'v LONG');
+        expect(await big.repartition(3).agg(F.sum('v').alias('s')).collect()).toEqual([
+          { s: -9223372036854775802n },
+        ]);
+        expect(await showLines(big.groupBy().sum('v'))).toEqual(
+          table(
+            '+--------------------+',
+            '|              sum(v)|',
+            '+--------------------+',
+            '|-9223372036854775802|',
+            '+--------------------+',
+          ),
+        );
+        expect(
+          await (
+            await spark().sql(
+              "SELECT CAST(1e20D AS INT) AS i, CAST(-1e20D AS BIGINT) AS l, CAST(CAST('NaN' AS DOUBLE) AS INT) AS n, CAST(1e20D AS SMALLINT) AS s, CAST(-7.9D AS INT) AS t",
+            )
+          ).collect(),
+        ).toEqual([{ i: 2147483647, l: -9223372036854775808n, n: 0, s: -1, t: -7 }]);
         const df = spark().createDataFrame(
           [
             [6000, 15],
@@ -454,6 +607,145 @@ forEachMode('PySpark functions examples', (spark) => {
   });
 
   describe('nulls, literals and expressions', () => {
+    it('e(), pi() and ln(e()) (the docs examples)', async () => {
+      expect(await showLines(spark().range(1).select(F.e()))).toEqual(
+        table(
+          '+-----------------+',
+          '|              E()|',
+          '+-----------------+',
+          '|2.718281828459045|',
+          '+-----------------+',
+        ),
+      );
+      expect(await showLines(spark().range(1).select(F.pi()))).toEqual(
+        table(
+          '+-----------------+',
+          '|             PI()|',
+          '+-----------------+',
+          '|3.141592653589793|',
+          '+-----------------+',
+        ),
+      );
+      expect(await showLines(spark().range(1).select(F.ln(F.e())))).toEqual(
+        table('+-------+', '|ln(E())|', '+-------+', '|    1.0|', '+-------+'),
+      );
+      expect(await (await spark().sql('SELECT pi() AS p, e() AS e')).collect()).toEqual([
+        { p: Math.PI, e: Math.E },
+      ]);
+    });
+
+    it('spark_partition_id and monotonically_increasing_id over range(0, 10, 1, 2) (the docs example)', async () => {
+      const ids = (p: number, n: number) => (p === 0 ? String(n) : String(8589934592 + n));
+      expect(
+        await showLines(
+          spark().range(0, 10, 1, 2).select('*', F.spark_partition_id(), F.monotonically_increasing_id()),
+        ),
+      ).toEqual(
+        table(
+          '+---+--------------------+-----------------------------+',
+          '| id|SPARK_PARTITION_ID()|monotonically_increasing_id()|',
+          '+---+--------------------+-----------------------------+',
+          ...Array.from({ length: 10 }, (_, id) => {
+            const p = id < 5 ? 0 : 1;
+            return `|${String(id).padStart(3)}|${String(p).padStart(20)}|${ids(p, id % 5).padStart(29)}|`;
+          }),
+          '+---+--------------------+-----------------------------+',
+        ),
+      );
+    });
+
+    it('asc/desc_nulls_first/last, isnotnull, negative, try_subtract, try_multiply (the docs examples)', async () => {
+      const df = spark().createDataFrame(
+        [
+          [1, 'Bob'],
+          [0, null],
+          [2, 'Alice'],
+        ],
+        ['age', 'name'],
+      );
+      const rows = (...ages: number[]) =>
+        table(
+          '+---+-----+',
+          '|age| name|',
+          '+---+-----+',
+          ...ages.map((a) => ({ 0: '|  0| NULL|', 1: '|  1|  Bob|', 2: '|  2|Alice|' })[a as 0 | 1 | 2]),
+          '+---+-----+',
+        );
+      expect(await showLines(df.sort(F.asc_nulls_first(df.col('name'))))).toEqual(rows(0, 2, 1));
+      expect(await showLines(df.sort(F.asc_nulls_last('name')))).toEqual(rows(2, 1, 0));
+      expect(await showLines(df.sort(F.desc_nulls_first('name')))).toEqual(rows(0, 1, 2));
+      expect(await showLines(df.sort(F.desc_nulls_last(df.col('name'))))).toEqual(rows(1, 2, 0));
+      const g = spark().createDataFrame(
+        [
+          [1, 'Bob', null],
+          [0, null, 'Z'],
+          [2, 'Alice', 'Y'],
+        ],
+        'age BIGINT, name STRING, grade STRING',
+      );
+      expect(
+        await showLines(g.sort(F.asc_nulls_first(g.col('name')), F.asc_nulls_first(g.col('grade')))),
+      ).toEqual(
+        table(
+          '+---+-----+-----+',
+          '|age| name|grade|',
+          '+---+-----+-----+',
+          '|  0| NULL|    Z|',
+          '|  2|Alice|    Y|',
+          '|  1|  Bob| NULL|',
+          '+---+-----+-----+',
+        ),
+      );
+      const e = spark().createDataFrame([[null], [1]], 'e BIGINT');
+      expect(await e.select(F.isnotnull(e.col('e')).alias('r')).collect()).toEqual([
+        { r: false },
+        { r: true },
+      ]);
+      expect(await showLines(spark().range(3).select(F.negative('id')))).toEqual(
+        table(
+          '+------------+',
+          '|negative(id)|',
+          '+------------+',
+          '|           0|',
+          '|          -1|',
+          '|          -2|',
+          '+------------+',
+        ),
+      );
+      const ab = spark().createDataFrame(
+        [
+          [6000, 15],
+          [1990, 2],
+        ],
+        ['a', 'b'],
+      );
+      expect(await ab.select(F.try_subtract(ab.col('a'), ab.col('b')).alias('r')).collect()).toEqual([
+        { r: 5985 },
+        { r: 1988 },
+      ]);
+      expect(await ab.select(F.try_multiply(ab.col('a'), ab.col('b')).alias('r')).collect()).toEqual([
+        { r: 90000 },
+        { r: 3980 },
+      ]);
+      const bd = spark().createDataFrame(
+        [
+          [1982, 15],
+          [1990, 2],
+        ],
+        ['birth', 'age'],
+      );
+      expect(await showLines(bd.select('*', F.try_subtract('birth', 'age')))).toEqual(
+        table(
+          '+-----+---+------------------------+',
+          '|birth|age|try_subtract(birth, age)|',
+          '+-----+---+------------------------+',
+          '| 1982| 15|                    1967|',
+          '| 1990|  2|                    1988|',
+          '+-----+---+------------------------+',
+        ),
+      );
+    });
+
     it('coalesce, isnull, isnan, nanvl, nullif, ifnull, nvl, typeof, expr, lit', async () => {
       const c = spark().createDataFrame(
         [
@@ -909,6 +1201,57 @@ forEachMode('PySpark functions examples', (spark) => {
   });
 
   describe('aggregates', () => {
+    it('count_distinct, std/stddev/stddev_samp/stddev_pop/var_samp (the docs examples)', async () => {
+      const v = spark().createDataFrame([[1], [1], [3]], ['value']);
+      expect(await showLines(v.select(F.count_distinct(v.col('value'))))).toEqual(
+        table(
+          '+---------------------+',
+          '|count(DISTINCT value)|',
+          '+---------------------+',
+          '|                    2|',
+          '+---------------------+',
+        ),
+      );
+      const v2 = spark().createDataFrame(
+        [
+          [1, 1],
+          [1, 2],
+        ],
+        ['value1', 'value2'],
+      );
+      expect(await showLines(v2.select(F.count_distinct('value1', 'value2')))).toEqual(
+        table(
+          '+------------------------------+',
+          '|count(DISTINCT value1, value2)|',
+          '+------------------------------+',
+          '|                             2|',
+          '+------------------------------+',
+        ),
+      );
+      const r = spark().range(6);
+      // The docs print 1.8708286933869...: sqrt(3.5).
+      for (const [c, name] of [
+        [F.std('id'), 'std'],
+        [F.stddev('id'), 'stddev'],
+        [F.stddev_samp('id'), 'stddev_samp'],
+      ] as const)
+        expect(await showLines(r.select(c))).toEqual(
+          table(
+            '+------------------+',
+            `|${`${name}(id)`.padStart(18)}|`,
+            '+------------------+',
+            '|1.8708286933869707|',
+            '+------------------+',
+          ),
+        );
+      expect(await r.select(F.stddev_pop('id').alias('p'), F.var_samp('id').alias('v')).collect()).toEqual([
+        { p: Math.sqrt(35 / 12), v: 3.5 },
+      ]);
+      expect(await showLines(r.select(F.var_samp('id')))).toEqual(
+        table('+------------+', '|var_samp(id)|', '+------------+', '|         3.5|', '+------------+'),
+      );
+    });
+
     const ag = () =>
       spark().createDataFrame(
         [

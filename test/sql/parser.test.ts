@@ -483,7 +483,7 @@ describe('expressions', () => {
     expect(e('a OR b AND c')).toStrictEqual(fn('or', a, fn('and', b, c)));
     expect(e('NOT a = b')).toStrictEqual(fn('not', fn('==', a, b)));
     expect(e('NOT a AND b')).toStrictEqual(fn('and', fn('not', a), b));
-    expect(e('-a * b')).toStrictEqual(fn('*', fn('negative', a), b));
+    expect(e('-a * b')).toStrictEqual(fn('*', fn('unary_minus', a), b));
     expect(e('a || b = c')).toStrictEqual(fn('==', fn('concat', a, b), c));
     expect(e('1 + 2 * 3')).toStrictEqual(fn('+', int(1), fn('*', int(2), int(3))));
     expect(e('1 - 2 - 3')).toStrictEqual(fn('-', fn('-', int(1), int(2)), int(3)));

@@ -117,6 +117,8 @@ for (const mode of ['in-process', 'local cluster of 3'] as const) {
           ? await MicroSpark.inProcess({ defaultParallelism: 3 })
           : await MicroSpark.local({ workers: 3, slotsPerWorker: 1 });
       sc.session.conf.set('spark.sql.shuffle.partitions', 4);
+      // These files are small: without this the planner would gather them into one sort task.
+      sc.session.conf.set('spark.microspark.sql.smallInputThreshold', -1);
       (await sc.session.read.parquet(dir)).createOrReplaceTempView('t');
     }, 60_000);
     afterAll(async () => {

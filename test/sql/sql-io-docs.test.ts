@@ -238,6 +238,58 @@ forEachMode('PySpark DataFrameReader / DataFrameWriter examples', (spark) => {
       { age: 4, name: 'é #' },
     ]);
   });
+
+  it('partitionBy of NULL values: __HIVE_DEFAULT_PARTITION__, read back as NULL with the type inferred (csv, json, parquet)', async () => {
+    const rows = spark().createDataFrame(
+      [
+        [1, 'a', 10],
+        [2, null, null],
+        [3, 'b', 30],
+        [4, 'b', null],
+      ],
+      'id INT, s STRING, n INT',
+    );
+    const expected = [
+      { id: 1, s: 'a', n: 10 },
+      { id: 2, s: null, n: null },
+      { id: 3, s: 'b', n: 30 },
+      { id: 4, s: 'b', n: null },
+    ];
+    for (const format of ['csv', 'json', 'parquet'] as const) {
+      const d = freshDir();
+      await rows.write.partitionBy('n').format(format).option('header', 'true').save(d);
+      expect((await readdir(d)).sort()).toEqual(['_SUCCESS', 'n=10', 'n=30', 'n=__HIVE_DEFAULT_PARTITION__']);
+      // The partition column follows the data columns; its values (10, 30, NULL) make it an int.
+      const back =
+        format === 'csv'
+          ? await spark().read.csv(d, { header: true, inferSchema: true })
+          : format === 'json'
+            ? await spark().read.json(d)
+            : await spark().read.parquet(d);
+      const id = format === 'json' ? 'long' : 'integer';
+      expect(schemaLines(back)).toEqual([
+        'root',
+        ` |-- id: ${id} (nullable = true)`,
+        ' |-- s: string (nullable = true)',
+        ' |-- n: integer (nullable = true)',
+      ]);
+      expect(await back.orderBy('id').collect()).toEqual(expected);
+      expect(await back.filter(F.col('n').isNull()).count()).toBe(2);
+    }
+    // CSV without a header: _c0, _c1 from the files, then the partition column; a column of
+    // NULLs only is a string, two levels nest in the order given.
+    const d = freshDir();
+    await rows.filter('id = 2').write.partitionBy('s', 'n').csv(d);
+    expect(await readdir(join(d, 's=__HIVE_DEFAULT_PARTITION__'))).toEqual(['n=__HIVE_DEFAULT_PARTITION__']);
+    const back = await spark().read.csv(d);
+    expect(schemaLines(back)).toEqual([
+      'root',
+      ' |-- _c0: string (nullable = true)',
+      ' |-- s: string (nullable = true)',
+      ' |-- n: string (nullable = true)',
+    ]);
+    expect(await back.collect()).toEqual([{ _c0: '2', s: null, n: null }]);
+  });
 });
 
 forEachMode('PySpark SparkSession.sql examples', (spark) => {

@@ -13,7 +13,15 @@ import { decode, encode } from '../../src/protocol/codec.js';
 import { Accumulator } from '../../src/rdd/accumulator.js';
 import { Broadcast } from '../../src/rdd/broadcast.js';
 import { lib, shipFunction } from '../../src/rdd/functions.js';
-import type { NodeSpec, ShuffleSpec, TaskDesc, TaskOutputSpec } from '../../src/rdd/lineage.js';
+import type {
+  NodeOf,
+  NodeOp,
+  NodeParams,
+  NodeSpec,
+  ShuffleSpec,
+  TaskDesc,
+  TaskOutputSpec,
+} from '../../src/rdd/lineage.js';
 import { runTask, type ShuffleRead, type TaskResult } from '../../src/rdd/runner.js';
 import { bucketOf, type MapOutput } from '../../src/rdd/map-output.js';
 import {
@@ -42,14 +50,14 @@ afterEach(async () => {
 
 // --- lineages built by hand
 
-function node(
-  op: string,
+function node<K extends NodeOp>(
+  op: K,
   n: number,
   parents: string[],
-  p: Record<string, unknown>,
+  p: NodeParams[K],
   shuffles: ShuffleSpec[] = [],
-) {
-  return { op, n, parents, shuffles, p } satisfies NodeSpec;
+): NodeOf<K> {
+  return { op, n, parents, shuffles, p };
 }
 
 const COLLECT: TaskOutputSpec = { kind: 'result', fn: lib('collect') };

@@ -75,6 +75,17 @@ function ok(o: TaskOutcome): TaskResult {
   return o.result;
 }
 
+/** The pool's WebAssembly counters before anything happened. */
+const NONE = {
+  compiled: 0,
+  instantiated: 0,
+  compiledInThreads: 0,
+  cached: 0,
+  dropped: 0,
+  instancesDropped: 0,
+};
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 let pool: TaskPool | undefined;
 afterEach(async () => {
   await pool?.close();
@@ -103,7 +114,7 @@ describe('WebAssembly modules on a worker', () => {
       for (const r of rs) tags.add((ok(r).result as unknown[])[0]);
     }
     expect(tags.size).toBe(2);
-    expect(pool.wasmStats).toEqual({ compiled: 0, instantiated: 0, compiledInThreads: 0 });
+    expect(pool.wasmStats).toEqual({ ...NONE });
 
     const bump = oneTask((_x, env) => [(globalThis as { __tag?: number }).__tag, env.m.bump() as number], m);
     const outcomes = await Promise.all([1, 2, 3, 4].map(() => pool!.run(encode(bump), svc)));
@@ -116,7 +127,7 @@ describe('WebAssembly modules on a worker', () => {
     expect(byThread.size).toBe(2);
     for (const counts of byThread.values())
       expect([...counts].sort((a, b) => a - b)).toEqual(counts.map((_, i) => i + 1));
-    expect(pool.wasmStats).toEqual({ compiled: 1, instantiated: 2, compiledInThreads: 0 });
+    expect(pool.wasmStats).toEqual({ ...NONE, compiled: 1, instantiated: 2, cached: 1 });
     // The threads fetched the spec once per task, the pool once to compile it.
     expect(svc.fetches).toBe(4 + 1);
 
@@ -133,6 +144,29 @@ describe('WebAssembly modules on a worker', () => {
     // Until the replacement thread has run one (the surviving one may take both of a pair).
     for (let round = 0; pool.wasmStats.instantiated < 3 && round < 100; round++)
       for (const o of await Promise.all([1, 2].map(() => pool!.run(encode(slowBump), svc)))) ok(o);
-    expect(pool.wasmStats).toEqual({ compiled: 1, instantiated: 3, compiledInThreads: 0 });
+    expect(pool.wasmStats).toEqual({ ...NONE, compiled: 1, instantiated: 3, cached: 1 });
+
+    // The module is destroyed: the pool drops its compiled module, each live thread its instance
+    // (the timed-out thread's died with it: 2 of the 3). A later task starts from nothing: the
+    // pool compiles it again and the thread's new instance counts from 1.
+    pool.forgetWasm([m.id]);
+    for (let i = 0; pool.wasmStats.instancesDropped < 2 && i < 200; i++) await sleep(10);
+    expect(pool.wasmStats).toEqual({
+      ...NONE,
+      compiled: 1,
+      instantiated: 3,
+      dropped: 1,
+      instancesDropped: 2,
+    });
+    const again = ok(await pool.run(encode(bump), svc)).result as [[unknown, number]];
+    expect(again[0][1]).toBe(1);
+    expect(pool.wasmStats).toEqual({
+      ...NONE,
+      compiled: 2,
+      instantiated: 4,
+      cached: 1,
+      dropped: 1,
+      instancesDropped: 2,
+    });
   }, 30_000);
 });

@@ -17,6 +17,7 @@ import {
 } from '../../src/index.js';
 import { AnalysisException } from '../../src/sql/errors.js';
 import { arrowUdfExportName, decodeArrowUdfBase64 } from '../../src/wasm/arrow-udf.js';
+import wabtInit from 'wabt';
 import { arrowUdfGuest, wat } from './guests.js';
 
 const modes = [
@@ -35,6 +36,24 @@ function jsGcd(a: number, b: number): number {
 }
 const A = (id: number) => ((id * 7) % 1000) - 300;
 const B = (id: number) => (id % 13 === 0 ? null : id % 97);
+
+/** A minimal arrow-udf module (WAT) exporting one function of `signature` that returns errno 0. */
+async function arrowUdfModule(signature: string): Promise<Uint8Array> {
+  const wabt = await wabtInit();
+  const mod = wabt.parseWat(
+    'udf.wat',
+    `(module (memory (export "memory") 1)
+      (global (export "ARROWUDF_VERSION_3_0") i32 (i32.const 0))
+      (func (export "alloc") (param i32 i32) (result i32) (i32.const 1024))
+      (func (export "dealloc") (param i32 i32 i32))
+      (func (export "${arrowUdfExportName(signature)}") (param i32 i32 i32) (result i32) (i32.const 0)))`,
+  );
+  try {
+    return new Uint8Array(mod.toBinary({}).buffer);
+  } finally {
+    mod.destroy();
+  }
+}
 
 let guest: Uint8Array;
 let rddGuest: Uint8Array;
@@ -72,12 +91,25 @@ describe.each(modes)('F.wasmUdf ($name)', (mode) => {
   it('lists the module’s arrow-udf functions', () => {
     expect(m.arrowUdfs.map((u) => u.signature).sort()).toEqual([
       'bad(int32)->int32',
+      'days(date32)->int32',
+      'decimal_value(decimal)->float64',
       'div(int32,int32)->int32',
+      'echo(date32)->date32',
+      'echo(decimal)->decimal',
+      'echo(int32[])->int32[]',
+      'echo(struct Point)->struct Point',
+      'echo(timestamp)->timestamp',
       'fail(int32)->int32',
       'gcd(int32,int32)->int32',
       'length(string)->int32',
+      'micros(timestamp)->float64',
+      'norm2(struct Point)->float64',
       'score(float64)->float64',
+      'sum(float64[])->float64',
     ]);
+    // `struct Point` written out from the module's arrowudt_ export.
+    const norm2 = m.arrowUdfs.find((u) => u.name === 'norm2')!;
+    expect([norm2.args, norm2.returns]).toEqual([['struct<x:float64,y:float64>'], 'float64']);
   });
 
   it('gcd over 5000 rows in 3 partitions equals the same function in JavaScript, NULLs included', async () => {
@@ -124,6 +156,65 @@ describe.each(modes)('F.wasmUdf ($name)', (mode) => {
     );
     const got = await df.select('i', length('s').alias('n')).orderBy('i').collect();
     expect(got.map((r) => r.n)).toEqual(words.map((s) => (s === null ? null : Buffer.byteLength(s))));
+  });
+
+  it('date, timestamp, decimal, list and struct columns in arrow-udf’s layout, and back', async () => {
+    const day = (y: number, mo: number, d: number) => new Date(Date.UTC(y, mo - 1, d));
+    const rows = [
+      {
+        i: 0,
+        d: day(1970, 1, 1),
+        t: new Date(Date.UTC(2024, 1, 29, 12, 30, 15, 250)),
+        m: 12.345,
+        xs: [1.5, 2.25],
+        ys: [1, -2, 3],
+        p: { x: 3, y: 4 },
+      },
+      { i: 1, d: day(2024, 2, 29), t: new Date(0), m: -0.5, xs: [], ys: [], p: { x: -1.5, y: 0 } },
+      {
+        i: 2,
+        d: day(1969, 12, 31),
+        t: new Date(-1000),
+        m: 1000,
+        xs: [0.5, null, 4],
+        ys: [null, 7],
+        p: { x: null, y: 1 },
+      },
+      { i: 3, d: null, t: null, m: null, xs: null, ys: null, p: null },
+    ];
+    const df = sc.session.createDataFrame(
+      rows,
+      'i int, d date, t timestamp, m decimal(10,3), xs array<double>, ys array<int>, p struct<x:double,y:double>',
+    );
+    const u = (name: string, type: string) => F.wasmUdf(m, name, type);
+    const got = await df
+      .select(
+        'i',
+        u('days', 'int')('d').alias('days'),
+        u('micros', 'double')('t').alias('us'),
+        u('decimal_value', 'double')('m').alias('dv'),
+        u('sum', 'double')('xs').alias('s'),
+        u('norm2', 'double')('p').alias('n2'),
+        u('echo', 'date')('d').alias('d2'),
+        u('echo', 'timestamp')('t').alias('t2'),
+        u('echo', 'decimal(10,3)')('m').alias('m2'),
+        u('echo', 'array<int>')('ys').alias('ys2'),
+        u('echo', 'struct<x:double,y:double>')('p').alias('p2'),
+      )
+      .orderBy('i')
+      .collect();
+    // What the guest read: Date32 days, Timestamp microseconds, decimal text, list items, struct fields.
+    expect(got.map((r) => r.days)).toEqual([0, 19782, -1, null]);
+    expect(got.map((r) => r.us)).toEqual([1709209815250000, 0, -1000000, null]);
+    expect(got.map((r) => r.dv)).toEqual([12.345, -0.5, 1000, null]);
+    expect(got.map((r) => r.s)).toEqual([3.75, 0, 4.5, null]);
+    expect(got.map((r) => r.n2)).toEqual([25, 2.25, null, null]);
+    // What came back from the guest's result batch (its input, echoed).
+    expect(got.map((r) => r.d2)).toEqual(rows.map((r) => r.d));
+    expect(got.map((r) => r.t2)).toEqual(rows.map((r) => r.t));
+    expect(got.map((r) => r.m2)).toEqual(rows.map((r) => r.m));
+    expect(got.map((r) => r.ys2)).toEqual(rows.map((r) => r.ys));
+    expect(got.map((r) => r.p2)).toEqual(rows.map((r) => r.p));
   });
 
   it('casts arguments to the signature (bigint ids to int32) and names the column as Spark does', async () => {
@@ -229,8 +320,22 @@ describe.each(modes)('F.wasmUdf ($name)', (mode) => {
     expect(() => F.wasmUdf(m, 'nope', 'int')).toThrow(WasmModuleError);
     const plain = await sc.wasm(rddGuest, { name: 'plain' });
     expect(() => F.wasmUdf(plain, 'score', 'double')).toThrow(/module 'plain' is not an arrow-udf module/);
-    expect(() => F.wasmUdf(m, 'gcd', 'date')).toThrow(/cannot come back from a WebAssembly UDF/);
+    expect(() => F.wasmUdf(m, 'gcd', 'map<string,int>')).toThrow(
+      /the return type map<string,int> cannot come back from a WebAssembly UDF \(supported: boolean, .*, date32, timestamp, decimal, T\[\], struct<…>\)/,
+    );
     const gcd = F.wasmUdf(m, 'gcd', 'int');
     expect(() => sc.session.range(0, 3).select(gcd('id')).columns).toThrow(AnalysisException);
+    // A table function (->>) is refused by name; a struct no arrowudt_ export describes, at load.
+    const series = await sc.wasm(await arrowUdfModule('series(int32)->>int32'), { name: 'tf' });
+    expect(series.arrowUdfs.map((u) => [u.signature, u.table])).toEqual([['series(int32)->>int32', true]]);
+    expect(() => F.wasmUdf(series, 'series', 'int')).toThrow(
+      "F.wasmUdf: series(int32)->>int32 in module 'tf' is an arrow-udf table function (->>), which this engine " +
+        'does not support: F.wasmUdf calls scalar functions (->) only',
+    );
+    const nope = await arrowUdfModule('f(struct Nope)->int32');
+    await expect(sc.wasm(nope, { name: 'nope' })).rejects.toThrow(WasmModuleError);
+    await expect(sc.wasm(nope, { name: 'nope' })).rejects.toThrow(
+      "module 'nope': f(struct Nope)->int32 names struct Nope, which no arrowudt_ export describes",
+    );
   });
 });

@@ -88,6 +88,31 @@ describe.each(modes)('WASM guests ($name)', (mode) => {
       .parallelize(xs, 3)
       .mapPartitions((it, env: Env) => env.g.mapF64('score_all', it), { g });
     expect(await batched.collect()).toEqual(expected);
+    // A cached parent hands its partition over as one array; the function reads the first element
+    // itself and mapF64 takes only the rest: [0,1,2] [3,4,5] [6,7,8,9]. Twice: computed, then read.
+    const cached = sc.parallelize(xs, 3).cache();
+    const firstThenRest = cached.mapPartitions(
+      (it, env: Env) => {
+        const first = it.next();
+        return first.done ? [] : [first.value + 100, ...env.g.mapF64('score_all', it)];
+      },
+      { g },
+    );
+    const expectedRest = [100, 2, 5, 103, 17, 26, 106, 50, 65, 82];
+    expect(await firstThenRest.collect()).toEqual(expectedRest);
+    expect(await firstThenRest.collect()).toEqual(expectedRest);
+    // The guest block is kept between batches and replaced by a larger one when needed (client side).
+    const wide = Array.from({ length: 5000 }, (_, i) => i / 4);
+    for (const batch of [[1, 2, 3, 4, 5], [7], wide, [], [0.5, -3]])
+      expect([...g.mapF64('score_all', batch)]).toEqual(batch.map((x) => x * x + 1));
+    // Under its 2 MiB cap a kept 1.2 MB batch block leaves no room for a 1 MB value: the value
+    // call frees the block and succeeds; the next batch allocates one again.
+    const many = Array.from({ length: 150_000 }, (_, i) => i % 7);
+    const manyOut = many.map((x) => x * x + 1);
+    expect([...g.mapF64('score_all', many)]).toEqual(manyOut);
+    const text = 'x'.repeat(1_000_000);
+    expect(g.echo(text)).toBe(text);
+    expect([...g.mapF64('score_all', many)]).toEqual(manyOut);
     // i64 in and out: numbers when safe, bigints beyond.
     const big = await sc
       .parallelize([[1, 2] as const, [2 ** 53, 2 ** 53] as const], 1)

@@ -25,6 +25,7 @@ import {
   BooleanType,
   DataType,
   DoubleType,
+  FloatType,
   IntegerType,
   LongType,
   MapType,
@@ -1450,14 +1451,15 @@ export class Analyzer {
           (isNumeric(t) || t instanceof BooleanType || t instanceof DateType || t instanceof TimestampType)
         )
           return { k: 'call', fn: 'ansi_cast', args: [cast, e], type: t, nullable: true };
-        // Without ANSI an integer that does not fit the narrower type wraps around (Java's cast).
+        // Without ANSI an integer that does not fit the narrower type wraps around (Java's cast);
+        // a double or float saturates (NaN is 0), through int for a short or a byte.
         const width = (d: DataType) => ['tinyint', 'smallint', 'int', 'bigint'].indexOf(d.simpleString());
+        const fractional = e.type instanceof DoubleType || e.type instanceof FloatType;
         if (
           x.evalMode !== 'try' &&
           !this.ansi &&
-          isIntegral(e.type) &&
           isIntegral(t) &&
-          width(t) < width(e.type)
+          ((isIntegral(e.type) && width(t) < width(e.type)) || fractional)
         )
           return { k: 'call', fn: 'legacy_cast', args: [cast, e], type: t, nullable: true };
         return cast;
@@ -1493,7 +1495,10 @@ export class Analyzer {
         return { k: 'inSubquery', values, plan, type: new BooleanType() };
       }
       case 'window': {
-        const fn = this.expr(x.windowFunction, scope);
+        const resolved = this.expr(x.windowFunction, scope);
+        // A window's sum is DuckDB's `sum(…) OVER`: the wrapping variant cannot take the OVER.
+        const fn: Expr =
+          resolved.k === 'agg' && resolved.fn === 'legacy_sum' ? { ...resolved, fn: 'sum' } : resolved;
         if (fn.k !== 'agg' && !(fn.k === 'call' && lookupFunction(fn.fn)?.spec.kind === 'window'))
           throw new AnalysisException(
             'UNSUPPORTED_EXPR_FOR_WINDOW',
@@ -1700,12 +1705,16 @@ export class Analyzer {
           `[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] Cannot resolve "${f.name}(${sparkName(args[0])})" due to data type mismatch: The first parameter requires the "NUMERIC" or "ANSI INTERVAL" type, however "${sparkName(args[0])}" has the type "${args[0].type.simpleString().toUpperCase()}".`,
           { sqlExpr: `"${f.name}(${sparkName(args[0])})"` },
         );
+      const type = f.spec.type(args, f.name);
+      // A sum of integers that leaves the long range fails under ANSI (the cast of DuckDB's
+      // HUGEINT sum: ARITHMETIC_OVERFLOW); without ANSI it wraps around, as Java's long addition.
+      const wraps = !this.ansi && f.name === 'sum' && type instanceof LongType;
       return {
         k: 'agg',
-        fn: f.name,
+        fn: wraps ? 'legacy_sum' : f.name,
         args,
         distinct: distinct || name.toLowerCase() === 'count_distinct',
-        type: f.spec.type(args, f.name),
+        type,
       };
     }
     const type = f.spec.type(args, `${f.name}(${args.map((a) => sparkName(a)).join(', ')})`);

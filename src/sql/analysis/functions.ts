@@ -274,6 +274,11 @@ function renderPercentile(a: readonly string[], args: readonly Expr[]): string {
   return at(a[1]!);
 }
 
+/** The first argument as bytes: a binary as it is, anything else as its text's UTF-8 (Spark's cast). */
+function bytesArg(a: readonly string[], args: readonly Expr[]): string {
+  return argType(args, 0) instanceof BinaryType ? a[0]! : `encode(CAST(${a[0]} AS VARCHAR))`;
+}
+
 function sumType(args: readonly Expr[], name: string): DataType {
   const t = numericArg(args, name);
   if (isIntegral(t) || t instanceof NullType) return LONG;
@@ -778,7 +783,13 @@ const S: Record<string, FunctionSpec> = {
   ascii: { kind: 'scalar', arity: [1, 1], type: fixed(INT), render: call('ascii') },
   md5: { kind: 'scalar', arity: [1, 1], type: fixed(STRING), render: call('md5') },
   sha1: { kind: 'scalar', arity: [1, 1], type: fixed(STRING), render: call('sha1') },
-  sha2: { kind: 'scalar', arity: [2, 2], type: fixed(STRING), render: (a) => `sha256(${a[0]})` },
+  sha2: {
+    kind: 'scalar',
+    arity: [2, 2],
+    type: fixed(STRING),
+    // 224, 256 (or 0), 384 and 512 bits; another length is NULL (builtins.ts).
+    render: (a, args) => `ms_sha2(${bytesArg(a, args)}, CAST(${a[1]} AS INTEGER))`,
+  },
   hash: {
     kind: 'scalar',
     arity: [1, 1000],
@@ -797,8 +808,7 @@ const S: Record<string, FunctionSpec> = {
     kind: 'scalar',
     arity: [1, 1],
     type: fixed(LONG),
-    render: (a, args) =>
-      `ms_crc32(${argType(args, 0) instanceof BinaryType ? a[0] : `encode(CAST(${a[0]} AS VARCHAR))`})`,
+    render: (a, args) => `ms_crc32(${bytesArg(a, args)})`,
   },
   unbase64: {
     kind: 'scalar',
@@ -1183,6 +1193,9 @@ const S: Record<string, FunctionSpec> = {
     },
     nullIntolerant: false,
   },
+  /** Euler's number (Spark's `e()`). */
+  e: { kind: 'scalar', arity: [0, 0], type: fixed(DOUBLE), render: () => 'exp(1)' },
+  pi: { kind: 'scalar', arity: [0, 0], type: fixed(DOUBLE), render: () => 'pi()' },
   spark_partition_id: {
     kind: 'scalar',
     arity: [0, 0],
@@ -1253,7 +1266,11 @@ const S: Record<string, FunctionSpec> = {
   // aggregates
   count: agg(
     () => LONG,
-    (a, _args, dist) => `count(${d(dist)}${a.join(', ')})`,
+    // Several columns count the rows where none is NULL (distinct tuples with DISTINCT).
+    (a, _args, dist) =>
+      a.length > 1
+        ? `count(${d(dist)}CASE WHEN ${a.map((x) => `${x} IS NOT NULL`).join(' AND ')} THEN row(${a.join(', ')}) END)`
+        : `count(${d(dist)}${a.join(', ')})`,
     [1, 100],
   ),
   /** Merges partial counts: a sum that is 0, not NULL, over no rows. */
@@ -1377,6 +1394,12 @@ const WRAP: Readonly<Record<string, readonly [bigint, string]>> = {
   bigint: [64n, 'BIGINT'],
 };
 
+/** A HUGEINT `exact` wrapped to a two's complement integer of `bits` bits (DuckDB type `duck`). */
+function wrapToWidth(exact: string, bits: bigint, duck: string): string {
+  const [mod, off] = [1n << bits, 1n << (bits - 1n)];
+  return `CAST((((CAST(${exact} AS HUGEINT) + ${off}) % ${mod} + ${mod}) % ${mod}) - ${off} AS ${duck})`;
+}
+
 /** Integer `+ - *` as Java computes them (two's complement wrap-around), for ANSI off. */
 function legacyArith(op: string): FunctionSpec {
   const base = S[op]!;
@@ -1386,10 +1409,7 @@ function legacyArith(op: string): FunctionSpec {
       const t = base.type(args, op).simpleString();
       const w = WRAP[t];
       if (!w) return base.render(a, args, false);
-      const [bits, duck] = w;
-      const [mod, off] = [1n << bits, 1n << (bits - 1n)];
-      const exact = `(CAST(${a[0]} AS HUGEINT) ${op} CAST(${a[1]} AS HUGEINT))`;
-      return `CAST((((${exact} + ${off}) % ${mod} + ${mod}) % ${mod}) - ${off} AS ${duck})`;
+      return wrapToWidth(`(CAST(${a[0]} AS HUGEINT) ${op} CAST(${a[1]} AS HUGEINT))`, ...w);
     },
   };
 }
@@ -1400,13 +1420,26 @@ S.legacy_cast = {
   arity: [2, 2],
   type: same(0),
   render: (a, args) => {
-    const w = WRAP[argType(args, 0).simpleString()];
+    const target = argType(args, 0).simpleString();
+    const w = WRAP[target];
     if (!w) return a[0]!;
-    const [bits, duck] = w;
-    const [mod, off] = [1n << bits, 1n << (bits - 1n)];
-    return `CAST((((CAST(${a[1]} AS HUGEINT) + ${off}) % ${mod} + ${mod}) % ${mod}) - ${off} AS ${duck})`;
+    const from = argType(args, 1);
+    if (!(from instanceof DoubleType || from instanceof FloatType))
+      return wrapToWidth(`CAST(${a[1]} AS HUGEINT)`, ...w);
+    // Java's (long) or (int) of a double: saturated, NaN 0; a short or byte wraps that int.
+    const [bits, duck] = target === 'bigint' ? ([64n, 'BIGINT'] as const) : ([32n, 'INTEGER'] as const);
+    const [lo, hi] = [-(1n << (bits - 1n)), (1n << (bits - 1n)) - 1n];
+    const x = a[1]!;
+    const saturated = `(CASE WHEN isnan(${x}) THEN 0 WHEN ${x} >= ${hi} THEN ${hi} WHEN ${x} <= ${lo} THEN ${lo} ELSE CAST(trunc(${x}) AS ${duck}) END)`;
+    return bits === w[0] ? `CAST(${saturated} AS ${duck})` : wrapToWidth(saturated, ...w);
   },
 };
+
+/** The `-x` operator: `negative` under the operator's name (`(- x)`, where `negative(x)` is `negative(x)`). */
+S.unary_minus = S.negative!;
+
+/** `sum` of integers without ANSI: the exact (HUGEINT) sum wrapped to a long, as Java adds longs. */
+S.legacy_sum = agg(sumType, (a, _args, dist) => wrapToWidth(`sum(${d(dist)}${a[0]})`, 64n, 'BIGINT'));
 
 for (const op of ['/', '%', 'pmod', 'div']) S[`ansi_${op}`] = ansiDivide(S[op]!);
 for (const op of ['+', '-', '*']) S[`legacy_${op}`] = legacyArith(op);
@@ -1449,7 +1482,6 @@ S.ansi_cast = {
 const ALIASES: Record<string, string> = {
   ceiling: 'ceil',
   count_distinct: 'count',
-  std: 'stddev',
   sign: 'signum',
   every: 'bool_and',
   some: 'bool_or',

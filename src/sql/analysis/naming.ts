@@ -102,7 +102,7 @@ export function sparkName(e: Expr): string {
       return `CASE ${b}${e.otherwise ? ` ELSE ${sparkName(e.otherwise)}` : ''} END`;
     }
     case 'agg':
-      return `${e.fn}(${e.distinct ? 'DISTINCT ' : ''}${e.args.map(sparkName).join(', ')})`;
+      return `${e.fn === 'legacy_sum' ? 'sum' : e.fn}(${e.distinct ? 'DISTINCT ' : ''}${e.args.map(sparkName).join(', ')})`;
     case 'call': {
       const op = INFIX[e.fn];
       if (op && e.args.length === 2) return `(${sparkName(e.args[0]!)} ${op} ${sparkName(e.args[1]!)})`;
@@ -110,9 +110,13 @@ export function sparkName(e: Expr): string {
         case 'ansi_cast':
         case 'legacy_cast':
           return sparkName(e.args[0]!);
+        case 'spark_partition_id': // Spark's prettyNames are upper-case
+        case 'e':
+        case 'pi':
+          return `${e.fn.toUpperCase()}()`;
         case 'ansi_pmod':
           return `pmod(${e.args.map(sparkName).join(', ')})`;
-        case 'negative':
+        case 'unary_minus': // `-x`; `negative(x)` keeps its name, as Spark's FUNC_ALIAS does
           return `(- ${sparkName(e.args[0]!)})`;
         case 'not':
           return `(NOT ${sparkName(e.args[0]!)})`;

@@ -1,10 +1,12 @@
 /**
  * Spark functions DuckDB has no equivalent of, as JavaScript scalar functions registered once per
  * DuckDB instance (in process and on every worker): Spark's Murmur3 `hash` and `xxhash64` (seed
- * 42, Spark's per-type hashing), `crc32`, and `split` with a limit (Java's String.split). The
+ * 42, Spark's per-type hashing), `crc32`, `sha2` (224/256/384/512 bits) and `split` with a limit
+ * (Java's String.split). The
  * hashing is pure (exported for tests); the renderer chains one call per argument, each taking
  * the previous result as its seed, as Spark's HashExpression does; a NULL argument leaves it.
  */
+import { createHash } from 'node:crypto';
 import {
   BIGINT,
   BLOB,
@@ -259,6 +261,21 @@ export function javaSplit(s: string, pattern: string, limit: number): string[] {
   return out;
 }
 
+/** The node:crypto algorithm of Spark's `sha2` bit lengths (0 is 256); any other length has none. */
+const SHA2: Readonly<Record<number, string>> = {
+  0: 'sha256',
+  224: 'sha224',
+  256: 'sha256',
+  384: 'sha384',
+  512: 'sha512',
+};
+
+/** Spark's `sha2(bytes, bitLength)`: the digest as lowercase hex, or null for an unsupported length. */
+export function sha2Hex(b: Uint8Array, bits: number): string | null {
+  const alg = SHA2[bits];
+  return alg === undefined ? null : createHash(alg).update(b).digest('hex');
+}
+
 // ------------------------------------------------------------------ registration
 
 type Impl = (args: readonly unknown[]) => unknown;
@@ -349,6 +366,13 @@ const BUILTINS: readonly Builtin[] = [
     returns: BIGINT,
     nulls: false,
     impl: ([v]) => BigInt(crc32(bytesOf(v))),
+  },
+  {
+    name: 'ms_sha2',
+    params: [BLOB, INTEGER],
+    returns: VARCHAR,
+    nulls: false,
+    impl: ([v, bits]) => sha2Hex(bytesOf(v), bits as number),
   },
   {
     name: 'ms_split',

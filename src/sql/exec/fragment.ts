@@ -14,10 +14,10 @@ import { dirname, join } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { InvalidOperationError, MicroSparkError } from '../../protocol/errors.js';
 import type { Compiler } from '../../rdd/compile.js';
-import { recordsView, type RecordsSpec } from '../sources.js';
+import { partitionValuesOf, recordsView, type RecordsSpec } from '../sources.js';
 import { parquetSections, type ColumnSection } from './sections.js';
 import type { FragmentUdf, UdfRun } from './udf.js';
-import { sqlString } from '../types.js';
+import { quoteIdent, sqlString } from '../types.js';
 import { SparkRuntimeException } from '../errors.js';
 
 /** One input of a fragment, as the task carries it. */
@@ -34,6 +34,8 @@ export type FragmentInput =
       readonly columns: readonly (readonly [string, string])[];
       /** CSV/JSON: read line by line with Spark's rules for malformed records (sources.ts). */
       readonly records?: RecordsSpec;
+      /** `name TYPE` of the partition columns: each file's values from its `name=value` directories. */
+      readonly partitions?: readonly (readonly [string, string])[];
     }
   | {
       readonly kind: 'range';
@@ -272,6 +274,33 @@ function reader(format: string, files: readonly string[], opts: string): string 
   }
 }
 
+/** The view body of a files input over one partition's files, with their partition columns. */
+async function filesView(
+  conn: DuckDBConnection,
+  input: Extract<FragmentInput, { kind: 'files' }>,
+  files: readonly string[],
+): Promise<string> {
+  if (files.length === 0) return emptyView(input.columns);
+  const read = async (fs: readonly string[], i: number): Promise<string> =>
+    input.records
+      ? await recordsView(conn, `${input.name}_records${i}`, fs, input.records)
+      : `SELECT * FROM ${reader(input.format, fs, input.reader)}`;
+  const parts = input.partitions;
+  if (!parts?.length) return read(files, 0);
+  const bodies: string[] = [];
+  for (const [i, file] of files.entries()) {
+    const values = partitionValuesOf(
+      file,
+      parts.map(([n]) => n),
+    );
+    const cols = parts.map(
+      ([n, t], j) => `CAST(${values[j] == null ? 'NULL' : sqlString(values[j])} AS ${t}) AS ${quoteIdent(n)}`,
+    );
+    bodies.push(`SELECT *, ${cols.join(', ')} FROM (${await read([file], i)})`);
+  }
+  return bodies.join(' UNION ALL ');
+}
+
 /** Runs the fragment over a connection (views created, output written), returning the output batches. */
 async function run(
   conn: DuckDBConnection,
@@ -288,13 +317,7 @@ async function run(
     const input = task.inputs[i]!;
     let body: string;
     if (input.kind === 'files') {
-      const files = input.splits[partition] ?? [];
-      body =
-        files.length === 0
-          ? emptyView(input.columns)
-          : input.records
-            ? await recordsView(conn, `${input.name}_records`, files, input.records)
-            : `SELECT * FROM ${reader(input.format, files, input.reader)}`;
+      body = await filesView(conn, input, input.splits[partition] ?? []);
     } else if (input.kind === 'range') {
       const count = Math.max(0, Math.ceil((input.end - input.start) / input.step));
       const lo = Math.floor((partition * count) / input.n);
@@ -461,6 +484,66 @@ function raisedParameters(errorClass: string, message: string): Record<string, s
     : {};
 }
 
+/** Spark's ARITHMETIC_OVERFLOW (`long overflow`), suggesting the `try_` function that gives NULL. */
+function arithmeticOverflow(message: string, tryFunction: string): SparkRuntimeException {
+  const params = {
+    message,
+    alternative: ` Use '${tryFunction}' to tolerate overflow and return NULL instead.`,
+    config: '"spark.sql.ansi.enabled"',
+  };
+  return new SparkRuntimeException(
+    'ARITHMETIC_OVERFLOW',
+    `[ARITHMETIC_OVERFLOW] ${params.message}.${params.alternative} If necessary set ${params.config} to "false" to bypass this error. SQLSTATE: 22003`,
+    params,
+  );
+}
+
+/** Spark's SQL type names of DuckDB's physical types, as error messages quote them. */
+const SQL_TYPES: Readonly<Record<string, string>> = {
+  INT64: '"BIGINT"',
+  INT32: '"INT"',
+  INT16: '"SMALLINT"',
+  INT8: '"TINYINT"',
+  DOUBLE: '"DOUBLE"',
+  FLOAT: '"FLOAT"',
+};
+
+/**
+ * Java's `Double.toString` (`floatDigits`: `Float.toString`): the shortest digits that read back,
+ * plain from 10^-3 up to 10^7 (`123.0`), else `1.0E20`.
+ */
+function javaDoubleString(d: number, floatDigits = false): string {
+  if (Number.isNaN(d)) return 'NaN';
+  if (!Number.isFinite(d)) return d > 0 ? 'Infinity' : '-Infinity';
+  if (d === 0) return Object.is(d, -0) ? '-0.0' : '0.0';
+  let shortest = d; // JavaScript's own text of a double is its shortest
+  if (floatDigits) {
+    let p = 1;
+    while (p < 9 && Math.fround(Number(d.toPrecision(p))) !== d) p++;
+    shortest = Number(d.toPrecision(p));
+  }
+  const abs = Math.abs(d);
+  if (abs >= 1e-3 && abs < 1e7) {
+    const plain = String(shortest);
+    return plain.includes('.') ? plain : `${plain}.0`;
+  }
+  const [mantissa, exp] = shortest.toExponential().split('e') as [string, string];
+  return `${mantissa.includes('.') ? mantissa : `${mantissa}.0`}E${exp.replace('+', '')}`;
+}
+
+/**
+ * A value of DuckDB's message as Spark's `toSQLValue` prints it: `3000000000L` (a long), `1.0E20D`
+ * (a double; NaN and infinities bare), `3.0E9` (a float).
+ */
+function sqlValueText(duckType: string, text: string): string {
+  if (duckType === 'DOUBLE' || duckType === 'FLOAT') {
+    const v = /^-?inf/i.test(text) ? (text.startsWith('-') ? -Infinity : Infinity) : Number(text);
+    const s = javaDoubleString(v, duckType === 'FLOAT');
+    return duckType === 'FLOAT' || !Number.isFinite(v) ? s : `${s}D`;
+  }
+  return `${text}${{ INT64: 'L', INT32: '', INT16: 'S', INT8: 'Y' }[duckType] ?? ''}`;
+}
+
 /**
  * DuckDB's error as Spark's: a SparkRuntimeException for the classes Spark raises at run time
  * (an integer overflow is ARITHMETIC_OVERFLOW; DIVIDE_BY_ZERO and CAST_INVALID_INPUT come from the
@@ -472,23 +555,24 @@ function sqlExecutionError(duckdbMessage: string, sql: string): SparkRuntimeExce
     const [, message, errorClass] = raised as unknown as [string, string, string];
     return new SparkRuntimeException(errorClass, message, raisedParameters(errorClass, message));
   }
+  // A sum of longs: DuckDB's exact (HUGEINT) sum does not fit the long Spark's sum returns.
+  if (
+    /^Conversion Error: Type INT128 with value -?\d+ can't be cast because the value is out of range for the destination type INT64\b/.test(
+      duckdbMessage,
+    )
+  )
+    return arithmeticOverflow('long overflow', 'try_sum');
   const c =
-    /^Conversion Error: Type (INT64|INT32|INT16|INT8) with value (-?\d+) can't be cast because the value is out of range for the destination type (INT64|INT32|INT16|INT8)\b/.exec(
+    /^Conversion Error: Type (INT64|INT32|INT16|INT8|DOUBLE|FLOAT) with value (\S+) can't be cast because the value is out of range for the destination type (INT64|INT32|INT16|INT8)\b/.exec(
       duckdbMessage,
     );
   if (c) {
-    // Spark's CAST_OVERFLOW (ANSI on: without ANSI the analyzer wraps the value instead).
-    const sql: Record<string, readonly [string, string]> = {
-      INT64: ['"BIGINT"', 'L'],
-      INT32: ['"INT"', ''],
-      INT16: ['"SMALLINT"', 'S'],
-      INT8: ['"TINYINT"', 'Y'],
-    };
-    const [sourceType, suffix] = sql[c[1]!]!;
+    // Spark's CAST_OVERFLOW (ANSI on: without ANSI the analyzer wraps or saturates the value).
+    const [, from, text, to] = c as unknown as [string, string, string, string];
     const params = {
-      value: `${c[2]}${suffix}`,
-      sourceType,
-      targetType: sql[c[3]!]![0],
+      value: sqlValueText(from, text),
+      sourceType: SQL_TYPES[from]!,
+      targetType: SQL_TYPES[to]!,
       ansiConfig: '"spark.sql.ansi.enabled"',
     };
     return new SparkRuntimeException(
@@ -504,17 +588,7 @@ function sqlExecutionError(duckdbMessage: string, sql: string): SparkRuntimeExce
   if (m) {
     const kind =
       m[2] === 'INT64' ? 'long' : m[2] === 'INT32' ? 'integer' : m[2] === 'INT16' ? 'short' : 'byte';
-    const fn = TRY_FUNCTIONS[m[1]!]!;
-    const params = {
-      message: `${kind} overflow`,
-      alternative: ` Use '${fn}' to tolerate overflow and return NULL instead.`,
-      config: '"spark.sql.ansi.enabled"',
-    };
-    return new SparkRuntimeException(
-      'ARITHMETIC_OVERFLOW',
-      `[ARITHMETIC_OVERFLOW] ${params.message}.${params.alternative} If necessary set ${params.config} to "false" to bypass this error. SQLSTATE: 22003`,
-      params,
-    );
+    return arithmeticOverflow(`${kind} overflow`, TRY_FUNCTIONS[m[1]!]!);
   }
   return new SqlExecutionError(
     `a SQL stage failed in DuckDB: ${duckdbMessage}\n  fragment: ${sql.slice(0, 2000)}`,

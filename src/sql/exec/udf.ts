@@ -59,7 +59,7 @@ import {
   parseDataType,
 } from '../types.js';
 import { fromDuck, toDuck } from './values.js';
-import { arrowType } from '../arrow.js';
+import { arrowUdfField, fromArrowUdfValue, toArrowUdfValue } from '../../wasm/arrow-udf.js';
 import { WasmAbiError, WasmGuestError, WasmUdfError } from '../../wasm/errors.js';
 
 /** A UDF a fragment calls, as the task carries it (plain data). */
@@ -157,17 +157,13 @@ function arrowChunk(
       n,
       row,
     );
+  const fields = impl.argTypes.map((t, i) => arrowUdfField(Arrow, `arg${i}`, t));
   const children = impl.argTypes.map((t, c) => {
     const col = cols[c]!;
     const values = new Array<unknown>(n);
-    const long = t instanceof LongType;
-    for (let r = 0; r < n; r++) {
-      const v = fromDuck(col[r], t);
-      values[r] = long && typeof v === 'number' ? BigInt(v) : v;
-    }
-    return Arrow.vectorFromArray(values, arrowType(Arrow, t) as never).data[0]!;
+    for (let r = 0; r < n; r++) values[r] = toArrowUdfValue(fromDuck(col[r], t), t);
+    return Arrow.vectorFromArray(values, fields[c]!.type as never).data[0]!;
   });
-  const fields = children.map((d, i) => new Arrow.Field(`arg${i}`, d.type, true));
   const data = Arrow.makeData({ type: new Arrow.Struct(fields), length: n, nullCount: 0, children });
   const ipc = Arrow.tableToIPC(
     new Arrow.Table([new Arrow.RecordBatch(new Arrow.Schema(fields), data)]),
@@ -204,7 +200,7 @@ function arrowChunk(
       const m: unknown = errors.get(r);
       if (m !== null && m !== undefined) throw fail(typeof m === 'string' ? m : JSON.stringify(m), r);
     }
-  for (let r = 0; r < n; r++) set(r, value.get(r));
+  for (let r = 0; r < n; r++) set(r, fromArrowUdfValue(value.get(r), impl.returns));
 }
 
 const live = new Map<string, Live>();

@@ -1,11 +1,17 @@
 /**
  * The logical optimizer: rewrites that make a resolved plan cheap to distribute.
+ * - Correlated scalar subqueries over an aggregate, correlated by equalities, become left joins
+ *   with that aggregate grouped by the correlated columns (Spark's
+ *   RewriteCorrelatedScalarSubquery).
  * - EXISTS / IN subqueries in a filter become left semi / anti joins (Spark's
  *   RewritePredicateSubquery), NOT IN with its null-aware condition.
  * - Filters are split into conjuncts and pushed through projections and into joins; the inner
  *   joins of a filter (comma joins included) are reordered so that each join has a condition
  *   (Spark's ReorderJoin), and the remaining single-table conjuncts reach the scans.
- * - Column pruning: scans read only the columns the plan uses.
+ * - Left semi and anti joins go below inner joins to the side their condition reads.
+ * - Column pruning: scans read only the columns the plan uses, and (top-down, Spark's
+ *   ColumnPruning) each join side keeps only the columns read above it, so a column read by a
+ *   filter or a join below is not carried through the exchanges above.
  */
 import { BooleanType } from '../types.js';
 import { lookupFunction } from '../analysis/functions.js';
@@ -119,6 +125,108 @@ function rewriteSubqueries(n: LNode): LNode {
   }
   const cond = and(keep);
   return cond ? { ...n, child, cond } : child;
+}
+
+/** Aggregates whose value over no rows is NULL (count's is 0: Spark's count bug). */
+const NULL_ON_EMPTY = new Set(['avg', 'mean', 'sum', 'min', 'max', 'first', 'last', 'any_value']);
+
+/** Whether `e` (over aggregate values `aggIds`) is NULL when they are: arithmetic, casts, literals. */
+function nullWhenAggsAre(e: Expr, aggIds: ReadonlySet<number>): boolean {
+  let ok = true;
+  let reads = false;
+  visitExpr(e, (x) => {
+    if (x.k === 'ref') {
+      if (aggIds.has(x.id)) reads = true;
+      else ok = false;
+    } else if (x.k === 'call') {
+      if (!['+', '-', '*', '/'].includes(x.fn)) ok = false;
+    } else if (x.k !== 'lit' && x.k !== 'cast') ok = false;
+  });
+  return ok && reads;
+}
+
+/**
+ * A correlated scalar subquery `(SELECT f(agg(x)) FROM t WHERE t.k = outer.k AND …)` as an
+ * aggregate grouped by `t.k`, to be left-joined on `outer.k` (Spark's
+ * RewriteCorrelatedScalarSubquery). Only where a group that is not there gives the value the
+ * subquery gives over no rows: NULL (so not for count). Undefined for other shapes.
+ */
+function groupedSubquery(
+  plan: LNode,
+  outerIdsOk: ReadonlySet<number>,
+  newId: () => number,
+): { agg: LNode; cond: Expr; value: Attr } | undefined {
+  if (plan.k !== 'aggregate' || plan.groups.length > 0 || plan.list.length !== 1) return undefined;
+  const filter = plan.child;
+  if (filter.k !== 'filter' || outerIds(filter.child).size > 0) return undefined;
+  if (
+    plan.aggs.some((a) => a.e.k !== 'agg' || !NULL_ON_EMPTY.has(a.e.fn) || hasOuter(a.e) || hasSubquery(a.e))
+  )
+    return undefined;
+  const aggIds = new Set(plan.aggs.map((a) => a.id));
+  if (!nullWhenAggsAre(plan.list[0]!.e, aggIds)) return undefined;
+  const local: Expr[] = [];
+  const pairs: Array<{ inner: Expr; outer: Expr }> = [];
+  for (const c of conjuncts(filter.cond)) {
+    if (!hasOuter(c)) {
+      local.push(c);
+      continue;
+    }
+    if (c.k !== 'call' || c.fn !== '==' || hasSubquery(c)) return undefined;
+    const [a, b] = c.args as [Expr, Expr];
+    const [outer, inner] = b.k === 'outer' ? [b, a] : [a, b];
+    if (outer.k !== 'outer' || !outerIdsOk.has(outer.id) || hasOuter(inner) || refIds(inner).size === 0)
+      return undefined;
+    pairs.push({ inner, outer: unOuter(outer) });
+  }
+  if (pairs.length === 0) return undefined;
+  const groups = pairs.map((p, i) => ({ id: newId(), name: `k${i}`, e: p.inner }));
+  const keys = groups.map((g): Attr => ({ id: g.id, name: g.name, type: g.e.type, nullable: true }));
+  const value = plan.output[0]!;
+  const child: LNode = local.length > 0 ? { ...filter, cond: and(local)! } : filter.child;
+  const agg: LNode = {
+    ...plan,
+    child,
+    groups,
+    list: [...keys.map((a) => ({ id: a.id, name: a.name, e: refOf(a) })), plan.list[0]!],
+    output: [...keys, { ...value, nullable: true }],
+  };
+  const cond = and(pairs.map((p, i) => call('==', [p.outer, refOf(keys[i]!)])))!;
+  return { agg, cond, value: { ...value, nullable: true } };
+}
+
+/** A filter's correlated scalar subqueries become left joins with aggregates by their keys. */
+function rewriteScalarSubqueries(n: LNode, newId: () => number): LNode {
+  if (n.k !== 'filter') return n;
+  const childIds = new Set(n.child.output.map((a) => a.id));
+  let child = n.child;
+  const values = new Map<LNode, Attr>();
+  visitExpr(n.cond, (x) => {
+    if (x.k !== 'scalarSubquery' || values.has(x.plan) || outerIds(x.plan).size === 0) return;
+    const g = groupedSubquery(x.plan, childIds, newId);
+    if (!g) return;
+    values.set(x.plan, g.value);
+    child = {
+      k: 'join',
+      left: child,
+      right: g.agg,
+      how: 'left',
+      cond: g.cond,
+      output: [...child.output, g.value],
+    };
+  });
+  if (values.size === 0) return n;
+  const cond = mapExpr(n.cond, (x) => {
+    const v = x.k === 'scalarSubquery' ? values.get(x.plan) : undefined;
+    return v && refOf(v);
+  });
+  // The filter's output stays the original one: the joined values go after it.
+  return {
+    k: 'project',
+    child: { k: 'filter', child, cond, output: child.output },
+    list: n.output.map((a) => ({ id: a.id, name: a.name, e: refOf(a) })),
+    output: n.output,
+  };
 }
 
 /** Applies `f` to every node bottom-up, also inside subquery plans. */
@@ -315,6 +423,47 @@ function reorderBare(n: LNode): LNode {
   return n;
 }
 
+/**
+ * Puts `wrap` (a semi or anti join) around the part of `x` that holds the columns `refs`, below
+ * inner joins and pass-through projections; undefined unless it got below an inner join.
+ */
+function pushInto(x: LNode, refs: readonly number[], wrap: (side: LNode) => LNode): LNode | undefined {
+  const has = (side: LNode) => {
+    const ids = new Set(side.output.map((a) => a.id));
+    return refs.every((id) => ids.has(id));
+  };
+  if (
+    x.k === 'project' &&
+    refs.every((id) => x.list.some((y) => y.id === id && y.e.k === 'ref' && y.e.id === id))
+  ) {
+    const child = pushInto(x.child, refs, wrap);
+    return child && { ...x, child };
+  }
+  if (x.k === 'alias' && has(x.child)) {
+    const child = pushInto(x.child, refs, wrap);
+    return child && { ...x, child };
+  }
+  if (x.k === 'join' && x.how === 'inner') {
+    if (has(x.left)) return { ...x, left: pushInto(x.left, refs, wrap) ?? wrap(x.left) };
+    if (has(x.right)) return { ...x, right: pushInto(x.right, refs, wrap) ?? wrap(x.right) };
+  }
+  return undefined;
+}
+
+/**
+ * A left semi or anti join over inner joins goes down to the side whose columns its condition
+ * reads (Spark's PushLeftSemiLeftAntiThroughJoin): Q18's IN list cuts orders to a few rows
+ * before they meet lineitem, instead of filtering the joined rows.
+ */
+function pushSemiJoins(n: LNode): LNode {
+  if (n.k !== 'join' || (n.how !== 'left_semi' && n.how !== 'left_anti')) return n;
+  if (n.cond && (hasOuter(n.cond) || hasSubquery(n.cond))) return n;
+  const rightIds = new Set(n.right.output.map((a) => a.id));
+  const refs = n.cond ? [...refIds(n.cond)].filter((id) => !rightIds.has(id)) : [];
+  if (refs.length === 0) return n;
+  return pushInto(n.left, refs, (side) => ({ ...n, left: side, output: side.output })) ?? n;
+}
+
 /** Every column id the plan reads anywhere (expressions of every node, the root's output). */
 function usedIds(root: LNode): Set<number> {
   const used = new Set<number>(root.output.map((a) => a.id));
@@ -398,11 +547,104 @@ function pruneScans(root: LNode): LNode {
   return fixOutputs(pruned, used);
 }
 
-/** Runs the rewrites. */
-export function optimize(plan: LNode): LNode {
-  let p = transform(plan, rewriteSubqueries);
+/** A node's output narrowed to `ids` (at least one column: a plan always has one). */
+function keepOnly(output: readonly Attr[], ids: ReadonlySet<number>): Attr[] {
+  const kept = output.filter((a) => ids.has(a.id));
+  return kept.length > 0 ? kept : output.slice(0, 1);
+}
+
+/**
+ * Top-down column pruning (Spark's ColumnPruning): each node gets the columns its parent reads,
+ * and a join's side keeps only those and its keys — a column read by a filter or a join below
+ * is not carried through the exchanges above it. Projections drop the items nobody reads.
+ */
+function pruneColumns(n: LNode, required: ReadonlySet<number>): LNode {
+  const needs = new Set(required);
+  for (const e of nodeExprs(n)) refIds(e, needs);
+  const narrowTo = (c: LNode): LNode => {
+    const child = pruneColumns(c, needs);
+    if (child.output.every((a) => needs.has(a.id))) return child;
+    const output = keepOnly(child.output, needs);
+    if (child.k === 'scan') return { ...child, output };
+    return {
+      k: 'project',
+      child,
+      list: output.map((a) => ({ id: a.id, name: a.name, e: refOf(a) })),
+      output,
+    };
+  };
+  switch (n.k) {
+    case 'scan':
+      return { ...n, output: keepOnly(n.output, required) };
+    case 'project': {
+      const list = n.list.filter((x) => required.has(x.id));
+      const kept = list.length > 0 ? list : n.list.slice(0, 1);
+      const ids = new Set<number>();
+      for (const x of kept) refIds(x.e, ids);
+      const ko = new Set(kept.map((x) => x.id));
+      return {
+        ...n,
+        list: kept,
+        child: pruneColumns(n.child, ids),
+        output: n.output.filter((a) => ko.has(a.id)),
+      };
+    }
+    case 'filter':
+    case 'sort':
+    case 'limit': {
+      const child = pruneColumns(n.child, needs);
+      return { ...n, child, output: child.output };
+    }
+    case 'alias': {
+      const child = pruneColumns(n.child, needs);
+      const ids = new Set(child.output.map((a) => a.id));
+      return { ...n, child, output: n.output.filter((a) => ids.has(a.id)) };
+    }
+    case 'aggregate':
+      return { ...n, child: pruneColumns(n.child, needs) };
+    case 'join': {
+      const left = narrowTo(n.left);
+      const right = narrowTo(n.right);
+      const semi = n.how === 'left_semi' || n.how === 'left_anti';
+      const ids = new Set([...left.output, ...(semi ? [] : right.output)].map((a) => a.id));
+      return { ...n, left, right, output: n.output.filter((a) => ids.has(a.id)) };
+    }
+    case 'setop':
+      return {
+        ...n,
+        left: pruneColumns(n.left, idsOf(n.left)),
+        right: pruneColumns(n.right, idsOf(n.right)),
+      };
+    case 'distinct':
+    case 'window':
+    case 'sample':
+    case 'repartition':
+      // These read every column of their child; below it, pruning goes on.
+      return { ...n, child: pruneColumns(n.child, idsOf(n.child)) };
+    default:
+      // Leaves, and a cache's plan (its batches have its columns).
+      return n;
+  }
+}
+
+function idsOf(n: LNode): Set<number> {
+  return new Set(n.output.map((a) => a.id));
+}
+
+/**
+ * Runs the rewrites. `newId` hands out fresh column ids (the analyzer's); without it the
+ * rewrites that need new columns (correlated scalar subqueries as joins) are skipped.
+ */
+export function optimize(plan: LNode, newId?: () => number): LNode {
+  // Semi joins first: the left joins of scalar subqueries then meet the rows they let through.
+  let p = transform(plan, (x) => {
+    const y = rewriteSubqueries(x);
+    return newId ? rewriteScalarSubqueries(y, newId) : y;
+  });
   p = transform(p, pushFilters);
   p = transform(p, reorderBare);
+  p = transform(p, pushSemiJoins);
   p = pruneScans(p);
+  p = pruneColumns(p, new Set(p.output.map((a) => a.id)));
   return p;
 }

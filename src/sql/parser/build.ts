@@ -5,7 +5,8 @@
  * Mapping of SQL to the unresolved plan (Spark Connect's names):
  * - operators: `+ - * / %` → `'+' '-' '*' '/' '%'`; `DIV` → `'div'`; `=`/`==` → `'=='`; `<=>` →
  *   `'<=>'`; `<>`/`!=` → `'!='`; `< <= > >=` as written; `AND` → `'and'`; `OR` → `'or'`; `NOT`/`!`
- *   → `'not'`; unary `-` → `'negative'` (on a number literal: a negative literal, as Spark does);
+ *   → `'not'`; unary `-` → `'unary_minus'` (on a number literal: a negative literal, as Spark does;
+ *   `negative(x)` is the same function, named as called);
  *   unary `+` → `'positive'`; `~ & | ^` as written; `<< >> >>>` → `'shiftleft'`, `'shiftright'`,
  *   `'shiftrightunsigned'`; `||` → `'concat'`.
  * - predicates: `IS [NOT] NULL` → `'isnull'`/`'isnotnull'`; `IS [NOT] TRUE|FALSE` → `'istrue'`,

@@ -832,7 +832,7 @@ function peg$parse(input, options) {
   function peg$f164() {    return '%';  }
   function peg$f165() {    return 'div';  }
   function peg$f166(n) {    return h.number(n, true, location().start.offset);  }
-  function peg$f167(e) {    return h.fn('negative', [e]);  }
+  function peg$f167(e) {    return h.fn('unary_minus', [e]);  }
   function peg$f168(e) {    return h.fn('positive', [e]);  }
   function peg$f169(e) {    return h.fn('~', [e]);  }
   function peg$f170(p, tail) {    return h.postfix(p, tail);  }

@@ -426,7 +426,7 @@ MulOp
 
 Unary
   = "-" _ n:NumberLit { return h.number(n, true, location().start.offset); }
-  / "-" _ e:Unary { return h.fn('negative', [e]); }
+  / "-" _ e:Unary { return h.fn('unary_minus', [e]); }
   / "+" _ e:Unary { return h.fn('positive', [e]); }
   / "~" _ e:Unary { return h.fn('~', [e]); }
   / Postfix

@@ -72,8 +72,8 @@ export function stageText(s: Stage): string {
       i.node,
       i.kind === 'exchange'
         ? `ShuffleRead stage ${i.stage.id} (${i.stage.output.kind})`
-        : i.kind === 'scan'
-          ? describe(i.node)
+        : i.kind === 'cached' && i.oneTask
+          ? `${describe(i.node)}, every partition in one task`
           : describe(i.node),
     );
   const out =

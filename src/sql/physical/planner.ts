@@ -11,6 +11,9 @@
  * - A global sort is a range exchange on its keys (bounds sampled when the action runs, as
  *   Spark's RangePartitioner), then a sort of each partition: partition i holds rows ordered
  *   before partition i + 1's. ORDER BY … LIMIT k is a top-k: k rows per partition, gathered.
+ * - Small inputs (estimated under `smallInputThreshold`): a global sort gathers them to one
+ *   partition and sorts there; a cached view's partitions are all read by one task, so an
+ *   aggregate over it is one stage. Never when the query reads partition ids.
  * - Limits and anything without keys gather to a single partition.
  * - Correlated subqueries that the optimizer could not turn into joins are evaluated inside the
  *   fragment, with the tables they read broadcast to it.
@@ -19,6 +22,7 @@ import {
   children,
   conjuncts,
   mapExpr,
+  nodeExprs,
   outerIds,
   refIds,
   refOf,
@@ -45,7 +49,8 @@ export type StageInput =
   | { readonly kind: 'scan'; readonly node: Extract<LNode, { k: 'scan' }> }
   | { readonly kind: 'local'; readonly node: Extract<LNode, { k: 'local' }> }
   | { readonly kind: 'range'; readonly node: Extract<LNode, { k: 'range' }> }
-  | { readonly kind: 'cached'; readonly node: Extract<LNode, { k: 'cached' }> }
+  /** A cached view's partitions; `oneTask`: all of them read by one task (a small view). */
+  | { readonly kind: 'cached'; readonly node: Extract<LNode, { k: 'cached' }>; readonly oneTask?: boolean }
   | { readonly kind: 'exchange'; readonly node: LNode; readonly stage: Stage };
 
 /** A stage of the distributed plan. */
@@ -69,6 +74,13 @@ export interface PlannerConf {
   readonly scanBytes: (scan: Extract<LNode, { k: 'scan' }>) => number;
   /** Partitions of a cached plan. */
   readonly cachedPartitions: (cacheId: string) => number;
+  /** Whether a cached node's rows are an RDD's (a DataFrame over an RDD): their size is unknown. */
+  readonly cachedIsRdd: (cacheId: string) => boolean;
+  /**
+   * Inputs estimated at most this many bytes are small (negative: none is): a cached view's
+   * partitions are read by one task and a global sort gathers them to one partition.
+   */
+  readonly smallInputThreshold: number;
   readonly defaultParallelism: number;
 }
 
@@ -82,6 +94,7 @@ interface Planned {
 
 const DECOMPOSABLE = new Set([
   'sum',
+  'legacy_sum',
   'count',
   'min',
   'max',
@@ -120,6 +133,9 @@ function estimate(n: LNode, conf: PlannerConf): number {
       return n.limit !== undefined && n.limit < 1000 ? n.limit * 64 : estimate(n.child, conf);
     case 'setop':
       return estimate(n.left, conf) + estimate(n.right, conf);
+    case 'cached':
+      // An RDD's rows: unknown, so never small (Spark's default sizeInBytes is Long.MaxValue).
+      return conf.cachedIsRdd(n.cacheId) ? Infinity : estimate(n.child, conf);
     default:
       return children(n).reduce((s, c) => s + estimate(c, conf), 0);
   }
@@ -138,8 +154,12 @@ export class DistributedPlanner {
     this.nextId = newId;
   }
 
+  /** Set while planning a query that reads partition ids: partitions are then never merged. */
+  private partitionSensitive = false;
+
   /** Plans a query: its stages, the last one producing the result. */
   plan(root: LNode): Stage {
+    this.partitionSensitive = readsPartitionIds(root);
     const p = this.planNode(root);
     return this.stage(p, { kind: 'result' });
   }
@@ -187,6 +207,12 @@ export class DistributedPlanner {
     )
       return p;
     return this.exchange(p, { kind: 'hash', keys, n });
+  }
+
+  /** Whether a subtree is estimated small enough for one task (see `smallInputThreshold`). */
+  private small(n: LNode): boolean {
+    const t = this.conf.smallInputThreshold;
+    return t >= 0 && !this.partitionSensitive && estimate(n, this.conf) <= t;
   }
 
   private leaf(node: LNode, input: StageInput, n: number): Planned {
@@ -273,8 +299,12 @@ export class DistributedPlanner {
         const parts = n.numPartitions || this.conf.defaultParallelism;
         return this.leaf(n, { kind: 'range', node: n }, parts);
       }
-      case 'cached':
-        return this.leaf(n, { kind: 'cached', node: n }, this.conf.cachedPartitions(n.cacheId));
+      case 'cached': {
+        const parts = this.conf.cachedPartitions(n.cacheId);
+        // A small cached view is read whole by one task: no exchange after it (one stage for D4).
+        if (parts > 1 && this.small(n)) return this.leaf(n, { kind: 'cached', node: n, oneTask: true }, 1);
+        return this.leaf(n, { kind: 'cached', node: n }, parts);
+      }
       case 'alias': {
         const c = this.planNode(n.child);
         return this.narrow(c, { ...n, child: c.node });
@@ -304,6 +334,11 @@ export class DistributedPlanner {
       case 'sort': {
         const c = this.planNode(n.child);
         if (!n.global || c.n === 1) return this.narrow(c, { ...n, child: c.node });
+        // A small input is gathered and sorted in one task: no sampling job, no range exchange.
+        if (this.small(n.child)) {
+          const s = this.single(c);
+          return { ...s, node: { ...n, child: s.node } };
+        }
         // Spark's range exchange: ordered partitions, each sorted locally after the exchange.
         const r = this.exchange(c, { kind: 'range', order: n.order, n: this.conf.shufflePartitions });
         return { ...r, node: { ...n, child: r.node } };
@@ -603,6 +638,23 @@ export class DistributedPlanner {
     const rh = this.hash(r, rk, N);
     return build(lh, rh, N, lh.hashedBy);
   }
+}
+
+const PARTITION_FUNCTIONS = new Set(['spark_partition_id', 'monotonically_increasing_id']);
+
+/** Whether a plan calls a function whose value depends on the partition a row is in. */
+function readsPartitionIds(root: LNode): boolean {
+  let found = false;
+  const visit = (n: LNode): void => {
+    for (const e of nodeExprs(n))
+      visitExpr(e, (x) => {
+        if (x.k === 'call' && PARTITION_FUNCTIONS.has(x.fn)) found = true;
+        if (x.k === 'scalarSubquery' || x.k === 'exists' || x.k === 'inSubquery') visit(x.plan);
+      });
+    for (const c of children(n)) visit(c);
+  };
+  visit(root);
+  return found;
 }
 
 /** The stages of a plan, children first. */

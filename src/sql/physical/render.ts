@@ -16,6 +16,8 @@ import {
   DataType,
   DateType,
   DecimalType,
+  DoubleType,
+  FloatType,
   MapType,
   NullType,
   StringType,
@@ -86,6 +88,13 @@ export function literalSql(value: unknown, t: DataType): string {
 
 function castSql(inner: string, from: DataType, to: DataType, tryCast: boolean): string {
   const target = to.duckdb();
+  if ((from instanceof DoubleType || from instanceof FloatType) && isIntegral(to)) {
+    // The fraction truncates; out of range, the value itself is cast, so that DuckDB's error
+    // (CAST_OVERFLOW, fragment.ts) names it as Spark does (40000.5, not 40000); try_cast is NULL.
+    const bits = { tinyint: 7n, smallint: 15n, int: 31n, bigint: 63n }[to.simpleString()] ?? 63n;
+    const t = `trunc(${inner})`;
+    return `(CASE WHEN ${t} BETWEEN ${-(1n << bits)} AND ${(1n << bits) - 1n} THEN CAST(${t} AS ${target}) ELSE ${tryCast ? 'TRY_CAST' : 'CAST'}(${inner} AS ${target}) END)`;
+  }
   if (isIntegral(to) && !isIntegral(from) && !(from instanceof StringType) && !(from instanceof BooleanType))
     return `CAST(trunc(${inner}) AS ${target})`;
   if (from instanceof StringType && isIntegral(to))

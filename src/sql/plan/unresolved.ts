@@ -96,6 +96,8 @@ export interface DataSourceSpec {
   readonly paths: readonly string[];
   readonly options: Readonly<Record<string, string>>;
   readonly schema?: StructType;
+  /** Columns of `schema` whose values come from the files' `column=value` directories. */
+  readonly partitionColumns?: readonly string[];
 }
 
 /** Relation: the unresolved plan tree. `planId` identifies a DataFrame's node (for `df.col`). */
