@@ -48,6 +48,7 @@ async function main(): Promise<number> {
     peers: config.peers.map((p) => `tcp://${p.host}:${p.port}`),
     dataDir: config.dataDir,
     memoryBytes: config.memoryBytes,
+    maxBytesInFlight: config.maxBytesInFlight,
     ...(config.taskHeapMb !== undefined && { taskHeapMb: config.taskHeapMb }),
     heartbeatMs: config.heartbeatMs,
     deadAfterMs: config.deadAfterMs,

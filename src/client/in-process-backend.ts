@@ -10,7 +10,8 @@ import { errorFromWire, errorToWire, JobCancelledError, TaskFailedError } from '
 import { blockId, type TaskDesc } from '../rdd/lineage.js';
 import { stageShuffles } from '../rdd/plan.js';
 import { captureConsole } from '../rdd/task-console.js';
-import { runTask, type TaskResult, type TaskServices } from '../rdd/runner.js';
+import { runTask, type ShuffleRead, type TaskResult, type TaskServices } from '../rdd/runner.js';
+import { bucketOf, type MapOutput } from '../rdd/map-output.js';
 import type { RunJobOptions } from '../rdd/rdd.js';
 import type { Backend, JobSpec } from './backend.js';
 import { InvalidOperationError } from '../protocol/errors.js';
@@ -23,7 +24,8 @@ export class InProcessBackend implements Backend {
   private readonly broadcasts = new Map<string, Uint8Array>();
   private readonly broadcastCache = new Map<string, unknown>();
   private readonly blocks = new Map<string, Uint8Array>();
-  private readonly shuffleOutputs = new Map<string, Uint8Array[][]>();
+  /** Each shuffle's map outputs (one indexed buffer per map task, as a worker stores them). */
+  private readonly shuffleOutputs = new Map<string, MapOutput[]>();
   private nextStageId = 0;
   /** Tasks run (attempts included), for tests and metrics. */
   tasksRun = 0;
@@ -41,7 +43,15 @@ export class InProcessBackend implements Backend {
     readShuffle: (shuffleId, part) => {
       const out = this.shuffleOutputs.get(shuffleId);
       if (!out) return Promise.reject(new InvalidOperationError(`shuffle ${shuffleId} has no output`));
-      return Promise.resolve(out.map((buckets) => buckets[part]!));
+      const buckets = out.map((m) => bucketOf(m, part));
+      let localBytes = 0;
+      let localBlocks = 0;
+      for (const b of buckets) {
+        localBytes += b.byteLength;
+        if (b.byteLength > 0) localBlocks++;
+      }
+      const read: ShuffleRead = { buckets, localBytes, localBlocks, remoteBytes: 0, remoteBlocks: 0 };
+      return Promise.resolve(read);
     },
     readBlock: (id) => Promise.resolve(this.blocks.get(id)),
     broadcastValue: (id) => {
@@ -108,7 +118,7 @@ export class InProcessBackend implements Backend {
       if (this.shuffleOutputs.has(s.id)) continue;
       await this.ensureShuffles(job, s.parent, opts);
       const stageId = this.nextStageId++;
-      const outputs: Uint8Array[][] = [];
+      const outputs: MapOutput[] = [];
       const stage = {
         stageId,
         kind: 'shuffle-map',
@@ -131,7 +141,9 @@ export class InProcessBackend implements Backend {
             job,
             opts,
           );
-          outputs.push(r.buckets ?? []);
+          if (!r.mapOutput)
+            throw new InvalidOperationError(`map task ${m} of shuffle ${s.id} wrote no output`);
+          outputs.push(r.mapOutput);
         }
       });
       this.shuffleOutputs.set(s.id, outputs);

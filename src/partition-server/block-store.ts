@@ -10,9 +10,15 @@
  * finished. A dropped version's file is unlinked only after the reads and writes already started
  * on it have settled. Hence concurrent put/get/delete of one id need no per-id queue, and a put
  * never waits behind a put of another id that is spilling.
+ *
+ * A block may carry an index (a shuffle map output: its n buckets concatenated, and the n + 1
+ * offsets where they start and end, as Spark's IndexShuffleBlockResolver writes `.index` next to
+ * `.data`). The index lives in the block's entry, in memory whether the data spilled or not, so
+ * it is replaced, dropped and closed with the data, never apart from it; {@link BlockStore.getRange}
+ * reads one bucket's range, from memory or from the spilled file without reading the rest.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rmdir, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rmdir, unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { InvalidOperationError } from '../protocol/errors.js';
 
@@ -59,6 +65,8 @@ interface Entry {
   readonly id: string;
   readonly owner: string;
   readonly bytes: number;
+  /** Offsets of the block's segments (n + 1, from 0 to `bytes`), if it was stored with an index. */
+  readonly index: readonly number[] | undefined;
   state: 'memory' | 'writing' | 'disk';
   data: Uint8Array | undefined;
   file: string | undefined;
@@ -78,8 +86,38 @@ function checkOwner(owner: unknown): asserts owner is string {
     throw new InvalidOperationError(`a block owner must be a non-empty string, got ${describe(owner)}`);
 }
 
+function checkIndex(id: string, index: readonly number[], bytes: number): void {
+  const bad = (why: string) =>
+    new InvalidOperationError(
+      `block ${id}: its index must be offsets from 0 to the block's ${bytes} bytes, never decreasing; ${why}`,
+    );
+  if (!Array.isArray(index) || index.length === 0) throw bad('got no offsets');
+  if (index[0] !== 0) throw bad(`it starts at ${String(index[0])}`);
+  if (index[index.length - 1] !== bytes) throw bad(`it ends at ${String(index[index.length - 1])}`);
+  for (let i = 1; i < index.length; i++)
+    if (!Number.isSafeInteger(index[i]) || index[i]! < index[i - 1]!)
+      throw bad(`offset ${i} is ${String(index[i])} after ${String(index[i - 1])}`);
+}
+
 function describe(v: unknown): string {
   return typeof v === 'string' ? JSON.stringify(v) : v === null ? 'null' : typeof v;
+}
+
+/** `length` bytes of `file` from `position`. */
+async function readRange(file: string, position: number, length: number): Promise<Uint8Array> {
+  const out = new Uint8Array(length);
+  const fh = await open(file, 'r');
+  try {
+    let done = 0;
+    while (done < length) {
+      const { bytesRead } = await fh.read(out, done, length - done, position + done);
+      if (bytesRead === 0) throw new Error(`block file ${file} ended ${length - done} bytes early`);
+      done += bytesRead;
+    }
+    return out;
+  } finally {
+    await fh.close();
+  }
 }
 
 function isNotFound(err: unknown): boolean {
@@ -127,14 +165,16 @@ export class BlockStore {
    * Stores a block under `id` for `owner` (e.g. 'action:<id>' or 'cache:<client>'); replaces an
    * existing one. The bytes are kept as given (not copied): do not mutate them afterwards.
    * Resolves once the spills it caused are written; if one fails, rejects and keeps no block
-   * under `id` (the block that could not spill stays in memory).
+   * under `id` (the block that could not spill stays in memory). `index`, if given, is the
+   * offsets of the block's segments (see the module doc), checked: from 0 to the block's length.
    */
-  async put(id: string, data: Uint8Array, owner: string): Promise<void> {
+  async put(id: string, data: Uint8Array, owner: string, index?: readonly number[]): Promise<void> {
     this.checkOpen();
     checkId(id);
     checkOwner(owner);
     if (!(data instanceof Uint8Array))
       throw new InvalidOperationError(`block ${id}: data must be a Uint8Array, got ${describe(data)}`);
+    if (index !== undefined) checkIndex(id, index, data.byteLength);
     const old = this.entries.get(id);
     const oldGone = old ? this.drop(old) : undefined;
     const n = data.byteLength;
@@ -142,6 +182,7 @@ export class BlockStore {
       id,
       owner,
       bytes: n,
+      index: index && Object.freeze([...index]),
       state: 'memory',
       data,
       file: undefined,
@@ -201,6 +242,44 @@ export class BlockStore {
     const buf = await p;
     // A plain Uint8Array, like the in-memory case (callers must not rely on Buffer methods).
     return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  /**
+   * Bytes [start, end) of block `id`, or undefined if there is none. From memory a view (no copy);
+   * from disk only that range is read. A range outside the block is refused.
+   */
+  async getRange(id: string, start: number, end: number): Promise<Uint8Array | undefined> {
+    this.checkOpen();
+    checkId(id);
+    const e = this.entries.get(id);
+    if (!e) return undefined;
+    if (
+      !Number.isSafeInteger(start) ||
+      !Number.isSafeInteger(end) ||
+      start < 0 ||
+      end < start ||
+      end > e.bytes
+    )
+      throw new InvalidOperationError(
+        `block ${id} has ${e.bytes} bytes: cannot read the range [${String(start)}, ${String(end)})`,
+      );
+    if (e.data !== undefined) {
+      if (e.state === 'memory') {
+        this.lru.delete(id);
+        this.lru.set(id, e);
+      }
+      return e.data.subarray(start, end);
+    }
+    const p = readRange(e.file!, start, end - start);
+    this.track(e, p);
+    return p;
+  }
+
+  /** The segment offsets block `id` was stored with (n + 1 of them), or undefined. */
+  indexOf(id: string): readonly number[] | undefined {
+    this.checkOpen();
+    checkId(id);
+    return this.entries.get(id)?.index;
   }
 
   /** Whether a block is stored under `id` (in memory or on disk). */

@@ -300,11 +300,7 @@ export class PeerNode extends EventEmitter<PeerEvents> {
     let offset = 0;
     let total: number | undefined;
     while (total === undefined || offset < total) {
-      const r = await this.request(
-        node,
-        { op: 'fetch', what, id, index, offset, length: FETCH_CHUNK_BYTES },
-        timeoutMs,
-      );
+      const r = await this.fetchChunk(node, what, id, index, offset, FETCH_CHUNK_BYTES, timeoutMs);
       if (total !== undefined && r.total !== total)
         throw new InvalidOperationError(`${what} ${id} changed while being fetched`);
       total = r.total;
@@ -314,6 +310,22 @@ export class PeerNode extends EventEmitter<PeerEvents> {
       offset += r.data.byteLength;
     }
     return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  }
+
+  /**
+   * One `fetch` request: at most `length` bytes of a block/slice/broadcast from `offset`, and its
+   * total size (for a shuffle bucket, both relative to the bucket).
+   */
+  fetchChunk(
+    node: string,
+    what: 'block' | 'slice' | 'broadcast',
+    id: string,
+    index: number,
+    offset: number,
+    length: number,
+    timeoutMs: number,
+  ): Promise<{ data: Uint8Array; total: number }> {
+    return this.request(node, { op: 'fetch', what, id, index, offset, length }, timeoutMs);
   }
 
   /**

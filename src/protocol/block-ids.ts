@@ -3,7 +3,12 @@
  * travel in `rdd` records, `fetch` and `drop` requests, and name blocks in every block store.
  *
  *   rdd_<node>_<partition>             a partition of a persisted node
- *   shuffle_<shuffle>_<map>_<reduce>   a stored shuffle bucket (reduce partition of a map output)
+ *   shuffle_<shuffle>_<map>.data       a map output as stored: ONE block, its buckets concatenated
+ *                                      in reduce-partition order, with an index of n + 1 offsets
+ *                                      kept in the same store entry (Spark's sort shuffle)
+ *   shuffle_<shuffle>_<map>_<reduce>   a bucket: what a reducer fetches; the holder resolves it
+ *                                      through the index to a byte range of the `.data` block
+ *                                      (never stored on its own)
  *   shuffle_<shuffle>_<map>            the record of a map output (names no stored block)
  *   result_<job>                       a task result too large to travel inline
  *
@@ -16,6 +21,7 @@ export type BlockId =
   | { readonly kind: 'rdd'; readonly node: string; readonly partition: number }
   | { readonly kind: 'shuffle'; readonly shuffleId: string; readonly map: number; readonly reduce: number }
   | { readonly kind: 'map-output'; readonly shuffleId: string; readonly map: number }
+  | { readonly kind: 'map-data'; readonly shuffleId: string; readonly map: number }
   | { readonly kind: 'result'; readonly jobId: string };
 
 /** The id of partition `partition` of persisted node `node`. */
@@ -31,6 +37,11 @@ export function shuffleBlockId(shuffleId: string, map: number, reduce: number): 
 /** The record id announcing map output `map` of shuffle `shuffleId`. */
 export function mapOutputId(shuffleId: string, map: number): string {
   return `shuffle_${shuffleId}_${map}`;
+}
+
+/** The id of the one stored block of map output `map` of shuffle `shuffleId` (its buckets and index). */
+export function mapDataId(shuffleId: string, map: number): string {
+  return `shuffle_${shuffleId}_${map}${DATA}`;
 }
 
 /** The id of a task result stored as a block (job `jobId`). */
@@ -49,11 +60,13 @@ export function rddPrefix(node: string): string {
 }
 
 const CONTENT_ID = 22;
+const DATA = '.data';
 const index = (s: string) => (/^\d+$/.test(s) ? Number(s) : undefined);
 
 /**
  * Parses an id of the grammar above; undefined for anything else. A `shuffle_` id is a map
- * output with one number after the shuffle id, a bucket with two (shuffle ids are content ids of
+ * output with one number after the shuffle id (its data block with `.data` after that), a bucket
+ * with two (shuffle ids are content ids of
  * fixed length; an id of another length is read from the right).
  */
 export function parseBlockId(id: string): BlockId | undefined {
@@ -61,6 +74,12 @@ export function parseBlockId(id: string): BlockId | undefined {
   const rdd = /^rdd_(.+)_(\d+)$/.exec(id);
   if (rdd) return { kind: 'rdd', node: rdd[1]!, partition: Number(rdd[2]) };
   if (!id.startsWith('shuffle_')) return undefined;
+  if (id.endsWith(DATA)) {
+    const out = parseBlockId(id.slice(0, -DATA.length));
+    return out?.kind === 'map-output'
+      ? { kind: 'map-data', shuffleId: out.shuffleId, map: out.map }
+      : undefined;
+  }
   const rest = id.slice('shuffle_'.length);
   const fixed = rest.length > CONTENT_ID && rest[CONTENT_ID] === '_';
   const shuffleId = fixed ? rest.slice(0, CONTENT_ID) : undefined;

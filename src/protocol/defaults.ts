@@ -40,6 +40,12 @@ export const DEFAULT_MEMORY_BYTES = 1024 ** 3;
 export const FETCH_CHUNK_BYTES = 4 * 1024 * 1024;
 
 /**
+ * Shuffle bytes a reducer may have requested from peers and not yet received, over every map
+ * output it reads (Spark's `spark.reducer.maxSizeInFlight`): 48 MiB, twelve chunks.
+ */
+export const REDUCER_MAX_BYTES_IN_FLIGHT = 48 * 1024 * 1024;
+
+/**
  * The timings every peer derives from its heartbeat interval, in one place (a cluster whose
  * peers share `heartbeatMs` agrees on all of them). Units are milliseconds.
  */

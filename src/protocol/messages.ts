@@ -104,6 +104,8 @@ export const BlockRecord = z.object({
   owner: id,
   /** For a block of SQL batches: its rows, and per column the type and value range. */
   section: ColumnSectionRecord.optional(),
+  /** For a map output: the byte size of each bucket, reduce partition 0 first (readers skip empty ones). */
+  buckets: z.array(count).max(1_000_000).optional(),
   /** The holder's sequence number of this record (its version with `holder.incarnation`). */
   seq: count.optional(),
 });
@@ -158,6 +160,11 @@ export const TaskMetricsWire = z.object({
   outputRecords: amount,
   shuffleReadBytes: amount,
   shuffleReadRecords: amount,
+  // Version 2 peers before the split sent none: their reads count as neither local nor remote.
+  shuffleLocalBytesRead: amount.default(0),
+  shuffleLocalBlocksFetched: amount.default(0),
+  shuffleRemoteBytesRead: amount.default(0),
+  shuffleRemoteBlocksFetched: amount.default(0),
   shuffleFetchWaitTime: amount,
   shuffleWriteBytes: amount,
   shuffleWriteRecords: amount,

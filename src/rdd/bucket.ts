@@ -11,7 +11,8 @@
  * Typed layout: byte 0 is 0xc1 (a byte msgpack never starts a value with), byte 1 the version
  * (1), byte 2 the number type (1 Int32, 2 Float64), byte 3 the number of parts (1 or 2), bytes 4–5
  * the width of each part (0: a number, w: an array of w numbers), bytes 8–11 the record count
- * (uint32, little-endian), the numbers from byte 16, little-endian.
+ * (uint32, little-endian), the numbers from byte 16, little-endian. A bucket without records is
+ * zero bytes.
  */
 import { decode, encode } from '../protocol/codec.js';
 
@@ -77,8 +78,9 @@ export class BucketWriter {
     this.toGeneric().push(x);
   }
 
-  /** The bucket's bytes. */
+  /** The bucket's bytes; none for a bucket without records (an empty range of its map output). */
   finish(): Uint8Array {
+    if (this.count === 0) return new Uint8Array(0);
     if (this.generic || !this.widths) return encode(this.generic ?? []);
     const floats = this.floats !== undefined;
     const size = floats ? 8 : 4;
@@ -217,6 +219,7 @@ export function typedBucket(b: Uint8Array): TypedBucket | undefined {
 
 /** Calls `each` with every pair of a pairs bucket, in order. */
 export function forEachPair(b: Uint8Array, each: (k: unknown, v: unknown) => void): void {
+  if (b.byteLength === 0) return;
   const t = typedBucket(b);
   if (!t) {
     const flat = decode<unknown[]>(b);
@@ -234,6 +237,7 @@ export function forEachPair(b: Uint8Array, each: (k: unknown, v: unknown) => voi
 
 /** Calls `each` with every element of an elements bucket, in order. */
 export function forEachElement(b: Uint8Array, each: (x: unknown) => void): void {
+  if (b.byteLength === 0) return;
   const t = typedBucket(b);
   if (!t) {
     const flat = decode<unknown[]>(b);

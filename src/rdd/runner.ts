@@ -5,7 +5,8 @@
  * Execution is push-based. Each node compiles to `(partition, emit) => Promise<void>`; a chain of
  * elementwise operations (map, filter, flatMap, mapValues, …) is generated as ONE function, so a
  * narrow chain is a single fused loop over the partition with no generator or promise per record.
- * Shuffle output is combined map-side into one buffer per reduce partition; shuffle input, cached
+ * Shuffle output is combined map-side into one bucket per reduce partition, the buckets stored as
+ * one map output with an index (map-output.ts); shuffle input, cached
  * blocks, client-hosted data and broadcast values are read through {@link TaskServices}.
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
@@ -21,6 +22,7 @@ import { readRecords, readTextSplit, readWholeFile, type FileSplit } from './fil
 import type { LibFn } from './functions.js';
 import { hashPartition } from './key-hash.js';
 import { KeyMap } from './key-map.js';
+import { packMapOutput, type MapOutput } from './map-output.js';
 import { PartitionIterator } from './partition-iterator.js';
 import { LIBRARY, StopEmit, toText, type PartitionOp, type Sink } from './library.js';
 import {
@@ -40,12 +42,28 @@ import type { ColumnSection } from '../sql/exec/sections.js';
 export interface TaskServices {
   /** One slice of client-hosted `parallelize` data (msgpack array). */
   readSlice(dataId: string, slice: number): Promise<Uint8Array>;
-  /** The buffers of reduce partition `reducePartition` from every map task of a shuffle, in map order. */
-  readShuffle(shuffleId: string, reducePartition: number, numMaps: number): Promise<Uint8Array[]>;
+  /** The buckets of reduce partition `reducePartition` from every map task of a shuffle, in map order. */
+  readShuffle(shuffleId: string, reducePartition: number, numMaps: number): Promise<ShuffleRead>;
   /** A stored block (a persisted partition), or undefined if it is not stored. */
   readBlock(id: string): Promise<Uint8Array | undefined>;
   /** The value of a broadcast variable. */
   broadcastValue(id: string): Promise<unknown>;
+}
+
+/**
+ * What a reducer read of one shuffle: every map task's bucket, and where the bytes came from
+ * (Spark's local and remote shuffle read metrics). A block is a non-empty bucket (an empty one
+ * costs no read: its size is in the map output's index or record).
+ */
+export interface ShuffleRead {
+  /** Map m's bucket at index m (empty: zero bytes). */
+  readonly buckets: Uint8Array[];
+  /** Bytes and blocks read from the reading worker's own store (in process: every one). */
+  readonly localBytes: number;
+  readonly localBlocks: number;
+  /** Bytes and blocks fetched from other peers. */
+  readonly remoteBytes: number;
+  readonly remoteBlocks: number;
 }
 
 /** The column section of one output batch of a SQL node. */
@@ -79,6 +97,12 @@ export interface TaskMetrics {
   readonly outputRecords: number;
   readonly shuffleReadBytes: number;
   readonly shuffleReadRecords: number;
+  /** Of the shuffle read, bytes and non-empty buckets read from the task's own worker (Spark's localBytesRead, localBlocksFetched). */
+  readonly shuffleLocalBytesRead: number;
+  readonly shuffleLocalBlocksFetched: number;
+  /** Of the shuffle read, bytes and non-empty buckets fetched from other workers (remoteBytesRead, remoteBlocksFetched). */
+  readonly shuffleRemoteBytesRead: number;
+  readonly shuffleRemoteBlocksFetched: number;
   /** Time spent waiting for shuffle map outputs to arrive (Spark's fetchWaitTime). */
   readonly shuffleFetchWaitTime: number;
   readonly shuffleWriteBytes: number;
@@ -107,6 +131,10 @@ export function zeroMetrics(): MetricCounters {
     outputRecords: 0,
     shuffleReadBytes: 0,
     shuffleReadRecords: 0,
+    shuffleLocalBytesRead: 0,
+    shuffleLocalBlocksFetched: 0,
+    shuffleRemoteBytesRead: 0,
+    shuffleRemoteBlocksFetched: 0,
     shuffleFetchWaitTime: 0,
     shuffleWriteBytes: 0,
     shuffleWriteRecords: 0,
@@ -119,8 +147,8 @@ export function zeroMetrics(): MetricCounters {
 export interface TaskResult {
   /** For result tasks: the sink's result. */
   readonly result?: unknown;
-  /** For shuffle map tasks: one msgpack buffer ([k, v, k, v, …]) per reduce partition. */
-  readonly buckets?: Uint8Array[];
+  /** For shuffle map tasks: the buckets (bucket.ts, or Parquet for SQL) as one indexed map output. */
+  readonly mapOutput?: MapOutput;
   /** Blocks of persisted partitions computed along the way. */
   readonly blocks: ReadonlyArray<readonly [string, Uint8Array]>;
   /** Accumulator updates: [accumulator id, this task's local value]. */
@@ -760,7 +788,16 @@ class TaskRun {
           if (input.from === 'shuffle') {
             const s = node.shuffles[input.index];
             if (!s) throw new InvalidOperationError(`SQL stage lacks shuffle input ${input.index}`);
-            await this.readPairs(s, input.broadcast ? 0 : part, (_k, v) => bufs.push(v as Uint8Array));
+            const reduce = input.broadcast ? 0 : part;
+            if (this.node(s.parent).op !== 'sql')
+              await this.readPairs(s, reduce, (_k, v) => bufs.push(v as Uint8Array));
+            else
+              // A SQL map task's bucket is one Parquet file (see writeShuffle), handed over as it is.
+              for (const b of await this.fetchShuffle(s, reduce)) {
+                if (b.byteLength === 0) continue;
+                this.m.shuffleReadRecords++;
+                bufs.push(b);
+              }
           } else await this.parent(node, input.index)(part, (x) => bufs.push(x as Uint8Array));
         } else if (input.kind === 'files') {
           for (const f of input.splits[part] ?? []) this.m.inputBytes += fileSize(f);
@@ -795,6 +832,7 @@ class TaskRun {
     for (let i = 0; i < bufs.length; i++) {
       const b = bufs[i]!;
       bufs[i] = EMPTY; // decoded: let it go
+      if (b.byteLength === 0) continue;
       forEachPair(b, (k, v) => {
         m.shuffleReadRecords++;
         each(k, v);
@@ -802,13 +840,18 @@ class TaskRun {
     }
   }
 
-  /** The buffers of a reduce partition from every map task, timed and counted as shuffle read. */
+  /** The buckets of a reduce partition from every map task, timed and counted as shuffle read. */
   private async fetchShuffle(s: ShuffleSpec, part: number): Promise<Uint8Array[]> {
     const t0 = performance.now();
-    const bufs = await this.services.readShuffle(s.id, part, s.numMaps);
-    this.m.shuffleFetchWaitTime += performance.now() - t0;
-    for (const b of bufs) this.m.shuffleReadBytes += b.byteLength;
-    return bufs;
+    const read = await this.services.readShuffle(s.id, part, s.numMaps);
+    const m = this.m;
+    m.shuffleFetchWaitTime += performance.now() - t0;
+    for (const b of read.buckets) m.shuffleReadBytes += b.byteLength;
+    m.shuffleLocalBytesRead += read.localBytes;
+    m.shuffleLocalBlocksFetched += read.localBlocks;
+    m.shuffleRemoteBytesRead += read.remoteBytes;
+    m.shuffleRemoteBlocksFetched += read.remoteBlocks;
+    return read.buckets;
   }
 
   /** Reads the elements of an elements shuffle (sortBy), map by map. */
@@ -818,6 +861,7 @@ class TaskRun {
     for (let i = 0; i < bufs.length; i++) {
       const b = bufs[i]!;
       bufs[i] = EMPTY;
+      if (b.byteLength === 0) continue;
       forEachElement(b, (x) => {
         m.shuffleReadRecords++;
         each(x);
@@ -959,18 +1003,52 @@ class TaskRun {
     }
   }
 
-  /** Computes partition `part` of `root` and writes it as shuffle buckets (see bucket.ts). */
-  async writeShuffle(s: ShuffleSpec, root: string, part: number): Promise<Uint8Array[]> {
+  /**
+   * Computes partition `part` of `root` and writes it as one map output: a bucket per reduce
+   * partition (bucket.ts; for a SQL stage, its Parquet batch of that partition as it is).
+   */
+  async writeShuffle(s: ShuffleSpec, root: string, part: number): Promise<MapOutput> {
     const n = s.partitioner.n;
-    const partition = this.partitioner(s.partitioner);
-    const buckets = Array.from({ length: n }, () => new BucketWriter(s.elements ? 1 : 2));
-    const compute = this.compute(root);
     const outside = (r: unknown): never => {
       throw new InvalidOperationError(`partitioner returned ${preview(r)}, outside [0, ${n})`);
     };
+    const compute = this.compute(root);
+    let records = 0;
+    let out: Uint8Array[];
+    if (this.node(root).op === 'sql') {
+      // runFragment emits one [reduce partition, Parquet] pair per non-empty reduce partition.
+      out = Array.from({ length: n }, () => EMPTY);
+      await compute(part, (kv) => {
+        const [r, batch] = kv as [number, Uint8Array];
+        if (out[r] === undefined) outside(r);
+        if (out[r]!.byteLength > 0)
+          throw new InvalidOperationError(`SQL map task emitted reduce partition ${r} twice`);
+        out[r] = batch;
+        records++;
+      });
+    } else
+      out = await this.writeBuckets(
+        s,
+        (emit) => compute(part, emit),
+        outside,
+        (x) => (records += x),
+      );
+    this.m.shuffleWriteRecords += records;
+    for (const b of out) this.m.shuffleWriteBytes += b.byteLength;
+    return packMapOutput(out);
+  }
+
+  private async writeBuckets(
+    s: ShuffleSpec,
+    compute: (emit: Emit) => Promise<void>,
+    outside: (r: unknown) => never,
+    count: (records: number) => void,
+  ): Promise<Uint8Array[]> {
+    const partition = this.partitioner(s.partitioner);
+    const buckets = Array.from({ length: s.partitioner.n }, () => new BucketWriter(s.elements ? 1 : 2));
     let records = 0;
     if (s.elements) {
-      await compute(part, (x) => {
+      await compute((x) => {
         const r = partition(x);
         (buckets[r] ?? outside(r)).addElement(x);
         records++;
@@ -982,7 +1060,7 @@ class TaskRun {
       // (arrays, objects) need value equality and go through a KeyMap.
       const prim = new Map<unknown, unknown>();
       const compound = new KeyMap<unknown>();
-      await compute(part, (kv) => {
+      await compute((kv) => {
         if (!Array.isArray(kv) || kv.length !== 2) notAPair(kv);
         const k: unknown = kv[0];
         if (typeof k !== 'object' || k === null) {
@@ -1006,17 +1084,15 @@ class TaskRun {
         (buckets[r] ?? outside(r)).addPair(k, c);
       });
     } else {
-      await compute(part, (kv) => {
+      await compute((kv) => {
         if (!Array.isArray(kv) || kv.length !== 2) notAPair(kv);
         const r = partition(kv[0]);
         (buckets[r] ?? outside(r)).addPair(kv[0], kv[1]);
         records++;
       });
     }
-    const out = buckets.map((b) => b.finish());
-    this.m.shuffleWriteRecords += records;
-    for (const b of out) this.m.shuffleWriteBytes += b.byteLength;
-    return out;
+    count(records);
+    return buckets.map((b) => b.finish());
   }
 
   /** Computes partition `part` of `root` into a result sink. */
@@ -1234,9 +1310,9 @@ async function runMeasured(
   const run = new TaskRun(desc, services, compiler);
   const out = desc.output;
   if (out.kind === 'shuffle') {
-    const buckets = await run.writeShuffle(out.shuffle, desc.root, desc.partition);
+    const mapOutput = await run.writeShuffle(out.shuffle, desc.root, desc.partition);
     return {
-      buckets,
+      mapOutput,
       blocks: run.blocks,
       accumulators: compiler.accumulatorUpdates(),
       ...(run.sections.length > 0 && { sections: run.sections }),

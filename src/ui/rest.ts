@@ -149,10 +149,11 @@ export function taskData(t: TaskRecord, hostOf: (executor: string) => string): R
 
 /**
  * A task's metrics in Spark's TaskMetrics shape. What MicroSpark does not measure is 0
- * (deserialization, result size, peak memory; spills are per worker, see {@link executorSummary});
- * `executorCpuTime` (ns) is there only where it was measured (docs/WEB-UI.md); shuffle reads are
- * not split into local and remote: their total is MicroSpark's `readBytes`. `sqlRows` and
- * `sqlBytes` (of SQL output batches) and `parkedTime` are MicroSpark's own.
+ * (deserialization, result size, peak memory, remote bytes read to disk; spills are per worker,
+ * see {@link executorSummary}); `executorCpuTime` (ns) is there only where it was measured
+ * (docs/WEB-UI.md). Shuffle reads are split into local (the task's own worker's store; in process,
+ * all of it) and remote bytes and blocks (non-empty buckets). `sqlRows` and `sqlBytes` (of SQL
+ * output batches) and `parkedTime` are MicroSpark's own.
  */
 export function sparkTaskMetrics(m: TaskMetrics): Record<string, unknown> {
   return {
@@ -169,12 +170,12 @@ export function sparkTaskMetrics(m: TaskMetrics): Record<string, unknown> {
     inputMetrics: { bytesRead: m.inputBytes, recordsRead: m.inputRecords },
     outputMetrics: { bytesWritten: m.outputBytes, recordsWritten: m.outputRecords },
     shuffleReadMetrics: {
-      remoteBlocksFetched: 0,
-      localBlocksFetched: 0,
+      remoteBlocksFetched: m.shuffleRemoteBlocksFetched,
+      localBlocksFetched: m.shuffleLocalBlocksFetched,
       fetchWaitTime: m.shuffleFetchWaitTime,
-      remoteBytesRead: 0,
+      remoteBytesRead: m.shuffleRemoteBytesRead,
       remoteBytesReadToDisk: 0,
-      localBytesRead: 0,
+      localBytesRead: m.shuffleLocalBytesRead,
       recordsRead: m.shuffleReadRecords,
       readBytes: m.shuffleReadBytes,
     },
@@ -213,6 +214,10 @@ export function stageData(store: StatusStore, st: StageRecord, withTasks: boolea
     outputRecords: st.metrics.outputRecords,
     shuffleReadBytes: st.metrics.shuffleReadBytes,
     shuffleReadRecords: st.metrics.shuffleReadRecords,
+    shuffleLocalBlocksFetched: st.metrics.shuffleLocalBlocksFetched,
+    shuffleRemoteBlocksFetched: st.metrics.shuffleRemoteBlocksFetched,
+    shuffleLocalBytesRead: st.metrics.shuffleLocalBytesRead,
+    shuffleRemoteBytesRead: st.metrics.shuffleRemoteBytesRead,
     shuffleFetchWaitTime: st.metrics.shuffleFetchWaitTime,
     shuffleWriteBytes: st.metrics.shuffleWriteBytes,
     shuffleWriteRecords: st.metrics.shuffleWriteRecords,
@@ -351,12 +356,14 @@ export function taskSummary(st: StageRecord, quantiles: readonly number[]): Reco
     shuffleReadMetrics: {
       readBytes: m('shuffleReadBytes'),
       readRecords: m('shuffleReadRecords'),
-      remoteBlocksFetched: zeros,
-      localBlocksFetched: zeros,
+      remoteBlocksFetched: m('shuffleRemoteBlocksFetched'),
+      localBlocksFetched: m('shuffleLocalBlocksFetched'),
       fetchWaitTime: m('shuffleFetchWaitTime'),
-      remoteBytesRead: zeros,
+      remoteBytesRead: m('shuffleRemoteBytesRead'),
       remoteBytesReadToDisk: zeros,
-      totalBlocksFetched: zeros,
+      totalBlocksFetched: dist(
+        (t) => (t.metrics?.shuffleLocalBlocksFetched ?? 0) + (t.metrics?.shuffleRemoteBlocksFetched ?? 0),
+      ),
     },
     shuffleWriteMetrics: {
       writeBytes: m('shuffleWriteBytes'),

@@ -12,7 +12,12 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { z } from 'zod';
-import { DEFAULT_MEMORY_BYTES, HEARTBEAT_INTERVAL_MS, PEER_DEAD_AFTER_MS } from '../protocol/defaults.js';
+import {
+  DEFAULT_MEMORY_BYTES,
+  HEARTBEAT_INTERVAL_MS,
+  PEER_DEAD_AFTER_MS,
+  REDUCER_MAX_BYTES_IN_FLIGHT,
+} from '../protocol/defaults.js';
 import { ConfigError } from '../protocol/errors.js';
 import { REDACTED, Secret, isLoopbackAddress, stripBrackets } from '../protocol/cluster-identity.js';
 
@@ -36,6 +41,8 @@ export const MIN_HEARTBEAT_MS = 10;
 export const MIN_MEMORY_BYTES = 1024 ** 2;
 /** The smallest accepted `--task-heap`: below this a task thread cannot even load the runner. */
 export const MIN_TASK_HEAP_BYTES = 32 * 1024 ** 2;
+/** The smallest accepted `--max-bytes-in-flight`: less would cut fetches into tiny requests. */
+export const MIN_BYTES_IN_FLIGHT = 64 * 1024;
 
 /** A static peer's partition server endpoint. */
 export interface PeerEndpoint {
@@ -63,6 +70,8 @@ export interface WorkerConfig {
   readonly dataDir: string;
   /** Block store memory before spilling. */
   readonly memoryBytes: number;
+  /** Shuffle bytes a reducer has requested and not yet received, at most (Spark's maxSizeInFlight). */
+  readonly maxBytesInFlight: number;
   /**
    * The V8 heap limit (old generation) of each task thread, whole MiB; undefined: Node's default.
    * A task that exceeds it fails with TaskOutOfMemoryError; the worker survives.
@@ -105,6 +114,9 @@ Options:
                           temporary directory)
   --memory <size>         block store memory before spilling: 512m, 2g, 1048576 (bytes)
                           (default: ${formatBytes(DEFAULT_MEMORY_BYTES)})
+  --max-bytes-in-flight <size>
+                          shuffle bytes a task may have requested from peers and not yet
+                          received, at least 64k (default: ${formatBytes(REDUCER_MAX_BYTES_IN_FLIGHT)})
   --task-heap <size>      heap limit of each task thread (at least 32m): a task that needs more
                           fails with TaskOutOfMemoryError and the worker carries on (default:
                           Node's own limit)
@@ -128,6 +140,7 @@ const ARG_OPTIONS = {
   'data-dir': { type: 'string' },
   memory: { type: 'string' },
   'task-heap': { type: 'string' },
+  'max-bytes-in-flight': { type: 'string' },
   'log-level': { type: 'string' },
   'heartbeat-ms': { type: 'string' },
   'dead-after-ms': { type: 'string' },
@@ -173,6 +186,18 @@ const wholeNumber = (what: string) =>
 
 const SIZE_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
 
+/** A size flag: `512m`, `2g`, `1048576` (bytes; units are powers of 1024), then checked by `bytes`. */
+function size(bytes: z.ZodNumber) {
+  return z
+    .string()
+    .regex(/^\d+(\.\d+)?\s*([kmgt](i?b)?|b)?$/i, 'not a size')
+    .transform((s) => {
+      const [, num = '', unit = ''] = /^(\d+(?:\.\d+)?)\s*([kmgt]?)/i.exec(s) ?? [];
+      return Math.floor(Number(num) * (SIZE_UNITS[unit.toLowerCase()] ?? Number.NaN));
+    })
+    .pipe(bytes);
+}
+
 /** Field schemas: raw string → value; the issue message is the problem, the `fix` says what to do. */
 const FIELDS = {
   slots: {
@@ -194,36 +219,16 @@ const FIELDS = {
     fix: `pass --dead-after-ms <n> with n >= ${MIN_DEAD_AFTER_HEARTBEATS} x the heartbeat interval.`,
   },
   memory: {
-    schema: z
-      .string()
-      .regex(/^\d+(\.\d+)?\s*([kmgt](i?b)?|b)?$/i, 'not a size')
-      .transform((s) => {
-        const [, num = '', unit = ''] = /^(\d+(?:\.\d+)?)\s*([kmgt]?)/i.exec(s) ?? [];
-        return Math.floor(Number(num) * (SIZE_UNITS[unit.toLowerCase()] ?? Number.NaN));
-      })
-      .pipe(
-        z
-          .number()
-          .min(MIN_MEMORY_BYTES, 'less than 1 MiB (a size without a unit is in bytes)')
-          .max(Number.MAX_SAFE_INTEGER, 'too large'),
-      ),
+    schema: size(z.number().min(MIN_MEMORY_BYTES, 'less than 1 MiB (a size without a unit is in bytes)').max(Number.MAX_SAFE_INTEGER, 'too large')), // prettier-ignore
     fix: 'pass a size like --memory 512m, --memory 2g or --memory 1048576 (bytes); units k, m, g, t are powers of 1024.',
   },
   'task-heap': {
-    schema: z
-      .string()
-      .regex(/^\d+(\.\d+)?\s*([kmgt](i?b)?|b)?$/i, 'not a size')
-      .transform((s) => {
-        const [, num = '', unit = ''] = /^(\d+(?:\.\d+)?)\s*([kmgt]?)/i.exec(s) ?? [];
-        return Math.floor(Number(num) * (SIZE_UNITS[unit.toLowerCase()] ?? Number.NaN));
-      })
-      .pipe(
-        z
-          .number()
-          .min(MIN_TASK_HEAP_BYTES, 'less than 32 MiB (a size without a unit is in bytes)')
-          .max(1024 ** 4, 'more than 1 TiB'),
-      ),
+    schema: size(z.number().min(MIN_TASK_HEAP_BYTES, 'less than 32 MiB (a size without a unit is in bytes)').max(1024 ** 4, 'more than 1 TiB')), // prettier-ignore
     fix: "pass a size like --task-heap 512m or --task-heap 2g (at least 32m), or leave it out for Node's default.",
+  },
+  'max-bytes-in-flight': {
+    schema: size(z.number().min(MIN_BYTES_IN_FLIGHT, 'less than 64 KiB (a size without a unit is in bytes)').max(1024 ** 4, 'more than 1 TiB')), // prettier-ignore
+    fix: 'pass a size like --max-bytes-in-flight 48m (at least 64k), or leave it out for the default.',
   },
   'log-level': {
     schema: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }),
@@ -410,6 +415,7 @@ function parse(
       ? join(tmpdir(), `microspark-worker-${process.pid}-${randomBytes(4).toString('hex')}`)
       : resolve(dataDirRaw);
   const memoryBytes = get('memory') ?? DEFAULT_MEMORY_BYTES;
+  const maxBytesInFlight = get('max-bytes-in-flight') ?? REDUCER_MAX_BYTES_IN_FLIGHT;
   const taskHeapBytes = get('task-heap');
   const taskHeapMb = taskHeapBytes === undefined ? undefined : Math.floor(taskHeapBytes / 1024 ** 2);
   const logLevel = get('log-level') ?? DEFAULT_LOG_LEVEL;
@@ -469,6 +475,7 @@ function parse(
     secret,
     dataDir,
     memoryBytes,
+    maxBytesInFlight,
     taskHeapMb,
     logLevel,
     heartbeatMs,

@@ -32,7 +32,8 @@ import { InvalidOperationError } from '../protocol/errors.js';
 import { isWasmSpec } from '../wasm/guest.js';
 import { WebAssemblyApi, type WasmCompiled } from '../wasm/wasm-api.js';
 import { errorToWire, type WireError } from '../protocol/errors.js';
-import type { TaskMetrics, TaskResult, TaskSection, TaskServices } from '../rdd/runner.js';
+import type { ShuffleRead, TaskMetrics, TaskResult, TaskSection, TaskServices } from '../rdd/runner.js';
+import type { MapOutput } from '../rdd/map-output.js';
 import type { TaskLogLine } from '../rdd/task-console.js';
 
 /** What a thread's task may ask of the pool's thread (same shape as TaskServices, bytes in/out). */
@@ -107,7 +108,7 @@ export type ToThread =
       readonly kind: 'reply';
       readonly reqId: number;
       readonly ok: true;
-      readonly value: Uint8Array | Uint8Array[] | WasmCompiled | undefined;
+      readonly value: Uint8Array | ShuffleRead | WasmCompiled | undefined;
     }
   | { readonly kind: 'reply'; readonly reqId: number; readonly ok: false; readonly error: WireError }
   /** Drop these WebAssembly modules (broadcast ids): compiled module and instance. */
@@ -117,7 +118,8 @@ export type ToThread =
 export interface WireTaskResult {
   /** The encoded result value; absent for shuffle map tasks. */
   readonly value?: Uint8Array;
-  readonly buckets?: Uint8Array[];
+  /** A shuffle map task's output (its data transferred, its index structured-cloned). */
+  readonly mapOutput?: MapOutput;
   readonly blocks: Array<[string, Uint8Array]>;
   readonly accumulators: Uint8Array;
   /** Column sections of SQL batches (plain data: structured-cloned). */
@@ -637,7 +639,7 @@ export class TaskPool {
     try {
       const result: TaskResult = {
         ...(r.value !== undefined && { result: decode(r.value) }),
-        ...(r.buckets !== undefined && { buckets: r.buckets }),
+        ...(r.mapOutput !== undefined && { mapOutput: r.mapOutput }),
         blocks: r.blocks,
         accumulators: decode<Array<[string, unknown]>>(r.accumulators),
         ...(r.sections !== undefined && { sections: r.sections }),
@@ -693,7 +695,7 @@ export class TaskPool {
     try {
       const s = job.services;
       const [a, b, c] = msg.args;
-      let value: Uint8Array | Uint8Array[] | WasmCompiled | undefined;
+      let value: Uint8Array | ShuffleRead | WasmCompiled | undefined;
       switch (msg.method) {
         case 'wasmModule':
           value = await this.compiledWasm(a as string, s);
@@ -702,9 +704,13 @@ export class TaskPool {
           value = asBytes(await s.readSlice(a as string, b as number), 'readSlice');
           break;
         case 'readShuffle': {
-          const bufs: unknown = await s.readShuffle(a as string, b as number, c as number);
-          if (!Array.isArray(bufs)) throw new TypeError('readShuffle must resolve to an array of Uint8Array');
-          value = bufs.map((x) => asBytes(x, 'readShuffle'));
+          const read = await s.readShuffle(a as string, b as number, c as number);
+          if (!Array.isArray((read as Partial<ShuffleRead> | undefined)?.buckets))
+            throw new TypeError('readShuffle must resolve to a ShuffleRead (buckets: Uint8Array[])');
+          value = {
+            ...read,
+            buckets: read.buckets.map((x) => transferable(asBytes(x, 'readShuffle'), transfer, false)),
+          };
           break;
         }
         case 'readBlock': {
@@ -720,8 +726,7 @@ export class TaskPool {
         default:
           throw new TypeError(`unknown service method ${String(msg.method)}`);
       }
-      if (Array.isArray(value)) value = value.map((x) => transferable(x, transfer, false));
-      else if (value instanceof Uint8Array) value = transferable(value, transfer, false);
+      if (value instanceof Uint8Array) value = transferable(value, transfer, false);
       reply = { kind: 'reply', reqId: msg.reqId, ok: true, value };
     } catch (e) {
       transfer.clear();

@@ -11,7 +11,7 @@ import { parentPort } from 'node:worker_threads';
 import { decode, encode } from '../protocol/codec.js';
 import { errorFromWire, errorToWire } from '../protocol/errors.js';
 import type { TaskDesc } from '../rdd/lineage.js';
-import { runTask, type TaskServices } from '../rdd/runner.js';
+import { runTask, type ShuffleRead, type TaskServices } from '../rdd/runner.js';
 import { isWasmSpec } from '../wasm/guest.js';
 import { forgetWasm, hasCompiledWasm, provideCompiledWasm, setWasmWatchdog } from '../wasm/instances.js';
 import type { WasmCompiled } from '../wasm/wasm-api.js';
@@ -30,7 +30,7 @@ const port = parentPort;
 
 interface Pending {
   readonly method: ServiceMethod;
-  readonly resolve: (value: Uint8Array | Uint8Array[] | WasmCompiled | undefined) => void;
+  readonly resolve: (value: Uint8Array | ShuffleRead | WasmCompiled | undefined) => void;
   readonly reject: (e: Error) => void;
 }
 
@@ -44,7 +44,7 @@ function post(msg: FromThread, transfer: Set<ArrayBuffer>): void {
 }
 
 function call(taskId: number, method: ThreadRequest, args: Array<string | number>) {
-  return new Promise<Uint8Array | Uint8Array[] | WasmCompiled | undefined>((resolve, reject) => {
+  return new Promise<Uint8Array | ShuffleRead | WasmCompiled | undefined>((resolve, reject) => {
     const reqId = nextReq++;
     // A failed module request is a failed broadcast fetch (the module is a broadcast).
     pending.set(reqId, { method: method === 'wasmModule' ? 'broadcastValue' : method, resolve, reject });
@@ -65,7 +65,7 @@ function services(taskId: number): TaskServices {
   return {
     readSlice: async (dataId, slice) => (await call(taskId, 'readSlice', [dataId, slice])) as Uint8Array,
     readShuffle: async (shuffleId, part, numMaps) =>
-      (await call(taskId, 'readShuffle', [shuffleId, part, numMaps])) as Uint8Array[],
+      (await call(taskId, 'readShuffle', [shuffleId, part, numMaps])) as ShuffleRead,
     readBlock: async (id) => (await call(taskId, 'readBlock', [id])) as Uint8Array | undefined,
     broadcastValue: (id) => broadcastValue(taskId, id),
   };
@@ -106,7 +106,9 @@ async function runOne(taskId: number, task: Uint8Array): Promise<void> {
     const r = await runTask(decode<TaskDesc>(task), services(taskId));
     const result: WireTaskResult = {
       ...('result' in r && { value: transferable(encode(r.result), transfer, true) }),
-      ...(r.buckets && { buckets: r.buckets.map((b) => transferable(b, transfer, true)) }),
+      ...(r.mapOutput && {
+        mapOutput: { data: transferable(r.mapOutput.data, transfer, true), index: r.mapOutput.index },
+      }),
       blocks: r.blocks.map(([id, b]) => [id, transferable(b, transfer, true)]),
       accumulators: transferable(encode(r.accumulators), transfer, true),
       ...(r.sections && r.sections.length > 0 && { sections: [...r.sections] }),

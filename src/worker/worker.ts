@@ -5,11 +5,18 @@
  * It serves its blocks to other peers, and drops a client's tasks and blocks when the client is
  * gone.
  */
-import { resultBlockId, shuffleBlockId, shufflePrefix } from '../protocol/block-ids.js';
+import {
+  mapDataId,
+  parseBlockId,
+  resultBlockId,
+  shuffleBlockId,
+  shufflePrefix,
+} from '../protocol/block-ids.js';
 import { decode, encode } from '../protocol/codec.js';
 import {
   FETCH_CHUNK_BYTES,
   MAX_TASK_FAILURES,
+  REDUCER_MAX_BYTES_IN_FLIGHT,
   derivedTimings,
   type DerivedTimings,
 } from '../protocol/defaults.js';
@@ -41,6 +48,8 @@ import { stageShuffles } from '../rdd/plan.js';
 import type { TaskResult } from '../rdd/runner.js';
 import { MapJobSource, mapJobId, parseMapJobId } from './map-job-source.js';
 import { MapOutputView } from './map-outputs.js';
+import { readShuffleBuckets, type BucketSource } from './shuffle-reader.js';
+import { bucketCount, bucketRange, bucketSizes } from '../rdd/map-output.js';
 import { TaskLogSender } from './task-logs.js';
 import {
   TaskPool,
@@ -78,6 +87,11 @@ export interface WorkerOptions {
   readonly peers: readonly string[];
   readonly dataDir: string;
   readonly memoryBytes: number;
+  /**
+   * Shuffle bytes a task may have requested from peers and not yet received (Spark's
+   * `spark.reducer.maxSizeInFlight`; default REDUCER_MAX_BYTES_IN_FLIGHT; checked at start).
+   */
+  readonly maxBytesInFlight?: number;
   readonly heartbeatMs: number;
   readonly deadAfterMs: number;
   readonly leaseRenewMs: number;
@@ -128,6 +142,20 @@ export interface WorkerCounters {
   claimsRefusedNotMember: number;
   /** Shuffles whose outputs were dropped because their client's record no longer listed them. */
   shufflesReleasedByRecord: number;
+  /** Shuffle buckets read: from this worker's store, fetched from peers, skipped as empty. */
+  bucketsReadLocal: number;
+  bucketsFetched: number;
+  bucketsSkippedEmpty: number;
+  /** `fetch` requests sent for shuffle buckets (a bucket above a chunk takes several). */
+  bucketFetchRequests: number;
+}
+
+/** What this worker announces of a block it stores: size, owner, SQL section, a map output's bucket sizes. */
+interface OwnBlock {
+  readonly bytes: number;
+  readonly owner: string;
+  readonly section?: ColumnSection;
+  readonly buckets?: number[];
 }
 
 /** A parked task looks at the records again at least this often, even when nothing changed. */
@@ -171,6 +199,10 @@ export class Worker {
     leasesReleased: 0,
     claimsRefusedNotMember: 0,
     shufflesReleasedByRecord: 0,
+    bucketsReadLocal: 0,
+    bucketsFetched: 0,
+    bucketsSkippedEmpty: 0,
+    bucketFetchRequests: 0,
   };
   /** Where the map outputs of shuffles are, from `rdd` records. */
   readonly maps = new MapOutputView();
@@ -199,7 +231,7 @@ export class Worker {
   private readonly claiming = new Set<string>();
   /** Blocks this worker announced (persisted partitions), for snapshots and withdrawals. */
   /** The blocks this worker holds; for SQL batches also their column section (the worker's catalog). */
-  private readonly ownBlocks = new Map<string, { bytes: number; owner: string; section?: ColumnSection }>();
+  private readonly ownBlocks = new Map<string, OwnBlock>();
   private readonly broadcasts = new Map<string, Promise<Uint8Array>>();
   /** Shuffles this worker stores map outputs of: their client, and when the first was stored. */
   private readonly shuffleOwners = new Map<string, { owner: string; at: number }>();
@@ -240,6 +272,12 @@ export class Worker {
 
   /** Starts the partition server, the block store and the thread pool, and HELLOs the static peers. */
   static async start(options: WorkerOptions): Promise<Worker> {
+    const inFlight = options.maxBytesInFlight;
+    if (inFlight !== undefined && (!Number.isSafeInteger(inFlight) || inFlight <= 0))
+      throw new InvalidOperationError(
+        `maxBytesInFlight must be a positive whole number of bytes, got ${String(inFlight)}; ` +
+          `pass e.g. ${REDUCER_MAX_BYTES_IN_FLIGHT} (48 MiB, the default) or leave it out`,
+      );
     const ref: { worker?: Worker } = {};
     const node = await PeerNode.start({
       role: 'worker',
@@ -315,15 +353,19 @@ export class Worker {
       seq: this.seq++,
       ...(this.pool.wasmStats && { wasm: this.pool.wasmStats }),
     };
-    const blocks: WireRecord[] = [...this.ownBlocks].map(([blockId, b]) => ({
-      kind: 'rdd',
-      blockId,
-      holder: this.node.identity,
-      bytes: b.bytes,
-      owner: b.owner,
-      ...(b.section && { section: b.section }),
-    }));
+    const blocks = [...this.ownBlocks].map(([id, b]) => this.blockRecord(id, b));
     return [own, ...blocks, ...this.source.openRecords()];
+  }
+
+  /** The `rdd` record of a block (or map output) stored here. */
+  private blockRecord(blockId: string, b: OwnBlock): WireRecord {
+    return { kind: 'rdd', blockId, holder: this.node.identity, ...b };
+  }
+
+  /** Remembers a block (or map output) stored here and announces it. */
+  private announceBlock(id: string, b: OwnBlock): void {
+    this.ownBlocks.set(id, b);
+    this.node.publish(this.blockRecord(id, b));
   }
 
   private onRecord(r: WireRecord): void {
@@ -347,7 +389,7 @@ export class Worker {
       case 'rdd': {
         const out = parseMapOutputId(r.blockId);
         if (out) {
-          this.maps.add(out.shuffleId, out.map, r.holder.node, r.holder.rpc);
+          this.maps.add(out.shuffleId, out.map, r.holder.node, r.holder.rpc, r.buckets);
           this.notify();
         }
         break;
@@ -843,44 +885,29 @@ export class Worker {
 
   private async storeOutputs(desc: TaskDesc, result: TaskResult, owner: string): Promise<void> {
     if (this.draining) return; // stopping: nothing stored here would outlive this worker
-    if (desc.output.kind === 'shuffle' && result.buckets) {
+    if (desc.output.kind === 'shuffle' && result.mapOutput) {
       const s = desc.output.shuffle;
-      await Promise.all(
-        result.buckets.map((b, r) => this.store.put(shuffleBlockId(s.id, desc.partition, r), b, owner)),
-      );
+      const { data, index } = result.mapOutput;
+      // One block per map output; its index stays in the block's entry (spilled and dropped with it).
+      await this.store.put(mapDataId(s.id, desc.partition), data, owner, index);
       // Announce the map output, so reducers anywhere find it (and know to recompute it when it goes).
       const id = mapOutputId(s.id, desc.partition);
       const known = this.shuffleOwners.get(s.id);
       if (!known || known.owner !== owner) this.shuffleOwners.set(s.id, { owner, at: this.clock.now() });
-      const bytes = result.buckets.reduce((n, b) => n + b.byteLength, 0);
+      const bytes = data.byteLength;
+      const buckets = bucketSizes(index);
       const section = mergeSections(
         (result.sections ?? []).filter((x) => x.node === s.parent).map((x) => x.section),
       );
-      this.ownBlocks.set(id, { bytes, owner, ...(section && { section }) });
-      this.maps.add(s.id, desc.partition, this.node.identity.node, this.node.identity.rpc);
-      this.node.publish({
-        kind: 'rdd',
-        blockId: id,
-        holder: this.node.identity,
-        bytes,
-        owner,
-        ...(section && { section }),
-      });
+      this.maps.add(s.id, desc.partition, this.node.identity.node, this.node.identity.rpc, buckets);
+      this.announceBlock(id, { bytes, owner, buckets, ...(section && { section }) });
     }
     for (const [id, data] of result.blocks) {
       await this.store.put(id, data, owner);
       const section = mergeSections(
         (result.sections ?? []).filter((x) => blockId(x.node, x.partition) === id).map((x) => x.section),
       );
-      this.ownBlocks.set(id, { bytes: data.byteLength, owner, ...(section && { section }) });
-      this.node.publish({
-        kind: 'rdd',
-        blockId: id,
-        holder: this.node.identity,
-        bytes: data.byteLength,
-        owner,
-        ...(section && { section }),
-      });
+      this.announceBlock(id, { bytes: data.byteLength, owner, ...(section && { section }) });
     }
   }
 
@@ -905,37 +932,72 @@ export class Worker {
           return undefined; // lost with its holder: recompute from lineage
         }
       },
-      readShuffle: async (shuffleId, reduce, numMaps) => {
-        const where = desc.locations?.[shuffleId] ?? [];
-        const out: Uint8Array[] = [];
-        for (let m = 0; m < numMaps; m++) {
-          const id = shuffleBlockId(shuffleId, m, reduce);
-          const endpoint = where[m] ?? '';
-          try {
-            if (endpoint === this.node.identity.rpc) {
-              const b = await this.store.get(id);
-              if (!b) throw new Error('missing locally');
-              out.push(b);
-              continue;
-            }
-            if (!endpoint) throw new Error('its location is unknown');
-            // Workers meet each other on demand: the first fetch from a holder HELLOs it.
-            const holder =
-              this.node.peers().find((p) => p.identity.rpc === endpoint)?.identity ??
-              (await this.node.connect(endpoint));
-            if (!holder) throw new Error(`no live peer at ${endpoint}`);
-            out.push(await this.fetchAll(holder.node, 'block', id, 0));
-          } catch (e) {
-            throw new FetchFailedError(
-              `could not fetch map output ${m} of shuffle ${shuffleId}: ${(e as Error).message}`,
-              shuffleId,
-              m,
-            );
-          }
-        }
-        return out;
-      },
+      readShuffle: (shuffleId, reduce, numMaps) => this.readShuffle(desc, shuffleId, reduce, numMaps),
     };
+  }
+
+  /**
+   * Bucket `reduce` of every map output of a shuffle, in map order (shuffle-reader.ts): read here
+   * when stored here, skipped when its record says it is empty, else fetched from its holder in
+   * chunks within the worker's bytes-in-flight bound. A failure names the map output.
+   */
+  private async readShuffle(desc: TaskDesc, shuffleId: string, reduce: number, numMaps: number) {
+    const where = desc.locations?.[shuffleId] ?? [];
+    const self = this.node.identity.rpc;
+    const sources = Array.from({ length: numMaps }, (_, m): BucketSource => {
+      const endpoint = where[m] ?? '';
+      const data = mapDataId(shuffleId, m);
+      if (endpoint === self) return { kind: 'local', read: () => this.localBucket(data, reduce) };
+      const bytes = endpoint ? this.maps.bucketSize(shuffleId, m, endpoint, reduce) : undefined;
+      if (bytes === 0) return { kind: 'empty' };
+      const id = shuffleBlockId(shuffleId, m, reduce);
+      let holder: Promise<string> | undefined;
+      return {
+        kind: 'remote',
+        ...(bytes !== undefined && { bytes }),
+        fetch: async (offset, length) => {
+          holder ??= this.holderAt(endpoint);
+          const node = await holder;
+          return this.node.fetchChunk(node, 'block', id, 0, offset, length, this.options.requestTimeoutMs);
+        },
+      };
+    });
+    const read = await readShuffleBuckets(sources, {
+      maxBytesInFlight: this.options.maxBytesInFlight ?? REDUCER_MAX_BYTES_IN_FLIGHT,
+      chunkBytes: FETCH_CHUNK_BYTES,
+      fail: (m, e) =>
+        new FetchFailedError(
+          `could not fetch map output ${m} of shuffle ${shuffleId}: ${e.message}`,
+          shuffleId,
+          m,
+        ),
+    });
+    const c = this.counters;
+    c.bucketsReadLocal += sources.filter((x) => x.kind === 'local').length;
+    c.bucketsFetched += sources.filter((x) => x.kind === 'remote').length;
+    c.bucketsSkippedEmpty += read.skipped;
+    c.bucketFetchRequests += read.requests;
+    return read;
+  }
+
+  /** Bucket `reduce` of a map output stored here: its range of the data block, through the index. */
+  private async localBucket(dataId: string, reduce: number): Promise<Uint8Array> {
+    const index = this.store.indexOf(dataId);
+    if (!index) throw new Error('missing locally');
+    const [start, end] = bucketRange(index, reduce);
+    const b = await this.store.getRange(dataId, start, end);
+    if (!b) throw new Error('missing locally');
+    return b;
+  }
+
+  /** The node id of the peer at `endpoint`; workers meet each other on demand (the first fetch HELLOs it). */
+  private async holderAt(endpoint: string): Promise<string> {
+    if (!endpoint) throw new Error('its location is unknown');
+    const holder =
+      this.node.peers().find((p) => p.identity.rpc === endpoint)?.identity ??
+      (await this.node.connect(endpoint));
+    if (!holder) throw new Error(`no live peer at ${endpoint}`);
+    return holder.node;
   }
 
   /** A broadcast value's bytes, fetched from its source once per worker. */
@@ -958,6 +1020,8 @@ export class Worker {
     switch (req.op) {
       case 'fetch': {
         if (req.what !== 'block') throw new InvalidOperationError(`a worker does not host ${req.what}s`);
+        const bucket = parseBlockId(req.id);
+        if (bucket?.kind === 'shuffle') return this.serveBucket(req.id, bucket, req.offset, req.length);
         const data = await this.store.get(req.id);
         if (!data) throw new InvalidOperationError(`block ${req.id} is not stored here`);
         return {
@@ -982,6 +1046,28 @@ export class Worker {
       default:
         throw new InvalidOperationError(`a worker does not serve ${req.op}`);
     }
+  }
+
+  /**
+   * A chunk of a shuffle bucket: the map output's index gives the bucket's range of its data
+   * block; `offset` and `total` are relative to the bucket, and only the chunk is read.
+   */
+  private async serveBucket(
+    id: string,
+    b: { readonly shuffleId: string; readonly map: number; readonly reduce: number },
+    offset: number,
+    length: number,
+  ): Promise<{ data: Uint8Array; total: number }> {
+    const dataId = mapDataId(b.shuffleId, b.map);
+    const index = this.store.indexOf(dataId);
+    if (!index || b.reduce >= bucketCount(index))
+      throw new InvalidOperationError(`block ${id} is not stored here`);
+    const [start, end] = bucketRange(index, b.reduce);
+    const from = Math.min(start + offset, end);
+    const to = Math.min(from + Math.min(length, FETCH_CHUNK_BYTES), end);
+    const data = await this.store.getRange(dataId, from, to);
+    if (!data) throw new InvalidOperationError(`block ${id} is not stored here`);
+    return { data, total: end - start };
   }
 
   /** Forgets broadcast values (fetched again if a later task needs them) and their compiled modules. */

@@ -33,7 +33,7 @@ describe('blocks on workers', () => {
       )
       .map((x) => [x % 5, x] as [number, number]);
     expect(await pairs.reduceByKey((a, b) => a + b, 3).count()).toBe(5);
-    expect(await settle(0)).toBe(0); // 4 maps x 3 reduce buckets were stored during the action
+    expect(await settle(0)).toBe(0); // 4 map outputs (3 buckets each) were stored during the action
 
     const cached = pairs.cache();
     expect(await cached.count()).toBe(100);
@@ -112,8 +112,8 @@ describe('blocks on workers', () => {
     await mapStageDone; // the reducers run now
     unsubscribe();
     expect(await pairs.count()).toBe(7);
-    // 12 buckets of the shuffle are still held for the first action.
-    expect(await storedBlocks()).toBe(12);
+    // The shuffle's 4 map outputs (one block each, its 3 buckets inside) are still held for the first action.
+    expect(await storedBlocks()).toBe(4);
     const all = await first;
     expect(all.length).toBe(7);
     expect(new Map(all).get(0)).toBe(

@@ -25,11 +25,21 @@ afterAll(async () => {
 
 type Done = Extract<ProgressEvent, { type: 'task' }> & { metrics: TaskMetrics };
 
-/** The metrics without the times (which differ between runs). */
+/** The metrics without the times (which differ between runs) and the local/remote split (placement). */
 const sizes = (m: TaskMetrics) => {
   const { executorRunTime: _r, gcTime: _g, shuffleFetchWaitTime: _f, executorCpuTime: _c, parkedTime: _p, ...rest } = m; // prettier-ignore
-  return rest;
+  const { shuffleLocalBytesRead: _lb, shuffleLocalBlocksFetched: _lk, ...rest2 } = rest;
+  const { shuffleRemoteBytesRead: _rb, shuffleRemoteBlocksFetched: _rk, ...same } = rest2;
+  return same;
 };
+
+/** A task's shuffle read split: [local bytes, local blocks, remote bytes, remote blocks]. */
+const split = (m: TaskMetrics) => [
+  m.shuffleLocalBytesRead,
+  m.shuffleLocalBlocksFetched,
+  m.shuffleRemoteBytesRead,
+  m.shuffleRemoteBlocksFetched,
+];
 
 async function run(mode: 'inProcess' | 'local'): Promise<{
   map: Done[];
@@ -130,6 +140,26 @@ describe('task metrics', () => {
     // The cluster measures what the in-process run measures, task for task.
     expect(cluster.map.map((d) => sizes(d.metrics))).toEqual(local.map.map((d) => sizes(d.metrics)));
     expect(cluster.result.map((d) => sizes(d.metrics))).toEqual(local.result.map((d) => sizes(d.metrics)));
+    // In process every bucket is local; a block is a non-empty bucket (one per map output).
+    for (const d of local.result) {
+      const n = d.metrics.shuffleReadBytes;
+      expect(split(d.metrics)).toEqual([n, n > 0 ? 2 : 0, 0, 0]);
+    }
+    // On the cluster, by where each map output was written: both splits hold the same 10 words
+    // with counts of equal width, so the two map outputs' buckets have equal sizes.
+    expect(cluster.map[0]!.metrics.shuffleWriteBytes).toBe(cluster.map[1]!.metrics.shuffleWriteBytes);
+    expect(cluster.map.every((d) => d.worker !== undefined)).toBe(true);
+    for (const d of cluster.result) {
+      const bucket = d.metrics.shuffleReadBytes / 2;
+      const here = cluster.map.filter((mp) => mp.worker === d.worker).length;
+      const block = bucket > 0 ? 1 : 0;
+      expect(split(d.metrics)).toEqual([
+        bucket * here,
+        block * here,
+        bucket * (2 - here),
+        block * (2 - here),
+      ]);
+    }
 
     for (const r of [local, cluster]) {
       const [mapStage, resultStage] = r.stageIds as [number, number];
@@ -147,6 +177,8 @@ describe('task metrics', () => {
       ]);
       expect(st.taskMetricsDistributions.shuffleWriteMetrics.writeRecords).toEqual([10, 10, 10]);
       const rs = await r.rest(`/stages/${resultStage}/0`);
+      expect(rs.shuffleLocalBytesRead + rs.shuffleRemoteBytesRead).toBe(st.shuffleWriteBytes);
+      expect(rs.shuffleRemoteBlocksFetched).toBe(sum(r.result, 'shuffleRemoteBlocksFetched'));
       expect([rs.shuffleReadRecords, rs.outputRecords, rs.shuffleReadBytes]).toEqual([
         20,
         10,
@@ -168,6 +200,8 @@ describe('task metrics', () => {
       const cpu = r.result.flatMap((d) => (d.metrics.executorCpuTime === undefined ? [] : [d.metrics.executorCpuTime])).sort((a, b) => a - b); // prettier-ignore
       expect(summary.numCpuMeasuredTasks).toBe(cpu.length);
       expect(summary.executorCpuTime).toEqual(cpu.length === 0 ? undefined : [cpu[0], cpu[2]]);
+      const srm = (t: any) => t.taskMetrics.shuffleReadMetrics;
+      expect(tasks.map((t) => [srm(t).localBytesRead, srm(t).localBlocksFetched, srm(t).remoteBytesRead, srm(t).remoteBlocksFetched])).toEqual(r.result.map((d) => split(d.metrics))); // prettier-ignore
       const executors = (await r.rest('/allexecutors')) as any[];
       expect(executors.reduce((n, e) => n + e.totalInputBytes, 0)).toBe(statSync(input).size);
       expect(executors.reduce((n, e) => n + e.totalShuffleWrite, 0)).toBe(st.shuffleWriteBytes);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  mapDataId,
   mapOutputId,
   parseBlockId,
   rddBlockId,
@@ -22,6 +23,9 @@ describe('block ids', () => {
       reduce: 4,
     });
     expect(parseBlockId(mapOutputId(tricky, 3))).toEqual({ kind: 'map-output', shuffleId: tricky, map: 3 });
+    expect(parseBlockId(mapDataId(tricky, 3))).toEqual({ kind: 'map-data', shuffleId: tricky, map: 3 });
+    expect(parseBlockId(mapDataId('sh1', 12))).toEqual({ kind: 'map-data', shuffleId: 'sh1', map: 12 });
+    expect(mapDataId(tricky, 3).startsWith(shufflePrefix(tricky))).toBe(true);
     expect(parseBlockId(resultBlockId('job-1'))).toEqual({ kind: 'result', jobId: 'job-1' });
     expect(shuffleBlockId(tricky, 3, 4).startsWith(shufflePrefix(tricky))).toBe(true);
   });
@@ -34,6 +38,8 @@ describe('block ids', () => {
       'shuffle_',
       `shuffle_${tricky}_x`,
       `shuffle_${tricky}_1_2_3`,
+      `shuffle_${tricky}_1_2.data`,
+      `shuffle_${tricky}.data`,
       'block',
     ])
       expect(parseBlockId(bad)).toBeUndefined();

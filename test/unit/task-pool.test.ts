@@ -22,7 +22,8 @@ import type {
   TaskDesc,
   TaskOutputSpec,
 } from '../../src/rdd/lineage.js';
-import { runTask, type TaskResult } from '../../src/rdd/runner.js';
+import { runTask, type ShuffleRead, type TaskResult } from '../../src/rdd/runner.js';
+import { bucketOf, type MapOutput } from '../../src/rdd/map-output.js';
 import {
   TaskPool,
   threadEntry,
@@ -97,7 +98,7 @@ class TestServices implements PoolServices {
   readonly calls: string[] = [];
   constructor(
     readonly slices = new Map<string, Uint8Array[]>(),
-    readonly shuffles = new Map<string, Uint8Array[][]>(),
+    readonly shuffles = new Map<string, MapOutput[]>(),
     readonly broadcasts = new Map<string, unknown>(),
   ) {}
   readSlice(dataId: string, slice: number): Promise<Uint8Array> {
@@ -105,11 +106,20 @@ class TestServices implements PoolServices {
     const s = this.slices.get(dataId)?.[slice];
     return s ? Promise.resolve(s) : Promise.reject(new RangeError(`no slice ${dataId}/${slice}`));
   }
-  readShuffle(shuffleId: string, part: number, numMaps: number): Promise<Uint8Array[]> {
+  readShuffle(shuffleId: string, part: number, numMaps: number): Promise<ShuffleRead> {
     this.calls.push(`readShuffle ${shuffleId} ${part} ${numMaps}`);
     const maps = this.shuffles.get(shuffleId);
     if (!maps) return Promise.reject(new RangeError(`no shuffle ${shuffleId}`));
-    return Promise.resolve(maps.map((buckets) => buckets[part]!));
+    const buckets = maps.map((out) => bucketOf(out, part));
+    const bytes = buckets.reduce((n, b) => n + b.byteLength, 0);
+    const blocks = buckets.filter((b) => b.byteLength > 0).length;
+    return Promise.resolve({
+      buckets,
+      localBytes: 0,
+      localBlocks: 0,
+      remoteBytes: bytes,
+      remoteBlocks: blocks,
+    });
   }
   readBlock(id: string): Promise<Uint8Array | undefined> {
     this.calls.push(`readBlock ${id}`);
@@ -306,12 +316,13 @@ describe('TaskPool runs tasks', () => {
     const services = new TestServices();
     const mapDescs = [0, 1].map((m) => task(nodes, 'pairs', m, { kind: 'shuffle', shuffle }));
     const maps = await Promise.all(mapDescs.map((d) => pool.run(encode(d), services)));
-    const buckets = maps.map((o) => expectOk(o).buckets!);
+    const outputs = maps.map((o) => expectOk(o).mapOutput!);
     for (let m = 0; m < 2; m++) {
-      const expected = await inProcess(mapDescs[m]!, services);
-      expect(buckets[m]!.map(plain)).toEqual(expected.buckets!.map(plain));
+      const expected = (await inProcess(mapDescs[m]!, services)).mapOutput!;
+      expect(plain(outputs[m]!.data)).toEqual(plain(expected.data));
+      expect(outputs[m]!.index).toEqual(expected.index);
     }
-    services.shuffles.set('sh1', buckets);
+    services.shuffles.set('sh1', outputs);
     const reduced = await Promise.all([0, 1].map((p) => pool.run(encode(task(nodes, 'red', p)), services)));
     const all = reduced.flatMap((o) => expectOk(o).result as Array<[number, number]>);
     expect(all.sort((a, b) => a[0] - b[0])).toEqual([
@@ -320,6 +331,13 @@ describe('TaskPool runs tasks', () => {
       [2, 2 + 5 + 8],
     ]);
     expect(services.calls.sort()).toEqual(['readShuffle sh1 0 2', 'readShuffle sh1 1 2']);
+    // The reducers' read metrics crossed the thread boundary as the services reported them.
+    const metrics = reduced.map((o) => expectOk(o).metrics!);
+    const sizes = [0, 1].map((p) => outputs.reduce((n, out) => n + bucketOf(out, p).byteLength, 0));
+    expect(
+      metrics.map((m) => [m.shuffleRemoteBytesRead, m.shuffleLocalBytesRead, m.shuffleReadBytes]),
+    ).toEqual(sizes.map((n) => [n, 0, n]));
+    expect(metrics.map((m) => m.shuffleRemoteBlocksFetched)).toEqual([2, 2]);
   });
 
   it('fetches broadcast values and returns accumulator updates', async () => {

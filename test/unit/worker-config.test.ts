@@ -93,6 +93,7 @@ describe('defaults', () => {
       cluster: 'default',
       secret: undefined,
       memoryBytes: 1_073_741_824,
+      maxBytesInFlight: 48 * 1024 ** 2,
       taskHeapMb: undefined,
       logLevel: 'info',
       heartbeatMs: 1000,
@@ -125,6 +126,7 @@ describe('flags and their environment equivalents', () => {
     { option: 'data-dir', value: '/var/tmp/ms', field: 'dataDir', expected: '/var/tmp/ms' },
     { option: 'memory', value: '512m', field: 'memoryBytes', expected: 536_870_912 },
     { option: 'task-heap', value: '512m', field: 'taskHeapMb', expected: 512 },
+    { option: 'max-bytes-in-flight', value: '8m', field: 'maxBytesInFlight', expected: 8 * 1024 ** 2 },
     { option: 'log-level', value: 'debug', field: 'logLevel', expected: 'debug' },
     { option: 'heartbeat-ms', value: '500', field: 'heartbeatMs', expected: 500 },
     { option: 'dead-after-ms', value: '9000', field: 'deadAfterMs', expected: 9000 },
@@ -369,6 +371,16 @@ describe('errors', () => {
     );
     expect(configError(['--memory', '0g']).message).toContain('less than 1 MiB');
     expect(configError(['--memory', 'g']).message).toContain('not a size');
+  });
+
+  it('--max-bytes-in-flight below 64 KiB', () => {
+    const e = configError(['--max-bytes-in-flight', '1000']);
+    expect(e.option).toBe('--max-bytes-in-flight');
+    expect(e.message).toBe(
+      'Invalid --max-bytes-in-flight "1000": less than 64 KiB (a size without a unit is in bytes). ' +
+        'Fix: pass a size like --max-bytes-in-flight 48m (at least 64k), or leave it out for the default.',
+    );
+    expect(run(['--max-bytes-in-flight', '64k']).maxBytesInFlight).toBe(65_536);
   });
 
   it('malformed --peers', () => {

@@ -377,11 +377,17 @@ async function run(
     for (const e of entries) {
       const m = /^__p=(\d+)$/.exec(e);
       if (!m) continue;
-      const files = (await readdir(join(target, e))).sort();
-      for (const f of files) {
-        const path = join(target, e, f);
-        parts.push({ reduce: Number(m[1]), path, buf: await readFile(path) });
+      const files = (await readdir(join(target, e))).sort().map((f) => join(target, e, f));
+      // A map output's bucket is ONE Parquet file (map-output.ts): several written files are merged.
+      let path = files[0];
+      if (files.length > 1) {
+        path = join(target, `merged-${m[1]}.parquet`);
+        const list = files.map(sqlString).join(', ');
+        await conn.run(
+          `COPY (SELECT * FROM read_parquet([${list}], hive_partitioning = false)) TO ${sqlString(path)} (FORMAT parquet)`,
+        );
       }
+      if (path !== undefined) parts.push({ reduce: Number(m[1]), path, buf: await readFile(path) });
     }
     // One footer query for every bucket of the task, not one per bucket.
     const sections = await parquetSections(
