@@ -10,10 +10,9 @@
  *   npm run bench -- --only D1,D4 --sf 0.1   # the SQL workloads (bench/sql/run-sql.ts)
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import type { ProgressEvent } from '../src/client/progress.js';
 import { ensureCorpus, ensurePairsCsv } from './corpus.js';
@@ -21,6 +20,7 @@ import type { PlainReport } from './plain.js';
 import { SQL_WORKLOADS, runSqlBenchmarks } from './sql/run-sql.js';
 import { sortPairs, sumByKey, wordCount, wordCountAsync, type Answer } from './workloads.js';
 import { convergenceWorkloads } from './convergence.js';
+import { loadEngine } from './engine.js';
 import { wasmWorkloads } from './wasm.js';
 
 const { values: args } = parseArgs({
@@ -40,44 +40,7 @@ const { values: args } = parseArgs({
   },
 });
 
-/** Newest modification time of the .ts files under `dir`. */
-function newestTs(dir: string): number {
-  let newest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) newest = Math.max(newest, newestTs(p));
-    else if (e.name.endsWith('.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-/**
- * The engine as users run it, compiled JavaScript (workers then start from .js files, without a
- * TypeScript loader): a private build under bench/data/dist, rebuilt when src/ or bin/ changed.
- * With --src, the TypeScript sources through tsx instead.
- */
-async function loadEngine(): Promise<typeof import('../src/index.js')> {
-  if (args.src) return import('../src/index.js');
-  const out = 'bench/data/dist';
-  const stamp = join(out, '.built');
-  const newest = Math.max(newestTs('src'), newestTs('bin'));
-  if (!existsSync(stamp) || statSync(stamp).mtimeMs < newest) {
-    console.log(`building the engine into ${out} …`);
-    try {
-      execFileSync(
-        process.execPath,
-        ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json', '--outDir', out],
-        { stdio: 'inherit' },
-      );
-    } catch {
-      if (!existsSync(join(out, 'src/index.js'))) throw new Error('building the engine failed');
-      console.log('tsc reported errors (above); benchmarking what it emitted');
-    }
-    writeFileSync(stamp, new Date().toISOString());
-  }
-  return (await import(pathToFileURL(join(out, 'src/index.js')).href)) as typeof import('../src/index.js');
-}
-const engine = await loadEngine();
+const engine = await loadEngine(args.src);
 const { MicroSpark } = engine;
 type MicroSpark = import('../src/index.js').MicroSpark;
 

@@ -147,17 +147,20 @@ export function groupWholeFiles(files: readonly InputFile[], minPartitions: numb
 
 const CHUNK_BYTES = 64 * 1024;
 
-/** Splits a decoded text into lines on \n, dropping one trailing \r per line (Hadoop also ends lines at \r\n). */
+/**
+ * Splits a decoded text into lines on \n, dropping one trailing \r per line (Hadoop also ends
+ * lines at \r\n). Cuts one line at a time rather than `split('\n')`, whose array would keep every
+ * line of the chunk alive (and promoted out of the young generation) until the last is emitted.
+ */
 function splitLines(text: string, emit: (line: string) => void): void {
-  if (text.indexOf('\r') < 0) {
-    const lines = text.split('\n');
-    for (let i = 0; i < lines.length; i++) emit(lines[i]!);
-    return;
-  }
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const l = lines[i]!;
-    emit(l.endsWith('\r') ? l.slice(0, -1) : l);
+  const cr = text.indexOf('\r') >= 0;
+  let start = 0;
+  for (;;) {
+    const nl = text.indexOf('\n', start);
+    const l = nl < 0 ? text.slice(start) : text.slice(start, nl);
+    emit(cr && l.endsWith('\r') ? l.slice(0, -1) : l);
+    if (nl < 0) return;
+    start = nl + 1;
   }
 }
 

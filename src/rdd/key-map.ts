@@ -84,3 +84,50 @@ export class KeyMap<V> {
     this.compound?.forEach((e) => fn(e.value, e.key));
   }
 }
+
+/**
+ * The combiners of a combine by key (reduceByKey, combineByKey, aggregateByKey), one per key (by
+ * value, as {@link KeyMap}): `add` makes a key's first value its combiner with `first` and merges
+ * later ones into it with `merge`. A primitive key maps in a native Map to its combiner's index
+ * in an array, so a record whose key was seen before costs one hash lookup (a Map of combiners
+ * would need a get and a set) and no object per key. `forEach` visits primitive keys first, then
+ * compound keys, each in first-insertion order.
+ */
+export class Combiners {
+  private readonly index = new Map<unknown, number>();
+  private readonly values: unknown[] = [];
+  private readonly compound = new KeyMap<unknown>();
+
+  constructor(
+    private readonly first: (v: unknown) => unknown,
+    private readonly merge: (c: unknown, v: unknown) => unknown,
+  ) {}
+
+  /** Keys so far. */
+  get size(): number {
+    return this.index.size + this.compound.size;
+  }
+
+  /** Adds value `v` of key `k`. */
+  add(k: unknown, v: unknown): void {
+    if (typeof k !== 'object' || k === null) {
+      const i = this.index.get(k);
+      if (i !== undefined) this.values[i] = this.merge(this.values[i], v);
+      else {
+        this.index.set(k, this.values.length);
+        this.values.push(this.first(v));
+      }
+      return;
+    }
+    const c = this.compound;
+    const cur = c.get(k);
+    c.set(k, cur !== undefined || c.has(k) ? this.merge(cur, v) : this.first(v));
+  }
+
+  /** Visits every key with its combiner (see the class doc for the order). */
+  forEach(fn: (combiner: unknown, key: unknown) => void): void {
+    const values = this.values;
+    this.index.forEach((i, k) => fn(values[i], k));
+    this.compound.forEach(fn);
+  }
+}

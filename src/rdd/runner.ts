@@ -21,7 +21,7 @@ import { Compiler } from './compile.js';
 import { readRecords, readTextSplit, readWholeFile, type FileSplit } from './file-input.js';
 import type { LibFn } from './functions.js';
 import { hashPartition } from './key-hash.js';
-import { KeyMap } from './key-map.js';
+import { Combiners, KeyMap } from './key-map.js';
 import { packMapOutput, type MapOutput } from './map-output.js';
 import { PartitionIterator } from './partition-iterator.js';
 import { LIBRARY, StopEmit, toText, type PartitionOp, type Sink } from './library.js';
@@ -914,18 +914,11 @@ class TaskRun {
     const create = agg.create ? this.compiler.fn(agg.create, 1) : undefined;
     const merge = this.compiler.fn(agg.merge, 2);
     return async (part, emit) => {
-      const m = new KeyMap<unknown>();
-      if (s.mapSideCombine) {
-        await this.readPairs(s, part, (k, c) => {
-          const cur = m.get(k);
-          m.set(k, cur === undefined && !m.has(k) ? c : combine(cur, c));
-        });
-      } else {
-        await this.readPairs(s, part, (k, v) => {
-          const cur = m.get(k);
-          m.set(k, cur === undefined && !m.has(k) ? (create ? create(v) : v) : merge(cur, v));
-        });
-      }
+      // Map-side combined input holds combiners (merged with `combine`), else values.
+      const m = s.mapSideCombine
+        ? new Combiners((c) => c, combine)
+        : new Combiners(create ?? ((v) => v), merge);
+      await this.readPairs(s, part, (k, v) => m.add(k, v));
       if (!sort) {
         m.forEach((c, k) => emit([k, c]));
         return;
@@ -1056,30 +1049,13 @@ class TaskRun {
     } else if (s.mapSideCombine && s.agg) {
       const create = s.agg.create ? this.compiler.fn(s.agg.create, 1) : undefined;
       const merge = this.compiler.fn(s.agg.merge, 2);
-      // Hot path: primitive keys go straight to a native Map (no call per record); compound keys
-      // (arrays, objects) need value equality and go through a KeyMap.
-      const prim = new Map<unknown, unknown>();
-      const compound = new KeyMap<unknown>();
+      const combiners = new Combiners(create ?? ((v) => v), merge);
       await compute((kv) => {
         if (!Array.isArray(kv) || kv.length !== 2) notAPair(kv);
-        const k: unknown = kv[0];
-        if (typeof k !== 'object' || k === null) {
-          const cur = prim.get(k);
-          if (cur !== undefined || prim.has(k)) prim.set(k, merge(cur, kv[1]));
-          else prim.set(k, create ? create(kv[1]) : kv[1]);
-        } else {
-          const cur = compound.get(k);
-          if (cur !== undefined || compound.has(k)) compound.set(k, merge(cur, kv[1]));
-          else compound.set(k, create ? create(kv[1]) : kv[1]);
-        }
+        combiners.add(kv[0], kv[1]);
       });
-      records = prim.size + compound.size;
-      prim.forEach((c, k) => {
-        const r = partition(k);
-        (buckets[r] ?? outside(r)).addPair(k, c);
-      });
-      prim.clear();
-      compound.forEach((c, k) => {
+      records = combiners.size;
+      combiners.forEach((c, k) => {
         const r = partition(k);
         (buckets[r] ?? outside(r)).addPair(k, c);
       });

@@ -17,8 +17,10 @@
  * slice, shuffle output or block belongs to the store that served it.
  *
  * Threads are created on demand (or all at once by `prestart()`, as the worker daemon does), up
- * to `threads`, and replaced when they die. A thread that is idle
- * does not keep the process alive.
+ * to `threads`, and replaced when they die, and when a task left a thread's V8 heap larger than
+ * `recycleHeapMb` and no task waits for it (a heap that grew stays grown: the thread is what
+ * gives it back to the OS). Their young generation is small by default (records die young). A
+ * thread that is idle does not keep the process alive.
  *
  * WebAssembly modules (sc.wasm) are compiled here, once per pool (so once per worker daemon), the
  * first time a thread asks for one (`wasmModule`), and posted to threads as compiled modules, which
@@ -79,9 +81,29 @@ export interface TaskPoolOptions {
   readonly threads: number;
   /** A task running longer than this is killed with its thread (TaskTimeoutError). Default: none. */
   readonly taskTimeoutMs?: number;
-  /** V8 heap limits of each thread (a task exceeding them kills its thread: WorkerThreadDied). */
+  /**
+   * V8 heap limits of each thread (a task exceeding them kills its thread: WorkerThreadDied).
+   * The young generation defaults to {@link DEFAULT_YOUNG_GENERATION_MB}.
+   */
   readonly resourceLimits?: ResourceLimits;
+  /**
+   * A thread whose V8 heap is larger than this (MiB) after a task, with no task waiting for it,
+   * is replaced by a fresh thread, so that the heap a big task grew goes back to the OS instead
+   * of staying with an idle thread. Default {@link DEFAULT_RECYCLE_HEAP_MB}; 0 never replaces.
+   */
+  readonly recycleHeapMb?: number;
 }
+
+/**
+ * The default young generation of a task thread, in MiB (V8 makes each semi-space a third): half
+ * of V8's default for a 64-bit heap (48), which keeps each busy thread's resident memory about
+ * 16 MiB lower; records die young, so collections cost about the same (12 made W1's map tasks
+ * spend about twice as long in GC: lines still in use got promoted).
+ */
+export const DEFAULT_YOUNG_GENERATION_MB = 24;
+
+/** The default of {@link TaskPoolOptions.recycleHeapMb}. */
+export const DEFAULT_RECYCLE_HEAP_MB = 64;
 
 /** How a task ended. `userError` says whether its own code failed (counts toward task.maxFailures). */
 export type TaskOutcome =
@@ -139,7 +161,14 @@ export type FromThread =
       readonly method: ThreadRequest;
       readonly args: ReadonlyArray<string | number>;
     }
-  | { readonly kind: 'done'; readonly taskId: number; readonly ok: true; readonly result: WireTaskResult }
+  | {
+      readonly kind: 'done';
+      readonly taskId: number;
+      readonly ok: true;
+      readonly result: WireTaskResult;
+      /** The thread's V8 heap (total_heap_size) when the task ended, in bytes. */
+      readonly heapBytes: number;
+    }
   | {
       readonly kind: 'done';
       readonly taskId: number;
@@ -147,6 +176,7 @@ export type FromThread =
       readonly error: WireError;
       readonly userError: boolean;
       readonly service?: ServiceMethod;
+      readonly heapBytes: number;
     }
   | {
       /** A WebAssembly instance's call cells (src/wasm/guest.ts WatchGuard): watched while tasks run. */
@@ -306,7 +336,10 @@ export class TaskPool {
   readonly size: number;
   private readonly timeoutMs: number | undefined;
   private readonly entry: ThreadEntry;
-  private readonly resourceLimits: ResourceLimits | undefined;
+  private readonly resourceLimits: ResourceLimits;
+  private readonly recycleHeapBytes: number;
+  /** prestart() was called: a replaced thread's successor is started at once. */
+  private prestarted = false;
   private readonly slots: Slot[] = [];
   /** Every thread not yet exited, including those being terminated. */
   private readonly threads = new Set<Worker>();
@@ -331,7 +364,14 @@ export class TaskPool {
       throw new RangeError(`TaskPool: taskTimeoutMs must be a positive number, got ${String(taskTimeoutMs)}`);
     this.size = threads;
     this.timeoutMs = taskTimeoutMs;
-    this.resourceLimits = options.resourceLimits;
+    const recycleMb = options.recycleHeapMb ?? DEFAULT_RECYCLE_HEAP_MB;
+    if (!(recycleMb >= 0 && Number.isFinite(recycleMb)))
+      throw new RangeError(`TaskPool: recycleHeapMb must be a number >= 0, got ${String(recycleMb)}`);
+    this.recycleHeapBytes = recycleMb * 1024 ** 2;
+    this.resourceLimits = {
+      maxYoungGenerationSizeMb: DEFAULT_YOUNG_GENERATION_MB,
+      ...options.resourceLimits,
+    };
     this.entry = threadEntry();
   }
 
@@ -341,6 +381,12 @@ export class TaskPool {
     for (const s of this.slots) if (s.state === 'busy') n++;
     return n;
   }
+
+  /** Threads replaced after a task because their heap outgrew `recycleHeapMb`. */
+  get recycled(): number {
+    return this.recycledCount;
+  }
+  private recycledCount = 0;
 
   /** Threads alive now (started, running, idle, or being terminated). */
   get live(): number {
@@ -403,6 +449,7 @@ export class TaskPool {
    */
   prestart(): void {
     if (this.closing) return;
+    this.prestarted = true;
     while (this.slots.length < this.size) this.spawn();
   }
 
@@ -440,7 +487,7 @@ export class TaskPool {
   private spawn(): void {
     const worker = new Worker(this.entry.filename, {
       ...this.entry.options,
-      ...(this.resourceLimits && { resourceLimits: this.resourceLimits }),
+      resourceLimits: this.resourceLimits,
     });
     const slot: Slot = { worker, state: 'starting' };
     this.slots.push(slot);
@@ -620,10 +667,24 @@ export class TaskPool {
         slot.state = 'idle';
         slot.worker.unref();
         this.settle(job, this.outcome(msg));
+        if (this.recycleHeapBytes > 0 && msg.heapBytes > this.recycleHeapBytes && this.queue.length === 0)
+          this.recycle(slot);
         this.pump();
         return;
       }
     }
+  }
+
+  /**
+   * Replaces an idle thread whose heap outgrew `recycleHeapMb`: terminating it frees its heap. A
+   * prestarted pool starts the successor at once (it loads while other tasks run); otherwise a
+   * thread is started when a task needs one.
+   */
+  private recycle(slot: Slot): void {
+    this.recycledCount++;
+    this.retire(slot);
+    slot.worker.terminate().catch(() => 0);
+    if (this.prestarted && !this.closing) this.spawn();
   }
 
   private outcome(msg: Extract<FromThread, { kind: 'done' }>): TaskOutcome {
@@ -661,7 +722,7 @@ export class TaskPool {
     const oom = (slot.lastError as { code?: unknown } | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY';
     if (job && oom) {
       // The task's own allocations hit the thread's heap limit: its fault (counted, retried).
-      const mb = this.resourceLimits?.maxOldGenerationSizeMb;
+      const mb = this.resourceLimits.maxOldGenerationSizeMb;
       this.settle(
         job,
         failure(

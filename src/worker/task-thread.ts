@@ -7,6 +7,7 @@
  * User code runs here, so whatever it does to this thread (process.exit, an uncaught exception in
  * a timer, an endless loop) ends this thread only; the pool replaces it.
  */
+import { getHeapStatistics } from 'node:v8';
 import { parentPort } from 'node:worker_threads';
 import { decode, encode } from '../protocol/codec.js';
 import { errorFromWire, errorToWire } from '../protocol/errors.js';
@@ -114,7 +115,7 @@ async function runOne(taskId: number, task: Uint8Array): Promise<void> {
       ...(r.sections && r.sections.length > 0 && { sections: [...r.sections] }),
       ...(r.metrics && { metrics: r.metrics }),
     };
-    msg = { kind: 'done', taskId, ok: true, result };
+    msg = { kind: 'done', taskId, ok: true, result, heapBytes: getHeapStatistics().total_heap_size };
   } catch (e) {
     transfer.clear();
     const service = typeof e === 'object' && e !== null ? serviceErrors.get(e) : undefined;
@@ -125,6 +126,7 @@ async function runOne(taskId: number, task: Uint8Array): Promise<void> {
       error: errorToWire(e),
       userError: service === undefined,
       ...(service !== undefined && { service }),
+      heapBytes: getHeapStatistics().total_heap_size,
     };
   }
   setTaskWriter(undefined);
@@ -132,7 +134,10 @@ async function runOne(taskId: number, task: Uint8Array): Promise<void> {
   try {
     post(msg, transfer);
   } catch (e) {
-    post({ kind: 'done', taskId, ok: false, error: errorToWire(e), userError: false }, new Set());
+    post(
+      { kind: 'done', taskId, ok: false, error: errorToWire(e), userError: false, heapBytes: msg.heapBytes },
+      new Set(),
+    );
   }
 }
 

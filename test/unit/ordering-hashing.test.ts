@@ -1,6 +1,6 @@
 /**
  * The engine's total order (`compare`), stable key hashing (`hashKey`, the same in every
- * process) and value-keyed maps (`KeyMap`).
+ * process) and value-keyed maps (`KeyMap`, `Combiners`).
  */
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { compare, hashKey } from '../../src/index.js';
 import { hashPartition } from '../../src/rdd/key-hash.js';
-import { KeyMap } from '../../src/rdd/key-map.js';
+import { Combiners, KeyMap } from '../../src/rdd/key-map.js';
 import { mulberry32 } from '../../src/rdd/random.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -461,5 +461,81 @@ describe('KeyMap', () => {
     const before = m.size;
     values.forEach((v, i) => m.set(reversedKeys(v), i));
     expect(m.size).toBe(before);
+  });
+});
+
+describe('Combiners', () => {
+  it('makes the first value of a key its combiner and merges later ones, keys by value', () => {
+    const firsts: unknown[] = [];
+    const merges: Array<[unknown, unknown]> = [];
+    const c = new Combiners(
+      (v) => {
+        firsts.push(v);
+        return [v];
+      },
+      (acc, v) => {
+        merges.push([acc, v]);
+        return [...(acc as unknown[]), v];
+      },
+    );
+    const input: Array<[unknown, unknown]> = [
+      ['a', 1],
+      [['k', 1], 2],
+      [0, 3],
+      ['a', 4],
+      [-0, 5],
+      [['k', 1], 6],
+      [NaN, 7],
+      [NaN, 8],
+      [null, 9],
+      [undefined, 10],
+      [{ y: 2, x: 1 }, 11],
+      [{ x: 1, y: 2 }, 12],
+    ];
+    for (const [k, v] of input) c.add(k, v);
+    expect(c.size).toBe(7);
+    expect(firsts).toEqual([1, 2, 3, 7, 9, 10, 11]);
+    expect(merges).toEqual([
+      [[1], 4],
+      [[3], 5],
+      [[2], 6],
+      [[7], 8],
+      [[11], 12],
+    ]);
+    const out: Array<[unknown, unknown]> = [];
+    c.forEach((v, k) => out.push([k, v]));
+    // Primitive keys first, then compound keys, each in first-insertion order.
+    expect(out).toEqual([
+      ['a', [1, 4]],
+      [0, [3, 5]],
+      [NaN, [7, 8]],
+      [null, [9]],
+      [undefined, [10]],
+      [
+        ['k', 1],
+        [2, 6],
+      ],
+      [{ y: 2, x: 1 }, [11, 12]],
+    ]);
+  });
+
+  it('merges into a combiner that is undefined, as into any other', () => {
+    const c = new Combiners(
+      () => undefined,
+      (acc, v) => (acc === undefined ? `was undefined, then ${String(v)}` : 'unexpected'),
+    );
+    for (const [k, v] of [
+      [1, 'x'],
+      [1, 'y'],
+      [[1], 'x'],
+      [[1], 'y'],
+    ] as const)
+      c.add(k, v);
+    const out: Array<[unknown, unknown]> = [];
+    c.forEach((v, k) => out.push([k, v]));
+    expect(out).toEqual([
+      [1, 'was undefined, then y'],
+      [[1], 'was undefined, then y'],
+    ]);
   });
 });

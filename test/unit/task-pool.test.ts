@@ -170,6 +170,8 @@ describe('TaskPool options and thread entry', () => {
     for (const threads of [0, -1, 1.5, Number.NaN])
       expect(() => new TaskPool({ threads })).toThrow(RangeError);
     expect(() => new TaskPool({ threads: 1, taskTimeoutMs: 0 })).toThrow(RangeError);
+    for (const recycleHeapMb of [-1, Number.NaN, Infinity])
+      expect(() => new TaskPool({ threads: 1, recycleHeapMb })).toThrow(RangeError);
     const pool = new TaskPool({ threads: 3 });
     expect([pool.size, pool.busy, pool.live, pool.queued]).toEqual([3, 0, 0, 0]);
   });
@@ -358,6 +360,39 @@ describe('TaskPool runs tasks', () => {
     expect(r.accumulators).toEqual([['acc1', 5 + 6 + 7 + 8 + 9]]);
     expect(services.calls).toEqual(['broadcastValue bc1']);
     expect(untimed(r)).toEqual(untimed(await inProcess(desc, services)));
+  });
+});
+
+describe('TaskPool replaces threads whose heap grew', () => {
+  it('replaces a thread after a task only when no task waits for it, and a prestarted pool at once', async () => {
+    // Every thread's heap is larger than 1 MiB after a task: each idle moment replaces it.
+    const pool = makePool({ threads: 1, recycleHeapMb: 1 });
+    const three = await Promise.all([0, 1, 0].map((p) => pool.run(encode(rangeTask(p)), noServices)));
+    expect(three.map((o) => expectOk(o).result)).toEqual([
+      [0, 1, 2, 3, 4],
+      [5, 6, 7, 8, 9],
+      [0, 1, 2, 3, 4],
+    ]);
+    expect(pool.recycled).toBe(1); // after the last of the three, not between them
+    await vi.waitFor(() => expect(pool.live).toBe(0)); // not prestarted: no successor until a task comes
+    expect(expectOk(await pool.run(encode(rangeTask(1)), noServices)).result).toEqual([5, 6, 7, 8, 9]);
+    expect(pool.recycled).toBe(2);
+
+    const pre = makePool({ threads: 2, recycleHeapMb: 1 });
+    pre.prestart();
+    expect(expectOk(await pre.run(encode(rangeTask(0)), noServices)).result).toEqual([0, 1, 2, 3, 4]);
+    expect(pre.recycled).toBe(1);
+    await vi.waitFor(() => expect(pre.live).toBe(2)); // the successor started, the old thread ended
+    expect(expectOk(await pre.run(encode(rangeTask(1)), noServices)).result).toEqual([5, 6, 7, 8, 9]);
+    expect(pre.recycled).toBe(2);
+  });
+
+  it('keeps threads by default after small tasks, and always with recycleHeapMb 0', async () => {
+    for (const options of [{ threads: 1 }, { threads: 1, recycleHeapMb: 0 }]) {
+      const pool = makePool(options);
+      for (const p of [0, 1]) expectOk(await pool.run(encode(rangeTask(p)), noServices));
+      expect([pool.recycled, pool.live]).toEqual([0, 1]);
+    }
   });
 });
 
