@@ -82,7 +82,7 @@ describe('a map output in the block store', () => {
     const out = packMapOutput(buckets);
     await store.put(mapDataId(sid, 1), out.data, 'action:1', out.index);
     expect(store.list()[0]!.onDisk).toBe(true);
-    expect(store.stats()).toEqual({ blocks: 1, memoryBytes: 0, diskBytes: 8, spills: 1 });
+    expect(store.stats()).toEqual({ blocks: 1, memoryBytes: 0, diskBytes: 8, spills: 1, spilledBytes: 8 });
     expect(store.indexOf(mapDataId(sid, 1))).toEqual([0, 3, 3, 8, 8]);
     const last = await store.getRange(mapDataId(sid, 1), 3, 8);
     expect(plain(last)).toEqual([4, 5, 6, 7, 8]);
