@@ -722,9 +722,10 @@ export class SessionEngine implements SqlEngine, Catalog {
     if (spec.format === 'csv') options.push(`HEADER ${spec.options.header === 'true' ? 'true' : 'false'}`);
     const sep = spec.options.sep ?? spec.options.delimiter;
     if (spec.format === 'csv' && sep !== undefined) options.push(`DELIMITER ${sqlString(sep)}`);
-    // One column written as it is (text; JSON partitioned: DuckDB's JSON COPY has no PARTITION_BY,
-    // so each row is its to_json text, which is what that COPY writes).
-    const asText = spec.format === 'text' || (spec.format === 'json' && spec.partitionBy.length > 0);
+    // One column written as it is: text, or JSON as each row's JSON text (DuckDB's JSON COPY has no
+    // PARTITION_BY and writes null fields, which Spark leaves out unless `ignoreNullFields` is false).
+    const asText = spec.format === 'text' || spec.format === 'json';
+    const ignoreNullFields = jsonIgnoreNullFields(spec.options);
     if (asText)
       options.splice(0, options.length, 'FORMAT csv', 'HEADER false', "QUOTE ''", "DELIMITER '\\x01'");
     await mkdir(join(jobDir, '_temporary'), { recursive: true });
@@ -737,8 +738,8 @@ export class SessionEngine implements SqlEngine, Catalog {
             jobDir,
             jobId,
             select:
-              spec.format === 'json' && asText
-                ? jsonLineSelect(optimized.output, spec.partitionBy)
+              spec.format === 'json'
+                ? jsonLineSelect(optimized.output, spec.partitionBy, ignoreNullFields)
                 : optimized.output.map((a) => `${col(a.id)} AS ${quoteIdent(a.name)}`).join(', '),
             options,
             partitionBy: spec.partitionBy.map(quoteIdent),
@@ -814,11 +815,34 @@ export class SessionEngine implements SqlEngine, Catalog {
   }
 }
 
-/** A partitioned JSON write's columns: each row's data columns as one JSON text, then the partition columns. */
-function jsonLineSelect(output: readonly Attr[], partitionBy: readonly string[]): string {
+/**
+ * A JSON write's `ignoreNullFields` option (Spark's, default true: a null field, at any depth of a
+ * struct, is left out of the row's JSON). Anything but `true`/`false` is an error naming the option.
+ */
+function jsonIgnoreNullFields(options: Readonly<Record<string, string>>): boolean {
+  const v = options.ignoreNullFields?.toLowerCase();
+  if (v === undefined || v === 'true') return true;
+  if (v === 'false') return false;
+  throw new InvalidOperationError(
+    `write.json: option ignoreNullFields must be true or false, got '${options.ignoreNullFields}'`,
+  );
+}
+
+/**
+ * A JSON write's columns: each row's data columns as one JSON text, then the partition columns.
+ * Null fields are dropped by a JSON merge patch onto `{}` (RFC 7396: a null member removes its key,
+ * in nested structs too; arrays are copied as they are, nulls included; a map's null values are
+ * dropped too, where Spark keeps them).
+ */
+function jsonLineSelect(
+  output: readonly Attr[],
+  partitionBy: readonly string[],
+  ignoreNullFields: boolean,
+): string {
   const data = output.filter((a) => !partitionBy.includes(a.name));
   const parts = output.filter((a) => partitionBy.includes(a.name));
-  const json = `to_json(struct_pack(${data.map((a) => `${quoteIdent(a.name)} := ${col(a.id)}`).join(', ')})) AS "value"`;
+  const row = `to_json(struct_pack(${data.map((a) => `${quoteIdent(a.name)} := ${col(a.id)}`).join(', ')}))`;
+  const json = `${ignoreNullFields ? `json_merge_patch('{}', ${row})` : row} AS "value"`;
   return [json, ...parts.map((a) => `${col(a.id)} AS ${quoteIdent(a.name)}`)].join(', ');
 }
 

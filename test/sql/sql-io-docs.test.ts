@@ -4,7 +4,7 @@
  * partitionBy), and TPC-H Q1, Q3, Q6 and Q18 written with the DataFrame API, compared with
  * DuckDB's answers on the same Parquet files — in process and on a local cluster of 3 workers.
  */
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -153,6 +153,35 @@ forEachMode('PySpark DataFrameReader / DataFrameWriter examples', (spark) => {
       { age: 120, name: 'Hyukjin Kwon' },
       { age: 140, name: 'Haejoon Lee' },
     ]);
+  });
+
+  it('json leaves null fields out (ignoreNullFields, default true), nested ones too; false keeps them', async () => {
+    const rows = spark().createDataFrame(
+      [
+        [1, null, { x: null, y: 2 }],
+        [2, 'b', null],
+      ],
+      'a INT, b STRING, s STRUCT<x: INT, y: INT>',
+    );
+    const lines = async (d: string) => {
+      const files = (await readdir(d)).filter((f) => f.endsWith('.json'));
+      const text = await Promise.all(files.map((f) => readFile(join(d, f), 'utf8')));
+      return text.join('').split('\n').filter(Boolean).sort();
+    };
+    const d = freshDir();
+    await rows.coalesce(1).write.json(d);
+    expect(await lines(d)).toEqual(['{"a":1,"s":{"y":2}}', '{"a":2,"b":"b"}']);
+    const k = freshDir();
+    await rows.coalesce(1).write.json(k, { ignoreNullFields: false });
+    expect(await lines(k)).toEqual(['{"a":1,"b":null,"s":{"x":null,"y":2}}', '{"a":2,"b":"b","s":null}']);
+    // Read back, a left-out field is null again.
+    expect(await (await spark().read.json(d)).orderBy('a').select('a', 'b').collect()).toEqual([
+      { a: 1, b: null },
+      { a: 2, b: 'b' },
+    ]);
+    await expect(rows.write.json(freshDir(), { ignoreNullFields: 'maybe' })).rejects.toThrow(
+      "write.json: option ignoreNullFields must be true or false, got 'maybe'",
+    );
   });
 
   it("text round trip: one 'value' column, one row per line", async () => {
