@@ -148,6 +148,15 @@ export type Record = z.infer<typeof Record>;
 
 const amount = z.number().nonnegative().max(Number.MAX_SAFE_INTEGER);
 
+/** One physical operator of a SQL fragment's DuckDB plan (src/sql/exec/profile.ts EngineOperator). */
+export const EngineOperatorWire = z.object({
+  name: z.string().max(200),
+  depth: count,
+  rows: amount,
+  timeMs: amount,
+  info: z.string().max(1000).optional(),
+});
+
 /** What a task measured (src/rdd/runner.ts TaskMetrics): ms, bytes and record counts. */
 export const TaskMetricsWire = z.object({
   executorRunTime: amount,
@@ -170,6 +179,8 @@ export const TaskMetricsWire = z.object({
   shuffleWriteRecords: amount,
   sqlRows: amount,
   sqlBytes: amount,
+  /** DuckDB's operators of the task's SQL fragments (src/sql/exec/profile.ts), pre-order; only when profiled. */
+  sqlOperators: z.array(EngineOperatorWire).optional(),
 });
 
 /** A granted lease on one attempt of a job. */

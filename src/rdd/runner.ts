@@ -37,6 +37,7 @@ import {
 } from './lineage.js';
 import { compare } from './ordering.js';
 import type { ColumnSection } from '../sql/exec/sections.js';
+import type { EngineOperator } from '../sql/exec/profile.js';
 
 /** Where a task reads what it does not compute. Implemented in-process and by the network layer. */
 export interface TaskServices {
@@ -111,11 +112,16 @@ export interface TaskMetrics {
   readonly sqlRows: number;
   /** Bytes of those batches (Parquet). */
   readonly sqlBytes: number;
+  /**
+   * DuckDB's physical operators of the task's SQL fragments, in the order they ran (each a
+   * pre-order list): only with `spark.microspark.sql.operatorMetrics` on. Not a counter.
+   */
+  readonly sqlOperators?: EngineOperator[];
 }
 
 /** A task's counters while it runs (see {@link TaskMetrics}). */
 /** Task metrics as counters that add up (a task's, a stage's, an executor's totals). */
-export type MetricCounters = { -readonly [K in keyof TaskMetrics]-?: number };
+export type MetricCounters = { -readonly [K in Exclude<keyof TaskMetrics, 'sqlOperators'>]-?: number };
 
 /** All-zero counters. */
 export function zeroMetrics(): MetricCounters {
@@ -506,6 +512,8 @@ class TaskRun {
   /** The fraction of the split the windows covered (1: the whole split was read). */
   sampledFraction = 1;
   readonly m: MetricCounters = zeroMetrics();
+  /** DuckDB's operators of the SQL fragments run (profiled ones only), in order. */
+  readonly operators: EngineOperator[] = [];
 
   constructor(
     private readonly desc: TaskDesc,
@@ -805,7 +813,7 @@ class TaskRun {
         batches.push(bufs);
       }
       const { runFragment, emitsPairs } = await import('../sql/exec/fragment.js');
-      const out = await runFragment(task, part, batches, this.compiler);
+      const out = await runFragment(task, part, batches, this.compiler, (ops) => this.operators.push(...ops));
       const id = this.idOf(node);
       for (const [reduce, , section] of out) {
         if (!section) continue; // not a Parquet batch (a sample, a write's report)
@@ -1261,7 +1269,8 @@ export async function runTask(desc: TaskDesc, services: TaskServices): Promise<T
       run.m.gcTime = Math.round(gc.stop());
       run.m.shuffleFetchWaitTime = Math.round(run.m.shuffleFetchWaitTime);
       const cpuNs = cpu.stop();
-      const { executorCpuTime: _unset, ...m } = run.m;
+      const { executorCpuTime: _unset, ...counters } = run.m;
+      const m = run.operators.length > 0 ? { ...counters, sqlOperators: run.operators } : counters;
       return cpuNs === undefined ? m : { ...m, executorCpuTime: cpuNs };
     });
   } finally {

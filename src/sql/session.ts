@@ -14,7 +14,7 @@ import { fromArrow, isArrowTable, type ArrowTableLike } from './arrow.js';
 import { AnalysisException } from './errors.js';
 import { parseExpression, parseStatement, type Statement } from './parser/parser.js';
 import type { DataSourceSpec, Relation } from './plan/unresolved.js';
-import { SessionEngine } from './session-engine.js';
+import { BOOLEAN_SETTINGS, SessionEngine, booleanSetting } from './session-engine.js';
 import { literalType } from './analysis/analyzer.js';
 import {
   ArrayType,
@@ -41,8 +41,9 @@ export class RuntimeConfig {
   get(key: string, fallback?: string): string | undefined {
     return this.values.get(key) ?? fallback;
   }
-  /** Sets `key` (values are strings, as in Spark). */
+  /** Sets `key` (values are strings, as in Spark); a boolean setting's bad value is a ConfigError naming it. */
   set(key: string, value: string | number | boolean): void {
+    if (BOOLEAN_SETTINGS.has(key)) booleanSetting(key, String(value), false);
     this.values.set(key, String(value));
   }
   /** Removes a setting. */

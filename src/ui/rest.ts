@@ -6,6 +6,8 @@
 import { rddBlockId } from '../protocol/block-ids.js';
 import type { WorkerStatus } from '../client/cluster-backend.js';
 import type { RetryReason, TaskMetrics } from '../client/progress.js';
+import type { MetricCounters } from '../rdd/runner.js';
+import { sameShape, sumOperators, type EngineOperator } from '../sql/exec/profile.js';
 import {
   finishedTasks,
   type SqlExecutionRecord,
@@ -330,7 +332,7 @@ export function taskSummary(st: StageRecord, quantiles: readonly number[]): Reco
     const xs = succeeded.map(f).sort((a, b) => a - b);
     return quantiles.map((q) => quantile(xs, q));
   };
-  const m = (k: keyof TaskMetrics) => dist((t) => t.metrics?.[k] ?? 0);
+  const m = (k: keyof MetricCounters) => dist((t) => t.metrics?.[k] ?? 0);
   const zeros = quantiles.map(() => 0);
   const measured = succeeded.filter((t) => t.metrics !== undefined).length;
   // CPU time only over the tasks that measured it; absent when none did (not a fake 0).
@@ -514,6 +516,7 @@ export function sqlExecutionData(store: StatusStore, x: SqlExecutionRecord): Rec
       bytes: sum((st) => st.metrics.sqlBytes),
       shuffleWriteBytes: sum((st) => st.metrics.shuffleWriteBytes),
       inputBytes: sum((st) => st.metrics.inputBytes),
+      ...engineOperators(ran),
     };
   });
   const withOperators = stages.map((s) => ({ ...s, operators: planOperators(s, stages) }));
@@ -539,6 +542,27 @@ export function sqlExecutionData(store: StatusStore, x: SqlExecutionRecord): Rec
     edges: stages.flatMap((s) => s.inputs.map((from) => ({ fromId: from, toId: s.id }))),
     // MicroSpark's own: the plan's stages with the stages that ran them.
     stages: withOperators,
+  };
+}
+
+/**
+ * A plan stage's `engineOperators` (`spark.microspark.sql.operatorMetrics`): DuckDB's operators of
+ * its fragment, pre-order with depths, summed over the successful tasks of the stages that ran it
+ * (`engineOperatorTasks` of them; a stage whose list has another shape, such as a range exchange's
+ * sampling job, is left out). Nothing when no task was profiled.
+ */
+export function engineOperators(ran: readonly StageRecord[]): {
+  engineOperators?: EngineOperator[];
+  engineOperatorTasks?: number;
+} {
+  const profiled = ran.filter((st) => st.operators !== undefined);
+  if (profiled.length === 0) return {};
+  // The stage that ran the plan stage's own fragment is the last one (a sampling job runs first).
+  const main = profiled[profiled.length - 1]!;
+  const same = profiled.filter((st) => sameShape(st.operators!, main.operators!));
+  return {
+    engineOperators: sumOperators(same.map((st) => st.operators!)).operators,
+    engineOperatorTasks: same.reduce((n, st) => n + st.operatorTasks, 0),
   };
 }
 

@@ -8,12 +8,13 @@
  */
 import type { ProgressEvent, RetryReason, TaskMetrics } from '../client/progress.js';
 import { zeroMetrics, type MetricCounters } from '../rdd/runner.js';
+import { sumOperators, type EngineOperator } from '../sql/exec/profile.js';
 
 /** Sums of task metrics (a stage's, an executor's): every field of {@link TaskMetrics}. */
 export type MetricTotals = MetricCounters;
 
 function addMetrics(into: MetricTotals, m: TaskMetrics): void {
-  for (const k of Object.keys(into) as Array<keyof TaskMetrics>) {
+  for (const k of Object.keys(into) as Array<keyof MetricTotals>) {
     const v = m[k];
     if (typeof v === 'number' && Number.isFinite(v)) into[k] += v;
   }
@@ -90,6 +91,14 @@ export interface StageRecord {
   executorRunTime: number;
   /** Sums of the successful attempts' measured metrics (exact whatever was retained). */
   readonly metrics: MetricTotals;
+  /**
+   * DuckDB's operators of the successful attempts' fragments, summed position by position
+   * (`spark.microspark.sql.operatorMetrics`); undefined when no attempt sent any.
+   */
+  operators: EngineOperator[] | undefined;
+  /** Successful attempts summed into `operators`; `operatorsSkipped` sent a list of another shape. */
+  operatorTasks: number;
+  operatorsSkipped: number;
   /** Running attempts by partition. */
   readonly running: Map<number, TaskRecord>;
   /** Finished attempts, at most `retainedTasks`, as a ring starting at `ringHead` (see {@link finishedTasks}). */
@@ -258,6 +267,9 @@ export class StatusStore {
         numCompletedIndices: 0,
         executorRunTime: 0,
         metrics: zeroMetrics(),
+        operators: undefined,
+        operatorTasks: 0,
+        operatorsSkipped: 0,
         running: new Map(),
         finished: [],
         ringHead: 0,
@@ -329,9 +341,17 @@ export class StatusStore {
     }
     if (e.state === 'done') {
       if (e.metrics) {
-        t.metrics = e.metrics;
-        addMetrics(st.metrics, e.metrics);
-        addMetrics(this.executor(t.executorId, time).metrics, e.metrics);
+        // The operators are summed per stage, not kept per retained task.
+        const { sqlOperators, ...counters } = e.metrics;
+        t.metrics = counters;
+        addMetrics(st.metrics, counters);
+        addMetrics(this.executor(t.executorId, time).metrics, counters);
+        if (sqlOperators && sqlOperators.length > 0) {
+          const summed = sumOperators(st.operators ? [st.operators, sqlOperators] : [sqlOperators]);
+          st.operators = summed.operators;
+          if (summed.skipped > 0) st.operatorsSkipped++;
+          else st.operatorTasks++;
+        }
       }
       this.finish(st, t, 'SUCCESS', time);
     } else {

@@ -16,6 +16,7 @@ import { InvalidOperationError, MicroSparkError } from '../../protocol/errors.js
 import type { Compiler } from '../../rdd/compile.js';
 import { partitionValuesOf, recordsView, type RecordsSpec } from '../sources.js';
 import { parquetSections, type ColumnSection } from './sections.js';
+import { profileOperators, type EngineOperator } from './profile.js';
 import type { FragmentUdf, UdfRun } from './udf.js';
 import { quoteIdent, sqlString } from '../types.js';
 import { SparkRuntimeException } from '../errors.js';
@@ -97,6 +98,8 @@ export interface FragmentTask {
     | WriteOutput;
   /** The user-defined functions the SQL calls (`ms_udf_<i>`), registered before it runs. */
   readonly udfs?: readonly FragmentUdf[];
+  /** Profile the main statement (`spark.microspark.sql.operatorMetrics`): its operators go to `runFragment`'s `onOperators`. */
+  readonly profile?: boolean;
 }
 
 /**
@@ -151,6 +154,7 @@ async function writePartition(
   sql: string,
   out: WriteOutput,
   partition: number,
+  main: MainStatement,
 ): Promise<WriteReport> {
   const attempt = join(out.jobDir, '_temporary', `attempt_${pad(partition, 5)}_${randomUUID()}`);
   // Not recursive: once the job has committed or aborted its directory is gone, and a straggling
@@ -162,15 +166,17 @@ async function writePartition(
   try {
     if (out.partitionBy.length === 0) {
       const file = join(attempt, name(0));
-      const r = await conn.runAndReadAll(
-        `COPY (${source}) TO ${sqlString(file)} (${out.options.join(', ')})`,
+      const r = await main(() =>
+        conn.runAndReadAll(`COPY (${source}) TO ${sqlString(file)} (${out.options.join(', ')})`),
       );
       rows = Number(r.getRowsJS()[0]?.[0] ?? 0);
       // As Spark: an empty partition writes no file, except the first (so the schema is kept).
       if (rows === 0 && partition !== 0) await rm(file, { force: true });
     } else {
-      const r = await conn.runAndReadAll(
-        `COPY (${source}) TO ${sqlString(attempt)} (${[...out.options, `PARTITION_BY (${out.partitionBy.join(', ')})`].join(', ')})`,
+      const r = await main(() =>
+        conn.runAndReadAll(
+          `COPY (${source}) TO ${sqlString(attempt)} (${[...out.options, `PARTITION_BY (${out.partitionBy.join(', ')})`].join(', ')})`,
+        ),
       );
       rows = Number(r.getRowsJS()[0]?.[0] ?? 0);
       // DuckDB names them data_<i>: Spark's names instead, counted per directory.
@@ -301,6 +307,30 @@ async function filesView(
   return bodies.join(' UNION ALL ');
 }
 
+/** Runs a fragment's main statement (the one that reads its inputs and computes it): profiled or not. */
+type MainStatement = <T>(statement: () => Promise<T>) => Promise<T>;
+
+/**
+ * A {@link MainStatement} that profiles the statement with DuckDB's JSON profiler (this
+ * connection only; into `dir`), then turns profiling off and hands its operators to `onOperators`.
+ */
+function profiledStatement(
+  conn: DuckDBConnection,
+  dir: string,
+  onOperators: (ops: EngineOperator[]) => void,
+): MainStatement {
+  return async (statement) => {
+    const file = join(dir, 'profile.json');
+    await conn.run(`SET enable_profiling = 'json'`);
+    await conn.run(`SET profiling_output = ${sqlString(file)}`);
+    const result = await statement().finally(() => conn.run('RESET enable_profiling'));
+    onOperators(profileOperators(JSON.parse(await readFile(file, 'utf8'))));
+    return result;
+  };
+}
+
+const unprofiled: MainStatement = (statement) => statement();
+
 /** Runs the fragment over a connection (views created, output written), returning the output batches. */
 async function run(
   conn: DuckDBConnection,
@@ -309,6 +339,7 @@ async function run(
   partition: number,
   batches: readonly (readonly Uint8Array[])[],
   udfs: UdfRun | undefined,
+  main: MainStatement,
 ): Promise<FragmentOutput[]> {
   const sql = udfs ? udfs.sql(task.sql) : task.sql;
   await conn.run(`SET VARIABLE spark_partition_id = ${partition}`);
@@ -343,11 +374,13 @@ async function run(
   }
   const out = task.output;
   if (out.kind === 'write') {
-    const report = await writePartition(conn, sql, out, partition);
+    const report = await writePartition(conn, sql, out, partition, main);
     return [[0, new TextEncoder().encode(JSON.stringify(report))]];
   }
   if (out.kind === 'sample') {
-    await conn.run(`CREATE OR REPLACE TEMP TABLE __keys AS SELECT ${out.key} AS k FROM (${sql}) AS frag`);
+    await main(() =>
+      conn.run(`CREATE OR REPLACE TEMP TABLE __keys AS SELECT ${out.key} AS k FROM (${sql}) AS frag`),
+    );
     const count = await conn.runAndReadAll('SELECT count(*) FROM __keys');
     const sampled = await conn.runAndReadAll(
       `SELECT hex(k) FROM __keys USING SAMPLE reservoir(${out.size} ROWS) REPEATABLE (${out.seed + partition})`,
@@ -366,7 +399,9 @@ async function run(
       out.kind === 'hash'
         ? `SELECT *, CAST(hash(${keys}) % ${out.n} AS INTEGER) AS __p FROM (${sql}) AS frag`
         : `SELECT * EXCLUDE (__sk), CAST(${rangePartitionSql(out.bounds)} AS INTEGER) AS __p FROM (SELECT *, ${out.key} AS __sk FROM (${sql}) AS frag) AS keyed`;
-    await conn.run(`COPY (${source}) TO ${sqlString(target)} (FORMAT parquet, PARTITION_BY (__p))`);
+    await main(() =>
+      conn.run(`COPY (${source}) TO ${sqlString(target)} (FORMAT parquet, PARTITION_BY (__p))`),
+    );
     let entries: string[] = [];
     try {
       entries = await readdir(target);
@@ -400,7 +435,7 @@ async function run(
     return result;
   }
   const file = join(dir, 'out.parquet');
-  await conn.run(`COPY (${sql}) TO ${sqlString(file)} (FORMAT parquet)`);
+  await main(() => conn.run(`COPY (${sql}) TO ${sqlString(file)} (FORMAT parquet)`));
   const buf = await readFile(file);
   const [section] = await parquetSections(conn, [file], [buf.byteLength]);
   // A broadcast is written once; its readers all read reduce partition 0.
@@ -411,13 +446,15 @@ async function run(
  * Runs partition `partition` of a stage. `batches[i]` holds the Parquet batches of input i when
  * it is a `batches` input. Returns `[reduce partition, Parquet bytes]` pairs (one `[0, bytes]`
  * for a result). The task's UDFs are compiled by `compiler` (the task's); an error thrown inside
- * one fails the run with that error itself.
+ * one fails the run with that error itself. With `task.profile`, the main statement's DuckDB
+ * operators go to `onOperators` (once, before it returns).
  */
 export async function runFragment(
   task: FragmentTask,
   partition: number,
   batches: readonly (readonly Uint8Array[])[],
   compiler?: Compiler,
+  onOperators?: (ops: EngineOperator[]) => void,
 ): Promise<FragmentOutput[]> {
   const db = await duckdb();
   const conn = await db.connect();
@@ -430,7 +467,8 @@ export async function runFragment(
       await prepareUdfs(task.udfs);
       udfs = new UdfRun(conn, task.udfs, compiler);
     }
-    return await run(conn, dir, task, partition, batches, udfs);
+    const main = task.profile && onOperators ? profiledStatement(conn, dir, onOperators) : unprofiled;
+    return await run(conn, dir, task, partition, batches, udfs, main);
   } catch (e) {
     // A UDF's own error, whatever the user threw, fails the task as it is.
     const thrown = udfs?.error();

@@ -278,10 +278,24 @@ function annotatedPlan(s: Json): string {
   return lines.join('\n');
 }
 
+/**
+ * A plan stage's DuckDB operators (`spark.microspark.sql.operatorMetrics`), summed over its tasks:
+ * an indented list, one operator a line (`HASH_GROUP_BY rows 10 · 1.2 ms · Groups: #0`).
+ */
+function engineOperatorList(s: Json): string {
+  const ops = s.engineOperators as Json[] | undefined;
+  if (!ops || ops.length === 0) return '';
+  const items = ops.map(
+    (o) =>
+      `<li style="padding-left: ${o.depth * 1.5}em">${esc([`${o.name} rows ${o.rows}`, duration(o.timeMs), ...(o.info ? [o.info] : [])].join(' · '))}</li>`,
+  );
+  return `<div class="engine-ops-title">DuckDB operators, summed over ${esc(s.engineOperatorTasks)} tasks</div><ul class="engine-ops">${items.join('')}</ul>`;
+}
+
 /** A DataFrame query's plan stages: what each runs, the stages that ran it, its rows and bytes. */
 function planTable(app: string, x: Json): string {
   const rows = x.stages.map((s: Json) => [
-    `<pre class="plan">${annotatedPlan(s)}</pre>`,
+    `<pre class="plan">${annotatedPlan(s)}</pre>${engineOperatorList(s)}`,
     s.stageIds.map((id: number) => link(app, `stage/${id}`, `Stage ${id}`)).join(', '),
     `${s.numCompleteTasks}/${s.numTasks}`,
     esc(s.rows),

@@ -33,5 +33,7 @@ pre.log { background: #fff; border: 1px solid #e5e7eb; padding: 6px 8px; max-hei
 pre.log .stderr { color: #b91c1c; } h4 { margin: 10px 0 2px; font-size: 14px; }
 pre.plan { margin: 0; font-size: 12px; white-space: pre; }
 pre.plan .metric { color: #1f6feb; }
+ul.engine-ops { list-style: none; margin: 2px 0 0; padding: 0; font: 12px monospace; color: #1f6feb; }
+.engine-ops-title { margin-top: 4px; font-size: 12px; color: #57606a; }
 .filters { margin: 4px 0; } .pager a { margin-left: 8px; } .empty { color: #6b7280; }
 `;
