@@ -1,7 +1,8 @@
 /**
  * `spark.microspark.sql.operatorMetrics`: with it on, every SQL stage's task profiles its fragment
  * in DuckDB and sends the operators in its task metrics; REST `/sql/{id}` sums them per plan stage
- * (`engineOperators`). Off (the default): no profiling, no field. A bad value is a ConfigError.
+ * (`engineOperators`), in process and on a local cluster of 2 workers alike. Off (the default): no
+ * profiling, no field. A bad value is a ConfigError.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { F, MicroSpark, type ProgressEvent } from '../../src/index.js';
@@ -21,12 +22,14 @@ const getJson = async (url: string): Promise<any> => {
 type Op = { name: string; depth: number; rows: number; timeMs: number; info?: string };
 const shape = (ops: Op[]) => ops.map((o) => [o.name, o.depth, o.rows]);
 
-describe('SQL operator metrics (DuckDB profiling)', () => {
+// On a local cluster the operators travel the wire: a map task's in `job.event`, a result task's in `job.complete`.
+describe.each(['inProcess', 'local'] as const)('SQL operator metrics (DuckDB profiling), %s', (mode) => {
   let sc: MicroSpark;
   const seen: ProgressEvent[] = [];
   let sqlUrl: string;
   beforeAll(async () => {
-    sc = await MicroSpark.inProcess({ defaultParallelism: 2, ui: { port: 0 } });
+    const opts = { defaultParallelism: 2, ui: { port: 0 } } as const;
+    sc = mode === 'inProcess' ? await MicroSpark.inProcess(opts) : await MicroSpark.local({ workers: 2, ...opts }); // prettier-ignore
     sc.onProgress((e) => seen.push(e));
     const base = sc.uiWebUrl!.replace(/\/$/, '');
     const appId = (await getJson(`${base}/api/v1/applications`))[0].id as string;
