@@ -252,6 +252,39 @@ describe('web UI pages in Chromium', () => {
     await shot('job-sql-plan');
   });
 
+  it('with spark.microspark.sql.operatorMetrics on, the SQL query page lists DuckDB operators under each plan stage', async () => {
+    sc.session.conf.set('spark.microspark.sql.operatorMetrics', true);
+    try {
+      const df = sc.session.range(0, 300, 1, 3).withColumn('k', F.col('id').mod(10)).groupBy('k').sum('id');
+      expect(await df.collect()).toHaveLength(10);
+    } finally {
+      sc.session.conf.unset('spark.microspark.sql.operatorMetrics');
+    }
+    const x = (await rest('/sql')).at(-1);
+    expect(x.stages).toHaveLength(2);
+    await open(`query/${x.id}`);
+    await page.waitForSelector('ul.engine-ops');
+    const lists = page.locator('table.plan-stages tbody tr ul.engine-ops');
+    expect(await lists.count()).toBe(2);
+    for (const [i, s] of (
+      x.stages as Array<{ engineOperators: Array<{ name: string; rows: number; depth: number }> }>
+    ).entries()) {
+      const items = await lists.nth(i).locator('li').allTextContents();
+      // One line per operator, in the REST order, each starting with its name and summed rows.
+      expect(items.map((t) => t.split(' · ')[0])).toEqual(
+        s.engineOperators.map((o) => `${o.name} rows ${o.rows}`),
+      );
+      const pads = await lists
+        .nth(i)
+        .locator('li')
+        .evaluateAll((ls) => ls.map((l) => l.style.paddingLeft));
+      expect(pads).toEqual(s.engineOperators.map((o) => `${o.depth * 1.5}em`));
+    }
+    const scanItems = await lists.first().locator('li').allTextContents();
+    expect(scanItems.filter((t) => t.startsWith('RANGE rows 300'))).toHaveLength(1);
+    await shot('sql-query-operators');
+  });
+
   it("a killed worker's tasks show as retried with the reason on the stage page", async () => {
     let victim: string | undefined;
     const stop = sc.onProgress((e) => {
