@@ -274,11 +274,9 @@ describe('web UI pages in Chromium', () => {
       expect(items.map((t) => t.split(' · ')[0])).toEqual(
         s.engineOperators.map((o) => `${o.name} rows ${o.rows}`),
       );
-      const pads = await lists
-        .nth(i)
-        .locator('li')
-        .evaluateAll((ls) => ls.map((l) => l.style.paddingLeft));
-      expect(pads).toEqual(s.engineOperators.map((o) => `${o.depth * 1.5}em`));
+      const li = lists.nth(i).locator('li');
+      const pads = await Promise.all(s.engineOperators.map((_, j) => li.nth(j).getAttribute('style')));
+      expect(pads).toEqual(s.engineOperators.map((o) => `padding-left: ${o.depth * 1.5}em`));
     }
     const scanItems = await lists.first().locator('li').allTextContents();
     expect(scanItems.filter((t) => t.startsWith('RANGE rows 300'))).toHaveLength(1);
