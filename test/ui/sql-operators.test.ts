@@ -131,7 +131,7 @@ describe.each(['inProcess', 'local'] as const)('SQL operator metrics (DuckDB pro
     }
   });
 
-  it('refuses a value that is not a boolean, naming the key', () => {
+  it('refuses a value that is not a boolean, naming the key', async () => {
     let err: unknown;
     try {
       sc.session.conf.set(KEY, 'yes');
@@ -141,6 +141,9 @@ describe.each(['inProcess', 'local'] as const)('SQL operator metrics (DuckDB pro
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).option).toBe(KEY);
     expect((err as Error).message).toBe(`${KEY} must be true or false, got 'yes'`);
+    expect(sc.session.conf.get(KEY)).toBeUndefined();
+    // SQL's SET goes through the same check.
+    await expect(async () => sc.session.sql(`SET ${KEY} = maybe`)).rejects.toMatchObject({ name: 'ConfigError', option: KEY, message: `${KEY} must be true or false, got 'maybe'` }); // prettier-ignore
     expect(sc.session.conf.get(KEY)).toBeUndefined();
     sc.session.conf.set(KEY, 'FALSE');
     expect(sc.session.conf.get(KEY)).toBe('FALSE');
