@@ -4,7 +4,7 @@
  * DataFrame is a plan on the client; its actions run as stages on the context's backend.
  */
 import { DataFrame } from '../dataframe/dataframe.js';
-import { Column, colExpr, type ColumnOrName } from '../dataframe/column.js';
+import { Column, colExpr, litExpr, type ColumnOrName } from '../dataframe/column.js';
 import type { UserDefinedFunction } from '../dataframe/functions.js';
 import { callSite } from '../rdd/call-site.js';
 import { shipFunction } from '../rdd/functions.js';
@@ -13,6 +13,7 @@ import { RDD as RDDClass, type RDD, type RDDContext } from '../rdd/rdd.js';
 import { fromArrow, isArrowTable, type ArrowTableLike } from './arrow.js';
 import { AnalysisException } from './errors.js';
 import { parseExpression, parseStatement, type Statement } from './parser/parser.js';
+import type { ParamBinder } from './parser/build.js';
 import type { DataSourceSpec, Relation } from './plan/unresolved.js';
 import { BOOLEAN_SETTINGS, SessionEngine, booleanSetting } from './session-engine.js';
 import { literalType } from './analysis/analyzer.js';
@@ -349,10 +350,14 @@ export class SparkSession {
     return this.df(this.engine.rddRelation(rdd, struct));
   }
 
-  /** Runs a Spark SQL statement. A query returns its DataFrame; commands return a DataFrame of their output. */
-  sql(query: string, args?: Readonly<Record<string, unknown>>): Promise<DataFrame> {
-    void args;
-    return Promise.resolve(this.statement(parseStatement(query)));
+  /**
+   * Runs a Spark SQL statement. A query returns its DataFrame; commands return a DataFrame of their
+   * output. `args` binds parameter markers as Spark does: an object binds `:name` markers, an array
+   * `?` markers by position; each value is a literal (as `F.lit` takes it) or a Column such as
+   * `F.array(...)`. A marker without a value is UNBOUND_SQL_PARAMETER. Errors reject the promise.
+   */
+  sql(query: string, args?: Readonly<Record<string, unknown>> | readonly unknown[]): Promise<DataFrame> {
+    return new Promise((resolve) => resolve(this.statement(parseStatement(query, paramBinder(args)))));
   }
 
   private statement(s: Statement): DataFrame {
@@ -502,4 +507,18 @@ function inferValue(v: unknown): DataType {
     return new MapType(inferNested(m.keys()), inferNested(m.values()));
   }
   return literalType(v);
+}
+
+/** Binds `sql`'s parameter markers from its `args`: names from an object, positions from an array. */
+function paramBinder(
+  args: Readonly<Record<string, unknown>> | readonly unknown[] | undefined,
+): ParamBinder | undefined {
+  if (args === undefined) return undefined;
+  return (marker, unbound) => {
+    if (Array.isArray(args)) {
+      return 'index' in marker && marker.index < args.length ? litExpr(args[marker.index]) : unbound();
+    }
+    const named = args as Readonly<Record<string, unknown>>;
+    return 'name' in marker && Object.hasOwn(named, marker.name) ? litExpr(named[marker.name]) : unbound();
+  };
 }

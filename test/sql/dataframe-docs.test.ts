@@ -1034,6 +1034,31 @@ forEachMode('PySpark DataFrame examples', (spark) => {
       expect(await (await spark().sql('SELECT * FROM people')).collect()).toEqual([{ id: 1, v: 'x' }]);
       expect(spark().catalog.dropTempView('people')).toBe(true);
     });
+
+    it('spark.sql with args: named (:name) and positional (?) parameter markers, as PySpark documents', async () => {
+      const named = await spark().sql('SELECT * FROM range(10) WHERE id > :minId', { minId: 7 });
+      expect(await showLines(named)).toEqual(table('+---+', '| id|', '+---+', '|  8|', '|  9|', '+---+'));
+      const positional = await spark().sql('SELECT * FROM range(10) WHERE id > ? AND id < ?', [5, 8]);
+      expect(await positional.collect()).toEqual([{ id: 6 }, { id: 7 }]);
+      // A Column as a value (PySpark: create_map(lit('a'), lit(1))), and a marker inside parentheses.
+      const m = await spark().sql("SELECT element_at(:m, 'a') AS C, (:s) AS s", {
+        m: F.create_map(F.lit('a'), F.lit(1)),
+        s: "it's",
+      });
+      expect(await m.collect()).toEqual([{ C: 1, s: "it's" }]);
+      // Unbound markers reject before any job runs, naming the marker.
+      await expect(spark().sql('SELECT :nope AS x', { other: 1 })).rejects.toMatchObject({
+        errorClass: 'UNBOUND_SQL_PARAMETER',
+        messageParameters: { name: 'nope' },
+      });
+      await expect(spark().sql('SELECT :x AS x')).rejects.toThrow(
+        /^\[UNBOUND_SQL_PARAMETER\] Found the unbound parameter: x\. Please, fix `args`/,
+      );
+      await expect(spark().sql('SELECT ?, ? AS b', [1])).rejects.toMatchObject({
+        errorClass: 'UNBOUND_SQL_PARAMETER',
+        messageParameters: { name: '_10' },
+      });
+    });
   });
 });
 

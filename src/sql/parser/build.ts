@@ -33,7 +33,7 @@
  *   beyond 2^53); DATE → a Date at 00:00 UTC; TIMESTAMP → a Date (UTC unless the text has a zone);
  *   BINARY → Uint8Array; INTERVAL → an IntervalValue, with no dataType.
  */
-import { ParseException } from '../errors.js';
+import { AnalysisException, ParseException } from '../errors.js';
 import type {
   Expression,
   FrameBoundary,
@@ -295,8 +295,46 @@ const MICROS: Record<string, number> = {
 };
 
 /** The makers the grammar's actions call (one per parse: it knows the SQL text for errors). */
+/** Spark's UNBOUND_SQL_PARAMETER: a marker (`:name`, or `?` named `_<offset>`) that `args` gives no value. */
+function unboundParameter(name: string): AnalysisException {
+  return new AnalysisException(
+    'UNBOUND_SQL_PARAMETER',
+    `[UNBOUND_SQL_PARAMETER] Found the unbound parameter: ${name}. Please, fix \`args\` and provide a mapping of the parameter to either a SQL literal or collection constructor functions such as \`map()\`, \`array()\`, \`struct()\`.`,
+    { name },
+  );
+}
+
+/**
+ * Binds a parameter marker to its value's expression: `:name` by name, `?` by its position (0-based,
+ * in the text's order). Calls `unbound` (which throws Spark's UNBOUND_SQL_PARAMETER) when the marker has no value.
+ */
+export type ParamBinder = (
+  marker: { readonly name: string } | { readonly index: number },
+  unbound: () => never,
+) => Expression;
+
 export class Builder {
-  constructor(private readonly sql: string) {}
+  /** The position of each `?` marker seen, by its offset (a backtracking parse sees one twice). */
+  private readonly positions = new Map<number, number>();
+
+  constructor(
+    private readonly sql: string,
+    private readonly bind?: ParamBinder,
+  ) {}
+
+  /** A parameter marker (`:name`, or `?` when `name` is undefined) as its bound value's expression. */
+  param(name: string | undefined, offset: number): Expression {
+    let index: number | undefined;
+    if (name === undefined) {
+      index = this.positions.get(offset) ?? this.positions.size;
+      this.positions.set(offset, index);
+    }
+    const marker = name === undefined ? { index: index! } : { name };
+    const unbound = (): never => {
+      throw unboundParameter(name ?? `_${offset}`);
+    };
+    return this.bind ? this.bind(marker, unbound) : unbound();
+  }
 
   /** Throws a ParseException at `offset` (never returns). */
   refuse(hint: string, offset: number, token?: string): never {

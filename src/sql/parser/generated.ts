@@ -200,144 +200,145 @@ function peg$parse(input, options) {
   const peg$c29 = "]";
   const peg$c30 = ":";
   const peg$c31 = "'";
-  const peg$c32 = "bd";
-  const peg$c33 = "\"";
-  const peg$c34 = "\\";
-  const peg$c35 = "years";
-  const peg$c36 = "year";
-  const peg$c37 = "months";
-  const peg$c38 = "month";
-  const peg$c39 = "weeks";
-  const peg$c40 = "week";
-  const peg$c41 = "days";
-  const peg$c42 = "day";
-  const peg$c43 = "hours";
-  const peg$c44 = "hour";
-  const peg$c45 = "minutes";
-  const peg$c46 = "minute";
-  const peg$c47 = "seconds";
-  const peg$c48 = "second";
-  const peg$c49 = "milliseconds";
-  const peg$c50 = "millisecond";
-  const peg$c51 = "microseconds";
-  const peg$c52 = "microsecond";
-  const peg$c53 = "`";
-  const peg$c54 = "``";
-  const peg$c55 = "--";
-  const peg$c56 = "/*";
-  const peg$c57 = "*/";
-  const peg$c58 = "all";
-  const peg$c59 = "and";
-  const peg$c60 = "anti";
-  const peg$c61 = "as";
-  const peg$c62 = "between";
-  const peg$c63 = "by";
-  const peg$c64 = "case";
-  const peg$c65 = "cross";
-  const peg$c66 = "distinct";
-  const peg$c67 = "distribute";
-  const peg$c68 = "div";
-  const peg$c69 = "else";
-  const peg$c70 = "end";
-  const peg$c71 = "except";
-  const peg$c72 = "false";
-  const peg$c73 = "from";
-  const peg$c74 = "full";
-  const peg$c75 = "group";
-  const peg$c76 = "having";
-  const peg$c77 = "ilike";
-  const peg$c78 = "in";
-  const peg$c79 = "inner";
-  const peg$c80 = "intersect";
-  const peg$c81 = "is";
-  const peg$c82 = "join";
-  const peg$c83 = "left";
-  const peg$c84 = "like";
-  const peg$c85 = "limit";
-  const peg$c86 = "minus";
-  const peg$c87 = "natural";
-  const peg$c88 = "not";
-  const peg$c89 = "null";
-  const peg$c90 = "offset";
-  const peg$c91 = "on";
-  const peg$c92 = "or";
-  const peg$c93 = "order";
-  const peg$c94 = "outer";
-  const peg$c95 = "regexp";
-  const peg$c96 = "right";
-  const peg$c97 = "rlike";
-  const peg$c98 = "select";
-  const peg$c99 = "semi";
-  const peg$c100 = "sort";
-  const peg$c101 = "then";
-  const peg$c102 = "true";
-  const peg$c103 = "union";
-  const peg$c104 = "using";
-  const peg$c105 = "when";
-  const peg$c106 = "where";
-  const peg$c107 = "window";
-  const peg$c108 = "with";
-  const peg$c109 = "asc";
-  const peg$c110 = "both";
-  const peg$c111 = "cache";
-  const peg$c112 = "cast";
-  const peg$c113 = "codegen";
-  const peg$c114 = "cost";
-  const peg$c115 = "create";
-  const peg$c116 = "cube";
-  const peg$c117 = "current";
-  const peg$c118 = "date";
-  const peg$c119 = "desc";
-  const peg$c120 = "describe";
-  const peg$c121 = "drop";
-  const peg$c122 = "escape";
-  const peg$c123 = "exists";
-  const peg$c124 = "explain";
-  const peg$c125 = "extended";
-  const peg$c126 = "extract";
-  const peg$c127 = "filter";
-  const peg$c128 = "first";
-  const peg$c129 = "following";
-  const peg$c130 = "for";
-  const peg$c131 = "formatted";
-  const peg$c132 = "global";
-  const peg$c133 = "grouping";
-  const peg$c134 = "if";
-  const peg$c135 = "interval";
-  const peg$c136 = "last";
-  const peg$c137 = "lazy";
-  const peg$c138 = "leading";
-  const peg$c139 = "logical";
-  const peg$c140 = "nulls";
-  const peg$c141 = "over";
-  const peg$c142 = "partition";
-  const peg$c143 = "position";
-  const peg$c144 = "preceding";
-  const peg$c145 = "query";
-  const peg$c146 = "range";
-  const peg$c147 = "recursive";
-  const peg$c148 = "replace";
-  const peg$c149 = "rollup";
-  const peg$c150 = "row";
-  const peg$c151 = "rows";
-  const peg$c152 = "set";
-  const peg$c153 = "sets";
-  const peg$c154 = "show";
-  const peg$c155 = "substr";
-  const peg$c156 = "substring";
-  const peg$c157 = "table";
-  const peg$c158 = "tables";
-  const peg$c159 = "temp";
-  const peg$c160 = "temporary";
-  const peg$c161 = "timestamp";
-  const peg$c162 = "trailing";
-  const peg$c163 = "trim";
-  const peg$c164 = "try_cast";
-  const peg$c165 = "unbounded";
-  const peg$c166 = "uncache";
-  const peg$c167 = "unknown";
-  const peg$c168 = "values";
-  const peg$c169 = "view";
+  const peg$c32 = "?";
+  const peg$c33 = "bd";
+  const peg$c34 = "\"";
+  const peg$c35 = "\\";
+  const peg$c36 = "years";
+  const peg$c37 = "year";
+  const peg$c38 = "months";
+  const peg$c39 = "month";
+  const peg$c40 = "weeks";
+  const peg$c41 = "week";
+  const peg$c42 = "days";
+  const peg$c43 = "day";
+  const peg$c44 = "hours";
+  const peg$c45 = "hour";
+  const peg$c46 = "minutes";
+  const peg$c47 = "minute";
+  const peg$c48 = "seconds";
+  const peg$c49 = "second";
+  const peg$c50 = "milliseconds";
+  const peg$c51 = "millisecond";
+  const peg$c52 = "microseconds";
+  const peg$c53 = "microsecond";
+  const peg$c54 = "`";
+  const peg$c55 = "``";
+  const peg$c56 = "--";
+  const peg$c57 = "/*";
+  const peg$c58 = "*/";
+  const peg$c59 = "all";
+  const peg$c60 = "and";
+  const peg$c61 = "anti";
+  const peg$c62 = "as";
+  const peg$c63 = "between";
+  const peg$c64 = "by";
+  const peg$c65 = "case";
+  const peg$c66 = "cross";
+  const peg$c67 = "distinct";
+  const peg$c68 = "distribute";
+  const peg$c69 = "div";
+  const peg$c70 = "else";
+  const peg$c71 = "end";
+  const peg$c72 = "except";
+  const peg$c73 = "false";
+  const peg$c74 = "from";
+  const peg$c75 = "full";
+  const peg$c76 = "group";
+  const peg$c77 = "having";
+  const peg$c78 = "ilike";
+  const peg$c79 = "in";
+  const peg$c80 = "inner";
+  const peg$c81 = "intersect";
+  const peg$c82 = "is";
+  const peg$c83 = "join";
+  const peg$c84 = "left";
+  const peg$c85 = "like";
+  const peg$c86 = "limit";
+  const peg$c87 = "minus";
+  const peg$c88 = "natural";
+  const peg$c89 = "not";
+  const peg$c90 = "null";
+  const peg$c91 = "offset";
+  const peg$c92 = "on";
+  const peg$c93 = "or";
+  const peg$c94 = "order";
+  const peg$c95 = "outer";
+  const peg$c96 = "regexp";
+  const peg$c97 = "right";
+  const peg$c98 = "rlike";
+  const peg$c99 = "select";
+  const peg$c100 = "semi";
+  const peg$c101 = "sort";
+  const peg$c102 = "then";
+  const peg$c103 = "true";
+  const peg$c104 = "union";
+  const peg$c105 = "using";
+  const peg$c106 = "when";
+  const peg$c107 = "where";
+  const peg$c108 = "window";
+  const peg$c109 = "with";
+  const peg$c110 = "asc";
+  const peg$c111 = "both";
+  const peg$c112 = "cache";
+  const peg$c113 = "cast";
+  const peg$c114 = "codegen";
+  const peg$c115 = "cost";
+  const peg$c116 = "create";
+  const peg$c117 = "cube";
+  const peg$c118 = "current";
+  const peg$c119 = "date";
+  const peg$c120 = "desc";
+  const peg$c121 = "describe";
+  const peg$c122 = "drop";
+  const peg$c123 = "escape";
+  const peg$c124 = "exists";
+  const peg$c125 = "explain";
+  const peg$c126 = "extended";
+  const peg$c127 = "extract";
+  const peg$c128 = "filter";
+  const peg$c129 = "first";
+  const peg$c130 = "following";
+  const peg$c131 = "for";
+  const peg$c132 = "formatted";
+  const peg$c133 = "global";
+  const peg$c134 = "grouping";
+  const peg$c135 = "if";
+  const peg$c136 = "interval";
+  const peg$c137 = "last";
+  const peg$c138 = "lazy";
+  const peg$c139 = "leading";
+  const peg$c140 = "logical";
+  const peg$c141 = "nulls";
+  const peg$c142 = "over";
+  const peg$c143 = "partition";
+  const peg$c144 = "position";
+  const peg$c145 = "preceding";
+  const peg$c146 = "query";
+  const peg$c147 = "range";
+  const peg$c148 = "recursive";
+  const peg$c149 = "replace";
+  const peg$c150 = "rollup";
+  const peg$c151 = "row";
+  const peg$c152 = "rows";
+  const peg$c153 = "set";
+  const peg$c154 = "sets";
+  const peg$c155 = "show";
+  const peg$c156 = "substr";
+  const peg$c157 = "substring";
+  const peg$c158 = "table";
+  const peg$c159 = "tables";
+  const peg$c160 = "temp";
+  const peg$c161 = "temporary";
+  const peg$c162 = "timestamp";
+  const peg$c163 = "trailing";
+  const peg$c164 = "trim";
+  const peg$c165 = "try_cast";
+  const peg$c166 = "unbounded";
+  const peg$c167 = "uncache";
+  const peg$c168 = "unknown";
+  const peg$c169 = "values";
+  const peg$c170 = "view";
 
   const peg$r0 = /^[^=; \t\r\n]/;
   const peg$r1 = /^[0-9]/;
@@ -397,273 +398,274 @@ function peg$parse(input, options) {
   const peg$e36 = peg$classExpectation(["x", "X"], false, false, false);
   const peg$e37 = peg$literalExpectation("'", false);
   const peg$e38 = peg$classExpectation([["0", "9"], ["a", "f"], ["A", "F"]], false, false, false);
-  const peg$e39 = peg$otherExpectation("number");
-  const peg$e40 = peg$classExpectation(["e", "E"], false, false, false);
-  const peg$e41 = peg$classExpectation(["+", "-"], false, false, false);
-  const peg$e42 = peg$literalExpectation("BD", true);
-  const peg$e43 = peg$classExpectation(["l", "L", "s", "S", "y", "Y", "d", "D", "f", "F"], false, false, false);
-  const peg$e44 = peg$otherExpectation("string");
-  const peg$e45 = peg$classExpectation(["r", "R"], false, false, false);
-  const peg$e46 = peg$classExpectation(["'"], true, false, false);
-  const peg$e47 = peg$literalExpectation("\"", false);
-  const peg$e48 = peg$classExpectation(["\""], true, false, false);
-  const peg$e49 = peg$classExpectation(["'", "\\"], true, false, false);
-  const peg$e50 = peg$literalExpectation("\\", false);
-  const peg$e51 = peg$classExpectation(["\"", "\\"], true, false, false);
-  const peg$e52 = peg$literalExpectation("YEARS", true);
-  const peg$e53 = peg$literalExpectation("YEAR", true);
-  const peg$e54 = peg$literalExpectation("MONTHS", true);
-  const peg$e55 = peg$literalExpectation("MONTH", true);
-  const peg$e56 = peg$literalExpectation("WEEKS", true);
-  const peg$e57 = peg$literalExpectation("WEEK", true);
-  const peg$e58 = peg$literalExpectation("DAYS", true);
-  const peg$e59 = peg$literalExpectation("DAY", true);
-  const peg$e60 = peg$literalExpectation("HOURS", true);
-  const peg$e61 = peg$literalExpectation("HOUR", true);
-  const peg$e62 = peg$literalExpectation("MINUTES", true);
-  const peg$e63 = peg$literalExpectation("MINUTE", true);
-  const peg$e64 = peg$literalExpectation("SECONDS", true);
-  const peg$e65 = peg$literalExpectation("SECOND", true);
-  const peg$e66 = peg$literalExpectation("MILLISECONDS", true);
-  const peg$e67 = peg$literalExpectation("MILLISECOND", true);
-  const peg$e68 = peg$literalExpectation("MICROSECONDS", true);
-  const peg$e69 = peg$literalExpectation("MICROSECOND", true);
-  const peg$e70 = peg$otherExpectation("quoted identifier");
-  const peg$e71 = peg$literalExpectation("`", false);
-  const peg$e72 = peg$classExpectation(["`"], true, false, false);
-  const peg$e73 = peg$literalExpectation("``", false);
-  const peg$e74 = peg$otherExpectation("identifier");
-  const peg$e75 = peg$classExpectation([["a", "z"], ["A", "Z"], "_"], false, false, false);
-  const peg$e76 = peg$classExpectation([["a", "z"], ["A", "Z"], ["0", "9"], "_"], false, false, false);
-  const peg$e77 = peg$classExpectation([" ", "\t", "\r", "\n", "\f"], false, false, false);
-  const peg$e78 = peg$literalExpectation("--", false);
-  const peg$e79 = peg$classExpectation(["\n"], true, false, false);
-  const peg$e80 = peg$literalExpectation("/*", false);
-  const peg$e81 = peg$literalExpectation("*/", false);
-  const peg$e82 = peg$otherExpectation("ALL");
-  const peg$e83 = peg$literalExpectation("all", true);
-  const peg$e84 = peg$otherExpectation("AND");
-  const peg$e85 = peg$literalExpectation("and", true);
-  const peg$e86 = peg$otherExpectation("ANTI");
-  const peg$e87 = peg$literalExpectation("anti", true);
-  const peg$e88 = peg$otherExpectation("AS");
-  const peg$e89 = peg$literalExpectation("as", true);
-  const peg$e90 = peg$otherExpectation("BETWEEN");
-  const peg$e91 = peg$literalExpectation("between", true);
-  const peg$e92 = peg$otherExpectation("BY");
-  const peg$e93 = peg$literalExpectation("by", true);
-  const peg$e94 = peg$otherExpectation("CASE");
-  const peg$e95 = peg$literalExpectation("case", true);
-  const peg$e96 = peg$otherExpectation("CROSS");
-  const peg$e97 = peg$literalExpectation("cross", true);
-  const peg$e98 = peg$otherExpectation("DISTINCT");
-  const peg$e99 = peg$literalExpectation("distinct", true);
-  const peg$e100 = peg$otherExpectation("DISTRIBUTE");
-  const peg$e101 = peg$literalExpectation("distribute", true);
-  const peg$e102 = peg$otherExpectation("DIV");
-  const peg$e103 = peg$literalExpectation("div", true);
-  const peg$e104 = peg$otherExpectation("ELSE");
-  const peg$e105 = peg$literalExpectation("else", true);
-  const peg$e106 = peg$otherExpectation("END");
-  const peg$e107 = peg$literalExpectation("end", true);
-  const peg$e108 = peg$otherExpectation("EXCEPT");
-  const peg$e109 = peg$literalExpectation("except", true);
-  const peg$e110 = peg$otherExpectation("FALSE");
-  const peg$e111 = peg$literalExpectation("false", true);
-  const peg$e112 = peg$otherExpectation("FROM");
-  const peg$e113 = peg$literalExpectation("from", true);
-  const peg$e114 = peg$otherExpectation("FULL");
-  const peg$e115 = peg$literalExpectation("full", true);
-  const peg$e116 = peg$otherExpectation("GROUP");
-  const peg$e117 = peg$literalExpectation("group", true);
-  const peg$e118 = peg$otherExpectation("HAVING");
-  const peg$e119 = peg$literalExpectation("having", true);
-  const peg$e120 = peg$otherExpectation("ILIKE");
-  const peg$e121 = peg$literalExpectation("ilike", true);
-  const peg$e122 = peg$otherExpectation("IN");
-  const peg$e123 = peg$literalExpectation("in", true);
-  const peg$e124 = peg$otherExpectation("INNER");
-  const peg$e125 = peg$literalExpectation("inner", true);
-  const peg$e126 = peg$otherExpectation("INTERSECT");
-  const peg$e127 = peg$literalExpectation("intersect", true);
-  const peg$e128 = peg$otherExpectation("IS");
-  const peg$e129 = peg$literalExpectation("is", true);
-  const peg$e130 = peg$otherExpectation("JOIN");
-  const peg$e131 = peg$literalExpectation("join", true);
-  const peg$e132 = peg$otherExpectation("LEFT");
-  const peg$e133 = peg$literalExpectation("left", true);
-  const peg$e134 = peg$otherExpectation("LIKE");
-  const peg$e135 = peg$literalExpectation("like", true);
-  const peg$e136 = peg$otherExpectation("LIMIT");
-  const peg$e137 = peg$literalExpectation("limit", true);
-  const peg$e138 = peg$otherExpectation("MINUS");
-  const peg$e139 = peg$literalExpectation("minus", true);
-  const peg$e140 = peg$otherExpectation("NATURAL");
-  const peg$e141 = peg$literalExpectation("natural", true);
-  const peg$e142 = peg$otherExpectation("NOT");
-  const peg$e143 = peg$literalExpectation("not", true);
-  const peg$e144 = peg$otherExpectation("NULL");
-  const peg$e145 = peg$literalExpectation("null", true);
-  const peg$e146 = peg$otherExpectation("OFFSET");
-  const peg$e147 = peg$literalExpectation("offset", true);
-  const peg$e148 = peg$otherExpectation("ON");
-  const peg$e149 = peg$literalExpectation("on", true);
-  const peg$e150 = peg$otherExpectation("OR");
-  const peg$e151 = peg$literalExpectation("or", true);
-  const peg$e152 = peg$otherExpectation("ORDER");
-  const peg$e153 = peg$literalExpectation("order", true);
-  const peg$e154 = peg$otherExpectation("OUTER");
-  const peg$e155 = peg$literalExpectation("outer", true);
-  const peg$e156 = peg$otherExpectation("REGEXP");
-  const peg$e157 = peg$literalExpectation("regexp", true);
-  const peg$e158 = peg$otherExpectation("RIGHT");
-  const peg$e159 = peg$literalExpectation("right", true);
-  const peg$e160 = peg$otherExpectation("RLIKE");
-  const peg$e161 = peg$literalExpectation("rlike", true);
-  const peg$e162 = peg$otherExpectation("SELECT");
-  const peg$e163 = peg$literalExpectation("select", true);
-  const peg$e164 = peg$otherExpectation("SEMI");
-  const peg$e165 = peg$literalExpectation("semi", true);
-  const peg$e166 = peg$otherExpectation("SORT");
-  const peg$e167 = peg$literalExpectation("sort", true);
-  const peg$e168 = peg$otherExpectation("THEN");
-  const peg$e169 = peg$literalExpectation("then", true);
-  const peg$e170 = peg$otherExpectation("TRUE");
-  const peg$e171 = peg$literalExpectation("true", true);
-  const peg$e172 = peg$otherExpectation("UNION");
-  const peg$e173 = peg$literalExpectation("union", true);
-  const peg$e174 = peg$otherExpectation("USING");
-  const peg$e175 = peg$literalExpectation("using", true);
-  const peg$e176 = peg$otherExpectation("WHEN");
-  const peg$e177 = peg$literalExpectation("when", true);
-  const peg$e178 = peg$otherExpectation("WHERE");
-  const peg$e179 = peg$literalExpectation("where", true);
-  const peg$e180 = peg$otherExpectation("WINDOW");
-  const peg$e181 = peg$literalExpectation("window", true);
-  const peg$e182 = peg$otherExpectation("WITH");
-  const peg$e183 = peg$literalExpectation("with", true);
-  const peg$e184 = peg$otherExpectation("ASC");
-  const peg$e185 = peg$literalExpectation("asc", true);
-  const peg$e186 = peg$otherExpectation("BOTH");
-  const peg$e187 = peg$literalExpectation("both", true);
-  const peg$e188 = peg$otherExpectation("CACHE");
-  const peg$e189 = peg$literalExpectation("cache", true);
-  const peg$e190 = peg$otherExpectation("CAST");
-  const peg$e191 = peg$literalExpectation("cast", true);
-  const peg$e192 = peg$otherExpectation("CODEGEN");
-  const peg$e193 = peg$literalExpectation("codegen", true);
-  const peg$e194 = peg$otherExpectation("COST");
-  const peg$e195 = peg$literalExpectation("cost", true);
-  const peg$e196 = peg$otherExpectation("CREATE");
-  const peg$e197 = peg$literalExpectation("create", true);
-  const peg$e198 = peg$otherExpectation("CUBE");
-  const peg$e199 = peg$literalExpectation("cube", true);
-  const peg$e200 = peg$otherExpectation("CURRENT");
-  const peg$e201 = peg$literalExpectation("current", true);
-  const peg$e202 = peg$otherExpectation("DATE");
-  const peg$e203 = peg$literalExpectation("date", true);
-  const peg$e204 = peg$otherExpectation("DESC");
-  const peg$e205 = peg$literalExpectation("desc", true);
-  const peg$e206 = peg$otherExpectation("DESCRIBE");
-  const peg$e207 = peg$literalExpectation("describe", true);
-  const peg$e208 = peg$otherExpectation("DROP");
-  const peg$e209 = peg$literalExpectation("drop", true);
-  const peg$e210 = peg$otherExpectation("ESCAPE");
-  const peg$e211 = peg$literalExpectation("escape", true);
-  const peg$e212 = peg$otherExpectation("EXISTS");
-  const peg$e213 = peg$literalExpectation("exists", true);
-  const peg$e214 = peg$otherExpectation("EXPLAIN");
-  const peg$e215 = peg$literalExpectation("explain", true);
-  const peg$e216 = peg$otherExpectation("EXTENDED");
-  const peg$e217 = peg$literalExpectation("extended", true);
-  const peg$e218 = peg$otherExpectation("EXTRACT");
-  const peg$e219 = peg$literalExpectation("extract", true);
-  const peg$e220 = peg$otherExpectation("FILTER");
-  const peg$e221 = peg$literalExpectation("filter", true);
-  const peg$e222 = peg$otherExpectation("FIRST");
-  const peg$e223 = peg$literalExpectation("first", true);
-  const peg$e224 = peg$otherExpectation("FOLLOWING");
-  const peg$e225 = peg$literalExpectation("following", true);
-  const peg$e226 = peg$otherExpectation("FOR");
-  const peg$e227 = peg$literalExpectation("for", true);
-  const peg$e228 = peg$otherExpectation("FORMATTED");
-  const peg$e229 = peg$literalExpectation("formatted", true);
-  const peg$e230 = peg$otherExpectation("GLOBAL");
-  const peg$e231 = peg$literalExpectation("global", true);
-  const peg$e232 = peg$otherExpectation("GROUPING");
-  const peg$e233 = peg$literalExpectation("grouping", true);
-  const peg$e234 = peg$otherExpectation("IF");
-  const peg$e235 = peg$literalExpectation("if", true);
-  const peg$e236 = peg$otherExpectation("INTERVAL");
-  const peg$e237 = peg$literalExpectation("interval", true);
-  const peg$e238 = peg$otherExpectation("LAST");
-  const peg$e239 = peg$literalExpectation("last", true);
-  const peg$e240 = peg$otherExpectation("LAZY");
-  const peg$e241 = peg$literalExpectation("lazy", true);
-  const peg$e242 = peg$otherExpectation("LEADING");
-  const peg$e243 = peg$literalExpectation("leading", true);
-  const peg$e244 = peg$otherExpectation("LOGICAL");
-  const peg$e245 = peg$literalExpectation("logical", true);
-  const peg$e246 = peg$otherExpectation("NULLS");
-  const peg$e247 = peg$literalExpectation("nulls", true);
-  const peg$e248 = peg$otherExpectation("OVER");
-  const peg$e249 = peg$literalExpectation("over", true);
-  const peg$e250 = peg$otherExpectation("PARTITION");
-  const peg$e251 = peg$literalExpectation("partition", true);
-  const peg$e252 = peg$otherExpectation("POSITION");
-  const peg$e253 = peg$literalExpectation("position", true);
-  const peg$e254 = peg$otherExpectation("PRECEDING");
-  const peg$e255 = peg$literalExpectation("preceding", true);
-  const peg$e256 = peg$otherExpectation("QUERY");
-  const peg$e257 = peg$literalExpectation("query", true);
-  const peg$e258 = peg$otherExpectation("RANGE");
-  const peg$e259 = peg$literalExpectation("range", true);
-  const peg$e260 = peg$otherExpectation("RECURSIVE");
-  const peg$e261 = peg$literalExpectation("recursive", true);
-  const peg$e262 = peg$otherExpectation("REPLACE");
-  const peg$e263 = peg$literalExpectation("replace", true);
-  const peg$e264 = peg$otherExpectation("ROLLUP");
-  const peg$e265 = peg$literalExpectation("rollup", true);
-  const peg$e266 = peg$otherExpectation("ROW");
-  const peg$e267 = peg$literalExpectation("row", true);
-  const peg$e268 = peg$otherExpectation("ROWS");
-  const peg$e269 = peg$literalExpectation("rows", true);
-  const peg$e270 = peg$otherExpectation("SET");
-  const peg$e271 = peg$literalExpectation("set", true);
-  const peg$e272 = peg$otherExpectation("SETS");
-  const peg$e273 = peg$literalExpectation("sets", true);
-  const peg$e274 = peg$otherExpectation("SHOW");
-  const peg$e275 = peg$literalExpectation("show", true);
-  const peg$e276 = peg$otherExpectation("SUBSTR");
-  const peg$e277 = peg$literalExpectation("substr", true);
-  const peg$e278 = peg$otherExpectation("SUBSTRING");
-  const peg$e279 = peg$literalExpectation("substring", true);
-  const peg$e280 = peg$otherExpectation("TABLE");
-  const peg$e281 = peg$literalExpectation("table", true);
-  const peg$e282 = peg$otherExpectation("TABLES");
-  const peg$e283 = peg$literalExpectation("tables", true);
-  const peg$e284 = peg$otherExpectation("TEMP");
-  const peg$e285 = peg$literalExpectation("temp", true);
-  const peg$e286 = peg$otherExpectation("TEMPORARY");
-  const peg$e287 = peg$literalExpectation("temporary", true);
-  const peg$e288 = peg$otherExpectation("TIMESTAMP");
-  const peg$e289 = peg$literalExpectation("timestamp", true);
-  const peg$e290 = peg$otherExpectation("TRAILING");
-  const peg$e291 = peg$literalExpectation("trailing", true);
-  const peg$e292 = peg$otherExpectation("TRIM");
-  const peg$e293 = peg$literalExpectation("trim", true);
-  const peg$e294 = peg$otherExpectation("TRY_CAST");
-  const peg$e295 = peg$literalExpectation("try_cast", true);
-  const peg$e296 = peg$otherExpectation("UNBOUNDED");
-  const peg$e297 = peg$literalExpectation("unbounded", true);
-  const peg$e298 = peg$otherExpectation("UNCACHE");
-  const peg$e299 = peg$literalExpectation("uncache", true);
-  const peg$e300 = peg$otherExpectation("UNKNOWN");
-  const peg$e301 = peg$literalExpectation("unknown", true);
-  const peg$e302 = peg$otherExpectation("VALUES");
-  const peg$e303 = peg$literalExpectation("values", true);
-  const peg$e304 = peg$otherExpectation("VIEW");
-  const peg$e305 = peg$literalExpectation("view", true);
+  const peg$e39 = peg$literalExpectation("?", false);
+  const peg$e40 = peg$otherExpectation("number");
+  const peg$e41 = peg$classExpectation(["e", "E"], false, false, false);
+  const peg$e42 = peg$classExpectation(["+", "-"], false, false, false);
+  const peg$e43 = peg$literalExpectation("BD", true);
+  const peg$e44 = peg$classExpectation(["l", "L", "s", "S", "y", "Y", "d", "D", "f", "F"], false, false, false);
+  const peg$e45 = peg$otherExpectation("string");
+  const peg$e46 = peg$classExpectation(["r", "R"], false, false, false);
+  const peg$e47 = peg$classExpectation(["'"], true, false, false);
+  const peg$e48 = peg$literalExpectation("\"", false);
+  const peg$e49 = peg$classExpectation(["\""], true, false, false);
+  const peg$e50 = peg$classExpectation(["'", "\\"], true, false, false);
+  const peg$e51 = peg$literalExpectation("\\", false);
+  const peg$e52 = peg$classExpectation(["\"", "\\"], true, false, false);
+  const peg$e53 = peg$literalExpectation("YEARS", true);
+  const peg$e54 = peg$literalExpectation("YEAR", true);
+  const peg$e55 = peg$literalExpectation("MONTHS", true);
+  const peg$e56 = peg$literalExpectation("MONTH", true);
+  const peg$e57 = peg$literalExpectation("WEEKS", true);
+  const peg$e58 = peg$literalExpectation("WEEK", true);
+  const peg$e59 = peg$literalExpectation("DAYS", true);
+  const peg$e60 = peg$literalExpectation("DAY", true);
+  const peg$e61 = peg$literalExpectation("HOURS", true);
+  const peg$e62 = peg$literalExpectation("HOUR", true);
+  const peg$e63 = peg$literalExpectation("MINUTES", true);
+  const peg$e64 = peg$literalExpectation("MINUTE", true);
+  const peg$e65 = peg$literalExpectation("SECONDS", true);
+  const peg$e66 = peg$literalExpectation("SECOND", true);
+  const peg$e67 = peg$literalExpectation("MILLISECONDS", true);
+  const peg$e68 = peg$literalExpectation("MILLISECOND", true);
+  const peg$e69 = peg$literalExpectation("MICROSECONDS", true);
+  const peg$e70 = peg$literalExpectation("MICROSECOND", true);
+  const peg$e71 = peg$otherExpectation("quoted identifier");
+  const peg$e72 = peg$literalExpectation("`", false);
+  const peg$e73 = peg$classExpectation(["`"], true, false, false);
+  const peg$e74 = peg$literalExpectation("``", false);
+  const peg$e75 = peg$otherExpectation("identifier");
+  const peg$e76 = peg$classExpectation([["a", "z"], ["A", "Z"], "_"], false, false, false);
+  const peg$e77 = peg$classExpectation([["a", "z"], ["A", "Z"], ["0", "9"], "_"], false, false, false);
+  const peg$e78 = peg$classExpectation([" ", "\t", "\r", "\n", "\f"], false, false, false);
+  const peg$e79 = peg$literalExpectation("--", false);
+  const peg$e80 = peg$classExpectation(["\n"], true, false, false);
+  const peg$e81 = peg$literalExpectation("/*", false);
+  const peg$e82 = peg$literalExpectation("*/", false);
+  const peg$e83 = peg$otherExpectation("ALL");
+  const peg$e84 = peg$literalExpectation("all", true);
+  const peg$e85 = peg$otherExpectation("AND");
+  const peg$e86 = peg$literalExpectation("and", true);
+  const peg$e87 = peg$otherExpectation("ANTI");
+  const peg$e88 = peg$literalExpectation("anti", true);
+  const peg$e89 = peg$otherExpectation("AS");
+  const peg$e90 = peg$literalExpectation("as", true);
+  const peg$e91 = peg$otherExpectation("BETWEEN");
+  const peg$e92 = peg$literalExpectation("between", true);
+  const peg$e93 = peg$otherExpectation("BY");
+  const peg$e94 = peg$literalExpectation("by", true);
+  const peg$e95 = peg$otherExpectation("CASE");
+  const peg$e96 = peg$literalExpectation("case", true);
+  const peg$e97 = peg$otherExpectation("CROSS");
+  const peg$e98 = peg$literalExpectation("cross", true);
+  const peg$e99 = peg$otherExpectation("DISTINCT");
+  const peg$e100 = peg$literalExpectation("distinct", true);
+  const peg$e101 = peg$otherExpectation("DISTRIBUTE");
+  const peg$e102 = peg$literalExpectation("distribute", true);
+  const peg$e103 = peg$otherExpectation("DIV");
+  const peg$e104 = peg$literalExpectation("div", true);
+  const peg$e105 = peg$otherExpectation("ELSE");
+  const peg$e106 = peg$literalExpectation("else", true);
+  const peg$e107 = peg$otherExpectation("END");
+  const peg$e108 = peg$literalExpectation("end", true);
+  const peg$e109 = peg$otherExpectation("EXCEPT");
+  const peg$e110 = peg$literalExpectation("except", true);
+  const peg$e111 = peg$otherExpectation("FALSE");
+  const peg$e112 = peg$literalExpectation("false", true);
+  const peg$e113 = peg$otherExpectation("FROM");
+  const peg$e114 = peg$literalExpectation("from", true);
+  const peg$e115 = peg$otherExpectation("FULL");
+  const peg$e116 = peg$literalExpectation("full", true);
+  const peg$e117 = peg$otherExpectation("GROUP");
+  const peg$e118 = peg$literalExpectation("group", true);
+  const peg$e119 = peg$otherExpectation("HAVING");
+  const peg$e120 = peg$literalExpectation("having", true);
+  const peg$e121 = peg$otherExpectation("ILIKE");
+  const peg$e122 = peg$literalExpectation("ilike", true);
+  const peg$e123 = peg$otherExpectation("IN");
+  const peg$e124 = peg$literalExpectation("in", true);
+  const peg$e125 = peg$otherExpectation("INNER");
+  const peg$e126 = peg$literalExpectation("inner", true);
+  const peg$e127 = peg$otherExpectation("INTERSECT");
+  const peg$e128 = peg$literalExpectation("intersect", true);
+  const peg$e129 = peg$otherExpectation("IS");
+  const peg$e130 = peg$literalExpectation("is", true);
+  const peg$e131 = peg$otherExpectation("JOIN");
+  const peg$e132 = peg$literalExpectation("join", true);
+  const peg$e133 = peg$otherExpectation("LEFT");
+  const peg$e134 = peg$literalExpectation("left", true);
+  const peg$e135 = peg$otherExpectation("LIKE");
+  const peg$e136 = peg$literalExpectation("like", true);
+  const peg$e137 = peg$otherExpectation("LIMIT");
+  const peg$e138 = peg$literalExpectation("limit", true);
+  const peg$e139 = peg$otherExpectation("MINUS");
+  const peg$e140 = peg$literalExpectation("minus", true);
+  const peg$e141 = peg$otherExpectation("NATURAL");
+  const peg$e142 = peg$literalExpectation("natural", true);
+  const peg$e143 = peg$otherExpectation("NOT");
+  const peg$e144 = peg$literalExpectation("not", true);
+  const peg$e145 = peg$otherExpectation("NULL");
+  const peg$e146 = peg$literalExpectation("null", true);
+  const peg$e147 = peg$otherExpectation("OFFSET");
+  const peg$e148 = peg$literalExpectation("offset", true);
+  const peg$e149 = peg$otherExpectation("ON");
+  const peg$e150 = peg$literalExpectation("on", true);
+  const peg$e151 = peg$otherExpectation("OR");
+  const peg$e152 = peg$literalExpectation("or", true);
+  const peg$e153 = peg$otherExpectation("ORDER");
+  const peg$e154 = peg$literalExpectation("order", true);
+  const peg$e155 = peg$otherExpectation("OUTER");
+  const peg$e156 = peg$literalExpectation("outer", true);
+  const peg$e157 = peg$otherExpectation("REGEXP");
+  const peg$e158 = peg$literalExpectation("regexp", true);
+  const peg$e159 = peg$otherExpectation("RIGHT");
+  const peg$e160 = peg$literalExpectation("right", true);
+  const peg$e161 = peg$otherExpectation("RLIKE");
+  const peg$e162 = peg$literalExpectation("rlike", true);
+  const peg$e163 = peg$otherExpectation("SELECT");
+  const peg$e164 = peg$literalExpectation("select", true);
+  const peg$e165 = peg$otherExpectation("SEMI");
+  const peg$e166 = peg$literalExpectation("semi", true);
+  const peg$e167 = peg$otherExpectation("SORT");
+  const peg$e168 = peg$literalExpectation("sort", true);
+  const peg$e169 = peg$otherExpectation("THEN");
+  const peg$e170 = peg$literalExpectation("then", true);
+  const peg$e171 = peg$otherExpectation("TRUE");
+  const peg$e172 = peg$literalExpectation("true", true);
+  const peg$e173 = peg$otherExpectation("UNION");
+  const peg$e174 = peg$literalExpectation("union", true);
+  const peg$e175 = peg$otherExpectation("USING");
+  const peg$e176 = peg$literalExpectation("using", true);
+  const peg$e177 = peg$otherExpectation("WHEN");
+  const peg$e178 = peg$literalExpectation("when", true);
+  const peg$e179 = peg$otherExpectation("WHERE");
+  const peg$e180 = peg$literalExpectation("where", true);
+  const peg$e181 = peg$otherExpectation("WINDOW");
+  const peg$e182 = peg$literalExpectation("window", true);
+  const peg$e183 = peg$otherExpectation("WITH");
+  const peg$e184 = peg$literalExpectation("with", true);
+  const peg$e185 = peg$otherExpectation("ASC");
+  const peg$e186 = peg$literalExpectation("asc", true);
+  const peg$e187 = peg$otherExpectation("BOTH");
+  const peg$e188 = peg$literalExpectation("both", true);
+  const peg$e189 = peg$otherExpectation("CACHE");
+  const peg$e190 = peg$literalExpectation("cache", true);
+  const peg$e191 = peg$otherExpectation("CAST");
+  const peg$e192 = peg$literalExpectation("cast", true);
+  const peg$e193 = peg$otherExpectation("CODEGEN");
+  const peg$e194 = peg$literalExpectation("codegen", true);
+  const peg$e195 = peg$otherExpectation("COST");
+  const peg$e196 = peg$literalExpectation("cost", true);
+  const peg$e197 = peg$otherExpectation("CREATE");
+  const peg$e198 = peg$literalExpectation("create", true);
+  const peg$e199 = peg$otherExpectation("CUBE");
+  const peg$e200 = peg$literalExpectation("cube", true);
+  const peg$e201 = peg$otherExpectation("CURRENT");
+  const peg$e202 = peg$literalExpectation("current", true);
+  const peg$e203 = peg$otherExpectation("DATE");
+  const peg$e204 = peg$literalExpectation("date", true);
+  const peg$e205 = peg$otherExpectation("DESC");
+  const peg$e206 = peg$literalExpectation("desc", true);
+  const peg$e207 = peg$otherExpectation("DESCRIBE");
+  const peg$e208 = peg$literalExpectation("describe", true);
+  const peg$e209 = peg$otherExpectation("DROP");
+  const peg$e210 = peg$literalExpectation("drop", true);
+  const peg$e211 = peg$otherExpectation("ESCAPE");
+  const peg$e212 = peg$literalExpectation("escape", true);
+  const peg$e213 = peg$otherExpectation("EXISTS");
+  const peg$e214 = peg$literalExpectation("exists", true);
+  const peg$e215 = peg$otherExpectation("EXPLAIN");
+  const peg$e216 = peg$literalExpectation("explain", true);
+  const peg$e217 = peg$otherExpectation("EXTENDED");
+  const peg$e218 = peg$literalExpectation("extended", true);
+  const peg$e219 = peg$otherExpectation("EXTRACT");
+  const peg$e220 = peg$literalExpectation("extract", true);
+  const peg$e221 = peg$otherExpectation("FILTER");
+  const peg$e222 = peg$literalExpectation("filter", true);
+  const peg$e223 = peg$otherExpectation("FIRST");
+  const peg$e224 = peg$literalExpectation("first", true);
+  const peg$e225 = peg$otherExpectation("FOLLOWING");
+  const peg$e226 = peg$literalExpectation("following", true);
+  const peg$e227 = peg$otherExpectation("FOR");
+  const peg$e228 = peg$literalExpectation("for", true);
+  const peg$e229 = peg$otherExpectation("FORMATTED");
+  const peg$e230 = peg$literalExpectation("formatted", true);
+  const peg$e231 = peg$otherExpectation("GLOBAL");
+  const peg$e232 = peg$literalExpectation("global", true);
+  const peg$e233 = peg$otherExpectation("GROUPING");
+  const peg$e234 = peg$literalExpectation("grouping", true);
+  const peg$e235 = peg$otherExpectation("IF");
+  const peg$e236 = peg$literalExpectation("if", true);
+  const peg$e237 = peg$otherExpectation("INTERVAL");
+  const peg$e238 = peg$literalExpectation("interval", true);
+  const peg$e239 = peg$otherExpectation("LAST");
+  const peg$e240 = peg$literalExpectation("last", true);
+  const peg$e241 = peg$otherExpectation("LAZY");
+  const peg$e242 = peg$literalExpectation("lazy", true);
+  const peg$e243 = peg$otherExpectation("LEADING");
+  const peg$e244 = peg$literalExpectation("leading", true);
+  const peg$e245 = peg$otherExpectation("LOGICAL");
+  const peg$e246 = peg$literalExpectation("logical", true);
+  const peg$e247 = peg$otherExpectation("NULLS");
+  const peg$e248 = peg$literalExpectation("nulls", true);
+  const peg$e249 = peg$otherExpectation("OVER");
+  const peg$e250 = peg$literalExpectation("over", true);
+  const peg$e251 = peg$otherExpectation("PARTITION");
+  const peg$e252 = peg$literalExpectation("partition", true);
+  const peg$e253 = peg$otherExpectation("POSITION");
+  const peg$e254 = peg$literalExpectation("position", true);
+  const peg$e255 = peg$otherExpectation("PRECEDING");
+  const peg$e256 = peg$literalExpectation("preceding", true);
+  const peg$e257 = peg$otherExpectation("QUERY");
+  const peg$e258 = peg$literalExpectation("query", true);
+  const peg$e259 = peg$otherExpectation("RANGE");
+  const peg$e260 = peg$literalExpectation("range", true);
+  const peg$e261 = peg$otherExpectation("RECURSIVE");
+  const peg$e262 = peg$literalExpectation("recursive", true);
+  const peg$e263 = peg$otherExpectation("REPLACE");
+  const peg$e264 = peg$literalExpectation("replace", true);
+  const peg$e265 = peg$otherExpectation("ROLLUP");
+  const peg$e266 = peg$literalExpectation("rollup", true);
+  const peg$e267 = peg$otherExpectation("ROW");
+  const peg$e268 = peg$literalExpectation("row", true);
+  const peg$e269 = peg$otherExpectation("ROWS");
+  const peg$e270 = peg$literalExpectation("rows", true);
+  const peg$e271 = peg$otherExpectation("SET");
+  const peg$e272 = peg$literalExpectation("set", true);
+  const peg$e273 = peg$otherExpectation("SETS");
+  const peg$e274 = peg$literalExpectation("sets", true);
+  const peg$e275 = peg$otherExpectation("SHOW");
+  const peg$e276 = peg$literalExpectation("show", true);
+  const peg$e277 = peg$otherExpectation("SUBSTR");
+  const peg$e278 = peg$literalExpectation("substr", true);
+  const peg$e279 = peg$otherExpectation("SUBSTRING");
+  const peg$e280 = peg$literalExpectation("substring", true);
+  const peg$e281 = peg$otherExpectation("TABLE");
+  const peg$e282 = peg$literalExpectation("table", true);
+  const peg$e283 = peg$otherExpectation("TABLES");
+  const peg$e284 = peg$literalExpectation("tables", true);
+  const peg$e285 = peg$otherExpectation("TEMP");
+  const peg$e286 = peg$literalExpectation("temp", true);
+  const peg$e287 = peg$otherExpectation("TEMPORARY");
+  const peg$e288 = peg$literalExpectation("temporary", true);
+  const peg$e289 = peg$otherExpectation("TIMESTAMP");
+  const peg$e290 = peg$literalExpectation("timestamp", true);
+  const peg$e291 = peg$otherExpectation("TRAILING");
+  const peg$e292 = peg$literalExpectation("trailing", true);
+  const peg$e293 = peg$otherExpectation("TRIM");
+  const peg$e294 = peg$literalExpectation("trim", true);
+  const peg$e295 = peg$otherExpectation("TRY_CAST");
+  const peg$e296 = peg$literalExpectation("try_cast", true);
+  const peg$e297 = peg$otherExpectation("UNBOUNDED");
+  const peg$e298 = peg$literalExpectation("unbounded", true);
+  const peg$e299 = peg$otherExpectation("UNCACHE");
+  const peg$e300 = peg$literalExpectation("uncache", true);
+  const peg$e301 = peg$otherExpectation("UNKNOWN");
+  const peg$e302 = peg$literalExpectation("unknown", true);
+  const peg$e303 = peg$otherExpectation("VALUES");
+  const peg$e304 = peg$literalExpectation("values", true);
+  const peg$e305 = peg$otherExpectation("VIEW");
+  const peg$e306 = peg$literalExpectation("view", true);
 
   function peg$f0(s) {    return s;  }
   function peg$f1(e) {    return e;  }
@@ -890,28 +892,30 @@ function peg$parse(input, options) {
   function peg$f222(s) {    return h.dateLit(s.value, location().start.offset);  }
   function peg$f223(s) {    return h.timestampLit(s.value, location().start.offset);  }
   function peg$f224(hex) {    return h.binaryLit(hex, location().start.offset);  }
-  function peg$f225(body, suffix) {    return { body, suffix };  }
-  function peg$f226(head, s) {    return s;  }
-  function peg$f227(head, tail) {    return { value: [head, ...tail].join('') };  }
-  function peg$f228(s) {    return s;  }
-  function peg$f229(s) {    return s;  }
-  function peg$f230(s) {    return h.unescape(s);  }
-  function peg$f231(s) {    return h.unescape(s);  }
-  function peg$f232(parts) {    return h.interval(parts, location().start.offset);  }
-  function peg$f233(s) {    return h.intervalString(s.value, location().start.offset);  }
-  function peg$f234(v, u) {    return { value: v, unit: u };  }
-  function peg$f235(s) {    return s.value;  }
-  function peg$f236(sign, n) {    return (sign ?? '') + n;  }
-  function peg$f237(u) {    return u.toLowerCase();  }
-  function peg$f238(head, p) {    return p;  }
-  function peg$f239(head, tail) {    return h.qname([head, ...tail]);  }
-  function peg$f240(head, i) {    return i;  }
-  function peg$f241(head, tail) {    return [head, ...tail];  }
-  function peg$f242(w) {    return !h.isStrictReserved(w);  }
-  function peg$f243(w) {    return w;  }
-  function peg$f244(w) {    return !h.isReserved(w);  }
+  function peg$f225(name) {    return h.param(name, location().start.offset);  }
+  function peg$f226() {    return h.param(undefined, location().start.offset);  }
+  function peg$f227(body, suffix) {    return { body, suffix };  }
+  function peg$f228(head, s) {    return s;  }
+  function peg$f229(head, tail) {    return { value: [head, ...tail].join('') };  }
+  function peg$f230(s) {    return s;  }
+  function peg$f231(s) {    return s;  }
+  function peg$f232(s) {    return h.unescape(s);  }
+  function peg$f233(s) {    return h.unescape(s);  }
+  function peg$f234(parts) {    return h.interval(parts, location().start.offset);  }
+  function peg$f235(s) {    return h.intervalString(s.value, location().start.offset);  }
+  function peg$f236(v, u) {    return { value: v, unit: u };  }
+  function peg$f237(s) {    return s.value;  }
+  function peg$f238(sign, n) {    return (sign ?? '') + n;  }
+  function peg$f239(u) {    return u.toLowerCase();  }
+  function peg$f240(head, p) {    return p;  }
+  function peg$f241(head, tail) {    return h.qname([head, ...tail]);  }
+  function peg$f242(head, i) {    return i;  }
+  function peg$f243(head, tail) {    return [head, ...tail];  }
+  function peg$f244(w) {    return !h.isStrictReserved(w);  }
   function peg$f245(w) {    return w;  }
-  function peg$f246(s) {    return s.split("\x60\x60").join("\x60");  }
+  function peg$f246(w) {    return !h.isReserved(w);  }
+  function peg$f247(w) {    return w;  }
+  function peg$f248(s) {    return s.split("\x60\x60").join("\x60");  }
   let peg$currPos = options.peg$currPos | 0;
   let peg$savedPos = peg$currPos;
   const peg$posDetailsCache = [{ line: 1, column: 1 }];
@@ -8733,6 +8737,44 @@ function peg$parse(input, options) {
                   }
                   if (s0 === peg$FAILED) {
                     s0 = peg$parseIntervalLit();
+                    if (s0 === peg$FAILED) {
+                      s0 = peg$currPos;
+                      if (input.charCodeAt(peg$currPos) === 58) {
+                        s1 = peg$c30;
+                        peg$currPos++;
+                      } else {
+                        s1 = peg$FAILED;
+                        if (peg$silentFails === 0) { peg$fail(peg$e34); }
+                      }
+                      if (s1 !== peg$FAILED) {
+                        s2 = peg$parseWord();
+                        if (s2 !== peg$FAILED) {
+                          peg$savedPos = s0;
+                          s0 = peg$f225(s2);
+                        } else {
+                          peg$currPos = s0;
+                          s0 = peg$FAILED;
+                        }
+                      } else {
+                        peg$currPos = s0;
+                        s0 = peg$FAILED;
+                      }
+                      if (s0 === peg$FAILED) {
+                        s0 = peg$currPos;
+                        if (input.charCodeAt(peg$currPos) === 63) {
+                          s1 = peg$c32;
+                          peg$currPos++;
+                        } else {
+                          s1 = peg$FAILED;
+                          if (peg$silentFails === 0) { peg$fail(peg$e39); }
+                        }
+                        if (s1 !== peg$FAILED) {
+                          peg$savedPos = s0;
+                          s1 = peg$f226();
+                        }
+                        s0 = s1;
+                      }
+                    }
                   }
                 }
               }
@@ -8880,7 +8922,7 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s5 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e40); }
+        if (peg$silentFails === 0) { peg$fail(peg$e41); }
       }
       if (s5 !== peg$FAILED) {
         s6 = input.charAt(peg$currPos);
@@ -8888,7 +8930,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s6 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e41); }
+          if (peg$silentFails === 0) { peg$fail(peg$e42); }
         }
         if (s6 === peg$FAILED) {
           s6 = null;
@@ -8943,11 +8985,11 @@ function peg$parse(input, options) {
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
       s3 = input.substr(peg$currPos, 2);
-      if (s3.toLowerCase() === peg$c32) {
+      if (s3.toLowerCase() === peg$c33) {
         peg$currPos += (2);
       } else {
         s3 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e42); }
+        if (peg$silentFails === 0) { peg$fail(peg$e43); }
       }
       if (s3 === peg$FAILED) {
         s3 = input.charAt(peg$currPos);
@@ -8955,7 +8997,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s3 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e43); }
+          if (peg$silentFails === 0) { peg$fail(peg$e44); }
         }
       }
       if (s3 === peg$FAILED) {
@@ -8974,7 +9016,7 @@ function peg$parse(input, options) {
       }
       if (s3 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f225(s1, s2);
+        s0 = peg$f227(s1, s2);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -8986,7 +9028,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e39); }
+      if (peg$silentFails === 0) { peg$fail(peg$e40); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -9016,7 +9058,7 @@ function peg$parse(input, options) {
       s5 = peg$parseOneString();
       if (s5 !== peg$FAILED) {
         peg$savedPos = s3;
-        s3 = peg$f226(s1, s5);
+        s3 = peg$f228(s1, s5);
       } else {
         peg$currPos = s3;
         s3 = peg$FAILED;
@@ -9028,14 +9070,14 @@ function peg$parse(input, options) {
         s5 = peg$parseOneString();
         if (s5 !== peg$FAILED) {
           peg$savedPos = s3;
-          s3 = peg$f226(s1, s5);
+          s3 = peg$f228(s1, s5);
         } else {
           peg$currPos = s3;
           s3 = peg$FAILED;
         }
       }
       peg$savedPos = s0;
-      s0 = peg$f227(s1, s2);
+      s0 = peg$f229(s1, s2);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -9043,7 +9085,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e44); }
+      if (peg$silentFails === 0) { peg$fail(peg$e45); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -9069,7 +9111,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e45); }
+      if (peg$silentFails === 0) { peg$fail(peg$e46); }
     }
     if (s1 !== peg$FAILED) {
       if (input.charCodeAt(peg$currPos) === 39) {
@@ -9087,7 +9129,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s5 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e46); }
+          if (peg$silentFails === 0) { peg$fail(peg$e47); }
         }
         while (s5 !== peg$FAILED) {
           s4.push(s5);
@@ -9096,7 +9138,7 @@ function peg$parse(input, options) {
             peg$currPos++;
           } else {
             s5 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e46); }
+            if (peg$silentFails === 0) { peg$fail(peg$e47); }
           }
         }
         s3 = input.substring(s3, peg$currPos);
@@ -9109,7 +9151,7 @@ function peg$parse(input, options) {
         }
         if (s4 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f228(s3);
+          s0 = peg$f230(s3);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -9129,15 +9171,15 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s1 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e45); }
+        if (peg$silentFails === 0) { peg$fail(peg$e46); }
       }
       if (s1 !== peg$FAILED) {
         if (input.charCodeAt(peg$currPos) === 34) {
-          s2 = peg$c33;
+          s2 = peg$c34;
           peg$currPos++;
         } else {
           s2 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e47); }
+          if (peg$silentFails === 0) { peg$fail(peg$e48); }
         }
         if (s2 !== peg$FAILED) {
           s3 = peg$currPos;
@@ -9147,7 +9189,7 @@ function peg$parse(input, options) {
             peg$currPos++;
           } else {
             s5 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e48); }
+            if (peg$silentFails === 0) { peg$fail(peg$e49); }
           }
           while (s5 !== peg$FAILED) {
             s4.push(s5);
@@ -9156,20 +9198,20 @@ function peg$parse(input, options) {
               peg$currPos++;
             } else {
               s5 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e48); }
+              if (peg$silentFails === 0) { peg$fail(peg$e49); }
             }
           }
           s3 = input.substring(s3, peg$currPos);
           if (input.charCodeAt(peg$currPos) === 34) {
-            s4 = peg$c33;
+            s4 = peg$c34;
             peg$currPos++;
           } else {
             s4 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e47); }
+            if (peg$silentFails === 0) { peg$fail(peg$e48); }
           }
           if (s4 !== peg$FAILED) {
             peg$savedPos = s0;
-            s0 = peg$f229(s3);
+            s0 = peg$f231(s3);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -9199,16 +9241,16 @@ function peg$parse(input, options) {
             peg$currPos++;
           } else {
             s4 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e49); }
+            if (peg$silentFails === 0) { peg$fail(peg$e50); }
           }
           if (s4 === peg$FAILED) {
             s4 = peg$currPos;
             if (input.charCodeAt(peg$currPos) === 92) {
-              s5 = peg$c34;
+              s5 = peg$c35;
               peg$currPos++;
             } else {
               s5 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e50); }
+              if (peg$silentFails === 0) { peg$fail(peg$e51); }
             }
             if (s5 !== peg$FAILED) {
               if (input.length > peg$currPos) {
@@ -9237,16 +9279,16 @@ function peg$parse(input, options) {
               peg$currPos++;
             } else {
               s4 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e49); }
+              if (peg$silentFails === 0) { peg$fail(peg$e50); }
             }
             if (s4 === peg$FAILED) {
               s4 = peg$currPos;
               if (input.charCodeAt(peg$currPos) === 92) {
-                s5 = peg$c34;
+                s5 = peg$c35;
                 peg$currPos++;
               } else {
                 s5 = peg$FAILED;
-                if (peg$silentFails === 0) { peg$fail(peg$e50); }
+                if (peg$silentFails === 0) { peg$fail(peg$e51); }
               }
               if (s5 !== peg$FAILED) {
                 if (input.length > peg$currPos) {
@@ -9279,7 +9321,7 @@ function peg$parse(input, options) {
           }
           if (s3 !== peg$FAILED) {
             peg$savedPos = s0;
-            s0 = peg$f230(s2);
+            s0 = peg$f232(s2);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -9291,11 +9333,11 @@ function peg$parse(input, options) {
         if (s0 === peg$FAILED) {
           s0 = peg$currPos;
           if (input.charCodeAt(peg$currPos) === 34) {
-            s1 = peg$c33;
+            s1 = peg$c34;
             peg$currPos++;
           } else {
             s1 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e47); }
+            if (peg$silentFails === 0) { peg$fail(peg$e48); }
           }
           if (s1 !== peg$FAILED) {
             s2 = peg$currPos;
@@ -9305,16 +9347,16 @@ function peg$parse(input, options) {
               peg$currPos++;
             } else {
               s4 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e51); }
+              if (peg$silentFails === 0) { peg$fail(peg$e52); }
             }
             if (s4 === peg$FAILED) {
               s4 = peg$currPos;
               if (input.charCodeAt(peg$currPos) === 92) {
-                s5 = peg$c34;
+                s5 = peg$c35;
                 peg$currPos++;
               } else {
                 s5 = peg$FAILED;
-                if (peg$silentFails === 0) { peg$fail(peg$e50); }
+                if (peg$silentFails === 0) { peg$fail(peg$e51); }
               }
               if (s5 !== peg$FAILED) {
                 if (input.length > peg$currPos) {
@@ -9343,16 +9385,16 @@ function peg$parse(input, options) {
                 peg$currPos++;
               } else {
                 s4 = peg$FAILED;
-                if (peg$silentFails === 0) { peg$fail(peg$e51); }
+                if (peg$silentFails === 0) { peg$fail(peg$e52); }
               }
               if (s4 === peg$FAILED) {
                 s4 = peg$currPos;
                 if (input.charCodeAt(peg$currPos) === 92) {
-                  s5 = peg$c34;
+                  s5 = peg$c35;
                   peg$currPos++;
                 } else {
                   s5 = peg$FAILED;
-                  if (peg$silentFails === 0) { peg$fail(peg$e50); }
+                  if (peg$silentFails === 0) { peg$fail(peg$e51); }
                 }
                 if (s5 !== peg$FAILED) {
                   if (input.length > peg$currPos) {
@@ -9377,15 +9419,15 @@ function peg$parse(input, options) {
             }
             s2 = input.substring(s2, peg$currPos);
             if (input.charCodeAt(peg$currPos) === 34) {
-              s3 = peg$c33;
+              s3 = peg$c34;
               peg$currPos++;
             } else {
               s3 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e47); }
+              if (peg$silentFails === 0) { peg$fail(peg$e48); }
             }
             if (s3 !== peg$FAILED) {
               peg$savedPos = s0;
-              s0 = peg$f231(s2);
+              s0 = peg$f233(s2);
             } else {
               peg$currPos = s0;
               s0 = peg$FAILED;
@@ -9442,7 +9484,7 @@ function peg$parse(input, options) {
       }
       if (s3 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f232(s3);
+        s0 = peg$f234(s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -9459,7 +9501,7 @@ function peg$parse(input, options) {
         s3 = peg$parseStringLit();
         if (s3 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f233(s3);
+          s0 = peg$f235(s3);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -9494,7 +9536,7 @@ function peg$parse(input, options) {
       s3 = peg$parseIntervalUnit();
       if (s3 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f234(s1, s3);
+        s0 = peg$f236(s1, s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -9525,7 +9567,7 @@ function peg$parse(input, options) {
     s1 = peg$parseStringLit();
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f235(s1);
+      s1 = peg$f237(s1);
     }
     s0 = s1;
     if (s0 === peg$FAILED) {
@@ -9624,7 +9666,7 @@ function peg$parse(input, options) {
       }
       if (s3 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f236(s1, s3);
+        s0 = peg$f238(s1, s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -9651,147 +9693,147 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 5);
-    if (s2.toLowerCase() === peg$c35) {
+    if (s2.toLowerCase() === peg$c36) {
       peg$currPos += (5);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e52); }
+      if (peg$silentFails === 0) { peg$fail(peg$e53); }
     }
     if (s2 === peg$FAILED) {
       s2 = input.substr(peg$currPos, 4);
-      if (s2.toLowerCase() === peg$c36) {
+      if (s2.toLowerCase() === peg$c37) {
         peg$currPos += (4);
       } else {
         s2 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e53); }
+        if (peg$silentFails === 0) { peg$fail(peg$e54); }
       }
       if (s2 === peg$FAILED) {
         s2 = input.substr(peg$currPos, 6);
-        if (s2.toLowerCase() === peg$c37) {
+        if (s2.toLowerCase() === peg$c38) {
           peg$currPos += (6);
         } else {
           s2 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e54); }
+          if (peg$silentFails === 0) { peg$fail(peg$e55); }
         }
         if (s2 === peg$FAILED) {
           s2 = input.substr(peg$currPos, 5);
-          if (s2.toLowerCase() === peg$c38) {
+          if (s2.toLowerCase() === peg$c39) {
             peg$currPos += (5);
           } else {
             s2 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e55); }
+            if (peg$silentFails === 0) { peg$fail(peg$e56); }
           }
           if (s2 === peg$FAILED) {
             s2 = input.substr(peg$currPos, 5);
-            if (s2.toLowerCase() === peg$c39) {
+            if (s2.toLowerCase() === peg$c40) {
               peg$currPos += (5);
             } else {
               s2 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e56); }
+              if (peg$silentFails === 0) { peg$fail(peg$e57); }
             }
             if (s2 === peg$FAILED) {
               s2 = input.substr(peg$currPos, 4);
-              if (s2.toLowerCase() === peg$c40) {
+              if (s2.toLowerCase() === peg$c41) {
                 peg$currPos += (4);
               } else {
                 s2 = peg$FAILED;
-                if (peg$silentFails === 0) { peg$fail(peg$e57); }
+                if (peg$silentFails === 0) { peg$fail(peg$e58); }
               }
               if (s2 === peg$FAILED) {
                 s2 = input.substr(peg$currPos, 4);
-                if (s2.toLowerCase() === peg$c41) {
+                if (s2.toLowerCase() === peg$c42) {
                   peg$currPos += (4);
                 } else {
                   s2 = peg$FAILED;
-                  if (peg$silentFails === 0) { peg$fail(peg$e58); }
+                  if (peg$silentFails === 0) { peg$fail(peg$e59); }
                 }
                 if (s2 === peg$FAILED) {
                   s2 = input.substr(peg$currPos, 3);
-                  if (s2.toLowerCase() === peg$c42) {
+                  if (s2.toLowerCase() === peg$c43) {
                     peg$currPos += (3);
                   } else {
                     s2 = peg$FAILED;
-                    if (peg$silentFails === 0) { peg$fail(peg$e59); }
+                    if (peg$silentFails === 0) { peg$fail(peg$e60); }
                   }
                   if (s2 === peg$FAILED) {
                     s2 = input.substr(peg$currPos, 5);
-                    if (s2.toLowerCase() === peg$c43) {
+                    if (s2.toLowerCase() === peg$c44) {
                       peg$currPos += (5);
                     } else {
                       s2 = peg$FAILED;
-                      if (peg$silentFails === 0) { peg$fail(peg$e60); }
+                      if (peg$silentFails === 0) { peg$fail(peg$e61); }
                     }
                     if (s2 === peg$FAILED) {
                       s2 = input.substr(peg$currPos, 4);
-                      if (s2.toLowerCase() === peg$c44) {
+                      if (s2.toLowerCase() === peg$c45) {
                         peg$currPos += (4);
                       } else {
                         s2 = peg$FAILED;
-                        if (peg$silentFails === 0) { peg$fail(peg$e61); }
+                        if (peg$silentFails === 0) { peg$fail(peg$e62); }
                       }
                       if (s2 === peg$FAILED) {
                         s2 = input.substr(peg$currPos, 7);
-                        if (s2.toLowerCase() === peg$c45) {
+                        if (s2.toLowerCase() === peg$c46) {
                           peg$currPos += (7);
                         } else {
                           s2 = peg$FAILED;
-                          if (peg$silentFails === 0) { peg$fail(peg$e62); }
+                          if (peg$silentFails === 0) { peg$fail(peg$e63); }
                         }
                         if (s2 === peg$FAILED) {
                           s2 = input.substr(peg$currPos, 6);
-                          if (s2.toLowerCase() === peg$c46) {
+                          if (s2.toLowerCase() === peg$c47) {
                             peg$currPos += (6);
                           } else {
                             s2 = peg$FAILED;
-                            if (peg$silentFails === 0) { peg$fail(peg$e63); }
+                            if (peg$silentFails === 0) { peg$fail(peg$e64); }
                           }
                           if (s2 === peg$FAILED) {
                             s2 = input.substr(peg$currPos, 7);
-                            if (s2.toLowerCase() === peg$c47) {
+                            if (s2.toLowerCase() === peg$c48) {
                               peg$currPos += (7);
                             } else {
                               s2 = peg$FAILED;
-                              if (peg$silentFails === 0) { peg$fail(peg$e64); }
+                              if (peg$silentFails === 0) { peg$fail(peg$e65); }
                             }
                             if (s2 === peg$FAILED) {
                               s2 = input.substr(peg$currPos, 6);
-                              if (s2.toLowerCase() === peg$c48) {
+                              if (s2.toLowerCase() === peg$c49) {
                                 peg$currPos += (6);
                               } else {
                                 s2 = peg$FAILED;
-                                if (peg$silentFails === 0) { peg$fail(peg$e65); }
+                                if (peg$silentFails === 0) { peg$fail(peg$e66); }
                               }
                               if (s2 === peg$FAILED) {
                                 s2 = input.substr(peg$currPos, 12);
-                                if (s2.toLowerCase() === peg$c49) {
+                                if (s2.toLowerCase() === peg$c50) {
                                   peg$currPos += (12);
                                 } else {
                                   s2 = peg$FAILED;
-                                  if (peg$silentFails === 0) { peg$fail(peg$e66); }
+                                  if (peg$silentFails === 0) { peg$fail(peg$e67); }
                                 }
                                 if (s2 === peg$FAILED) {
                                   s2 = input.substr(peg$currPos, 11);
-                                  if (s2.toLowerCase() === peg$c50) {
+                                  if (s2.toLowerCase() === peg$c51) {
                                     peg$currPos += (11);
                                   } else {
                                     s2 = peg$FAILED;
-                                    if (peg$silentFails === 0) { peg$fail(peg$e67); }
+                                    if (peg$silentFails === 0) { peg$fail(peg$e68); }
                                   }
                                   if (s2 === peg$FAILED) {
                                     s2 = input.substr(peg$currPos, 12);
-                                    if (s2.toLowerCase() === peg$c51) {
+                                    if (s2.toLowerCase() === peg$c52) {
                                       peg$currPos += (12);
                                     } else {
                                       s2 = peg$FAILED;
-                                      if (peg$silentFails === 0) { peg$fail(peg$e68); }
+                                      if (peg$silentFails === 0) { peg$fail(peg$e69); }
                                     }
                                     if (s2 === peg$FAILED) {
                                       s2 = input.substr(peg$currPos, 11);
-                                      if (s2.toLowerCase() === peg$c52) {
+                                      if (s2.toLowerCase() === peg$c53) {
                                         peg$currPos += (11);
                                       } else {
                                         s2 = peg$FAILED;
-                                        if (peg$silentFails === 0) { peg$fail(peg$e69); }
+                                        if (peg$silentFails === 0) { peg$fail(peg$e70); }
                                       }
                                     }
                                   }
@@ -9828,7 +9870,7 @@ function peg$parse(input, options) {
       }
       if (s2 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f237(s1);
+        s0 = peg$f239(s1);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -9871,7 +9913,7 @@ function peg$parse(input, options) {
         s5 = peg$parseIdentifierPart();
         if (s5 !== peg$FAILED) {
           peg$savedPos = s3;
-          s3 = peg$f238(s1, s5);
+          s3 = peg$f240(s1, s5);
         } else {
           peg$currPos = s3;
           s3 = peg$FAILED;
@@ -9894,7 +9936,7 @@ function peg$parse(input, options) {
           s5 = peg$parseIdentifierPart();
           if (s5 !== peg$FAILED) {
             peg$savedPos = s3;
-            s3 = peg$f238(s1, s5);
+            s3 = peg$f240(s1, s5);
           } else {
             peg$currPos = s3;
             s3 = peg$FAILED;
@@ -9905,7 +9947,7 @@ function peg$parse(input, options) {
         }
       }
       peg$savedPos = s0;
-      s0 = peg$f239(s1, s2);
+      s0 = peg$f241(s1, s2);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -9955,7 +9997,7 @@ function peg$parse(input, options) {
           s9 = peg$parseIdentifierPart();
           if (s9 !== peg$FAILED) {
             peg$savedPos = s5;
-            s5 = peg$f240(s3, s9);
+            s5 = peg$f242(s3, s9);
           } else {
             peg$currPos = s5;
             s5 = peg$FAILED;
@@ -9980,7 +10022,7 @@ function peg$parse(input, options) {
             s9 = peg$parseIdentifierPart();
             if (s9 !== peg$FAILED) {
               peg$savedPos = s5;
-              s5 = peg$f240(s3, s9);
+              s5 = peg$f242(s3, s9);
             } else {
               peg$currPos = s5;
               s5 = peg$FAILED;
@@ -10000,7 +10042,7 @@ function peg$parse(input, options) {
         }
         if (s6 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f241(s3, s4);
+          s0 = peg$f243(s3, s4);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -10023,48 +10065,6 @@ function peg$parse(input, options) {
     let s0, s1, s2;
 
     const key = peg$currPos * 211 + 90;
-    const cached = peg$resultsCache[key];
-
-    if (cached) {
-      peg$currPos = cached.nextPos;
-
-      return cached.result;
-    }
-
-    s0 = peg$parseQuotedIdent();
-    if (s0 === peg$FAILED) {
-      s0 = peg$currPos;
-      s1 = peg$parseWord();
-      if (s1 !== peg$FAILED) {
-        peg$savedPos = peg$currPos;
-        s2 = peg$f242(s1);
-        if (s2) {
-          s2 = undefined;
-        } else {
-          s2 = peg$FAILED;
-        }
-        if (s2 !== peg$FAILED) {
-          peg$savedPos = s0;
-          s0 = peg$f243(s1);
-        } else {
-          peg$currPos = s0;
-          s0 = peg$FAILED;
-        }
-      } else {
-        peg$currPos = s0;
-        s0 = peg$FAILED;
-      }
-    }
-
-    peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
-
-    return s0;
-  }
-
-  function peg$parseIdentifierPart() {
-    let s0, s1, s2;
-
-    const key = peg$currPos * 211 + 91;
     const cached = peg$resultsCache[key];
 
     if (cached) {
@@ -10103,6 +10103,48 @@ function peg$parse(input, options) {
     return s0;
   }
 
+  function peg$parseIdentifierPart() {
+    let s0, s1, s2;
+
+    const key = peg$currPos * 211 + 91;
+    const cached = peg$resultsCache[key];
+
+    if (cached) {
+      peg$currPos = cached.nextPos;
+
+      return cached.result;
+    }
+
+    s0 = peg$parseQuotedIdent();
+    if (s0 === peg$FAILED) {
+      s0 = peg$currPos;
+      s1 = peg$parseWord();
+      if (s1 !== peg$FAILED) {
+        peg$savedPos = peg$currPos;
+        s2 = peg$f246(s1);
+        if (s2) {
+          s2 = undefined;
+        } else {
+          s2 = peg$FAILED;
+        }
+        if (s2 !== peg$FAILED) {
+          peg$savedPos = s0;
+          s0 = peg$f247(s1);
+        } else {
+          peg$currPos = s0;
+          s0 = peg$FAILED;
+        }
+      } else {
+        peg$currPos = s0;
+        s0 = peg$FAILED;
+      }
+    }
+
+    peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
+
+    return s0;
+  }
+
   function peg$parseQuotedIdent() {
     let s0, s1, s2, s3, s4;
 
@@ -10118,11 +10160,11 @@ function peg$parse(input, options) {
     peg$silentFails++;
     s0 = peg$currPos;
     if (input.charCodeAt(peg$currPos) === 96) {
-      s1 = peg$c53;
+      s1 = peg$c54;
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e71); }
+      if (peg$silentFails === 0) { peg$fail(peg$e72); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
@@ -10132,15 +10174,15 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s4 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e72); }
+        if (peg$silentFails === 0) { peg$fail(peg$e73); }
       }
       if (s4 === peg$FAILED) {
-        if (input.substr(peg$currPos, 2) === peg$c54) {
-          s4 = peg$c54;
+        if (input.substr(peg$currPos, 2) === peg$c55) {
+          s4 = peg$c55;
           peg$currPos += 2;
         } else {
           s4 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e73); }
+          if (peg$silentFails === 0) { peg$fail(peg$e74); }
         }
       }
       while (s4 !== peg$FAILED) {
@@ -10150,29 +10192,29 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s4 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e72); }
+          if (peg$silentFails === 0) { peg$fail(peg$e73); }
         }
         if (s4 === peg$FAILED) {
-          if (input.substr(peg$currPos, 2) === peg$c54) {
-            s4 = peg$c54;
+          if (input.substr(peg$currPos, 2) === peg$c55) {
+            s4 = peg$c55;
             peg$currPos += 2;
           } else {
             s4 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e73); }
+            if (peg$silentFails === 0) { peg$fail(peg$e74); }
           }
         }
       }
       s2 = input.substring(s2, peg$currPos);
       if (input.charCodeAt(peg$currPos) === 96) {
-        s3 = peg$c53;
+        s3 = peg$c54;
         peg$currPos++;
       } else {
         s3 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e71); }
+        if (peg$silentFails === 0) { peg$fail(peg$e72); }
       }
       if (s3 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f246(s2);
+        s0 = peg$f248(s2);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -10184,7 +10226,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e70); }
+      if (peg$silentFails === 0) { peg$fail(peg$e71); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -10212,7 +10254,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e75); }
+      if (peg$silentFails === 0) { peg$fail(peg$e76); }
     }
     if (s2 !== peg$FAILED) {
       s3 = [];
@@ -10221,7 +10263,7 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s4 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e76); }
+        if (peg$silentFails === 0) { peg$fail(peg$e77); }
       }
       while (s4 !== peg$FAILED) {
         s3.push(s4);
@@ -10230,7 +10272,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s4 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e76); }
+          if (peg$silentFails === 0) { peg$fail(peg$e77); }
         }
       }
       s2 = [s2, s3];
@@ -10247,7 +10289,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e74); }
+      if (peg$silentFails === 0) { peg$fail(peg$e75); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -10272,7 +10314,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s0 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e76); }
+      if (peg$silentFails === 0) { peg$fail(peg$e77); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -10330,7 +10372,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e77); }
+      if (peg$silentFails === 0) { peg$fail(peg$e78); }
     }
     if (s1 !== peg$FAILED) {
       while (s1 !== peg$FAILED) {
@@ -10340,7 +10382,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s1 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e77); }
+          if (peg$silentFails === 0) { peg$fail(peg$e78); }
         }
       }
     } else {
@@ -10365,12 +10407,12 @@ function peg$parse(input, options) {
     }
 
     s0 = peg$currPos;
-    if (input.substr(peg$currPos, 2) === peg$c55) {
-      s1 = peg$c55;
+    if (input.substr(peg$currPos, 2) === peg$c56) {
+      s1 = peg$c56;
       peg$currPos += 2;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e78); }
+      if (peg$silentFails === 0) { peg$fail(peg$e79); }
     }
     if (s1 !== peg$FAILED) {
       s2 = [];
@@ -10379,7 +10421,7 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s3 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e79); }
+        if (peg$silentFails === 0) { peg$fail(peg$e80); }
       }
       while (s3 !== peg$FAILED) {
         s2.push(s3);
@@ -10388,7 +10430,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s3 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e79); }
+          if (peg$silentFails === 0) { peg$fail(peg$e80); }
         }
       }
       s1 = [s1, s2];
@@ -10419,12 +10461,12 @@ function peg$parse(input, options) {
     }
 
     s0 = peg$currPos;
-    if (input.substr(peg$currPos, 2) === peg$c56) {
-      s1 = peg$c56;
+    if (input.substr(peg$currPos, 2) === peg$c57) {
+      s1 = peg$c57;
       peg$currPos += 2;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e80); }
+      if (peg$silentFails === 0) { peg$fail(peg$e81); }
     }
     if (s1 !== peg$FAILED) {
       s2 = [];
@@ -10433,12 +10475,12 @@ function peg$parse(input, options) {
         s3 = peg$currPos;
         s4 = peg$currPos;
         peg$silentFails++;
-        if (input.substr(peg$currPos, 2) === peg$c57) {
-          s5 = peg$c57;
+        if (input.substr(peg$currPos, 2) === peg$c58) {
+          s5 = peg$c58;
           peg$currPos += 2;
         } else {
           s5 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e81); }
+          if (peg$silentFails === 0) { peg$fail(peg$e82); }
         }
         peg$silentFails--;
         if (s5 === peg$FAILED) {
@@ -10474,12 +10516,12 @@ function peg$parse(input, options) {
           s3 = peg$currPos;
           s4 = peg$currPos;
           peg$silentFails++;
-          if (input.substr(peg$currPos, 2) === peg$c57) {
-            s5 = peg$c57;
+          if (input.substr(peg$currPos, 2) === peg$c58) {
+            s5 = peg$c58;
             peg$currPos += 2;
           } else {
             s5 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e81); }
+            if (peg$silentFails === 0) { peg$fail(peg$e82); }
           }
           peg$silentFails--;
           if (s5 === peg$FAILED) {
@@ -10509,12 +10551,12 @@ function peg$parse(input, options) {
           }
         }
       }
-      if (input.substr(peg$currPos, 2) === peg$c57) {
-        s3 = peg$c57;
+      if (input.substr(peg$currPos, 2) === peg$c58) {
+        s3 = peg$c58;
         peg$currPos += 2;
       } else {
         s3 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e81); }
+        if (peg$silentFails === 0) { peg$fail(peg$e82); }
       }
       if (s3 !== peg$FAILED) {
         s1 = [s1, s2, s3];
@@ -10549,11 +10591,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 3);
-    if (s2.toLowerCase() === peg$c58) {
+    if (s2.toLowerCase() === peg$c59) {
       peg$currPos += (3);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e83); }
+      if (peg$silentFails === 0) { peg$fail(peg$e84); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -10585,7 +10627,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e82); }
+      if (peg$silentFails === 0) { peg$fail(peg$e83); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -10609,11 +10651,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 3);
-    if (s2.toLowerCase() === peg$c59) {
+    if (s2.toLowerCase() === peg$c60) {
       peg$currPos += (3);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e85); }
+      if (peg$silentFails === 0) { peg$fail(peg$e86); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -10645,7 +10687,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e84); }
+      if (peg$silentFails === 0) { peg$fail(peg$e85); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -10669,11 +10711,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 4);
-    if (s2.toLowerCase() === peg$c60) {
+    if (s2.toLowerCase() === peg$c61) {
       peg$currPos += (4);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e87); }
+      if (peg$silentFails === 0) { peg$fail(peg$e88); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -10705,7 +10747,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e86); }
+      if (peg$silentFails === 0) { peg$fail(peg$e87); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -10729,11 +10771,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 2);
-    if (s2.toLowerCase() === peg$c61) {
+    if (s2.toLowerCase() === peg$c62) {
       peg$currPos += (2);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e89); }
+      if (peg$silentFails === 0) { peg$fail(peg$e90); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -10765,7 +10807,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e88); }
+      if (peg$silentFails === 0) { peg$fail(peg$e89); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -10789,11 +10831,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 7);
-    if (s2.toLowerCase() === peg$c62) {
+    if (s2.toLowerCase() === peg$c63) {
       peg$currPos += (7);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e91); }
+      if (peg$silentFails === 0) { peg$fail(peg$e92); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -10825,7 +10867,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e90); }
+      if (peg$silentFails === 0) { peg$fail(peg$e91); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -10849,11 +10891,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 2);
-    if (s2.toLowerCase() === peg$c63) {
+    if (s2.toLowerCase() === peg$c64) {
       peg$currPos += (2);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e93); }
+      if (peg$silentFails === 0) { peg$fail(peg$e94); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -10885,7 +10927,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e92); }
+      if (peg$silentFails === 0) { peg$fail(peg$e93); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -10909,11 +10951,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 4);
-    if (s2.toLowerCase() === peg$c64) {
+    if (s2.toLowerCase() === peg$c65) {
       peg$currPos += (4);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e95); }
+      if (peg$silentFails === 0) { peg$fail(peg$e96); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -10945,7 +10987,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e94); }
+      if (peg$silentFails === 0) { peg$fail(peg$e95); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -10969,11 +11011,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 5);
-    if (s2.toLowerCase() === peg$c65) {
+    if (s2.toLowerCase() === peg$c66) {
       peg$currPos += (5);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e97); }
+      if (peg$silentFails === 0) { peg$fail(peg$e98); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -11005,7 +11047,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e96); }
+      if (peg$silentFails === 0) { peg$fail(peg$e97); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -11029,11 +11071,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 8);
-    if (s2.toLowerCase() === peg$c66) {
+    if (s2.toLowerCase() === peg$c67) {
       peg$currPos += (8);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e99); }
+      if (peg$silentFails === 0) { peg$fail(peg$e100); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -11065,7 +11107,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e98); }
+      if (peg$silentFails === 0) { peg$fail(peg$e99); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -11089,11 +11131,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 10);
-    if (s2.toLowerCase() === peg$c67) {
+    if (s2.toLowerCase() === peg$c68) {
       peg$currPos += (10);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e101); }
+      if (peg$silentFails === 0) { peg$fail(peg$e102); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -11125,7 +11167,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e100); }
+      if (peg$silentFails === 0) { peg$fail(peg$e101); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -11149,11 +11191,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 3);
-    if (s2.toLowerCase() === peg$c68) {
+    if (s2.toLowerCase() === peg$c69) {
       peg$currPos += (3);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e103); }
+      if (peg$silentFails === 0) { peg$fail(peg$e104); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -11185,7 +11227,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e102); }
+      if (peg$silentFails === 0) { peg$fail(peg$e103); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -11209,11 +11251,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 4);
-    if (s2.toLowerCase() === peg$c69) {
+    if (s2.toLowerCase() === peg$c70) {
       peg$currPos += (4);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e105); }
+      if (peg$silentFails === 0) { peg$fail(peg$e106); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -11245,7 +11287,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e104); }
+      if (peg$silentFails === 0) { peg$fail(peg$e105); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -11269,11 +11311,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 3);
-    if (s2.toLowerCase() === peg$c70) {
+    if (s2.toLowerCase() === peg$c71) {
       peg$currPos += (3);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e107); }
+      if (peg$silentFails === 0) { peg$fail(peg$e108); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -11305,7 +11347,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e106); }
+      if (peg$silentFails === 0) { peg$fail(peg$e107); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -11329,11 +11371,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 6);
-    if (s2.toLowerCase() === peg$c71) {
+    if (s2.toLowerCase() === peg$c72) {
       peg$currPos += (6);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e109); }
+      if (peg$silentFails === 0) { peg$fail(peg$e110); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -11365,7 +11407,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e108); }
+      if (peg$silentFails === 0) { peg$fail(peg$e109); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -11389,11 +11431,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 5);
-    if (s2.toLowerCase() === peg$c72) {
+    if (s2.toLowerCase() === peg$c73) {
       peg$currPos += (5);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e111); }
+      if (peg$silentFails === 0) { peg$fail(peg$e112); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -11425,7 +11467,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e110); }
+      if (peg$silentFails === 0) { peg$fail(peg$e111); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -11449,11 +11491,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 4);
-    if (s2.toLowerCase() === peg$c73) {
+    if (s2.toLowerCase() === peg$c74) {
       peg$currPos += (4);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e113); }
+      if (peg$silentFails === 0) { peg$fail(peg$e114); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -11485,7 +11527,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e112); }
+      if (peg$silentFails === 0) { peg$fail(peg$e113); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -11509,11 +11551,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 4);
-    if (s2.toLowerCase() === peg$c74) {
+    if (s2.toLowerCase() === peg$c75) {
       peg$currPos += (4);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e115); }
+      if (peg$silentFails === 0) { peg$fail(peg$e116); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -11545,7 +11587,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e114); }
+      if (peg$silentFails === 0) { peg$fail(peg$e115); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -11569,11 +11611,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 5);
-    if (s2.toLowerCase() === peg$c75) {
+    if (s2.toLowerCase() === peg$c76) {
       peg$currPos += (5);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e117); }
+      if (peg$silentFails === 0) { peg$fail(peg$e118); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -11605,7 +11647,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e116); }
+      if (peg$silentFails === 0) { peg$fail(peg$e117); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -11629,11 +11671,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 6);
-    if (s2.toLowerCase() === peg$c76) {
+    if (s2.toLowerCase() === peg$c77) {
       peg$currPos += (6);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e119); }
+      if (peg$silentFails === 0) { peg$fail(peg$e120); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -11665,7 +11707,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e118); }
+      if (peg$silentFails === 0) { peg$fail(peg$e119); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -11689,11 +11731,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 5);
-    if (s2.toLowerCase() === peg$c77) {
+    if (s2.toLowerCase() === peg$c78) {
       peg$currPos += (5);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e121); }
+      if (peg$silentFails === 0) { peg$fail(peg$e122); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -11725,7 +11767,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e120); }
+      if (peg$silentFails === 0) { peg$fail(peg$e121); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -11749,11 +11791,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 2);
-    if (s2.toLowerCase() === peg$c78) {
+    if (s2.toLowerCase() === peg$c79) {
       peg$currPos += (2);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e123); }
+      if (peg$silentFails === 0) { peg$fail(peg$e124); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -11785,7 +11827,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e122); }
+      if (peg$silentFails === 0) { peg$fail(peg$e123); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -11809,11 +11851,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 5);
-    if (s2.toLowerCase() === peg$c79) {
+    if (s2.toLowerCase() === peg$c80) {
       peg$currPos += (5);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e125); }
+      if (peg$silentFails === 0) { peg$fail(peg$e126); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -11845,7 +11887,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e124); }
+      if (peg$silentFails === 0) { peg$fail(peg$e125); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -11869,11 +11911,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 9);
-    if (s2.toLowerCase() === peg$c80) {
+    if (s2.toLowerCase() === peg$c81) {
       peg$currPos += (9);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e127); }
+      if (peg$silentFails === 0) { peg$fail(peg$e128); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -11905,7 +11947,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e126); }
+      if (peg$silentFails === 0) { peg$fail(peg$e127); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -11929,11 +11971,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 2);
-    if (s2.toLowerCase() === peg$c81) {
+    if (s2.toLowerCase() === peg$c82) {
       peg$currPos += (2);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e129); }
+      if (peg$silentFails === 0) { peg$fail(peg$e130); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -11965,7 +12007,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e128); }
+      if (peg$silentFails === 0) { peg$fail(peg$e129); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -11989,11 +12031,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 4);
-    if (s2.toLowerCase() === peg$c82) {
+    if (s2.toLowerCase() === peg$c83) {
       peg$currPos += (4);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e131); }
+      if (peg$silentFails === 0) { peg$fail(peg$e132); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -12025,7 +12067,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e130); }
+      if (peg$silentFails === 0) { peg$fail(peg$e131); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -12049,11 +12091,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 4);
-    if (s2.toLowerCase() === peg$c83) {
+    if (s2.toLowerCase() === peg$c84) {
       peg$currPos += (4);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e133); }
+      if (peg$silentFails === 0) { peg$fail(peg$e134); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -12085,7 +12127,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e132); }
+      if (peg$silentFails === 0) { peg$fail(peg$e133); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -12109,11 +12151,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 4);
-    if (s2.toLowerCase() === peg$c84) {
+    if (s2.toLowerCase() === peg$c85) {
       peg$currPos += (4);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e135); }
+      if (peg$silentFails === 0) { peg$fail(peg$e136); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -12145,7 +12187,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e134); }
+      if (peg$silentFails === 0) { peg$fail(peg$e135); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -12169,11 +12211,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 5);
-    if (s2.toLowerCase() === peg$c85) {
+    if (s2.toLowerCase() === peg$c86) {
       peg$currPos += (5);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e137); }
+      if (peg$silentFails === 0) { peg$fail(peg$e138); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -12205,7 +12247,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e136); }
+      if (peg$silentFails === 0) { peg$fail(peg$e137); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -12229,11 +12271,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 5);
-    if (s2.toLowerCase() === peg$c86) {
+    if (s2.toLowerCase() === peg$c87) {
       peg$currPos += (5);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e139); }
+      if (peg$silentFails === 0) { peg$fail(peg$e140); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -12265,7 +12307,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e138); }
+      if (peg$silentFails === 0) { peg$fail(peg$e139); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -12289,11 +12331,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 7);
-    if (s2.toLowerCase() === peg$c87) {
+    if (s2.toLowerCase() === peg$c88) {
       peg$currPos += (7);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e141); }
+      if (peg$silentFails === 0) { peg$fail(peg$e142); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -12325,7 +12367,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e140); }
+      if (peg$silentFails === 0) { peg$fail(peg$e141); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -12349,11 +12391,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 3);
-    if (s2.toLowerCase() === peg$c88) {
+    if (s2.toLowerCase() === peg$c89) {
       peg$currPos += (3);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e143); }
+      if (peg$silentFails === 0) { peg$fail(peg$e144); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -12385,7 +12427,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e142); }
+      if (peg$silentFails === 0) { peg$fail(peg$e143); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -12409,11 +12451,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 4);
-    if (s2.toLowerCase() === peg$c89) {
+    if (s2.toLowerCase() === peg$c90) {
       peg$currPos += (4);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e145); }
+      if (peg$silentFails === 0) { peg$fail(peg$e146); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -12445,7 +12487,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e144); }
+      if (peg$silentFails === 0) { peg$fail(peg$e145); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -12469,11 +12511,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 6);
-    if (s2.toLowerCase() === peg$c90) {
+    if (s2.toLowerCase() === peg$c91) {
       peg$currPos += (6);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e147); }
+      if (peg$silentFails === 0) { peg$fail(peg$e148); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -12505,7 +12547,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e146); }
+      if (peg$silentFails === 0) { peg$fail(peg$e147); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -12529,11 +12571,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 2);
-    if (s2.toLowerCase() === peg$c91) {
+    if (s2.toLowerCase() === peg$c92) {
       peg$currPos += (2);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e149); }
+      if (peg$silentFails === 0) { peg$fail(peg$e150); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -12565,7 +12607,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e148); }
+      if (peg$silentFails === 0) { peg$fail(peg$e149); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -12589,11 +12631,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 2);
-    if (s2.toLowerCase() === peg$c92) {
+    if (s2.toLowerCase() === peg$c93) {
       peg$currPos += (2);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e151); }
+      if (peg$silentFails === 0) { peg$fail(peg$e152); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -12625,7 +12667,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e150); }
+      if (peg$silentFails === 0) { peg$fail(peg$e151); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -12649,11 +12691,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 5);
-    if (s2.toLowerCase() === peg$c93) {
+    if (s2.toLowerCase() === peg$c94) {
       peg$currPos += (5);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e153); }
+      if (peg$silentFails === 0) { peg$fail(peg$e154); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -12685,7 +12727,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e152); }
+      if (peg$silentFails === 0) { peg$fail(peg$e153); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -12709,11 +12751,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 5);
-    if (s2.toLowerCase() === peg$c94) {
+    if (s2.toLowerCase() === peg$c95) {
       peg$currPos += (5);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e155); }
+      if (peg$silentFails === 0) { peg$fail(peg$e156); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -12745,7 +12787,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e154); }
+      if (peg$silentFails === 0) { peg$fail(peg$e155); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -12769,11 +12811,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 6);
-    if (s2.toLowerCase() === peg$c95) {
+    if (s2.toLowerCase() === peg$c96) {
       peg$currPos += (6);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e157); }
+      if (peg$silentFails === 0) { peg$fail(peg$e158); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -12805,7 +12847,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e156); }
+      if (peg$silentFails === 0) { peg$fail(peg$e157); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -12829,11 +12871,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 5);
-    if (s2.toLowerCase() === peg$c96) {
+    if (s2.toLowerCase() === peg$c97) {
       peg$currPos += (5);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e159); }
+      if (peg$silentFails === 0) { peg$fail(peg$e160); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -12865,7 +12907,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e158); }
+      if (peg$silentFails === 0) { peg$fail(peg$e159); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -12889,11 +12931,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 5);
-    if (s2.toLowerCase() === peg$c97) {
+    if (s2.toLowerCase() === peg$c98) {
       peg$currPos += (5);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e161); }
+      if (peg$silentFails === 0) { peg$fail(peg$e162); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -12925,7 +12967,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e160); }
+      if (peg$silentFails === 0) { peg$fail(peg$e161); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -12949,11 +12991,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 6);
-    if (s2.toLowerCase() === peg$c98) {
+    if (s2.toLowerCase() === peg$c99) {
       peg$currPos += (6);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e163); }
+      if (peg$silentFails === 0) { peg$fail(peg$e164); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -12985,7 +13027,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e162); }
+      if (peg$silentFails === 0) { peg$fail(peg$e163); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -13009,11 +13051,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 4);
-    if (s2.toLowerCase() === peg$c99) {
+    if (s2.toLowerCase() === peg$c100) {
       peg$currPos += (4);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e165); }
+      if (peg$silentFails === 0) { peg$fail(peg$e166); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -13045,7 +13087,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e164); }
+      if (peg$silentFails === 0) { peg$fail(peg$e165); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -13069,11 +13111,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 4);
-    if (s2.toLowerCase() === peg$c100) {
+    if (s2.toLowerCase() === peg$c101) {
       peg$currPos += (4);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e167); }
+      if (peg$silentFails === 0) { peg$fail(peg$e168); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -13105,7 +13147,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e166); }
+      if (peg$silentFails === 0) { peg$fail(peg$e167); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -13129,11 +13171,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 4);
-    if (s2.toLowerCase() === peg$c101) {
+    if (s2.toLowerCase() === peg$c102) {
       peg$currPos += (4);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e169); }
+      if (peg$silentFails === 0) { peg$fail(peg$e170); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -13165,7 +13207,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e168); }
+      if (peg$silentFails === 0) { peg$fail(peg$e169); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -13189,11 +13231,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 4);
-    if (s2.toLowerCase() === peg$c102) {
+    if (s2.toLowerCase() === peg$c103) {
       peg$currPos += (4);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e171); }
+      if (peg$silentFails === 0) { peg$fail(peg$e172); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -13225,7 +13267,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e170); }
+      if (peg$silentFails === 0) { peg$fail(peg$e171); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -13249,11 +13291,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 5);
-    if (s2.toLowerCase() === peg$c103) {
+    if (s2.toLowerCase() === peg$c104) {
       peg$currPos += (5);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e173); }
+      if (peg$silentFails === 0) { peg$fail(peg$e174); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -13285,7 +13327,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e172); }
+      if (peg$silentFails === 0) { peg$fail(peg$e173); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -13309,11 +13351,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 5);
-    if (s2.toLowerCase() === peg$c104) {
+    if (s2.toLowerCase() === peg$c105) {
       peg$currPos += (5);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e175); }
+      if (peg$silentFails === 0) { peg$fail(peg$e176); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -13345,7 +13387,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e174); }
+      if (peg$silentFails === 0) { peg$fail(peg$e175); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -13369,11 +13411,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 4);
-    if (s2.toLowerCase() === peg$c105) {
+    if (s2.toLowerCase() === peg$c106) {
       peg$currPos += (4);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e177); }
+      if (peg$silentFails === 0) { peg$fail(peg$e178); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -13405,7 +13447,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e176); }
+      if (peg$silentFails === 0) { peg$fail(peg$e177); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -13429,11 +13471,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 5);
-    if (s2.toLowerCase() === peg$c106) {
+    if (s2.toLowerCase() === peg$c107) {
       peg$currPos += (5);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e179); }
+      if (peg$silentFails === 0) { peg$fail(peg$e180); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -13465,7 +13507,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e178); }
+      if (peg$silentFails === 0) { peg$fail(peg$e179); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -13489,11 +13531,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 6);
-    if (s2.toLowerCase() === peg$c107) {
+    if (s2.toLowerCase() === peg$c108) {
       peg$currPos += (6);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e181); }
+      if (peg$silentFails === 0) { peg$fail(peg$e182); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -13525,7 +13567,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e180); }
+      if (peg$silentFails === 0) { peg$fail(peg$e181); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -13549,11 +13591,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 4);
-    if (s2.toLowerCase() === peg$c108) {
+    if (s2.toLowerCase() === peg$c109) {
       peg$currPos += (4);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e183); }
+      if (peg$silentFails === 0) { peg$fail(peg$e184); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -13585,7 +13627,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e182); }
+      if (peg$silentFails === 0) { peg$fail(peg$e183); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -13609,11 +13651,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 3);
-    if (s2.toLowerCase() === peg$c109) {
+    if (s2.toLowerCase() === peg$c110) {
       peg$currPos += (3);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e185); }
+      if (peg$silentFails === 0) { peg$fail(peg$e186); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -13645,7 +13687,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e184); }
+      if (peg$silentFails === 0) { peg$fail(peg$e185); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -13669,11 +13711,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 4);
-    if (s2.toLowerCase() === peg$c110) {
+    if (s2.toLowerCase() === peg$c111) {
       peg$currPos += (4);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e187); }
+      if (peg$silentFails === 0) { peg$fail(peg$e188); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -13705,7 +13747,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e186); }
+      if (peg$silentFails === 0) { peg$fail(peg$e187); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -13729,11 +13771,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 5);
-    if (s2.toLowerCase() === peg$c111) {
+    if (s2.toLowerCase() === peg$c112) {
       peg$currPos += (5);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e189); }
+      if (peg$silentFails === 0) { peg$fail(peg$e190); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -13765,7 +13807,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e188); }
+      if (peg$silentFails === 0) { peg$fail(peg$e189); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -13789,11 +13831,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 4);
-    if (s2.toLowerCase() === peg$c112) {
+    if (s2.toLowerCase() === peg$c113) {
       peg$currPos += (4);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e191); }
+      if (peg$silentFails === 0) { peg$fail(peg$e192); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -13825,7 +13867,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e190); }
+      if (peg$silentFails === 0) { peg$fail(peg$e191); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -13849,11 +13891,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 7);
-    if (s2.toLowerCase() === peg$c113) {
+    if (s2.toLowerCase() === peg$c114) {
       peg$currPos += (7);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e193); }
+      if (peg$silentFails === 0) { peg$fail(peg$e194); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -13885,7 +13927,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e192); }
+      if (peg$silentFails === 0) { peg$fail(peg$e193); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -13909,11 +13951,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 4);
-    if (s2.toLowerCase() === peg$c114) {
+    if (s2.toLowerCase() === peg$c115) {
       peg$currPos += (4);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e195); }
+      if (peg$silentFails === 0) { peg$fail(peg$e196); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -13945,7 +13987,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e194); }
+      if (peg$silentFails === 0) { peg$fail(peg$e195); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -13969,11 +14011,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 6);
-    if (s2.toLowerCase() === peg$c115) {
+    if (s2.toLowerCase() === peg$c116) {
       peg$currPos += (6);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e197); }
+      if (peg$silentFails === 0) { peg$fail(peg$e198); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -14005,7 +14047,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e196); }
+      if (peg$silentFails === 0) { peg$fail(peg$e197); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -14029,11 +14071,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 4);
-    if (s2.toLowerCase() === peg$c116) {
+    if (s2.toLowerCase() === peg$c117) {
       peg$currPos += (4);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e199); }
+      if (peg$silentFails === 0) { peg$fail(peg$e200); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -14065,7 +14107,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e198); }
+      if (peg$silentFails === 0) { peg$fail(peg$e199); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -14089,11 +14131,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 7);
-    if (s2.toLowerCase() === peg$c117) {
+    if (s2.toLowerCase() === peg$c118) {
       peg$currPos += (7);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e201); }
+      if (peg$silentFails === 0) { peg$fail(peg$e202); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -14125,7 +14167,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e200); }
+      if (peg$silentFails === 0) { peg$fail(peg$e201); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -14149,11 +14191,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 4);
-    if (s2.toLowerCase() === peg$c118) {
+    if (s2.toLowerCase() === peg$c119) {
       peg$currPos += (4);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e203); }
+      if (peg$silentFails === 0) { peg$fail(peg$e204); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -14185,7 +14227,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e202); }
+      if (peg$silentFails === 0) { peg$fail(peg$e203); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -14209,11 +14251,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 4);
-    if (s2.toLowerCase() === peg$c119) {
+    if (s2.toLowerCase() === peg$c120) {
       peg$currPos += (4);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e205); }
+      if (peg$silentFails === 0) { peg$fail(peg$e206); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -14245,7 +14287,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e204); }
+      if (peg$silentFails === 0) { peg$fail(peg$e205); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -14269,11 +14311,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 8);
-    if (s2.toLowerCase() === peg$c120) {
+    if (s2.toLowerCase() === peg$c121) {
       peg$currPos += (8);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e207); }
+      if (peg$silentFails === 0) { peg$fail(peg$e208); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -14305,7 +14347,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e206); }
+      if (peg$silentFails === 0) { peg$fail(peg$e207); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -14329,11 +14371,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 4);
-    if (s2.toLowerCase() === peg$c121) {
+    if (s2.toLowerCase() === peg$c122) {
       peg$currPos += (4);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e209); }
+      if (peg$silentFails === 0) { peg$fail(peg$e210); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -14365,7 +14407,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e208); }
+      if (peg$silentFails === 0) { peg$fail(peg$e209); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -14389,11 +14431,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 6);
-    if (s2.toLowerCase() === peg$c122) {
+    if (s2.toLowerCase() === peg$c123) {
       peg$currPos += (6);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e211); }
+      if (peg$silentFails === 0) { peg$fail(peg$e212); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -14425,7 +14467,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e210); }
+      if (peg$silentFails === 0) { peg$fail(peg$e211); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -14449,11 +14491,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 6);
-    if (s2.toLowerCase() === peg$c123) {
+    if (s2.toLowerCase() === peg$c124) {
       peg$currPos += (6);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e213); }
+      if (peg$silentFails === 0) { peg$fail(peg$e214); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -14485,7 +14527,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e212); }
+      if (peg$silentFails === 0) { peg$fail(peg$e213); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -14509,11 +14551,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 7);
-    if (s2.toLowerCase() === peg$c124) {
+    if (s2.toLowerCase() === peg$c125) {
       peg$currPos += (7);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e215); }
+      if (peg$silentFails === 0) { peg$fail(peg$e216); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -14545,7 +14587,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e214); }
+      if (peg$silentFails === 0) { peg$fail(peg$e215); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -14569,11 +14611,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 8);
-    if (s2.toLowerCase() === peg$c125) {
+    if (s2.toLowerCase() === peg$c126) {
       peg$currPos += (8);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e217); }
+      if (peg$silentFails === 0) { peg$fail(peg$e218); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -14605,7 +14647,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e216); }
+      if (peg$silentFails === 0) { peg$fail(peg$e217); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -14629,11 +14671,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 7);
-    if (s2.toLowerCase() === peg$c126) {
+    if (s2.toLowerCase() === peg$c127) {
       peg$currPos += (7);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e219); }
+      if (peg$silentFails === 0) { peg$fail(peg$e220); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -14665,7 +14707,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e218); }
+      if (peg$silentFails === 0) { peg$fail(peg$e219); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -14689,11 +14731,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 6);
-    if (s2.toLowerCase() === peg$c127) {
+    if (s2.toLowerCase() === peg$c128) {
       peg$currPos += (6);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e221); }
+      if (peg$silentFails === 0) { peg$fail(peg$e222); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -14725,7 +14767,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e220); }
+      if (peg$silentFails === 0) { peg$fail(peg$e221); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -14749,11 +14791,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 5);
-    if (s2.toLowerCase() === peg$c128) {
+    if (s2.toLowerCase() === peg$c129) {
       peg$currPos += (5);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e223); }
+      if (peg$silentFails === 0) { peg$fail(peg$e224); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -14785,7 +14827,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e222); }
+      if (peg$silentFails === 0) { peg$fail(peg$e223); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -14809,11 +14851,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 9);
-    if (s2.toLowerCase() === peg$c129) {
+    if (s2.toLowerCase() === peg$c130) {
       peg$currPos += (9);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e225); }
+      if (peg$silentFails === 0) { peg$fail(peg$e226); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -14845,7 +14887,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e224); }
+      if (peg$silentFails === 0) { peg$fail(peg$e225); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -14869,11 +14911,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 3);
-    if (s2.toLowerCase() === peg$c130) {
+    if (s2.toLowerCase() === peg$c131) {
       peg$currPos += (3);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e227); }
+      if (peg$silentFails === 0) { peg$fail(peg$e228); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -14905,7 +14947,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e226); }
+      if (peg$silentFails === 0) { peg$fail(peg$e227); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -14929,11 +14971,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 9);
-    if (s2.toLowerCase() === peg$c131) {
+    if (s2.toLowerCase() === peg$c132) {
       peg$currPos += (9);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e229); }
+      if (peg$silentFails === 0) { peg$fail(peg$e230); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -14965,7 +15007,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e228); }
+      if (peg$silentFails === 0) { peg$fail(peg$e229); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -14989,11 +15031,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 6);
-    if (s2.toLowerCase() === peg$c132) {
+    if (s2.toLowerCase() === peg$c133) {
       peg$currPos += (6);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e231); }
+      if (peg$silentFails === 0) { peg$fail(peg$e232); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -15025,7 +15067,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e230); }
+      if (peg$silentFails === 0) { peg$fail(peg$e231); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -15049,11 +15091,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 8);
-    if (s2.toLowerCase() === peg$c133) {
+    if (s2.toLowerCase() === peg$c134) {
       peg$currPos += (8);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e233); }
+      if (peg$silentFails === 0) { peg$fail(peg$e234); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -15085,7 +15127,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e232); }
+      if (peg$silentFails === 0) { peg$fail(peg$e233); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -15109,11 +15151,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 2);
-    if (s2.toLowerCase() === peg$c134) {
+    if (s2.toLowerCase() === peg$c135) {
       peg$currPos += (2);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e235); }
+      if (peg$silentFails === 0) { peg$fail(peg$e236); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -15145,7 +15187,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e234); }
+      if (peg$silentFails === 0) { peg$fail(peg$e235); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -15169,11 +15211,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 8);
-    if (s2.toLowerCase() === peg$c135) {
+    if (s2.toLowerCase() === peg$c136) {
       peg$currPos += (8);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e237); }
+      if (peg$silentFails === 0) { peg$fail(peg$e238); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -15205,7 +15247,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e236); }
+      if (peg$silentFails === 0) { peg$fail(peg$e237); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -15229,11 +15271,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 4);
-    if (s2.toLowerCase() === peg$c136) {
+    if (s2.toLowerCase() === peg$c137) {
       peg$currPos += (4);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e239); }
+      if (peg$silentFails === 0) { peg$fail(peg$e240); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -15265,7 +15307,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e238); }
+      if (peg$silentFails === 0) { peg$fail(peg$e239); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -15289,11 +15331,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 4);
-    if (s2.toLowerCase() === peg$c137) {
+    if (s2.toLowerCase() === peg$c138) {
       peg$currPos += (4);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e241); }
+      if (peg$silentFails === 0) { peg$fail(peg$e242); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -15325,7 +15367,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e240); }
+      if (peg$silentFails === 0) { peg$fail(peg$e241); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -15349,11 +15391,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 7);
-    if (s2.toLowerCase() === peg$c138) {
+    if (s2.toLowerCase() === peg$c139) {
       peg$currPos += (7);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e243); }
+      if (peg$silentFails === 0) { peg$fail(peg$e244); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -15385,7 +15427,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e242); }
+      if (peg$silentFails === 0) { peg$fail(peg$e243); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -15409,11 +15451,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 7);
-    if (s2.toLowerCase() === peg$c139) {
+    if (s2.toLowerCase() === peg$c140) {
       peg$currPos += (7);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e245); }
+      if (peg$silentFails === 0) { peg$fail(peg$e246); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -15445,7 +15487,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e244); }
+      if (peg$silentFails === 0) { peg$fail(peg$e245); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -15469,11 +15511,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 5);
-    if (s2.toLowerCase() === peg$c140) {
+    if (s2.toLowerCase() === peg$c141) {
       peg$currPos += (5);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e247); }
+      if (peg$silentFails === 0) { peg$fail(peg$e248); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -15505,7 +15547,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e246); }
+      if (peg$silentFails === 0) { peg$fail(peg$e247); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -15529,11 +15571,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 4);
-    if (s2.toLowerCase() === peg$c141) {
+    if (s2.toLowerCase() === peg$c142) {
       peg$currPos += (4);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e249); }
+      if (peg$silentFails === 0) { peg$fail(peg$e250); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -15565,7 +15607,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e248); }
+      if (peg$silentFails === 0) { peg$fail(peg$e249); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -15589,11 +15631,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 9);
-    if (s2.toLowerCase() === peg$c142) {
+    if (s2.toLowerCase() === peg$c143) {
       peg$currPos += (9);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e251); }
+      if (peg$silentFails === 0) { peg$fail(peg$e252); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -15625,7 +15667,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e250); }
+      if (peg$silentFails === 0) { peg$fail(peg$e251); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -15649,11 +15691,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 8);
-    if (s2.toLowerCase() === peg$c143) {
+    if (s2.toLowerCase() === peg$c144) {
       peg$currPos += (8);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e253); }
+      if (peg$silentFails === 0) { peg$fail(peg$e254); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -15685,7 +15727,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e252); }
+      if (peg$silentFails === 0) { peg$fail(peg$e253); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -15709,11 +15751,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 9);
-    if (s2.toLowerCase() === peg$c144) {
+    if (s2.toLowerCase() === peg$c145) {
       peg$currPos += (9);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e255); }
+      if (peg$silentFails === 0) { peg$fail(peg$e256); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -15745,7 +15787,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e254); }
+      if (peg$silentFails === 0) { peg$fail(peg$e255); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -15769,11 +15811,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 5);
-    if (s2.toLowerCase() === peg$c145) {
+    if (s2.toLowerCase() === peg$c146) {
       peg$currPos += (5);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e257); }
+      if (peg$silentFails === 0) { peg$fail(peg$e258); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -15805,7 +15847,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e256); }
+      if (peg$silentFails === 0) { peg$fail(peg$e257); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -15829,11 +15871,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 5);
-    if (s2.toLowerCase() === peg$c146) {
+    if (s2.toLowerCase() === peg$c147) {
       peg$currPos += (5);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e259); }
+      if (peg$silentFails === 0) { peg$fail(peg$e260); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -15865,7 +15907,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e258); }
+      if (peg$silentFails === 0) { peg$fail(peg$e259); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -15889,11 +15931,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 9);
-    if (s2.toLowerCase() === peg$c147) {
+    if (s2.toLowerCase() === peg$c148) {
       peg$currPos += (9);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e261); }
+      if (peg$silentFails === 0) { peg$fail(peg$e262); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -15925,7 +15967,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e260); }
+      if (peg$silentFails === 0) { peg$fail(peg$e261); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -15949,11 +15991,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 7);
-    if (s2.toLowerCase() === peg$c148) {
+    if (s2.toLowerCase() === peg$c149) {
       peg$currPos += (7);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e263); }
+      if (peg$silentFails === 0) { peg$fail(peg$e264); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -15985,7 +16027,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e262); }
+      if (peg$silentFails === 0) { peg$fail(peg$e263); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -16009,11 +16051,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 6);
-    if (s2.toLowerCase() === peg$c149) {
+    if (s2.toLowerCase() === peg$c150) {
       peg$currPos += (6);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e265); }
+      if (peg$silentFails === 0) { peg$fail(peg$e266); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -16045,7 +16087,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e264); }
+      if (peg$silentFails === 0) { peg$fail(peg$e265); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -16069,11 +16111,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 3);
-    if (s2.toLowerCase() === peg$c150) {
+    if (s2.toLowerCase() === peg$c151) {
       peg$currPos += (3);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e267); }
+      if (peg$silentFails === 0) { peg$fail(peg$e268); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -16105,7 +16147,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e266); }
+      if (peg$silentFails === 0) { peg$fail(peg$e267); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -16129,11 +16171,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 4);
-    if (s2.toLowerCase() === peg$c151) {
+    if (s2.toLowerCase() === peg$c152) {
       peg$currPos += (4);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e269); }
+      if (peg$silentFails === 0) { peg$fail(peg$e270); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -16165,7 +16207,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e268); }
+      if (peg$silentFails === 0) { peg$fail(peg$e269); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -16189,11 +16231,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 3);
-    if (s2.toLowerCase() === peg$c152) {
+    if (s2.toLowerCase() === peg$c153) {
       peg$currPos += (3);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e271); }
+      if (peg$silentFails === 0) { peg$fail(peg$e272); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -16225,7 +16267,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e270); }
+      if (peg$silentFails === 0) { peg$fail(peg$e271); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -16249,11 +16291,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 4);
-    if (s2.toLowerCase() === peg$c153) {
+    if (s2.toLowerCase() === peg$c154) {
       peg$currPos += (4);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e273); }
+      if (peg$silentFails === 0) { peg$fail(peg$e274); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -16285,7 +16327,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e272); }
+      if (peg$silentFails === 0) { peg$fail(peg$e273); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -16309,11 +16351,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 4);
-    if (s2.toLowerCase() === peg$c154) {
+    if (s2.toLowerCase() === peg$c155) {
       peg$currPos += (4);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e275); }
+      if (peg$silentFails === 0) { peg$fail(peg$e276); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -16345,7 +16387,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e274); }
+      if (peg$silentFails === 0) { peg$fail(peg$e275); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -16369,11 +16411,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 6);
-    if (s2.toLowerCase() === peg$c155) {
+    if (s2.toLowerCase() === peg$c156) {
       peg$currPos += (6);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e277); }
+      if (peg$silentFails === 0) { peg$fail(peg$e278); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -16405,7 +16447,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e276); }
+      if (peg$silentFails === 0) { peg$fail(peg$e277); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -16429,11 +16471,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 9);
-    if (s2.toLowerCase() === peg$c156) {
+    if (s2.toLowerCase() === peg$c157) {
       peg$currPos += (9);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e279); }
+      if (peg$silentFails === 0) { peg$fail(peg$e280); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -16465,7 +16507,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e278); }
+      if (peg$silentFails === 0) { peg$fail(peg$e279); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -16489,11 +16531,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 5);
-    if (s2.toLowerCase() === peg$c157) {
+    if (s2.toLowerCase() === peg$c158) {
       peg$currPos += (5);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e281); }
+      if (peg$silentFails === 0) { peg$fail(peg$e282); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -16525,7 +16567,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e280); }
+      if (peg$silentFails === 0) { peg$fail(peg$e281); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -16549,11 +16591,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 6);
-    if (s2.toLowerCase() === peg$c158) {
+    if (s2.toLowerCase() === peg$c159) {
       peg$currPos += (6);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e283); }
+      if (peg$silentFails === 0) { peg$fail(peg$e284); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -16585,7 +16627,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e282); }
+      if (peg$silentFails === 0) { peg$fail(peg$e283); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -16609,11 +16651,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 4);
-    if (s2.toLowerCase() === peg$c159) {
+    if (s2.toLowerCase() === peg$c160) {
       peg$currPos += (4);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e285); }
+      if (peg$silentFails === 0) { peg$fail(peg$e286); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -16645,7 +16687,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e284); }
+      if (peg$silentFails === 0) { peg$fail(peg$e285); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -16669,11 +16711,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 9);
-    if (s2.toLowerCase() === peg$c160) {
+    if (s2.toLowerCase() === peg$c161) {
       peg$currPos += (9);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e287); }
+      if (peg$silentFails === 0) { peg$fail(peg$e288); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -16705,7 +16747,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e286); }
+      if (peg$silentFails === 0) { peg$fail(peg$e287); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -16729,11 +16771,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 9);
-    if (s2.toLowerCase() === peg$c161) {
+    if (s2.toLowerCase() === peg$c162) {
       peg$currPos += (9);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e289); }
+      if (peg$silentFails === 0) { peg$fail(peg$e290); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -16765,7 +16807,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e288); }
+      if (peg$silentFails === 0) { peg$fail(peg$e289); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -16789,11 +16831,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 8);
-    if (s2.toLowerCase() === peg$c162) {
+    if (s2.toLowerCase() === peg$c163) {
       peg$currPos += (8);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e291); }
+      if (peg$silentFails === 0) { peg$fail(peg$e292); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -16825,7 +16867,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e290); }
+      if (peg$silentFails === 0) { peg$fail(peg$e291); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -16849,11 +16891,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 4);
-    if (s2.toLowerCase() === peg$c163) {
+    if (s2.toLowerCase() === peg$c164) {
       peg$currPos += (4);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e293); }
+      if (peg$silentFails === 0) { peg$fail(peg$e294); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -16885,7 +16927,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e292); }
+      if (peg$silentFails === 0) { peg$fail(peg$e293); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -16909,11 +16951,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 8);
-    if (s2.toLowerCase() === peg$c164) {
+    if (s2.toLowerCase() === peg$c165) {
       peg$currPos += (8);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e295); }
+      if (peg$silentFails === 0) { peg$fail(peg$e296); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -16945,7 +16987,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e294); }
+      if (peg$silentFails === 0) { peg$fail(peg$e295); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -16969,11 +17011,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 9);
-    if (s2.toLowerCase() === peg$c165) {
+    if (s2.toLowerCase() === peg$c166) {
       peg$currPos += (9);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e297); }
+      if (peg$silentFails === 0) { peg$fail(peg$e298); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -17005,7 +17047,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e296); }
+      if (peg$silentFails === 0) { peg$fail(peg$e297); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -17029,11 +17071,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 7);
-    if (s2.toLowerCase() === peg$c166) {
+    if (s2.toLowerCase() === peg$c167) {
       peg$currPos += (7);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e299); }
+      if (peg$silentFails === 0) { peg$fail(peg$e300); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -17065,7 +17107,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e298); }
+      if (peg$silentFails === 0) { peg$fail(peg$e299); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -17089,11 +17131,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 7);
-    if (s2.toLowerCase() === peg$c167) {
+    if (s2.toLowerCase() === peg$c168) {
       peg$currPos += (7);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e301); }
+      if (peg$silentFails === 0) { peg$fail(peg$e302); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -17125,7 +17167,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e300); }
+      if (peg$silentFails === 0) { peg$fail(peg$e301); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -17149,11 +17191,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 6);
-    if (s2.toLowerCase() === peg$c168) {
+    if (s2.toLowerCase() === peg$c169) {
       peg$currPos += (6);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e303); }
+      if (peg$silentFails === 0) { peg$fail(peg$e304); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -17185,7 +17227,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e302); }
+      if (peg$silentFails === 0) { peg$fail(peg$e303); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };
@@ -17209,11 +17251,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.substr(peg$currPos, 4);
-    if (s2.toLowerCase() === peg$c169) {
+    if (s2.toLowerCase() === peg$c170) {
       peg$currPos += (4);
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e305); }
+      if (peg$silentFails === 0) { peg$fail(peg$e306); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -17245,7 +17287,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e304); }
+      if (peg$silentFails === 0) { peg$fail(peg$e305); }
     }
 
     peg$resultsCache[key] = { nextPos: peg$currPos, result: s0 };

@@ -539,6 +539,8 @@ Literal
   / K_TIMESTAMP _ s:StringLit { return h.timestampLit(s.value, location().start.offset); }
   / [xX] "'" hex:$[0-9a-fA-F]* "'" { return h.binaryLit(hex, location().start.offset); }
   / IntervalLit
+  / ":" name:Word { return h.param(name, location().start.offset); }
+  / "?" { return h.param(undefined, location().start.offset); }
 
 NumberLit "number"
   = body:$(([0-9]+ ("." [0-9]*)? / "." [0-9]+) ([eE] [+-]? [0-9]+)?) suffix:$("BD"i / [lLsSyYdDfF])? !IdChar

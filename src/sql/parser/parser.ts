@@ -5,7 +5,7 @@
  */
 import * as generated from './generated.js';
 import type { Expression, Relation } from '../plan/unresolved.js';
-import { Builder, parseError, tokenAt } from './build.js';
+import { Builder, parseError, tokenAt, type ParamBinder } from './build.js';
 
 /** A parsed SQL statement. Names are multipart names as strings (`db.t`, backticks where needed). */
 export type Statement =
@@ -52,10 +52,10 @@ function sqlParser(): GeneratedParser {
   return generated as unknown as GeneratedParser;
 }
 
-function run(sql: string, startRule: string): unknown {
+function run(sql: string, startRule: string, bind?: ParamBinder): unknown {
   const parser = sqlParser();
   try {
-    return parser.parse(sql, { startRule, h: new Builder(sql) });
+    return parser.parse(sql, { startRule, h: new Builder(sql, bind) });
   } catch (e) {
     if (e instanceof parser.SyntaxError) {
       const { token, offset } = tokenAt(sql, e.location.start.offset);
@@ -70,9 +70,12 @@ function run(sql: string, startRule: string): unknown {
   }
 }
 
-/** Parses one SQL statement (a trailing `;` allowed); raises ParseException on a syntax error. */
-export function parseStatement(sql: string): Statement {
-  return run(sql, 'Statement') as Statement;
+/**
+ * Parses one SQL statement (a trailing `;` allowed); raises ParseException on a syntax error.
+ * Parameter markers (`:name`, `?`) take their values from `bind`; without it they are unbound.
+ */
+export function parseStatement(sql: string, bind?: ParamBinder): Statement {
+  return run(sql, 'Statement', bind) as Statement;
 }
 
 /** Parses one expression with an optional alias (`a + 1 AS b`), or `*` / `t.*` (selectExpr, expr). */
