@@ -211,6 +211,8 @@ describe('web UI pages in Chromium', () => {
     await open(`stage/${resultStage}`);
     await page.waitForSelector('table.summary');
     const parkedRow = page.locator('table.summary tbody tr', { hasText: 'Parked waiting for map outputs' });
+    // The map stage's page had a table.summary too (without this row): wait for the new page's row.
+    await parkedRow.waitFor({ timeout: 10_000 });
     expect(await parkedRow.locator('td').allTextContents()).toEqual([
       'Parked waiting for map outputs',
       ...rs.taskMetricsDistributions.parkedTime.map((ms: number) => (ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`)), // prettier-ignore

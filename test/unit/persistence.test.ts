@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { inspect } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   InvalidOperationError,
   StorageLevel,
@@ -292,6 +292,11 @@ describe.each(modes)('persistence ($name)', (mode) => {
         .cache();
       const sums = pairs.reduceByKey((a, b) => a + b);
       await sums.collect();
+      // On a cluster the map tasks' cached blocks are announced by their workers' records, which
+      // may reach the client just after the action ends: wait until both are heard.
+      await vi.waitFor(() => expect(sums.toDebugString()).toContain('CachedPartitions: 2;'), {
+        timeout: 5_000,
+      });
       const lines = sums.toDebugString().split('\n');
       expect(lines[0]).toMatch(/^\(2\) ShuffledRDD/);
       expect(lines[1]).toMatch(
