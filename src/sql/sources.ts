@@ -3,8 +3,9 @@
  * DuckDB reader options, the errors of missing paths, and CSV/JSON read with Spark's rules: lines
  * parsed here, values cast by DuckDB, malformed records per `mode`, schemas inferred as Spark does.
  */
+import { isUtf8 } from 'node:buffer';
 import { existsSync, statSync } from 'node:fs';
-import { readFile, readdir, rename, rm } from 'node:fs/promises';
+import { open, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { join, resolve as resolvePath, sep } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { glob } from 'tinyglobby';
@@ -298,13 +299,142 @@ function rowText(v: string, f: RecordField): string {
   return `coalesce(${t}, 'null')`;
 }
 
-/** Reads `files` line by line into a temp table of texts; returns the SELECT of the typed rows. */
+/** Bytes read at a time by {@link plainCsvFile}. */
+const SCAN_CHUNK_BYTES = 8 * 1024 * 1024;
+/** Longest line the native reader takes as it is (DuckDB's `max_line_size` is 2 MB). */
+const MAX_PLAIN_LINE_BYTES = 1024 * 1024;
+
+/**
+ * Whether DuckDB's own CSV reader, given every column as text, splits `file` into exactly the
+ * fields {@link splitCsvLine} gives line by line (so the native reader can stand in for it). It
+ * does when the file is valid UTF-8 without a byte-order mark, has no empty or blank line but a
+ * last newline, no `\r` but before a `\n`, no escape character and no doubled quote, and every
+ * quote opens a field and closes it at a separator or the line's end (so no quoted field spans
+ * lines). Anything else goes through the line-by-line reader. One pass over the bytes.
+ */
+export async function plainCsvFile(file: string, spec: RecordsSpec): Promise<boolean> {
+  const ascii = (s: string) => s.length === 1 && s.charCodeAt(0) < 128;
+  if (!ascii(spec.sep) || !ascii(spec.quote) || spec.sep === spec.quote) return false;
+  if (spec.escape !== spec.quote && spec.escape !== '' && !ascii(spec.escape)) return false;
+  const esc = spec.escape === '' || spec.escape === spec.quote ? -1 : spec.escape.charCodeAt(0);
+  const scanner = new PlainCsvScanner(spec.sep.charCodeAt(0), spec.quote.charCodeAt(0), esc);
+  const fh = await open(file, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(SCAN_CHUNK_BYTES);
+    let carry = 0; // bytes after the last newline, already scanned, kept for the UTF-8 check
+    let total = 0;
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, carry, buf.length - carry, null);
+      if (total === 0 && bytesRead >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) return false;
+      total += bytesRead;
+      const end = carry + bytesRead;
+      // The file ends: its last line must have ended with a newline (and the file is not empty).
+      if (bytesRead === 0) return total > 0 && carry === 0 && scanner.atLineStart();
+      if (!scanner.scan(buf, carry, end)) return false;
+      // UTF-8 up to the last newline (never inside a multi-byte sequence); the rest waits.
+      const lastNl = buf.lastIndexOf(10, end - 1);
+      const upto = lastNl < 0 ? 0 : lastNl + 1;
+      if (upto > 0 && !isUtf8(buf.subarray(0, upto))) return false;
+      carry = end - upto;
+      if (carry === buf.length) return false; // a line longer than a chunk
+      buf.copy(buf, 0, upto, end);
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The byte-level checks of {@link plainCsvFile}, carried across chunks (a line may span two). */
+class PlainCsvScanner {
+  private lineBytes = 0;
+  /** Only spaces, tabs and \r so far on this line. */
+  private blank = true;
+  private inQuote = false;
+  private fieldStart = true;
+  /** Just closed a quoted field: a separator or the line's end must follow. */
+  private afterClose = false;
+  private prev = -1;
+
+  constructor(
+    private readonly sep: number,
+    private readonly quote: number,
+    private readonly esc: number,
+  ) {}
+
+  /** Whether the bytes so far end a line. */
+  atLineStart(): boolean {
+    return this.lineBytes === 0;
+  }
+
+  /** Scans `buf[from, to)`; false as soon as a byte makes the file not plain. */
+  scan(buf: Buffer, from: number, to: number): boolean {
+    const { sep, quote, esc } = this;
+    let { lineBytes, blank, inQuote, fieldStart, afterClose, prev } = this;
+    for (let i = from; i < to; i++) {
+      const b = buf[i]!;
+      if (b === 10) {
+        if (inQuote || blank) return false;
+        lineBytes = 0;
+        blank = true;
+        fieldStart = true;
+        afterClose = false;
+        prev = b;
+        continue;
+      }
+      if (++lineBytes > MAX_PLAIN_LINE_BYTES) return false;
+      if (prev === 13 || b === esc) return false; // a \r not before a \n; the escape character
+      if (b !== 32 && b !== 9 && b !== 13) blank = false;
+      if (afterClose && b !== sep && b !== 13) return false;
+      if (b === quote) {
+        if (prev === quote) return false;
+        if (inQuote) {
+          inQuote = false;
+          afterClose = true;
+        } else if (fieldStart) inQuote = true;
+        else return false;
+        fieldStart = false;
+      } else if (b === sep && !inQuote) {
+        fieldStart = true;
+        afterClose = false;
+      } else fieldStart = false;
+      prev = b;
+    }
+    Object.assign(this, { lineBytes, blank, inQuote, fieldStart, afterClose, prev });
+    return true;
+  }
+}
+
+/**
+ * The SELECT of a PERMISSIVE CSV read without a corrupt-record column, through DuckDB's reader
+ * (every column as text, then cast as {@link recordsView} casts), when every file is
+ * {@link plainCsvFile}; undefined otherwise. Malformed records need no marking here: in this mode
+ * a line with too few fields has NULLs for the rest, one with too many drops the extra ones.
+ */
+export async function nativeCsvView(files: readonly string[], spec: RecordsSpec): Promise<string | undefined> {
+  if (spec.format !== 'csv' || spec.mode !== 'PERMISSIVE' || spec.corruptColumn !== undefined) return undefined;
+  if (spec.nullValue !== '' || files.length === 0) return undefined;
+  for (const f of files) if (!(await plainCsvFile(f, spec))) return undefined;
+  const columns = spec.fields.map((_, i) => `'c${i}': 'VARCHAR'`).join(', ');
+  const read =
+    `read_csv([${files.map(sqlString).join(', ')}], header = ${spec.header}, auto_detect = false, ` +
+    `delim = ${sqlString(spec.sep)}, quote = ${sqlString(spec.quote)}, escape = ${sqlString(spec.quote)}, ` +
+    `null_padding = true, strict_mode = false, columns = {${columns}})`;
+  return `SELECT ${spec.fields.map((f, i) => `${castExpr(`c${i}`, f)} AS ${ident(f.name)}`).join(', ')} FROM ${read}`;
+}
+
+/**
+ * The SELECT of the typed rows of `files`: through DuckDB's reader where {@link nativeCsvView}
+ * gives the same rows (unless `lineByLine`), else read line by line into temp table `table`.
+ */
 export async function recordsView(
   conn: DuckDBConnection,
   table: string,
   files: readonly string[],
   spec: RecordsSpec,
+  lineByLine = false,
 ): Promise<string> {
+  const native = lineByLine ? undefined : await nativeCsvView(files, spec);
+  if (native !== undefined) return native;
   const data = spec.fields.filter((f) => f.name !== spec.corruptColumn);
   const texts = data.map((_, i) => `c${i}`);
   await conn.run(
