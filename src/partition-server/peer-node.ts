@@ -171,7 +171,7 @@ export class PeerNode extends EventEmitter<PeerEvents> {
   /** SWIM: members with a probe in flight. */
   private readonly probing = new Set<string>();
   /** SWIM: suspected members, since when. */
-  private readonly suspects = new Map<string, { peer: KnownPeer; since: number }>();
+  private readonly suspects = new Map<string, { peer: KnownPeer; since: number; deferred: boolean }>();
   /** Bumped when a pause is detected: a probe that started before it cannot suspect anyone. */
   private epoch = 0;
   /** The content (without `seq`) of the own record last published, and heartbeats since. */
@@ -207,7 +207,9 @@ export class PeerNode extends EventEmitter<PeerEvents> {
       );
     }
     if (options.membership !== undefined && options.membership !== 'mesh' && options.membership !== 'swim')
-      throw new InvalidOperationError(`membership must be 'mesh' or 'swim', got ${String(options.membership)}`);
+      throw new InvalidOperationError(
+        `membership must be 'mesh' or 'swim', got ${String(options.membership)}`,
+      );
     const port = options.port ?? 0;
     const transport = options.transport ?? new ZmqTransport(options.curve);
     const zmqLike = options.transport === undefined;
@@ -587,7 +589,21 @@ export class PeerNode extends EventEmitter<PeerEvents> {
       }
       return;
     }
-    if (r.kind !== 'dead') return; // only the suspect acts on a suspicion
+    if (r.kind === 'suspect') {
+      // Two peers suspecting the same one at once would both publish its death: the one with the
+      // higher node id waits a second suspicion timeout (it still declares it if the other died).
+      const s = this.suspects.get(r.peer.node);
+      if (
+        s &&
+        !s.deferred &&
+        r.from < this.identity.node &&
+        s.peer.identity.incarnation === r.peer.incarnation
+      ) {
+        s.deferred = true;
+        s.since += this.swim.suspicionMs;
+      }
+      return;
+    }
     const p = this.known.get(r.peer.node);
     if (p && p.identity.incarnation <= r.peer.incarnation) this.declareDead(p);
   }
@@ -655,7 +671,12 @@ export class PeerNode extends EventEmitter<PeerEvents> {
       if (await this.ping(p)) return;
       if (this.known.get(node) !== p || this.stopped || this.epoch !== epoch) return;
       const helpers = this.pickHelpers(node);
-      const req: Request = { op: 'ping-req', from: this.identity.node, target: node, inc: p.identity.incarnation };
+      const req: Request = {
+        op: 'ping-req',
+        from: this.identity.node,
+        target: node,
+        inc: p.identity.incarnation,
+      };
       this.counters.pingReqsSent += helpers.length;
       const acks = await Promise.all(
         helpers.map((h) =>
@@ -689,7 +710,7 @@ export class PeerNode extends EventEmitter<PeerEvents> {
   private suspect(p: KnownPeer): void {
     const node = p.identity.node;
     if (this.suspects.has(node)) return;
-    this.suspects.set(node, { peer: p, since: this.clock.now() });
+    this.suspects.set(node, { peer: p, since: this.clock.now(), deferred: false });
     this.counters.suspicions++;
     this.publish({ kind: 'suspect', peer: p.identity, from: this.identity.node });
   }

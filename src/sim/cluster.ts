@@ -164,7 +164,15 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
       w.crash = () => transport.crash();
       trace(`start ${w.name}#${w.incarnation}`);
       void Worker.start(
-        simWorkerOptions('sim', w.name, w.incarnation, client.node.identity.rpc, transport, clock, membership),
+        simWorkerOptions(
+          'sim',
+          w.name,
+          w.incarnation,
+          client.node.identity.rpc,
+          transport,
+          clock,
+          membership,
+        ),
       ).then((worker) => {
         if (w.crashed) return;
         w.worker = worker;
