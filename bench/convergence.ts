@@ -2,7 +2,7 @@
  * C1 of `npm run bench`: membership convergence on real processes. For 8, 16 and 32 worker
  * daemons on this machine (`MicroSpark.local`, one slot each), the time from the last worker
  * being ready (the client counts all of them) until every worker counts every other as a member,
- * read from each worker's `snapshot` (its membership hints list every worker it knows); then a
+ * read from each worker's `snapshot` with `hints` (which list every worker it knows); then a
  * word count on the cluster, checked against the in-process answer. Target: within 2 s.
  */
 import { RpcClient } from '../src/partition-server/rpc.js';
@@ -53,7 +53,7 @@ export async function convergenceWorkloads(
         while (performance.now() - ready < 30_000) {
           const views = await Promise.all(
             rpcs.map((c) =>
-              c.request({ op: 'snapshot' }, { timeoutMs: 5000 }).then(
+              c.request({ op: 'snapshot', hints: true }, { timeoutMs: 5000 }).then(
                 (r) => (r as { records: Array<{ kind: string; peer?: { node: string } }> }).records,
                 () => [],
               ),

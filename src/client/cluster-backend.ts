@@ -76,6 +76,8 @@ export interface ClusterBackendOptions {
   readonly host: string;
   readonly heartbeatMs: number;
   readonly deadAfterMs: number;
+  /** How liveness is decided (PeerNodeOptions.membership; default `swim`). */
+  readonly membership?: 'mesh' | 'swim';
   readonly leaseTtlMs: number;
   readonly reannounceMs: number;
   readonly noWorkerGraceMs: number;
@@ -292,6 +294,7 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
       host: options.host,
       heartbeatMs: options.heartbeatMs,
       deadAfterMs: options.deadAfterMs,
+      ...(options.membership && { membership: options.membership }),
       ...(options.curve && { curve: options.curve }),
       ...(options.transport && { transport: options.transport }),
       ...(options.clock && { clock: options.clock }),

@@ -33,6 +33,8 @@ export function versionOf(r: Record): { key: string; version: RecordVersion } | 
       if (r.of === 'peer' || r.inc === undefined || r.seq === undefined) return undefined;
       return { key: `${r.of}\0${r.id}\0${r.holder}`, version: { inc: r.inc, seq: r.seq } };
     case 'peer':
+    case 'suspect':
+    case 'dead':
       return undefined;
   }
 }

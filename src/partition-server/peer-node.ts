@@ -5,16 +5,33 @@
  * Membership follows the ZeroMQ guide: discovery only gives hints (an RPC endpoint); a peer counts
  * after a HELLO exchange that proves it speaks this protocol in this cluster. On HELLO each side
  * subscribes to the other's records and asks for a snapshot, so nothing depends on catching one
- * broadcast. Any record from a peer counts as a heartbeat; a peer silent for `deadAfterMs` is
- * declared dead. A new incarnation on a known node id is a new peer. Membership gossips: a node
- * hints every worker it admits (a `peer` record, also in its snapshots), so workers that only met
- * the client meet each other.
+ * broadcast. A new incarnation on a known node id is a new peer. Membership gossips: a node hints
+ * a worker that joined through it (a `peer` record; a joining peer's first snapshot has a hint of
+ * every worker), so workers that only met the client meet each other.
+ *
+ * Liveness (`membership: 'swim'`, the default; SWIM, Das, Gupta and Motivala 2002): every heartbeat
+ * a peer pings the next member of its shuffled round-robin list; no ack within the probe timeout,
+ * it asks {@link INDIRECT_PROBES} other members to ping it (`ping-req`); still none, it suspects
+ * it (a `suspect` record, which the suspect refutes by publishing its record again). A suspect not
+ * heard from within the suspicion timeout is declared dead, and the death is published once
+ * (`dead`), so every peer drops it together. Any message from a peer counts as hearing from it.
+ * The peer's own record is published when it changes. With `membership: 'mesh'` the own record is
+ * published every heartbeat instead, and a peer silent for `deadAfterMs` is declared dead by each
+ * observer on its own (every peer receives every peer's heartbeat: N² messages in all).
  */
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock, type Timer } from '../core/clock.js';
 import { RecordVersions } from '../core/record-versions.js';
-import { derivedTimings, FETCH_CHUNK_BYTES, LOST_PEER_RETRY_MS } from '../protocol/defaults.js';
+import {
+  CLIENT_RECORD_REFRESH_HEARTBEATS,
+  derivedTimings,
+  FETCH_CHUNK_BYTES,
+  INDIRECT_PROBES,
+  LOST_PEER_RETRY_MS,
+  swimTimings,
+  type SwimTimings,
+} from '../protocol/defaults.js';
 import { InvalidOperationError } from '../protocol/errors.js';
 import {
   parseRecord,
@@ -67,6 +84,11 @@ export interface PeerNodeOptions {
   readonly clock?: Clock;
   /** This peer's node id and incarnation (default: a random UUID and the clock's now). */
   readonly id?: { readonly node: string; readonly incarnation: number };
+  /**
+   * How liveness is decided (see the module doc): `swim` (default) probes one member per
+   * heartbeat; `mesh` publishes this peer's record every heartbeat to every peer.
+   */
+  readonly membership?: 'mesh' | 'swim';
 }
 
 /** A peer this node knows, after HELLO. */
@@ -84,6 +106,15 @@ export interface PeerCounters {
   peersDeclaredDead: number;
   /** Records and withdraws dropped as older than one already heard about the same thing. */
   staleRecords: number;
+  /** SWIM: pings sent (probes, pings of suspects, pings for a ping-req) and ping-reqs sent. */
+  pingsSent: number;
+  pingReqsSent: number;
+  /** SWIM: peers this node suspected, and suspicions cleared by hearing from the suspect. */
+  suspicions: number;
+  suspicionsCleared: number;
+  /** SWIM: `dead` records this node published, and suspicions of itself it refuted. */
+  deathsPublished: number;
+  refutations: number;
 }
 
 interface PeerEvents {
@@ -103,6 +134,12 @@ export class PeerNode extends EventEmitter<PeerEvents> {
     refusedHellos: 0,
     peersDeclaredDead: 0,
     staleRecords: 0,
+    pingsSent: 0,
+    pingReqsSent: 0,
+    suspicions: 0,
+    suspicionsCleared: 0,
+    deathsPublished: 0,
+    refutations: 0,
   };
   private readonly known = new Map<string, KnownPeer>();
   /**
@@ -126,6 +163,20 @@ export class PeerNode extends EventEmitter<PeerEvents> {
   private sub!: RecordSubscriber;
   /** The clock heartbeats, death and `lastSeen` run on. */
   readonly clock: Clock;
+  /** How liveness is decided (see {@link PeerNodeOptions.membership}). */
+  readonly membership: 'mesh' | 'swim';
+  private readonly swim: SwimTimings;
+  /** SWIM: the members still to probe this round (popped from the end), shuffled. */
+  private probeOrder: string[] = [];
+  /** SWIM: members with a probe in flight. */
+  private readonly probing = new Set<string>();
+  /** SWIM: suspected members, since when. */
+  private readonly suspects = new Map<string, { peer: KnownPeer; since: number; deferred: boolean }>();
+  /** Bumped when a pause is detected: a probe that started before it cannot suspect anyone. */
+  private epoch = 0;
+  /** The content (without `seq`) of the own record last published, and heartbeats since. */
+  private ownKey: string | undefined;
+  private ticksSinceOwn = 0;
 
   private constructor(
     private readonly options: PeerNodeOptions,
@@ -135,6 +186,8 @@ export class PeerNode extends EventEmitter<PeerEvents> {
   ) {
     super();
     this.clock = options.clock ?? systemClock;
+    this.membership = options.membership ?? 'swim';
+    this.swim = swimTimings(options.heartbeatMs, options.deadAfterMs);
     this.identity = {
       node: options.id?.node ?? randomUUID(),
       incarnation: options.id?.incarnation ?? this.clock.now(),
@@ -153,6 +206,10 @@ export class PeerNode extends EventEmitter<PeerEvents> {
         `deadAfterMs (${options.deadAfterMs}) must be at least 3 heartbeats (${3 * options.heartbeatMs})`,
       );
     }
+    if (options.membership !== undefined && options.membership !== 'mesh' && options.membership !== 'swim')
+      throw new InvalidOperationError(
+        `membership must be 'mesh' or 'swim', got ${String(options.membership)}`,
+      );
     const port = options.port ?? 0;
     const transport = options.transport ?? new ZmqTransport(options.curve);
     const zmqLike = options.transport === undefined;
@@ -225,15 +282,19 @@ export class PeerNode extends EventEmitter<PeerEvents> {
     }
   }
 
-  /** Follows a discovery hint: HELLO at `rpcEndpoint`, then subscribe and take a snapshot. */
-  connect(rpcEndpoint: string): Promise<PeerIdentity | undefined> {
+  /**
+   * Follows a discovery hint: HELLO at `rpcEndpoint`, then subscribe and take a snapshot.
+   * `introduced`: the endpoint came from a `peer` hint or a record (not from configuration or
+   * discovery), so neither side hints the other to its peers.
+   */
+  connect(rpcEndpoint: string, introduced = false): Promise<PeerIdentity | undefined> {
     if (this.stopped || rpcEndpoint === this.identity.rpc) return Promise.resolve(undefined);
     for (const p of this.known.values())
       if (p.identity.rpc === rpcEndpoint) return Promise.resolve(p.identity);
     // Concurrent callers (two tasks fetching from the same new peer) share one HELLO.
     let pending = this.connecting.get(rpcEndpoint);
     if (!pending) {
-      pending = this.hello(rpcEndpoint).finally(() => this.connecting.delete(rpcEndpoint));
+      pending = this.hello(rpcEndpoint, introduced).finally(() => this.connecting.delete(rpcEndpoint));
       this.connecting.set(rpcEndpoint, pending);
     }
     return pending;
@@ -260,21 +321,21 @@ export class PeerNode extends EventEmitter<PeerEvents> {
     const endpoint = p.identity.rpc;
     let pending = this.connecting.get(endpoint);
     if (!pending) {
-      pending = this.hello(endpoint).finally(() => this.connecting.delete(endpoint));
+      pending = this.hello(endpoint, true).finally(() => this.connecting.delete(endpoint));
       this.connecting.set(endpoint, pending);
     }
     return pending;
   }
 
-  private async hello(rpcEndpoint: string): Promise<PeerIdentity | undefined> {
+  private async hello(rpcEndpoint: string, introduced: boolean): Promise<PeerIdentity | undefined> {
     const rpc = this.transport.connect(rpcEndpoint);
     try {
       const reply = checkedReply(
         'hello',
-        await rpc.request(this.helloRequest(), { timeoutMs: this.timeoutMs }),
+        await rpc.request(this.helloRequest(introduced), { timeoutMs: this.timeoutMs }),
       );
       const identity = reply.peer;
-      this.admit(identity, rpc);
+      this.admit(identity, rpc, !introduced);
       return identity;
     } catch (e) {
       await rpc.close();
@@ -340,10 +401,9 @@ export class PeerNode extends EventEmitter<PeerEvents> {
   ): Promise<ReplyOf<R['op']>> {
     const p = this.known.get(node);
     if (!p) throw new InvalidOperationError(`peer ${node} is not known (dead or never met)`);
-    return checkedReply<R['op']>(
-      body.op,
-      await p.rpc.request(body, { timeoutMs, ...(signal && { signal }) }),
-    );
+    const reply = await p.rpc.request(body, { timeoutMs, ...(signal && { signal }) });
+    this.heard(p); // any reply from a peer counts as hearing from it
+    return checkedReply<R['op']>(body.op, reply);
   }
 
   /**
@@ -375,16 +435,27 @@ export class PeerNode extends EventEmitter<PeerEvents> {
     return this.options.requestTimeoutMs ?? derivedTimings(this.options.heartbeatMs).membershipTimeoutMs;
   }
 
-  private helloRequest(): Request {
-    return { op: 'hello', peer: this.identity, cluster: this.options.cluster, protocol: PROTOCOL_VERSION };
+  private helloRequest(introduced: boolean): Request {
+    return {
+      op: 'hello',
+      peer: this.identity,
+      cluster: this.options.cluster,
+      protocol: PROTOCOL_VERSION,
+      ...(introduced && { introduced }),
+    };
   }
 
-  private admit(identity: PeerIdentity, rpc: RequestChannel): void {
+  /**
+   * Counts `identity` as a member (after a HELLO either way). `announce`: it joined through this
+   * node (not introduced by a hint), so a worker is hinted to this node's peers and the snapshot
+   * asked of it includes its hints.
+   */
+  private admit(identity: PeerIdentity, rpc: RequestChannel, announce: boolean): void {
     const retry = this.lost.get(identity.rpc);
     if (retry && !retry.forever) this.lost.delete(identity.rpc);
     const existing = this.known.get(identity.node);
     if (existing && existing.identity.incarnation === identity.incarnation) {
-      existing.lastSeen = this.clock.now();
+      this.heard(existing);
       if (existing.rpc !== rpc) void rpc.close();
       return;
     }
@@ -392,8 +463,9 @@ export class PeerNode extends EventEmitter<PeerEvents> {
     this.known.set(identity.node, { identity, lastSeen: this.clock.now(), rpc });
     this.sub.connect(identity.pub);
     this.emit('peer-up', identity);
-    if (identity.role === 'worker') this.publish({ kind: 'peer', peer: identity, from: this.identity.node });
-    void this.takeSnapshot(identity.node);
+    if (announce && identity.role === 'worker')
+      this.publish({ kind: 'peer', peer: identity, from: this.identity.node });
+    void this.takeSnapshot(identity.node, announce);
   }
 
   /** Membership hints for a snapshot: every worker this node knows. */
@@ -403,9 +475,9 @@ export class PeerNode extends EventEmitter<PeerEvents> {
       .map((p) => ({ kind: 'peer', peer: p.identity, from: this.identity.node }));
   }
 
-  private async takeSnapshot(node: string): Promise<void> {
+  private async takeSnapshot(node: string, hints: boolean): Promise<void> {
     try {
-      const reply = await this.request(node, { op: 'snapshot' }, this.timeoutMs);
+      const reply = await this.request(node, { op: 'snapshot', ...(hints && { hints }) }, this.timeoutMs);
       for (const r of reply.records) this.onRecordValue(r);
     } catch (e) {
       this.warn(e);
@@ -426,12 +498,27 @@ export class PeerNode extends EventEmitter<PeerEvents> {
       }
       const known = this.known.get(req.peer.node);
       if (!known || known.identity.incarnation !== req.peer.incarnation)
-        this.admit(req.peer, this.transport.connect(req.peer.rpc));
-      else known.lastSeen = this.clock.now();
+        this.admit(req.peer, this.transport.connect(req.peer.rpc), req.introduced !== true);
+      else this.heard(known);
       return { peer: this.identity };
     }
-    if (req.op === 'snapshot')
-      return { records: [...this.options.ownRecords().map((r) => this.versioned(r)), ...this.hints()] };
+    if (req.op === 'snapshot') {
+      const own = this.options.ownRecords().map((r) => this.versioned(r));
+      return { records: req.hints === true ? [...own, ...this.hints()] : own };
+    }
+    if (req.op === 'ping') {
+      const p = this.known.get(req.from);
+      const member = p !== undefined && p.identity.incarnation === req.inc;
+      if (member) this.heard(p);
+      return { inc: this.identity.incarnation, member };
+    }
+    if (req.op === 'ping-req') {
+      const from = this.known.get(req.from);
+      if (from) this.heard(from);
+      const target = this.known.get(req.target);
+      if (!target || target.identity.incarnation !== req.inc) return { ack: false };
+      return { ack: await this.ping(target) };
+    }
     return this.options.handler(req, undefined);
   }
 
@@ -453,9 +540,14 @@ export class PeerNode extends EventEmitter<PeerEvents> {
     }
     if (r.kind === 'peer') {
       // A hint only: the hinted worker counts after its own HELLO, and this is not its heartbeat.
-      const p = this.known.get(r.from);
-      if (p) p.lastSeen = this.clock.now();
-      if (r.peer.node !== this.identity.node && !this.known.has(r.peer.node)) void this.connect(r.peer.rpc);
+      this.heardFrom(r.from);
+      if (r.peer.node !== this.identity.node && !this.known.has(r.peer.node))
+        void this.connect(r.peer.rpc, true);
+      return;
+    }
+    if (r.kind === 'suspect' || r.kind === 'dead') {
+      this.heardFrom(r.from);
+      this.onMembershipRecord(r);
       return;
     }
     const from =
@@ -474,16 +566,183 @@ export class PeerNode extends EventEmitter<PeerEvents> {
       return;
     }
     const p = this.known.get(from);
-    if (p) p.lastSeen = this.clock.now();
-    else if (r.kind === 'worker' || r.kind === 'client') void this.connect(r.peer.rpc);
+    if (p) this.heard(p);
+    else if (r.kind === 'worker' || r.kind === 'client') void this.connect(r.peer.rpc, true);
     this.emit('record', r);
+  }
+
+  /** A `suspect` or `dead` record (SWIM). */
+  private onMembershipRecord(r: Extract<Record, { kind: 'suspect' | 'dead' }>): void {
+    if (r.peer.node === this.identity.node) {
+      if (r.peer.incarnation !== this.identity.incarnation) return;
+      if (r.kind === 'suspect') {
+        // Refute: a newer version of this peer's record reaches every peer, and a ping makes the
+        // suspecter hear from it directly.
+        this.counters.refutations++;
+        this.publishOwn(true);
+        const s = this.known.get(r.from);
+        if (s) void this.ping(s);
+      } else {
+        // Declared dead: peers dropped this node and stopped reading its records. HELLO them
+        // again, so they re-admit it (as after a pause).
+        for (const p of this.known.values()) void this.rehello(p.identity.node);
+      }
+      return;
+    }
+    if (r.kind === 'suspect') {
+      // Two peers suspecting the same one at once would both publish its death: the one with the
+      // higher node id waits a second suspicion timeout (it still declares it if the other died).
+      const s = this.suspects.get(r.peer.node);
+      if (
+        s &&
+        !s.deferred &&
+        r.from < this.identity.node &&
+        s.peer.identity.incarnation === r.peer.incarnation
+      ) {
+        s.deferred = true;
+        s.since += this.swim.suspicionMs;
+      }
+      return;
+    }
+    const p = this.known.get(r.peer.node);
+    if (p && p.identity.incarnation <= r.peer.incarnation) this.declareDead(p);
+  }
+
+  /** Heard from `p` (a record, request or reply): it is alive, and no longer suspect. */
+  private heard(p: KnownPeer): void {
+    p.lastSeen = this.clock.now();
+    if (this.suspects.get(p.identity.node)?.peer === p) {
+      this.suspects.delete(p.identity.node);
+      this.counters.suspicionsCleared++;
+    }
+  }
+
+  private heardFrom(node: string): void {
+    const p = this.known.get(node);
+    if (p) this.heard(p);
+  }
+
+  /**
+   * Publishes this peer's own record (its first record) if its content changed since it was last
+   * published, or if `force` (a refutation, or a client's periodic refresh).
+   */
+  private publishOwn(force: boolean): void {
+    const own = this.options.ownRecords()[0];
+    if (!own) return;
+    const key = JSON.stringify({ ...own, seq: 0 });
+    this.ticksSinceOwn++;
+    if (!force && key === this.ownKey) return;
+    this.ownKey = key;
+    this.ticksSinceOwn = 0;
+    this.publish(own);
+  }
+
+  /** SWIM: one ping to `p`; resolves true on its ack (from the incarnation known here). */
+  private async ping(p: KnownPeer): Promise<boolean> {
+    this.counters.pingsSent++;
+    try {
+      const reply = checkedReply(
+        'ping',
+        await p.rpc.request(
+          { op: 'ping', from: this.identity.node, inc: this.identity.incarnation },
+          { timeoutMs: this.swim.probeTimeoutMs },
+        ),
+      );
+      if (reply.inc !== p.identity.incarnation) return false; // a restarted peer answers for its new self
+      if (this.known.get(p.identity.node) === p) this.heard(p);
+      // It dropped this node (dead after a pause, say): HELLO it again so it re-admits it.
+      if (!reply.member) void this.rehello(p.identity.node);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * SWIM's probe of `p`: a ping; no ack, ping-reqs to {@link INDIRECT_PROBES} other members; no
+   * ack through any of them, `p` is suspected (unless this node was paused meanwhile).
+   */
+  private async probe(p: KnownPeer): Promise<void> {
+    const node = p.identity.node;
+    if (this.probing.has(node)) return;
+    this.probing.add(node);
+    const epoch = this.epoch;
+    try {
+      if (await this.ping(p)) return;
+      if (this.known.get(node) !== p || this.stopped || this.epoch !== epoch) return;
+      const helpers = this.pickHelpers(node);
+      const req: Request = {
+        op: 'ping-req',
+        from: this.identity.node,
+        target: node,
+        inc: p.identity.incarnation,
+      };
+      this.counters.pingReqsSent += helpers.length;
+      const acks = await Promise.all(
+        helpers.map((h) =>
+          this.request(h, req, this.swim.indirectTimeoutMs).then(
+            (r) => r.ack,
+            () => false,
+          ),
+        ),
+      );
+      if (this.known.get(node) !== p || this.stopped || this.epoch !== epoch) return;
+      if (acks.some((a) => a)) this.heard(p);
+      else this.suspect(p);
+    } finally {
+      this.probing.delete(node);
+    }
+  }
+
+  /** Up to {@link INDIRECT_PROBES} members other than `node`, not suspected, drawn at random. */
+  private pickHelpers(node: string): string[] {
+    const candidates = [...this.known.keys()].filter((n) => n !== node && !this.suspects.has(n));
+    const out: string[] = [];
+    while (out.length < INDIRECT_PROBES && candidates.length > 0) {
+      const i = Math.floor(Math.random() * candidates.length);
+      out.push(candidates[i]!);
+      candidates[i] = candidates[candidates.length - 1]!;
+      candidates.pop();
+    }
+    return out;
+  }
+
+  private suspect(p: KnownPeer): void {
+    const node = p.identity.node;
+    if (this.suspects.has(node)) return;
+    this.suspects.set(node, { peer: p, since: this.clock.now(), deferred: false });
+    this.counters.suspicions++;
+    this.publish({ kind: 'suspect', peer: p.identity, from: this.identity.node });
+  }
+
+  /** SWIM: the next member of the shuffled round-robin list (a new shuffle once it is done). */
+  private nextProbeTarget(): KnownPeer | undefined {
+    for (let round = 0; round < 2; round++) {
+      for (let node = this.probeOrder.pop(); node !== undefined; node = this.probeOrder.pop()) {
+        const p = this.known.get(node);
+        if (p) return p;
+      }
+      if (this.known.size === 0) return undefined;
+      const order = [...this.known.keys()];
+      for (let i = order.length - 1; i > 0; i--) {
+        const j = Math.floor(Math.random() * (i + 1));
+        [order[i], order[j]] = [order[j]!, order[i]!];
+      }
+      this.probeOrder = order;
+    }
+    return undefined;
   }
 
   private lastTick: number;
 
   private tick(): void {
-    const own = this.options.ownRecords()[0];
-    if (own) this.publish(own);
+    if (this.membership === 'mesh') {
+      const own = this.options.ownRecords()[0];
+      if (own) this.publish(own);
+    } else
+      this.publishOwn(
+        this.options.role === 'client' && this.ticksSinceOwn + 1 >= CLIENT_RECORD_REFRESH_HEARTBEATS,
+      );
     const now = this.clock.now();
     // A tick far later than scheduled means this process was paused (SIGSTOP, a debugger, a
     // suspended VM): the silence was ours, so every peer gets a fresh grace period.
@@ -492,17 +751,41 @@ export class PeerNode extends EventEmitter<PeerEvents> {
     if (paused) {
       // Peers may have declared this node dead meanwhile and unsubscribed from its records: say
       // HELLO again, so they re-admit it (a peer that did not drop it just refreshes it).
+      this.epoch++;
+      this.suspects.clear();
       for (const p of this.known.values()) {
         p.lastSeen = now;
         void this.rehello(p.identity.node);
       }
       return;
     }
-    for (const p of [...this.known.values()])
-      if (now - p.lastSeen > this.options.deadAfterMs) this.declareDead(p);
+    if (this.membership === 'mesh') {
+      for (const p of [...this.known.values()])
+        if (now - p.lastSeen > this.options.deadAfterMs) this.declareDead(p);
+    } else this.swimRound(now);
     this.retryLost(now);
     this.rehint();
     this.versions.prune(now);
+  }
+
+  /**
+   * SWIM's round: suspects silent for the suspicion timeout die (published once), the others are
+   * pinged again; then one probe of the next member.
+   */
+  private swimRound(now: number): void {
+    for (const [node, s] of [...this.suspects]) {
+      if (this.known.get(node) !== s.peer) {
+        this.suspects.delete(node);
+        continue;
+      }
+      if (now - s.since >= this.swim.suspicionMs) {
+        this.declareDead(s.peer);
+        this.counters.deathsPublished++;
+        this.publish({ kind: 'dead', peer: s.peer.identity, from: this.identity.node });
+      } else void this.ping(s.peer);
+    }
+    const target = this.nextProbeTarget();
+    if (target) void this.probe(target);
   }
 
   private remember(endpoint: string): void {
@@ -548,7 +831,7 @@ export class PeerNode extends EventEmitter<PeerEvents> {
       if (now < r.next) continue;
       r.next = now + r.backoff;
       r.backoff = Math.min(2 * r.backoff, derivedTimings(this.options.heartbeatMs).lostPeerMaxBackoffMs);
-      void this.connect(endpoint);
+      void this.connect(endpoint, !r.forever);
     }
   }
 
@@ -559,6 +842,7 @@ export class PeerNode extends EventEmitter<PeerEvents> {
   private declareDead(p: KnownPeer, leaving = false): void {
     if (this.known.get(p.identity.node) !== p) return;
     this.known.delete(p.identity.node);
+    this.suspects.delete(p.identity.node);
     if (!leaving && !this.lost.has(p.identity.rpc)) this.remember(p.identity.rpc);
     this.counters.peersDeclaredDead++;
     this.sub.disconnect(p.identity.pub);

@@ -3,10 +3,16 @@
  * must agree on these unless configured otherwise; units are in the names.
  */
 
-/** How often a peer publishes its heartbeat record; any traffic from a peer also counts as one. */
+/**
+ * How often a peer probes one member (SWIM: a `ping` to the next of its shuffled round-robin list)
+ * and runs its membership timers; any message from a peer counts as hearing from it.
+ */
 export const HEARTBEAT_INTERVAL_MS = 1000;
 
-/** A peer silent for this long is dead: its leases are reposted and its blocks forgotten (5 heartbeats). */
+/**
+ * A peer silent for about this long is dead: its leases are reposted and its blocks forgotten (5
+ * heartbeats). With SWIM: probed, suspected, then dead after {@link swimTimings}' suspicion.
+ */
 export const PEER_DEAD_AFTER_MS = 5000;
 
 /** How long a task lease lives without renewal before the job's source reposts the task. */
@@ -82,6 +88,34 @@ export function derivedTimings(heartbeatMs: number): DerivedTimings {
     shuffleReleaseGraceMs: 2 * heartbeatMs,
     lostPeerMaxBackoffMs: 8 * heartbeatMs,
     recordVersionRetainMs: 60 * heartbeatMs,
+  };
+}
+
+/** SWIM's number of members asked to probe a peer that did not answer a direct ping. */
+export const INDIRECT_PROBES = 3;
+
+/** A client re-publishes its record (the shuffles it reads) every this many heartbeats, even unchanged. */
+export const CLIENT_RECORD_REFRESH_HEARTBEATS = 5;
+
+/** The SWIM timings of a peer probing every `heartbeatMs` that declares death after about `deadAfterMs`. */
+export interface SwimTimings {
+  /** How long a direct `ping` waits for its ack (half a heartbeat). */
+  readonly probeTimeoutMs: number;
+  /** How long a `ping-req` waits for the helper's answer (its own ping plus the way back: a heartbeat). */
+  readonly indirectTimeoutMs: number;
+  /**
+   * How long a suspect has to be heard from before it is declared dead: `deadAfterMs` less the two
+   * heartbeats a probe takes to find it, at least a heartbeat.
+   */
+  readonly suspicionMs: number;
+}
+
+/** The {@link SwimTimings} of a peer (see there). */
+export function swimTimings(heartbeatMs: number, deadAfterMs: number): SwimTimings {
+  return {
+    probeTimeoutMs: Math.max(1, Math.floor(heartbeatMs / 2)),
+    indirectTimeoutMs: heartbeatMs,
+    suspicionMs: Math.max(heartbeatMs, deadAfterMs - 2 * heartbeatMs),
   };
 }
 

@@ -25,7 +25,10 @@ export const PeerIdentity = z.object({
 });
 export type PeerIdentity = z.infer<typeof PeerIdentity>;
 
-/** A live worker; re-published every heartbeat, so it doubles as the heartbeat. */
+/**
+ * A live worker's state: published when it changes (at most once per heartbeat) and in every
+ * snapshot; with `membership: 'mesh'` also every heartbeat, as the heartbeat.
+ */
 export const WorkerRecord = z.object({
   kind: z.literal('worker'),
   peer: PeerIdentity,
@@ -136,9 +139,31 @@ export const PeerHintRecord = z.object({
   from: id,
 });
 
+/**
+ * SWIM: the publisher probed `peer` (directly, then through k others) and had no answer. Tells the
+ * suspect, which refutes by publishing its own record again; not acted on by other peers.
+ */
+export const SuspectRecord = z.object({
+  kind: z.literal('suspect'),
+  peer: PeerIdentity,
+  from: id,
+});
+
+/**
+ * SWIM: `peer` stayed silent through its suspicion: every peer drops this incarnation at once
+ * (a peer that still hears from it HELLOs it again, as after any death).
+ */
+export const DeadRecord = z.object({
+  kind: z.literal('dead'),
+  peer: PeerIdentity,
+  from: id,
+});
+
 export const Record = z.discriminatedUnion('kind', [
   WorkerRecord,
   PeerHintRecord,
+  SuspectRecord,
+  DeadRecord,
   ClientRecord,
   JobRecord,
   BlockRecord,
@@ -188,10 +213,30 @@ export const Lease = z.object({ token: id, attempt: count, ttlMs: count });
 export type Lease = z.infer<typeof Lease>;
 
 export const Request = z.discriminatedUnion('op', [
-  /** Membership: a peer counts only after a HELLO (proved by the transport's authentication). */
-  z.object({ op: z.literal('hello'), peer: PeerIdentity, cluster: id, protocol: count }),
-  /** The sender's current records, so nothing depends on catching one broadcast. */
-  z.object({ op: z.literal('snapshot') }),
+  /**
+   * Membership: a peer counts only after a HELLO (proved by the transport's authentication).
+   * `introduced`: the sender heard of this peer from a `peer` hint or knew it before, so the
+   * receiver does not hint it to its own peers again (a join costs each peer one hint, not N).
+   */
+  z.object({
+    op: z.literal('hello'),
+    peer: PeerIdentity,
+    cluster: id,
+    protocol: count,
+    introduced: z.boolean().optional(),
+  }),
+  /**
+   * The sender's current records, so nothing depends on catching one broadcast; with `hints`, also
+   * a `peer` hint of every worker the receiver knows (asked by a peer that just joined).
+   */
+  z.object({ op: z.literal('snapshot'), hints: z.boolean().optional() }),
+  /**
+   * SWIM's probe, from node `from` (incarnation `inc`): the reply is the ack. Any request or record
+   * from a peer counts as hearing from it.
+   */
+  z.object({ op: z.literal('ping'), from: id, inc: count }),
+  /** SWIM's indirect probe: ping `target` (incarnation `inc`) on behalf of node `from`. */
+  z.object({ op: z.literal('ping-req'), from: id, target: id, inc: count }),
   z.object({ op: z.literal('job.claim'), jobId: id, attempt: count, worker: id }),
   z.object({ op: z.literal('job.renew'), jobId: id, token: id }),
   z.object({
@@ -305,6 +350,13 @@ export const FetchReply = z.object({ data: bytes, total: count });
 export type FetchReply = z.infer<typeof FetchReply>;
 
 export const HelloReply = z.object({ peer: PeerIdentity });
+/**
+ * A ping's ack: the target's incarnation, and whether it counts the sender (that incarnation) as
+ * a member (false: the sender HELLOs it again).
+ */
+export const PingReply = z.object({ inc: count, member: z.boolean() });
+/** A ping-req's answer: whether `target` acked the helper's ping. */
+export const PingReqReply = z.object({ ack: z.boolean() });
 export const SnapshotReply = z.object({ records: z.array(z.unknown()) });
 const Ok = z.object({ ok: z.boolean() });
 
@@ -312,6 +364,8 @@ const Ok = z.object({ ok: z.boolean() });
 export const Replies = {
   hello: HelloReply,
   snapshot: SnapshotReply,
+  ping: PingReply,
+  'ping-req': PingReqReply,
   'job.claim': ClaimReply,
   'job.renew': z.object({ ok: z.boolean(), ttlMs: count }),
   'job.complete': Ok,

@@ -9,7 +9,7 @@ import { SerializationError } from './errors.js';
 export const PROTOCOL_SIGNATURE: Readonly<Buffer> = Buffer.from('MSPK', 'latin1');
 
 /** The protocol version carried in the header's fifth byte. */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 /** Length of the header frame: the signature and one version byte. */
 export const HEADER_BYTES = PROTOCOL_SIGNATURE.length + 1;

@@ -36,6 +36,8 @@ export interface SimOptions {
   readonly drop?: SimNetworkPolicy['dropNext'];
   /** Links do not keep order: a message may overtake an earlier one on its link (default false). */
   readonly reorder?: boolean;
+  /** How the peers decide liveness (default `swim`, as the daemons). */
+  readonly membership?: 'mesh' | 'swim';
 }
 
 /** How one action ended. */
@@ -142,7 +144,8 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
   let clientRef: ClusterBackend | undefined;
   let staleRecords = 0;
   try {
-    const client = await startClient(network, sched);
+    const membership = options.membership ?? 'swim';
+    const client = await startClient(network, sched, 'sim', membership);
     const sc = MicroSpark.overBackend(client, 3);
     clientRef = client;
     client.node.on('peer-up', (p) => trace(`client: up ${p.node}#${p.incarnation}`));
@@ -161,7 +164,15 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
       w.crash = () => transport.crash();
       trace(`start ${w.name}#${w.incarnation}`);
       void Worker.start(
-        simWorkerOptions('sim', w.name, w.incarnation, client.node.identity.rpc, transport, clock),
+        simWorkerOptions(
+          'sim',
+          w.name,
+          w.incarnation,
+          client.node.identity.rpc,
+          transport,
+          clock,
+          membership,
+        ),
       ).then((worker) => {
         if (w.crashed) return;
         w.worker = worker;
@@ -275,6 +286,7 @@ export function simWorkerOptions(
   clientRpc: string,
   transport: Transport,
   clock: Clock,
+  membership: 'mesh' | 'swim' = 'swim',
 ): WorkerOptions {
   return {
     slots: 2,
@@ -292,6 +304,7 @@ export function simWorkerOptions(
     clock,
     id: { node: name, incarnation },
     executor: new InThreadExecutor(),
+    membership,
   };
 }
 
@@ -300,6 +313,7 @@ export async function startClient(
   network: MemoryNetwork,
   sched: SimScheduler,
   cluster = 'sim',
+  membership: 'mesh' | 'swim' = 'swim',
 ): Promise<ClusterBackend> {
   const clock = sched.clockFor('client');
   const started = ClusterBackend.start({
@@ -314,6 +328,7 @@ export async function startClient(
     transport: network.host('client', clock),
     clock,
     id: { node: 'client', incarnation: 1 },
+    membership,
   });
   let backend: ClusterBackend | undefined;
   void started.then((b) => (backend = b));

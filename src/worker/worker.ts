@@ -94,6 +94,8 @@ export interface WorkerOptions {
   readonly maxBytesInFlight?: number;
   readonly heartbeatMs: number;
   readonly deadAfterMs: number;
+  /** How liveness is decided (PeerNodeOptions.membership; default `swim`). */
+  readonly membership?: 'mesh' | 'swim';
   readonly leaseRenewMs: number;
   readonly requestTimeoutMs: number;
   readonly taskTimeoutMs?: number;
@@ -286,6 +288,7 @@ export class Worker {
       port: options.port,
       heartbeatMs: options.heartbeatMs,
       deadAfterMs: options.deadAfterMs,
+      ...(options.membership && { membership: options.membership }),
       requestTimeoutMs: options.requestTimeoutMs,
       ...(options.curve && { curve: options.curve }),
       ...(options.transport && { transport: options.transport }),

@@ -25,11 +25,11 @@ afterEach(async () => {
   await stopWorkers(daemons.splice(0), 1000);
 });
 
-/** The records a peer at `rpc` serves in its snapshot. */
+/** The records a peer at `rpc` serves in its snapshot, with its membership hints. */
 async function snapshot(rpc: string): Promise<Array<{ kind: string; [k: string]: unknown }>> {
   const client = new RpcClient(rpc);
   try {
-    const r = (await client.request({ op: 'snapshot' }, { timeoutMs: 2000 })) as {
+    const r = (await client.request({ op: 'snapshot', hints: true }, { timeoutMs: 2000 })) as {
       records: Array<{ kind: string; [k: string]: unknown }>;
     };
     return r.records;

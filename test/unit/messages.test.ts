@@ -27,6 +27,35 @@ describe('protocol messages', () => {
     expect(kinds).toEqual(['worker', 'client', 'job', 'rdd', 'withdraw']);
   });
 
+  it("SWIM's requests, replies and records parse, and malformed ones are refused", () => {
+    const ok = [
+      { op: 'ping', from: 'n2', inc: 3 },
+      { op: 'ping-req', from: 'n2', target: 'n1', inc: 1 },
+      { op: 'hello', peer, cluster: 'c', protocol: 4, introduced: true },
+      { op: 'snapshot', hints: true },
+    ];
+    expect(ok.map((r) => parseRequest(decode(encode(r))).ok)).toEqual([true, true, true, true]);
+    const bad = [
+      { op: 'ping', from: '', inc: 3 },
+      { op: 'ping', from: 'n2', inc: -1 },
+      { op: 'ping-req', from: 'n2', inc: 1 },
+      { op: 'snapshot', hints: 'yes' },
+    ];
+    expect(bad.map((r) => parseRequest(r).ok)).toEqual([false, false, false, false]);
+    expect(parseReply('ping', { inc: 1, member: false })).toEqual({
+      ok: true,
+      reply: { inc: 1, member: false },
+    });
+    expect(parseReply('ping', { inc: 1 }).ok).toBe(false);
+    expect(parseReply('ping-req', { ack: true })).toEqual({ ok: true, reply: { ack: true } });
+    expect(parseReply('ping-req', { ack: 1 }).ok).toBe(false);
+    for (const kind of ['suspect', 'dead']) {
+      expect(parseRecord(decode(encode({ kind, peer, from: 'n2' }))).ok).toBe(true);
+      expect(parseRecord({ kind, peer: { ...peer, role: 'x' }, from: 'n2' }).ok).toBe(false);
+      expect(parseRecord({ kind, peer }).ok).toBe(false);
+    }
+  });
+
   it('rejects malformed records with a reason', () => {
     const bad: unknown[] = [
       null,
