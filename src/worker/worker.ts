@@ -51,6 +51,7 @@ import { MapOutputView } from './map-outputs.js';
 import { readShuffleBuckets, type BucketSource } from './shuffle-reader.js';
 import { bucketCount, bucketRange, bucketSizes } from '../rdd/map-output.js';
 import { TaskLogSender } from './task-logs.js';
+import { TaskSlots, type RunningTask } from './task-slots.js';
 import {
   TaskPool,
   type PoolServices,
@@ -167,22 +168,6 @@ export const INLINE_RESULT_MAX_BYTES = 16 * 1024 * 1024;
 /** Block id of reduce partition `r` of map output `m` of shuffle `s` (src/protocol/block-ids.ts). */
 export { shuffleBlockId } from '../protocol/block-ids.js';
 
-interface Running {
-  readonly abort: AbortController;
-  readonly owner: string;
-  /** The worker is stopping: the task was aborted to hand its lease back to the source. */
-  released: boolean;
-}
-
-/**
- * Where a task on this worker is. Only `claiming` and `running` hold one of the worker's slots:
- * a `parked` task waits for map outputs, a `waiting` one (its outputs are there) for a slot
- * (served before new claims), and a `reporting` one has computed and stores and reports its outcome.
- */
-type TaskSlot =
-  | { readonly state: 'claiming' }
-  | { state: 'running' | 'parked' | 'waiting' | 'reporting'; readonly task: Running };
-
 /** A worker (see module doc). Start with {@link Worker.start}; stop with {@link Worker.stop}. */
 export class Worker {
   readonly counters: WorkerCounters = {
@@ -216,10 +201,8 @@ export class Worker {
   private readonly knownJobs = new Map<string, { source: string; at: number }>();
   /** When a job record was last withdrawn (its output record may still be on its way). */
   private readonly withdrawnAt = new Map<string, number>();
-  /** Every task on this worker, claimed or being claimed, by job id (see {@link TaskSlot}). */
-  private readonly tasks = new Map<string, TaskSlot>();
-  /** Waiting tasks, in order: each takes a slot when one is free (served before new claims). */
-  private readonly slotWaiters: Array<() => void> = [];
+  /** Every task on this worker, claimed or being claimed, by job id, and the line for a slot. */
+  private readonly slots: TaskSlots;
   /** Parked tasks waiting for a change of records. */
   private readonly watchers = new Set<() => void>();
   /** How often the map jobs posted here are re-announced. */
@@ -227,8 +210,6 @@ export class Worker {
     return this.timings.reannounceMs;
   }
   private readonly openJobs = new Map<string, Extract<WireRecord, { kind: 'job' }>>();
-  private readonly running = new Map<string, Running>();
-  private readonly claiming = new Set<string>();
   /** Blocks this worker announced (persisted partitions), for snapshots and withdrawals. */
   /** The blocks this worker holds; for SQL batches also their column section (the worker's catalog). */
   private readonly ownBlocks = new Map<string, OwnBlock>();
@@ -248,6 +229,7 @@ export class Worker {
     readonly pool: TaskExecutor,
   ) {
     this.log = options.log ?? (() => undefined);
+    this.slots = new TaskSlots(options.slots);
     this.clock = options.clock ?? systemClock;
     this.timings = derivedTimings(options.heartbeatMs);
     this.source = new MapJobSource(node, {
@@ -322,20 +304,7 @@ export class Worker {
 
   /** Free slots (not running, not being claimed; a parked task holds none). */
   get free(): number {
-    let held = 0;
-    for (const t of this.tasks.values()) if (t.state === 'claiming' || t.state === 'running') held++;
-    return this.options.slots - held;
-  }
-
-  /** Moves a claimed task to `state` (a claim in flight has no task yet). */
-  private move(jobId: string, state: 'running' | 'parked' | 'waiting' | 'reporting'): void {
-    const t = this.tasks.get(jobId);
-    if (t && t.state !== 'claiming') t.state = state;
-  }
-
-  /** The claimed tasks (not claims in flight). */
-  private *claimed(): Generator<Running> {
-    for (const t of this.tasks.values()) if (t.state !== 'claiming') yield t.task;
+    return this.slots.free;
   }
 
   private ownRecords(): WireRecord[] {
@@ -434,11 +403,11 @@ export class Worker {
 
   /** Gives free slots to parked tasks that are ready, then claims open jobs while slots are free. */
   private pump(): void {
-    while (this.free > 0 && this.slotWaiters.length > 0) this.slotWaiters.shift()!();
+    this.slots.serveWaiters();
     if (this.draining || this.free <= 0) return;
     for (const job of this.claimOrder()) {
       if (this.free <= 0) return;
-      if (this.tasks.has(job.jobId)) continue;
+      if (this.slots.has(job.jobId)) continue;
       const out = parseMapJobId(job.jobId);
       if (out && this.maps.holder(out.shuffleId, out.map, this.node.identity.rpc) !== undefined) {
         this.openJobs.delete(job.jobId); // its output is already announced
@@ -476,7 +445,7 @@ export class Worker {
   }
 
   private async claim(job: Extract<WireRecord, { kind: 'job' }>): Promise<void> {
-    this.tasks.set(job.jobId, { state: 'claiming' });
+    this.slots.claiming(job.jobId);
     this.counters.claimsTried++;
     try {
       const self = job.source.node === this.node.identity.node;
@@ -510,13 +479,13 @@ export class Worker {
         return;
       }
       const abort = new AbortController();
-      const entry: Running = { abort, owner: job.owner, released: false };
-      this.tasks.set(job.jobId, { state: 'running', task: entry });
+      const entry: RunningTask = { abort, owner: job.owner, released: false };
+      this.slots.granted(job.jobId, entry);
       await this.run(job, reply.lease.token, reply.task, entry);
     } catch {
       // the source is unreachable; its records will come again if it is alive
     } finally {
-      this.tasks.delete(job.jobId);
+      this.slots.end(job.jobId);
       this.pump();
     }
   }
@@ -525,7 +494,7 @@ export class Worker {
     job: Extract<WireRecord, { kind: 'job' }>,
     token: string,
     task: Uint8Array,
-    entry: Running,
+    entry: RunningTask,
   ): Promise<void> {
     const { abort } = entry;
     const source = job.source.node;
@@ -605,7 +574,7 @@ export class Worker {
         // Recoveries ran out (or the failure named no output): the fetch failure counts.
         // The computation is over: its slot goes to the next task while the outcome is stored
         // and reported (a report to a source that just died waits until it is declared dead).
-        this.move(job.jobId, 'reporting');
+        this.slots.move(job.jobId, 'reporting');
         this.pump();
         await this.finish(job, token, desc, withParkedTime(outcome, parkedTime));
         return;
@@ -624,7 +593,7 @@ export class Worker {
   private async releaseIfStopping(
     job: Extract<WireRecord, { kind: 'job' }>,
     token: string,
-    entry: Running,
+    entry: RunningTask,
   ): Promise<void> {
     if (entry.released) await this.releaseLease(job, token);
   }
@@ -746,7 +715,7 @@ export class Worker {
         if (signal.aborted) throw signal.reason;
         if (!wasParked) {
           wasParked = true;
-          this.move(job.jobId, 'parked');
+          this.slots.move(job.jobId, 'parked');
           this.counters.tasksParked++;
           this.pump(); // the released slot can run the map jobs
         }
@@ -814,23 +783,9 @@ export class Worker {
     if (wasParked) {
       // Resume: wait for a slot (parked tasks are served before new claims).
       // The slot is taken synchronously, when pump() hands it over.
-      await new Promise<void>((resolve) => {
-        const waiter = () => {
-          signal.removeEventListener('abort', onAbort);
-          this.move(job.jobId, 'running');
-          resolve();
-        };
-        // Aborted while waiting (cancelled, or this worker stops): give up the place in line.
-        const onAbort = () => {
-          const i = this.slotWaiters.indexOf(waiter);
-          if (i >= 0) this.slotWaiters.splice(i, 1);
-          resolve();
-        };
-        signal.addEventListener('abort', onAbort, { once: true });
-        this.move(job.jobId, 'waiting');
-        this.slotWaiters.push(waiter);
-        this.pump();
-      });
+      const slot = this.slots.waitForSlot(job.jobId, signal);
+      this.pump();
+      await slot;
     }
     const locations: Record<string, string[]> = {};
     for (const s of shuffles) {
@@ -1030,10 +985,7 @@ export class Worker {
         };
       }
       case 'cancel':
-        for (const id of req.jobIds) {
-          const t = this.tasks.get(id);
-          if (t && t.state !== 'claiming') t.task.abort.abort();
-        }
+        for (const id of req.jobIds) this.slots.task(id)?.abort.abort();
         return { ok: true };
       case 'job.claim':
       case 'job.renew':
@@ -1128,7 +1080,7 @@ export class Worker {
     // The client is gone: its tasks and blocks have no one to serve.
     this.counters.clientsDropped++;
     for (const [id, job] of [...this.openJobs]) if (job.owner === p.node) this.openJobs.delete(id);
-    for (const r of this.claimed()) if (r.owner === p.node) r.abort.abort();
+    for (const r of this.slots.claimed()) if (r.owner === p.node) r.abort.abort();
     for (const [id, b] of [...this.ownBlocks]) if (b.owner === p.node) this.ownBlocks.delete(id);
     void this.store.deleteOwner(p.node);
   }
@@ -1138,17 +1090,8 @@ export class Worker {
    * or reporting), claims in flight, stored blocks, open map jobs: for tests, status, invariants.
    */
   status(): { running: number; parked: number; claiming: number; blocks: number; mapJobs: number } {
-    let running = 0;
-    let parked = 0;
-    for (const t of this.tasks.values()) {
-      if (t.state === 'claiming') continue;
-      running++;
-      if (t.state !== 'running') parked++;
-    }
     return {
-      running,
-      parked,
-      claiming: this.tasks.size - running,
+      ...this.slots.status(),
       blocks: this.store.stats().blocks,
       mapJobs: this.source.size,
     };
@@ -1170,14 +1113,14 @@ export class Worker {
       this.node.publish({ kind: 'withdraw', of: 'rdd', id, holder: this.node.identity.node });
     }
     this.ownBlocks.clear();
-    for (const t of this.tasks.values()) {
-      if (t.state === 'claiming' || t.state === 'reporting') continue;
+    for (const t of this.slots.states()) {
+      if (t.state === 'reporting') continue;
       t.task.released = true;
       t.task.abort.abort(new WorkerStoppingError('the worker is stopping'));
     }
     const t0 = this.clock.now();
-    while (this.tasks.size > 0 && this.clock.now() - t0 < graceMs) await sleep(this.clock, 10);
-    for (const r of this.claimed()) r.abort.abort();
+    while (this.slots.size > 0 && this.clock.now() - t0 < graceMs) await sleep(this.clock, 10);
+    for (const r of this.slots.claimed()) r.abort.abort();
     this.source.stop();
     this.node.goodbye();
     await this.pool.close();
