@@ -52,6 +52,7 @@ import { readShuffleBuckets, type BucketSource } from './shuffle-reader.js';
 import { bucketCount, bucketRange, bucketSizes } from '../rdd/map-output.js';
 import { TaskLogSender } from './task-logs.js';
 import { TaskSlots, type RunningTask } from './task-slots.js';
+import { JobDirectory } from './job-directory.js';
 import {
   TaskPool,
   type PoolServices,
@@ -193,14 +194,8 @@ export class Worker {
   readonly maps = new MapOutputView();
   /** The map jobs this worker is the source of. */
   readonly source: MapJobSource;
-  /**
-   * Every open job another source announced: job id → its source node and when it was last heard
-   * (sources re-announce open and leased map jobs; an entry not heard for a while is ignored, so a
-   * lost withdrawal cannot keep a parked task waiting forever).
-   */
-  private readonly knownJobs = new Map<string, { source: string; at: number }>();
-  /** When a job record was last withdrawn (its output record may still be on its way). */
-  private readonly withdrawnAt = new Map<string, number>();
+  /** The jobs announced on the cluster: open ones, their sources, recent withdrawals. */
+  private readonly jobs: JobDirectory;
   /** Every task on this worker, claimed or being claimed, by job id, and the line for a slot. */
   private readonly slots: TaskSlots;
   /** Parked tasks waiting for a change of records. */
@@ -209,7 +204,6 @@ export class Worker {
   private get reannounceMs(): number {
     return this.timings.reannounceMs;
   }
-  private readonly openJobs = new Map<string, Extract<WireRecord, { kind: 'job' }>>();
   /** Blocks this worker announced (persisted partitions), for snapshots and withdrawals. */
   /** The blocks this worker holds; for SQL batches also their column section (the worker's catalog). */
   private readonly ownBlocks = new Map<string, OwnBlock>();
@@ -231,6 +225,7 @@ export class Worker {
     this.log = options.log ?? (() => undefined);
     this.slots = new TaskSlots(options.slots);
     this.clock = options.clock ?? systemClock;
+    this.jobs = new JobDirectory(this.clock);
     this.timings = derivedTimings(options.heartbeatMs);
     this.source = new MapJobSource(node, {
       clock: this.clock,
@@ -246,7 +241,7 @@ export class Worker {
       onChange: () => this.notify(),
       outputKnown: (shuffleId, map) => this.maps.holder(shuffleId, map, node.identity.rpc) !== undefined,
       onAnnounce: (record) => {
-        this.heardJob(record);
+        this.jobs.heard(record);
         this.pump();
       },
     });
@@ -340,14 +335,14 @@ export class Worker {
   private onRecord(r: WireRecord): void {
     switch (r.kind) {
       case 'job':
-        this.heardJob(r);
+        this.jobs.heard(r);
         // Someone runs it (leased), or a lower node id posted the same map job: a copy posted
         // here and not claimed yet is withdrawn.
         if (
           (r.leased || r.source.node < this.node.identity.node) &&
           this.source.withdrawIfUnclaimed(r.jobId)
         ) {
-          if (!r.leased) this.openJobs.set(r.jobId, r);
+          if (!r.leased) this.jobs.reopen(r);
           this.notify();
         }
         if (!r.leased) this.pump();
@@ -365,14 +360,7 @@ export class Worker {
       }
       case 'withdraw':
         if (r.of === 'job') {
-          this.openJobs.delete(r.id);
-          if (this.knownJobs.delete(r.id) && parseMapJobId(r.id)) {
-            this.withdrawnAt.set(r.id, this.clock.now());
-            if (this.withdrawnAt.size > 10_000) {
-              const old = this.clock.now() - 60_000;
-              for (const [id, t] of this.withdrawnAt) if (t < old) this.withdrawnAt.delete(id);
-            }
-          }
+          this.jobs.withdrawn(r.id);
         } else {
           const out = parseMapOutputId(r.id);
           if (out) this.maps.remove(out.shuffleId, out.map, r.holder);
@@ -382,18 +370,6 @@ export class Worker {
       default:
         break;
     }
-  }
-
-  /**
-   * Takes note of a job record (a peer's, or one announced here): who sources it, and whether it
-   * can be claimed (a leased record says someone runs it).
-   */
-  private heardJob(r: Extract<WireRecord, { kind: 'job' }>): void {
-    this.knownJobs.set(r.jobId, { source: r.source.node, at: this.clock.now() });
-    const prev = this.openJobs.get(r.jobId);
-    if (r.leased) {
-      if (prev?.source.node === r.source.node) this.openJobs.delete(r.jobId);
-    } else if (!prev || prev.attempt <= r.attempt) this.openJobs.set(r.jobId, r);
   }
 
   /** Wakes the parked tasks: records changed. */
@@ -410,38 +386,21 @@ export class Worker {
       if (this.slots.has(job.jobId)) continue;
       const out = parseMapJobId(job.jobId);
       if (out && this.maps.holder(out.shuffleId, out.map, this.node.identity.rpc) !== undefined) {
-        this.openJobs.delete(job.jobId); // its output is already announced
+        this.jobs.close(job.jobId); // its output is already announced
         continue;
       }
       void this.claim(job);
     }
   }
 
-  /**
-   * Open jobs in the order to claim them. Every worker hears the same jobs in the same order; to
-   * avoid all racing for the first ones (a refused claim costs a round trip), the worker ranked r
-   * (by node id) among the W live workers it knows tries partitions ≡ r (mod W) first; a worker
-   * that knows no other worker starts at a random job.
-   */
+  /** The open jobs in the order to claim them (JobDirectory.claimOrder, among the live workers). */
   private claimOrder(): Iterable<Extract<WireRecord, { kind: 'job' }>> {
-    if (this.openJobs.size < 2) return this.openJobs.values();
-    const self = this.node.identity.node;
-    const workers = [self];
-    for (const p of this.node.peers()) if (p.identity.role === 'worker') workers.push(p.identity.node);
-    workers.sort();
-    const rank = workers.indexOf(self);
-    // Within each share, the map jobs this worker posted come first.
-    const buckets: Array<Array<Extract<WireRecord, { kind: 'job' }>>> = [[], [], [], []];
-    for (const j of this.openJobs.values()) {
-      const mine = workers.length < 2 || j.partition % workers.length === rank;
-      buckets[(mine ? 0 : 2) + (j.source.node === self ? 0 : 1)]!.push(j);
-    }
-    if (workers.length < 2) {
-      const others = buckets[1]!;
-      const start = Math.floor(Math.random() * others.length);
-      buckets[1] = others.slice(start).concat(others.slice(0, start));
-    }
-    return buckets.flat();
+    return this.jobs.claimOrder(this.node.identity.node, () =>
+      this.node
+        .peers()
+        .filter((p) => p.identity.role === 'worker')
+        .map((p) => p.identity.node),
+    );
   }
 
   private async claim(job: Extract<WireRecord, { kind: 'job' }>): Promise<void> {
@@ -467,12 +426,12 @@ export class Worker {
       }
       if (!reply.granted) {
         // taken, stale, done or unknown: a newer record will come if the job needs us
-        if (this.openJobs.get(job.jobId) === job) this.openJobs.delete(job.jobId);
+        if (this.jobs.openJob(job.jobId) === job) this.jobs.close(job.jobId);
         return;
       }
       this.counters.claimsGranted++;
       this.log('debug', 'task claimed', { job: job.jobId, attempt: job.attempt, source: job.source.node });
-      this.openJobs.delete(job.jobId);
+      this.jobs.close(job.jobId);
       if (this.draining) {
         // Granted while this worker began to stop: hand it back at once.
         await this.releaseLease(job, reply.lease.token);
@@ -739,17 +698,10 @@ export class Worker {
             }
             continue;
           }
-          const elsewhere = this.knownJobs.get(id);
-          if (
-            elsewhere !== undefined &&
-            elsewhere.source !== this.node.identity.node &&
-            this.node.peer(elsewhere.source) &&
-            now - elsewhere.at < 5 * this.reannounceMs
-          )
-            continue; // another worker posted it: its output will be announced
+          const live = (n: string) => this.node.peer(n) !== undefined;
+          if (this.jobs.postedElsewhere(id, this.node.identity.node, live, 5 * this.reannounceMs)) continue; // another worker posted it: its output will be announced
           // Just withdrawn: its output record is probably on its way.
-          const withdrawn = this.withdrawnAt.get(id);
-          if (withdrawn !== undefined && now - withdrawn < this.timings.withdrawnGraceMs) continue;
+          if (this.jobs.withdrawnWithin(id, this.timings.withdrawnGraceMs)) continue;
           // The stage's first task posts what the stage misses; the others wait for its records,
           // unless the output was lost (seen before) or the poster's records are late.
           const recomputed = this.maps.wasSeen(s.id, m);
@@ -1073,13 +1025,13 @@ export class Worker {
 
   private onPeerDown(p: PeerIdentity): void {
     this.maps.removeHolder(p.node);
-    for (const [id, j] of [...this.knownJobs]) if (j.source === p.node) this.knownJobs.delete(id);
+    this.jobs.sourceDown(p.node);
     this.source.peerDown(p.node);
     this.notify();
     if (p.role !== 'client') return;
     // The client is gone: its tasks and blocks have no one to serve.
     this.counters.clientsDropped++;
-    for (const [id, job] of [...this.openJobs]) if (job.owner === p.node) this.openJobs.delete(id);
+    this.jobs.ownerDown(p.node);
     for (const r of this.slots.claimed()) if (r.owner === p.node) r.abort.abort();
     for (const [id, b] of [...this.ownBlocks]) if (b.owner === p.node) this.ownBlocks.delete(id);
     void this.store.deleteOwner(p.node);
