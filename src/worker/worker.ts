@@ -25,7 +25,6 @@ import {
   InvalidOperationError,
   TaskFailedError,
   WorkerStoppingError,
-  errorFromWire,
   errorToWire,
   type WireError,
 } from '../protocol/errors.js';
@@ -42,17 +41,18 @@ import { PeerNode } from '../partition-server/peer-node.js';
 import type { Transport } from '../partition-server/transport.js';
 import { sleep, systemClock, type Clock, type Timer } from '../core/clock.js';
 import { endOfOutcome, taskEnd, type TaskEndReason } from '../core/task-end.js';
-import { blockId, mapOutputId, parseMapOutputId, type ShuffleSpec, type TaskDesc } from '../rdd/lineage.js';
+import { blockId, mapOutputId, parseMapOutputId, type TaskDesc } from '../rdd/lineage.js';
 import { mergeSections, type ColumnSection } from '../sql/exec/sections.js';
 import { stageShuffles } from '../rdd/plan.js';
 import type { TaskResult } from '../rdd/runner.js';
-import { MapJobSource, mapJobId, parseMapJobId } from './map-job-source.js';
+import { MapJobSource, parseMapJobId } from './map-job-source.js';
 import { MapOutputView } from './map-outputs.js';
 import { readShuffleBuckets, type BucketSource } from './shuffle-reader.js';
 import { bucketCount, bucketRange, bucketSizes } from '../rdd/map-output.js';
 import { TaskLogSender } from './task-logs.js';
 import { TaskSlots, type RunningTask } from './task-slots.js';
 import { JobDirectory } from './job-directory.js';
+import { ParkingCoordinator } from './parking.js';
 import {
   TaskPool,
   type PoolServices,
@@ -160,9 +160,6 @@ interface OwnBlock {
   readonly buckets?: number[];
 }
 
-/** A parked task looks at the records again at least this often, even when nothing changed. */
-const PARK_RECHECK_MS = 250;
-
 /** Task results above this travel as a block fetched in chunks, not inside `job.complete`. */
 export const INLINE_RESULT_MAX_BYTES = 16 * 1024 * 1024;
 
@@ -198,8 +195,8 @@ export class Worker {
   private readonly jobs: JobDirectory;
   /** Every task on this worker, claimed or being claimed, by job id, and the line for a slot. */
   private readonly slots: TaskSlots;
-  /** Parked tasks waiting for a change of records. */
-  private readonly watchers = new Set<() => void>();
+  /** Parks tasks until the map outputs they read are announced, posting the missing map jobs. */
+  private readonly parking: ParkingCoordinator;
   /** How often the map jobs posted here are re-announced. */
   private get reannounceMs(): number {
     return this.timings.reannounceMs;
@@ -244,6 +241,19 @@ export class Worker {
         this.jobs.heard(record);
         this.pump();
       },
+    });
+    this.parking = new ParkingCoordinator({
+      clock: this.clock,
+      self: node.identity,
+      maps: this.maps,
+      jobs: this.jobs,
+      source: this.source,
+      slots: this.slots,
+      isLive: (n) => node.peer(n) !== undefined,
+      pump: () => this.pump(),
+      counters: this.counters,
+      timings: { ...this.timings, heartbeatMs: options.heartbeatMs },
+      log: this.log,
     });
   }
 
@@ -374,7 +384,7 @@ export class Worker {
 
   /** Wakes the parked tasks: records changed. */
   private notify(): void {
-    for (const w of [...this.watchers]) w();
+    this.parking.notify();
   }
 
   /** Gives free slots to parked tasks that are ready, then claims open jobs while slots are free. */
@@ -482,7 +492,13 @@ export class Worker {
         let runDesc = desc;
         let bytes = task;
         if (shuffles.length > 0) {
-          const { locations, parkedMs } = await this.parkUntilOutputs(job, desc, shuffles, abort.signal);
+          const { locations, parkedMs } = await this.parking.untilOutputs(
+            job.jobId,
+            job.owner,
+            desc,
+            shuffles,
+            abort.signal,
+          );
           parkedTime += parkedMs;
           if (abort.signal.aborted) return await this.releaseIfStopping(job, token, entry);
           runDesc = { ...desc, locations };
@@ -632,118 +648,6 @@ export class Worker {
       error: { ...error },
       end: { ...end },
     });
-  }
-
-  /**
-   * Parks a task (its slot is released, its lease keeps being renewed) until every map output of
-   * `shuffles` is announced, posting jobs for the missing ones that no live source has open; then
-   * waits for a slot and returns where each output is and how long (ms) it was parked, from
-   * parking to getting a slot back (0 when every output was there). Rejects when one of its map
-   * jobs failed for good.
-   */
-  private async parkUntilOutputs(
-    job: Extract<WireRecord, { kind: 'job' }>,
-    desc: TaskDesc,
-    shuffles: readonly ShuffleSpec[],
-    signal: AbortSignal,
-  ): Promise<{ locations: Record<string, string[]>; parkedMs: number }> {
-    const self = this.node.identity.rpc;
-    const owner = job.owner;
-    const posted = new Set<string>();
-    const missing = () => {
-      const out: Array<[ShuffleSpec, number]> = [];
-      for (const s of shuffles)
-        for (let m = 0; m < s.numMaps; m++)
-          if (this.maps.holder(s.id, m, self) === undefined) out.push([s, m]);
-      return out;
-    };
-    let wasParked = false;
-    const parkedAt = this.clock.now();
-    let readySince: number | undefined;
-    /**
-     * Outputs are announced before their job completes at its source; waiting (briefly) for the
-     * jobs posted here to complete lets their reports reach the client before this task's result.
-     */
-    const pendingOwn = () => {
-      if ([...posted].every((id) => !this.source.isLeased(id))) return false;
-      readySince ??= this.clock.now();
-      return this.clock.now() - readySince < this.options.heartbeatMs;
-    };
-    try {
-      for (let todo = missing(); todo.length > 0 || pendingOwn(); todo = missing()) {
-        if (signal.aborted) throw signal.reason;
-        if (!wasParked) {
-          wasParked = true;
-          this.slots.move(job.jobId, 'parked');
-          this.counters.tasksParked++;
-          this.pump(); // the released slot can run the map jobs
-        }
-        const now = this.clock.now();
-        for (const [s, m] of todo) {
-          const id = mapJobId(owner, desc.stageIds?.[s.id] ?? -1, s.id, m);
-          const failure = this.source.failure(id);
-          if (failure) {
-            throw new TaskFailedError(
-              `map stage of shuffle ${s.id} failed: ${failure.name}: ${failure.message}`,
-              desc.stageIds?.[s.id] ?? -1,
-              m,
-              0,
-              errorFromWire(failure),
-            );
-          }
-          if (this.source.has(id)) {
-            if (!posted.has(id)) {
-              posted.add(id);
-              this.source.post(s, m, desc, owner, false); // one more waiter
-            }
-            continue;
-          }
-          const live = (n: string) => this.node.peer(n) !== undefined;
-          if (this.jobs.postedElsewhere(id, this.node.identity.node, live, 5 * this.reannounceMs)) continue; // another worker posted it: its output will be announced
-          // Just withdrawn: its output record is probably on its way.
-          if (this.jobs.withdrawnWithin(id, this.timings.withdrawnGraceMs)) continue;
-          // The stage's first task posts what the stage misses; the others wait for its records,
-          // unless the output was lost (seen before) or the poster's records are late.
-          const recomputed = this.maps.wasSeen(s.id, m);
-          if (!desc.poster && !recomputed && now - parkedAt < this.timings.posterGraceMs) continue;
-          if (posted.has(id)) this.source.release(id);
-          posted.add(id);
-          this.source.post(s, m, desc, owner, recomputed); // announced: onAnnounce claims it here
-          this.counters.mapJobsPosted++;
-          if (recomputed) this.counters.mapOutputsRecomputed++;
-          this.log(recomputed ? 'info' : 'debug', recomputed ? 'map output recomputed' : 'map job posted', {
-            job: id,
-            shuffle: s.id,
-            map: m,
-          });
-        }
-        await new Promise<void>((resolve) => {
-          const done = () => {
-            t.cancel();
-            this.watchers.delete(done);
-            signal.removeEventListener('abort', done);
-            resolve();
-          };
-          const t = this.clock.setTimeout(done, PARK_RECHECK_MS);
-          this.watchers.add(done);
-          signal.addEventListener('abort', done, { once: true });
-        });
-      }
-    } finally {
-      for (const id of posted) this.source.release(id);
-    }
-    if (wasParked) {
-      // Resume: wait for a slot (parked tasks are served before new claims).
-      // The slot is taken synchronously, when pump() hands it over.
-      const slot = this.slots.waitForSlot(job.jobId, signal);
-      this.pump();
-      await slot;
-    }
-    const locations: Record<string, string[]> = {};
-    for (const s of shuffles) {
-      locations[s.id] = Array.from({ length: s.numMaps }, (_, m) => this.maps.holder(s.id, m, self) ?? '');
-    }
-    return { locations, parkedMs: wasParked ? Math.round(this.clock.now() - parkedAt) : 0 };
   }
 
   /** Tells the client a task lost a map output (for its progress and counters). */
