@@ -5,13 +5,7 @@
  * It serves its blocks to other peers, and drops a client's tasks and blocks when the client is
  * gone.
  */
-import {
-  mapDataId,
-  parseBlockId,
-  resultBlockId,
-  shuffleBlockId,
-  shufflePrefix,
-} from '../protocol/block-ids.js';
+import { mapDataId, parseBlockId, resultBlockId, shufflePrefix } from '../protocol/block-ids.js';
 import { decode, encode } from '../protocol/codec.js';
 import {
   FETCH_CHUNK_BYTES,
@@ -21,7 +15,6 @@ import {
   type DerivedTimings,
 } from '../protocol/defaults.js';
 import {
-  FetchFailedError,
   InvalidOperationError,
   TaskFailedError,
   WorkerStoppingError,
@@ -47,12 +40,12 @@ import { stageShuffles } from '../rdd/plan.js';
 import type { TaskResult } from '../rdd/runner.js';
 import { MapJobSource, parseMapJobId } from './map-job-source.js';
 import { MapOutputView } from './map-outputs.js';
-import { readShuffleBuckets, type BucketSource } from './shuffle-reader.js';
 import { bucketCount, bucketRange, bucketSizes } from '../rdd/map-output.js';
 import { TaskLogSender } from './task-logs.js';
 import { TaskSlots, type RunningTask } from './task-slots.js';
 import { JobDirectory } from './job-directory.js';
 import { ParkingCoordinator } from './parking.js';
+import { TaskServiceHost } from './task-services.js';
 import {
   TaskPool,
   type PoolServices,
@@ -204,7 +197,8 @@ export class Worker {
   /** Blocks this worker announced (persisted partitions), for snapshots and withdrawals. */
   /** The blocks this worker holds; for SQL batches also their column section (the worker's catalog). */
   private readonly ownBlocks = new Map<string, OwnBlock>();
-  private readonly broadcasts = new Map<string, Promise<Uint8Array>>();
+  /** What the threads of this worker's tasks ask for (slices, broadcasts, blocks, shuffle buckets). */
+  private readonly taskServices: TaskServiceHost;
   /** Shuffles this worker stores map outputs of: their client, and when the first was stored. */
   private readonly shuffleOwners = new Map<string, { owner: string; at: number }>();
   private draining = false;
@@ -241,6 +235,10 @@ export class Worker {
         this.jobs.heard(record);
         this.pump();
       },
+    });
+    this.taskServices = new TaskServiceHost(node, store, this.maps, this.counters, {
+      requestTimeoutMs: options.requestTimeoutMs,
+      ...(options.maxBytesInFlight !== undefined && { maxBytesInFlight: options.maxBytesInFlight }),
     });
     this.parking = new ParkingCoordinator({
       clock: this.clock,
@@ -519,7 +517,7 @@ export class Worker {
             this.options.requestTimeoutMs,
           ),
         );
-        const outcome = await this.pool.run(bytes, this.services(job.owner, runDesc), {
+        const outcome = await this.pool.run(bytes, this.taskServices.forTask(job.owner, runDesc), {
           signal: abort.signal,
           onLog: (lines) => logs.add(lines),
         });
@@ -722,111 +720,6 @@ export class Worker {
     }
   }
 
-  /** What a task's thread may ask for: data hosted by the client, map outputs, blocks, broadcasts. */
-  private services(source: string, desc: TaskDesc): PoolServices {
-    return {
-      readSlice: (dataId, slice) => this.fetchAll(source, 'slice', dataId, slice),
-      broadcastBytes: (id) => this.broadcastBytes(source, id),
-      broadcastValue: async (id) => decode(await this.broadcastBytes(source, id)),
-      readBlock: async (id) => {
-        // The client is authoritative about persisted blocks: a block it does not list (never
-        // stored, or unpersisted) is recomputed even if a stale copy is still here.
-        const endpoint = desc.blocks?.[id];
-        if (endpoint === undefined) return undefined;
-        try {
-          if (endpoint === this.node.identity.rpc) return await this.store.get(id);
-          const holder =
-            this.node.peers().find((p) => p.identity.rpc === endpoint)?.identity ??
-            (await this.node.connect(endpoint));
-          return holder ? await this.fetchAll(holder.node, 'block', id, 0) : undefined;
-        } catch {
-          return undefined; // lost with its holder: recompute from lineage
-        }
-      },
-      readShuffle: (shuffleId, reduce, numMaps) => this.readShuffle(desc, shuffleId, reduce, numMaps),
-    };
-  }
-
-  /**
-   * Bucket `reduce` of every map output of a shuffle, in map order (shuffle-reader.ts): read here
-   * when stored here, skipped when its record says it is empty, else fetched from its holder in
-   * chunks within the worker's bytes-in-flight bound. A failure names the map output.
-   */
-  private async readShuffle(desc: TaskDesc, shuffleId: string, reduce: number, numMaps: number) {
-    const where = desc.locations?.[shuffleId] ?? [];
-    const self = this.node.identity.rpc;
-    const sources = Array.from({ length: numMaps }, (_, m): BucketSource => {
-      const endpoint = where[m] ?? '';
-      const data = mapDataId(shuffleId, m);
-      if (endpoint === self) return { kind: 'local', read: () => this.localBucket(data, reduce) };
-      const bytes = endpoint ? this.maps.bucketSize(shuffleId, m, endpoint, reduce) : undefined;
-      if (bytes === 0) return { kind: 'empty' };
-      const id = shuffleBlockId(shuffleId, m, reduce);
-      let holder: Promise<string> | undefined;
-      return {
-        kind: 'remote',
-        ...(bytes !== undefined && { bytes }),
-        fetch: async (offset, length) => {
-          holder ??= this.holderAt(endpoint);
-          const node = await holder;
-          return this.node.fetchChunk(node, 'block', id, 0, offset, length, this.options.requestTimeoutMs);
-        },
-      };
-    });
-    const read = await readShuffleBuckets(sources, {
-      maxBytesInFlight: this.options.maxBytesInFlight ?? REDUCER_MAX_BYTES_IN_FLIGHT,
-      chunkBytes: FETCH_CHUNK_BYTES,
-      fail: (m, e) =>
-        new FetchFailedError(
-          `could not fetch map output ${m} of shuffle ${shuffleId}: ${e.message}`,
-          shuffleId,
-          m,
-        ),
-    });
-    const c = this.counters;
-    c.bucketsReadLocal += sources.filter((x) => x.kind === 'local').length;
-    c.bucketsFetched += sources.filter((x) => x.kind === 'remote').length;
-    c.bucketsSkippedEmpty += read.skipped;
-    c.bucketFetchRequests += read.requests;
-    return read;
-  }
-
-  /** Bucket `reduce` of a map output stored here: its range of the data block, through the index. */
-  private async localBucket(dataId: string, reduce: number): Promise<Uint8Array> {
-    const index = this.store.indexOf(dataId);
-    if (!index) throw new Error('missing locally');
-    const [start, end] = bucketRange(index, reduce);
-    const b = await this.store.getRange(dataId, start, end);
-    if (!b) throw new Error('missing locally');
-    return b;
-  }
-
-  /** The node id of the peer at `endpoint`; workers meet each other on demand (the first fetch HELLOs it). */
-  private async holderAt(endpoint: string): Promise<string> {
-    if (!endpoint) throw new Error('its location is unknown');
-    const holder =
-      this.node.peers().find((p) => p.identity.rpc === endpoint)?.identity ??
-      (await this.node.connect(endpoint));
-    if (!holder) throw new Error(`no live peer at ${endpoint}`);
-    return holder.node;
-  }
-
-  /** A broadcast value's bytes, fetched from its source once per worker. */
-  private broadcastBytes(source: string, id: string): Promise<Uint8Array> {
-    let v = this.broadcasts.get(id);
-    if (!v) {
-      v = this.fetchAll(source, 'broadcast', id, 0);
-      v.catch(() => this.broadcasts.delete(id));
-      this.broadcasts.set(id, v);
-    }
-    return v;
-  }
-
-  /** Fetches a whole block/slice/broadcast from a peer in chunks. */
-  private fetchAll(node: string, what: 'block' | 'slice' | 'broadcast', id: string, index: number) {
-    return this.node.fetchAll(node, what, id, index, this.options.requestTimeoutMs);
-  }
-
   private async serve(req: Request): Promise<unknown> {
     switch (req.op) {
       case 'fetch': {
@@ -880,7 +773,7 @@ export class Worker {
 
   /** Forgets broadcast values (fetched again if a later task needs them) and their compiled modules. */
   private dropBroadcasts(ids: readonly string[]): void {
-    for (const id of ids) this.broadcasts.delete(id);
+    this.taskServices.dropBroadcasts(ids);
     this.pool.forgetWasm?.(ids);
   }
 
