@@ -5,10 +5,9 @@
  * It serves its blocks to other peers, and drops a client's tasks and blocks when the client is
  * gone.
  */
-import { mapDataId, parseBlockId, resultBlockId, shufflePrefix } from '../protocol/block-ids.js';
+import { resultBlockId } from '../protocol/block-ids.js';
 import { decode, encode } from '../protocol/codec.js';
 import {
-  FETCH_CHUNK_BYTES,
   MAX_TASK_FAILURES,
   REDUCER_MAX_BYTES_IN_FLIGHT,
   derivedTimings,
@@ -34,18 +33,17 @@ import { PeerNode } from '../partition-server/peer-node.js';
 import type { Transport } from '../partition-server/transport.js';
 import { sleep, systemClock, type Clock, type Timer } from '../core/clock.js';
 import { endOfOutcome, taskEnd, type TaskEndReason } from '../core/task-end.js';
-import { blockId, mapOutputId, parseMapOutputId, type TaskDesc } from '../rdd/lineage.js';
-import { mergeSections, type ColumnSection } from '../sql/exec/sections.js';
+import { blockId, parseMapOutputId, type TaskDesc } from '../rdd/lineage.js';
 import { stageShuffles } from '../rdd/plan.js';
 import type { TaskResult } from '../rdd/runner.js';
 import { MapJobSource, parseMapJobId } from './map-job-source.js';
 import { MapOutputView } from './map-outputs.js';
-import { bucketCount, bucketRange, bucketSizes } from '../rdd/map-output.js';
 import { TaskLogSender } from './task-logs.js';
 import { TaskSlots, type RunningTask } from './task-slots.js';
 import { JobDirectory } from './job-directory.js';
 import { ParkingCoordinator } from './parking.js';
 import { TaskServiceHost } from './task-services.js';
+import { BlockServer } from './block-server.js';
 import {
   TaskPool,
   type PoolServices,
@@ -145,14 +143,6 @@ export interface WorkerCounters {
   bucketFetchRequests: number;
 }
 
-/** What this worker announces of a block it stores: size, owner, SQL section, a map output's bucket sizes. */
-interface OwnBlock {
-  readonly bytes: number;
-  readonly owner: string;
-  readonly section?: ColumnSection;
-  readonly buckets?: number[];
-}
-
 /** Task results above this travel as a block fetched in chunks, not inside `job.complete`. */
 export const INLINE_RESULT_MAX_BYTES = 16 * 1024 * 1024;
 
@@ -196,11 +186,9 @@ export class Worker {
   }
   /** Blocks this worker announced (persisted partitions), for snapshots and withdrawals. */
   /** The blocks this worker holds; for SQL batches also their column section (the worker's catalog). */
-  private readonly ownBlocks = new Map<string, OwnBlock>();
+  private readonly blocks: BlockServer;
   /** What the threads of this worker's tasks ask for (slices, broadcasts, blocks, shuffle buckets). */
   private readonly taskServices: TaskServiceHost;
-  /** Shuffles this worker stores map outputs of: their client, and when the first was stored. */
-  private readonly shuffleOwners = new Map<string, { owner: string; at: number }>();
   private draining = false;
   private seq = 0;
   private readonly log: WorkerLog;
@@ -240,6 +228,7 @@ export class Worker {
       requestTimeoutMs: options.requestTimeoutMs,
       ...(options.maxBytesInFlight !== undefined && { maxBytesInFlight: options.maxBytesInFlight }),
     });
+    this.blocks = new BlockServer(store, node, this.maps, this.clock, this.timings.shuffleReleaseGraceMs);
     this.parking = new ParkingCoordinator({
       clock: this.clock,
       self: node.identity,
@@ -325,19 +314,8 @@ export class Worker {
       seq: this.seq++,
       ...(this.pool.wasmStats && { wasm: this.pool.wasmStats }),
     };
-    const blocks = [...this.ownBlocks].map(([id, b]) => this.blockRecord(id, b));
+    const blocks = this.blocks.records();
     return [own, ...blocks, ...this.source.openRecords()];
-  }
-
-  /** The `rdd` record of a block (or map output) stored here. */
-  private blockRecord(blockId: string, b: OwnBlock): WireRecord {
-    return { kind: 'rdd', blockId, holder: this.node.identity, ...b };
-  }
-
-  /** Remembers a block (or map output) stored here and announces it. */
-  private announceBlock(id: string, b: OwnBlock): void {
-    this.ownBlocks.set(id, b);
-    this.node.publish(this.blockRecord(id, b));
   }
 
   private onRecord(r: WireRecord): void {
@@ -692,47 +670,15 @@ export class Worker {
     return { resultBlock: { id, bytes: bytes.byteLength } };
   }
 
-  private async storeOutputs(desc: TaskDesc, result: TaskResult, owner: string): Promise<void> {
-    if (this.draining) return; // stopping: nothing stored here would outlive this worker
-    if (desc.output.kind === 'shuffle' && result.mapOutput) {
-      const s = desc.output.shuffle;
-      const { data, index } = result.mapOutput;
-      // One block per map output; its index stays in the block's entry (spilled and dropped with it).
-      await this.store.put(mapDataId(s.id, desc.partition), data, owner, index);
-      // Announce the map output, so reducers anywhere find it (and know to recompute it when it goes).
-      const id = mapOutputId(s.id, desc.partition);
-      const known = this.shuffleOwners.get(s.id);
-      if (!known || known.owner !== owner) this.shuffleOwners.set(s.id, { owner, at: this.clock.now() });
-      const bytes = data.byteLength;
-      const buckets = bucketSizes(index);
-      const section = mergeSections(
-        (result.sections ?? []).filter((x) => x.node === s.parent).map((x) => x.section),
-      );
-      this.maps.add(s.id, desc.partition, this.node.identity.node, this.node.identity.rpc, buckets);
-      this.announceBlock(id, { bytes, owner, buckets, ...(section && { section }) });
-    }
-    for (const [id, data] of result.blocks) {
-      await this.store.put(id, data, owner);
-      const section = mergeSections(
-        (result.sections ?? []).filter((x) => blockId(x.node, x.partition) === id).map((x) => x.section),
-      );
-      this.announceBlock(id, { bytes: data.byteLength, owner, ...(section && { section }) });
-    }
+  private storeOutputs(desc: TaskDesc, result: TaskResult, owner: string): Promise<void> {
+    if (this.draining) return Promise.resolve(); // stopping: nothing stored here would outlive this worker
+    return this.blocks.storeOutputs(desc, result, owner);
   }
 
   private async serve(req: Request): Promise<unknown> {
     switch (req.op) {
-      case 'fetch': {
-        if (req.what !== 'block') throw new InvalidOperationError(`a worker does not host ${req.what}s`);
-        const bucket = parseBlockId(req.id);
-        if (bucket?.kind === 'shuffle') return this.serveBucket(req.id, bucket, req.offset, req.length);
-        const data = await this.store.get(req.id);
-        if (!data) throw new InvalidOperationError(`block ${req.id} is not stored here`);
-        return {
-          data: data.subarray(req.offset, req.offset + Math.min(req.length, FETCH_CHUNK_BYTES)),
-          total: data.byteLength,
-        };
-      }
+      case 'fetch':
+        return this.blocks.fetch(req);
       case 'cancel':
         for (const id of req.jobIds) this.slots.task(id)?.abort.abort();
         return { ok: true };
@@ -749,28 +695,6 @@ export class Worker {
     }
   }
 
-  /**
-   * A chunk of a shuffle bucket: the map output's index gives the bucket's range of its data
-   * block; `offset` and `total` are relative to the bucket, and only the chunk is read.
-   */
-  private async serveBucket(
-    id: string,
-    b: { readonly shuffleId: string; readonly map: number; readonly reduce: number },
-    offset: number,
-    length: number,
-  ): Promise<{ data: Uint8Array; total: number }> {
-    const dataId = mapDataId(b.shuffleId, b.map);
-    const index = this.store.indexOf(dataId);
-    if (!index || b.reduce >= bucketCount(index))
-      throw new InvalidOperationError(`block ${id} is not stored here`);
-    const [start, end] = bucketRange(index, b.reduce);
-    const from = Math.min(start + offset, end);
-    const to = Math.min(from + Math.min(length, FETCH_CHUNK_BYTES), end);
-    const data = await this.store.getRange(dataId, from, to);
-    if (!data) throw new InvalidOperationError(`block ${id} is not stored here`);
-    return { data, total: end - start };
-  }
-
   /** Forgets broadcast values (fetched again if a later task needs them) and their compiled modules. */
   private dropBroadcasts(ids: readonly string[]): void {
     this.taskServices.dropBroadcasts(ids);
@@ -778,25 +702,10 @@ export class Worker {
   }
 
   /** Drops stored blocks, map output records and map jobs by block id prefix; returns blocks dropped. */
-  private async dropPrefixes(prefixes: readonly string[]): Promise<number> {
-    let dropped = 0;
+  private dropPrefixes(prefixes: readonly string[]): Promise<number> {
     this.source.dropShuffles(prefixes);
     this.maps.dropPrefixes(prefixes);
-    for (const id of [...this.ownBlocks.keys()]) {
-      // Map output records name no stored block: withdraw them here.
-      if (parseMapOutputId(id) && prefixes.some((p) => id.startsWith(p))) {
-        this.ownBlocks.delete(id);
-        this.node.publish({ kind: 'withdraw', of: 'rdd', id, holder: this.node.identity.node });
-      }
-    }
-    for (const b of this.store.list()) {
-      if (!prefixes.some((p) => b.id.startsWith(p))) continue;
-      if (await this.store.delete(b.id)) dropped++;
-      if (this.ownBlocks.delete(b.id)) {
-        this.node.publish({ kind: 'withdraw', of: 'rdd', id: b.id, holder: this.node.identity.node });
-      }
-    }
-    return dropped;
+    return this.blocks.dropPrefixes(prefixes);
   }
 
   /**
@@ -804,16 +713,7 @@ export class Worker {
    * any other shuffle (stored a while ago, so not of an action the record predates) are dropped.
    */
   private onClientRecord(r: Extract<WireRecord, { kind: 'client' }>): void {
-    if (!r.shuffles) return;
-    const live = new Set(r.shuffles);
-    const now = this.clock.now();
-    const stale: string[] = [];
-    for (const [sid, s] of this.shuffleOwners) {
-      if (s.owner !== r.peer.node || live.has(sid) || now - s.at < this.timings.shuffleReleaseGraceMs)
-        continue;
-      this.shuffleOwners.delete(sid);
-      stale.push(shufflePrefix(sid));
-    }
+    const stale = this.blocks.staleShuffles(r);
     if (stale.length > 0) {
       this.counters.shufflesReleasedByRecord += stale.length;
       void this.dropPrefixes(stale);
@@ -830,8 +730,7 @@ export class Worker {
     this.counters.clientsDropped++;
     this.jobs.ownerDown(p.node);
     for (const r of this.slots.claimed()) if (r.owner === p.node) r.abort.abort();
-    for (const [id, b] of [...this.ownBlocks]) if (b.owner === p.node) this.ownBlocks.delete(id);
-    void this.store.deleteOwner(p.node);
+    this.blocks.ownerDown(p.node);
   }
 
   /**
@@ -858,10 +757,7 @@ export class Worker {
     if (this.draining) return;
     this.draining = true;
     this.source.beginStop();
-    for (const id of this.ownBlocks.keys()) {
-      this.node.publish({ kind: 'withdraw', of: 'rdd', id, holder: this.node.identity.node });
-    }
-    this.ownBlocks.clear();
+    this.blocks.withdrawAll();
     for (const t of this.slots.states()) {
       if (t.state === 'reporting') continue;
       t.task.released = true;
