@@ -5,27 +5,18 @@
  * It serves its blocks to other peers, and drops a client's tasks and blocks when the client is
  * gone.
  */
-import {
-  mapDataId,
-  parseBlockId,
-  resultBlockId,
-  shuffleBlockId,
-  shufflePrefix,
-} from '../protocol/block-ids.js';
+import { resultBlockId } from '../protocol/block-ids.js';
 import { decode, encode } from '../protocol/codec.js';
 import {
-  FETCH_CHUNK_BYTES,
   MAX_TASK_FAILURES,
   REDUCER_MAX_BYTES_IN_FLIGHT,
   derivedTimings,
   type DerivedTimings,
 } from '../protocol/defaults.js';
 import {
-  FetchFailedError,
   InvalidOperationError,
   TaskFailedError,
   WorkerStoppingError,
-  errorFromWire,
   errorToWire,
   type WireError,
 } from '../protocol/errors.js';
@@ -42,15 +33,17 @@ import { PeerNode } from '../partition-server/peer-node.js';
 import type { Transport } from '../partition-server/transport.js';
 import { sleep, systemClock, type Clock, type Timer } from '../core/clock.js';
 import { endOfOutcome, taskEnd, type TaskEndReason } from '../core/task-end.js';
-import { blockId, mapOutputId, parseMapOutputId, type ShuffleSpec, type TaskDesc } from '../rdd/lineage.js';
-import { mergeSections, type ColumnSection } from '../sql/exec/sections.js';
+import { blockId, parseMapOutputId, type TaskDesc } from '../rdd/lineage.js';
 import { stageShuffles } from '../rdd/plan.js';
 import type { TaskResult } from '../rdd/runner.js';
-import { MapJobSource, mapJobId, parseMapJobId } from './map-job-source.js';
+import { MapJobSource, parseMapJobId } from './map-job-source.js';
 import { MapOutputView } from './map-outputs.js';
-import { readShuffleBuckets, type BucketSource } from './shuffle-reader.js';
-import { bucketCount, bucketRange, bucketSizes } from '../rdd/map-output.js';
 import { TaskLogSender } from './task-logs.js';
+import { TaskSlots, type RunningTask } from './task-slots.js';
+import { JobDirectory } from './job-directory.js';
+import { ParkingCoordinator } from './parking.js';
+import { TaskServiceHost } from './task-services.js';
+import { BlockServer } from './block-server.js';
 import {
   TaskPool,
   type PoolServices,
@@ -152,38 +145,11 @@ export interface WorkerCounters {
   bucketFetchRequests: number;
 }
 
-/** What this worker announces of a block it stores: size, owner, SQL section, a map output's bucket sizes. */
-interface OwnBlock {
-  readonly bytes: number;
-  readonly owner: string;
-  readonly section?: ColumnSection;
-  readonly buckets?: number[];
-}
-
-/** A parked task looks at the records again at least this often, even when nothing changed. */
-const PARK_RECHECK_MS = 250;
-
 /** Task results above this travel as a block fetched in chunks, not inside `job.complete`. */
 export const INLINE_RESULT_MAX_BYTES = 16 * 1024 * 1024;
 
 /** Block id of reduce partition `r` of map output `m` of shuffle `s` (src/protocol/block-ids.ts). */
 export { shuffleBlockId } from '../protocol/block-ids.js';
-
-interface Running {
-  readonly abort: AbortController;
-  readonly owner: string;
-  /** The worker is stopping: the task was aborted to hand its lease back to the source. */
-  released: boolean;
-}
-
-/**
- * Where a task on this worker is. Only `claiming` and `running` hold one of the worker's slots:
- * a `parked` task waits for map outputs, a `waiting` one (its outputs are there) for a slot
- * (served before new claims), and a `reporting` one has computed and stores and reports its outcome.
- */
-type TaskSlot =
-  | { readonly state: 'claiming' }
-  | { state: 'running' | 'parked' | 'waiting' | 'reporting'; readonly task: Running };
 
 /** A worker (see module doc). Start with {@link Worker.start}; stop with {@link Worker.stop}. */
 export class Worker {
@@ -210,33 +176,21 @@ export class Worker {
   readonly maps = new MapOutputView();
   /** The map jobs this worker is the source of. */
   readonly source: MapJobSource;
-  /**
-   * Every open job another source announced: job id → its source node and when it was last heard
-   * (sources re-announce open and leased map jobs; an entry not heard for a while is ignored, so a
-   * lost withdrawal cannot keep a parked task waiting forever).
-   */
-  private readonly knownJobs = new Map<string, { source: string; at: number }>();
-  /** When a job record was last withdrawn (its output record may still be on its way). */
-  private readonly withdrawnAt = new Map<string, number>();
-  /** Every task on this worker, claimed or being claimed, by job id (see {@link TaskSlot}). */
-  private readonly tasks = new Map<string, TaskSlot>();
-  /** Waiting tasks, in order: each takes a slot when one is free (served before new claims). */
-  private readonly slotWaiters: Array<() => void> = [];
-  /** Parked tasks waiting for a change of records. */
-  private readonly watchers = new Set<() => void>();
+  /** The jobs announced on the cluster: open ones, their sources, recent withdrawals. */
+  private readonly jobs: JobDirectory;
+  /** Every task on this worker, claimed or being claimed, by job id, and the line for a slot. */
+  private readonly slots: TaskSlots;
+  /** Parks tasks until the map outputs they read are announced, posting the missing map jobs. */
+  private readonly parking: ParkingCoordinator;
   /** How often the map jobs posted here are re-announced. */
   private get reannounceMs(): number {
     return this.timings.reannounceMs;
   }
-  private readonly openJobs = new Map<string, Extract<WireRecord, { kind: 'job' }>>();
-  private readonly running = new Map<string, Running>();
-  private readonly claiming = new Set<string>();
   /** Blocks this worker announced (persisted partitions), for snapshots and withdrawals. */
   /** The blocks this worker holds; for SQL batches also their column section (the worker's catalog). */
-  private readonly ownBlocks = new Map<string, OwnBlock>();
-  private readonly broadcasts = new Map<string, Promise<Uint8Array>>();
-  /** Shuffles this worker stores map outputs of: their client, and when the first was stored. */
-  private readonly shuffleOwners = new Map<string, { owner: string; at: number }>();
+  private readonly blocks: BlockServer;
+  /** What the threads of this worker's tasks ask for (slices, broadcasts, blocks, shuffle buckets). */
+  private readonly taskServices: TaskServiceHost;
   private draining = false;
   private seq = 0;
   private readonly log: WorkerLog;
@@ -250,7 +204,9 @@ export class Worker {
     readonly pool: TaskExecutor,
   ) {
     this.log = options.log ?? (() => undefined);
+    this.slots = new TaskSlots(options.slots);
     this.clock = options.clock ?? systemClock;
+    this.jobs = new JobDirectory(this.clock);
     this.timings = derivedTimings(options.heartbeatMs);
     this.source = new MapJobSource(node, {
       clock: this.clock,
@@ -266,9 +222,27 @@ export class Worker {
       onChange: () => this.notify(),
       outputKnown: (shuffleId, map) => this.maps.holder(shuffleId, map, node.identity.rpc) !== undefined,
       onAnnounce: (record) => {
-        this.heardJob(record);
+        this.jobs.heard(record);
         this.pump();
       },
+    });
+    this.taskServices = new TaskServiceHost(node, store, this.maps, this.counters, {
+      requestTimeoutMs: options.requestTimeoutMs,
+      ...(options.maxBytesInFlight !== undefined && { maxBytesInFlight: options.maxBytesInFlight }),
+    });
+    this.blocks = new BlockServer(store, node, this.maps, this.clock, this.timings.shuffleReleaseGraceMs);
+    this.parking = new ParkingCoordinator({
+      clock: this.clock,
+      self: node.identity,
+      maps: this.maps,
+      jobs: this.jobs,
+      source: this.source,
+      slots: this.slots,
+      isLive: (n) => node.peer(n) !== undefined,
+      pump: () => this.pump(),
+      counters: this.counters,
+      timings: { ...this.timings, heartbeatMs: options.heartbeatMs },
+      log: this.log,
     });
   }
 
@@ -325,20 +299,7 @@ export class Worker {
 
   /** Free slots (not running, not being claimed; a parked task holds none). */
   get free(): number {
-    let held = 0;
-    for (const t of this.tasks.values()) if (t.state === 'claiming' || t.state === 'running') held++;
-    return this.options.slots - held;
-  }
-
-  /** Moves a claimed task to `state` (a claim in flight has no task yet). */
-  private move(jobId: string, state: 'running' | 'parked' | 'waiting' | 'reporting'): void {
-    const t = this.tasks.get(jobId);
-    if (t && t.state !== 'claiming') t.state = state;
-  }
-
-  /** The claimed tasks (not claims in flight). */
-  private *claimed(): Generator<Running> {
-    for (const t of this.tasks.values()) if (t.state !== 'claiming') yield t.task;
+    return this.slots.free;
   }
 
   private ownRecords(): WireRecord[] {
@@ -356,32 +317,21 @@ export class Worker {
       seq: this.seq++,
       ...(this.pool.wasmStats && { wasm: this.pool.wasmStats }),
     };
-    const blocks = [...this.ownBlocks].map(([id, b]) => this.blockRecord(id, b));
+    const blocks = this.blocks.records();
     return [own, ...blocks, ...this.source.openRecords()];
-  }
-
-  /** The `rdd` record of a block (or map output) stored here. */
-  private blockRecord(blockId: string, b: OwnBlock): WireRecord {
-    return { kind: 'rdd', blockId, holder: this.node.identity, ...b };
-  }
-
-  /** Remembers a block (or map output) stored here and announces it. */
-  private announceBlock(id: string, b: OwnBlock): void {
-    this.ownBlocks.set(id, b);
-    this.node.publish(this.blockRecord(id, b));
   }
 
   private onRecord(r: WireRecord): void {
     switch (r.kind) {
       case 'job':
-        this.heardJob(r);
+        this.jobs.heard(r);
         // Someone runs it (leased), or a lower node id posted the same map job: a copy posted
         // here and not claimed yet is withdrawn.
         if (
           (r.leased || r.source.node < this.node.identity.node) &&
           this.source.withdrawIfUnclaimed(r.jobId)
         ) {
-          if (!r.leased) this.openJobs.set(r.jobId, r);
+          if (!r.leased) this.jobs.reopen(r);
           this.notify();
         }
         if (!r.leased) this.pump();
@@ -399,14 +349,7 @@ export class Worker {
       }
       case 'withdraw':
         if (r.of === 'job') {
-          this.openJobs.delete(r.id);
-          if (this.knownJobs.delete(r.id) && parseMapJobId(r.id)) {
-            this.withdrawnAt.set(r.id, this.clock.now());
-            if (this.withdrawnAt.size > 10_000) {
-              const old = this.clock.now() - 60_000;
-              for (const [id, t] of this.withdrawnAt) if (t < old) this.withdrawnAt.delete(id);
-            }
-          }
+          this.jobs.withdrawn(r.id);
         } else {
           const out = parseMapOutputId(r.id);
           if (out) this.maps.remove(out.shuffleId, out.map, r.holder);
@@ -418,68 +361,39 @@ export class Worker {
     }
   }
 
-  /**
-   * Takes note of a job record (a peer's, or one announced here): who sources it, and whether it
-   * can be claimed (a leased record says someone runs it).
-   */
-  private heardJob(r: Extract<WireRecord, { kind: 'job' }>): void {
-    this.knownJobs.set(r.jobId, { source: r.source.node, at: this.clock.now() });
-    const prev = this.openJobs.get(r.jobId);
-    if (r.leased) {
-      if (prev?.source.node === r.source.node) this.openJobs.delete(r.jobId);
-    } else if (!prev || prev.attempt <= r.attempt) this.openJobs.set(r.jobId, r);
-  }
-
   /** Wakes the parked tasks: records changed. */
   private notify(): void {
-    for (const w of [...this.watchers]) w();
+    this.parking.notify();
   }
 
   /** Gives free slots to parked tasks that are ready, then claims open jobs while slots are free. */
   private pump(): void {
-    while (this.free > 0 && this.slotWaiters.length > 0) this.slotWaiters.shift()!();
+    this.slots.serveWaiters();
     if (this.draining || this.free <= 0) return;
     for (const job of this.claimOrder()) {
       if (this.free <= 0) return;
-      if (this.tasks.has(job.jobId)) continue;
+      if (this.slots.has(job.jobId)) continue;
       const out = parseMapJobId(job.jobId);
       if (out && this.maps.holder(out.shuffleId, out.map, this.node.identity.rpc) !== undefined) {
-        this.openJobs.delete(job.jobId); // its output is already announced
+        this.jobs.close(job.jobId); // its output is already announced
         continue;
       }
       void this.claim(job);
     }
   }
 
-  /**
-   * Open jobs in the order to claim them. Every worker hears the same jobs in the same order; to
-   * avoid all racing for the first ones (a refused claim costs a round trip), the worker ranked r
-   * (by node id) among the W live workers it knows tries partitions ≡ r (mod W) first; a worker
-   * that knows no other worker starts at a random job.
-   */
+  /** The open jobs in the order to claim them (JobDirectory.claimOrder, among the live workers). */
   private claimOrder(): Iterable<Extract<WireRecord, { kind: 'job' }>> {
-    if (this.openJobs.size < 2) return this.openJobs.values();
-    const self = this.node.identity.node;
-    const workers = [self];
-    for (const p of this.node.peers()) if (p.identity.role === 'worker') workers.push(p.identity.node);
-    workers.sort();
-    const rank = workers.indexOf(self);
-    // Within each share, the map jobs this worker posted come first.
-    const buckets: Array<Array<Extract<WireRecord, { kind: 'job' }>>> = [[], [], [], []];
-    for (const j of this.openJobs.values()) {
-      const mine = workers.length < 2 || j.partition % workers.length === rank;
-      buckets[(mine ? 0 : 2) + (j.source.node === self ? 0 : 1)]!.push(j);
-    }
-    if (workers.length < 2) {
-      const others = buckets[1]!;
-      const start = Math.floor(Math.random() * others.length);
-      buckets[1] = others.slice(start).concat(others.slice(0, start));
-    }
-    return buckets.flat();
+    return this.jobs.claimOrder(this.node.identity.node, () =>
+      this.node
+        .peers()
+        .filter((p) => p.identity.role === 'worker')
+        .map((p) => p.identity.node),
+    );
   }
 
   private async claim(job: Extract<WireRecord, { kind: 'job' }>): Promise<void> {
-    this.tasks.set(job.jobId, { state: 'claiming' });
+    this.slots.claiming(job.jobId);
     this.counters.claimsTried++;
     try {
       const self = job.source.node === this.node.identity.node;
@@ -501,25 +415,25 @@ export class Worker {
       }
       if (!reply.granted) {
         // taken, stale, done or unknown: a newer record will come if the job needs us
-        if (this.openJobs.get(job.jobId) === job) this.openJobs.delete(job.jobId);
+        if (this.jobs.openJob(job.jobId) === job) this.jobs.close(job.jobId);
         return;
       }
       this.counters.claimsGranted++;
       this.log('debug', 'task claimed', { job: job.jobId, attempt: job.attempt, source: job.source.node });
-      this.openJobs.delete(job.jobId);
+      this.jobs.close(job.jobId);
       if (this.draining) {
         // Granted while this worker began to stop: hand it back at once.
         await this.releaseLease(job, reply.lease.token);
         return;
       }
       const abort = new AbortController();
-      const entry: Running = { abort, owner: job.owner, released: false };
-      this.tasks.set(job.jobId, { state: 'running', task: entry });
+      const entry: RunningTask = { abort, owner: job.owner, released: false };
+      this.slots.granted(job.jobId, entry);
       await this.run(job, reply.lease.token, reply.task, entry);
     } catch {
       // the source is unreachable; its records will come again if it is alive
     } finally {
-      this.tasks.delete(job.jobId);
+      this.slots.end(job.jobId);
       this.pump();
     }
   }
@@ -528,7 +442,7 @@ export class Worker {
     job: Extract<WireRecord, { kind: 'job' }>,
     token: string,
     task: Uint8Array,
-    entry: Running,
+    entry: RunningTask,
   ): Promise<void> {
     const { abort } = entry;
     const source = job.source.node;
@@ -557,7 +471,13 @@ export class Worker {
         let runDesc = desc;
         let bytes = task;
         if (shuffles.length > 0) {
-          const { locations, parkedMs } = await this.parkUntilOutputs(job, desc, shuffles, abort.signal);
+          const { locations, parkedMs } = await this.parking.untilOutputs(
+            job.jobId,
+            job.owner,
+            desc,
+            shuffles,
+            abort.signal,
+          );
           parkedTime += parkedMs;
           if (abort.signal.aborted) return await this.releaseIfStopping(job, token, entry);
           runDesc = { ...desc, locations };
@@ -578,7 +498,7 @@ export class Worker {
             this.options.requestTimeoutMs,
           ),
         );
-        const outcome = await this.pool.run(bytes, this.services(job.owner, runDesc), {
+        const outcome = await this.pool.run(bytes, this.taskServices.forTask(job.owner, runDesc), {
           signal: abort.signal,
           onLog: (lines) => logs.add(lines),
         });
@@ -608,7 +528,7 @@ export class Worker {
         // Recoveries ran out (or the failure named no output): the fetch failure counts.
         // The computation is over: its slot goes to the next task while the outcome is stored
         // and reported (a report to a source that just died waits until it is declared dead).
-        this.move(job.jobId, 'reporting');
+        this.slots.move(job.jobId, 'reporting');
         this.pump();
         await this.finish(job, token, desc, withParkedTime(outcome, parkedTime));
         return;
@@ -627,7 +547,7 @@ export class Worker {
   private async releaseIfStopping(
     job: Extract<WireRecord, { kind: 'job' }>,
     token: string,
-    entry: Running,
+    entry: RunningTask,
   ): Promise<void> {
     if (entry.released) await this.releaseLease(job, token);
   }
@@ -709,139 +629,6 @@ export class Worker {
     });
   }
 
-  /**
-   * Parks a task (its slot is released, its lease keeps being renewed) until every map output of
-   * `shuffles` is announced, posting jobs for the missing ones that no live source has open; then
-   * waits for a slot and returns where each output is and how long (ms) it was parked, from
-   * parking to getting a slot back (0 when every output was there). Rejects when one of its map
-   * jobs failed for good.
-   */
-  private async parkUntilOutputs(
-    job: Extract<WireRecord, { kind: 'job' }>,
-    desc: TaskDesc,
-    shuffles: readonly ShuffleSpec[],
-    signal: AbortSignal,
-  ): Promise<{ locations: Record<string, string[]>; parkedMs: number }> {
-    const self = this.node.identity.rpc;
-    const owner = job.owner;
-    const posted = new Set<string>();
-    const missing = () => {
-      const out: Array<[ShuffleSpec, number]> = [];
-      for (const s of shuffles)
-        for (let m = 0; m < s.numMaps; m++)
-          if (this.maps.holder(s.id, m, self) === undefined) out.push([s, m]);
-      return out;
-    };
-    let wasParked = false;
-    const parkedAt = this.clock.now();
-    let readySince: number | undefined;
-    /**
-     * Outputs are announced before their job completes at its source; waiting (briefly) for the
-     * jobs posted here to complete lets their reports reach the client before this task's result.
-     */
-    const pendingOwn = () => {
-      if ([...posted].every((id) => !this.source.isLeased(id))) return false;
-      readySince ??= this.clock.now();
-      return this.clock.now() - readySince < this.options.heartbeatMs;
-    };
-    try {
-      for (let todo = missing(); todo.length > 0 || pendingOwn(); todo = missing()) {
-        if (signal.aborted) throw signal.reason;
-        if (!wasParked) {
-          wasParked = true;
-          this.move(job.jobId, 'parked');
-          this.counters.tasksParked++;
-          this.pump(); // the released slot can run the map jobs
-        }
-        const now = this.clock.now();
-        for (const [s, m] of todo) {
-          const id = mapJobId(owner, desc.stageIds?.[s.id] ?? -1, s.id, m);
-          const failure = this.source.failure(id);
-          if (failure) {
-            throw new TaskFailedError(
-              `map stage of shuffle ${s.id} failed: ${failure.name}: ${failure.message}`,
-              desc.stageIds?.[s.id] ?? -1,
-              m,
-              0,
-              errorFromWire(failure),
-            );
-          }
-          if (this.source.has(id)) {
-            if (!posted.has(id)) {
-              posted.add(id);
-              this.source.post(s, m, desc, owner, false); // one more waiter
-            }
-            continue;
-          }
-          const elsewhere = this.knownJobs.get(id);
-          if (
-            elsewhere !== undefined &&
-            elsewhere.source !== this.node.identity.node &&
-            this.node.peer(elsewhere.source) &&
-            now - elsewhere.at < 5 * this.reannounceMs
-          )
-            continue; // another worker posted it: its output will be announced
-          // Just withdrawn: its output record is probably on its way.
-          const withdrawn = this.withdrawnAt.get(id);
-          if (withdrawn !== undefined && now - withdrawn < this.timings.withdrawnGraceMs) continue;
-          // The stage's first task posts what the stage misses; the others wait for its records,
-          // unless the output was lost (seen before) or the poster's records are late.
-          const recomputed = this.maps.wasSeen(s.id, m);
-          if (!desc.poster && !recomputed && now - parkedAt < this.timings.posterGraceMs) continue;
-          if (posted.has(id)) this.source.release(id);
-          posted.add(id);
-          this.source.post(s, m, desc, owner, recomputed); // announced: onAnnounce claims it here
-          this.counters.mapJobsPosted++;
-          if (recomputed) this.counters.mapOutputsRecomputed++;
-          this.log(recomputed ? 'info' : 'debug', recomputed ? 'map output recomputed' : 'map job posted', {
-            job: id,
-            shuffle: s.id,
-            map: m,
-          });
-        }
-        await new Promise<void>((resolve) => {
-          const done = () => {
-            t.cancel();
-            this.watchers.delete(done);
-            signal.removeEventListener('abort', done);
-            resolve();
-          };
-          const t = this.clock.setTimeout(done, PARK_RECHECK_MS);
-          this.watchers.add(done);
-          signal.addEventListener('abort', done, { once: true });
-        });
-      }
-    } finally {
-      for (const id of posted) this.source.release(id);
-    }
-    if (wasParked) {
-      // Resume: wait for a slot (parked tasks are served before new claims).
-      // The slot is taken synchronously, when pump() hands it over.
-      await new Promise<void>((resolve) => {
-        const waiter = () => {
-          signal.removeEventListener('abort', onAbort);
-          this.move(job.jobId, 'running');
-          resolve();
-        };
-        // Aborted while waiting (cancelled, or this worker stops): give up the place in line.
-        const onAbort = () => {
-          const i = this.slotWaiters.indexOf(waiter);
-          if (i >= 0) this.slotWaiters.splice(i, 1);
-          resolve();
-        };
-        signal.addEventListener('abort', onAbort, { once: true });
-        this.move(job.jobId, 'waiting');
-        this.slotWaiters.push(waiter);
-        this.pump();
-      });
-    }
-    const locations: Record<string, string[]> = {};
-    for (const s of shuffles) {
-      locations[s.id] = Array.from({ length: s.numMaps }, (_, m) => this.maps.holder(s.id, m, self) ?? '');
-    }
-    return { locations, parkedMs: wasParked ? Math.round(this.clock.now() - parkedAt) : 0 };
-  }
-
   /** Tells the client a task lost a map output (for its progress and counters). */
   private reportFetchFailure(owner: string, desc: TaskDesc, shuffleId: string): void {
     this.node
@@ -886,157 +673,17 @@ export class Worker {
     return { resultBlock: { id, bytes: bytes.byteLength } };
   }
 
-  private async storeOutputs(desc: TaskDesc, result: TaskResult, owner: string): Promise<void> {
-    if (this.draining) return; // stopping: nothing stored here would outlive this worker
-    if (desc.output.kind === 'shuffle' && result.mapOutput) {
-      const s = desc.output.shuffle;
-      const { data, index } = result.mapOutput;
-      // One block per map output; its index stays in the block's entry (spilled and dropped with it).
-      await this.store.put(mapDataId(s.id, desc.partition), data, owner, index);
-      // Announce the map output, so reducers anywhere find it (and know to recompute it when it goes).
-      const id = mapOutputId(s.id, desc.partition);
-      const known = this.shuffleOwners.get(s.id);
-      if (!known || known.owner !== owner) this.shuffleOwners.set(s.id, { owner, at: this.clock.now() });
-      const bytes = data.byteLength;
-      const buckets = bucketSizes(index);
-      const section = mergeSections(
-        (result.sections ?? []).filter((x) => x.node === s.parent).map((x) => x.section),
-      );
-      this.maps.add(s.id, desc.partition, this.node.identity.node, this.node.identity.rpc, buckets);
-      this.announceBlock(id, { bytes, owner, buckets, ...(section && { section }) });
-    }
-    for (const [id, data] of result.blocks) {
-      await this.store.put(id, data, owner);
-      const section = mergeSections(
-        (result.sections ?? []).filter((x) => blockId(x.node, x.partition) === id).map((x) => x.section),
-      );
-      this.announceBlock(id, { bytes: data.byteLength, owner, ...(section && { section }) });
-    }
-  }
-
-  /** What a task's thread may ask for: data hosted by the client, map outputs, blocks, broadcasts. */
-  private services(source: string, desc: TaskDesc): PoolServices {
-    return {
-      readSlice: (dataId, slice) => this.fetchAll(source, 'slice', dataId, slice),
-      broadcastBytes: (id) => this.broadcastBytes(source, id),
-      broadcastValue: async (id) => decode(await this.broadcastBytes(source, id)),
-      readBlock: async (id) => {
-        // The client is authoritative about persisted blocks: a block it does not list (never
-        // stored, or unpersisted) is recomputed even if a stale copy is still here.
-        const endpoint = desc.blocks?.[id];
-        if (endpoint === undefined) return undefined;
-        try {
-          if (endpoint === this.node.identity.rpc) return await this.store.get(id);
-          const holder =
-            this.node.peers().find((p) => p.identity.rpc === endpoint)?.identity ??
-            (await this.node.connect(endpoint));
-          return holder ? await this.fetchAll(holder.node, 'block', id, 0) : undefined;
-        } catch {
-          return undefined; // lost with its holder: recompute from lineage
-        }
-      },
-      readShuffle: (shuffleId, reduce, numMaps) => this.readShuffle(desc, shuffleId, reduce, numMaps),
-    };
-  }
-
-  /**
-   * Bucket `reduce` of every map output of a shuffle, in map order (shuffle-reader.ts): read here
-   * when stored here, skipped when its record says it is empty, else fetched from its holder in
-   * chunks within the worker's bytes-in-flight bound. A failure names the map output.
-   */
-  private async readShuffle(desc: TaskDesc, shuffleId: string, reduce: number, numMaps: number) {
-    const where = desc.locations?.[shuffleId] ?? [];
-    const self = this.node.identity.rpc;
-    const sources = Array.from({ length: numMaps }, (_, m): BucketSource => {
-      const endpoint = where[m] ?? '';
-      const data = mapDataId(shuffleId, m);
-      if (endpoint === self) return { kind: 'local', read: () => this.localBucket(data, reduce) };
-      const bytes = endpoint ? this.maps.bucketSize(shuffleId, m, endpoint, reduce) : undefined;
-      if (bytes === 0) return { kind: 'empty' };
-      const id = shuffleBlockId(shuffleId, m, reduce);
-      let holder: Promise<string> | undefined;
-      return {
-        kind: 'remote',
-        ...(bytes !== undefined && { bytes }),
-        fetch: async (offset, length) => {
-          holder ??= this.holderAt(endpoint);
-          const node = await holder;
-          return this.node.fetchChunk(node, 'block', id, 0, offset, length, this.options.requestTimeoutMs);
-        },
-      };
-    });
-    const read = await readShuffleBuckets(sources, {
-      maxBytesInFlight: this.options.maxBytesInFlight ?? REDUCER_MAX_BYTES_IN_FLIGHT,
-      chunkBytes: FETCH_CHUNK_BYTES,
-      fail: (m, e) =>
-        new FetchFailedError(
-          `could not fetch map output ${m} of shuffle ${shuffleId}: ${e.message}`,
-          shuffleId,
-          m,
-        ),
-    });
-    const c = this.counters;
-    c.bucketsReadLocal += sources.filter((x) => x.kind === 'local').length;
-    c.bucketsFetched += sources.filter((x) => x.kind === 'remote').length;
-    c.bucketsSkippedEmpty += read.skipped;
-    c.bucketFetchRequests += read.requests;
-    return read;
-  }
-
-  /** Bucket `reduce` of a map output stored here: its range of the data block, through the index. */
-  private async localBucket(dataId: string, reduce: number): Promise<Uint8Array> {
-    const index = this.store.indexOf(dataId);
-    if (!index) throw new Error('missing locally');
-    const [start, end] = bucketRange(index, reduce);
-    const b = await this.store.getRange(dataId, start, end);
-    if (!b) throw new Error('missing locally');
-    return b;
-  }
-
-  /** The node id of the peer at `endpoint`; workers meet each other on demand (the first fetch HELLOs it). */
-  private async holderAt(endpoint: string): Promise<string> {
-    if (!endpoint) throw new Error('its location is unknown');
-    const holder =
-      this.node.peers().find((p) => p.identity.rpc === endpoint)?.identity ??
-      (await this.node.connect(endpoint));
-    if (!holder) throw new Error(`no live peer at ${endpoint}`);
-    return holder.node;
-  }
-
-  /** A broadcast value's bytes, fetched from its source once per worker. */
-  private broadcastBytes(source: string, id: string): Promise<Uint8Array> {
-    let v = this.broadcasts.get(id);
-    if (!v) {
-      v = this.fetchAll(source, 'broadcast', id, 0);
-      v.catch(() => this.broadcasts.delete(id));
-      this.broadcasts.set(id, v);
-    }
-    return v;
-  }
-
-  /** Fetches a whole block/slice/broadcast from a peer in chunks. */
-  private fetchAll(node: string, what: 'block' | 'slice' | 'broadcast', id: string, index: number) {
-    return this.node.fetchAll(node, what, id, index, this.options.requestTimeoutMs);
+  private storeOutputs(desc: TaskDesc, result: TaskResult, owner: string): Promise<void> {
+    if (this.draining) return Promise.resolve(); // stopping: nothing stored here would outlive this worker
+    return this.blocks.storeOutputs(desc, result, owner);
   }
 
   private async serve(req: Request): Promise<unknown> {
     switch (req.op) {
-      case 'fetch': {
-        if (req.what !== 'block') throw new InvalidOperationError(`a worker does not host ${req.what}s`);
-        const bucket = parseBlockId(req.id);
-        if (bucket?.kind === 'shuffle') return this.serveBucket(req.id, bucket, req.offset, req.length);
-        const data = await this.store.get(req.id);
-        if (!data) throw new InvalidOperationError(`block ${req.id} is not stored here`);
-        return {
-          data: data.subarray(req.offset, req.offset + Math.min(req.length, FETCH_CHUNK_BYTES)),
-          total: data.byteLength,
-        };
-      }
+      case 'fetch':
+        return this.blocks.fetch(req);
       case 'cancel':
-        for (const id of req.jobIds) {
-          const t = this.tasks.get(id);
-          if (t && t.state !== 'claiming') t.task.abort.abort();
-        }
+        for (const id of req.jobIds) this.slots.task(id)?.abort.abort();
         return { ok: true };
       case 'job.claim':
       case 'job.renew':
@@ -1051,54 +698,17 @@ export class Worker {
     }
   }
 
-  /**
-   * A chunk of a shuffle bucket: the map output's index gives the bucket's range of its data
-   * block; `offset` and `total` are relative to the bucket, and only the chunk is read.
-   */
-  private async serveBucket(
-    id: string,
-    b: { readonly shuffleId: string; readonly map: number; readonly reduce: number },
-    offset: number,
-    length: number,
-  ): Promise<{ data: Uint8Array; total: number }> {
-    const dataId = mapDataId(b.shuffleId, b.map);
-    const index = this.store.indexOf(dataId);
-    if (!index || b.reduce >= bucketCount(index))
-      throw new InvalidOperationError(`block ${id} is not stored here`);
-    const [start, end] = bucketRange(index, b.reduce);
-    const from = Math.min(start + offset, end);
-    const to = Math.min(from + Math.min(length, FETCH_CHUNK_BYTES), end);
-    const data = await this.store.getRange(dataId, from, to);
-    if (!data) throw new InvalidOperationError(`block ${id} is not stored here`);
-    return { data, total: end - start };
-  }
-
   /** Forgets broadcast values (fetched again if a later task needs them) and their compiled modules. */
   private dropBroadcasts(ids: readonly string[]): void {
-    for (const id of ids) this.broadcasts.delete(id);
+    this.taskServices.dropBroadcasts(ids);
     this.pool.forgetWasm?.(ids);
   }
 
   /** Drops stored blocks, map output records and map jobs by block id prefix; returns blocks dropped. */
-  private async dropPrefixes(prefixes: readonly string[]): Promise<number> {
-    let dropped = 0;
+  private dropPrefixes(prefixes: readonly string[]): Promise<number> {
     this.source.dropShuffles(prefixes);
     this.maps.dropPrefixes(prefixes);
-    for (const id of [...this.ownBlocks.keys()]) {
-      // Map output records name no stored block: withdraw them here.
-      if (parseMapOutputId(id) && prefixes.some((p) => id.startsWith(p))) {
-        this.ownBlocks.delete(id);
-        this.node.publish({ kind: 'withdraw', of: 'rdd', id, holder: this.node.identity.node });
-      }
-    }
-    for (const b of this.store.list()) {
-      if (!prefixes.some((p) => b.id.startsWith(p))) continue;
-      if (await this.store.delete(b.id)) dropped++;
-      if (this.ownBlocks.delete(b.id)) {
-        this.node.publish({ kind: 'withdraw', of: 'rdd', id: b.id, holder: this.node.identity.node });
-      }
-    }
-    return dropped;
+    return this.blocks.dropPrefixes(prefixes);
   }
 
   /**
@@ -1106,16 +716,7 @@ export class Worker {
    * any other shuffle (stored a while ago, so not of an action the record predates) are dropped.
    */
   private onClientRecord(r: Extract<WireRecord, { kind: 'client' }>): void {
-    if (!r.shuffles) return;
-    const live = new Set(r.shuffles);
-    const now = this.clock.now();
-    const stale: string[] = [];
-    for (const [sid, s] of this.shuffleOwners) {
-      if (s.owner !== r.peer.node || live.has(sid) || now - s.at < this.timings.shuffleReleaseGraceMs)
-        continue;
-      this.shuffleOwners.delete(sid);
-      stale.push(shufflePrefix(sid));
-    }
+    const stale = this.blocks.staleShuffles(r);
     if (stale.length > 0) {
       this.counters.shufflesReleasedByRecord += stale.length;
       void this.dropPrefixes(stale);
@@ -1124,16 +725,15 @@ export class Worker {
 
   private onPeerDown(p: PeerIdentity): void {
     this.maps.removeHolder(p.node);
-    for (const [id, j] of [...this.knownJobs]) if (j.source === p.node) this.knownJobs.delete(id);
+    this.jobs.sourceDown(p.node);
     this.source.peerDown(p.node);
     this.notify();
     if (p.role !== 'client') return;
     // The client is gone: its tasks and blocks have no one to serve.
     this.counters.clientsDropped++;
-    for (const [id, job] of [...this.openJobs]) if (job.owner === p.node) this.openJobs.delete(id);
-    for (const r of this.claimed()) if (r.owner === p.node) r.abort.abort();
-    for (const [id, b] of [...this.ownBlocks]) if (b.owner === p.node) this.ownBlocks.delete(id);
-    void this.store.deleteOwner(p.node);
+    this.jobs.ownerDown(p.node);
+    for (const r of this.slots.claimed()) if (r.owner === p.node) r.abort.abort();
+    this.blocks.ownerDown(p.node);
   }
 
   /**
@@ -1141,17 +741,8 @@ export class Worker {
    * or reporting), claims in flight, stored blocks, open map jobs: for tests, status, invariants.
    */
   status(): { running: number; parked: number; claiming: number; blocks: number; mapJobs: number } {
-    let running = 0;
-    let parked = 0;
-    for (const t of this.tasks.values()) {
-      if (t.state === 'claiming') continue;
-      running++;
-      if (t.state !== 'running') parked++;
-    }
     return {
-      running,
-      parked,
-      claiming: this.tasks.size - running,
+      ...this.slots.status(),
       blocks: this.store.stats().blocks,
       mapJobs: this.source.size,
     };
@@ -1169,18 +760,15 @@ export class Worker {
     if (this.draining) return;
     this.draining = true;
     this.source.beginStop();
-    for (const id of this.ownBlocks.keys()) {
-      this.node.publish({ kind: 'withdraw', of: 'rdd', id, holder: this.node.identity.node });
-    }
-    this.ownBlocks.clear();
-    for (const t of this.tasks.values()) {
-      if (t.state === 'claiming' || t.state === 'reporting') continue;
+    this.blocks.withdrawAll();
+    for (const t of this.slots.states()) {
+      if (t.state === 'reporting') continue;
       t.task.released = true;
       t.task.abort.abort(new WorkerStoppingError('the worker is stopping'));
     }
     const t0 = this.clock.now();
-    while (this.tasks.size > 0 && this.clock.now() - t0 < graceMs) await sleep(this.clock, 10);
-    for (const r of this.claimed()) r.abort.abort();
+    while (this.slots.size > 0 && this.clock.now() - t0 < graceMs) await sleep(this.clock, 10);
+    for (const r of this.slots.claimed()) r.abort.abort();
     this.source.stop();
     this.node.goodbye();
     await this.pool.close();
