@@ -325,7 +325,8 @@ export async function plainCsvFile(file: string, spec: RecordsSpec): Promise<boo
     let total = 0;
     for (;;) {
       const { bytesRead } = await fh.read(buf, carry, buf.length - carry, null);
-      if (total === 0 && bytesRead >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) return false;
+      if (total === 0 && bytesRead >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf)
+        return false;
       total += bytesRead;
       const end = carry + bytesRead;
       // The file ends: its last line must have ended with a newline (and the file is not empty).
@@ -410,8 +411,12 @@ class PlainCsvScanner {
  * {@link plainCsvFile}; undefined otherwise. Malformed records need no marking here: in this mode
  * a line with too few fields has NULLs for the rest, one with too many drops the extra ones.
  */
-export async function nativeCsvView(files: readonly string[], spec: RecordsSpec): Promise<string | undefined> {
-  if (spec.format !== 'csv' || spec.mode !== 'PERMISSIVE' || spec.corruptColumn !== undefined) return undefined;
+export async function nativeCsvView(
+  files: readonly string[],
+  spec: RecordsSpec,
+): Promise<string | undefined> {
+  if (spec.format !== 'csv' || spec.mode !== 'PERMISSIVE' || spec.corruptColumn !== undefined)
+    return undefined;
   if (spec.nullValue !== '' || files.length === 0) return undefined;
   for (const f of files) if (!(await plainCsvFile(f, spec))) return undefined;
   const columns = spec.fields.map((_, i) => `'c${i}': 'VARCHAR'`).join(', ');
