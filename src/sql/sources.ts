@@ -5,7 +5,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { existsSync, statSync } from 'node:fs';
-import { open, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve as resolvePath, sep } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { glob } from 'tinyglobby';
@@ -405,6 +405,23 @@ class PlainCsvScanner {
   }
 }
 
+/** {@link plainCsvFile}'s answers in this thread, by file, size, mtime and the characters that matter. */
+const plainAnswers = new Map<string, boolean>();
+/** Answers kept; the oldest goes first beyond it. */
+const PLAIN_ANSWERS_MAX = 4096;
+
+/** {@link plainCsvFile}, scanned once per version of the file (a query read again scans nothing). */
+async function plainCsvFileCached(file: string, spec: RecordsSpec): Promise<boolean> {
+  const st = await stat(file);
+  const key = `${file}\0${st.size}\0${st.mtimeMs}\0${spec.sep}\0${spec.quote}\0${spec.escape}`;
+  const known = plainAnswers.get(key);
+  if (known !== undefined) return known;
+  const plain = await plainCsvFile(file, spec);
+  if (plainAnswers.size >= PLAIN_ANSWERS_MAX) plainAnswers.delete(plainAnswers.keys().next().value!);
+  plainAnswers.set(key, plain);
+  return plain;
+}
+
 /**
  * The SELECT of a PERMISSIVE CSV read without a corrupt-record column, through DuckDB's reader
  * (every column as text, then cast as {@link recordsView} casts), when every file is
@@ -418,7 +435,7 @@ export async function nativeCsvView(
   if (spec.format !== 'csv' || spec.mode !== 'PERMISSIVE' || spec.corruptColumn !== undefined)
     return undefined;
   if (spec.nullValue !== '' || files.length === 0) return undefined;
-  for (const f of files) if (!(await plainCsvFile(f, spec))) return undefined;
+  for (const f of files) if (!(await plainCsvFileCached(f, spec))) return undefined;
   const columns = spec.fields.map((_, i) => `'c${i}': 'VARCHAR'`).join(', ');
   const read =
     `read_csv([${files.map(sqlString).join(', ')}], header = ${spec.header}, auto_detect = false, ` +

@@ -97,6 +97,14 @@ describe('native CSV reads', () => {
     expect(got.getRowsJS()).toEqual([[BigInt(count), BigInt(count) * 12345n]]);
   });
 
+  it('scan a file again once it changed (the answer is kept per size and mtime)', async () => {
+    const f = file('id,v,s,d\n1,2,plain,2020-01-01\n');
+    expect(await rows([f], s, false)).toEqual(await rows([f], s, true));
+    // Rewritten with a doubled quote, which DuckDB's reader would keep doubled: line by line now.
+    writeFileSync(f, 'id,v,s,d\n1,2,"say ""hi""",2020-01-01\n');
+    expect(await rows([f], s, false)).toEqual([[1, 2, 'say "hi"', expect.anything()]]);
+  });
+
   it('are not used for other modes or with a corrupt-record column', async () => {
     const f = file('id,v,s,d\n1,x,a,2020-01-01\n');
     const withCorrupt = spec('id INT, v DOUBLE, s STRING, d DATE, _corrupt_record STRING');
