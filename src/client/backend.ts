@@ -29,6 +29,12 @@ export interface Backend {
   readonly progress: ProgressBus;
   /** Runs a job; results in the order of `job.partitions`. */
   runJob(job: JobSpec, opts?: RunJobOptions): Promise<unknown[]>;
+  /**
+   * Runs the map stages of the shuffles `job.root` reads directly (and those they need), not
+   * its result tasks; resolves with each such shuffle's map output bytes, by shuffle id. Outputs
+   * already there are not recomputed; all stay until the action ends.
+   */
+  runMapStages(job: JobSpec, opts?: RunJobOptions): Promise<Map<string, number>>;
   /** Hosts the slices of `parallelize` data. */
   putSlices(dataId: string, slices: readonly Uint8Array[]): void;
   dropSlices(dataId: string): void;

@@ -98,8 +98,15 @@ interface PendingTask {
   readonly partition: number;
   readonly desc: TaskDesc;
   readonly job: JobSpec;
-  readonly resolve: (r: { result: unknown; worker: string }) => void;
+  readonly resolve: (r: TaskDone) => void;
   readonly reject: (e: Error) => void;
+}
+
+/** A task's completion as its source hears it: its result, the worker holding its outputs, its metrics. */
+interface TaskDone {
+  readonly result: unknown;
+  readonly worker: string;
+  readonly metrics?: TaskMetrics;
 }
 
 /** A stage's progress, for the console and for tests (emitted synchronously, in order). */
@@ -245,7 +252,11 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
           this.taskEvent(pending.desc, attempt, 'done', req.worker, undefined, req.metrics);
           for (const [id, bytes] of req.blocks ?? []) this.blocks.set(id, { holder: req.worker, bytes });
           pending.job.onAccumulators(req.accumulators);
-          pending.resolve({ result: req.result ? decode(req.result) : undefined, worker: req.worker });
+          pending.resolve({
+            result: req.result ? decode(req.result) : undefined,
+            worker: req.worker,
+            ...(req.metrics && { metrics: req.metrics }),
+          });
         },
         reposted: (_id, pending, attempt, reason, end) => {
           if (end?.kind === 'worker-stopping') this.counters.leasesReleased++;
@@ -346,6 +357,23 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
   // ------------------------------------------------------------------ Backend
 
   async runJob(job: JobSpec, opts?: RunJobOptions): Promise<unknown[]> {
+    return (await this.runStages(job, opts, 'result')).results;
+  }
+
+  async runMapStages(job: JobSpec, opts?: RunJobOptions): Promise<Map<string, number>> {
+    return (await this.runStages(job, opts, 'map')).sizes;
+  }
+
+  /**
+   * Runs a job's map stages and then either its result tasks (`result`) or, as Spark's
+   * submitMapStage, the map tasks of the shuffles its root reads directly (`map`; posted here,
+   * their sizes measured from the tasks' shuffle write metrics, else from the announced blocks).
+   */
+  private async runStages(
+    job: JobSpec,
+    opts: RunJobOptions | undefined,
+    mode: 'result' | 'map',
+  ): Promise<{ results: unknown[]; sizes: Map<string, number> }> {
     for (const id of broadcastIds(job.nodes)) {
       if (!this.broadcasts.has(id))
         throw new InvalidOperationError(`broadcast ${id} was destroyed and can no longer be used`);
@@ -408,15 +436,43 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
       output: { kind: 'result', fn: job.fn },
       stageIds,
     }));
+    // Map mode: the shuffles the root reads directly, each map task posted here.
+    const tops = mode === 'map' ? stageShuffles(job.nodes, job.root, fullyStored) : [];
+    const mapDescs: TaskDesc[] = [];
+    for (const s of tops) {
+      const st = stages.find((x) => x.shuffleId === s.id);
+      if (!st) continue; // every output is there already
+      for (let m = 0; m < s.numMaps; m++)
+        mapDescs.push({ stageId: st.stageId, attempt: 0, nodes: job.nodes, root: s.parent, partition: m, output: { kind: 'shuffle', shuffle: s }, stageIds }); // prettier-ignore
+    }
+    const written = new Map<string, number>();
     try {
       for (const st of stages) {
         this.emit('stage', { stageId: st.stageId, kind: 'shuffle-map', state: 'submitted', tasks: st.tasks, shuffleId: st.shuffleId }); // prettier-ignore
         this.stageEvent(st, 'submitted');
       }
-      this.emit('stage', { stageId, kind: 'result', state: 'submitted', tasks: descs.length });
+      if (mode === 'result')
+        this.emit('stage', { stageId, kind: 'result', state: 'submitted', tasks: descs.length });
       const stage = { stageId, kind: 'result', name: job.name, tasks: descs.length, ...shapeOf(job.root) } as const; // prettier-ignore
-      const results = await this.progress.stage(stage, async () => {
-        const r = await this.runTasks(descs, job, opts, (i, v) => opts?.onPartition?.(i, v), stageFailed);
+      const body = async () => {
+        let r: TaskDone[];
+        if (mode === 'result')
+          r = await this.runTasks(descs, job, opts, (i, v) => opts?.onPartition?.(i, v), stageFailed);
+        else {
+          r = await this.runTasks(mapDescs, job, opts, undefined, stageFailed);
+          // The client's own map tasks: their accumulator updates came with their completions.
+          mapDescs.forEach((d, i) => {
+            const st = this.mapStages.get(d.stageId)!;
+            const done = r[i]!;
+            st.outputs[d.partition] = this.node.peer(done.worker)?.identity.rpc ?? done.worker;
+            st.applied.add(d.partition);
+            let set = this.mapDone.get(st.shuffleId);
+            if (!set) this.mapDone.set(st.shuffleId, (set = new Set()));
+            set.add(d.partition);
+            const bytes = done.metrics?.shuffleWriteBytes;
+            if (bytes !== undefined) written.set(`${st.shuffleId}/${d.partition}`, bytes);
+          });
+        }
         // A map task's accumulator updates come in its source's report, which may still be on its
         // way (or being sent again): wait briefly for the missing ones, unless their source died.
         // A partition nothing was heard of may have been computed by another action's stage (a
@@ -463,16 +519,47 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
         // Map stages whose outputs were all there already (nothing reported) end with the result.
         for (const st of stages) this.completeMapStage(st);
         return r;
-      });
+      };
+      if (mode === 'map') {
+        await body();
+        return { results: [], sizes: this.mapOutputBytes(tops, written) };
+      }
+      const results = await this.progress.stage(stage, body);
       this.emit('stage', { stageId, kind: 'result', state: 'completed', tasks: descs.length });
-      return results.map((r) => r.result);
+      return { results: results.map((r) => r.result), sizes: new Map() };
     } catch (e) {
       for (const st of stages) if (!st.completed) this.stageEvent(st, 'failed');
       throw e;
     } finally {
-      for (const st of stages) this.mapStages.delete(st.stageId);
+      for (const st of stages) {
+        this.mapStages.delete(st.stageId);
+        this.posters.delete(st.stageId);
+      }
       this.posters.delete(stageId);
     }
+  }
+
+  /**
+   * The map output bytes of each shuffle: per map output, what its task wrote (`written`, by
+   * `shuffle/map`) when this client ran it, else the size its holder announced.
+   */
+  private mapOutputBytes(
+    shuffles: readonly ShuffleSpec[],
+    written: Map<string, number>,
+  ): Map<string, number> {
+    const announced = new Map<string, number>();
+    for (const b of this.seenBlocks.values()) {
+      const out = parseMapOutputId(b.blockId);
+      if (out && this.node.peer(b.holder.node)) announced.set(`${out.shuffleId}/${out.map}`, b.bytes);
+    }
+    const sizes = new Map<string, number>();
+    for (const s of shuffles) {
+      let total = 0;
+      for (let m = 0; m < s.numMaps; m++)
+        total += written.get(`${s.id}/${m}`) ?? announced.get(`${s.id}/${m}`) ?? 0;
+      sizes.set(s.id, total);
+    }
+    return sizes;
   }
 
   /** Whether every map output of `s` is announced by a live worker (or reported done). */
@@ -605,12 +692,12 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
     opts: RunJobOptions | undefined,
     onResult?: (index: number, result: unknown) => void,
     failed?: Promise<never>,
-  ): Promise<Array<{ result: unknown; worker: string }>> {
+  ): Promise<TaskDone[]> {
     if (this.stopped) return Promise.reject(new InvalidOperationError('the context was stopped'));
     const ids: string[] = [];
     const all = descs.map(
       (desc, i) =>
-        new Promise<{ result: unknown; worker: string }>((resolve, reject) => {
+        new Promise<TaskDone>((resolve, reject) => {
           const id = `${desc.stageId}-${desc.partition}-${randomUUID().slice(0, 8)}`;
           ids.push(id);
           this.source.post(id, {

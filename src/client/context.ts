@@ -25,7 +25,7 @@ import { lib, type LibFn } from '../rdd/functions.js';
 import { LIBRARY } from '../rdd/library.js';
 import { buildNodes, lineageRdds, prepareLineage } from '../rdd/plan.js';
 import { RDD, unionOf, type RDDContext, type RunJobOptions } from '../rdd/rdd.js';
-import type { Backend } from './backend.js';
+import type { Backend, JobSpec } from './backend.js';
 import { InProcessBackend } from './in-process-backend.js';
 import { blockId } from '../rdd/lineage.js';
 import { deriveCurveKeys } from '../partition-server/curve.js';
@@ -524,49 +524,8 @@ export class MicroSpark implements RDDContext {
         if (!Number.isInteger(p) || p < 0 || p >= n)
           throw new InvalidOperationError(`partition ${p} out of range [0, ${n})`);
       }
-      // The job stops on the action's own signal, a withSignal() around it, its action's
-      // cancelJob(), or cancelAllJobs().
-      const state = this.actions.get(actionScope.getStore() ?? -1);
-      const signals = [
-        this.cancelAll.signal,
-        state?.controller.signal,
-        actionSignal.getStore(),
-        opts?.signal,
-      ].filter((s): s is AbortSignal => s !== undefined);
-      const signal = AbortSignal.any(signals);
-      if (signal.aborted) throw new JobCancelledError('the job was cancelled before it started');
-      // Named as the user called it (`sum at job.ts:3`), not by its sink (`fold`).
-      const call = this.backend.progress.listening ? userCall() : undefined;
-      const actionName = state?.pendingName ?? `${call?.method ?? fn.name} at ${call?.site ?? '<unknown>'}`;
-      if (state && !state.action) {
-        state.action = { id: this.nextActionId++, name: actionName };
-        this.backend.progress.actionId = state.action.id;
-        this.backend.progress.emit({
-          type: 'action',
-          actionId: state.action.id,
-          state: 'started',
-          name: state.action.name,
-        });
-      }
-      await prepareLineage(rdd);
-      const lineage = lineageRdds(rdd);
-      const results = await this.backend.runJob(
-        {
-          nodes: buildNodes(rdd),
-          root: rdd.contentId,
-          fn,
-          name: actionName,
-          sites: this.backend.progress.listening
-            ? Object.fromEntries(lineage.map((r) => [r.contentId, r.creationSite]))
-            : {},
-          partitions: parts,
-          action: actionScope.getStore() ?? -1,
-          onAccumulators: (updates) => {
-            for (const [id, v] of updates) this.accumulators.get(id)?.applyUpdate(v);
-          },
-        },
-        { ...opts, signal },
-      );
+      const { job, signal, lineage } = await this.jobOf(rdd, fn, parts, opts);
+      const results = await this.backend.runJob(job, { ...opts, signal });
       for (const r of lineage) {
         if (r.checkpointPending)
           await r.writeCheckpoint(join(this.checkpointRoot!, this.contextId, `rdd-${r.id}`));
@@ -574,6 +533,70 @@ export class MicroSpark implements RDDContext {
       }
       return results;
     });
+  }
+
+  /**
+   * @internal Runs the map stages of the shuffles `rdd` reads directly (Spark's submitMapStage),
+   * not `rdd`'s own tasks, and resolves with each one's map output bytes, in the order of its
+   * shuffle dependencies. Outputs already computed in the action are not recomputed; all are kept
+   * until the action ends, for the jobs after it (adaptive SQL planning reads the sizes).
+   */
+  submitMapStages(rdd: RDD<any>, opts?: RunJobOptions): Promise<number[]> {
+    return this.withAction(async () => {
+      const { job, signal } = await this.jobOf(rdd, lib('collect'), [], opts);
+      const sizes = await this.backend.runMapStages(job, { ...opts, signal });
+      return (job.nodes[job.root]?.shuffles ?? []).map((s) => sizes.get(s.id) ?? 0);
+    });
+  }
+
+  /** The job of `partitions` of `rdd` (its lineage prepared), with the signal that cancels it; starts the action's progress. */
+  private async jobOf(
+    rdd: RDD<any>,
+    fn: LibFn,
+    parts: readonly number[],
+    opts: RunJobOptions | undefined,
+  ): Promise<{ job: JobSpec; signal: AbortSignal; lineage: RDD<any>[] }> {
+    // The job stops on the action's own signal, a withSignal() around it, its action's
+    // cancelJob(), or cancelAllJobs().
+    const state = this.actions.get(actionScope.getStore() ?? -1);
+    const signals = [
+      this.cancelAll.signal,
+      state?.controller.signal,
+      actionSignal.getStore(),
+      opts?.signal,
+    ].filter((s): s is AbortSignal => s !== undefined);
+    const signal = AbortSignal.any(signals);
+    if (signal.aborted) throw new JobCancelledError('the job was cancelled before it started');
+    // Named as the user called it (`sum at job.ts:3`), not by its sink (`fold`).
+    const call = this.backend.progress.listening ? userCall() : undefined;
+    const actionName = state?.pendingName ?? `${call?.method ?? fn.name} at ${call?.site ?? '<unknown>'}`;
+    if (state && !state.action) {
+      state.action = { id: this.nextActionId++, name: actionName };
+      this.backend.progress.actionId = state.action.id;
+      this.backend.progress.emit({
+        type: 'action',
+        actionId: state.action.id,
+        state: 'started',
+        name: state.action.name,
+      });
+    }
+    await prepareLineage(rdd);
+    const lineage = lineageRdds(rdd);
+    const job: JobSpec = {
+      nodes: buildNodes(rdd),
+      root: rdd.contentId,
+      fn,
+      name: actionName,
+      sites: this.backend.progress.listening
+        ? Object.fromEntries(lineage.map((r) => [r.contentId, r.creationSite]))
+        : {},
+      partitions: parts,
+      action: actionScope.getStore() ?? -1,
+      onAccumulators: (updates) => {
+        for (const [id, v] of updates) this.accumulators.get(id)?.applyUpdate(v);
+      },
+    };
+    return { job, signal, lineage };
   }
 
   /**

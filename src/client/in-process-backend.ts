@@ -104,6 +104,19 @@ export class InProcessBackend implements Backend {
     return results;
   }
 
+  async runMapStages(job: JobSpec, opts?: RunJobOptions): Promise<Map<string, number>> {
+    await this.ensureShuffles(job, job.root, opts);
+    const sizes = new Map<string, number>();
+    for (const s of stageShuffles(job.nodes, job.root, this.fullyStored)) {
+      const outputs = this.shuffleOutputs.get(s.id) ?? [];
+      sizes.set(
+        s.id,
+        outputs.reduce((t, m) => t + m.data.byteLength, 0),
+      );
+    }
+    return sizes;
+  }
+
   /** Shuffle id → the stage that wrote it (the web UI's DAG). */
   private readonly shuffleStages = new Map<string, number>();
 

@@ -63,6 +63,12 @@ export interface RDDContext {
     partitions?: readonly number[],
     opts?: RunJobOptions,
   ): Promise<unknown[]>;
+  /**
+   * Runs only the map stages of the shuffles `rdd` reads directly (Spark's submitMapStage);
+   * resolves with each one's map output bytes, in the order of `rdd`'s shuffle dependencies.
+   * The outputs stay for the rest of the action.
+   */
+  submitMapStages(rdd: RDD<any>, opts?: RunJobOptions): Promise<number[]>;
   /** Groups several jobs into one action (shuffle outputs are kept until the action ends). */
   withAction<R>(body: () => Promise<R>, name?: string): Promise<R>;
   /** Compiles shipped functions on the client, for the final merge of partition results. */

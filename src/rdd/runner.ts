@@ -796,16 +796,22 @@ class TaskRun {
           if (input.from === 'shuffle') {
             const s = node.shuffles[input.index];
             if (!s) throw new InvalidOperationError(`SQL stage lacks shuffle input ${input.index}`);
-            const reduce = input.broadcast ? 0 : part;
-            if (this.node(s.parent).op !== 'sql')
-              await this.readPairs(s, reduce, (_k, v) => bufs.push(v as Uint8Array));
-            else
-              // A SQL map task's bucket is one Parquet file (see writeShuffle), handed over as it is.
-              for (const b of await this.fetchShuffle(s, reduce)) {
-                if (b.byteLength === 0) continue;
-                this.m.shuffleReadRecords++;
-                bufs.push(b);
-              }
+            // A broadcast's readers all read reduce partition 0; a whole read, every partition.
+            const reduces = input.broadcast
+              ? [0]
+              : input.whole
+                ? Array.from({ length: s.partitioner.n }, (_, r) => r)
+                : [part];
+            for (const reduce of reduces)
+              if (this.node(s.parent).op !== 'sql')
+                await this.readPairs(s, reduce, (_k, v) => bufs.push(v as Uint8Array));
+              else
+                // A SQL map task's bucket is one Parquet file (see writeShuffle), handed over as it is.
+                for (const b of await this.fetchShuffle(s, reduce)) {
+                  if (b.byteLength === 0) continue;
+                  this.m.shuffleReadRecords++;
+                  bufs.push(b);
+                }
           } else await this.parent(node, input.index)(part, (x) => bufs.push(x as Uint8Array));
         } else if (input.kind === 'files') {
           for (const f of input.splits[part] ?? []) this.m.inputBytes += fileSize(f);

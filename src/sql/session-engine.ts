@@ -58,7 +58,7 @@ import {
   readerOptions,
   recordsSpec,
 } from './sources.js';
-import { DistributedPlanner, stageOrder, type Stage } from './physical/planner.js';
+import { DistributedPlanner, stageOrder, type KnownSide, type Stage } from './physical/planner.js';
 import { Renderer, col, literalSql } from './physical/render.js';
 import { explainPlan, stageText } from './physical/explain.js';
 import {
@@ -74,8 +74,14 @@ import {
 /** The setting that profiles every SQL stage's fragment in DuckDB (default false; about 1.75x per small query). */
 export const OPERATOR_METRICS_KEY = 'spark.microspark.sql.operatorMetrics';
 
+/**
+ * Adaptive execution (Spark's `spark.sql.adaptive.enabled`, default true): a join side hashed on
+ * a guessed size runs first, and the join is chosen again from its real bytes.
+ */
+export const ADAPTIVE_KEY = 'spark.sql.adaptive.enabled';
+
 /** Settings that must be booleans (`true`/`false`, any case), refused at `spark.conf.set` otherwise. */
-export const BOOLEAN_SETTINGS: ReadonlySet<string> = new Set([OPERATOR_METRICS_KEY]);
+export const BOOLEAN_SETTINGS: ReadonlySet<string> = new Set([OPERATOR_METRICS_KEY, ADAPTIVE_KEY]);
 
 /** A boolean setting's value (`undefined`: `fallback`); anything but `true`/`false` is a {@link ConfigError} naming the key. */
 export function booleanSetting(key: string, value: string | undefined, fallback: boolean): boolean {
@@ -254,7 +260,7 @@ export class SessionEngine implements SqlEngine, Catalog {
     entry.rdd = rdd;
   }
 
-  private plannerFor(): DistributedPlanner {
+  private plannerFor(known?: ReadonlyMap<LNode, KnownSide>): DistributedPlanner {
     return new DistributedPlanner(
       {
         shufflePartitions: this.shufflePartitions(),
@@ -270,6 +276,7 @@ export class SessionEngine implements SqlEngine, Catalog {
         defaultParallelism: this.sc.defaultParallelism,
       },
       () => this.analyzer.newId(),
+      known,
     );
   }
 
@@ -303,26 +310,70 @@ export class SessionEngine implements SqlEngine, Catalog {
     for (const c of children(n)) await this.resolveScans(c);
   }
 
-  /** The RDD of a query's result: one Parquet batch per partition. */
-  private async resultRdd(plan: LNode, site?: string, write?: WriteOutput): Promise<RDD<unknown>> {
+  /**
+   * The RDD of a query's result: one Parquet batch per partition. With adaptive execution on
+   * (`spark.sql.adaptive.enabled`, default true), a join side the planner hashed on a guessed
+   * size runs first (its map stage only, in this action); the query is planned again with its
+   * real bytes, until no such side is left (see {@link DistributedPlanner}).
+   */
+  private async resultRdd(
+    plan: LNode,
+    site?: string,
+    write?: WriteOutput,
+    signal?: AbortSignal,
+  ): Promise<RDD<unknown>> {
     await this.resolveScans(plan);
-    const planner = this.plannerFor();
-    const result = planner.plan(plan);
     const locals = new Map<LNode, RDD<unknown>>();
-    for (const s of stageOrder(result))
-      for (const i of s.inputs)
-        if (i.kind === 'local' && !locals.has(i.node)) locals.set(i.node, await this.localRdd(i.node));
+    const localsOf = async (root: Stage) => {
+      for (const s of stageOrder(root))
+        for (const i of s.inputs)
+          if (i.kind === 'local' && !locals.has(i.node)) locals.set(i.node, await this.localRdd(i.node));
+    };
     const built = new Map<Stage, RDD<unknown>>();
+    const known = new Map<LNode, KnownSide>();
+    const adaptive = booleanSetting(ADAPTIVE_KEY, this.conf.get(ADAPTIVE_KEY), true);
+    let result: Stage;
+    for (;;) {
+      const planner = this.plannerFor(known);
+      result = planner.plan(plan);
+      const next = adaptive ? planner.candidates[0] : undefined;
+      if (!next) break;
+      // Run the side's map stage (its child stages too), in this action: the plan after it reads
+      // the same RDDs, so their outputs are not computed again.
+      await localsOf(next.stage);
+      const side = this.stagesRdd(next.stage, (n) => locals.get(n)!, site, undefined, built);
+      const out = next.stage.output;
+      const probe = new RDD<unknown>(this.sc, {
+        className: 'SQLStageRDD',
+        op: 'sql',
+        method: 'adaptive',
+        numPartitions: 1,
+        shuffles: [
+          {
+            rdd: side,
+            partitioner: new DirectPartitioner(out.kind === 'hash' ? out.n : 1),
+            mapSideCombine: false,
+          },
+        ],
+        params: { task: { sql: 'SELECT 1', inputs: [], output: { kind: 'result' } } },
+      });
+      const [bytes] = await this.sc.submitMapStages(probe, signal ? { signal } : undefined);
+      known.set(next.side, { stage: next.stage, leaf: next.leaf, bytes: bytes ?? 0 });
+    }
+    await localsOf(result);
     const rdd = this.stagesRdd(result, (n) => locals.get(n)!, site, write, built);
     if (this.sc.reportSqlPlan) {
+      // Numbered children first (adaptive planning leaves gaps and reorders the planners' ids).
       const stages = stageOrder(result);
+      const ids = new Map(stages.map((s, i) => [s, i]));
+      const idOf = (s: Stage) => ids.get(s)!;
       this.sc.reportSqlPlan(
-        `== Physical Plan ==\n${stages.map(stageText).join('\n\n')}\n`,
+        `== Physical Plan ==\n${stages.map((s) => stageText(s, idOf)).join('\n\n')}\n`,
         stages.map((s) => ({
-          id: s.id,
-          text: stageText(s),
+          id: idOf(s),
+          text: stageText(s, idOf),
           node: built.get(s)?.contentId ?? '',
-          inputs: s.inputs.flatMap((i) => (i.kind === 'exchange' ? [i.stage.id] : [])),
+          inputs: s.inputs.flatMap((i) => (i.kind === 'exchange' ? [idOf(i.stage)] : [])),
         })),
       );
     }
@@ -405,6 +456,7 @@ export class SessionEngine implements SqlEngine, Catalog {
               index: shuffles.length,
               columns,
               ...(out.kind === 'broadcast' && { broadcast: true }),
+              ...(input.whole && { whole: true }),
             });
             shuffles.push({ rdd: child, partitioner: new DirectPartitioner(n), mapSideCombine: false });
             break;
@@ -556,7 +608,7 @@ export class SessionEngine implements SqlEngine, Catalog {
   /** Runs a resolved plan; rows as arrays in output order. */
   async runPlan(plan: LNode, signal?: AbortSignal, site?: string): Promise<unknown[][]> {
     const optimized = await this.prepare(plan, signal);
-    const rdd = await this.resultRdd(optimized, site);
+    const rdd = await this.resultRdd(optimized, site, undefined, signal);
     const batches = (await rdd.collect()) as Uint8Array[];
     return this.decode(batches, optimized.output);
   }

@@ -414,3 +414,109 @@ Stage 1 (1 tasks) → Result
     expect(await df.collect()).toEqual([29, 39, 49, 59, 69].map((id) => ({ id })));
   });
 });
+
+describe('adaptive execution', () => {
+  /** The plans the action ran (its `sql` progress events) and the shuffle map stages it started. */
+  const run = async (sql: string) => {
+    const plans: string[] = [];
+    let mapStages = 0;
+    const off = sc.onProgress((e) => {
+      if (e.type === 'sql') plans.push(e.plan.replace(/#\d+/g, ''));
+      if (e.type === 'stage' && e.kind === 'shuffle-map' && e.state === 'submitted') mapStages++;
+    });
+    try {
+      const df = await sc.session.sql(sql);
+      return { rows: (await df.collect()).map((r) => ({ ...r })), static: plan(df), plans, mapStages };
+    } finally {
+      off();
+    }
+  };
+
+  beforeAll(() => {
+    // 100,000 rows: 800 KB estimated; with `id < 10`, a quarter of that is guessed, 10 rows kept.
+    sc.session.range(0, 100000, 1, 4).createOrReplaceTempView('many');
+  });
+
+  it('broadcasts a join side that proved small once its stage ran, reading its hash exchange whole', async () => {
+    sc.session.conf.set('spark.sql.autoBroadcastJoinThreshold', '64k');
+    try {
+      const q =
+        'select count(*) as n, sum(m.id) as s from many m join (select id as fid from many where id < 10) f on m.id = f.fid';
+      const r = await run(q);
+      expect(r.rows).toEqual([{ n: 10, s: 45 }]);
+      // Planned statically, both sides are hashed (the filtered side's 200 KB guess is over 64 KB).
+      expect(r.static).toContain('Exchange hashpartitioning(fid, 3)');
+      expect(r.plans).toEqual([
+        `== Physical Plan ==
+Stage 0 (4 tasks) → Exchange hashpartitioning(fid, 3)
+  SubqueryAlias [fid]
+  +- Project [id AS fid]
+     +- SubqueryAlias [id]
+        +- Filter (id < 10)
+           +- Range (0, 100000, step=1)
+
+Stage 1 (4 tasks) → Exchange SinglePartition
+  Aggregate [], [count(1), sum(id)]
+  +- Join Inner, (id = fid)
+     :- SubqueryAlias [id]
+     :  +- SubqueryAlias [id]
+     :     +- Range (0, 100000, step=1)
+     +- ShuffleRead stage 0 (hash, whole: adaptive broadcast)
+
+Stage 2 (1 tasks) → Result
+  Aggregate [], [n, s]
+  +- ShuffleRead stage 1 (single)
+`,
+      ]);
+      // The side's stage ran once (its own job), then the probe's partial aggregate: 2 map stages.
+      expect(r.mapStages).toBe(2);
+    } finally {
+      sc.session.conf.unset('spark.sql.autoBroadcastJoinThreshold');
+    }
+  });
+
+  it('keeps the hash join when the side that ran is large, reusing its exchange; off, the static plan runs', async () => {
+    sc.session.conf.set('spark.sql.autoBroadcastJoinThreshold', '64k');
+    try {
+      const q =
+        'select count(*) as n, sum(m.id) as s from many m join (select id as fid from many where id < 90000) f on m.id = f.fid';
+      const r = await run(q);
+      expect(r.rows).toEqual([{ n: 90000, s: 4049955000 }]);
+      expect(r.plans).toEqual([
+        `== Physical Plan ==
+Stage 0 (4 tasks) → Exchange hashpartitioning(id, 3)
+  SubqueryAlias [id]
+  +- SubqueryAlias [id]
+     +- Range (0, 100000, step=1)
+
+Stage 1 (4 tasks) → Exchange hashpartitioning(fid, 3)
+  SubqueryAlias [fid]
+  +- Project [id AS fid]
+     +- SubqueryAlias [id]
+        +- Filter (id < 90000)
+           +- Range (0, 100000, step=1)
+
+Stage 2 (3 tasks) → Exchange SinglePartition
+  Aggregate [], [count(1), sum(id)]
+  +- Join Inner, (id = fid)
+     :- ShuffleRead stage 0 (hash)
+     +- ShuffleRead stage 1 (hash)
+
+Stage 3 (1 tasks) → Result
+  Aggregate [], [n, s]
+  +- ShuffleRead stage 2 (single)
+`,
+      ]);
+      // It is the static plan, and the filtered side's stage ran once (in its own job): 3 map stages.
+      expect(r.plans).toEqual([r.static]);
+      expect(r.mapStages).toBe(3);
+      sc.session.conf.set('spark.sql.adaptive.enabled', 'false');
+      const small = await run(q.replace('90000', '10'));
+      expect(small.rows).toEqual([{ n: 10, s: 45 }]);
+      expect(small.plans).toEqual([small.static]);
+    } finally {
+      sc.session.conf.unset('spark.sql.autoBroadcastJoinThreshold');
+      sc.session.conf.unset('spark.sql.adaptive.enabled');
+    }
+  });
+});

@@ -12,17 +12,35 @@ import { TPCH_TABLES } from '../../bench/tpch/schema.js';
 
 const norm = (v: unknown): unknown => (v instanceof Date ? v.toISOString().slice(0, 10) : v);
 
-for (const mode of ['in-process', 'local cluster of 3'] as const) {
+/**
+ * The last two modes join on small thresholds, so that most joins are planned as hash joins and
+ * adaptive execution turns those whose side proves small into broadcast joins (in process, and
+ * on the cluster, where the client runs the sides' map stages itself).
+ */
+const MODES = [
+  'in-process',
+  'local cluster of 3',
+  'in-process, 64 KB broadcast threshold',
+  'local cluster of 3, 64 KB broadcast threshold',
+] as const;
+
+for (const mode of MODES) {
   describe(`TPC-H sf 0.01 through spark.sql (${mode})`, () => {
     let sc: MicroSpark;
     let dir: string;
     const reference = new Map<string, Answer>();
+    /** The plans the queries ran (the `sql` progress event: adaptive execution's final plan). */
+    const ran = new Map<string, string>();
+    let current = '';
     beforeAll(async () => {
       dir = (await ensureTpch({ sf: 0.01, format: 'parquet' })).dir;
-      sc =
-        mode === 'in-process'
-          ? await MicroSpark.inProcess({ defaultParallelism: 3 })
-          : await MicroSpark.local({ workers: 3, slotsPerWorker: 1 });
+      sc = mode.startsWith('in-process')
+        ? await MicroSpark.inProcess({ defaultParallelism: 3 })
+        : await MicroSpark.local({ workers: 3, slotsPerWorker: 1 });
+      if (mode.endsWith('threshold')) sc.session.conf.set('spark.sql.autoBroadcastJoinThreshold', '64k');
+      sc.onProgress((e) => {
+        if (e.type === 'sql') ran.set(current, `${ran.get(current) ?? ''}${e.plan}`);
+      });
       for (const t of TPCH_TABLES) (await sc.session.read.parquet(`${dir}/${t}`)).createOrReplaceTempView(t);
       for (const q of tpchQueries()) reference.set(q.name, await runReference(dir, q.sql, { threads: 1 }));
     }, 120_000);
@@ -31,6 +49,7 @@ for (const mode of ['in-process', 'local cluster of 3'] as const) {
     });
     for (const q of tpchQueries()) {
       it(`${q.name} equals DuckDB's answer`, async () => {
+        current = q.name;
         const df = await sc.session.sql(q.sql);
         const rows = await df.collect();
         const columns = df.columns;
@@ -40,5 +59,10 @@ for (const mode of ['in-process', 'local cluster of 3'] as const) {
         expect(compareAnswers(expected, got, { ordered: q.ordered })).toEqual([]);
       }, 60_000);
     }
+    it('broadcasts the join sides that proved small after their stage ran', () => {
+      const adaptive = [...ran].filter(([, p]) => p.includes('adaptive broadcast')).map(([q]) => q);
+      // At sf 0.01 every side fits the default 10 MB threshold: nothing is hashed, nothing is left to adapt.
+      expect(adaptive).toEqual(mode.endsWith('threshold') ? ['q9', 'q10', 'q18', 'q20'] : []);
+    });
   });
 }

@@ -56,6 +56,8 @@ export type FragmentInput =
       readonly columns: readonly (readonly [string, string])[];
       /** A broadcast exchange: every partition reads the one batch each map task wrote (reduce partition 0). */
       readonly broadcast?: boolean;
+      /** Every partition reads every reduce partition of the exchange (a hash exchange broadcast adaptively). */
+      readonly whole?: boolean;
     };
 
 /**

@@ -64,14 +64,17 @@ export function treeString(n: LNode, stop?: (x: LNode) => string | undefined): s
   return lines.join('\n');
 }
 
-/** One stage of the physical plan as explain prints it (`Stage 1 (4 tasks) → Exchange …` and its tree). */
-export function stageText(s: Stage): string {
+/**
+ * One stage of the physical plan as explain prints it (`Stage 1 (4 tasks) → Exchange …` and its
+ * tree); `idOf` numbers the stages (default: their ids).
+ */
+export function stageText(s: Stage, idOf: (x: Stage) => number = (x) => x.id): string {
   const names = new Map<LNode, string>();
   for (const i of s.inputs)
     names.set(
       i.node,
       i.kind === 'exchange'
-        ? `ShuffleRead stage ${i.stage.id} (${i.stage.output.kind})`
+        ? `ShuffleRead stage ${idOf(i.stage)} (${i.stage.output.kind}${i.whole ? ', whole: adaptive broadcast' : ''})`
         : i.kind === 'cached' && i.oneTask
           ? `${describe(i.node)}, every partition in one task`
           : describe(i.node),
@@ -86,10 +89,17 @@ export function stageText(s: Stage): string {
           : s.output.kind === 'single'
             ? 'Exchange SinglePartition'
             : 'Result';
-  return `Stage ${s.id} (${s.numPartitions} tasks) → ${out}\n${treeString(s.root, (x) => names.get(x))
+  return `Stage ${idOf(s)} (${s.numPartitions} tasks) → ${out}\n${treeString(s.root, (x) => names.get(x))
     .split('\n')
     .map((l) => '  ' + l)
     .join('\n')}`;
+}
+
+/** The stages of a plan as explain prints them, children first, numbered in that order from 0. */
+export function physicalText(result: Stage): string {
+  const stages = stageOrder(result);
+  const ids = new Map(stages.map((s, i) => [s, i]));
+  return stages.map((s) => stageText(s, (x) => ids.get(x)!)).join('\n\n');
 }
 
 /** The text `explain(mode)` prints. */
@@ -99,7 +109,7 @@ export function explainPlan(
   mode: ExplainMode,
   plan: (o: LNode) => Stage,
 ): string {
-  const physical = stageOrder(plan(optimized)).map(stageText).join('\n\n');
+  const physical = physicalText(plan(optimized));
   if (mode === 'simple') return `== Physical Plan ==\n${physical}\n`;
   return `== Analyzed Logical Plan ==\n${treeString(analyzed)}\n\n== Optimized Logical Plan ==\n${treeString(optimized)}\n\n== Physical Plan ==\n${physical}\n`;
 }

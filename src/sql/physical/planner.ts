@@ -7,7 +7,10 @@
  * - Aggregates are planned twice where every aggregate decomposes (partial → hash exchange on
  *   the grouping keys → final), Spark's AggUtils; otherwise rows are exchanged by key.
  * - Joins broadcast a side estimated under `autoBroadcastJoinThreshold`, else hash both sides
- *   on the equi-join keys.
+ *   on the equi-join keys. Adaptive execution (Spark's AQE): a hashed side whose estimate is a
+ *   guess (filters, joins, aggregates below it) is a {@link JoinSideCandidate}; the engine runs
+ *   its stage, and planned again with its real map-output bytes ({@link KnownSide}) the join
+ *   broadcasts it when it is small, every task reading the whole hash exchange.
  * - A global sort is a range exchange on its keys (bounds sampled when the action runs, as
  *   Spark's RangePartitioner), then a sort of each partition: partition i holds rows ordered
  *   before partition i + 1's. ORDER BY … LIMIT k is a top-k: k rows per partition, gathered.
@@ -51,7 +54,8 @@ export type StageInput =
   | { readonly kind: 'range'; readonly node: Extract<LNode, { k: 'range' }> }
   /** A cached view's partitions; `oneTask`: all of them read by one task (a small view). */
   | { readonly kind: 'cached'; readonly node: Extract<LNode, { k: 'cached' }>; readonly oneTask?: boolean }
-  | { readonly kind: 'exchange'; readonly node: LNode; readonly stage: Stage };
+  /** A child stage's output; `whole`: every task reads all of its partitions (an adaptive broadcast of a hash exchange). */
+  | { readonly kind: 'exchange'; readonly node: LNode; readonly stage: Stage; readonly whole?: boolean };
 
 /** A stage of the distributed plan. */
 export interface Stage {
@@ -84,12 +88,34 @@ export interface PlannerConf {
   readonly defaultParallelism: number;
 }
 
-interface Planned {
+/** A planned subtree: its fragment so far, the inputs it reads and its partitions. */
+export interface Planned {
   readonly node: LNode;
   readonly inputs: StageInput[];
   readonly n: number;
   /** Hash-partitioned by these column ids (in this order), when known. */
   readonly hashedBy?: readonly number[];
+}
+
+/**
+ * A join side that was hashed on the join keys although it may be small: its size was a guess.
+ * The engine may run `stage` first and plan again with the side known ({@link KnownSide}).
+ */
+export interface JoinSideCandidate {
+  /** The join side: a subtree of the optimized plan. */
+  readonly side: LNode;
+  /** The side's hash exchange on the join keys. */
+  readonly stage: Stage;
+  /** The planned leaf reading that exchange (what the join's fragment reads). */
+  readonly leaf: Planned;
+  readonly estimate: number;
+}
+
+/** A join side whose hash exchange ran: the same stage and leaf, and its real map-output bytes. */
+export interface KnownSide {
+  readonly stage: Stage;
+  readonly leaf: Planned;
+  readonly bytes: number;
 }
 
 const DECOMPOSABLE = new Set([
@@ -141,17 +167,49 @@ function estimate(n: LNode, conf: PlannerConf): number {
   }
 }
 
+/**
+ * Whether a subtree's size estimate is a guess: it filters, joins, aggregates, deduplicates,
+ * samples or limits rows (a plain scan's estimate follows from its files and columns).
+ */
+export function estimateIsGuess(n: LNode): boolean {
+  switch (n.k) {
+    case 'scan':
+      return n.filters.length > 0;
+    case 'filter':
+    case 'join':
+    case 'aggregate':
+    case 'distinct':
+    case 'sample':
+    case 'limit':
+      return true;
+    case 'setop':
+      return n.op !== 'union';
+    default:
+      return children(n).some(estimateIsGuess);
+  }
+}
+
 /** The planner of one query. */
 export class DistributedPlanner {
-  private nextStage = 0;
+  private nextStage: number;
   readonly stages: Stage[] = [];
+  /** Hashed join sides that may be small (see {@link JoinSideCandidate}), in planning order. */
+  readonly candidates: JoinSideCandidate[] = [];
   private nextId: () => number;
 
+  /**
+   * `known`: join sides whose exchange already ran (adaptive execution): planned as that stage,
+   * and broadcast when their bytes are under the threshold. New stages are numbered after theirs.
+   */
   constructor(
     private readonly conf: PlannerConf,
     newId: () => number,
+    private readonly known: ReadonlyMap<LNode, KnownSide> = new Map(),
   ) {
     this.nextId = newId;
+    let max = -1;
+    for (const k of known.values()) for (const s of stageOrder(k.stage)) max = Math.max(max, s.id);
+    this.nextStage = max + 1;
   }
 
   /** Set while planning a query that reads partition ids: partitions are then never merged. */
@@ -576,8 +634,10 @@ export class DistributedPlanner {
   }
 
   private planJoin(n: Extract<LNode, { k: 'join' }>): Planned {
-    const l = this.planNode(n.left);
-    const r = this.planNode(n.right);
+    const kl = this.known.get(n.left);
+    const kr = this.known.get(n.right);
+    const l = kl ? kl.leaf : this.planNode(n.left);
+    const r = kr ? kr.leaf : this.planNode(n.right);
     const leftIds = new Set(n.left.output.map((a) => a.id));
     const rightIds = new Set(n.right.output.map((a) => a.id));
     const within = (e: Expr, ids: Set<number>) =>
@@ -600,8 +660,10 @@ export class DistributedPlanner {
       }
     }
     const threshold = this.conf.autoBroadcastJoinThreshold;
-    const rightSmall = threshold >= 0 && estimate(n.right, this.conf) <= threshold;
-    const leftSmall = threshold >= 0 && estimate(n.left, this.conf) <= threshold;
+    // A side that ran is judged by its real bytes, not the estimate.
+    const sizeOf = (x: LNode, k: KnownSide | undefined) => (k ? k.bytes : estimate(x, this.conf));
+    const rightSmall = threshold >= 0 && sizeOf(n.right, kr) <= threshold;
+    const leftSmall = threshold >= 0 && sizeOf(n.left, kl) <= threshold;
     const canBroadcastRight =
       n.how === 'inner' ||
       n.how === 'left' ||
@@ -615,17 +677,26 @@ export class DistributedPlanner {
       n: parts,
       ...(hashedBy && { hashedBy }),
     });
+    /** A side broadcast to `n` partitions: a known side's hash exchange is read whole by every task. */
+    const broadcast = (p: Planned, k: KnownSide | undefined, to: Planned): Planned => {
+      if (!k) return this.exchange(p, { kind: 'broadcast', n: to.n }, to.n);
+      return {
+        node: k.leaf.node,
+        inputs: k.leaf.inputs.map((i) => (i.kind === 'exchange' ? { ...i, whole: true } : i)),
+        n: to.n,
+      };
+    };
     if (l.n === 1 && r.n === 1) return build(l, r, 1);
     if (
       (rightSmall || lk.length === 0) &&
       canBroadcastRight &&
-      (!leftSmall || estimate(n.right, this.conf) <= estimate(n.left, this.conf) || !canBroadcastLeft)
+      (!leftSmall || sizeOf(n.right, kr) <= sizeOf(n.left, kl) || !canBroadcastLeft)
     ) {
-      const rb = this.exchange(r, { kind: 'broadcast', n: l.n }, l.n);
+      const rb = broadcast(r, kr, l);
       return build(l, rb, l.n, l.hashedBy);
     }
     if ((leftSmall || lk.length === 0) && canBroadcastLeft) {
-      const lb = this.exchange(l, { kind: 'broadcast', n: r.n }, r.n);
+      const lb = broadcast(l, kl, r);
       return build(lb, r, r.n, r.hashedBy);
     }
     if (lk.length === 0) {
@@ -634,8 +705,23 @@ export class DistributedPlanner {
       return build(ls, rs, 1);
     }
     const N = this.conf.shufflePartitions;
-    const lh = this.hash(l, lk, N);
-    const rh = this.hash(r, rk, N);
+    // A known side is its hash exchange on these keys already.
+    const lh = kl ? l : this.hash(l, lk, N);
+    const rh = kr ? r : this.hash(r, rk, N);
+    // Sides hashed here whose size was a guess, and that the join could broadcast: candidates
+    // for adaptive execution, the smaller estimate first.
+    const sides: JoinSideCandidate[] = [];
+    const exchanged = (p: Planned, before: Planned) =>
+      p !== before && p.inputs.length === 1 && p.inputs[0]!.kind === 'exchange'
+        ? p.inputs[0]!.stage
+        : undefined;
+    const ls = exchanged(lh, l);
+    const rs = exchanged(rh, r);
+    if (!kl && ls && canBroadcastLeft && estimateIsGuess(n.left))
+      sides.push({ side: n.left, stage: ls, leaf: lh, estimate: estimate(n.left, this.conf) });
+    if (!kr && rs && canBroadcastRight && estimateIsGuess(n.right))
+      sides.push({ side: n.right, stage: rs, leaf: rh, estimate: estimate(n.right, this.conf) });
+    this.candidates.push(...sides.sort((a, b) => a.estimate - b.estimate));
     return build(lh, rh, N, lh.hashedBy);
   }
 }
