@@ -819,16 +819,26 @@ class TaskRun {
         batches.push(bufs);
       }
       const { runFragment, emitsPairs } = await import('../sql/exec/fragment.js');
-      const out = await runFragment(task, part, batches, this.compiler, (ops) => this.operators.push(...ops));
+      // Column sections are for kept batches (exchange outputs, cached partitions), not results.
+      const out = await runFragment(
+        task,
+        part,
+        batches,
+        this.compiler,
+        (ops) => this.operators.push(...ops),
+        {
+          sections: emitsPairs(task.output) || node.persist === true,
+        },
+      );
       const id = this.idOf(node);
-      for (const [reduce, , section] of out) {
-        if (!section) continue; // not a Parquet batch (a sample, a write's report)
+      for (const [reduce, , section, rows] of out) {
+        this.m.sqlRows += section?.rows ?? rows ?? 0;
+        if (!section) continue; // not asked for, or not a Parquet batch (a sample, a write's report)
         const columns = section.columns.map((c) => {
           const named = task.columns?.[c.name];
           return named ? { ...c, name: named[0], type: named[1] } : c;
         });
         this.sections.push({ node: id, partition: part, reduce, section: { ...section, columns } });
-        this.m.sqlRows += section.rows;
       }
       for (const [, b] of out) this.m.sqlBytes += b.byteLength;
       if (!emitsPairs(task.output)) for (const [, b] of out) emit(b);

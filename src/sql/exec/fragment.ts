@@ -8,14 +8,15 @@
  * DuckDB never downloads anything: extension autoloading is off.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance, DuckDBMaterializedResult, JS } from '@duckdb/node-api';
 import { InvalidOperationError, MicroSparkError } from '../../protocol/errors.js';
 import type { Compiler } from '../../rdd/compile.js';
 import { partitionValuesOf, recordsView, type RecordsSpec } from '../sources.js';
 import { parquetSections, type ColumnSection } from './sections.js';
+import { scratchPath } from './scratch.js';
 import { profileOperators, type EngineOperator } from './profile.js';
 import type { FragmentUdf, UdfRun } from './udf.js';
 import { quoteIdent, sqlString } from '../types.js';
@@ -62,9 +63,10 @@ export type FragmentInput =
 
 /**
  * One output batch: its reduce partition (0 for a result), its bytes (Parquet; JSON for a sample
- * or a write's report) and, for Parquet, its column section.
+ * or a write's report) and, for Parquet, its column section (left out when not asked for) and
+ * its row count.
  */
-export type FragmentOutput = readonly [number, Uint8Array, ColumnSection?];
+export type FragmentOutput = readonly [number, Uint8Array, ColumnSection?, number?];
 
 /** What a `sample` task returns (JSON): its partition's row count and sampled sort keys. */
 export interface KeySample {
@@ -230,6 +232,8 @@ function rangePartitionSql(bounds: readonly string[]): string {
 }
 
 let instance: Promise<DuckDBInstance> | undefined;
+/** The node API's converter to JS values, once the module is loaded (it is loaded lazily). */
+let toJS: import('@duckdb/node-api').DuckDBValueConverter<JS> | undefined;
 
 /** Threads of this process's DuckDB instance (`MICROSPARK_SQL_THREADS`, default 1: one per task slot). */
 function threads(): string {
@@ -239,8 +243,9 @@ function threads(): string {
 
 /** This thread's DuckDB instance (created once; in-memory; no extension downloads). */
 export async function duckdb(): Promise<DuckDBInstance> {
-  instance ??= import('@duckdb/node-api').then(({ DuckDBInstance }) =>
-    DuckDBInstance.create(':memory:', {
+  instance ??= import('@duckdb/node-api').then(({ DuckDBInstance, JSDuckDBValueConverter }) => {
+    toJS = JSDuckDBValueConverter;
+    return DuckDBInstance.create(':memory:', {
       threads: threads(),
       autoinstall_known_extensions: 'false',
       autoload_known_extensions: 'false',
@@ -255,9 +260,41 @@ export async function duckdb(): Promise<DuckDBInstance> {
         conn.closeSync();
       }
       return db;
-    }),
-  );
+    });
+  });
   return instance;
+}
+
+/** Idle connections of this thread's instance, kept for the next statement sequence (at most {@link MAX_IDLE}). */
+const idle: DuckDBConnection[] = [];
+const MAX_IDLE = 4;
+
+/**
+ * A connection of this thread's DuckDB instance: an idle one if there is one, else a new one.
+ * Whoever takes it either gives it back with {@link releaseConnection}, holding nothing of its own
+ * (no temp tables or functions it added), or closes it.
+ */
+export async function acquireConnection(): Promise<DuckDBConnection> {
+  return idle.pop() ?? (await duckdb()).connect();
+}
+
+/** Gives back a connection from {@link acquireConnection} for later use (closed when enough are idle). */
+export function releaseConnection(conn: DuckDBConnection): void {
+  if (idle.length < MAX_IDLE) idle.push(conn);
+  else conn.closeSync();
+}
+
+/**
+ * The rows of a materialized result (what `run` returns), JS values as `getRowsJS` gives them,
+ * read chunk by chunk without a round trip through the thread pool per chunk.
+ */
+export function resultRows(result: DuckDBMaterializedResult): unknown[][] {
+  const converter = toJS;
+  if (!converter) throw new InvalidOperationError('resultRows: no DuckDB result was made in this thread');
+  const rows: unknown[][] = [];
+  for (let i = 0; i < result.chunkCount; i++)
+    for (const r of result.getChunk(i).convertRows(converter)) rows.push(r);
+  return rows;
 }
 
 function emptyView(columns: readonly (readonly [string, string])[]): string {
@@ -309,20 +346,35 @@ async function filesView(
   return bodies.join(' UNION ALL ');
 }
 
+/** The scratch files (and directories) of one task run: named in the process's scratch directory, removed at its end. */
+class TaskFiles {
+  private readonly made: string[] = [];
+  /** A new path for `name` (the caller creates it). */
+  path(name: string): string {
+    const p = scratchPath(name);
+    this.made.push(p);
+    return p;
+  }
+  /** Removes whatever was created at the paths given. */
+  remove(): void {
+    for (const p of this.made) rmSync(p, { recursive: true, force: true });
+  }
+}
+
 /** Runs a fragment's main statement (the one that reads its inputs and computes it): profiled or not. */
 type MainStatement = <T>(statement: () => Promise<T>) => Promise<T>;
 
 /**
  * A {@link MainStatement} that profiles the statement with DuckDB's JSON profiler (this
- * connection only; into `dir`), then turns profiling off and hands its operators to `onOperators`.
+ * connection only; into a scratch file of the task's), then turns profiling off and hands its operators to `onOperators`.
  */
 function profiledStatement(
   conn: DuckDBConnection,
-  dir: string,
+  files: TaskFiles,
   onOperators: (ops: EngineOperator[]) => void,
 ): MainStatement {
   return async (statement) => {
-    const file = join(dir, 'profile.json');
+    const file = files.path('profile.json');
     await conn.run(`SET enable_profiling = 'json'`);
     await conn.run(`SET profiling_output = ${sqlString(file)}`);
     const result = await statement().finally(() => conn.run('RESET enable_profiling'));
@@ -333,18 +385,24 @@ function profiledStatement(
 
 const unprofiled: MainStatement = (statement) => statement();
 
-/** Runs the fragment over a connection (views created, output written), returning the output batches. */
+/**
+ * Runs the fragment over a connection (views created, output written), returning the output
+ * batches. The partition variable and the input views are created by one statement sequence,
+ * sent with the main statement when it is not profiled (one call into DuckDB). File work is
+ * synchronous: a task owns its thread, and each asynchronous call is a hop through the pool.
+ */
 async function run(
   conn: DuckDBConnection,
-  dir: string,
+  files: TaskFiles,
   task: FragmentTask,
   partition: number,
   batches: readonly (readonly Uint8Array[])[],
   udfs: UdfRun | undefined,
   main: MainStatement,
+  sections: boolean,
 ): Promise<FragmentOutput[]> {
   const sql = udfs ? udfs.sql(task.sql) : task.sql;
-  await conn.run(`SET VARIABLE spark_partition_id = ${partition}`);
+  const setup: string[] = [`SET VARIABLE spark_partition_id = ${partition}`];
   let fileNo = 0;
   for (let i = 0; i < task.inputs.length; i++) {
     const input = task.inputs[i]!;
@@ -361,8 +419,8 @@ async function run(
       const paths: string[] = [];
       for (const b of bufs) {
         if (b.length === 0) continue;
-        const p = join(dir, `in-${fileNo++}.parquet`);
-        await writeFile(p, b);
+        const p = files.path(`in-${fileNo++}.parquet`);
+        writeFileSync(p, b);
         paths.push(p);
       }
       // Columns are renamed by position: a cached plan's batches carry the ids of an earlier analysis.
@@ -372,9 +430,15 @@ async function run(
           ? emptyView(input.columns)
           : `SELECT * FROM read_parquet([${paths.map(sqlString).join(', ')}])${names ? ` AS b(${names})` : ''}`;
     }
-    await conn.run(`CREATE OR REPLACE TEMP VIEW ${input.name} AS ${body}`);
+    setup.push(`CREATE OR REPLACE TEMP VIEW ${input.name} AS ${body}`);
   }
   const out = task.output;
+  // The set-up statements, ahead of the main one in the same call, unless it is profiled alone.
+  let prefix = setup.map((x) => `${x};\n`).join('');
+  if (main !== unprofiled || out.kind === 'write' || out.kind === 'sample') {
+    await conn.run(prefix);
+    prefix = '';
+  }
   if (out.kind === 'write') {
     const report = await writePartition(conn, sql, out, partition, main);
     return [[0, new TextEncoder().encode(JSON.stringify(report))]];
@@ -395,18 +459,18 @@ async function run(
     return [[0, new TextEncoder().encode(JSON.stringify(sample))]];
   }
   if (out.kind === 'hash' || out.kind === 'range') {
-    const target = join(dir, 'out');
+    const target = files.path('out');
     const keys = out.kind === 'hash' && out.keys.length > 0 ? out.keys.join(', ') : '1';
     const source =
       out.kind === 'hash'
         ? `SELECT *, CAST(hash(${keys}) % ${out.n} AS INTEGER) AS __p FROM (${sql}) AS frag`
         : `SELECT * EXCLUDE (__sk), CAST(${rangePartitionSql(out.bounds)} AS INTEGER) AS __p FROM (SELECT *, ${out.key} AS __sk FROM (${sql}) AS frag) AS keyed`;
     await main(() =>
-      conn.run(`COPY (${source}) TO ${sqlString(target)} (FORMAT parquet, PARTITION_BY (__p))`),
+      conn.run(`${prefix}COPY (${source}) TO ${sqlString(target)} (FORMAT parquet, PARTITION_BY (__p))`),
     );
     let entries: string[] = [];
     try {
-      entries = await readdir(target);
+      entries = readdirSync(target);
     } catch {
       entries = [];
     }
@@ -414,7 +478,9 @@ async function run(
     for (const e of entries) {
       const m = /^__p=(\d+)$/.exec(e);
       if (!m) continue;
-      const files = (await readdir(join(target, e))).sort().map((f) => join(target, e, f));
+      const files = readdirSync(join(target, e))
+        .sort()
+        .map((f) => join(target, e, f));
       // A map output's bucket is ONE Parquet file (map-output.ts): several written files are merged.
       let path = files[0];
       if (files.length > 1) {
@@ -424,32 +490,38 @@ async function run(
           `COPY (SELECT * FROM read_parquet([${list}], hive_partitioning = false)) TO ${sqlString(path)} (FORMAT parquet)`,
         );
       }
-      if (path !== undefined) parts.push({ reduce: Number(m[1]), path, buf: await readFile(path) });
+      if (path !== undefined) parts.push({ reduce: Number(m[1]), path, buf: readFileSync(path) });
     }
     // One footer query for every bucket of the task, not one per bucket.
-    const sections = await parquetSections(
+    const found = await parquetSections(
       conn,
       parts.map((x) => x.path),
       parts.map((x) => x.buf.byteLength),
     );
-    const result: FragmentOutput[] = parts.map((x, i) => [x.reduce, x.buf, sections[i]!]);
+    const result: FragmentOutput[] = parts.map((x, i) => [x.reduce, x.buf, found[i]!]);
     result.sort((a, b) => a[0] - b[0]);
     return result;
   }
-  const file = join(dir, 'out.parquet');
-  await main(() => conn.run(`COPY (${sql}) TO ${sqlString(file)} (FORMAT parquet)`));
-  const buf = await readFile(file);
-  const [section] = await parquetSections(conn, [file], [buf.byteLength]);
+  const file = files.path('out.parquet');
+  const copied = await main(() => conn.run(`${prefix}COPY (${sql}) TO ${sqlString(file)} (FORMAT parquet)`));
+  const buf = readFileSync(file);
+  // COPY's one row is the count of rows written.
+  const rows = Number(resultRows(copied)[0]?.[0] ?? 0);
+  // The footer's column ranges only for a batch that is kept (a cached partition, an exchange's).
+  const section = sections ? (await parquetSections(conn, [file], [buf.byteLength]))[0] : undefined;
   // A broadcast is written once; its readers all read reduce partition 0.
-  return [[0, buf, section!]];
+  return [[0, buf, section, rows]];
 }
 
 /**
  * Runs partition `partition` of a stage. `batches[i]` holds the Parquet batches of input i when
- * it is a `batches` input. Returns `[reduce partition, Parquet bytes]` pairs (one `[0, bytes]`
- * for a result). The task's UDFs are compiled by `compiler` (the task's); an error thrown inside
- * one fails the run with that error itself. With `task.profile`, the main statement's DuckDB
- * operators go to `onOperators` (once, before it returns).
+ * it is a `batches` input. Returns `[reduce partition, Parquet bytes, section, rows]` (one
+ * `[0, bytes, …]` for a result). The task's UDFs are compiled by `compiler` (the task's); an
+ * error thrown inside one fails the run with that error itself. With `task.profile`, the main
+ * statement's DuckDB operators go to `onOperators` (once, before it returns). A result's column
+ * section is read from its footer only with `opts.sections` (default true: a kept batch);
+ * exchange outputs always have theirs. A task that adds nothing to its connection (no UDFs, no
+ * profiling, no CSV/JSON records table) runs on a pooled one; others on their own, closed after.
  */
 export async function runFragment(
   task: FragmentTask,
@@ -457,20 +529,26 @@ export async function runFragment(
   batches: readonly (readonly Uint8Array[])[],
   compiler?: Compiler,
   onOperators?: (ops: EngineOperator[]) => void,
+  opts: { readonly sections?: boolean } = {},
 ): Promise<FragmentOutput[]> {
-  const db = await duckdb();
-  const conn = await db.connect();
-  const dir = await mkdtemp(join(tmpdir(), 'microspark-sql-'));
+  const hasUdfs = task.udfs !== undefined && task.udfs.length > 0;
+  const profiled = task.profile === true && onOperators !== undefined;
+  const pooled = !hasUdfs && !profiled && !task.inputs.some((i) => i.kind === 'files' && i.records);
+  const conn = pooled ? await acquireConnection() : await (await duckdb()).connect();
+  const files = new TaskFiles();
   let udfs: UdfRun | undefined;
+  let ok = false;
   try {
-    if (task.udfs && task.udfs.length > 0) {
+    if (hasUdfs) {
       if (!compiler) throw new InvalidOperationError('a SQL stage with UDFs needs the task compiler');
       const { UdfRun, prepareUdfs } = await import('./udf.js');
       await prepareUdfs(task.udfs);
       udfs = new UdfRun(conn, task.udfs, compiler);
     }
-    const main = task.profile && onOperators ? profiledStatement(conn, dir, onOperators) : unprofiled;
-    return await run(conn, dir, task, partition, batches, udfs, main);
+    const main = profiled ? profiledStatement(conn, files, onOperators) : unprofiled;
+    const out = await run(conn, files, task, partition, batches, udfs, main, opts.sections ?? true);
+    ok = true;
+    return out;
   } catch (e) {
     // A UDF's own error, whatever the user threw, fails the task as it is.
     const thrown = udfs?.error();
@@ -480,8 +558,10 @@ export async function runFragment(
     throw sqlExecutionError((e as Error).message, task.sql);
   } finally {
     udfs?.close();
-    conn.closeSync();
-    await rm(dir, { recursive: true, force: true });
+    // A failed statement sequence may have left temp objects behind: that connection goes.
+    if (pooled && ok) releaseConnection(conn);
+    else conn.closeSync();
+    files.remove();
   }
 }
 

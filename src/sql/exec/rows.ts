@@ -4,14 +4,16 @@
  * `createDataFrame(rdd)` / `rdd.toDF()` encode an RDD's elements (objects or arrays) into one
  * batch per partition that SQL stages read.
  */
+import { rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JSToDuckDBValueConverter, type JS } from '@duckdb/node-api';
 import { InvalidOperationError } from '../../protocol/errors.js';
 import { parseDataType, quoteIdent, sqlString, type DataType } from '../types.js';
-import { duckdb } from './fragment.js';
+import { acquireConnection, duckdb, releaseConnection, resultRows } from './fragment.js';
 import { duckType } from './udf.js';
+import { scratchPath } from './scratch.js';
 import { fromDuck, toDuck } from './values.js';
 import { hasDuplicateNames, makeRow } from '../../dataframe/engine.js';
 
@@ -19,6 +21,9 @@ let tables = 0;
 
 /** `[batch column, row field name, type DDL]` of each column `decodeRows` reads. */
 export type DecodeField = readonly [string, string, string];
+
+/** Batches up to this size are written with synchronous calls (each asynchronous one is a hop through the pool). */
+const SYNC_WRITE_BYTES = 1 << 20;
 
 /**
  * The rows of Parquet batches as arrays, reading `columns` (batch column names) in order, values
@@ -31,24 +36,28 @@ export async function readBatches(
 ): Promise<unknown[][]> {
   const nonEmpty = batches.filter((b) => b.length > 0);
   if (nonEmpty.length === 0) return [];
-  const db = await duckdb();
-  const conn = await db.connect();
-  const dir = await mkdtemp(join(tmpdir(), 'microspark-rows-'));
+  const conn = await acquireConnection();
+  const paths: string[] = [];
+  let ok = false;
   try {
-    const paths: string[] = [];
     for (let i = 0; i < nonEmpty.length; i++) {
-      const p = join(dir, `b${i}.parquet`);
-      await writeFile(p, nonEmpty[i]!);
+      const p = scratchPath(`rows-${i}.parquet`);
+      const b = nonEmpty[i]!;
       paths.push(p);
+      if (b.byteLength <= SYNC_WRITE_BYTES) writeFileSync(p, b);
+      else await writeFile(p, b);
     }
     const cols = columns.map((c) => quoteIdent(c)).join(', ');
-    const reader = await conn.runAndReadAll(
+    const result = await conn.run(
       `SELECT ${cols || '*'} FROM read_parquet([${paths.map(sqlString).join(', ')}])`,
     );
-    return reader.getRowsJS().map((r) => r.map((v, i) => fromDuck(v, types[i]!)));
+    const rows = resultRows(result).map((r) => r.map((v, i) => fromDuck(v, types[i]!)));
+    ok = true;
+    return rows;
   } finally {
-    conn.closeSync();
-    await rm(dir, { recursive: true, force: true });
+    if (ok) releaseConnection(conn);
+    else conn.closeSync();
+    for (const p of paths) rmSync(p, { force: true });
   }
 }
 
