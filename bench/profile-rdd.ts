@@ -1,8 +1,8 @@
 /**
  * Profiles the RDD benchmark workloads (W1, W1A, W2, W3 of bench/workloads.ts) on
  * `MicroSpark.local({ workers: 2 })`: per run its time, each process's peak memory (VmHWM of the
- * client and each daemon), each process's CPU time, and per stage the tasks' run and GC times and
- * each process's largest RSS while it ran.
+ * client and each daemon), each process's CPU time, and per stage the tasks' run, CPU (their
+ * threads' own) and GC times and each process's largest RSS while it ran.
  *
  *   npx tsx bench/profile-rdd.ts --only W1,W2 --runs 2 --size 50 --lines 2000000
  *     [--slots N] [--prof-workers DIR] [--node-flags '--max-semi-space-size=4'] [--src]
@@ -103,17 +103,21 @@ try {
   for (const name of only) {
     const [file, body] = workloads[name];
     for (let r = 0; r < Number(args.runs); r++) {
-      const stages = new Map<number, { kind: string; run: number[]; gc: number[]; rss: number[] }>();
+      const stages = new Map<
+        number,
+        { kind: string; run: number[]; cpu: number[]; gc: number[]; rss: number[] }
+      >();
       // The stages running now (from their first task's start to their completion).
       const running = new Set<number>();
       const off = sc.onProgress((e: ProgressEvent) => {
         if (e.type === 'stage' && e.state === 'submitted')
-          stages.set(e.stageId, { kind: e.kind, run: [], gc: [], rss: pids.map(() => 0) });
+          stages.set(e.stageId, { kind: e.kind, run: [], cpu: [], gc: [], rss: pids.map(() => 0) });
         if (e.type === 'task' && e.state === 'running') running.add(e.stageId);
         if (e.type === 'stage' && e.state !== 'submitted') running.delete(e.stageId);
         if (e.type === 'task' && e.state === 'done' && e.metrics) {
           const s = stages.get(e.stageId);
           s?.run.push(e.metrics.executorRunTime);
+          s?.cpu.push((e.metrics.executorCpuTime ?? NaN) / 1e6);
           s?.gc.push(e.metrics.gcTime);
         }
       });
@@ -141,7 +145,8 @@ try {
       const ms = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(' ');
       for (const [id, s] of stages)
         console.log(
-          `  stage ${id} ${s.kind}: run [${ms(s.run)}] ms, gc [${ms(s.gc)}] ms, largest RSS [${ms(s.rss)}] MB`,
+          `  stage ${id} ${s.kind}: run [${ms(s.run)}] ms, cpu [${ms(s.cpu)}] ms, gc [${ms(s.gc)}] ms, ` +
+            `largest RSS [${ms(s.rss)}] MB`,
         );
     }
   }

@@ -10,6 +10,7 @@ import { FnRef, resolveEnv, type AccumulatorRef, type EnvResolver } from './env.
 import { isWasmSpec } from '../wasm/guest.js';
 import { WasmHandle } from '../wasm/instances.js';
 import { envBindings, type Callable, type FnEnvelope, type LibFn } from './functions.js';
+import { pairFormSource } from './pair-form.js';
 
 // esbuild's helpers, as tsx and vitest insert them into compiled TypeScript.
 function __name<T>(target: T, value: string): T {
@@ -128,6 +129,20 @@ export class Compiler {
       default:
         return (...args: unknown[]) => f(...args, env);
     }
+  }
+
+  /**
+   * The pair form of a one-argument user function that returns `[key, value]` literals
+   * (pair-form.ts): called as `(sink, x)`, it calls `sink(key, value)` instead of returning the
+   * array. Undefined for anything else (library and async functions, other shapes).
+   */
+  pairFn(c: Callable): ((sink: (k: unknown, v: unknown) => void, a: unknown) => unknown) | undefined {
+    if (c.t !== 'fn' || c.async === true) return undefined;
+    const src = pairFormSource(c.src);
+    if (src === undefined) return undefined;
+    const env = c.env ? resolveEnv(c.env, this.resolver) : undefined;
+    const f = compileSource(src, env, envBindings(env), c.at);
+    return env === undefined ? f : (sink, a) => f(sink, a, env);
   }
 
   /** An optional callable (undefined stays undefined). */

@@ -170,6 +170,11 @@ const EMPTY = new Uint8Array(0);
 type Compute = ((partition: number, emit: Emit) => Promise<void>) & {
   /** The partition as one array of this task's own, where the node has it whole (persisted nodes). */
   collect?: (partition: number) => Promise<unknown[]>;
+  /**
+   * The partition's records as key and value, checked to be pairs, where the node can hand them
+   * on without an array per record (elementwise chains): for shuffles by key.
+   */
+  pairs?: (partition: number, emit: PairEmit) => Promise<void>;
 };
 type Fn = (...args: any[]) => any;
 
@@ -193,10 +198,47 @@ function isElementwise(node: NodeSpec | undefined): node is ElementwiseNode {
   return node !== undefined && ELEMENTWISE.has(node.op);
 }
 
-/** Generates the fused function of an elementwise chain (bottom operation first). */
-function fusedFactory(kinds: readonly string[]): (fns: readonly (Fn | undefined)[], emit: Emit) => Emit {
-  let body = `emit(v${kinds.length});`;
-  for (let i = kinds.length - 1; i >= 0; i--) {
+/** What a chain feeding a shuffle by key calls with each record's key and value. */
+type PairEmit = (k: unknown, v: unknown) => void;
+
+/**
+ * Generates the fused function of an elementwise chain (bottom operation first). With `pairs`,
+ * the function emits each record's key and value as two arguments (`emit(k, v)`), checking it is
+ * a pair; a last `mapValues`, `keyBy` or `flatMapValues` then builds no array, nor a last `map`
+ * whose function is given in its pair form (`lastPairFn`, compile.ts `pairFn`).
+ */
+function fusedFactory(
+  kinds: readonly string[],
+  pairs = false,
+  lastPairFn = false,
+): (fns: readonly (Fn | undefined)[], emit: Fn) => Emit {
+  const n = kinds.length;
+  let body = pairs ? `const p = v${n};\nif (!isPair(p)) notAPair(p);\nemit(p[0], p[1]);` : `emit(v${n});`;
+  let top = n - 1;
+  if (pairs && n > 0) {
+    const a = `v${top}`;
+    const f = `f${top}`;
+    let last: string | undefined;
+    switch (kinds[top]) {
+      case 'map':
+        if (lastPairFn) last = `${f}(emit, ${a});`;
+        break;
+      case 'mapValues':
+        last = `emit(${a}[0], ${f}(${a}[1]));`;
+        break;
+      case 'keyBy':
+        last = `emit(${f}(${a}), ${a});`;
+        break;
+      case 'flatMapValues':
+        last = `const k${top} = ${a}[0];\nfor (const w${top} of ${f}(${a}[1])) {\nemit(k${top}, w${top});\n}`;
+        break;
+    }
+    if (last !== undefined) {
+      body = last;
+      top--;
+    }
+  }
+  for (let i = top; i >= 0; i--) {
     const a = `v${i}`;
     const b = `v${i + 1}`;
     const f = `f${i}`;
@@ -235,7 +277,18 @@ function fusedFactory(kinds: readonly string[]): (fns: readonly (Fn | undefined)
   const names = kinds.map((_, i) => `f${i}`);
   const src = `const [${names.join(', ')}] = fns;\nreturn function fused(v0) {\n${body}\n};\n//# sourceURL=microspark-fused-chain`;
   // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the fused loop is generated code by design
-  return new Function('fns', 'emit', src) as (fns: readonly (Fn | undefined)[], emit: Emit) => Emit;
+  const make = new Function('fns', 'emit', 'isPair', 'notAPair', src) as (
+    fns: readonly (Fn | undefined)[],
+    emit: Fn,
+    isPair: (x: unknown) => boolean,
+    notAPair: (x: unknown) => never,
+  ) => Emit;
+  return (fns, emit) => make(fns, emit, isPair, notAPair);
+}
+
+/** Whether `x` is a `[key, value]` pair (an array of two elements). */
+function isPair(x: unknown): x is readonly [unknown, unknown] {
+  return Array.isArray(x) && x.length === 2;
 }
 
 /** Elements of a partition an async chain has in flight at once (their results are emitted in order). */
@@ -307,20 +360,107 @@ function asyncElement(kinds: readonly string[], fns: readonly (Fn | undefined)[]
   };
 }
 
+/** What a one-output element function gives for an element a filter dropped. */
+const SKIP: unique symbol = Symbol('skip');
+
+function isThenable(x: unknown): x is PromiseLike<unknown> {
+  return (
+    (typeof x === 'object' || typeof x === 'function') &&
+    x !== null &&
+    typeof (x as { then?: unknown }).then === 'function'
+  );
+}
+
+/** Kinds whose element gives at most one output: their async chains need no output array. */
+const SINGLE_OUTPUT: ReadonlySet<string> = new Set([
+  'map',
+  'filter',
+  'mapValues',
+  'keyBy',
+  'keys',
+  'values',
+  'identity',
+]);
+
+/**
+ * The per-element function of an elementwise chain holding an async function, where each
+ * operation gives at most one output (no flatMap): it runs the chain synchronously until a
+ * function returns a promise (or thenable), and only then continues when that settles. It gives
+ * the output, {@link SKIP} for an element a filter dropped, or a promise of one of these; a
+ * synchronous throw is the element's failure.
+ */
+function singleElement(kinds: readonly string[], fns: readonly (Fn | undefined)[]): (v: unknown) => unknown {
+  const n = kinds.length;
+  const next = (v: unknown, i: number): unknown => {
+    for (; i < n; i++) {
+      const f = fns[i]!;
+      const j = i + 1;
+      switch (kinds[i]) {
+        case 'map': {
+          const r: unknown = f(v);
+          if (isThenable(r)) return Promise.resolve(r).then((x) => next(x, j));
+          v = r;
+          break;
+        }
+        case 'filter': {
+          const r: unknown = f(v);
+          const x = v;
+          if (isThenable(r)) return Promise.resolve(r).then((keep) => (keep ? next(x, j) : SKIP));
+          if (!r) return SKIP;
+          break;
+        }
+        case 'mapValues': {
+          const kv = v as unknown[];
+          const r: unknown = f(kv[1]);
+          if (isThenable(r)) return Promise.resolve(r).then((x) => next([kv[0], x], j));
+          v = [kv[0], r];
+          break;
+        }
+        case 'keyBy': {
+          const x = v;
+          const r: unknown = f(x);
+          if (isThenable(r)) return Promise.resolve(r).then((k) => next([k, x], j));
+          v = [r, x];
+          break;
+        }
+        case 'keys':
+          v = (v as unknown[])[0];
+          break;
+        case 'values':
+          v = (v as unknown[])[1];
+          break;
+        case 'identity':
+          break;
+        default:
+          throw new InvalidOperationError(`not a one-output elementwise operation: ${kinds[i]}`);
+      }
+    }
+    return v;
+  };
+  return (v) => next(v, 0);
+}
+
 /**
  * Runs `element` over what `base` emits with at most `limit` elements in flight, emitting their
- * outputs in input order. The first error (of an element, of `base` or of `emit`) rejects.
+ * outputs in input order. `element` gives (or a promise of) one output or {@link SKIP} (`single`),
+ * or an array of outputs; an element that gives no promise is done at once. The first error (of
+ * an element, of `base` or of `emit`) rejects.
  */
-function windowed(base: Compute, element: (v: unknown) => Promise<unknown[]>, limit: number): Compute {
+function windowed(base: Compute, element: (v: unknown) => unknown, single: boolean, limit: number): Compute {
   return (part, emit) =>
     new Promise<void>((resolve, reject) => {
       const input: unknown[] = [];
       let inHead = 0;
-      // Started elements not yet emitted, oldest first: `out` is set when the element is done.
-      const window: Array<{ out?: unknown[] }> = [];
+      // Started elements not yet emitted, oldest first, in a ring of `limit` slots: `done[i]` is
+      // set when slot i's element has its result in `results[i]`.
+      const results: unknown[] = new Array<unknown>(limit).fill(undefined);
+      const done: boolean[] = new Array<boolean>(limit).fill(false);
+      let first = 0; // the oldest slot
+      let inFlight = 0;
       let baseDone = false;
       let failed = false;
       let failure: unknown;
+      let pumping = false;
       const fail = (e: unknown) => {
         if (failed) return;
         failed = true;
@@ -328,38 +468,58 @@ function windowed(base: Compute, element: (v: unknown) => Promise<unknown[]>, li
         // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- user code may throw non-Errors; runTask's caller wraps them
         reject(e);
       };
+      const settle = (slot: number, r: unknown) => {
+        results[slot] = r;
+        done[slot] = true;
+      };
       const pump = () => {
-        if (failed) return;
+        if (failed || pumping) return;
+        pumping = true;
         try {
           for (;;) {
-            while (window.length > 0 && window[0]!.out !== undefined) {
-              const out = window.shift()!.out!;
-              for (let i = 0; i < out.length; i++) emit(out[i]);
+            while (inFlight > 0 && done[first]) {
+              const r = results[first];
+              results[first] = undefined;
+              done[first] = false;
+              first = first + 1 === limit ? 0 : first + 1;
+              inFlight--;
+              if (single) {
+                if (r !== SKIP) emit(r);
+              } else {
+                const out = r as unknown[];
+                for (let i = 0; i < out.length; i++) emit(out[i]);
+              }
             }
-            if (window.length >= limit || inHead >= input.length) break;
+            if (inFlight >= limit || inHead >= input.length) break;
             const v = input[inHead];
             input[inHead++] = undefined;
             if (inHead > 1024 && inHead * 2 > input.length) {
               input.splice(0, inHead);
               inHead = 0;
             }
-            const slot: { out?: unknown[] } = {};
-            window.push(slot);
-            element(v).then((out) => {
-              slot.out = out;
-              pump();
-            }, fail);
+            let slot = first + inFlight;
+            if (slot >= limit) slot -= limit;
+            inFlight++;
+            const r = element(v);
+            if (isThenable(r)) {
+              Promise.resolve(r).then((x) => {
+                settle(slot, x);
+                pump();
+              }, fail);
+            } else settle(slot, r);
           }
         } catch (e) {
           fail(e);
           return;
+        } finally {
+          pumping = false;
         }
-        if (baseDone && window.length === 0 && inHead >= input.length) resolve();
+        if (baseDone && inFlight === 0 && inHead >= input.length) resolve();
       };
       base(part, (x) => {
         if (failed) throw failure; // stops the source too
         input.push(x);
-        if (window.length < limit) pump();
+        if (inFlight < limit) pump();
       }).then(() => {
         baseDone = true;
         pump();
@@ -726,24 +886,39 @@ class TaskRun {
     ops.forEach((o, i) => {
       if (o.p.f?.t === 'fn' && o.p.f.async === true) lastAsync = i;
     });
+    // The chain's pair form (for a shuffle by key): its last map in its pair form where it has one.
+    const last = ops.length - 1;
+    const pairsOf = (from: number): ((emit: PairEmit) => Emit) => {
+      const tail = ops.slice(from);
+      const pairFn = tail.at(-1)?.op === 'map' ? this.compiler.pairFn(ops[last]!.p.f!) : undefined;
+      const factory = fusedFactory(
+        tail.map((o) => o.op),
+        true,
+        pairFn !== undefined,
+      );
+      const tailFns = fns.slice(from);
+      if (pairFn !== undefined) tailFns[tailFns.length - 1] = pairFn;
+      return (emit) => factory(tailFns, emit);
+    };
+    let c: Compute;
     if (lastAsync >= 0) {
       // An async function in the chain: the chain up to the last one is awaited per element, a
       // window of elements in flight; what follows it is synchronous and fused, run on each output.
-      const head = windowed(
-        base,
-        asyncElement(
-          ops.slice(0, lastAsync + 1).map((o) => o.op),
-          fns.slice(0, lastAsync + 1),
-        ),
-        ASYNC_CONCURRENCY,
-      );
-      if (lastAsync === ops.length - 1) return head;
+      const kinds = ops.slice(0, lastAsync + 1).map((o) => o.op);
+      const single = kinds.every((k) => SINGLE_OUTPUT.has(k));
+      const element = (single ? singleElement : asyncElement)(kinds, fns.slice(0, lastAsync + 1));
+      const head = windowed(base, element, single, ASYNC_CONCURRENCY);
+      if (lastAsync === last) return head;
       const tail = fusedFactory(ops.slice(lastAsync + 1).map((o) => o.op));
       const tailFns = fns.slice(lastAsync + 1);
-      return (part, emit) => head(part, tail(tailFns, emit));
+      c = (part, emit) => head(part, tail(tailFns, emit));
+      c.pairs = (part, emit) => head(part, pairsOf(lastAsync + 1)(emit));
+      return c;
     }
     const factory = fusedFactory(ops.map((o) => o.op));
-    return (part, emit) => base(part, factory(fns, emit));
+    c = (part, emit) => base(part, factory(fns, emit));
+    c.pairs = (part, emit) => base(part, pairsOf(0)(emit));
+    return c;
   }
 
   private mapPartitions(node: NodeOf<'mapPartitions'>): Compute {
@@ -1047,6 +1222,7 @@ class TaskRun {
       out = await this.writeBuckets(
         s,
         (emit) => compute(part, emit),
+        compute.pairs && ((emit) => compute.pairs!(part, emit)),
         outside,
         (x) => (records += x),
       );
@@ -1058,6 +1234,7 @@ class TaskRun {
   private async writeBuckets(
     s: ShuffleSpec,
     compute: (emit: Emit) => Promise<void>,
+    computePairs: ((emit: PairEmit) => Promise<void>) | undefined,
     outside: (r: unknown) => never,
     count: (records: number) => void,
   ): Promise<Uint8Array[]> {
@@ -1074,22 +1251,29 @@ class TaskRun {
       const create = s.agg.create ? this.compiler.fn(s.agg.create, 1) : undefined;
       const merge = this.compiler.fn(s.agg.merge, 2);
       const combiners = new Combiners(create ?? ((v) => v), merge);
-      await compute((kv) => {
-        if (!Array.isArray(kv) || kv.length !== 2) notAPair(kv);
-        combiners.add(kv[0], kv[1]);
-      });
+      if (computePairs) await computePairs((k, v) => combiners.add(k, v));
+      else
+        await compute((kv) => {
+          if (!Array.isArray(kv) || kv.length !== 2) notAPair(kv);
+          combiners.add(kv[0], kv[1]);
+        });
       records = combiners.size;
       combiners.forEach((c, k) => {
         const r = partition(k);
         (buckets[r] ?? outside(r)).addPair(k, c);
       });
     } else {
-      await compute((kv) => {
-        if (!Array.isArray(kv) || kv.length !== 2) notAPair(kv);
-        const r = partition(kv[0]);
-        (buckets[r] ?? outside(r)).addPair(kv[0], kv[1]);
+      const add = (k: unknown, v: unknown) => {
+        const r = partition(k);
+        (buckets[r] ?? outside(r)).addPair(k, v);
         records++;
-      });
+      };
+      if (computePairs) await computePairs(add);
+      else
+        await compute((kv) => {
+          if (!Array.isArray(kv) || kv.length !== 2) notAPair(kv);
+          add(kv[0], kv[1]);
+        });
     }
     count(records);
     return buckets.map((b) => b.finish());
