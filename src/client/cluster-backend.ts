@@ -135,8 +135,13 @@ export interface WorkerStatus {
   /** Block files its store has written (spills) and their bytes, since it started. */
   readonly spills?: number;
   readonly spilledBytes?: number;
-  /** Milliseconds since anything was last heard from it. */
+  /**
+   * Milliseconds since anything was last heard from it. With SWIM membership (the default) a
+   * healthy worker may be silent for many seconds; {@link suspectMs} says whether it is in doubt.
+   */
   readonly lastSeenMs: number;
+  /** Milliseconds this client has suspected it (an unanswered probe, not yet refuted); absent while it is healthy. */
+  readonly suspectMs?: number;
   /** What its task pool did with WebAssembly modules (from its last record; absent from older workers). */
   readonly wasm?: WasmPoolStats;
 }
@@ -877,6 +882,7 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
           spills: r?.spills ?? 0,
           spilledBytes: r?.spilledBytes ?? 0,
           lastSeenMs: Math.max(0, now - p.lastSeen),
+          ...suspectField(this.node.suspectedForMs(p.identity.node)),
           ...(r?.wasm && { wasm: r.wasm }),
         };
       })
@@ -1012,4 +1018,9 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
     this.source.stop();
     await this.node.stop();
   }
+}
+
+/** The `suspectMs` field of a worker's status, present only while it is suspected. */
+function suspectField(ms: number | undefined): { suspectMs?: number } {
+  return ms === undefined ? {} : { suspectMs: ms };
 }

@@ -73,10 +73,23 @@ export function columns(header: readonly string[], rows: ReadonlyArray<readonly 
   return [fmt(header), ...rows.map(fmt)].join('\n');
 }
 
-/** The workers as a table (`:workers`, `microspark status`); `fullIds` adds each whole node id. */
+/**
+ * The workers as a table (`:workers`, `microspark status`); `fullIds` adds each whole node id.
+ * Health is `live` or how long the client has suspected the worker; "last heard" is informative only
+ * (healthy SWIM members are pinged, not heard from, most seconds).
+ */
 export function workersTable(ws: readonly WorkerStatus[], fullIds = false): string {
   return columns(
-    ['worker', ...(fullIds ? ['node'] : []), 'host', 'busy/slots', 'blocks', 'memory', 'heartbeat'],
+    [
+      'worker',
+      ...(fullIds ? ['node'] : []),
+      'host',
+      'busy/slots',
+      'blocks',
+      'memory',
+      'health',
+      'last heard',
+    ],
     ws.map((w) => [
       shortId(w.node),
       ...(fullIds ? [w.node] : []),
@@ -84,6 +97,7 @@ export function workersTable(ws: readonly WorkerStatus[], fullIds = false): stri
       `${w.slots - w.free}/${w.slots}`,
       String(w.blocks),
       formatBytes(w.memoryBytes),
+      w.suspectMs === undefined ? 'live' : `suspect ${(w.suspectMs / 1000).toFixed(1)} s`,
       `${(w.lastSeenMs / 1000).toFixed(1)} s ago`,
     ]),
   );

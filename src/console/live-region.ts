@@ -109,7 +109,10 @@ export function stageLines(
   return lines;
 }
 
-/** A heartbeat older than this is shown, in yellow (the default heartbeat is 1 s). */
+/**
+ * Kept for importers: the panel no longer reads heartbeat age (SWIM peers are silent while
+ * healthy); a worker is flagged when the client suspects it ({@link WorkerStatus.suspectMs}).
+ */
 export const STALE_MS = 2500;
 
 /** Slot cells drawn per worker at most. */
@@ -138,7 +141,7 @@ export function workerLines(
   const shown = workers.length <= room ? workers : workers.slice(0, Math.max(0, room - 1));
   const lines: LiveLine[] = [fit([{ text: `workers (${workers.length})`, dim: true }], width)];
   for (const w of shown) {
-    const stale = w.lastSeenMs > STALE_MS;
+    const suspect = w.suspectMs;
     lines.push(
       fit(
         [
@@ -150,8 +153,8 @@ export function workerLines(
               `${`${w.slots - w.free}/${w.slots} busy`.padEnd(9)} ${`${w.blocks} blocks`.padEnd(11)} ` +
               `${formatBytes(w.memoryBytes).padEnd(10)} `,
           },
-          stale
-            ? { text: `♥ ${(w.lastSeenMs / 1000).toFixed(1)} s ago`, color: 'yellow' }
+          suspect !== undefined
+            ? { text: `? suspect ${(suspect / 1000).toFixed(1)} s`, color: 'yellow' }
             : { text: '♥ live', dim: true },
         ],
         width,

@@ -261,6 +261,24 @@ export class PeerNode extends EventEmitter<PeerEvents> {
   }
 
   /**
+   * Milliseconds this node has suspected `node` (SWIM: a probe went unanswered, the suspect has not
+   * refuted it yet), or undefined when it does not. With `membership: 'mesh'` a peer is suspect once
+   * nothing was heard from it for two heartbeats, counted from then. A known peer not suspected is
+   * alive as far as this node can tell, however long ago it last spoke (SWIM peers speak rarely).
+   */
+  suspectedForMs(node: string): number | undefined {
+    const now = this.clock.now();
+    if (this.membership === 'swim') {
+      const s = this.suspects.get(node);
+      return s === undefined ? undefined : Math.max(0, now - s.since);
+    }
+    const p = this.known.get(node);
+    if (p === undefined) return undefined;
+    const silent = now - p.lastSeen - 2 * this.options.heartbeatMs;
+    return silent > 0 ? silent : undefined;
+  }
+
+  /**
    * Publishes a record to every subscriber, versioned (a job, block or withdraw record gets this
    * incarnation's next sequence number). Never blocks; a full queue drops (pub-sub is lossy anyway).
    */

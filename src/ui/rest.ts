@@ -420,6 +420,7 @@ export function executorSummary(
     // MicroSpark's own fields.
     ...opt('busySlots', live ? live.slots - live.free : undefined),
     ...opt('heartbeatAgeMs', live?.lastSeenMs),
+    ...opt('suspectMs', live?.suspectMs),
     // Its block store's spills since it started (live only): blocks are spilled as the bytes they
     // are, so the memory and disk sizes of what spilled are the same number.
     ...opt('memoryBytesSpilled', live?.spilledBytes),

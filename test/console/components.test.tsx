@@ -101,7 +101,7 @@ describe('console components', () => {
   });
 
   it('WorkersPanel lists workers with slots, blocks, memory and heartbeat', () => {
-    const w = (node: string, port: number, free: number, lastSeenMs: number) => ({
+    const w = (node: string, port: number, free: number, lastSeenMs: number, suspectMs?: number) => ({
       node,
       endpoint: `tcp://127.0.0.1:${port}`,
       slots: 2,
@@ -109,17 +109,26 @@ describe('console components', () => {
       blocks: 3,
       memoryBytes: 2048,
       lastSeenMs,
+      ...(suspectMs !== undefined && { suspectMs }),
     });
+    // A SWIM member silent for 9 s is live until it is suspected; only a suspicion is flagged.
     const { lastFrame } = render(
-      <WorkersPanel workers={[w('aaaaaa11', 4001, 1, 200), w('bbbbbb22', 4002, 2, 4200)]} />,
+      <WorkersPanel
+        workers={[
+          w('aaaaaa11', 4001, 1, 200),
+          w('bbbbbb22', 4002, 2, 4200, 1250),
+          w('cccccc33', 4003, 2, 9000),
+        ]}
+      />,
     );
     const lines = lastFrame()!
       .split('\n')
       .map((l) => l.replace(/\s+/g, ' ').trim());
     expect(lines).toEqual([
-      'workers (2)',
+      'workers (3)',
       'aaaaaa 127.0.0.1:4001 ■□ 1/2 busy 3 blocks 2.0 KiB ♥ live',
-      'bbbbbb 127.0.0.1:4002 □□ 0/2 busy 3 blocks 2.0 KiB ♥ 4.2 s ago',
+      'bbbbbb 127.0.0.1:4002 □□ 0/2 busy 3 blocks 2.0 KiB ? suspect 1.3 s',
+      'cccccc 127.0.0.1:4003 □□ 0/2 busy 3 blocks 2.0 KiB ♥ live',
     ]);
     expect(render(<WorkersPanel workers={[]} />).lastFrame()).toMatch(/none alive/);
   });

@@ -189,6 +189,31 @@ describe('SWIM membership (memory transport, simulated time)', () => {
     expect(sum('deathsPublished')).toBe(1);
   });
 
+  it('suspectedForMs: a healthy member is never suspect, however long silent; a crashed one is, from the failed probe', async () => {
+    const { sched, node, crash } = await swarm(['a', 'b', 'c', 'd']);
+    // Ten steady rounds: records only on change, so members go seconds without a word.
+    let longestSilence = 0;
+    for (let t = 0; t < 30; t++) {
+      await sched.run(mid(sched, 1));
+      for (const n of ['a', 'b', 'c', 'd'])
+        for (const p of node(n).peers()) {
+          longestSilence = Math.max(longestSilence, sched.now - p.lastSeen);
+          expect(node(n).suspectedForMs(p.identity.node)).toBeUndefined();
+        }
+    }
+    expect(longestSilence).toBeGreaterThan(2500); // what the old heartbeat-age column flagged
+    crash('d');
+    const suspecting = () => ['a', 'b', 'c'].filter((n) => node(n).suspectedForMs('d') !== undefined);
+    await sched.run(sched.now + 10_000, () => suspecting().length > 0);
+    const [first] = suspecting();
+    expect(first).toBeDefined();
+    expect(node(first!).suspectedForMs('d')).toBe(0);
+    const t0 = sched.now;
+    await sched.run(t0 + 700);
+    expect(node(first!).suspectedForMs('d')).toBe(sched.now - t0);
+    expect(node(first!).suspectedForMs('a')).toBeUndefined();
+  });
+
   it('refutation: a suspected peer publishes its record again and the suspicion is cleared', async () => {
     const cut = { on: false };
     // Requests and replies between a and b are lost; records still pass.
