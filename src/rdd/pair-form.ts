@@ -78,7 +78,8 @@ function rewrite(src: string): string | undefined {
   if (fn.type !== 'ArrowFunctionExpression' || fn.async === true) return undefined;
   const params = fn.params as AstNode[];
   const fbody = fn.body as AstNode;
-  const head = params.length === 0 ? SINK : `${SINK}, ${src.slice(params[0]!.start, params.at(-1).end)}`;
+  const head =
+    params.length === 0 ? SINK : `${SINK}, ${src.slice(params[0]!.start, params[params.length - 1]!.end)}`;
   const call = (pair: AstNode & { elements: [AstNode, AstNode] }) =>
     `${SINK}(${src.slice(pair.elements[0].start, pair.elements[0].end)}, ` +
     `${src.slice(pair.elements[1].start, pair.elements[1].end)})`;
