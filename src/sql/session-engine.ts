@@ -59,6 +59,7 @@ import {
   recordsSpec,
 } from './sources.js';
 import { DistributedPlanner, stageOrder, type KnownSide, type Stage } from './physical/planner.js';
+import { defaultFilePacking, packFiles } from './physical/file-splits.js';
 import { Renderer, col, literalSql } from './physical/render.js';
 import { explainPlan, stageText } from './physical/explain.js';
 import {
@@ -294,9 +295,16 @@ export class SessionEngine implements SqlEngine, Catalog {
     return f;
   }
 
+  /** A scan's partitions: its source's files packed as Spark packs them (file-splits.ts). */
   private splitsOf(s: Extract<LNode, { k: 'scan' }>): string[][] {
     const f = this.files.get(s.source) ?? [];
-    return f.length === 0 ? [[]] : f.map((x) => [x]);
+    const d = defaultFilePacking(this.sc.defaultParallelism);
+    const min = Number(this.conf.get('spark.sql.files.minPartitionNum') ?? d.minPartitionNum);
+    return packFiles(f, (x) => this.sizes.get(x) ?? 0, {
+      maxPartitionBytes: this.bytesConf('spark.sql.files.maxPartitionBytes', d.maxPartitionBytes),
+      openCostInBytes: this.bytesConf('spark.sql.files.openCostInBytes', d.openCostInBytes),
+      minPartitionNum: Number.isInteger(min) && min > 0 ? min : d.minPartitionNum,
+    });
   }
 
   private async resolveScans(n: LNode): Promise<void> {

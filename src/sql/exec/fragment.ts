@@ -331,9 +331,15 @@ async function filesView(
       ? await recordsView(conn, `${input.name}_records${i}`, fs, input.records)
       : `SELECT * FROM ${reader(input.format, fs, input.reader)}`;
   const parts = input.partitions;
-  if (!parts?.length) return read(files, 0);
+  if (!parts?.length && files.length === 1) return read(files, 0);
+  // Each file is read by itself, as when it was a partition alone (a split packs several), and
+  // the reads are concatenated in order by column name: files need not agree on column order.
   const bodies: string[] = [];
   for (const [i, file] of files.entries()) {
+    if (!parts?.length) {
+      bodies.push(`SELECT * FROM (${await read([file], i)})`);
+      continue;
+    }
     const values = partitionValuesOf(
       file,
       parts.map(([n]) => n),
@@ -343,7 +349,7 @@ async function filesView(
     );
     bodies.push(`SELECT *, ${cols.join(', ')} FROM (${await read([file], i)})`);
   }
-  return bodies.join(' UNION ALL ');
+  return bodies.join(' UNION ALL BY NAME ');
 }
 
 /** The scratch files (and directories) of one task run: named in the process's scratch directory, removed at its end. */

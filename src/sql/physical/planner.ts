@@ -709,17 +709,19 @@ export class DistributedPlanner {
     const lh = kl ? l : this.hash(l, lk, N);
     const rh = kr ? r : this.hash(r, rk, N);
     // Sides hashed here whose size was a guess, and that the join could broadcast: candidates
-    // for adaptive execution, the smaller estimate first.
+    // for adaptive execution, the smaller estimate first. None when broadcasting is off (a
+    // negative autoBroadcastJoinThreshold): knowing the size could not change the plan.
     const sides: JoinSideCandidate[] = [];
+    const adaptable = this.conf.autoBroadcastJoinThreshold >= 0;
     const exchanged = (p: Planned, before: Planned) =>
       p !== before && p.inputs.length === 1 && p.inputs[0]!.kind === 'exchange'
         ? p.inputs[0]!.stage
         : undefined;
     const ls = exchanged(lh, l);
     const rs = exchanged(rh, r);
-    if (!kl && ls && canBroadcastLeft && estimateIsGuess(n.left))
+    if (adaptable && !kl && ls && canBroadcastLeft && estimateIsGuess(n.left))
       sides.push({ side: n.left, stage: ls, leaf: lh, estimate: estimate(n.left, this.conf) });
-    if (!kr && rs && canBroadcastRight && estimateIsGuess(n.right))
+    if (adaptable && !kr && rs && canBroadcastRight && estimateIsGuess(n.right))
       sides.push({ side: n.right, stage: rs, leaf: rh, estimate: estimate(n.right, this.conf) });
     this.candidates.push(...sides.sort((a, b) => a.estimate - b.estimate));
     return build(lh, rh, N, lh.hashedBy);
