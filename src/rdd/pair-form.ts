@@ -97,7 +97,7 @@ function rewrite(src: string): string | undefined {
   let at = fbody.start;
   for (const r of returns.sort((a, b) => a.start - b.start)) {
     const arg = r.argument as AstNode & { elements: [AstNode, AstNode] };
-    text += src.slice(at, arg.start) + `void ${call(arg)}`;
+    text += src.slice(at, arg.start) + ` void ${call(arg)}`; // `return[a,b]` (minified) needs the space
     at = arg.end;
   }
   text += src.slice(at, fbody.end);

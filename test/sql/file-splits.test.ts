@@ -1,4 +1,9 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
+import { MicroSpark } from '../../src/index.js';
 import { defaultFilePacking, packFiles } from '../../src/sql/physical/file-splits.js';
 
 const MB = 1024 * 1024;
@@ -34,21 +39,19 @@ describe('packFiles (Spark FilePartition packing)', () => {
   it('settings: maxPartitionBytes caps a split, minPartitionNum raises the count', () => {
     const files = ['a', 'b', 'c', 'd'];
     const conf = { maxPartitionBytes: 10 * MB, openCostInBytes: 0, minPartitionNum: 1 };
-    expect(packFiles(files, () => 4 * MB, conf)).toEqual([['a', 'b'], ['c', 'd']]);
+    expect(packFiles(files, () => 4 * MB, conf)).toEqual([
+      ['a', 'b'],
+      ['c', 'd'],
+    ]);
     expect(packFiles(files, () => 4 * MB, { ...conf, maxPartitionBytes: 128 * MB })).toEqual([files]);
-    expect(packFiles(files, () => 4 * MB, { ...conf, maxPartitionBytes: 128 * MB, minPartitionNum: 4 })).toEqual(
-      files.map((f) => [f]),
-    );
+    expect(
+      packFiles(files, () => 4 * MB, { ...conf, maxPartitionBytes: 128 * MB, minPartitionNum: 4 }),
+    ).toEqual(files.map((f) => [f]));
   });
 });
 
 describe('a scan partition of several files (in process)', () => {
   it('reads each file by column name and keeps file order; partitions follow the packing', async () => {
-    const { mkdtempSync, rmSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
-    const { DuckDBInstance } = await import('@duckdb/node-api');
-    const { MicroSpark } = await import('../../src/index.js');
     const dir = mkdtempSync(join(tmpdir(), 'microspark-splits-'));
     const db = await DuckDBInstance.create(':memory:', {
       autoinstall_known_extensions: 'false',
