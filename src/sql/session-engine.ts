@@ -93,6 +93,42 @@ export function booleanSetting(key: string, value: string | undefined, fallback:
   throw new ConfigError(`${key} must be true or false, got '${value}'`, key);
 }
 
+/** Settings whose value is a size in bytes (`10485760`, `10m`, `512k`, `1g`, `-1`). */
+export const BYTES_SETTINGS: ReadonlySet<string> = new Set([
+  'spark.sql.autoBroadcastJoinThreshold',
+  'spark.microspark.sql.smallInputThreshold',
+  'spark.sql.files.maxPartitionBytes',
+  'spark.sql.files.openCostInBytes',
+]);
+
+/** Settings whose value is a positive integer. */
+export const POSITIVE_INT_SETTINGS: ReadonlySet<string> = new Set([
+  'spark.sql.shuffle.partitions',
+  'spark.sql.files.minPartitionNum',
+]);
+
+/**
+ * A size setting in bytes: digits with an optional unit (`b`, `k`, `m`, `g`, optionally followed
+ * by `b`, any case); `fallback` when unset. Anything else is a ConfigError naming the key.
+ */
+export function bytesSetting(key: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const m = /^(-?\d+)\s*([bkmg]?)b?$/i.exec(value.trim());
+  if (!m)
+    throw new ConfigError(`${key} must be a size in bytes such as 10485760, 10m or -1, got '${value}'`, key);
+  const unit = m[2]!.toLowerCase();
+  return Number(m[1]) * (unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : unit === 'g' ? 1024 ** 3 : 1);
+}
+
+/** A positive integer setting; `fallback` when unset. Anything else is a ConfigError naming the key. */
+export function positiveIntSetting(key: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw new ConfigError(`${key} must be a positive integer, got '${value}'`, key);
+  return n;
+}
+
 /** `spark.conf` values the engine reads. */
 export interface SqlConf {
   get(key: string): string | undefined;
@@ -189,19 +225,13 @@ export class SessionEngine implements SqlEngine, Catalog {
   }
 
   private shufflePartitions(): number {
-    const v = this.conf.get('spark.sql.shuffle.partitions');
-    const n = v === undefined ? this.sc.defaultParallelism : Number(v);
-    return Number.isInteger(n) && n > 0 ? n : this.sc.defaultParallelism;
+    const key = 'spark.sql.shuffle.partitions';
+    return positiveIntSetting(key, this.conf.get(key), this.sc.defaultParallelism);
   }
 
   /** A size setting in bytes (`10485760`, `10m`, `512k`, `-1`), or `fallback` when unset or malformed. */
   private bytesConf(key: string, fallback: number): number {
-    const v = this.conf.get(key);
-    if (v === undefined) return fallback;
-    const m = /^(-?\d+)\s*([kmg]?b?)?$/i.exec(v.trim());
-    if (!m) return fallback;
-    const unit = (m[2] ?? '').toLowerCase()[0];
-    return Number(m[1]) * (unit === 'k' ? 1024 : unit === 'm' ? 1024 * 1024 : unit === 'g' ? 1024 ** 3 : 1);
+    return bytesSetting(key, this.conf.get(key), fallback);
   }
 
   /** Resolves, optimizes and prepares a plan for planning (scalar subqueries computed, caches built). */
@@ -299,11 +329,11 @@ export class SessionEngine implements SqlEngine, Catalog {
   private splitsOf(s: Extract<LNode, { k: 'scan' }>): string[][] {
     const f = this.files.get(s.source) ?? [];
     const d = defaultFilePacking(this.sc.defaultParallelism);
-    const min = Number(this.conf.get('spark.sql.files.minPartitionNum') ?? d.minPartitionNum);
+    const minKey = 'spark.sql.files.minPartitionNum';
     return packFiles(f, (x) => this.sizes.get(x) ?? 0, {
       maxPartitionBytes: this.bytesConf('spark.sql.files.maxPartitionBytes', d.maxPartitionBytes),
       openCostInBytes: this.bytesConf('spark.sql.files.openCostInBytes', d.openCostInBytes),
-      minPartitionNum: Number.isInteger(min) && min > 0 ? min : d.minPartitionNum,
+      minPartitionNum: positiveIntSetting(minKey, this.conf.get(minKey), d.minPartitionNum),
     });
   }
 

@@ -15,7 +15,15 @@ import { AnalysisException } from './errors.js';
 import { parseExpression, parseStatement, type Statement } from './parser/parser.js';
 import type { ParamBinder } from './parser/build.js';
 import type { DataSourceSpec, Relation } from './plan/unresolved.js';
-import { BOOLEAN_SETTINGS, SessionEngine, booleanSetting } from './session-engine.js';
+import {
+  BOOLEAN_SETTINGS,
+  BYTES_SETTINGS,
+  POSITIVE_INT_SETTINGS,
+  SessionEngine,
+  booleanSetting,
+  bytesSetting,
+  positiveIntSetting,
+} from './session-engine.js';
 import { literalType } from './analysis/analyzer.js';
 import {
   ArrayType,
@@ -42,9 +50,14 @@ export class RuntimeConfig {
   get(key: string, fallback?: string): string | undefined {
     return this.values.get(key) ?? fallback;
   }
-  /** Sets `key` (values are strings, as in Spark); a boolean setting's bad value is a ConfigError naming it. */
+  /**
+   * Sets `key` (values are strings, as in Spark). A bad value of a setting the engine reads (a
+   * boolean, a size in bytes, a positive integer) is a ConfigError naming it, and is not kept.
+   */
   set(key: string, value: string | number | boolean): void {
     if (BOOLEAN_SETTINGS.has(key)) booleanSetting(key, String(value), false);
+    if (BYTES_SETTINGS.has(key)) bytesSetting(key, String(value), 0);
+    if (POSITIVE_INT_SETTINGS.has(key)) positiveIntSetting(key, String(value), 1);
     this.values.set(key, String(value));
   }
   /** Removes a setting. */
