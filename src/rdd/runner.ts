@@ -887,18 +887,25 @@ class TaskRun {
       if (o.p.f?.t === 'fn' && o.p.f.async === true) lastAsync = i;
     });
     // The chain's pair form (for a shuffle by key): its last map in its pair form where it has one.
+    // Generated and compiled once, when a shuffle first asks for it (not for every chain).
     const last = ops.length - 1;
     const pairsOf = (from: number): ((emit: PairEmit) => Emit) => {
-      const tail = ops.slice(from);
-      const pairFn = tail.at(-1)?.op === 'map' ? this.compiler.pairFn(ops[last]!.p.f!) : undefined;
-      const factory = fusedFactory(
-        tail.map((o) => o.op),
-        true,
-        pairFn !== undefined,
-      );
-      const tailFns = fns.slice(from);
-      if (pairFn !== undefined) tailFns[tailFns.length - 1] = pairFn;
-      return (emit) => factory(tailFns, emit);
+      let made: ((emit: PairEmit) => Emit) | undefined;
+      return (emit) => {
+        if (!made) {
+          const tail = ops.slice(from);
+          const pairFn = tail.at(-1)?.op === 'map' ? this.compiler.pairFn(ops[last]!.p.f!) : undefined;
+          const factory = fusedFactory(
+            tail.map((o) => o.op),
+            true,
+            pairFn !== undefined,
+          );
+          const tailFns = fns.slice(from);
+          if (pairFn !== undefined) tailFns[tailFns.length - 1] = pairFn;
+          made = (e) => factory(tailFns, e);
+        }
+        return made(emit);
+      };
     };
     let c: Compute;
     if (lastAsync >= 0) {
@@ -912,12 +919,14 @@ class TaskRun {
       const tail = fusedFactory(ops.slice(lastAsync + 1).map((o) => o.op));
       const tailFns = fns.slice(lastAsync + 1);
       c = (part, emit) => head(part, tail(tailFns, emit));
-      c.pairs = (part, emit) => head(part, pairsOf(lastAsync + 1)(emit));
+      const tailPairs = pairsOf(lastAsync + 1);
+      c.pairs = (part, emit) => head(part, tailPairs(emit));
       return c;
     }
     const factory = fusedFactory(ops.map((o) => o.op));
     c = (part, emit) => base(part, factory(fns, emit));
-    c.pairs = (part, emit) => base(part, pairsOf(0)(emit));
+    const pairs = pairsOf(0);
+    c.pairs = (part, emit) => base(part, pairs(emit));
     return c;
   }
 
