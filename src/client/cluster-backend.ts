@@ -17,8 +17,7 @@
  * - lost map outputs are recomputed by the workers that need them (bounded per task);
  * - no live worker for the grace period: the action rejects with NoWorkersError.
  */
-import { parseBlockId, rddPrefix, shufflePrefix } from '../protocol/block-ids.js';
-import type { ColumnSection } from '../sql/exec/sections.js';
+import { rddPrefix, shufflePrefix } from '../protocol/block-ids.js';
 import { randomUUID } from 'node:crypto';
 import { decode, encode } from '../protocol/codec.js';
 import { FETCH_CHUNK_BYTES } from '../protocol/defaults.js';
@@ -37,38 +36,15 @@ import { sleep, systemClock, type Clock, type Timer } from '../core/clock.js';
 import { PeerNode } from '../partition-server/peer-node.js';
 import type { Transport } from '../partition-server/transport.js';
 import type { CurveKeys } from '../partition-server/curve.js';
-import { blockId, parseMapOutputId, type ShuffleSpec, type TaskDesc } from '../rdd/lineage.js';
+import type { ShuffleSpec, TaskDesc } from '../rdd/lineage.js';
 import { broadcastIds, usesAccumulators } from '../rdd/runner.js';
-import { stageShuffles } from '../rdd/plan.js';
 import type { RunJobOptions } from '../rdd/rdd.js';
 import type { Backend, JobSpec } from './backend.js';
-import type { WasmPoolStats } from '../worker/task-pool.js';
-import { ProgressBus, stageShape, type RetryReason, type TaskMetrics } from './progress.js';
-
-/** A shuffle map stage of a running action, as the client follows it through `job.event`. */
-interface MapStage {
-  readonly stageId: number;
-  readonly shuffleId: string;
-  readonly name: string;
-  readonly tasks: number;
-  /** Map partitions done: the endpoint of the worker holding each output. */
-  readonly outputs: Array<string | undefined>;
-  /** Map partitions whose accumulator updates were applied (once per partition and action). */
-  readonly applied: Set<number>;
-  /** The worker sourcing each map partition's job, from its reports (they stop if it dies). */
-  readonly sources: Map<number, string>;
-  /**
-   * What progress last said of each map partition. Two workers may run the same map job (both
-   * posted it); the events of the second are not shown twice.
-   */
-  readonly shown: Map<number, 'running' | 'done'>;
-  readonly job: JobSpec;
-  /** Its parent stages and operations, for progress listeners (the web UI's DAG). */
-  readonly shape: { readonly parentIds?: readonly number[]; readonly operations?: readonly string[] };
-  completed: boolean;
-  /** Rejects the action (a map task failed for good). */
-  readonly fail: (e: Error) => void;
-}
+import { ProgressBus, stageShape, type TaskMetrics } from './progress.js';
+import { MapStages, reportAwaited, taskEvent, unreported, type StageEvent } from './map-stages.js';
+import { HostedData } from './hosted-data.js';
+import { mapTask, planStages } from './stage-plan.js';
+import { RecordDirectory, type SeenRecords, type WorkerStatus } from './record-directory.js';
 
 /** Timeouts and limits of the cluster mode (defaults in src/protocol/defaults.ts). */
 export interface ClusterBackendOptions {
@@ -109,55 +85,7 @@ interface TaskDone {
   readonly metrics?: TaskMetrics;
 }
 
-/** A stage's progress, for the console and for tests (emitted synchronously, in order). */
-export interface StageEvent {
-  readonly stageId: number;
-  readonly kind: 'shuffle-map' | 'result';
-  readonly state: 'submitted' | 'completed';
-  readonly tasks: number;
-  /** For completed shuffle-map stages: the shuffle and the endpoint holding each map output. */
-  readonly shuffleId?: string;
-  readonly outputs?: readonly (string | undefined)[];
-}
-
-/** A live worker as the client sees it (from its last `worker` record), for the console. */
-export interface WorkerStatus {
-  readonly node: string;
-  /** Partition server endpoint, `tcp://host:port`. */
-  readonly endpoint: string;
-  readonly slots: number;
-  readonly free: number;
-  /** Blocks it stores (shuffle outputs and cached partitions). */
-  readonly blocks: number;
-  readonly memoryBytes: number;
-  /** Bytes of its blocks on disk (spilled past its memory budget); 0 from a worker that does not say. */
-  readonly diskBytes?: number;
-  /** Block files its store has written (spills) and their bytes, since it started. */
-  readonly spills?: number;
-  readonly spilledBytes?: number;
-  /**
-   * Milliseconds since anything was last heard from it. With SWIM membership (the default) a
-   * healthy worker may be silent for many seconds; {@link suspectMs} says whether it is in doubt.
-   */
-  readonly lastSeenMs: number;
-  /** Milliseconds this client has suspected it (an unanswered probe, not yet refuted); absent while it is healthy. */
-  readonly suspectMs?: number;
-  /** What its task pool did with WebAssembly modules (from its last record; absent from older workers). */
-  readonly wasm?: WasmPoolStats;
-}
-
-/** The records a client currently sees from other peers (for `microspark status`). */
-export interface SeenRecords {
-  readonly jobs: ReadonlyArray<{ jobId: string; attempt: number; source: string; owner: string; partition: number }>; // prettier-ignore
-  readonly blocks: ReadonlyArray<{
-    blockId: string;
-    holder: string;
-    bytes: number;
-    owner: string;
-    /** The holder's catalog entry for a block of SQL batches. */
-    section?: ColumnSection;
-  }>;
-}
+export type { StageEvent, SeenRecords, WorkerStatus };
 
 /** Counters, for tests and the console. */
 export interface ClusterCounters {
@@ -196,25 +124,18 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
   private readonly source: JobSource<PendingTask>;
   /** The clock every timer of the client runs on. */
   readonly clock: Clock;
-  private readonly slices = new Map<string, readonly Uint8Array[]>();
-  private readonly broadcasts = new Map<string, Uint8Array>();
-  /** The map stages of running actions, by stage id (their tasks run as jobs posted by workers). */
-  private readonly mapStages = new Map<number, MapStage>();
+  /** Parallelized slices and broadcast values hosted for the tasks. */
+  private readonly hosted = new HostedData();
+  /** The map stages of running actions (their tasks run as jobs posted by workers). */
+  private readonly mapStages: MapStages;
   /**
    * Shuffles each running top-level action reads (action id → shuffle ids): their outputs are
    * dropped on the workers when it ends, unless another running action reads them too.
    */
   private readonly actionShuffles = new Map<number, Set<string>>();
-  /** Map outputs reported done while an action that reads them runs: shuffle id → map indexes. */
-  private readonly mapDone = new Map<string, Set<number>>();
-  /** Persisted blocks announced by workers: block id → holder node and size. */
-  private readonly blocks = new Map<string, { holder: string; bytes: number }>();
+  /** What other peers announced: workers, jobs, blocks, and where persisted partitions are. */
+  private readonly directory: RecordDirectory;
   private readonly timers: Timer[] = [];
-  /** Last `worker` record per live worker node. */
-  private readonly workerRecords = new Map<string, Extract<WireRecord, { kind: 'worker' }>>();
-  /** Job and block records announced by other peers, until withdrawn. */
-  private readonly seenJobs = new Map<string, Extract<WireRecord, { kind: 'job' }>>();
-  private readonly seenBlocks = new Map<string, Extract<WireRecord, { kind: 'rdd' }>>();
   private lastWorkerSeen: number;
   private nextStage = 0;
   private stopped = false;
@@ -226,6 +147,15 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
     super();
     this.clock = options.clock ?? systemClock;
     this.lastWorkerSeen = this.clock.now();
+    const endpointOf = (n: string) => node.peer(n)?.identity.rpc;
+    this.directory = new RecordDirectory(endpointOf);
+    this.mapStages = new MapStages({
+      progress: this.progress,
+      stageEvent: (e) => this.emit('stage', e),
+      endpointOf,
+      counters: this.counters,
+      maxTaskFailures: options.maxTaskFailures,
+    });
     this.source = new JobSource<PendingTask>(
       {
         identity: node.identity,
@@ -247,15 +177,16 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
           encode({
             ...pending.desc,
             attempt,
-            blocks: this.blocksFor(pending.desc),
+            blocks: this.directory.blocksFor(pending.desc),
             poster: this.firstGrant(pending.desc.stageId),
           } satisfies TaskDesc),
         notMember: () => this.counters.claimsFromNonMembers++,
-        granted: (_id, pending, attempt, worker) => this.taskEvent(pending.desc, attempt, 'running', worker),
+        granted: (_id, pending, attempt, worker) =>
+          taskEvent(this.progress, pending.desc, attempt, 'running', worker),
         completed: (_id, pending, attempt, req) => {
           this.counters.tasksCompleted++;
-          this.taskEvent(pending.desc, attempt, 'done', req.worker, undefined, req.metrics);
-          for (const [id, bytes] of req.blocks ?? []) this.blocks.set(id, { holder: req.worker, bytes });
+          taskEvent(this.progress, pending.desc, attempt, 'done', req.worker, undefined, req.metrics);
+          for (const [id, bytes] of req.blocks ?? []) this.directory.stored(id, req.worker, bytes);
           pending.job.onAccumulators(req.accumulators);
           pending.resolve({
             result: req.result ? decode(req.result) : undefined,
@@ -266,10 +197,10 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
         reposted: (_id, pending, attempt, reason, end) => {
           if (end?.kind === 'worker-stopping') this.counters.leasesReleased++;
           else if (reason === 'lease-expired' || reason === 'worker-lost') this.counters.reannounced++;
-          this.taskEvent(pending.desc, attempt, 'retried', undefined, reason);
+          taskEvent(this.progress, pending.desc, attempt, 'retried', undefined, reason);
         },
         failed: (_id, pending, attempt, error, failures) => {
-          this.taskEvent(pending.desc, attempt, 'failed');
+          taskEvent(this.progress, pending.desc, attempt, 'failed');
           pending.reject(
             new TaskFailedError(
               `Task ${pending.desc.partition} in stage ${pending.desc.stageId} failed ${failures} times; ` +
@@ -380,82 +311,33 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
     mode: 'result' | 'map',
   ): Promise<{ results: unknown[]; sizes: Map<string, number> }> {
     for (const id of broadcastIds(job.nodes)) {
-      if (!this.broadcasts.has(id))
+      if (!this.hosted.broadcast(id))
         throw new InvalidOperationError(`broadcast ${id} was destroyed and can no longer be used`);
     }
     // The stages, parents first: every shuffle the result stage needs, transitively.
-    const fullyStored = (nodeId: string, n: number) => {
-      for (let p = 0; p < n; p++) if (!this.blocks.has(blockId(nodeId, p))) return false;
-      return true;
-    };
-    // A shuffle whose map outputs are all announced (an earlier job of this action, e.g. a
-    // sortBy's sampling, computed it) is skipped, with its parents, as in process.
-    const order: ShuffleSpec[] = [];
+    const fullyStored = (nodeId: string, n: number) => this.directory.fullyStored(nodeId, n);
     let reads = this.actionShuffles.get(job.action);
     if (!reads) this.actionShuffles.set(job.action, (reads = new Set()));
-    const visit = (rootId: string, seen: Set<string>) => {
-      for (const s of stageShuffles(job.nodes, rootId, fullyStored)) {
-        if (seen.has(s.id)) continue;
-        seen.add(s.id);
-        reads.add(s.id);
-        if (this.mapOutputsAvailable(s)) continue;
-        visit(s.parent, seen);
-        order.push(s);
-      }
-    };
-    visit(job.root, new Set());
     let failStage!: (e: Error) => void;
     const stageFailed = new Promise<never>((_, reject) => (failStage = reject));
     stageFailed.catch(() => undefined);
-    const stages = order.map((s): MapStage => ({
-      stageId: this.nextStage++,
-      shuffleId: s.id,
-      name: job.sites[s.parent] ?? `shuffle ${s.id.slice(0, 8)}`,
-      tasks: s.numMaps,
-      outputs: new Array<string | undefined>(s.numMaps).fill(undefined),
-      applied: new Set(),
-      sources: new Map(),
-      shown: new Map(),
-      job,
-      shape: {},
-      completed: false,
-      fail: failStage,
-    }));
-    const stageIds: Record<string, number> = {};
-    for (const st of stages) {
-      stageIds[st.shuffleId] = st.stageId;
-      this.mapStages.set(st.stageId, st);
-    }
-    const stageId = this.nextStage++;
+    const plan = planStages(job, mode, {
+      fullyStored,
+      available: (s) => this.mapOutputsAvailable(s),
+      nextStageId: () => this.nextStage++,
+      fail: (e) => failStage(e),
+      reads,
+    });
+    const { stageIds, resultStageId: stageId, results: descs, maps: mapDescs, tops } = plan;
+    const stages = plan.stages.map((p) => p.stage);
     const shapeOf = (rootId: string) =>
       this.progress.listening
         ? stageShape(job.nodes, rootId, job.sites, (id) => stageIds[id], fullyStored)
         : {};
-    stages.forEach((st, i) => ((st as { shape: MapStage['shape'] }).shape = shapeOf(order[i]!.parent)));
-    const descs = job.partitions.map((partition): TaskDesc => ({
-      stageId,
-      attempt: 0,
-      nodes: job.nodes,
-      root: job.root,
-      partition,
-      output: { kind: 'result', fn: job.fn },
-      stageIds,
-    }));
-    // Map mode: the shuffles the root reads directly, each map task posted here.
-    const tops = mode === 'map' ? stageShuffles(job.nodes, job.root, fullyStored) : [];
-    const mapDescs: TaskDesc[] = [];
-    for (const s of tops) {
-      const st = stages.find((x) => x.shuffleId === s.id);
-      if (!st) continue; // every output is there already
-      for (let m = 0; m < s.numMaps; m++)
-        mapDescs.push({ stageId: st.stageId, attempt: 0, nodes: job.nodes, root: s.parent, partition: m, output: { kind: 'shuffle', shuffle: s }, stageIds }); // prettier-ignore
-    }
+    for (const { stage, shuffle } of plan.stages) stage.shape = shapeOf(shuffle.parent);
     const written = new Map<string, number>();
     try {
-      for (const st of stages) {
-        this.emit('stage', { stageId: st.stageId, kind: 'shuffle-map', state: 'submitted', tasks: st.tasks, shuffleId: st.shuffleId }); // prettier-ignore
-        this.stageEvent(st, 'submitted');
-      }
+      for (const st of stages) this.mapStages.add(st);
       if (mode === 'result')
         this.emit('stage', { stageId, kind: 'result', state: 'submitted', tasks: descs.length });
       const stage = { stageId, kind: 'result', name: job.name, tasks: descs.length, ...shapeOf(job.root) } as const; // prettier-ignore
@@ -471,9 +353,7 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
             const done = r[i]!;
             st.outputs[d.partition] = this.node.peer(done.worker)?.identity.rpc ?? done.worker;
             st.applied.add(d.partition);
-            let set = this.mapDone.get(st.shuffleId);
-            if (!set) this.mapDone.set(st.shuffleId, (set = new Set()));
-            set.add(d.partition);
+            this.mapStages.markDone(st.shuffleId, d.partition);
             const bytes = done.metrics?.shuffleWriteBytes;
             if (bytes !== undefined) written.set(`${st.shuffleId}/${d.partition}`, bytes);
           });
@@ -484,29 +364,17 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
         // shared shuffle) and will never report: it gets a heartbeat, a known live source longer.
         const t0 = this.clock.now();
         const counts = usesAccumulators(job.nodes); // without accumulators, reports carry nothing needed
-        const awaited = () => {
-          if (!counts) return false;
-          const waited = this.clock.now() - t0;
-          return stages.some((st) => {
-            for (let m = 0; m < st.tasks; m++) {
-              if (st.applied.has(m)) continue;
-              const source = st.sources.get(m);
-              if (source === undefined ? waited < this.options.heartbeatMs : this.node.peer(source))
-                return true;
-            }
-            return false;
-          });
-        };
+        const awaited = () =>
+          counts &&
+          reportAwaited(stages, this.clock.now() - t0, this.options.heartbeatMs, (n) => !!this.node.peer(n));
         while (awaited() && this.clock.now() - t0 < this.options.deadAfterMs) await sleep(this.clock, 20);
         // Reports that never came (their source died or was cut off): the client runs those map
         // partitions again as jobs of its own, whose completions bring the updates (as Spark, an
         // update in a transformation may count twice when its task runs again: a partition another
         // action's stage computed, reporting there, is such a case; none is lost).
         const reruns: Array<Promise<unknown>> = [];
-        stages.forEach((st, i) => {
-          const s = order[i]!;
-          for (let m = 0; m < st.tasks; m++) {
-            if (!counts || st.applied.has(m)) continue;
+        for (const { stage: st, shuffle: s } of plan.stages) {
+          for (const m of counts ? unreported(st) : []) {
             this.counters.mapReportsRecomputed++;
             const once: JobSpec = {
               ...job,
@@ -516,13 +384,13 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
                 job.onAccumulators(updates);
               },
             };
-            const desc: TaskDesc = { stageId: st.stageId, attempt: 0, nodes: job.nodes, root: s.parent, partition: m, output: { kind: 'shuffle', shuffle: s }, stageIds }; // prettier-ignore
+            const desc = mapTask(job, st.stageId, s, m, stageIds);
             reruns.push(this.runTasks([desc], once, opts, undefined, stageFailed));
           }
-        });
+        }
         await Promise.all(reruns);
         // Map stages whose outputs were all there already (nothing reported) end with the result.
-        for (const st of stages) this.completeMapStage(st);
+        for (const st of stages) this.mapStages.complete(st);
         return r;
       };
       if (mode === 'map') {
@@ -533,11 +401,11 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
       this.emit('stage', { stageId, kind: 'result', state: 'completed', tasks: descs.length });
       return { results: results.map((r) => r.result), sizes: new Map() };
     } catch (e) {
-      for (const st of stages) if (!st.completed) this.stageEvent(st, 'failed');
+      for (const st of stages) this.mapStages.failed(st);
       throw e;
     } finally {
       for (const st of stages) {
-        this.mapStages.delete(st.stageId);
+        this.mapStages.remove(st.stageId);
         this.posters.delete(st.stageId);
       }
       this.posters.delete(stageId);
@@ -552,11 +420,7 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
     shuffles: readonly ShuffleSpec[],
     written: Map<string, number>,
   ): Map<string, number> {
-    const announced = new Map<string, number>();
-    for (const b of this.seenBlocks.values()) {
-      const out = parseMapOutputId(b.blockId);
-      if (out && this.node.peer(b.holder.node)) announced.set(`${out.shuffleId}/${out.map}`, b.bytes);
-    }
+    const announced = this.directory.announcedMapBytes();
     const sizes = new Map<string, number>();
     for (const s of shuffles) {
       let total = 0;
@@ -569,125 +433,10 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
 
   /** Whether every map output of `s` is announced by a live worker (or reported done). */
   private mapOutputsAvailable(s: ShuffleSpec): boolean {
-    const have = new Set(this.mapDone.get(s.id));
-    for (const b of this.seenBlocks.values()) {
-      const out = parseMapOutputId(b.blockId);
-      if (out?.shuffleId === s.id && this.node.peer(b.holder.node)) have.add(out.map);
-    }
+    const have = this.directory.announcedMaps(s.id);
+    for (const m of this.mapStages.doneMaps(s.id) ?? []) have.add(m);
     for (let m = 0; m < s.numMaps; m++) if (!have.has(m)) return false;
     return true;
-  }
-
-  private stageEvent(st: MapStage, state: 'submitted' | 'completed' | 'failed'): void {
-    this.progress.emit({
-      type: 'stage',
-      actionId: this.progress.actionId,
-      stageId: st.stageId,
-      kind: 'shuffle-map',
-      state,
-      name: st.name,
-      tasks: st.tasks,
-      ...st.shape,
-    });
-  }
-
-  private completeMapStage(st: MapStage): void {
-    if (st.completed) return;
-    st.completed = true;
-    this.stageEvent(st, 'completed');
-    this.emit('stage', {
-      stageId: st.stageId,
-      kind: 'shuffle-map',
-      state: 'completed',
-      tasks: st.tasks,
-      shuffleId: st.shuffleId,
-      outputs: [...st.outputs],
-    });
-  }
-
-  /** A worker reports a map job it is the source of (or a task's lost map output). */
-  private onJobEvent(ev: Extract<Request, { op: 'job.event' }>): { ok: boolean } {
-    const st = this.mapStages.get(ev.stageId);
-    const desc = { stageId: ev.stageId, partition: ev.partition };
-    if (st && ev.source !== undefined) st.sources.set(ev.partition, ev.source);
-    switch (ev.state) {
-      case 'posted':
-        this.mapDone.get(ev.shuffleId)?.delete(ev.partition);
-        if (ev.recomputed) this.counters.mapOutputsRecomputed++;
-        if (st && ev.recomputed) {
-          st.outputs[ev.partition] = undefined;
-          st.shown.delete(ev.partition);
-        }
-        break;
-      case 'running':
-        if (st && st.shown.get(ev.partition) === undefined) {
-          st.shown.set(ev.partition, 'running');
-          this.taskEvent(desc, ev.attempt, 'running', ev.worker);
-        }
-        break;
-      case 'done': {
-        let done = this.mapDone.get(ev.shuffleId);
-        if (!done) this.mapDone.set(ev.shuffleId, (done = new Set()));
-        done.add(ev.partition);
-        if (!st) break;
-        st.outputs[ev.partition] = ev.worker && this.node.peer(ev.worker)?.identity.rpc;
-        if (!st.applied.has(ev.partition)) {
-          st.applied.add(ev.partition);
-          st.job.onAccumulators(ev.accumulators ?? []);
-        }
-        if (st.shown.get(ev.partition) !== 'done') {
-          st.shown.set(ev.partition, 'done');
-          this.taskEvent(desc, ev.attempt, 'done', ev.worker, undefined, ev.metrics);
-        }
-        if (st.outputs.every((o) => o !== undefined)) this.completeMapStage(st);
-        break;
-      }
-      case 'retried':
-        if (ev.reason === 'fetch-failed') this.counters.fetchFailures++;
-        else if (ev.reason === 'lease-expired' || ev.reason === 'worker-lost') this.counters.reannounced++;
-        if (st?.shown.get(ev.partition) === 'running') st.shown.delete(ev.partition);
-        if (st || ev.reason === 'fetch-failed')
-          this.taskEvent(desc, ev.attempt, 'retried', undefined, ev.reason);
-        break;
-      case 'failed': {
-        if (!st) break;
-        this.taskEvent(desc, ev.attempt, 'failed', ev.worker);
-        const error = ev.error ?? { name: 'Error', message: 'map task failed' };
-        const failures = this.options.maxTaskFailures;
-        st.fail(
-          new TaskFailedError(
-            `Task ${ev.partition} in stage ${ev.stageId} failed ${failures} times; ` +
-              `most recent failure: ${error.name}: ${error.message}`,
-            ev.stageId,
-            ev.partition,
-            failures,
-            errorFromWire(error),
-          ),
-        );
-        break;
-      }
-    }
-    return { ok: true };
-  }
-
-  private taskEvent(
-    desc: { readonly stageId: number; readonly partition: number },
-    attempt: number,
-    state: 'running' | 'done' | 'retried' | 'failed',
-    worker?: string,
-    reason?: RetryReason,
-    metrics?: TaskMetrics,
-  ): void {
-    this.progress.emit({
-      type: 'task',
-      stageId: desc.stageId,
-      partition: desc.partition,
-      attempt,
-      state,
-      ...(worker !== undefined && { worker }),
-      ...(reason !== undefined && { reason }),
-      ...(metrics !== undefined && { metrics }),
-    });
   }
 
   /** Posts tasks as jobs, announces them, and resolves with each one's result and worker. */
@@ -765,7 +514,7 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
         if (req.resultBlock) return this.completeWithResultBlock(req, req.resultBlock);
         return this.source.answer(req);
       case 'job.event':
-        return this.onJobEvent(req);
+        return this.mapStages.onJobEvent(req);
       case 'task.log': {
         const { worker, stageId, partition, attempt } = req;
         for (const l of req.lines)
@@ -773,7 +522,14 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
         return { ok: true };
       }
       case 'fetch':
-        return this.fetch(req.what, req.id, req.index ?? 0, req.offset, req.length);
+        if (req.what === 'block') throw new InvalidOperationError(`block ${req.id} is not hosted here`);
+        return this.hosted.chunk(
+          req.what,
+          req.id,
+          req.index ?? 0,
+          req.offset,
+          Math.min(req.length, FETCH_CHUNK_BYTES),
+        );
       case 'cancel':
         return { ok: true };
       default:
@@ -815,120 +571,33 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
     return true;
   }
 
-  private blocksFor(desc: TaskDesc): Record<string, string> {
-    const out: Record<string, string> = {};
-    for (const [nodeId, node] of Object.entries(desc.nodes)) {
-      if (!node.persist) continue;
-      for (let p = 0; p < node.n; p++) {
-        const id = blockId(nodeId, p);
-        const b = this.blocks.get(id);
-        const endpoint = b && this.node.peer(b.holder)?.identity.rpc;
-        if (endpoint) out[id] = endpoint;
-      }
-    }
-    return out;
-  }
-
-  private fetch(
-    what: 'block' | 'slice' | 'broadcast',
-    id: string,
-    index: number,
-    offset: number,
-    length: number,
-  ) {
-    let data: Uint8Array | undefined;
-    if (what === 'slice') data = this.slices.get(id)?.[index];
-    else if (what === 'broadcast') data = this.broadcasts.get(id);
-    if (!data) throw new InvalidOperationError(`${what} ${id} is not hosted here`);
-    const len = Math.min(length, FETCH_CHUNK_BYTES);
-    return { data: data.subarray(offset, offset + len), total: data.byteLength };
-  }
-
   // ------------------------------------------------------------------ records and liveness
 
   private onRecord(r: WireRecord): void {
-    if (r.kind === 'worker') {
-      this.lastWorkerSeen = this.clock.now();
-      this.workerRecords.set(r.peer.node, r);
-    } else if (r.kind === 'job') this.seenJobs.set(r.jobId, r);
-    else if (r.kind === 'rdd') {
-      this.seenBlocks.set(`${r.holder.node}/${r.blockId}`, r);
-      if (parseBlockId(r.blockId)?.kind === 'rdd')
-        this.blocks.set(r.blockId, { holder: r.holder.node, bytes: r.bytes });
-    } else if (r.kind === 'withdraw') {
-      if (r.of === 'rdd') {
-        this.seenBlocks.delete(`${r.holder}/${r.id}`);
-        if (this.blocks.get(r.id)?.holder === r.holder) this.blocks.delete(r.id);
-      } else this.seenJobs.delete(r.id);
-    }
+    if (this.directory.heard(r)) this.lastWorkerSeen = this.clock.now();
   }
 
   /** Live workers with their slots, stored blocks, memory and last heartbeat, by endpoint. */
   workerStatus(): WorkerStatus[] {
-    const now = this.clock.now();
-    return this.node
-      .peers()
-      .filter((p) => p.identity.role === 'worker')
-      .map((p) => {
-        const r = this.workerRecords.get(p.identity.node);
-        return {
-          node: p.identity.node,
-          endpoint: p.identity.rpc,
-          slots: r?.slots ?? 0,
-          free: r?.free ?? 0,
-          blocks: r?.blocks ?? 0,
-          memoryBytes: r?.memoryBytes ?? 0,
-          diskBytes: r?.diskBytes ?? 0,
-          spills: r?.spills ?? 0,
-          spilledBytes: r?.spilledBytes ?? 0,
-          lastSeenMs: Math.max(0, now - p.lastSeen),
-          ...suspectField(this.node.suspectedForMs(p.identity.node)),
-          ...(r?.wasm && { wasm: r.wasm }),
-        };
-      })
-      .sort((a, b) => a.endpoint.localeCompare(b.endpoint));
+    const workers = this.node.peers().filter((p) => p.identity.role === 'worker');
+    return this.directory.workerStatus(workers, this.clock.now(), (n) => this.node.suspectedForMs(n));
   }
 
   /** Job and block records other peers have announced and not withdrawn. */
   seenRecords(): SeenRecords {
-    return {
-      jobs: [...this.seenJobs.values()].map((j) => ({
-        jobId: j.jobId,
-        attempt: j.attempt,
-        source: j.source.rpc,
-        owner: j.owner,
-        partition: j.partition,
-      })),
-      blocks: [...this.seenBlocks.values()].map((b) => ({
-        blockId: b.blockId,
-        holder: b.holder.rpc,
-        bytes: b.bytes,
-        ...(b.section && { section: b.section }),
-        owner: b.owner,
-      })),
-    };
+    return this.directory.seenRecords();
   }
 
   /** Where each stored partition of a persisted node is: partition → holder endpoint. */
   blockLocations(nodeId: string): Map<number, string> {
-    const out = new Map<number, string>();
-    const prefix = rddPrefix(nodeId);
-    for (const [id, b] of this.blocks) {
-      if (!id.startsWith(prefix)) continue;
-      const endpoint = this.node.peer(b.holder)?.identity.rpc;
-      if (endpoint) out.set(Number(id.slice(prefix.length)), endpoint);
-    }
-    return out;
+    return this.directory.blockLocations(nodeId);
   }
 
   private onPeerDown(p: PeerIdentity): void {
     if (p.role !== 'worker') return;
     this.progress.emit({ type: 'worker', state: 'lost', node: p.node, endpoint: p.rpc });
-    this.workerRecords.delete(p.node);
-    for (const [k, b] of [...this.seenBlocks]) if (b.holder.node === p.node) this.seenBlocks.delete(k);
-    for (const [k, j] of [...this.seenJobs]) if (j.source.node === p.node) this.seenJobs.delete(k);
+    this.directory.peerDown(p.node);
     this.source.holderDead(p.node);
-    for (const [id, b] of [...this.blocks]) if (b.holder === p.node) this.blocks.delete(id);
   }
 
   /** No live worker for the grace period: the open jobs reject with NoWorkersError. */
@@ -955,20 +624,20 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
   // ------------------------------------------------------------------ hosted data
 
   putSlices(dataId: string, slices: readonly Uint8Array[]): void {
-    this.slices.set(dataId, slices);
+    this.hosted.putSlices(dataId, slices);
   }
   dropSlices(dataId: string): void {
-    this.slices.delete(dataId);
+    this.hosted.dropSlices(dataId);
   }
   putBroadcast(id: string, bytes: Uint8Array): void {
-    this.broadcasts.set(id, bytes);
+    this.hosted.putBroadcast(id, bytes);
   }
   dropBroadcast(id: string): void {
-    this.broadcasts.delete(id);
+    this.hosted.dropBroadcast(id);
     this.dropOnWorkers([], [id]);
   }
   dropBlocks(nodeId: string): void {
-    for (const id of [...this.blocks.keys()]) if (id.startsWith(rddPrefix(nodeId))) this.blocks.delete(id);
+    this.directory.unpersist(nodeId);
     this.dropOnWorkers([rddPrefix(nodeId)]);
   }
 
@@ -982,15 +651,7 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
     for (const w of this.workers()) this.node.request(w.node, req, 2000).catch(() => undefined);
   }
   storageInfo(nodeId: string): { partitions: number; bytes: number } | undefined {
-    let partitions = 0;
-    let bytes = 0;
-    for (const [id, b] of this.blocks) {
-      if (id.startsWith(rddPrefix(nodeId))) {
-        partitions++;
-        bytes += b.bytes;
-      }
-    }
-    return partitions > 0 ? { partitions, bytes } : undefined;
+    return this.directory.storageInfo(nodeId);
   }
   endAction(action: number, last: boolean): void {
     // The action's shuffle outputs are released on the workers, except those another running
@@ -1004,10 +665,8 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
     const prefixes = released.map(shufflePrefix);
     this.dropOnWorkers(prefixes);
     // Their records are withdrawn soon; the next action must not plan on them meanwhile.
-    for (const [k, b] of [...this.seenBlocks])
-      if (prefixes.some((p) => b.blockId.startsWith(p))) this.seenBlocks.delete(k);
-    for (const id of released) this.mapDone.delete(id);
-    if (last) this.mapDone.clear();
+    this.directory.forgetAnnounced(prefixes);
+    this.mapStages.forgetDone(released, last);
   }
   async stop(): Promise<void> {
     if (this.stopped) return;
@@ -1018,9 +677,4 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
     this.source.stop();
     await this.node.stop();
   }
-}
-
-/** The `suspectMs` field of a worker's status, present only while it is suspected. */
-function suspectField(ms: number | undefined): { suspectMs?: number } {
-  return ms === undefined ? {} : { suspectMs: ms };
 }

@@ -37,12 +37,12 @@ import { ContextUi, type EventLogOptions, type UiOptions } from '../ui/index.js'
 import type { ProgressListener } from './progress.js';
 import { userCall } from '../rdd/call-site.js';
 import { spawnWorker, stopWorkers, type LocalWorker } from './local-cluster.js';
-import { MIN_MEMORY_BYTES } from '../worker/config.js';
 import {
   HEARTBEAT_INTERVAL_MS,
   JOB_REANNOUNCE_INTERVAL_MS,
   LEASE_TTL_MS,
   MAX_TASK_FAILURES,
+  MIN_MEMORY_BYTES,
   NO_WORKER_GRACE_MS,
   PEER_DEAD_AFTER_MS,
 } from '../protocol/defaults.js';

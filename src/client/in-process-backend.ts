@@ -17,11 +17,12 @@ import type { Backend, JobSpec } from './backend.js';
 import { InvalidOperationError } from '../protocol/errors.js';
 import { MAX_TASK_FAILURES } from '../protocol/defaults.js';
 import { ProgressBus, stageShape } from './progress.js';
+import { HostedData } from './hosted-data.js';
 
 /** The in-process execution mode (see module doc). */
 export class InProcessBackend implements Backend {
-  private readonly slices = new Map<string, readonly Uint8Array[]>();
-  private readonly broadcasts = new Map<string, Uint8Array>();
+  /** Parallelized slices and broadcast values hosted for the tasks. */
+  private readonly hosted = new HostedData();
   private readonly broadcastCache = new Map<string, unknown>();
   private readonly blocks = new Map<string, Uint8Array>();
   /** Each shuffle's map outputs (one indexed buffer per map task, as a worker stores them). */
@@ -35,7 +36,7 @@ export class InProcessBackend implements Backend {
 
   private readonly services: TaskServices = {
     readSlice: (dataId, slice) => {
-      const s = this.slices.get(dataId)?.[slice];
+      const s = this.hosted.slice(dataId, slice);
       if (!s)
         return Promise.reject(new InvalidOperationError(`parallelize data ${dataId} slice ${slice} is gone`));
       return Promise.resolve(s);
@@ -56,7 +57,7 @@ export class InProcessBackend implements Backend {
     readBlock: (id) => Promise.resolve(this.blocks.get(id)),
     broadcastValue: (id) => {
       if (!this.broadcastCache.has(id)) {
-        const bytes = this.broadcasts.get(id);
+        const bytes = this.hosted.broadcast(id);
         if (!bytes)
           return Promise.reject(new InvalidOperationError(`broadcast ${id} was destroyed or never created`));
         this.broadcastCache.set(id, decode(bytes));
@@ -218,16 +219,16 @@ export class InProcessBackend implements Backend {
   }
 
   putSlices(dataId: string, slices: readonly Uint8Array[]): void {
-    this.slices.set(dataId, slices);
+    this.hosted.putSlices(dataId, slices);
   }
   dropSlices(dataId: string): void {
-    this.slices.delete(dataId);
+    this.hosted.dropSlices(dataId);
   }
   putBroadcast(id: string, bytes: Uint8Array): void {
-    this.broadcasts.set(id, bytes);
+    this.hosted.putBroadcast(id, bytes);
   }
   dropBroadcast(id: string): void {
-    this.broadcasts.delete(id);
+    this.hosted.dropBroadcast(id);
     this.broadcastCache.delete(id);
   }
   dropBlocks(nodeId: string): void {
@@ -268,8 +269,7 @@ export class InProcessBackend implements Backend {
     }
   }
   stop(): Promise<void> {
-    this.slices.clear();
-    this.broadcasts.clear();
+    this.hosted.clear();
     this.broadcastCache.clear();
     this.blocks.clear();
     this.shuffleOutputs.clear();

@@ -39,6 +39,8 @@ export const CLIENT_GONE_AFTER_MS = 10_000;
 /** A task whose user code fails this many times fails its action (Spark's `spark.task.maxFailures`). */
 export const MAX_TASK_FAILURES = 4;
 
+/** The smallest accepted `--memory`; smaller sizes are almost always a forgotten unit (`--memory 1`). */
+export const MIN_MEMORY_BYTES = 1024 ** 2;
 /** Memory a worker gives its block store before spilling to disk: 1 GiB. */
 export const DEFAULT_MEMORY_BYTES = 1024 ** 3;
 

@@ -15,6 +15,7 @@ import { z } from 'zod';
 import {
   DEFAULT_MEMORY_BYTES,
   HEARTBEAT_INTERVAL_MS,
+  MIN_MEMORY_BYTES,
   PEER_DEAD_AFTER_MS,
   REDUCER_MAX_BYTES_IN_FLIGHT,
 } from '../protocol/defaults.js';
@@ -37,8 +38,6 @@ export const DEFAULT_LOG_LEVEL: LogLevel = 'info';
 export const MIN_DEAD_AFTER_HEARTBEATS = 3;
 /** The shortest accepted `--heartbeat-ms`: faster heartbeats only flood the network. */
 export const MIN_HEARTBEAT_MS = 10;
-/** The smallest accepted `--memory`; smaller sizes are almost always a forgotten unit (`--memory 1`). */
-export const MIN_MEMORY_BYTES = 1024 ** 2;
 /** The smallest accepted `--task-heap`: below this a task thread cannot even load the runner. */
 export const MIN_TASK_HEAP_BYTES = 32 * 1024 ** 2;
 /** The smallest accepted `--max-bytes-in-flight`: less would cut fetches into tiny requests. */
