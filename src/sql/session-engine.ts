@@ -7,10 +7,10 @@
  * files, which this engine's job commit moves into place.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, rmdir, writeFile, stat, mkdir, rename } from 'node:fs/promises';
+import { rm, rmdir, writeFile, stat, mkdir, rename } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join, resolve as resolvePath } from 'node:path';
+import { scratchPath } from './exec/scratch.js';
 
 import type { Table } from 'apache-arrow';
 import { hasDuplicateNames, makeRow } from '../dataframe/engine.js';
@@ -596,8 +596,8 @@ export class SessionEngine implements SqlEngine, Catalog {
     const parts = Math.min(n.numPartitions || 1, Math.max(1, n.rows.length));
     const db = await duckdb();
     const conn = await db.connect();
-    const dir = await mkdtemp(join(tmpdir(), 'microspark-local-'));
     const batches: Uint8Array[] = [];
+    const made: string[] = [];
     try {
       const cols = n.output.map((a) => col(a.id));
       for (let p = 0; p < parts; p++) {
@@ -616,14 +616,15 @@ export class SessionEngine implements SqlEngine, Catalog {
                       `SELECT ${n.output.map((a, i) => `CAST(${literalSql(r[i] ?? null, a.type)} AS ${a.type.duckdb()}) AS ${cols[i]}`).join(', ')}`,
                   )
                   .join(' UNION ALL ');
-        const file = join(dir, `p${p}.parquet`);
+        const file = scratchPath(`local-${p}.parquet`);
+        made.push(file);
         await conn.run(`COPY (${select}) TO ${sqlString(file)} (FORMAT parquet)`);
         const { readFile } = await import('node:fs/promises');
         batches.push(await readFile(file));
       }
     } finally {
       conn.closeSync();
-      await rm(dir, { recursive: true, force: true });
+      for (const f of made) await rm(f, { force: true });
     }
     return (this.sc as unknown as { parallelize(d: unknown[], n: number): RDD<unknown> }).parallelize(
       batches,

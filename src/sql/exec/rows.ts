@@ -5,9 +5,7 @@
  * batch per partition that SQL stages read.
  */
 import { rmSync, writeFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { JSToDuckDBValueConverter, type JS } from '@duckdb/node-api';
 import { InvalidOperationError } from '../../protocol/errors.js';
 import { parseDataType, quoteIdent, sqlString, type DataType } from '../types.js';
@@ -110,7 +108,7 @@ export async function encodeRows(
   const duck = types.map(duckType);
   const db = await duckdb();
   const conn = await db.connect();
-  const dir = await mkdtemp(join(tmpdir(), 'microspark-encode-'));
+  const file = scratchPath('rows.parquet');
   const table = `ms_rows_${process.pid}_${++tables}`;
   try {
     const cols = fields.map(([n], i) => `${quoteIdent(n)} ${types[i]!.duckdb()}`).join(', ');
@@ -146,12 +144,11 @@ export async function encodeRows(
     } finally {
       app.closeSync();
     }
-    const file = join(dir, 'rows.parquet');
     await conn.run(`COPY ${table} TO ${sqlString(file)} (FORMAT parquet)`);
     return [await readFile(file)];
   } finally {
     await conn.run(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
     conn.closeSync();
-    await rm(dir, { recursive: true, force: true });
+    await rm(file, { force: true });
   }
 }
