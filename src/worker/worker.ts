@@ -3,45 +3,29 @@
  * task on a worker thread (one per slot), renews the lease while it runs, stores what the task
  * produced (shuffle buckets, persisted partitions) in its block store, and reports completion.
  * It serves its blocks to other peers, and drops a client's tasks and blocks when the client is
- * gone.
+ * gone. This file is the wiring: it builds the pieces, routes records, requests and peer events
+ * to them and hands out slots; a claimed job's life, claim to reported end, is task-lifecycle.ts.
  */
-import { resultBlockId } from '../protocol/block-ids.js';
-import { decode, encode } from '../protocol/codec.js';
 import {
   MAX_TASK_FAILURES,
   REDUCER_MAX_BYTES_IN_FLIGHT,
   derivedTimings,
   type DerivedTimings,
 } from '../protocol/defaults.js';
-import {
-  InvalidOperationError,
-  TaskFailedError,
-  WorkerStoppingError,
-  errorToWire,
-  type WireError,
-} from '../protocol/errors.js';
-import {
-  checkedReply,
-  type PeerIdentity,
-  type Record as WireRecord,
-  type ReplyOf,
-  type Request,
-} from '../protocol/messages.js';
+import { InvalidOperationError, WorkerStoppingError } from '../protocol/errors.js';
+import type { PeerIdentity, Record as WireRecord, Request } from '../protocol/messages.js';
 import { BlockStore } from '../partition-server/block-store.js';
 import type { CurveKeys } from '../partition-server/curve.js';
 import { PeerNode } from '../partition-server/peer-node.js';
 import type { Transport } from '../partition-server/transport.js';
-import { sleep, systemClock, type Clock, type Timer } from '../core/clock.js';
-import { endOfOutcome, taskEnd, type TaskEndReason } from '../core/task-end.js';
-import { blockId, parseMapOutputId, type TaskDesc } from '../rdd/lineage.js';
-import { stageShuffles } from '../rdd/plan.js';
-import type { TaskResult } from '../rdd/runner.js';
+import { sleep, systemClock, type Clock } from '../core/clock.js';
+import { parseMapOutputId } from '../rdd/lineage.js';
 import { MapJobSource, parseMapJobId } from './map-job-source.js';
 import { MapOutputView } from './map-outputs.js';
-import { TaskLogSender } from './task-logs.js';
-import { TaskSlots, type RunningTask } from './task-slots.js';
+import { TaskSlots } from './task-slots.js';
 import { JobDirectory } from './job-directory.js';
 import { ParkingCoordinator } from './parking.js';
+import { TaskLifecycle } from './task-lifecycle.js';
 import { TaskServiceHost } from './task-services.js';
 import { BlockServer } from './block-server.js';
 import {
@@ -145,8 +129,8 @@ export interface WorkerCounters {
   bucketFetchRequests: number;
 }
 
-/** Task results above this travel as a block fetched in chunks, not inside `job.complete`. */
-export const INLINE_RESULT_MAX_BYTES = 16 * 1024 * 1024;
+/** Task results above this travel as a block fetched in chunks, not in `job.complete` (task-lifecycle.ts). */
+export { INLINE_RESULT_MAX_BYTES } from './task-lifecycle.js';
 
 /** Block id of reduce partition `r` of map output `m` of shuffle `s` (src/protocol/block-ids.ts). */
 export { shuffleBlockId } from '../protocol/block-ids.js';
@@ -182,6 +166,8 @@ export class Worker {
   private readonly slots: TaskSlots;
   /** Parks tasks until the map outputs they read are announced, posting the missing map jobs. */
   private readonly parking: ParkingCoordinator;
+  /** Takes each claimed job from its claim to its reported end. */
+  private readonly lifecycle: TaskLifecycle;
   /** How often the map jobs posted here are re-announced. */
   private get reannounceMs(): number {
     return this.timings.reannounceMs;
@@ -243,6 +229,26 @@ export class Worker {
       counters: this.counters,
       timings: { ...this.timings, heartbeatMs: options.heartbeatMs },
       log: this.log,
+    });
+    this.lifecycle = new TaskLifecycle({
+      node,
+      jobs: this.jobs,
+      slots: this.slots,
+      parking: this.parking,
+      source: this.source,
+      executor: pool,
+      taskServices: this.taskServices,
+      blocks: this.blocks,
+      store,
+      maps: this.maps,
+      counters: this.counters,
+      log: this.log,
+      clock: this.clock,
+      leaseRenewMs: options.leaseRenewMs,
+      requestTimeoutMs: options.requestTimeoutMs,
+      maxStageAttempts: options.maxStageAttempts ?? 4,
+      pump: () => this.pump(),
+      isDraining: () => this.draining,
     });
   }
 
@@ -378,7 +384,7 @@ export class Worker {
         this.jobs.close(job.jobId); // its output is already announced
         continue;
       }
-      void this.claim(job);
+      void this.lifecycle.claim(job);
     }
   }
 
@@ -390,292 +396,6 @@ export class Worker {
         .filter((p) => p.identity.role === 'worker')
         .map((p) => p.identity.node),
     );
-  }
-
-  private async claim(job: Extract<WireRecord, { kind: 'job' }>): Promise<void> {
-    this.slots.claiming(job.jobId);
-    this.counters.claimsTried++;
-    try {
-      const self = job.source.node === this.node.identity.node;
-      if (!self && !this.node.peer(job.source.node)) await this.node.connect(job.source.rpc);
-      const reply = await this.toSource(job.source.node, {
-        op: 'job.claim',
-        jobId: job.jobId,
-        attempt: job.attempt,
-        worker: this.node.identity.node,
-      });
-      if (!reply.granted && reply.reason === 'not-member') {
-        this.log('info', 'claim refused: not a member of the source; saying HELLO again', {
-          job: job.jobId,
-          source: job.source.node,
-        });
-        // The source dropped this worker (it was paused, or cut off): HELLO again to be re-admitted.
-        this.counters.claimsRefusedNotMember++;
-        if (!self) void this.node.rehello(job.source.node);
-      }
-      if (!reply.granted) {
-        // taken, stale, done or unknown: a newer record will come if the job needs us
-        if (this.jobs.openJob(job.jobId) === job) this.jobs.close(job.jobId);
-        return;
-      }
-      this.counters.claimsGranted++;
-      this.log('debug', 'task claimed', { job: job.jobId, attempt: job.attempt, source: job.source.node });
-      this.jobs.close(job.jobId);
-      if (this.draining) {
-        // Granted while this worker began to stop: hand it back at once.
-        await this.releaseLease(job, reply.lease.token);
-        return;
-      }
-      const abort = new AbortController();
-      const entry: RunningTask = { abort, owner: job.owner, released: false };
-      this.slots.granted(job.jobId, entry);
-      await this.run(job, reply.lease.token, reply.task, entry);
-    } catch {
-      // the source is unreachable; its records will come again if it is alive
-    } finally {
-      this.slots.end(job.jobId);
-      this.pump();
-    }
-  }
-
-  private async run(
-    job: Extract<WireRecord, { kind: 'job' }>,
-    token: string,
-    task: Uint8Array,
-    entry: RunningTask,
-  ): Promise<void> {
-    const { abort } = entry;
-    const source = job.source.node;
-    const desc = decode<TaskDesc>(task);
-    const renew: Timer = this.clock.setInterval(() => {
-      this.toSource(source, { op: 'job.renew', jobId: job.jobId, token })
-        .then((r) => {
-          // The lease is gone (re-broadcast to another worker): stop renewing, but let the task
-          // finish; its completion will be refused as stale, which is harmless.
-          if (!r.ok) renew.cancel();
-        })
-        .catch(() => undefined);
-    }, this.options.leaseRenewMs);
-    const maxStageAttempts = this.options.maxStageAttempts ?? 4;
-    try {
-      let lost = 0;
-      let parkedTime = 0; // over every park (a fetch failure parks the task again)
-      for (;;) {
-        // A wide dependency: the map outputs it reads must be announced first. Missing ones are
-        // posted as jobs from here while this task waits parked, holding no slot.
-        const stored = (nodeId: string, n: number) => {
-          for (let p = 0; p < n; p++) if (desc.blocks?.[blockId(nodeId, p)] === undefined) return false;
-          return true;
-        };
-        const shuffles = stageShuffles(desc.nodes, desc.root, stored);
-        let runDesc = desc;
-        let bytes = task;
-        if (shuffles.length > 0) {
-          const { locations, parkedMs } = await this.parking.untilOutputs(
-            job.jobId,
-            job.owner,
-            desc,
-            shuffles,
-            abort.signal,
-          );
-          parkedTime += parkedMs;
-          if (abort.signal.aborted) return await this.releaseIfStopping(job, token, entry);
-          runDesc = { ...desc, locations };
-          bytes = encode(runDesc);
-        }
-        // What the task prints goes to its client (`task.log`), all of it before the completion.
-        const logs = new TaskLogSender((lines) =>
-          this.node.request(
-            job.owner,
-            {
-              op: 'task.log',
-              worker: this.node.identity.node,
-              stageId: desc.stageId,
-              partition: desc.partition,
-              attempt: desc.attempt,
-              lines,
-            },
-            this.options.requestTimeoutMs,
-          ),
-        );
-        const outcome = await this.pool.run(bytes, this.taskServices.forTask(job.owner, runDesc), {
-          signal: abort.signal,
-          onLog: (lines) => logs.add(lines),
-        });
-        await logs.flush().catch(() => undefined); // best effort: a lost line never fails the task
-        if (abort.signal.aborted) return await this.releaseIfStopping(job, token, entry);
-        if (!outcome.ok && outcome.error.name === 'FetchFailedError') {
-          this.counters.fetchFailures++;
-          const data = (outcome.error as { data?: { shuffleId?: string; mapIndex?: number } }).data;
-          const sid = data?.shuffleId;
-          const m = data?.mapIndex;
-          const endpoint = sid !== undefined && m !== undefined ? runDesc.locations?.[sid]?.[m] : undefined;
-          this.log('warn', 'fetch failed', {
-            job: job.jobId,
-            shuffle: sid,
-            map: m,
-            holder: endpoint,
-            error: outcome.error.message,
-            lost: lost + 1,
-          });
-          if (sid !== undefined && m !== undefined && ++lost <= maxStageAttempts) {
-            // The holder is gone or lost the block: forget it there, and recompute from lineage.
-            if (endpoint !== undefined) this.maps.removeEndpoint(sid, m, endpoint);
-            this.reportFetchFailure(job.owner, desc, sid);
-            continue;
-          }
-        }
-        // Recoveries ran out (or the failure named no output): the fetch failure counts.
-        // The computation is over: its slot goes to the next task while the outcome is stored
-        // and reported (a report to a source that just died waits until it is declared dead).
-        this.slots.move(job.jobId, 'reporting');
-        this.pump();
-        await this.finish(job, token, desc, withParkedTime(outcome, parkedTime));
-        return;
-      }
-    } catch (e) {
-      if (abort.signal.aborted) return await this.releaseIfStopping(job, token, entry);
-      // A map stage this task needs failed for good: fail this task with its cause.
-      const end = e instanceof TaskFailedError ? taskEnd('dependency-failed') : taskEnd('worker-error');
-      await this.reportFailure(job, token, errorToWire(e), end).catch(() => undefined);
-    } finally {
-      renew.cancel();
-    }
-  }
-
-  /** A task aborted because this worker stops hands its lease back (its source re-posts it now). */
-  private async releaseIfStopping(
-    job: Extract<WireRecord, { kind: 'job' }>,
-    token: string,
-    entry: RunningTask,
-  ): Promise<void> {
-    if (entry.released) await this.releaseLease(job, token);
-  }
-
-  /** Hands a lease back: a `job.fail` with a WorkerStoppingError, not counted against the task. */
-  private async releaseLease(job: Extract<WireRecord, { kind: 'job' }>, token: string): Promise<void> {
-    this.counters.leasesReleased++;
-    this.log('info', 'lease handed back (stopping)', { job: job.jobId, source: job.source.node });
-    const error = errorToWire(new WorkerStoppingError(`worker ${this.node.identity.node} is stopping`));
-    await this.toSource(job.source.node, {
-      op: 'job.fail',
-      jobId: job.jobId,
-      token,
-      worker: this.node.identity.node,
-      error: { ...error },
-      end: taskEnd('worker-stopping'),
-    }).catch(() => undefined);
-  }
-
-  /** Reports a task's outcome to its source. */
-  private async finish(
-    job: Extract<WireRecord, { kind: 'job' }>,
-    token: string,
-    desc: TaskDesc,
-    outcome: TaskOutcome,
-  ): Promise<void> {
-    const source = job.source.node;
-    if (outcome.ok && this.draining && desc.output.kind === 'shuffle') {
-      // A map output stored here would go with this worker: hand the job back instead.
-      await this.releaseLease(job, token);
-      return;
-    }
-    if (outcome.ok) {
-      await this.storeOutputs(desc, outcome.result, job.owner);
-      const result = await this.resultField(job.jobId, outcome.result.result, job.owner);
-      const reply = await this.toSource(source, {
-        op: 'job.complete',
-        jobId: job.jobId,
-        token,
-        worker: this.node.identity.node,
-        ...result,
-        accumulators: outcome.result.accumulators.map(([id, v]) => [id, v] as [string, unknown]),
-        blocks: outcome.result.blocks.map(([id, data]) => [id, data.byteLength] as [string, number]),
-        ...(outcome.result.metrics && { metrics: outcome.result.metrics }),
-      });
-      if (reply.ok) {
-        this.counters.tasksSucceeded++;
-        this.log('debug', 'task done', { job: job.jobId, attempt: desc.attempt });
-      } else {
-        this.counters.completionsRefused++;
-        this.log('info', 'completion refused as stale', { job: job.jobId, attempt: desc.attempt });
-        if (result.resultBlock) await this.store.delete(result.resultBlock.id);
-      }
-    } else {
-      await this.reportFailure(job, token, outcome.error, endOfOutcome(outcome.error, outcome.userError));
-    }
-  }
-
-  /** Reports a failed task to its source, with why it ended (the source applies it as it is). */
-  private async reportFailure(
-    job: Extract<WireRecord, { kind: 'job' }>,
-    token: string,
-    error: WireError,
-    end: TaskEndReason,
-  ): Promise<void> {
-    this.counters.tasksFailed++;
-    this.log('info', 'task failed', {
-      job: job.jobId,
-      error: `${error.name}: ${error.message}`,
-      end: end.kind,
-    });
-    await this.toSource(job.source.node, {
-      op: 'job.fail',
-      jobId: job.jobId,
-      token,
-      worker: this.node.identity.node,
-      error: { ...error },
-      end: { ...end },
-    });
-  }
-
-  /** Tells the client a task lost a map output (for its progress and counters). */
-  private reportFetchFailure(owner: string, desc: TaskDesc, shuffleId: string): void {
-    this.node
-      .request(
-        owner,
-        {
-          op: 'job.event',
-          jobId: `fetch:${shuffleId}`,
-          stageId: desc.stageId,
-          shuffleId,
-          partition: desc.partition,
-          attempt: desc.attempt,
-          state: 'retried',
-          reason: 'fetch-failed',
-        },
-        this.options.requestTimeoutMs,
-      )
-      .catch(() => undefined);
-  }
-
-  /** A request to a job's source (this worker's own map job source answers locally), its reply checked. */
-  private async toSource<R extends Request>(source: string, req: R): Promise<ReplyOf<R['op']>> {
-    if (source === this.node.identity.node)
-      return checkedReply<R['op']>(req.op, await this.source.answer(req));
-    return this.node.request(source, req, this.options.requestTimeoutMs);
-  }
-
-  /**
-   * How a task's result travels in `job.complete`: inline when small, otherwise stored here as a
-   * block the source fetches in chunks (messages are capped at MAX_MESSAGE_BYTES).
-   */
-  private async resultField(
-    jobId: string,
-    value: unknown,
-    owner: string,
-  ): Promise<{ result?: Uint8Array; resultBlock?: { id: string; bytes: number } }> {
-    if (value === undefined) return {};
-    const bytes = encode(value);
-    if (bytes.byteLength <= INLINE_RESULT_MAX_BYTES) return { result: bytes };
-    const id = resultBlockId(jobId);
-    await this.store.put(id, bytes, owner);
-    return { resultBlock: { id, bytes: bytes.byteLength } };
-  }
-
-  private storeOutputs(desc: TaskDesc, result: TaskResult, owner: string): Promise<void> {
-    if (this.draining) return Promise.resolve(); // stopping: nothing stored here would outlive this worker
-    return this.blocks.storeOutputs(desc, result, owner);
   }
 
   private async serve(req: Request): Promise<unknown> {
@@ -775,10 +495,4 @@ export class Worker {
     await this.node.stop();
     await this.store.close();
   }
-}
-
-/** A successful outcome with the time its task waited parked in its metrics (where it measured any). */
-function withParkedTime(outcome: TaskOutcome, parkedTime: number): TaskOutcome {
-  if (!outcome.ok || !outcome.result.metrics) return outcome;
-  return { ok: true, result: { ...outcome.result, metrics: { ...outcome.result.metrics, parkedTime } } };
 }
