@@ -10,7 +10,7 @@ import type { TaskDesc } from '../rdd/lineage.js';
 import { runTask, type TaskServices } from '../rdd/runner.js';
 import { forgetWasm } from '../wasm/instances.js';
 import type { PoolServices, RunOptions, TaskOutcome } from './task-pool.js';
-import type { TaskExecutor } from './worker.js';
+import type { TaskExecutor } from './worker-types.js';
 
 /** Runs tasks in this thread (see module doc). */
 export class InThreadExecutor implements TaskExecutor {

@@ -41,7 +41,7 @@ import type { ParkingCoordinator } from './parking.js';
 import type { TaskServiceHost } from './task-services.js';
 import type { BlockServer } from './block-server.js';
 import type { TaskOutcome } from './task-pool.js';
-import type { TaskExecutor, WorkerCounters, WorkerLog } from './worker.js';
+import type { TaskExecutor, WorkerCounters, WorkerLog } from './worker-types.js';
 
 /** Task results above this travel as a block fetched in chunks, not inside `job.complete`. */
 export const INLINE_RESULT_MAX_BYTES = 16 * 1024 * 1024;

@@ -15,9 +15,7 @@ import {
 import { InvalidOperationError, WorkerStoppingError } from '../protocol/errors.js';
 import type { PeerIdentity, Record as WireRecord, Request } from '../protocol/messages.js';
 import { BlockStore } from '../partition-server/block-store.js';
-import type { CurveKeys } from '../partition-server/curve.js';
 import { PeerNode } from '../partition-server/peer-node.js';
-import type { Transport } from '../partition-server/transport.js';
 import { sleep, systemClock, type Clock } from '../core/clock.js';
 import { parseMapOutputId } from '../rdd/lineage.js';
 import { MapJobSource, parseMapJobId } from './map-job-source.js';
@@ -28,106 +26,16 @@ import { ParkingCoordinator } from './parking.js';
 import { TaskLifecycle } from './task-lifecycle.js';
 import { TaskServiceHost } from './task-services.js';
 import { BlockServer } from './block-server.js';
-import {
-  TaskPool,
-  type PoolServices,
-  type RunOptions,
-  type TaskOutcome,
-  type WasmPoolStats,
-} from './task-pool.js';
+import { TaskPool } from './task-pool.js';
+import type {
+  TaskExecutor,
+  WorkerCounters,
+  WorkerLog,
+  WorkerLogLevel,
+  WorkerOptions,
+} from './worker-types.js';
 
-/** What runs a worker's tasks: a {@link TaskPool} of threads, or (simulation, tests) this thread. */
-export interface TaskExecutor {
-  /** Runs one encoded TaskDesc; never rejects. */
-  run(task: Uint8Array, services: PoolServices, opts?: RunOptions): Promise<TaskOutcome>;
-  prestart(): void;
-  close(): Promise<void>;
-  /** Drops WebAssembly modules by broadcast id (compiled modules and instances), where it keeps any. */
-  forgetWasm?(ids: readonly string[]): void;
-  /** What it did with WebAssembly modules, where it counts that (a TaskPool does). */
-  readonly wasmStats?: WasmPoolStats;
-}
-
-/** Log levels of {@link WorkerLog}, most severe first. */
-export type WorkerLogLevel = 'error' | 'warn' | 'info' | 'debug';
-
-/** Where a worker logs (the daemon writes JSON lines on stderr); must not throw. */
-export type WorkerLog = (level: WorkerLogLevel, msg: string, fields?: Record<string, unknown>) => void;
-
-/** Everything a worker needs to run (the daemon builds it from its validated config). */
-export interface WorkerOptions {
-  readonly slots: number;
-  readonly host: string;
-  readonly port: number;
-  readonly cluster: string;
-  /** Partition server endpoints to HELLO at start (static peers). */
-  readonly peers: readonly string[];
-  readonly dataDir: string;
-  readonly memoryBytes: number;
-  /**
-   * Shuffle bytes a task may have requested from peers and not yet received (Spark's
-   * `spark.reducer.maxSizeInFlight`; default REDUCER_MAX_BYTES_IN_FLIGHT; checked at start).
-   */
-  readonly maxBytesInFlight?: number;
-  readonly heartbeatMs: number;
-  readonly deadAfterMs: number;
-  /** How liveness is decided (PeerNodeOptions.membership; default `swim`). */
-  readonly membership?: 'mesh' | 'swim';
-  readonly leaseRenewMs: number;
-  readonly requestTimeoutMs: number;
-  readonly taskTimeoutMs?: number;
-  /** Heap limit (old generation, MiB) of each task thread; a task exceeding it fails with TaskOutOfMemoryError. */
-  readonly taskHeapMb?: number;
-  /** Lease of the map jobs this worker posts (default: ten heartbeats, at most LEASE_TTL_MS). */
-  readonly leaseTtlMs?: number;
-  /** User-code failures of a map job this worker posts before it fails its action (default 4). */
-  readonly maxTaskFailures?: number;
-  /** Map-output losses a parked task recovers from before it fails (default 4). */
-  readonly maxStageAttempts?: number;
-  /** Cluster CURVE keys (from the secret); required to bind anything but loopback. */
-  readonly curve?: CurveKeys;
-  /**
-   * Where to log membership, claims, leases, completions, retries, fetch failures and
-   * recomputations; attached before the static peers are met, so their joins are logged too.
-   */
-  readonly log?: WorkerLog;
-  /** The network (default: ZeroMQ). */
-  readonly transport?: Transport;
-  /** Time for every timer of the worker (default: the system clock). */
-  readonly clock?: Clock;
-  /** Node id and incarnation (default: random, now). */
-  readonly id?: { readonly node: string; readonly incarnation: number };
-  /** What runs tasks (default: a TaskPool of `slots` threads). */
-  readonly executor?: TaskExecutor;
-}
-
-/** Counters, for tests, logs and the console. */
-export interface WorkerCounters {
-  claimsTried: number;
-  claimsGranted: number;
-  tasksSucceeded: number;
-  tasksFailed: number;
-  completionsRefused: number;
-  fetchFailures: number;
-  clientsDropped: number;
-  /** Tasks parked (slot released) while map outputs they need were computed. */
-  tasksParked: number;
-  /** Map jobs this worker posted; of them, recomputations of outputs that had been lost. */
-  mapJobsPosted: number;
-  mapOutputsRecomputed: number;
-  /** Leases handed back to their source because this worker stopped. */
-  leasesReleased: number;
-  /** Claims a source refused because it did not count this worker as a member. */
-  claimsRefusedNotMember: number;
-  /** Shuffles whose outputs were dropped because their client's record no longer listed them. */
-  shufflesReleasedByRecord: number;
-  /** Shuffle buckets read: from this worker's store, fetched from peers, skipped as empty. */
-  bucketsReadLocal: number;
-  bucketsFetched: number;
-  bucketsSkippedEmpty: number;
-  /** `fetch` requests sent for shuffle buckets (a bucket above a chunk takes several). */
-  bucketFetchRequests: number;
-}
+export type { TaskExecutor, WorkerCounters, WorkerLog, WorkerLogLevel, WorkerOptions };
 
 /** Task results above this travel as a block fetched in chunks, not in `job.complete` (task-lifecycle.ts). */
 export { INLINE_RESULT_MAX_BYTES } from './task-lifecycle.js';
@@ -172,7 +80,6 @@ export class Worker {
   private get reannounceMs(): number {
     return this.timings.reannounceMs;
   }
-  /** Blocks this worker announced (persisted partitions), for snapshots and withdrawals. */
   /** The blocks this worker holds; for SQL batches also their column section (the worker's catalog). */
   private readonly blocks: BlockServer;
   /** What the threads of this worker's tasks ask for (slices, broadcasts, blocks, shuffle buckets). */
