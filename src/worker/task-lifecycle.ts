@@ -53,6 +53,7 @@ export type TaskLifecycleCounters = Pick<
   | 'claimsGranted'
   | 'claimsRefusedNotMember'
   | 'leasesReleased'
+  | 'parkedLeasesLost'
   | 'tasksSucceeded'
   | 'tasksFailed'
   | 'completionsRefused'
@@ -154,12 +155,22 @@ export class TaskLifecycle {
     const { abort } = entry;
     const source = job.source.node;
     const desc = decode<TaskDesc>(task);
+    let parked = false;
     const renew: Timer = clock.setInterval(() => {
       this.toSource(source, { op: 'job.renew', jobId: job.jobId, token })
         .then((r) => {
-          // The lease is gone (re-broadcast to another worker): stop renewing, but let the task
-          // finish; its completion will be refused as stale, which is harmless.
-          if (!r.ok) renew.cancel();
+          if (r.ok) return;
+          // The lease is gone (re-broadcast to another worker, or its action ended): stop
+          // renewing. A running task may finish; its completion will be refused as stale, which is
+          // harmless. A parked one gives up: it would post map jobs and store their outputs for
+          // an attempt nobody waits for (found by simulation seeds 38659 and 43265: a worker
+          // paused past dead-after kept recomputing the shuffles of ended actions).
+          renew.cancel();
+          if (parked && !abort.signal.aborted) {
+            counters.parkedLeasesLost++;
+            log('info', 'parked task given up: its lease is gone', { job: job.jobId, source });
+            abort.abort();
+          }
         })
         .catch(() => undefined);
     }, leaseRenewMs);
@@ -177,6 +188,7 @@ export class TaskLifecycle {
         let runDesc = desc;
         let bytes = task;
         if (shuffles.length > 0) {
+          parked = true;
           const { locations, parkedMs } = await parking.untilOutputs(
             job.jobId,
             job.owner,
@@ -184,6 +196,7 @@ export class TaskLifecycle {
             shuffles,
             abort.signal,
           );
+          parked = false;
           parkedTime += parkedMs;
           if (abort.signal.aborted) return await this.releaseIfStopping(job, token, entry);
           runDesc = { ...desc, locations };

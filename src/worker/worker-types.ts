@@ -84,6 +84,8 @@ export interface WorkerCounters {
   clientsDropped: number;
   /** Tasks parked (slot released) while map outputs they need were computed. */
   tasksParked: number;
+  /** Parked tasks given up because their lease was gone (re-posted elsewhere, or their action ended). */
+  parkedLeasesLost: number;
   /** Map jobs this worker posted; of them, recomputations of outputs that had been lost. */
   mapJobsPosted: number;
   mapOutputsRecomputed: number;

@@ -54,6 +54,7 @@ export class Worker {
     fetchFailures: 0,
     clientsDropped: 0,
     tasksParked: 0,
+    parkedLeasesLost: 0,
     mapJobsPosted: 0,
     mapOutputsRecomputed: 0,
     leasesReleased: 0,

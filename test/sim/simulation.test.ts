@@ -117,4 +117,20 @@ describe('simulation regressions', () => {
     expect(r.mapReportsRecomputed).toBeGreaterThan(0);
     expect(r.violations).toEqual([]);
   });
+
+  // Found by the 100,000-seed run: a worker paused past dead-after resumed with tasks parked for
+  // map outputs; their leases had been re-posted and their actions had ended, yet they posted map
+  // jobs and stored the outputs again and again ("w1 still stores 9 blocks of ended actions").
+  it.each([
+    [38659, 1],
+    [43265, 1],
+  ])(
+    'seed %i: a worker paused past dead-after gives up its parked tasks whose leases are gone',
+    async (seed, given) => {
+      const r = await simulate({ seed });
+      expect(r.faults['long-pause']).toBe(2); // the fault fired
+      expect(r.parkedLeasesLost).toBe(given);
+      expect(r.violations).toEqual([]);
+    },
+  );
 });
