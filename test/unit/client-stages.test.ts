@@ -205,7 +205,7 @@ describe('RecordDirectory', () => {
     const live = new Set(['a', 'b']);
     const dir = new RecordDirectory((n) => (live.has(n) ? `tcp://${n}:1` : undefined));
     const rdd = (holder: string, blockId: string, bytes: number): WireRecord =>
-      ({ kind: 'rdd', blockId, holder: peer(holder), bytes, owner: 'c' }) as WireRecord;
+      ({ kind: 'rdd', blockId, holder: peer(holder), bytes, owner: 'c' });
     const workerRec = { kind: 'worker', peer: peer('a'), slots: 2, free: 1, blocks: 3, memoryBytes: 9, seq: 0 } as WireRecord; // prettier-ignore
     expect(dir.heard(workerRec)).toBe(true);
     expect(dir.heard(rdd('a', 'rdd_n1_0', 10))).toBe(false);
@@ -218,7 +218,7 @@ describe('RecordDirectory', () => {
     expect(dir.announcedMaps('s1')).toEqual(new Set([0]));
     expect(dir.announcedMapBytes()).toEqual(new Map([['s1/0', 5]]));
     // A withdrawal by another holder leaves the block where it is.
-    dir.heard({ kind: 'withdraw', of: 'rdd', id: 'rdd_n1_0', holder: 'b' } as WireRecord);
+    dir.heard({ kind: 'withdraw', of: 'rdd', id: 'rdd_n1_0', holder: 'b' });
     expect(dir.storageInfo('n1')).toEqual({ partitions: 2, bytes: 30 });
     expect(
       dir.workerStatus([{ identity: { node: 'a', rpc: 'tcp://a:1' }, lastSeen: 40 }], 100, () => 7),
