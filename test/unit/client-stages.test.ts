@@ -204,8 +204,13 @@ describe('RecordDirectory', () => {
   it('keeps persisted partitions, announced map outputs and worker records per live holder', () => {
     const live = new Set(['a', 'b']);
     const dir = new RecordDirectory((n) => (live.has(n) ? `tcp://${n}:1` : undefined));
-    const rdd = (holder: string, blockId: string, bytes: number): WireRecord =>
-      ({ kind: 'rdd', blockId, holder: peer(holder), bytes, owner: 'c' });
+    const rdd = (holder: string, blockId: string, bytes: number): WireRecord => ({
+      kind: 'rdd',
+      blockId,
+      holder: peer(holder),
+      bytes,
+      owner: 'c',
+    });
     const workerRec = { kind: 'worker', peer: peer('a'), slots: 2, free: 1, blocks: 3, memoryBytes: 9, seq: 0 } as WireRecord; // prettier-ignore
     expect(dir.heard(workerRec)).toBe(true);
     expect(dir.heard(rdd('a', 'rdd_n1_0', 10))).toBe(false);
