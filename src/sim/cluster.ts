@@ -69,8 +69,8 @@ export interface SimResult {
   readonly mapReportsRecomputed: number;
   /** Records and withdraws the client and the live workers dropped as older than one they had heard. */
   readonly staleRecords: number;
-  /** Parked tasks the live workers gave up because their lease was gone. */
-  readonly parkedLeasesLost: number;
+  /** Parked tasks the live workers gave up (their lease gone, or their action ended). */
+  readonly parkedTasksGivenUp: number;
   /** Messages sent, dropped, duplicated and cut off. */
   readonly network: SimNetworkPolicy['counters'];
 }
@@ -145,7 +145,7 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
   const actions: ActionOutcome[] = [];
   let clientRef: ClusterBackend | undefined;
   let staleRecords = 0;
-  let parkedLeasesLost = 0;
+  let parkedTasksGivenUp = 0;
   try {
     const membership = options.membership ?? 'swim';
     const client = await startClient(network, sched, 'sim', membership);
@@ -257,7 +257,7 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
     staleRecords =
       client.node.counters.staleRecords +
       workers.reduce((n, w) => n + (w.worker?.node.counters.staleRecords ?? 0), 0);
-    parkedLeasesLost = workers.reduce((n, w) => n + (w.worker?.counters.parkedLeasesLost ?? 0), 0);
+    parkedTasksGivenUp = workers.reduce((n, w) => n + (w.worker?.counters.parkedTasksGivenUp ?? 0), 0);
     const a1 = actions.find((a) => a.name === chosen[0]!.name);
     const a4 = actions[actions.length - 1];
     // A repeat may not be slower than the first run (beyond the network's jitter).
@@ -278,7 +278,7 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
     targetedDrops: targeted - policy.dropNext.length,
     mapReportsRecomputed: clientRef?.counters.mapReportsRecomputed ?? 0,
     staleRecords,
-    parkedLeasesLost,
+    parkedTasksGivenUp,
     network: { ...policy.counters },
   };
 }

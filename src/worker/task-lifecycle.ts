@@ -53,7 +53,7 @@ export type TaskLifecycleCounters = Pick<
   | 'claimsGranted'
   | 'claimsRefusedNotMember'
   | 'leasesReleased'
-  | 'parkedLeasesLost'
+  | 'parkedTasksGivenUp'
   | 'tasksSucceeded'
   | 'tasksFailed'
   | 'completionsRefused'
@@ -155,7 +155,6 @@ export class TaskLifecycle {
     const { abort } = entry;
     const source = job.source.node;
     const desc = decode<TaskDesc>(task);
-    let parked = false;
     const renew: Timer = clock.setInterval(() => {
       this.toSource(source, { op: 'job.renew', jobId: job.jobId, token })
         .then((r) => {
@@ -166,8 +165,8 @@ export class TaskLifecycle {
           // an attempt nobody waits for (found by simulation seeds 38659 and 43265: a worker
           // paused past dead-after kept recomputing the shuffles of ended actions).
           renew.cancel();
-          if (parked && !abort.signal.aborted) {
-            counters.parkedLeasesLost++;
+          if (entry.parkedOn && !abort.signal.aborted) {
+            counters.parkedTasksGivenUp++;
             log('info', 'parked task given up: its lease is gone', { job: job.jobId, source });
             abort.abort();
           }
@@ -188,7 +187,9 @@ export class TaskLifecycle {
         let runDesc = desc;
         let bytes = task;
         if (shuffles.length > 0) {
-          parked = true;
+          const own = desc.output.kind === 'shuffle' ? [desc.output.shuffle.id] : [];
+          const ids = [...shuffles.map((s) => s.id), ...own, ...Object.keys(desc.stageIds ?? {})];
+          entry.parkedOn = { shuffles: ids, since: clock.now() };
           const { locations, parkedMs } = await parking.untilOutputs(
             job.jobId,
             job.owner,
@@ -196,7 +197,7 @@ export class TaskLifecycle {
             shuffles,
             abort.signal,
           );
-          parked = false;
+          entry.parkedOn = undefined;
           parkedTime += parkedMs;
           if (abort.signal.aborted) return await this.releaseIfStopping(job, token, entry);
           runDesc = { ...desc, locations };

@@ -21,6 +21,12 @@ export interface RunningTask {
   readonly owner: string;
   /** The worker is stopping: the task was aborted to hand its lease back to the source. */
   released: boolean;
+  /**
+   * While the task is parked (or waiting for a slot after): the shuffles it belongs to (those it
+   * reads and writes, and those of its job's stages) and when it parked. A client's record that
+   * lists none of them says its action ended.
+   */
+  parkedOn?: { readonly shuffles: readonly string[]; readonly since: number } | undefined;
 }
 
 /** The states of a claimed task (see module doc). */

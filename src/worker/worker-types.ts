@@ -84,8 +84,11 @@ export interface WorkerCounters {
   clientsDropped: number;
   /** Tasks parked (slot released) while map outputs they need were computed. */
   tasksParked: number;
-  /** Parked tasks given up because their lease was gone (re-posted elsewhere, or their action ended). */
-  parkedLeasesLost: number;
+  /**
+   * Parked tasks given up: their lease renewal was refused (re-posted elsewhere, or their action
+   * ended), or their client's record no longer lists any shuffle they belong to (their action ended).
+   */
+  parkedTasksGivenUp: number;
   /** Map jobs this worker posted; of them, recomputations of outputs that had been lost. */
   mapJobsPosted: number;
   mapOutputsRecomputed: number;

@@ -54,7 +54,7 @@ export class Worker {
     fetchFailures: 0,
     clientsDropped: 0,
     tasksParked: 0,
-    parkedLeasesLost: 0,
+    parkedTasksGivenUp: 0,
     mapJobsPosted: 0,
     mapOutputsRecomputed: 0,
     leasesReleased: 0,
@@ -348,6 +348,29 @@ export class Worker {
     if (stale.length > 0) {
       this.counters.shufflesReleasedByRecord += stale.length;
       void this.dropPrefixes(stale);
+    }
+    this.giveUpEndedParkedTasks(r);
+  }
+
+  /**
+   * Parked tasks of this client that belong to none of the shuffles its record lists are of an
+   * action that ended (their lease may live on at a source that is this worker): they are given up,
+   * or they would post map jobs and store outputs nobody reads. Only tasks parked for longer than
+   * the release grace, so a record sent before their action started cannot end them.
+   */
+  private giveUpEndedParkedTasks(r: Extract<WireRecord, { kind: 'client' }>): void {
+    if (!r.shuffles) return;
+    const live = new Set(r.shuffles);
+    const now = this.clock.now();
+    for (const t of this.slots.states()) {
+      if (t.state === 'reporting') continue;
+      const on = t.task.parkedOn;
+      if (!on || t.task.owner !== r.peer.node || t.task.abort.signal.aborted) continue;
+      if (now - on.since < this.timings.shuffleReleaseGraceMs || on.shuffles.some((id) => live.has(id)))
+        continue;
+      this.counters.parkedTasksGivenUp++;
+      this.log('info', 'parked task given up: its action ended', { owner: r.peer.node });
+      t.task.abort.abort();
     }
   }
 
