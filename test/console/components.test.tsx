@@ -26,7 +26,9 @@ const stage = (over: Partial<StageView>): StageView => ({
 
 const tick = () => new Promise((r) => setTimeout(r, 30));
 
-async function until(frame: () => string | undefined, re: RegExp, ms = 10_000): Promise<string> {
+// A bound on waiting, not a speed target: under a full CI run on a loaded machine the first
+// in-process action took over 10 s once.
+async function until(frame: () => string | undefined, re: RegExp, ms = 30_000): Promise<string> {
   const t0 = Date.now();
   for (;;) {
     const f = frame() ?? '';
