@@ -277,14 +277,7 @@ export class TaskLifecycle {
     this.deps.counters.leasesReleased++;
     this.deps.log('info', 'lease handed back (stopping)', { job: job.jobId, source: job.source.node });
     const error = errorToWire(new WorkerStoppingError(`worker ${this.deps.node.identity.node} is stopping`));
-    await this.toSource(job.source.node, {
-      op: 'job.fail',
-      jobId: job.jobId,
-      token,
-      worker: this.deps.node.identity.node,
-      error: { ...error },
-      end: taskEnd('worker-stopping'),
-    }).catch(() => undefined);
+    await this.sendFail(job, token, error, taskEnd('worker-stopping')).catch(() => undefined);
   }
 
   /** Reports a task's outcome to its source. */
@@ -340,6 +333,16 @@ export class TaskLifecycle {
       error: `${error.name}: ${error.message}`,
       end: end.kind,
     });
+    await this.sendFail(job, token, error, end);
+  }
+
+  /** A `job.fail` of this lease to the job's source, with the error and why the task ended. */
+  private async sendFail(
+    job: Extract<WireRecord, { kind: 'job' }>,
+    token: string,
+    error: WireError,
+    end: TaskEndReason,
+  ): Promise<void> {
     await this.toSource(job.source.node, {
       op: 'job.fail',
       jobId: job.jobId,
