@@ -22,6 +22,7 @@ import { sortPairs, sumByKey, wordCount, wordCountAsync, type Answer } from './w
 import { convergenceWorkloads } from './convergence.js';
 import { loadEngine } from './engine.js';
 import { wasmWorkloads } from './wasm.js';
+import { cpuMsOfAll, settle } from './settle.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -34,6 +35,7 @@ const { values: args } = parseArgs({
     'heartbeat-ms': { type: 'string', default: '250' },
     'dead-after-ms': { type: 'string', default: '1500' },
     slots: { type: 'string' },
+    cpus: { type: 'string' },
     'no-write': { type: 'boolean', default: false },
     src: { type: 'boolean', default: false },
     sf: { type: 'string', default: '1' },
@@ -57,6 +59,8 @@ const heartbeatMs = Number(args['heartbeat-ms']);
 const deadAfterMs = Number(args['dead-after-ms']);
 /** Task slots per worker daemon (`slotsPerWorker`). */
 const slotsPerWorker = args.slots === undefined ? undefined : Number(args.slots);
+/** Of those, JavaScript tasks run at once per worker (`cpusPerWorker`). */
+const cpusPerWorker = args.cpus === undefined ? undefined : Number(args.cpus);
 const corpusPath = `bench/data/corpus-${sizeMb}mb.txt`;
 const csvPath = `bench/data/pairs-${csvLines}.csv`;
 
@@ -178,15 +182,26 @@ async function batchWorkload(
   body: (sc: MicroSpark, file: string) => Promise<() => Answer>,
   maxRatio: number,
 ): Promise<Row> {
+  // Plain and MicroSpark runs alternate, so that this machine's drift in speed (minutes long)
+  // falls on both sides of the ratio; the idle cluster's heartbeats cost the plain runs nothing
+  // measurable.
   const plain: PlainReport[] = [];
-  for (let r = 0; r < runs; r++) {
-    plain.push(await plainRun(name, file));
-    console.log(`  ${name} plain run ${r + 1}: ${sec(plain.at(-1).seconds)}`);
-  }
-  const sc = await MicroSpark.local({ workers: 2, ...(slotsPerWorker && { slotsPerWorker }) });
+  const sc = await MicroSpark.local({
+    workers: 2,
+    ...(slotsPerWorker && { slotsPerWorker }),
+    ...(cpusPerWorker && { cpusPerWorker }),
+  });
   const cluster: Array<{ seconds: number; peakBytes: number; answer: Answer }> = [];
   try {
+    const daemons = pidsOf(sc).filter((p): p is number => p !== 'self');
     for (let r = 0; r < runs; r++) {
+      await settle(daemons);
+      const cpu0 = cpuMsOfAll(daemons);
+      plain.push(await plainRun(name, file));
+      const beside = cpuMsOfAll(daemons) - cpu0;
+      console.log(
+        `  ${name} plain run ${r + 1}: ${sec(plain.at(-1).seconds)} (daemons' CPU meanwhile ${beside} ms)`,
+      );
       cluster.push(await clusterRun(sc, (s) => body(s, file)));
       console.log(`  ${name} MicroSpark run ${r + 1}: ${sec(cluster.at(-1).seconds)}`);
     }
@@ -222,7 +237,11 @@ async function batchWorkload(
 }
 
 async function latencyWorkload(): Promise<Row> {
-  const sc = await MicroSpark.local({ workers: 2, ...(slotsPerWorker && { slotsPerWorker }) });
+  const sc = await MicroSpark.local({
+    workers: 2,
+    ...(slotsPerWorker && { slotsPerWorker }),
+    ...(cpusPerWorker && { cpusPerWorker }),
+  });
   const times: number[] = [];
   let correct = true;
   try {

@@ -42,6 +42,7 @@ async function main(): Promise<number> {
   };
   const worker = await Worker.start({
     slots: config.slots,
+    cpus: config.cpus,
     host: config.bind,
     port: config.port,
     cluster: config.cluster,
@@ -69,6 +70,7 @@ async function main(): Promise<number> {
     node: worker.node.identity.node,
     rpc: worker.node.identity.rpc,
     slots: config.slots,
+    cpus: config.cpus,
   });
 
   const discovery = config.mdns

@@ -31,6 +31,8 @@ export interface SpawnOptions {
   readonly clientRpc?: string;
   readonly cluster: string;
   readonly slots: number;
+  /** Of those, JavaScript tasks run at once (`--cpus`); default: the daemon's (all its slots). */
+  readonly cpus?: number;
   /** The daemon's block store memory before it spills to disk (`--memory`); default: the daemon's. */
   readonly memoryBytes?: number;
   readonly heartbeatMs: number;
@@ -73,6 +75,7 @@ export function spawnWorker(options: SpawnOptions): Promise<LocalWorker> {
       options.cluster,
       '--slots',
       String(options.slots),
+      ...(options.cpus === undefined ? [] : ['--cpus', String(options.cpus)]),
       ...(options.memoryBytes === undefined ? [] : ['--memory', String(options.memoryBytes)]),
       '--heartbeat-ms',
       String(options.heartbeatMs),

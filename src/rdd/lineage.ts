@@ -148,6 +148,16 @@ export interface TaskDesc {
   readonly poster?: boolean;
 }
 
+/**
+ * Whether a task computes in JavaScript for all of its life: no node of its lineage is a SQL
+ * stage (whose DuckDB fragment also waits for files and peers). The task pool limits how many
+ * such tasks run at once (a worker's `cpus`).
+ */
+export function isCpuBound(desc: TaskDesc): boolean {
+  for (const id in desc.nodes) if (desc.nodes[id]!.op === 'sql') return false;
+  return true;
+}
+
 /** A copy of `v` without the call sites of its function envelopes: where code was written is not content. */
 function withoutCallSites(v: unknown): unknown {
   if (typeof v !== 'object' || v === null || ArrayBuffer.isView(v)) return v;

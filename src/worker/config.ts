@@ -53,6 +53,8 @@ export interface PeerEndpoint {
 export interface WorkerConfig {
   /** Tasks run at once. */
   readonly slots: number;
+  /** JavaScript (RDD) tasks run at once, at most `slots`; SQL tasks may take the other slots. */
+  readonly cpus: number;
   /** The IP address the partition server and the record publisher listen on (`localhost` → 127.0.0.1). */
   readonly bind: string;
   /** The partition server's port; 0 = any free port. */
@@ -99,6 +101,9 @@ MICROSPARK_SLOTS=4, MICROSPARK_DATA_DIR=/var/tmp/ms); a flag wins over its varia
 
 Options:
   --slots <n>             tasks run at once (default: the number of CPUs)
+  --cpus <n>              of those, JavaScript (RDD) tasks run at once, at most --slots
+                          (default: --slots); SQL tasks, which also wait for DuckDB's files
+                          and for peers, may take the other slots
   --bind <address>        IP address to listen on (default: ${DEFAULT_BIND}); an address other
                           than loopback (127.0.0.0/8, ::1, localhost) requires a cluster secret
   --port <n>              partition server port, 0 = any free port (default: 0); the record
@@ -131,6 +136,7 @@ Options:
 
 const ARG_OPTIONS = {
   slots: { type: 'string' },
+  cpus: { type: 'string' },
   bind: { type: 'string' },
   port: { type: 'string' },
   peers: { type: 'string', multiple: true },
@@ -202,6 +208,12 @@ const FIELDS = {
   slots: {
     schema: wholeNumber('the number of slots').pipe(z.number().min(1, 'a worker needs at least 1 slot')),
     fix: 'pass --slots <n> with n >= 1, or leave it out to use one slot per CPU.',
+  },
+  cpus: {
+    schema: wholeNumber('the number of CPUs for tasks').pipe(
+      z.number().min(1, 'a worker needs at least 1 CPU'),
+    ),
+    fix: 'pass --cpus <n> with 1 <= n <= --slots, or leave it out to let every slot run JavaScript tasks.',
   },
   port: {
     schema: wholeNumber('the port').pipe(z.number().max(65535, 'a TCP port is at most 65535')),
@@ -395,6 +407,14 @@ function parse(
   };
 
   const slots = get('slots') ?? availableParallelism();
+  const cpusRaw = pick('cpus');
+  const cpus = get('cpus') ?? slots;
+  if (cpus > slots)
+    throw invalid(
+      cpusRaw!,
+      `it is more than the ${slots} slot${slots === 1 ? '' : 's'}, and a task runs in a slot`,
+      FIELDS.cpus.fix,
+    );
   const portRaw = pick('port');
   const port = portRaw === undefined ? 0 : field({ ...portRaw, option: 'port' });
   if (portRaw !== undefined && port === 65535)
@@ -466,6 +486,7 @@ function parse(
 
   const config: WorkerConfig = {
     slots,
+    cpus,
     bind,
     port,
     publisherPort: port === 0 ? 0 : port + 1,

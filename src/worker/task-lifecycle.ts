@@ -29,7 +29,7 @@ import type { BlockStore } from '../partition-server/block-store.js';
 import type { PeerNode } from '../partition-server/peer-node.js';
 import type { Clock, Timer } from '../core/clock.js';
 import { endOfOutcome, taskEnd, type TaskEndReason } from '../core/task-end.js';
-import { blockId, type TaskDesc } from '../rdd/lineage.js';
+import { blockId, isCpuBound, type TaskDesc } from '../rdd/lineage.js';
 import { stageShuffles } from '../rdd/plan.js';
 import type { TaskResult } from '../rdd/runner.js';
 import type { MapJobSource } from './map-job-source.js';
@@ -220,6 +220,7 @@ export class TaskLifecycle {
         );
         const outcome = await executor.run(bytes, taskServices.forTask(job.owner, runDesc), {
           signal: abort.signal,
+          cpuBound: isCpuBound(desc),
           onLog: (lines) => logs.add(lines),
         });
         await logs.flush().catch(() => undefined); // best effort: a lost line never fails the task

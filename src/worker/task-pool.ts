@@ -20,7 +20,9 @@
  * to `threads`, and replaced when they die, and when a task left a thread's V8 heap larger than
  * `recycleHeapMb` and no task waits for it (a heap that grew stays grown: the thread is what
  * gives it back to the OS). Their young generation is small by default (records die young). A
- * thread that is idle does not keep the process alive.
+ * thread that is idle does not keep the process alive. At most `cpus` CPU-bound tasks (RDD tasks,
+ * which compute in JavaScript for all of their life) run at once; the others wait in the queue
+ * while SQL tasks may take the free threads.
  *
  * WebAssembly modules (sc.wasm) are compiled here, once per pool (so once per worker daemon), the
  * first time a thread asks for one (`wasmModule`), and posted to threads as compiled modules, which
@@ -92,6 +94,11 @@ export interface TaskPoolOptions {
    * of staying with an idle thread. Default {@link DEFAULT_RECYCLE_HEAP_MB}; 0 never replaces.
    */
   readonly recycleHeapMb?: number;
+  /**
+   * CPU-bound tasks (see {@link RunOptions.cpuBound}) that run at once, at most `threads`
+   * (default `threads`); the others wait in the queue while other tasks may take free threads.
+   */
+  readonly cpus?: number;
 }
 
 /**
@@ -121,6 +128,12 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
   /** Receives what the task's code prints with console.*, in order, in batches, before its outcome. */
   readonly onLog?: (lines: readonly TaskLogLine[]) => void;
+  /**
+   * The task computes in JavaScript on its thread for all of its life (an RDD task): it counts
+   * against the pool's `cpus`. A SQL stage's task, whose DuckDB fragment also waits for files and
+   * peers, does not.
+   */
+  readonly cpuBound?: boolean;
 }
 
 /** Messages from the pool to a task thread. */
@@ -283,6 +296,7 @@ interface Job {
   readonly signal: AbortSignal | undefined;
   readonly onLog: ((lines: readonly TaskLogLine[]) => void) | undefined;
   readonly resolve: (o: TaskOutcome) => void;
+  readonly cpuBound: boolean;
   onAbort?: () => void;
   timer?: NodeJS.Timeout;
   slot?: Slot;
@@ -334,6 +348,8 @@ function asBytes(v: unknown, what: string): Uint8Array {
 /** Runs encoded tasks on worker threads (see module doc). */
 export class TaskPool {
   readonly size: number;
+  /** CPU-bound tasks that run at once (see {@link TaskPoolOptions.cpus}). */
+  readonly cpus: number;
   private readonly timeoutMs: number | undefined;
   private readonly entry: ThreadEntry;
   private readonly resourceLimits: ResourceLimits;
@@ -363,6 +379,12 @@ export class TaskPool {
     if (taskTimeoutMs !== undefined && !(taskTimeoutMs > 0 && Number.isFinite(taskTimeoutMs)))
       throw new RangeError(`TaskPool: taskTimeoutMs must be a positive number, got ${String(taskTimeoutMs)}`);
     this.size = threads;
+    const cpus = options.cpus ?? threads;
+    if (!Number.isInteger(cpus) || cpus < 1 || cpus > threads)
+      throw new RangeError(
+        `TaskPool: cpus must be an integer from 1 to threads (${threads}), got ${String(cpus)}`,
+      );
+    this.cpus = cpus;
     this.timeoutMs = taskTimeoutMs;
     const recycleMb = options.recycleHeapMb ?? DEFAULT_RECYCLE_HEAP_MB;
     if (!(recycleMb >= 0 && Number.isFinite(recycleMb)))
@@ -432,6 +454,7 @@ export class TaskPool {
         signal,
         onLog: opts?.onLog,
         resolve,
+        cpuBound: opts?.cpuBound === true,
         settled: false,
       };
       if (signal) {
@@ -469,16 +492,26 @@ export class TaskPool {
 
   // --- scheduling
 
+  /** The first queued job that may start now: CPU-bound ones only while fewer than `cpus` run. */
+  private nextRunnable(): number {
+    if (this.cpus >= this.size) return this.queue.length > 0 ? 0 : -1;
+    let cpuBusy = 0;
+    for (const s of this.slots) if (s.job?.cpuBound) cpuBusy++;
+    return this.queue.findIndex((j) => !j.cpuBound || cpuBusy < this.cpus);
+  }
+
   private pump(): void {
     if (this.closing) return;
-    while (this.queue.length > 0) {
+    for (;;) {
       const slot = this.slots.find((s) => s.state === 'idle');
       if (!slot) break;
-      this.assign(slot, this.queue.shift()!);
+      const i = this.nextRunnable();
+      if (i < 0) break;
+      this.assign(slot, this.queue.splice(i, 1)[0]!);
     }
     let starting = 0;
     for (const s of this.slots) if (s.state === 'starting') starting++;
-    while (this.queue.length > starting && this.slots.length < this.size) {
+    while (this.nextRunnable() >= 0 && this.queue.length > starting && this.slots.length < this.size) {
       this.spawn();
       starting++;
     }
@@ -667,7 +700,12 @@ export class TaskPool {
         slot.state = 'idle';
         slot.worker.unref();
         this.settle(job, this.outcome(msg));
-        if (this.recycleHeapBytes > 0 && msg.heapBytes > this.recycleHeapBytes && this.queue.length === 0)
+        // Replaced unless a queued task could start now and this is the only idle thread for it.
+        if (
+          this.recycleHeapBytes > 0 &&
+          msg.heapBytes > this.recycleHeapBytes &&
+          (this.nextRunnable() < 0 || this.slots.some((s) => s !== slot && s.state === 'idle'))
+        )
           this.recycle(slot);
         this.pump();
         return;

@@ -29,6 +29,11 @@ export type WorkerLog = (level: WorkerLogLevel, msg: string, fields?: Record<str
 /** Everything a worker needs to run (the daemon builds it from its validated config). */
 export interface WorkerOptions {
   readonly slots: number;
+  /**
+   * JavaScript (RDD) tasks that run at once, from 1 to `slots` (default `slots`); SQL stages'
+   * tasks may take the other slots (see TaskPoolOptions.cpus).
+   */
+  readonly cpus?: number;
   readonly host: string;
   readonly port: number;
   readonly cluster: string;

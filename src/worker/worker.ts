@@ -193,6 +193,7 @@ export class Worker {
       options.executor ??
       new TaskPool({
         threads: options.slots,
+        ...(options.cpus !== undefined && { cpus: options.cpus }),
         ...(options.taskTimeoutMs !== undefined && { taskTimeoutMs: options.taskTimeoutMs }),
         ...(options.taskHeapMb !== undefined && {
           resourceLimits: { maxOldGenerationSizeMb: options.taskHeapMb },

@@ -44,12 +44,13 @@ async function waitFor<T>(check: () => T | undefined, timeoutMs = 10_000): Promi
   }
 }
 
-async function local(workers: number, slotsPerWorker?: number): Promise<MicroSpark> {
+async function local(workers: number, slotsPerWorker?: number, cpusPerWorker?: number): Promise<MicroSpark> {
   const sc = await MicroSpark.local({
     workers,
     defaultParallelism: 3,
     ...FAST,
     ...(slotsPerWorker !== undefined && { slotsPerWorker }),
+    ...(cpusPerWorker !== undefined && { cpusPerWorker }),
   });
   contexts.push(sc);
   return sc;
@@ -63,7 +64,11 @@ const slow = (x: number, env: { ms: number }) => {
 
 describe('chaos: worker faults', () => {
   it('SIGSTOP on a lease holder: the job is re-broadcast, another worker completes it, the late completion is refused', async () => {
-    const sc = await local(3);
+    // Every task the victim claims runs at once (2 slots and 2 CPUs per worker, as before
+    // workers had a CPU limit): its late completions then all come right after SIGCONT. With one
+    // CPU per worker its second task would start only after the first, and under a loaded
+    // machine's timing the wait below ran out once.
+    const sc = await local(3, 2, 2);
     const cluster = sc.cluster!;
     const action = sc.parallelize([1, 2, 3, 4, 5, 6], 3).map(slow, { ms: 700 }).collect();
     const [, holder] = await waitFor(() => [...cluster.leases()][0]);

@@ -172,8 +172,9 @@ describe('TaskPool options and thread entry', () => {
     expect(() => new TaskPool({ threads: 1, taskTimeoutMs: 0 })).toThrow(RangeError);
     for (const recycleHeapMb of [-1, Number.NaN, Infinity])
       expect(() => new TaskPool({ threads: 1, recycleHeapMb })).toThrow(RangeError);
+    for (const cpus of [0, 3, 1.5]) expect(() => new TaskPool({ threads: 2, cpus })).toThrow(RangeError);
     const pool = new TaskPool({ threads: 3 });
-    expect([pool.size, pool.busy, pool.live, pool.queued]).toEqual([3, 0, 0, 0]);
+    expect([pool.size, pool.cpus, pool.busy, pool.live, pool.queued]).toEqual([3, 3, 0, 0, 0]);
   });
 
   it('runs task-thread.ts through tsx from source and task-thread.js when built', () => {
@@ -360,6 +361,48 @@ describe('TaskPool runs tasks', () => {
     expect(r.accumulators).toEqual([['acc1', 5 + 6 + 7 + 8 + 9]]);
     expect(services.calls).toEqual(['broadcastValue bc1']);
     expect(untimed(r)).toEqual(untimed(await inProcess(desc, services)));
+  });
+  it('runs at most `cpus` CPU-bound tasks at once; other tasks take the free threads meanwhile', async () => {
+    const pool = makePool({ threads: 3, cpus: 1 });
+    pool.prestart();
+    const n = 4;
+    const started: string[] = [];
+    const gates = new Map<string, () => void>();
+    const par = node('parallelize', n, [], { dataId: 'cpus' });
+    const start = (name: string, partition: number, cpuBound: boolean) => {
+      const services = new TestServices();
+      services.readSlice = async () => {
+        started.push(name);
+        await new Promise<void>((r) => gates.set(name, r));
+        return encode([partition]);
+      };
+      return pool.run(encode(task({ p: par }, 'p', partition)), services, { cpuBound });
+    };
+    // Two CPU-bound tasks, then two others: the second CPU-bound one waits for the first, and
+    // the two others run beside the first at once.
+    const runs = [
+      start('cpu0', 0, true),
+      start('cpu1', 1, true),
+      start('io2', 2, false),
+      start('io3', 3, false),
+    ];
+    await vi.waitFor(() => expect(started.length).toBe(3), { timeout: 10_000 });
+    expect([...started].sort()).toEqual(['cpu0', 'io2', 'io3']); // the threads start them in any order
+    expect([pool.busy, pool.queued]).toEqual([3, 1]);
+    gates.get('io2')!();
+    expect(expectOk(await runs[2]!).result).toEqual([2]);
+    // A thread is free, but the only queued task is CPU-bound and one such runs.
+    await new Promise((r) => setTimeout(r, 100));
+    expect(started.length).toBe(3);
+    expect([pool.busy, pool.queued]).toEqual([2, 1]);
+    gates.get('cpu0')!();
+    expect(expectOk(await runs[0]!).result).toEqual([0]);
+    await vi.waitFor(() => expect(started.length).toBe(4));
+    expect(started[3]).toBe('cpu1');
+    gates.get('cpu1')!();
+    gates.get('io3')!();
+    expect((await Promise.all(runs)).map((o) => expectOk(o).result)).toEqual([[0], [1], [2], [3]]);
+    expect([pool.busy, pool.queued]).toEqual([0, 0]);
   });
 });
 

@@ -86,6 +86,7 @@ describe('defaults', () => {
     const { dataDir, ...rest } = config;
     expect(rest).toEqual({
       slots: availableParallelism(),
+      cpus: availableParallelism(),
       bind: '127.0.0.1',
       port: 0,
       publisherPort: 0,
@@ -120,6 +121,7 @@ describe('defaults', () => {
 describe('flags and their environment equivalents', () => {
   const cases: { option: string; value: string; field: keyof WorkerConfig; expected: unknown }[] = [
     { option: 'slots', value: '3', field: 'slots', expected: 3 },
+    { option: 'cpus', value: '1', field: 'cpus', expected: 1 },
     { option: 'bind', value: '127.0.0.2', field: 'bind', expected: '127.0.0.2' },
     { option: 'port', value: '7400', field: 'port', expected: 7400 },
     { option: 'cluster', value: 'analytics', field: 'cluster', expected: 'analytics' },
@@ -334,6 +336,23 @@ describe('errors', () => {
     expect(e.message).toContain('Both MICROSPARK_SECRET and MICROSPARK_SECRET_FILE are set');
   });
 
+  it('--cpus 0, and --cpus above --slots', () => {
+    expect(configError(['--cpus', '0']).message).toBe(
+      'Invalid --cpus "0": a worker needs at least 1 CPU. ' +
+        'Fix: pass --cpus <n> with 1 <= n <= --slots, or leave it out to let every slot run JavaScript tasks.',
+    );
+    const e = configError(['--slots', '2', '--cpus', '3']);
+    expect(e.option).toBe('--cpus');
+    expect(e.message).toBe(
+      'Invalid --cpus "3": it is more than the 2 slots, and a task runs in a slot. ' +
+        'Fix: pass --cpus <n> with 1 <= n <= --slots, or leave it out to let every slot run JavaScript tasks.',
+    );
+    expect(configError([], { MICROSPARK_SLOTS: '1', MICROSPARK_CPUS: '2' }).message).toContain(
+      'Invalid MICROSPARK_CPUS="2" (the environment form of --cpus): it is more than the 1 slot,',
+    );
+    expect(run(['--slots', '4']).cpus).toBe(4);
+  });
+
   it('--slots 0', () => {
     const e = configError(['--slots', '0']);
     expect(e.option).toBe('--slots');
@@ -467,6 +486,7 @@ describe('help and version', () => {
   it('the help names every flag and its defaults', () => {
     for (const flag of [
       '--slots <n>',
+      '--cpus <n>',
       '--bind <address>',
       '--port <n>',
       '--peers <host:port,...>',
