@@ -103,8 +103,8 @@ export interface LocalOptions extends Omit<ConnectOptions, 'peers' | 'cluster' |
   readonly slotsPerWorker?: number;
   /**
    * Of each worker's slots, how many run JavaScript (RDD) tasks at once (a worker daemon's
-   * `--cpus`). Default: the machine's CPUs shared among the workers (at least 1 each), as Spark's
-   * local-cluster gives each worker its cores: with every slot of every worker computing in
+   * `--cpus`). Default: as a daemon's, the machine's CPUs shared among the live workers on it (at
+   * least 1 each), followed as workers die: with every slot of every worker computing in
    * JavaScript at once, a 2-CPU machine ran 4 tasks on 2 cores, and each took about 1.8x the CPU
    * time it takes alone (W1's map tasks: 1150 ms against 650 ms). SQL tasks, whose DuckDB
    * fragments also wait for files and peers, may still use every slot.
@@ -254,10 +254,9 @@ export class MicroSpark implements RDDContext {
     assertPositiveInt(n, 'workers');
     const slots = options.slotsPerWorker ?? availableParallelism();
     assertPositiveInt(slots, 'slotsPerWorker');
-    const cpus =
-      options.cpusPerWorker ?? Math.min(slots, Math.max(1, Math.floor(availableParallelism() / n)));
-    assertPositiveInt(cpus, 'cpusPerWorker');
-    if (cpus > slots)
+    const cpus = options.cpusPerWorker;
+    if (cpus !== undefined) assertPositiveInt(cpus, 'cpusPerWorker');
+    if (cpus !== undefined && cpus > slots)
       throw new InvalidOperationError(
         `cpusPerWorker (${cpus}) must be at most slotsPerWorker (${slots}): a task runs in a slot`,
       );
@@ -277,7 +276,7 @@ export class MicroSpark implements RDDContext {
             clientRpc: backend.node.identity.rpc,
             cluster,
             slots,
-            cpus,
+            ...(cpus !== undefined && { cpus }),
             ...(memoryBytes !== undefined && { memoryBytes }),
             heartbeatMs,
             deadAfterMs: options.deadAfterMs ?? PEER_DEAD_AFTER_MS,

@@ -31,7 +31,7 @@ export interface SpawnOptions {
   readonly clientRpc?: string;
   readonly cluster: string;
   readonly slots: number;
-  /** Of those, JavaScript tasks run at once (`--cpus`); default: the daemon's (all its slots). */
+  /** Of those, JavaScript tasks run at once (`--cpus`); default: the daemon's (its host's CPUs shared among the live workers there). */
   readonly cpus?: number;
   /** The daemon's block store memory before it spills to disk (`--memory`); default: the daemon's. */
   readonly memoryBytes?: number;

@@ -53,8 +53,11 @@ export interface PeerEndpoint {
 export interface WorkerConfig {
   /** Tasks run at once. */
   readonly slots: number;
-  /** JavaScript (RDD) tasks run at once, at most `slots`; SQL tasks may take the other slots. */
-  readonly cpus: number;
+  /**
+   * JavaScript (RDD) tasks run at once, at most `slots`; SQL tasks may take the other slots.
+   * Undefined: the machine's CPUs shared among the live workers on this host (the worker follows it).
+   */
+  readonly cpus: number | undefined;
   /** The IP address the partition server and the record publisher listen on (`localhost` → 127.0.0.1). */
   readonly bind: string;
   /** The partition server's port; 0 = any free port. */
@@ -102,8 +105,9 @@ MICROSPARK_SLOTS=4, MICROSPARK_DATA_DIR=/var/tmp/ms); a flag wins over its varia
 Options:
   --slots <n>             tasks run at once (default: the number of CPUs)
   --cpus <n>              of those, JavaScript (RDD) tasks run at once, at most --slots
-                          (default: --slots); SQL tasks, which also wait for DuckDB's files
-                          and for peers, may take the other slots
+                          (default: the CPUs shared among the live workers on this host, so
+                          all of them for one worker); SQL tasks, which also wait for DuckDB's
+                          files and for peers, may take the other slots
   --bind <address>        IP address to listen on (default: ${DEFAULT_BIND}); an address other
                           than loopback (127.0.0.0/8, ::1, localhost) requires a cluster secret
   --port <n>              partition server port, 0 = any free port (default: 0); the record
@@ -213,7 +217,7 @@ const FIELDS = {
     schema: wholeNumber('the number of CPUs for tasks').pipe(
       z.number().min(1, 'a worker needs at least 1 CPU'),
     ),
-    fix: 'pass --cpus <n> with 1 <= n <= --slots, or leave it out to let every slot run JavaScript tasks.',
+    fix: "pass --cpus <n> with 1 <= n <= --slots, or leave it out to share the host's CPUs among its workers.",
   },
   port: {
     schema: wholeNumber('the port').pipe(z.number().max(65535, 'a TCP port is at most 65535')),
@@ -408,8 +412,8 @@ function parse(
 
   const slots = get('slots') ?? availableParallelism();
   const cpusRaw = pick('cpus');
-  const cpus = get('cpus') ?? slots;
-  if (cpus > slots)
+  const cpus = get('cpus');
+  if (cpus !== undefined && cpus > slots)
     throw invalid(
       cpusRaw!,
       `it is more than the ${slots} slot${slots === 1 ? '' : 's'}, and a task runs in a slot`,

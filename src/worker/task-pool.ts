@@ -348,8 +348,8 @@ function asBytes(v: unknown, what: string): Uint8Array {
 /** Runs encoded tasks on worker threads (see module doc). */
 export class TaskPool {
   readonly size: number;
-  /** CPU-bound tasks that run at once (see {@link TaskPoolOptions.cpus}). */
-  readonly cpus: number;
+  /** CPU-bound tasks that run at once (see {@link TaskPoolOptions.cpus}; {@link setCpus} changes it). */
+  private cpuLimit: number;
   private readonly timeoutMs: number | undefined;
   private readonly entry: ThreadEntry;
   private readonly resourceLimits: ResourceLimits;
@@ -384,7 +384,7 @@ export class TaskPool {
       throw new RangeError(
         `TaskPool: cpus must be an integer from 1 to threads (${threads}), got ${String(cpus)}`,
       );
-    this.cpus = cpus;
+    this.cpuLimit = cpus;
     this.timeoutMs = taskTimeoutMs;
     const recycleMb = options.recycleHeapMb ?? DEFAULT_RECYCLE_HEAP_MB;
     if (!(recycleMb >= 0 && Number.isFinite(recycleMb)))
@@ -413,6 +413,22 @@ export class TaskPool {
   /** Threads alive now (started, running, idle, or being terminated). */
   get live(): number {
     return this.threads.size;
+  }
+
+  /** CPU-bound tasks that may run at once. */
+  get cpus(): number {
+    return this.cpuLimit;
+  }
+
+  /**
+   * Changes how many CPU-bound tasks may run at once (clamped to 1..threads); running tasks go on,
+   * and queued ones start at once when the limit rose.
+   */
+  setCpus(cpus: number): void {
+    const n = Math.min(this.size, Math.max(1, Math.floor(cpus)));
+    if (!Number.isFinite(n) || n === this.cpuLimit) return;
+    this.cpuLimit = n;
+    this.pump();
   }
 
   /** Tasks waiting for a free thread. */
@@ -494,10 +510,10 @@ export class TaskPool {
 
   /** The first queued job that may start now: CPU-bound ones only while fewer than `cpus` run. */
   private nextRunnable(): number {
-    if (this.cpus >= this.size) return this.queue.length > 0 ? 0 : -1;
+    if (this.cpuLimit >= this.size) return this.queue.length > 0 ? 0 : -1;
     let cpuBusy = 0;
     for (const s of this.slots) if (s.job?.cpuBound) cpuBusy++;
-    return this.queue.findIndex((j) => !j.cpuBound || cpuBusy < this.cpus);
+    return this.queue.findIndex((j) => !j.cpuBound || cpuBusy < this.cpuLimit);
   }
 
   private pump(): void {
@@ -700,12 +716,8 @@ export class TaskPool {
         slot.state = 'idle';
         slot.worker.unref();
         this.settle(job, this.outcome(msg));
-        // Replaced unless a queued task could start now and this is the only idle thread for it.
-        if (
-          this.recycleHeapBytes > 0 &&
-          msg.heapBytes > this.recycleHeapBytes &&
-          (this.nextRunnable() < 0 || this.slots.some((s) => s !== slot && s.state === 'idle'))
-        )
+        // Kept while tasks wait, even for a CPU: the next one runs on a thread that compiled its code.
+        if (this.recycleHeapBytes > 0 && msg.heapBytes > this.recycleHeapBytes && this.queue.length === 0)
           this.recycle(slot);
         this.pump();
         return;

@@ -18,6 +18,8 @@ export interface TaskExecutor {
   forgetWasm?(ids: readonly string[]): void;
   /** What it did with WebAssembly modules, where it counts that (a TaskPool does). */
   readonly wasmStats?: WasmPoolStats;
+  /** How many CPU-bound tasks may run at once, where it limits that (a TaskPool does). */
+  setCpus?(cpus: number): void;
 }
 
 /** Log levels of {@link WorkerLog}, most severe first. */
@@ -30,8 +32,9 @@ export type WorkerLog = (level: WorkerLogLevel, msg: string, fields?: Record<str
 export interface WorkerOptions {
   readonly slots: number;
   /**
-   * JavaScript (RDD) tasks that run at once, from 1 to `slots` (default `slots`); SQL stages'
-   * tasks may take the other slots (see TaskPoolOptions.cpus).
+   * JavaScript (RDD) tasks that run at once, from 1 to `slots`; SQL stages' tasks may take the
+   * other slots (see TaskPoolOptions.cpus). Default: the machine's CPUs shared among the live
+   * workers on this host ({@link sharedCpus}), followed as workers join and leave.
    */
   readonly cpus?: number;
   readonly host: string;

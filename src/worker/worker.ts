@@ -16,7 +16,7 @@ import { InvalidOperationError, WorkerStoppingError } from '../protocol/errors.j
 import type { PeerIdentity, Record as WireRecord, Request } from '../protocol/messages.js';
 import { BlockStore } from '../partition-server/block-store.js';
 import { PeerNode } from '../partition-server/peer-node.js';
-import { sleep, systemClock, type Clock } from '../core/clock.js';
+import { sleep, systemClock, type Clock, type Timer } from '../core/clock.js';
 import { parseMapOutputId } from '../rdd/lineage.js';
 import { MapJobSource, parseMapJobId } from './map-job-source.js';
 import { MapOutputView } from './map-outputs.js';
@@ -27,6 +27,7 @@ import { TaskLifecycle } from './task-lifecycle.js';
 import { TaskServiceHost } from './task-services.js';
 import { BlockServer } from './block-server.js';
 import { TaskPool } from './task-pool.js';
+import { availableParallelism } from 'node:os';
 import type {
   TaskExecutor,
   WorkerCounters,
@@ -73,6 +74,10 @@ export class Worker {
   private readonly jobs: JobDirectory;
   /** Every task on this worker, claimed or being claimed, by job id, and the line for a slot. */
   private readonly slots: TaskSlots;
+  /** The CPU limit last given to the pool (JavaScript tasks at once). */
+  private cpuShare: number;
+  /** Follows the CPU share every heartbeat (without `--cpus`). */
+  private cpuTimer: Timer | undefined;
   /** Parks tasks until the map outputs they read are announced, posting the missing map jobs. */
   private readonly parking: ParkingCoordinator;
   /** Takes each claimed job from its claim to its reported end. */
@@ -99,6 +104,7 @@ export class Worker {
   ) {
     this.log = options.log ?? (() => undefined);
     this.slots = new TaskSlots(options.slots);
+    this.cpuShare = options.cpus ?? options.slots;
     this.clock = options.clock ?? systemClock;
     this.jobs = new JobDirectory(this.clock);
     this.timings = derivedTimings(options.heartbeatMs);
@@ -204,12 +210,43 @@ export class Worker {
     ref.worker = worker;
     node.on('record', (r) => worker.onRecord(r));
     node.on('peer-down', (p) => worker.onPeerDown(p));
+    if (options.cpus === undefined && pool.setCpus) {
+      // On joins and deaths, and every heartbeat: a worker suspected dead gives its share back
+      // before it is declared dead.
+      const follow = () => worker.followCpuShare();
+      node.on('peer-up', follow);
+      node.on('peer-down', follow);
+      worker.cpuTimer = worker.clock.setInterval(follow, options.heartbeatMs);
+      follow();
+    }
     const log = worker.log;
     node.on('peer-up', (p) => log('info', 'peer joined', { node: p.node, role: p.role, rpc: p.rpc }));
     node.on('peer-down', (p) => log('info', 'peer lost', { node: p.node, role: p.role }));
     node.on('warning', (e) => log('debug', 'network warning', { error: String(e) }));
     await Promise.all(options.peers.map((p) => node.keepConnected(p)));
     return worker;
+  }
+
+  /**
+   * Sets the pool's CPU limit to this host's share ({@link sharedCpus}) from the live workers
+   * whose endpoints name this worker's host and that are not suspected (without `--cpus`).
+   */
+  private followCpuShare(): void {
+    const host = endpointHost(this.node.identity.rpc);
+    let workers = 1;
+    for (const p of this.node.peers())
+      if (
+        p.identity.role === 'worker' &&
+        endpointHost(p.identity.rpc) === host &&
+        this.node.suspectedForMs(p.identity.node) === undefined
+      )
+        workers++;
+    const cpus = sharedCpus(availableParallelism(), workers, this.options.slots);
+    if (cpus !== this.cpuShare) {
+      this.cpuShare = cpus;
+      this.log('debug', 'CPU share for JavaScript tasks', { cpus, workersOnHost: workers });
+    }
+    this.pool.setCpus?.(cpus);
   }
 
   /** Free slots (not running, not being claimed; a parked task holds none). */
@@ -411,6 +448,7 @@ export class Worker {
   async stop(graceMs = 5000): Promise<void> {
     if (this.draining) return;
     this.draining = true;
+    this.cpuTimer?.cancel();
     this.source.beginStop();
     this.blocks.withdrawAll();
     for (const t of this.slots.states()) {
@@ -427,4 +465,19 @@ export class Worker {
     await this.node.stop();
     await this.store.close();
   }
+}
+
+/**
+ * A worker's share of its machine for JavaScript tasks: the CPUs divided among the live workers
+ * on the host (at least 1, at most the worker's slots). One daemon per machine gets every CPU;
+ * the daemons of a local cluster split them, and a survivor takes back a dead one's.
+ */
+export function sharedCpus(cores: number, workersOnHost: number, slots: number): number {
+  return Math.min(slots, Math.max(1, Math.floor(cores / Math.max(1, workersOnHost))));
+}
+
+/** The host of a `tcp://host:port` endpoint (the endpoint itself when it is not one). */
+function endpointHost(rpc: string): string {
+  const m = /^tcp:\/\/(.*):\d+$/.exec(rpc);
+  return m ? m[1]! : rpc;
 }

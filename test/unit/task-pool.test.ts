@@ -31,6 +31,7 @@ import {
   type TaskOutcome,
   type TaskPoolOptions,
 } from '../../src/worker/task-pool.js';
+import { sharedCpus } from '../../src/worker/worker.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const tmp = mkdtempSync(join(tmpdir(), 'microspark-task-pool-'));
@@ -403,6 +404,43 @@ describe('TaskPool runs tasks', () => {
     gates.get('io3')!();
     expect((await Promise.all(runs)).map((o) => expectOk(o).result)).toEqual([[0], [1], [2], [3]]);
     expect([pool.busy, pool.queued]).toEqual([0, 0]);
+  });
+
+  it('setCpus: a queued CPU-bound task starts at once when the limit rises; the limit stays in 1..threads', async () => {
+    const pool = makePool({ threads: 2, cpus: 1 });
+    pool.prestart();
+    const started: number[] = [];
+    const gates: Array<() => void> = [];
+    const par = node('parallelize', 2, [], { dataId: 'set-cpus' });
+    const runs = [0, 1].map((partition) => {
+      const services = new TestServices();
+      services.readSlice = async () => {
+        started.push(partition);
+        await new Promise<void>((r) => (gates[partition] = r));
+        return encode([partition]);
+      };
+      return pool.run(encode(task({ p: par }, 'p', partition)), services, { cpuBound: true });
+    });
+    await vi.waitFor(() => expect(started).toEqual([0]), { timeout: 10_000 });
+    expect(pool.queued).toBe(1);
+    pool.setCpus(2);
+    await vi.waitFor(() => expect(started).toEqual([0, 1]));
+    gates[0]!();
+    gates[1]!();
+    expect((await Promise.all(runs)).map((o) => expectOk(o).result)).toEqual([[0], [1]]);
+    pool.setCpus(5);
+    expect(pool.cpus).toBe(2);
+    pool.setCpus(0);
+    expect(pool.cpus).toBe(1);
+  });
+
+  it('sharedCpus: the CPUs over the live workers on the host, at least 1, at most the slots', () => {
+    expect(sharedCpus(2, 1, 2)).toBe(2); // one daemon per machine: every CPU
+    expect(sharedCpus(2, 2, 2)).toBe(1); // a local cluster of 2 on 2 CPUs
+    expect(sharedCpus(2, 3, 2)).toBe(1); // never 0
+    expect(sharedCpus(8, 2, 8)).toBe(4);
+    expect(sharedCpus(8, 1, 3)).toBe(3); // never above the slots
+    expect(sharedCpus(2, 0, 2)).toBe(2);
   });
 });
 

@@ -86,7 +86,7 @@ describe('defaults', () => {
     const { dataDir, ...rest } = config;
     expect(rest).toEqual({
       slots: availableParallelism(),
-      cpus: availableParallelism(),
+      cpus: undefined,
       bind: '127.0.0.1',
       port: 0,
       publisherPort: 0,
@@ -339,18 +339,19 @@ describe('errors', () => {
   it('--cpus 0, and --cpus above --slots', () => {
     expect(configError(['--cpus', '0']).message).toBe(
       'Invalid --cpus "0": a worker needs at least 1 CPU. ' +
-        'Fix: pass --cpus <n> with 1 <= n <= --slots, or leave it out to let every slot run JavaScript tasks.',
+        "Fix: pass --cpus <n> with 1 <= n <= --slots, or leave it out to share the host's CPUs among its workers.",
     );
     const e = configError(['--slots', '2', '--cpus', '3']);
     expect(e.option).toBe('--cpus');
     expect(e.message).toBe(
       'Invalid --cpus "3": it is more than the 2 slots, and a task runs in a slot. ' +
-        'Fix: pass --cpus <n> with 1 <= n <= --slots, or leave it out to let every slot run JavaScript tasks.',
+        "Fix: pass --cpus <n> with 1 <= n <= --slots, or leave it out to share the host's CPUs among its workers.",
     );
     expect(configError([], { MICROSPARK_SLOTS: '1', MICROSPARK_CPUS: '2' }).message).toContain(
       'Invalid MICROSPARK_CPUS="2" (the environment form of --cpus): it is more than the 1 slot,',
     );
-    expect(run(['--slots', '4']).cpus).toBe(4);
+    expect(run(['--slots', '4']).cpus).toBe(undefined);
+    expect(run(['--slots', '4', '--cpus', '4']).cpus).toBe(4);
   });
 
   it('--slots 0', () => {
