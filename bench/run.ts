@@ -22,7 +22,7 @@ import { sortPairs, sumByKey, wordCount, wordCountAsync, type Answer } from './w
 import { convergenceWorkloads } from './convergence.js';
 import { loadEngine } from './engine.js';
 import { wasmWorkloads } from './wasm.js';
-import { cpuMsOfAll, settle } from './settle.js';
+import { cpuMsOfAll, quietMachine, settle } from './settle.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -186,6 +186,7 @@ async function batchWorkload(
   // falls on both sides of the ratio; the idle cluster's heartbeats cost the plain runs nothing
   // measurable.
   const plain: PlainReport[] = [];
+  await quietMachine();
   const sc = await MicroSpark.local({
     workers: 2,
     ...(slotsPerWorker && { slotsPerWorker }),
@@ -435,6 +436,7 @@ if (latency) rows.push(latency);
 if (only.has('W5')) rows.push(await recoveryWorkload(rows.find((r) => r.workload === 'W1')));
 if (only.has('W6')) rows.push(...(await wasmWorkloads({ MicroSpark, runs, quick: args.quick })));
 if (only.has('C1')) rows.push(...(await convergenceWorkloads(MicroSpark)));
+if (SQL_WORKLOADS.some((w) => only.has(w))) await quietMachine();
 const sql = SQL_WORKLOADS.some((w) => only.has(w))
   ? await runSqlBenchmarks(engine, {
       sf: Number(args.sf),

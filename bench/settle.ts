@@ -42,3 +42,33 @@ export async function settle(
   }
   console.log(`  (the cluster did not go quiet within ${timeoutMs / 1000} s)`);
 }
+
+/** Busy and total CPU ticks of the whole machine (/proc/stat's first line). */
+function machineTicks(): { busy: number; total: number } {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = f.reduce((a, b) => a + b, 0);
+  const idle = (f[3] ?? 0) + (f[4] ?? 0); // idle + iowait
+  return { busy: total - idle, total };
+}
+
+/**
+ * Resolves once the whole machine was at least `idleShare` idle over a `windowMs` window (or
+ * after `timeoutMs`, saying so): what an earlier workload left behind (C1's 32 daemons exiting)
+ * must not fall on the next one's timings.
+ */
+export async function quietMachine({
+  windowMs = 500,
+  idleShare = 0.9,
+  timeoutMs = 60_000,
+} = {}): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  let before = machineTicks();
+  while (Date.now() < end) {
+    await new Promise((r) => setTimeout(r, windowMs));
+    const now = machineTicks();
+    const total = now.total - before.total;
+    if (total > 0 && (now.busy - before.busy) / total <= 1 - idleShare) return;
+    before = now;
+  }
+  console.log(`  (the machine did not go quiet within ${timeoutMs / 1000} s)`);
+}
