@@ -12,6 +12,7 @@ import { MdnsDiscovery } from '../src/discovery/mdns.js';
 import { Worker } from '../src/worker/worker.js';
 import { packageVersion } from '../src/cli/version.js';
 import { deriveCurveKeys } from '../src/partition-server/curve.js';
+import { sweepScratch } from '../src/sql/exec/scratch.js';
 
 const LEVELS = { error: 0, warn: 1, info: 2, debug: 3 } as const;
 
@@ -66,6 +67,8 @@ async function main(): Promise<number> {
       pid: process.pid,
     }),
   );
+  const swept = sweepScratch();
+  if (swept > 0) log('info', 'removed scratch files of processes no longer running', { entries: swept });
   log('info', 'worker started', {
     node: worker.node.identity.node,
     rpc: worker.node.identity.rpc,

@@ -10,7 +10,7 @@
  * machine's disk, under 2 ms in `/dev/shm`. Scratch files live for one statement and are read
  * into memory at once, so they cost no lasting memory. Elsewhere it is the temp directory.
  */
-import { accessSync, constants, statfsSync } from 'node:fs';
+import { accessSync, constants, readdirSync, rmSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
@@ -49,4 +49,43 @@ let seq = 0;
  */
 export function scratchPath(name: string): string {
   return join(scratchDir(), `microspark-sql-${process.pid}-${threadId}-${++seq}-${name}`);
+}
+
+/** Whether process `pid` exists (signal 0 tests it; EPERM: it exists, as another user's). */
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the scratch files and directories that processes no longer running left in `dir` (a
+ * task killed with its daemon never removes its own): names `microspark-sql-<pid>-…` whose pid
+ * is gone. Returns how many entries it removed; one it cannot remove is left, silently.
+ */
+export function sweepScratch(
+  dir: string = scratchDir(),
+  isAlive: (pid: number) => boolean = pidAlive,
+): number {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const name of entries) {
+    const m = /^microspark-sql-(\d+)-/.exec(name);
+    if (!m || isAlive(Number(m[1]))) continue;
+    try {
+      rmSync(join(dir, name), { recursive: true, force: true });
+      removed++;
+    } catch {
+      // another process's file we may not remove: left alone
+    }
+  }
+  return removed;
 }
