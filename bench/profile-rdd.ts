@@ -121,6 +121,7 @@ try {
           s?.gc.push(e.metrics.gcTime);
         }
       });
+      (globalThis as { gc?: () => void }).gc?.();
       for (const p of pids) resetPeak(p);
       // Each process's largest RSS while each stage ran, sampled every 50 ms.
       const sampler = setInterval(() => {

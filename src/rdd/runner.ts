@@ -398,7 +398,8 @@ function singleElement(kinds: readonly string[], fns: readonly (Fn | undefined)[
       switch (kinds[i]) {
         case 'map': {
           const r: unknown = f(v);
-          if (isThenable(r)) return Promise.resolve(r).then((x) => next(x, j));
+          // The chain's last function: its promise is the element's (no extra step to settle).
+          if (isThenable(r)) return j === n ? r : Promise.resolve(r).then((x) => next(x, j));
           v = r;
           break;
         }
@@ -472,6 +473,12 @@ function windowed(base: Compute, element: (v: unknown) => unknown, single: boole
         results[slot] = r;
         done[slot] = true;
       };
+      // One settle-and-pump handler per slot, made once: no closure per element.
+      const settled = Array.from({ length: limit }, (_, slot) => (x: unknown) => {
+        results[slot] = x;
+        done[slot] = true;
+        pump();
+      });
       const pump = () => {
         if (failed || pumping) return;
         pumping = true;
@@ -501,12 +508,8 @@ function windowed(base: Compute, element: (v: unknown) => unknown, single: boole
             if (slot >= limit) slot -= limit;
             inFlight++;
             const r = element(v);
-            if (isThenable(r)) {
-              Promise.resolve(r).then((x) => {
-                settle(slot, x);
-                pump();
-              }, fail);
-            } else settle(slot, r);
+            if (isThenable(r)) void Promise.resolve(r).then(settled[slot], fail);
+            else settle(slot, r);
           }
         } catch (e) {
           fail(e);

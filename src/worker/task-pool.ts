@@ -312,6 +312,8 @@ interface Slot {
   /** The thread's WebAssembly instances' call cells, watched for calls past their timeout. */
   watches?: WasmWatch[];
   watchTimer?: NodeJS.Timeout;
+  /** When the thread last finished a task (the pool's count of finished tasks then); 0 never. */
+  finishedAt: number;
 }
 
 interface WasmWatch {
@@ -516,10 +518,23 @@ export class TaskPool {
     return this.queue.findIndex((j) => !j.cpuBound || cpuBusy < this.cpuLimit);
   }
 
+  /**
+   * The idle thread that finished a task last: its heap has already grown to what tasks need (and
+   * holds their compiled code), so one task after another grows one heap, not each thread's.
+   */
+  private warmestIdle(): Slot | undefined {
+    let best: Slot | undefined;
+    for (const s of this.slots) if (s.state === 'idle' && (!best || s.finishedAt > best.finishedAt)) best = s;
+    return best;
+  }
+
+  /** Tasks finished by this pool's threads, to order them by {@link Slot.finishedAt}. */
+  private finishedCount = 0;
+
   private pump(): void {
     if (this.closing) return;
     for (;;) {
-      const slot = this.slots.find((s) => s.state === 'idle');
+      const slot = this.warmestIdle();
       if (!slot) break;
       const i = this.nextRunnable();
       if (i < 0) break;
@@ -538,7 +553,7 @@ export class TaskPool {
       ...this.entry.options,
       resourceLimits: this.resourceLimits,
     });
-    const slot: Slot = { worker, state: 'starting' };
+    const slot: Slot = { worker, state: 'starting', finishedAt: 0 };
     this.slots.push(slot);
     this.threads.add(worker);
     worker.on('message', (msg: FromThread) => this.onMessage(slot, msg));
@@ -714,6 +729,7 @@ export class TaskPool {
         if (!job || job.id !== msg.taskId) return;
         slot.job = undefined;
         slot.state = 'idle';
+        slot.finishedAt = ++this.finishedCount;
         slot.worker.unref();
         this.settle(job, this.outcome(msg));
         // Kept while tasks wait, even for a CPU: the next one runs on a thread that compiled its code.

@@ -234,6 +234,34 @@ describe('TaskPool runs tasks', () => {
     expect(pool.live).toBe(2);
   });
 
+  it('runs the next task on the thread that finished last (one heap grows, not each)', async () => {
+    const pool = makePool({ threads: 2 });
+    pool.prestart();
+    // Made from text, so that vitest's transform leaves their import() alone.
+    const threadIdAfter = (ms: number) =>
+      new Function(
+        `return async () => { await new Promise((r) => setTimeout(r, ${ms})); return (await import('node:worker_threads')).threadId; }`,
+      )() as () => Promise<number>;
+    const r = node('range', 1, [], { start: 1, step: 1, count: 1 });
+    const threadOf = (ms: number) =>
+      encode(
+        task(
+          { r, m: node('map', 1, ['r'], { f: shipFunction(threadIdAfter(ms), undefined, 'rdd.map') }) },
+          'm',
+          0,
+        ),
+      );
+    const idOf = async (p: Promise<TaskOutcome>) => (expectOk(await p).result as number[])[0];
+    // Both threads run one task; the second one finishes last.
+    const [first, last] = await Promise.all([
+      idOf(pool.run(threadOf(500), noServices)),
+      idOf(pool.run(threadOf(1000), noServices)),
+    ]);
+    expect(first).not.toBe(last);
+    for (let i = 0; i < 4; i++) expect(await idOf(pool.run(threadOf(0), noServices))).toBe(last);
+    expect(pool.live).toBe(2);
+  });
+
   it('queues FIFO when all threads are busy', async () => {
     const pool = makePool({ threads: 2 });
     const n = 6;
