@@ -239,6 +239,7 @@ describe('TaskPool runs tasks', () => {
     pool.prestart();
     // Made from text, so that vitest's transform leaves their import() alone.
     const threadIdAfter = (ms: number) =>
+      // eslint-disable-next-line @typescript-eslint/no-implied-eval -- a function from text on purpose (see above)
       new Function(
         `return async () => { await new Promise((r) => setTimeout(r, ${ms})); return (await import('node:worker_threads')).threadId; }`,
       )() as () => Promise<number>;
