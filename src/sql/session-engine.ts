@@ -29,7 +29,9 @@ import {
   sortKeySql,
   type FragmentInput,
   type FragmentTask,
+  decodeResultRows,
   type KeySample,
+  type ResultRows,
   type WriteOutput,
 } from './exec/fragment.js';
 import type { FragmentUdf } from './exec/udf.js';
@@ -38,6 +40,7 @@ import { readBatches } from './exec/rows.js';
 import {
   children,
   mapExpr,
+  maxRows,
   nodeExprs,
   outerIds,
   visitExpr,
@@ -63,14 +66,61 @@ import { defaultFilePacking, packFiles } from './physical/file-splits.js';
 import { Renderer, col, literalSql } from './physical/render.js';
 import { explainPlan, stageText } from './physical/explain.js';
 import {
+  BooleanType,
+  ByteType,
+  DateType,
   DecimalType,
+  DoubleType,
+  FloatType,
+  IntegerType,
+  LongType,
+  NullType,
+  ShortType,
+  StringType,
   StructField,
   StructType,
+  TimestampType,
   fromDuckDB,
   quoteIdent,
   sqlString,
   type DataType,
 } from './types.js';
+
+/** The most rows a result may be bounded to for its tasks to return rows instead of Parquet (see `runPlan`). */
+export const SMALL_RESULT_ROWS = 10_000;
+
+/** Types whose values the wire codec carries exactly (a negative zero is restored by `decodeResultRows`). */
+const ROW_TYPES: ReadonlyArray<abstract new (...args: never[]) => DataType> = [
+  BooleanType,
+  ByteType,
+  ShortType,
+  IntegerType,
+  LongType,
+  FloatType,
+  DoubleType,
+  DecimalType,
+  StringType,
+  DateType,
+  TimestampType,
+  NullType,
+];
+
+/** Whether a result column of type `t` may come back as rows (see `runPlan`). */
+function carriedAsRows(t: DataType): boolean {
+  return ROW_TYPES.some((c) => t instanceof c);
+}
+
+/**
+ * The columns of a plan's result as its tasks return them as rows (see `ResultRows`), or
+ * undefined when they return Parquet: when the plan is not bounded to {@link SMALL_RESULT_ROWS}
+ * rows, or a column's type is not one the wire codec carries exactly.
+ */
+export function resultRowsColumns(plan: LNode): ResultRows | undefined {
+  const bound = maxRows(plan);
+  if (bound === undefined || bound > SMALL_RESULT_ROWS || !plan.output.every((a) => carriedAsRows(a.type)))
+    return undefined;
+  return plan.output.map((a) => [col(a.id), typeDdl(a.type)] as const);
+}
 
 /** The setting that profiles every SQL stage's fragment in DuckDB (default false; about 1.75x per small query). */
 export const OPERATOR_METRICS_KEY = 'spark.microspark.sql.operatorMetrics';
@@ -359,6 +409,7 @@ export class SessionEngine implements SqlEngine, Catalog {
     site?: string,
     write?: WriteOutput,
     signal?: AbortSignal,
+    rows?: ResultRows,
   ): Promise<RDD<unknown>> {
     await this.resolveScans(plan);
     const locals = new Map<LNode, RDD<unknown>>();
@@ -399,7 +450,13 @@ export class SessionEngine implements SqlEngine, Catalog {
       known.set(next.side, { stage: next.stage, leaf: next.leaf, bytes: bytes ?? 0 });
     }
     await localsOf(result);
-    const rdd = this.stagesRdd(result, (n) => locals.get(n)!, site, write, built);
+    const rdd = this.stagesRdd(
+      result,
+      (n) => locals.get(n)!,
+      site,
+      write ?? (rows && { kind: 'result', rows }),
+      built,
+    );
     if (this.sc.reportSqlPlan) {
       // Numbered children first (adaptive planning leaves gaps and reorders the planners' ids).
       const stages = stageOrder(result);
@@ -423,7 +480,7 @@ export class SessionEngine implements SqlEngine, Catalog {
     result: Stage,
     localOf: (n: Extract<LNode, { k: 'local' }>) => RDD<unknown>,
     site?: string,
-    write?: WriteOutput,
+    write?: WriteOutput | Extract<FragmentTask['output'], { kind: 'result' }>,
     built = new Map<Stage, RDD<unknown>>(),
   ): RDD<unknown> {
     const build = (s: Stage): RDD<unknown> => {
@@ -644,12 +701,20 @@ export class SessionEngine implements SqlEngine, Catalog {
     );
   }
 
-  /** Runs a resolved plan; rows as arrays in output order. */
+  /**
+   * Runs a resolved plan; rows as arrays in output order. A result the plan bounds to at most
+   * {@link SMALL_RESULT_ROWS} rows, of types the wire codec carries exactly, comes back from the
+   * tasks as rows (no Parquet written there, none read here); others as Parquet batches.
+   */
   async runPlan(plan: LNode, signal?: AbortSignal, site?: string): Promise<unknown[][]> {
     const optimized = await this.prepare(plan, signal);
-    const rdd = await this.resultRdd(optimized, site, undefined, signal);
+    const rows = resultRowsColumns(optimized);
+    const rdd = await this.resultRdd(optimized, site, undefined, signal, rows);
     const batches = (await rdd.collect()) as Uint8Array[];
-    return this.decode(batches, optimized.output);
+    if (!rows) return this.decode(batches, optimized.output);
+    const out: unknown[][] = [];
+    for (const b of batches) for (const r of decodeResultRows(b)) out.push(r);
+    return out;
   }
 
   async collect(plan: Relation, opts?: { limit?: number; signal?: AbortSignal }): Promise<Row[]> {

@@ -3,7 +3,8 @@
  * DuckDB SQL over named inputs; each input becomes a view: the partition's file split, a range,
  * or Parquet batches (exchange outputs, client rows, cached partitions) written to local files.
  * The output is Parquet bytes: one batch for a result or broadcast, or one batch per reduce
- * partition for a hash or range exchange; a range exchange's sampling job returns sampled sort
+ * partition for a hash or range exchange; a small result of plain columns may come back as its
+ * rows instead (see {@link ResultRows}); a range exchange's sampling job returns sampled sort
  * keys instead, and a write's task writes and commits its own files (a {@link WriteOutput}).
  * DuckDB never downloads anything: extension autoloading is off.
  */
@@ -19,8 +20,10 @@ import { parquetSections, type ColumnSection } from './sections.js';
 import { scratchPath } from './scratch.js';
 import { profileOperators, type EngineOperator } from './profile.js';
 import type { FragmentUdf, UdfRun } from './udf.js';
-import { quoteIdent, sqlString } from '../types.js';
+import { parseDataType, quoteIdent, sqlString } from '../types.js';
 import { SparkRuntimeException } from '../errors.js';
+import { decode, encode } from '../../protocol/codec.js';
+import { fromDuck } from './values.js';
 
 /** One input of a fragment, as the task carries it. */
 export type FragmentInput =
@@ -75,6 +78,16 @@ export interface KeySample {
   readonly keys: readonly string[];
 }
 
+/**
+ * A result returned as its rows rather than as Parquet: `[batch column, Spark type DDL]` of each
+ * column, in the order the rows give them. The task's output is then one wire-codec value
+ * `[rows, negative zeros]`: row arrays, values as the DataFrame API gives them (see `fromDuck`),
+ * and the `[row, column]` pairs (flattened) that hold -0, which the codec writes as 0. The client
+ * reads it without a DuckDB of its own. For results the plan bounds to a few rows, of types the codec carries
+ * exactly (see `rowsResultTypes` in the session engine).
+ */
+export type ResultRows = readonly (readonly [string, string])[];
+
 /** What a stage's task does: the fragment, its inputs and where the output goes. */
 export interface FragmentTask {
   readonly sql: string;
@@ -82,7 +95,7 @@ export interface FragmentTask {
   readonly columns?: Readonly<Record<string, readonly [string, string]>>;
   readonly inputs: readonly FragmentInput[];
   readonly output:
-    | { readonly kind: 'result' }
+    | { readonly kind: 'result'; readonly rows?: ResultRows }
     | { readonly kind: 'single' }
     | { readonly kind: 'broadcast'; readonly n: number }
     | { readonly kind: 'hash'; readonly n: number; readonly keys: readonly string[] }
@@ -297,6 +310,27 @@ export function resultRows(result: DuckDBMaterializedResult): unknown[][] {
   return rows;
 }
 
+/** The rows of one result batch a task returned as rows (see {@link ResultRows}); none for an empty batch. */
+export function decodeResultRows(b: Uint8Array): unknown[][] {
+  if (b.byteLength === 0) return [];
+  const [rows, negativeZeros] = decode<[unknown[][], number[]]>(b);
+  for (let i = 0; i + 1 < negativeZeros.length; i += 2) rows[negativeZeros[i]!]![negativeZeros[i + 1]!] = -0;
+  return rows;
+}
+
+/** A result's rows as arrays of `columns`, in their order, values converted for their Spark types. */
+function resultRowsAs(result: DuckDBMaterializedResult, columns: ResultRows): unknown[][] {
+  const names = result.columnNames();
+  const at = columns.map(([c]) => {
+    const i = names.indexOf(c);
+    if (i < 0)
+      throw new InvalidOperationError(`a SQL result has no column ${c} (it has ${names.join(', ')})`);
+    return i;
+  });
+  const types = columns.map(([, t]) => parseDataType(t));
+  return resultRows(result).map((r) => at.map((i, j) => fromDuck(r[i], types[j]!)));
+}
+
 function emptyView(columns: readonly (readonly [string, string])[]): string {
   if (columns.length === 0) return 'SELECT 1 AS one WHERE FALSE';
   return `SELECT ${columns.map(([n, t]) => `CAST(NULL AS ${t}) AS "${n.replace(/"/g, '""')}"`).join(', ')} WHERE FALSE`;
@@ -507,6 +541,17 @@ async function run(
     const result: FragmentOutput[] = parts.map((x, i) => [x.reduce, x.buf, found[i]!]);
     result.sort((a, b) => a[0] - b[0]);
     return result;
+  }
+  if (out.kind === 'result' && out.rows) {
+    const result = await main(() => conn.run(`${prefix}${sql}`));
+    const rows = resultRowsAs(result, out.rows);
+    // The codec writes -0 as the integer 0: where they are, [row, column] flattened.
+    const negativeZeros: number[] = [];
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
+      for (let j = 0; j < r.length; j++) if (Object.is(r[j], -0)) negativeZeros.push(i, j);
+    }
+    return [[0, encode([rows, negativeZeros]), undefined, rows.length]];
   }
   const file = files.path('out.parquet');
   const copied = await main(() => conn.run(`${prefix}COPY (${sql}) TO ${sqlString(file)} (FORMAT parquet)`));

@@ -229,6 +229,53 @@ export function children(n: LNode): LNode[] {
   }
 }
 
+/**
+ * The most rows a plan can give, where its shape bounds them (Spark's `LogicalPlan.maxRows`): a
+ * global aggregate gives one, a limit at most its count, a range or local relation its rows; a
+ * filter, projection, sort or window no more than its input. Undefined where nothing bounds it.
+ */
+export function maxRows(n: LNode): number | undefined {
+  switch (n.k) {
+    case 'aggregate':
+      return n.groups.length === 0 ? 1 : maxRows(n.child);
+    case 'limit': {
+      const below = maxRows(n.child);
+      if (n.limit === undefined) return below === undefined ? undefined : Math.max(0, below - n.offset);
+      return below === undefined ? n.limit : Math.min(n.limit, Math.max(0, below - n.offset));
+    }
+    case 'range':
+      return Math.max(0, Math.ceil((n.end - n.start) / n.step));
+    case 'local':
+      return n.rows.length;
+    case 'project':
+    case 'filter':
+    case 'sort':
+    case 'window':
+    case 'distinct':
+    case 'repartition':
+    case 'cached':
+    case 'alias':
+      return maxRows(n.child);
+    case 'sample':
+      return n.withReplacement ? undefined : maxRows(n.child);
+    case 'join': {
+      const left = maxRows(n.left);
+      if (n.how === 'left_semi' || n.how === 'left_anti') return left;
+      const right = maxRows(n.right);
+      // Each pair at most once, plus each unmatched row of an outer side.
+      return left === undefined || right === undefined ? undefined : left * right + left + right;
+    }
+    case 'setop': {
+      const left = maxRows(n.left);
+      if (n.op !== 'union') return left;
+      const right = maxRows(n.right);
+      return left === undefined || right === undefined ? undefined : left + right;
+    }
+    case 'scan':
+      return undefined;
+  }
+}
+
 /** The attribute a ref to `a` reads. */
 export function refOf(a: Attr): Expr {
   return { k: 'ref', id: a.id, name: a.name, type: a.type, nullable: a.nullable };
