@@ -291,6 +291,19 @@ function isPair(x: unknown): x is readonly [unknown, unknown] {
   return Array.isArray(x) && x.length === 2;
 }
 
+/**
+ * The SQL fragment runner, loaded the first time a SQL stage runs in this thread (DuckDB stays
+ * unloaded for RDD tasks); the same promise after, as a dynamic import costs a resolution each time.
+ */
+let fragment: Promise<typeof import('../sql/exec/fragment.js')> | undefined;
+function fragmentModule(): Promise<typeof import('../sql/exec/fragment.js')> {
+  return (fragment ??= import('../sql/exec/fragment.js'));
+}
+
+/** Partitions of a persisted parent a coalesced partition reads at once. */
+const COALESCE_READ_AHEAD = 4;
+const EMPTY_READ: Promise<unknown[]> = Promise.resolve([]);
+
 /** Elements of a partition an async chain has in flight at once (their results are emitted in order). */
 export const ASYNC_CONCURRENCY = 16;
 
@@ -829,6 +842,24 @@ class TaskRun {
       case 'coalesce': {
         const groups = node.p.groups;
         const parent = this.parent(node);
+        const collect = parent.collect;
+        if (collect)
+          // A persisted parent: its partitions' blocks are read a few at a time (a remote one is a
+          // round trip), and emitted in order.
+          return async (part, emit) => {
+            const pps = groups[part] ?? [];
+            const reads: Array<Promise<unknown[]>> = [];
+            for (let i = 0; i < pps.length; i++) {
+              for (let j = reads.length; j < Math.min(pps.length, i + COALESCE_READ_AHEAD); j++) {
+                const read = collect(pps[j]!);
+                read.catch(() => undefined); // handled where it is awaited (or moot after an earlier failure)
+                reads.push(read);
+              }
+              const data = await reads[i]!;
+              reads[i] = EMPTY_READ;
+              for (let k = 0; k < data.length; k++) emit(data[k]);
+            }
+          };
         return async (part, emit) => {
           for (const pp of groups[part] ?? []) await parent(pp, emit);
         };
@@ -1005,7 +1036,7 @@ class TaskRun {
         }
         batches.push(bufs);
       }
-      const { runFragment, emitsPairs } = await import('../sql/exec/fragment.js');
+      const { runFragment, emitsPairs } = await fragmentModule();
       // Column sections are for kept batches (exchange outputs, cached partitions), not results.
       const out = await runFragment(
         task,

@@ -105,10 +105,8 @@ describe('a result returned as rows', () => {
       inputs: [],
       output: rows ? { kind: 'result', rows: columns } : { kind: 'result' },
     });
-    const [[, asRows, , n]] = (await runFragment(task(true), 0, [])) as unknown as [
-      [number, Uint8Array, unknown, number],
-    ];
-    const [[, parquet]] = await runFragment(task(false), 0, [], undefined, undefined, { sections: false });
+    const [, asRows, , n] = (await runFragment(task(true), 0, []))[0]!;
+    const parquet = (await runFragment(task(false), 0, [], undefined, undefined, { sections: false }))[0]![1];
     const viaParquet = await readBatches(
       [parquet],
       columns.map(([c]) => c),
