@@ -127,6 +127,20 @@ describe.each(modes)('persistence ($name)', (mode) => {
       expect(acc.value).toBe(10);
     });
 
+    it('coalesce over cached partitions reads their blocks in order, some missing ones computed', async () => {
+      const acc = sc.accumulator(0);
+      const rdd = sc
+        .parallelize(range(60), 6)
+        .map((x, env) => (env.acc.add(1), x), { acc })
+        .cache();
+      // take computes (and caches) only the first partitions; the coalesced reads compute the rest.
+      expect(await rdd.take(15)).toEqual(range(15));
+      expect(acc.value).toBeLessThan(60);
+      expect(await rdd.coalesce(2).glom().collect()).toEqual([range(30), range(60).slice(30)]);
+      expect(await rdd.coalesce(1).collect()).toEqual(range(60));
+      expect(acc.value).toBe(60);
+    });
+
     it('persist(level) reuses blocks too', async () => {
       const acc = sc.accumulator(0);
       const rdd = counted(sc, acc).persist(StorageLevel.MEMORY_AND_DISK);
