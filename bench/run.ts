@@ -301,6 +301,7 @@ async function recoveryWorkload(w1: Row | undefined): Promise<Row> {
   const peaks: number[] = [];
   let correct = true;
   const notes: string[] = [];
+  const warm: number[] = [];
   for (let r = 0; r < runs; r++) {
     const sc = await MicroSpark.local({
       workers: 2,
@@ -309,8 +310,12 @@ async function recoveryWorkload(w1: Row | undefined): Promise<Row> {
       deadAfterMs,
     });
     try {
-      // Warm the cluster as W1's median runs are: one unmeasured W1 first.
+      // Warm the cluster as W1's median runs are: one unmeasured W1 first, then one measured on
+      // the same cluster, the W1 this run is held against (this machine's speed drifts over minutes).
       await wordCount(sc, corpusPath);
+      const w0 = performance.now();
+      await wordCount(sc, corpusPath);
+      warm.push((performance.now() - w0) / 1000);
       const victim = sc.localWorkers[1]!;
       let mapStage = -1;
       let mapTasks = 0;
@@ -343,7 +348,7 @@ async function recoveryWorkload(w1: Row | undefined): Promise<Row> {
       const ok = killedAt >= 0 && answer.digest === reference.digest && answer.count === reference.count;
       if (!ok) correct = false;
       notes.push(
-        `run ${r + 1}: killed worker after ${victimDone} of its / ${done} of ${mapTasks} map tasks at ${(killedAt / 1000).toFixed(2)} s`,
+        `run ${r + 1}: killed worker after ${victimDone} of its / ${done} of ${mapTasks} map tasks at ${(killedAt / 1000).toFixed(2)} s (W1 just before on this cluster: ${sec(warm.at(-1))})`,
       );
       console.log(
         `  W5 MicroSpark run ${r + 1}: ${sec(seconds.at(-1))} (${notes.at(-1)})${ok ? '' : ' WRONG'}`,
@@ -353,8 +358,8 @@ async function recoveryWorkload(w1: Row | undefined): Promise<Row> {
     }
   }
   const microsparkSeconds = median(seconds);
-  const w1s = w1?.microsparkSeconds;
-  const allowed = w1s === undefined ? undefined : w1s + deadAfterMs / 1000 + w1s / 4;
+  const w1s = median(warm);
+  const allowed = w1s + deadAfterMs / 1000 + w1s / 4;
   return {
     workload: 'W5',
     description: `W1 on a warm cluster, one of its 2 workers SIGKILLed half way through the map stage (dead after ${deadAfterMs} ms, heartbeat ${heartbeatMs} ms)`,
@@ -365,11 +370,14 @@ async function recoveryWorkload(w1: Row | undefined): Promise<Row> {
     plainPeakBytes: reference.maxRssBytes,
     memoryRatio: Math.max(...peaks) / reference.maxRssBytes,
     correct,
-    target: `correct, ≤ W1 + ${deadAfterMs / 1000} s + W1/4${allowed === undefined ? '' : ` = ${allowed.toFixed(2)} s`}`,
-    met: correct && allowed !== undefined && microsparkSeconds <= allowed,
-    runs: { microspark: seconds, plain: [reference.seconds] },
+    target: `correct, ≤ W1 + ${deadAfterMs / 1000} s + W1/4 = ${allowed.toFixed(2)} s (W1 run just before on the same cluster: ${sec(w1s)})`,
+    met: correct && microsparkSeconds <= allowed,
+    runs: { microspark: seconds, plain: [reference.seconds], beside: warm },
     notes: [
-      w1s === undefined ? 'W1 not run' : `${(microsparkSeconds - w1s).toFixed(2)} s slower than W1`,
+      `${(microsparkSeconds - w1s).toFixed(2)} s slower than the W1 runs just before it`,
+      ...(w1?.microsparkSeconds === undefined
+        ? []
+        : [`${(microsparkSeconds - w1.microsparkSeconds).toFixed(2)} s slower than the W1 row`]),
       ...notes,
     ].join('; '),
   };
