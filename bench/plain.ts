@@ -15,8 +15,11 @@ export interface PlainReport {
   readonly maxRssBytes: number;
 }
 
-/** Calls `each` with every line of a file, reading it in 16 MiB chunks. */
-async function forEachLine(file: string, each: (line: string) => void): Promise<void> {
+/**
+ * Calls `each` with the lines of a file, a 16 MiB chunk's worth at a time (awaiting what it
+ * returns before the next chunk); a line cut by a chunk's end goes with the next chunk.
+ */
+async function forEachChunk(file: string, each: (lines: string[]) => void | Promise<void>): Promise<void> {
   const fh = await open(file, 'r');
   const buf = Buffer.allocUnsafe(16 * 1024 * 1024);
   let rest = '';
@@ -25,10 +28,17 @@ async function forEachLine(file: string, each: (line: string) => void): Promise<
     if (bytesRead === 0) break;
     const lines = (rest + buf.toString('utf8', 0, bytesRead)).split('\n');
     rest = lines.pop() ?? '';
-    for (const line of lines) each(line);
+    await each(lines);
   }
-  if (rest.length > 0) each(rest);
+  if (rest.length > 0) await each([rest]);
   await fh.close();
+}
+
+/** Calls `each` with every line of a file. */
+function forEachLine(file: string, each: (line: string) => void): Promise<void> {
+  return forEachChunk(file, (lines) => {
+    for (const line of lines) each(line);
+  });
 }
 
 /** W1: word count with split + Map. */
@@ -50,28 +60,18 @@ export async function wordCountAsync(file: string): Promise<Map<string, number>>
     const words = await Promise.resolve(line.split(' '));
     return words;
   };
-  const fh = await open(file, 'r');
-  const buf = Buffer.allocUnsafe(16 * 1024 * 1024);
   const window: Array<Promise<string[]>> = [];
   const drain = async () => {
     for (const p of window) for (const w of await p) counts.set(w, (counts.get(w) ?? 0) + 1);
     window.length = 0;
   };
-  const each = async (line: string) => {
-    window.push(split(line));
-    if (window.length === 16) await drain();
-  };
-  let rest = '';
-  for (;;) {
-    const { bytesRead } = await fh.read(buf, 0, buf.length, null);
-    if (bytesRead === 0) break;
-    const lines = (rest + buf.toString('utf8', 0, bytesRead)).split('\n');
-    rest = lines.pop() ?? '';
-    for (const line of lines) await each(line);
-  }
-  if (rest.length > 0) await each(rest);
+  await forEachChunk(file, async (lines) => {
+    for (const line of lines) {
+      window.push(split(line));
+      if (window.length === 16) await drain();
+    }
+  });
   await drain();
-  await fh.close();
   return counts;
 }
 

@@ -488,8 +488,7 @@ function windowed(base: Compute, element: (v: unknown) => unknown, single: boole
       };
       // One settle-and-pump handler per slot, made once: no closure per element.
       const settled = Array.from({ length: limit }, (_, slot) => (x: unknown) => {
-        results[slot] = x;
-        done[slot] = true;
+        settle(slot, x);
         pump();
       });
       const pump = () => {

@@ -480,7 +480,8 @@ export class SessionEngine implements SqlEngine, Catalog {
     result: Stage,
     localOf: (n: Extract<LNode, { k: 'local' }>) => RDD<unknown>,
     site?: string,
-    write?: WriteOutput | Extract<FragmentTask['output'], { kind: 'result' }>,
+    /** The result stage's output: a write's, or a result's (Parquet, or rows); default a Parquet result. */
+    final?: WriteOutput | Extract<FragmentTask['output'], { kind: 'result' }>,
     built = new Map<Stage, RDD<unknown>>(),
   ): RDD<unknown> {
     const build = (s: Stage): RDD<unknown> => {
@@ -574,7 +575,7 @@ export class SessionEngine implements SqlEngine, Catalog {
               ? { kind: 'single' }
               : o.kind === 'range'
                 ? { kind: 'range', n: o.n, key: sortKey, bounds: [] }
-                : (write ?? { kind: 'result' });
+                : (final ?? { kind: 'result' });
       // After the output's keys are rendered too: a UDF may be a hash key.
       const udfs: FragmentUdf[] = r.udfs.map((u) => ({
         sqlName: u.sqlName,

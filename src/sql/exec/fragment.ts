@@ -83,8 +83,8 @@ export interface KeySample {
  * column, in the order the rows give them. The task's output is then one wire-codec value
  * `[rows, negative zeros]`: row arrays, values as the DataFrame API gives them (see `fromDuck`),
  * and the `[row, column]` pairs (flattened) that hold -0, which the codec writes as 0. The client
- * reads it without a DuckDB of its own. For results the plan bounds to a few rows, of types the codec carries
- * exactly (see `rowsResultTypes` in the session engine).
+ * reads it without a DuckDB of its own. For results the plan bounds to a few rows, of types the
+ * codec carries exactly (see `resultRowsColumns` in the session engine).
  */
 export type ResultRows = readonly (readonly [string, string])[];
 
