@@ -54,6 +54,7 @@ async function main(): Promise<number> {
     ...(config.taskHeapMb !== undefined && { taskHeapMb: config.taskHeapMb }),
     heartbeatMs: config.heartbeatMs,
     deadAfterMs: config.deadAfterMs,
+    localityWaitMs: config.localityWaitMs,
     leaseRenewMs: Math.min(LEASE_RENEW_INTERVAL_MS, Math.max(config.heartbeatMs, 100)),
     requestTimeoutMs: Math.max(2000, 2 * config.heartbeatMs),
     ...(config.secret && { curve: deriveCurveKeys(config.secret.reveal()) }),

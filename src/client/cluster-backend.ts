@@ -72,6 +72,8 @@ export interface ClusterBackendOptions {
 interface PendingTask {
   readonly owner: string;
   readonly partition: number;
+  /** The live worker holding most of what the task reads (RecordDirectory.preferredHolder). */
+  readonly prefer?: string;
   readonly desc: TaskDesc;
   readonly job: JobSpec;
   readonly resolve: (r: TaskDone) => void;
@@ -454,9 +456,11 @@ export class ClusterBackend extends EventEmitter<{ stage: [StageEvent] }> implem
         new Promise<TaskDone>((resolve, reject) => {
           const id = `${desc.stageId}-${desc.partition}-${randomUUID().slice(0, 8)}`;
           ids.push(id);
+          const prefer = this.directory.preferredHolder(desc);
           this.source.post(id, {
             owner: this.node.identity.node,
             partition: desc.partition,
+            ...(prefer !== undefined && { prefer }),
             desc,
             job,
             resolve: (r) => {

@@ -115,6 +115,12 @@ export interface LocalOptions extends Omit<ConnectOptions, 'peers' | 'cluster' |
    * daemon's `--memory`; at least 1 MiB). Default: the daemon's default.
    */
   readonly memoryPerWorker?: number;
+  /**
+   * How long each worker leaves a task whose stored input another live worker holds to that
+   * worker (a worker daemon's `--locality-wait-ms`; Spark's `spark.locality.wait`). Default: the
+   * daemon's (LOCALITY_WAIT_MS).
+   */
+  readonly localityWaitMs?: number;
 }
 
 /** The signal of the innermost `withSignal` around the current async context. */
@@ -265,6 +271,11 @@ export class MicroSpark implements RDDContext {
       throw new InvalidOperationError(
         `memoryPerWorker must be a whole number of bytes of at least ${MIN_MEMORY_BYTES} (1 MiB), got ${memoryBytes}`,
       );
+    const wait = options.localityWaitMs;
+    if (wait !== undefined && !(Number.isSafeInteger(wait) && wait >= 0 && wait <= 60_000))
+      throw new InvalidOperationError(
+        `localityWaitMs must be a whole number of milliseconds from 0 to 60000, got ${wait}`,
+      );
     const cluster = `local-${randomUUID().slice(0, 8)}`;
     const backend = await MicroSpark.startCluster(options, cluster);
     const spawned: LocalWorker[] = [];
@@ -278,6 +289,7 @@ export class MicroSpark implements RDDContext {
             slots,
             ...(cpus !== undefined && { cpus }),
             ...(memoryBytes !== undefined && { memoryBytes }),
+            ...(options.localityWaitMs !== undefined && { localityWaitMs: options.localityWaitMs }),
             heartbeatMs,
             deadAfterMs: options.deadAfterMs ?? PEER_DEAD_AFTER_MS,
             readyTimeoutMs: options.joinTimeoutMs ?? 20_000,

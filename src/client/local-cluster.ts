@@ -37,6 +37,8 @@ export interface SpawnOptions {
   readonly memoryBytes?: number;
   readonly heartbeatMs: number;
   readonly deadAfterMs: number;
+  /** The daemon's `--locality-wait-ms`; default: the daemon's. */
+  readonly localityWaitMs?: number;
   readonly readyTimeoutMs: number;
   readonly logLevel?: string;
   /** The cluster secret, passed through the environment (never on the command line). */
@@ -81,6 +83,7 @@ export function spawnWorker(options: SpawnOptions): Promise<LocalWorker> {
       String(options.heartbeatMs),
       '--dead-after-ms',
       String(options.deadAfterMs),
+      ...(options.localityWaitMs === undefined ? [] : ['--locality-wait-ms', String(options.localityWaitMs)]),
       '--log-level',
       options.logLevel ?? 'warn',
     ],

@@ -9,6 +9,7 @@
 import { parseBlockId, rddPrefix } from '../protocol/block-ids.js';
 import type { Record as WireRecord } from '../protocol/messages.js';
 import { blockId, parseMapOutputId, type TaskDesc } from '../rdd/lineage.js';
+import { blocksRead } from '../rdd/plan.js';
 import type { ColumnSection } from '../sql/exec/sections.js';
 
 type WorkerRecord = Extract<WireRecord, { kind: 'worker' }>;
@@ -114,6 +115,27 @@ export class RecordDirectory {
   fullyStored(nodeId: string, n: number): boolean {
     for (let p = 0; p < n; p++) if (!this.persisted.has(blockId(nodeId, p))) return false;
     return true;
+  }
+
+  /**
+   * The live worker holding most of the stored bytes a task reads ({@link blocksRead}), if any:
+   * its job is offered to that worker first (the locality of Spark's preferred locations).
+   */
+  preferredHolder(desc: TaskDesc): string | undefined {
+    const live = (id: string) => {
+      const b = this.persisted.get(id);
+      return b !== undefined && this.endpointOf(b.holder) !== undefined;
+    };
+    const bytes = new Map<string, number>();
+    for (const id of blocksRead(desc.nodes, desc.root, desc.partition, live)) {
+      const b = this.persisted.get(id)!;
+      bytes.set(b.holder, (bytes.get(b.holder) ?? 0) + Math.max(1, b.bytes));
+    }
+    let best: string | undefined;
+    let most = 0;
+    for (const [holder, n] of bytes)
+      if (n > most || (n === most && best !== undefined && holder < best)) [best, most] = [holder, n];
+    return best;
   }
 
   /** For a task: the live holder's endpoint of every stored partition of its persisted nodes. */

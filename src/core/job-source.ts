@@ -39,6 +39,8 @@ export interface SourcedJob {
   /** The client whose action it serves. */
   readonly owner: string;
   readonly partition: number;
+  /** The worker its record says to prefer (see the record's `prefer`). */
+  readonly prefer?: string;
 }
 
 /** What the role does at each step of a job's life. */
@@ -316,6 +318,7 @@ export class JobSource<T extends SourcedJob> {
       source: this.port.identity,
       owner: job.owner,
       partition: job.partition,
+      ...(job.prefer !== undefined && { prefer: job.prefer }),
     };
   }
 }

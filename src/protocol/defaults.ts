@@ -10,6 +10,13 @@
 export const HEARTBEAT_INTERVAL_MS = 1000;
 
 /**
+ * How long a worker leaves a job that prefers another live worker (the holder of what it reads)
+ * before claiming it itself: Spark's `spark.locality.wait`, much shorter, since a worker cannot
+ * see whether the preferred one is busy and a cached block's fetch is a round trip or two.
+ */
+export const LOCALITY_WAIT_MS = 20;
+
+/**
  * A peer silent for about this long is dead: its leases are reposted and its blocks forgotten (5
  * heartbeats). With SWIM: probed, suspected, then dead after {@link swimTimings}' suspicion.
  */

@@ -78,6 +78,11 @@ export const JobRecord = z.object({
   partition: count,
   /** A worker source says its job is leased (someone runs it): others neither claim nor post it. */
   leased: z.boolean().optional(),
+  /**
+   * The worker holding most of the stored blocks the task reads: other workers leave the job to
+   * it for their locality wait (while it is a live member), as Spark's preferred locations.
+   */
+  prefer: id.optional(),
   /** The source's sequence number of this record (its version with `source.incarnation`). */
   seq: count.optional(),
 });

@@ -2,7 +2,7 @@
  * Planning helpers shared by every execution mode: the RDDs of a lineage, the node table a task
  * carries, and the shuffles a stage needs before it can run. Pure: no I/O.
  */
-import type { NodeSpec, ShuffleSpec } from './lineage.js';
+import { blockId, type NodeSpec, type ShuffleSpec } from './lineage.js';
 import type { RDD } from './rdd.js';
 
 /** The RDDs of `root`'s lineage, parents before children (iterative: lineages can be deep). */
@@ -65,4 +65,51 @@ export function stageShuffles(
     stack.push(...node.parents);
   }
   return [...out.values()];
+}
+
+/**
+ * The stored blocks partition `partition` of the stage computing `rootId` reads: through its
+ * narrow parents (a coalesce's groups, a union's offsets, a cartesian product's two sides), the
+ * blocks of persisted nodes that `stored` says are there; nothing below them. A hint for where
+ * to run the task, so a lineage this does not follow exactly costs only locality.
+ */
+export function blocksRead(
+  nodes: Readonly<Record<string, NodeSpec>>,
+  rootId: string,
+  partition: number,
+  stored: (blockId: string) => boolean,
+): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  const stack: Array<[string, number]> = [[rootId, partition]];
+  while (stack.length > 0) {
+    const [id, p] = stack.pop()!;
+    const key = `${id}/${p}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const node = nodes[id];
+    if (!node) continue;
+    const block = blockId(id, p);
+    if (node.persist && stored(block)) {
+      out.push(block);
+      continue;
+    }
+    const parents = node.parents;
+    if (node.op === 'coalesce') {
+      for (const pp of node.p.groups[p] ?? []) stack.push([parents[0]!, pp]);
+    } else if (node.op === 'union') {
+      let local = p;
+      for (let i = 0; i < node.p.counts.length; i++) {
+        const c = node.p.counts[i]!;
+        if (local < c) {
+          stack.push([parents[i]!, local]);
+          break;
+        }
+        local -= c;
+      }
+    } else if (node.op === 'cartesian') {
+      stack.push([parents[0]!, Math.floor(p / node.p.nb)], [parents[1]!, p % node.p.nb]);
+    } else for (const parent of parents) stack.push([parent, p]);
+  }
+  return out;
 }

@@ -15,6 +15,7 @@ import { z } from 'zod';
 import {
   DEFAULT_MEMORY_BYTES,
   HEARTBEAT_INTERVAL_MS,
+  LOCALITY_WAIT_MS,
   MIN_MEMORY_BYTES,
   PEER_DEAD_AFTER_MS,
   REDUCER_MAX_BYTES_IN_FLIGHT,
@@ -85,6 +86,8 @@ export interface WorkerConfig {
   readonly heartbeatMs: number;
   /** A silent peer is dead after this long; at least {@link MIN_DEAD_AFTER_HEARTBEATS} heartbeats. */
   readonly deadAfterMs: number;
+  /** How long a job preferring another live worker (the holder of what it reads) is left to it; 0: not at all. */
+  readonly localityWaitMs: number;
   /** Announce and find peers with mDNS (loopback only without a secret). */
   readonly mdns: boolean;
 }
@@ -134,6 +137,9 @@ Options:
   --heartbeat-ms <n>      advanced: heartbeat interval (default: ${HEARTBEAT_INTERVAL_MS})
   --dead-after-ms <n>     advanced: a silent peer is dead after this long, at least
                           ${MIN_DEAD_AFTER_HEARTBEATS} x heartbeat (default: ${PEER_DEAD_AFTER_MS / HEARTBEAT_INTERVAL_MS} x heartbeat = ${PEER_DEAD_AFTER_MS})
+  --locality-wait-ms <n>  advanced: how long a task whose input blocks another live worker
+                          holds is left to that worker before this one takes it (as Spark's
+                          spark.locality.wait); 0 = at once (default: ${LOCALITY_WAIT_MS})
   -h, --help              print this help and exit
   -v, --version           print the version and exit
 `;
@@ -153,6 +159,7 @@ const ARG_OPTIONS = {
   'log-level': { type: 'string' },
   'heartbeat-ms': { type: 'string' },
   'dead-after-ms': { type: 'string' },
+  'locality-wait-ms': { type: 'string' },
   mdns: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
@@ -232,6 +239,12 @@ const FIELDS = {
   'dead-after-ms': {
     schema: wholeNumber('the dead-after timeout').pipe(z.number().min(1, 'the timeout must be positive')),
     fix: `pass --dead-after-ms <n> with n >= ${MIN_DEAD_AFTER_HEARTBEATS} x the heartbeat interval.`,
+  },
+  'locality-wait-ms': {
+    schema: wholeNumber('the locality wait').pipe(
+      z.number().max(60_000, 'the locality wait is at most 60000 ms'),
+    ),
+    fix: `pass --locality-wait-ms <n> with 0 <= n <= 60000 (0 = claim every job at once), or leave it out (default ${LOCALITY_WAIT_MS}).`,
   },
   memory: {
     schema: size(z.number().min(MIN_MEMORY_BYTES, 'less than 1 MiB (a size without a unit is in bytes)').max(Number.MAX_SAFE_INTEGER, 'too large')), // prettier-ignore
@@ -443,6 +456,7 @@ function parse(
   const taskHeapMb = taskHeapBytes === undefined ? undefined : Math.floor(taskHeapBytes / 1024 ** 2);
   const logLevel = get('log-level') ?? DEFAULT_LOG_LEVEL;
   const heartbeatMs = get('heartbeat-ms') ?? HEARTBEAT_INTERVAL_MS;
+  const localityWaitMs = get('locality-wait-ms') ?? LOCALITY_WAIT_MS;
   const deadAfterRaw = pick('dead-after-ms');
   // Without --dead-after-ms, keep the default's tolerance (5 missed heartbeats) at any heartbeat.
   const deadAfterMs =
@@ -504,6 +518,7 @@ function parse(
     logLevel,
     heartbeatMs,
     deadAfterMs,
+    localityWaitMs,
     mdns: values.mdns === true || env.MICROSPARK_MDNS === '1',
   };
   return { kind: 'run', config: Object.freeze(config) };

@@ -22,6 +22,9 @@ export class JobDirectory {
   private readonly withdrawnAt = new Map<string, number>();
   /** The jobs that can be claimed, newest attempt of each. */
   private readonly open = new Map<string, JobRecord>();
+  /** When each open job (its newest attempt) was first heard: its locality wait counts from then. */
+  private readonly openedAt = new Map<string, number>();
+  private deferredUntil: number | undefined;
 
   /** A directory keeping time on `clock`. */
   constructor(private readonly clock: Clock) {}
@@ -35,18 +38,28 @@ export class JobDirectory {
     this.known.set(r.jobId, { source: r.source.node, at: this.clock.now() });
     const prev = this.open.get(r.jobId);
     if (r.leased) {
-      if (prev?.source.node === r.source.node) this.open.delete(r.jobId);
-    } else if (!prev || prev.attempt <= r.attempt) this.open.set(r.jobId, r);
+      if (prev?.source.node === r.source.node) this.delete(r.jobId);
+    } else if (!prev || prev.attempt <= r.attempt) this.setOpen(r, prev);
   }
 
   /** Makes `r` the open job of its id (a copy posted here gave way to it). */
   reopen(r: JobRecord): void {
+    this.setOpen(r, this.open.get(r.jobId));
+  }
+
+  private setOpen(r: JobRecord, prev: JobRecord | undefined): void {
     this.open.set(r.jobId, r);
+    if (!prev || prev.attempt !== r.attempt) this.openedAt.set(r.jobId, this.clock.now());
+  }
+
+  private delete(jobId: string): void {
+    this.open.delete(jobId);
+    this.openedAt.delete(jobId);
   }
 
   /** A job record was withdrawn: it cannot be claimed; a map job's withdrawal time is kept. */
   withdrawn(jobId: string): void {
-    this.open.delete(jobId);
+    this.delete(jobId);
     if (this.known.delete(jobId) && parseMapJobId(jobId)) {
       const now = this.clock.now();
       this.withdrawnAt.set(jobId, now);
@@ -64,7 +77,7 @@ export class JobDirectory {
 
   /** The job can no longer be claimed (claimed, refused, or its output is known). */
   close(jobId: string): void {
-    this.open.delete(jobId);
+    this.delete(jobId);
   }
 
   /** How many jobs are open. */
@@ -77,28 +90,57 @@ export class JobDirectory {
    * to avoid all racing for the first ones (a refused claim costs a round trip), the worker ranked
    * r (by node id) among the W live workers it knows (`workers()`, itself excluded) tries
    * partitions ≡ r (mod W) first; a worker that knows no other worker starts at a random job.
-   * Within each share, the jobs this worker sources come first (their data is local).
+   * Within each share, the jobs this worker sources come first (their data is local). Jobs that
+   * prefer this worker (their record's `prefer`) come before all of them; a job preferring
+   * another of the live workers is left out until `localityWaitMs` after it was first heard
+   * ({@link nextDeferredAt} says when the first such wait ends).
    */
   claimOrder(
     self: string,
     workers: () => Iterable<string>,
     random: () => number = Math.random,
+    localityWaitMs = 0,
   ): Iterable<JobRecord> {
-    if (this.open.size < 2) return this.open.values();
+    this.deferredUntil = undefined;
+    const hasPreference = [...this.open.values()].some((j) => j.prefer !== undefined);
+    if (this.open.size < 2 && !hasPreference) return this.open.values();
     const all = [self, ...workers()];
+    const live = new Set(all);
     all.sort();
     const rank = all.indexOf(self);
+    const now = this.clock.now();
+    const preferred: JobRecord[] = [];
     const buckets: JobRecord[][] = [[], [], [], []];
     for (const j of this.open.values()) {
+      if (hasPreference && j.prefer !== undefined) {
+        if (j.prefer === self) {
+          preferred.push(j);
+          continue;
+        }
+        const until = (this.openedAt.get(j.jobId) ?? now) + localityWaitMs;
+        if (localityWaitMs > 0 && live.has(j.prefer) && now < until) {
+          this.deferredUntil = Math.min(this.deferredUntil ?? until, until);
+          continue;
+        }
+      }
       const mine = all.length < 2 || j.partition % all.length === rank;
       buckets[(mine ? 0 : 2) + (j.source.node === self ? 0 : 1)]!.push(j);
     }
+    buckets.unshift(preferred);
     if (all.length < 2) {
-      const others = buckets[1]!;
+      const others = buckets[2]!;
       const start = Math.floor(random() * others.length);
-      buckets[1] = others.slice(start).concat(others.slice(0, start));
+      buckets[2] = others.slice(start).concat(others.slice(0, start));
     }
     return buckets.flat();
+  }
+
+  /**
+   * When the first locality wait the last {@link claimOrder} left a job out for ends (clock
+   * time), or undefined: the caller asks again then.
+   */
+  get nextDeferredAt(): number | undefined {
+    return this.deferredUntil;
   }
 
   /**
@@ -123,6 +165,6 @@ export class JobDirectory {
 
   /** A client died: its open jobs cannot be claimed. */
   ownerDown(node: string): void {
-    for (const [id, job] of [...this.open]) if (job.owner === node) this.open.delete(id);
+    for (const [id, job] of [...this.open]) if (job.owner === node) this.delete(id);
   }
 }

@@ -51,6 +51,8 @@ export interface WorkerOptions {
   readonly maxBytesInFlight?: number;
   readonly heartbeatMs: number;
   readonly deadAfterMs: number;
+  /** How long a job preferring another live worker is left to it (default LOCALITY_WAIT_MS; 0: never). */
+  readonly localityWaitMs?: number;
   /** How liveness is decided (PeerNodeOptions.membership; default `swim`). */
   readonly membership?: 'mesh' | 'swim';
   readonly leaseRenewMs: number;

@@ -11,6 +11,7 @@ import {
   REDUCER_MAX_BYTES_IN_FLIGHT,
   derivedTimings,
   type DerivedTimings,
+  LOCALITY_WAIT_MS,
 } from '../protocol/defaults.js';
 import { InvalidOperationError, WorkerStoppingError } from '../protocol/errors.js';
 import type { PeerIdentity, Record as WireRecord, Request } from '../protocol/messages.js';
@@ -91,6 +92,8 @@ export class Worker {
   /** What the threads of this worker's tasks ask for (slices, broadcasts, blocks, shuffle buckets). */
   private readonly taskServices: TaskServiceHost;
   private draining = false;
+  /** A pump at the end of the first locality wait that left a job out (see JobDirectory.claimOrder). */
+  private localityTimer: { at: number; timer: Timer } | undefined;
   private seq = 0;
   private readonly log: WorkerLog;
   private readonly clock: Clock;
@@ -168,6 +171,11 @@ export class Worker {
 
   /** Starts the partition server, the block store and the thread pool, and HELLOs the static peers. */
   static async start(options: WorkerOptions): Promise<Worker> {
+    const wait = options.localityWaitMs;
+    if (wait !== undefined && !(Number.isFinite(wait) && wait >= 0))
+      throw new InvalidOperationError(
+        `localityWaitMs must be a number of milliseconds, 0 or more (got ${wait}); 0 claims every job at once`,
+      );
     const inFlight = options.maxBytesInFlight;
     if (inFlight !== undefined && (!Number.isSafeInteger(inFlight) || inFlight <= 0))
       throw new InvalidOperationError(
@@ -332,15 +340,36 @@ export class Worker {
       }
       void this.lifecycle.claim(job);
     }
+    this.pumpAfterLocalityWait();
+  }
+
+  /** Pumps again when the first job left to its preferred worker may be claimed here. */
+  private pumpAfterLocalityWait(): void {
+    const at = this.jobs.nextDeferredAt;
+    if (at === undefined || this.free <= 0 || this.draining) return;
+    if (this.localityTimer && this.localityTimer.at <= at) return;
+    this.localityTimer?.timer.cancel();
+    const timer = this.clock.setTimeout(
+      () => {
+        this.localityTimer = undefined;
+        this.pump();
+      },
+      Math.max(0, at - this.clock.now()),
+    );
+    this.localityTimer = { at, timer };
   }
 
   /** The open jobs in the order to claim them (JobDirectory.claimOrder, among the live workers). */
   private claimOrder(): Iterable<Extract<WireRecord, { kind: 'job' }>> {
-    return this.jobs.claimOrder(this.node.identity.node, () =>
-      this.node
-        .peers()
-        .filter((p) => p.identity.role === 'worker')
-        .map((p) => p.identity.node),
+    return this.jobs.claimOrder(
+      this.node.identity.node,
+      () =>
+        this.node
+          .peers()
+          .filter((p) => p.identity.role === 'worker')
+          .map((p) => p.identity.node),
+      Math.random,
+      this.options.localityWaitMs ?? LOCALITY_WAIT_MS,
     );
   }
 
@@ -449,6 +478,7 @@ export class Worker {
     if (this.draining) return;
     this.draining = true;
     this.cpuTimer?.cancel();
+    this.localityTimer?.timer.cancel();
     this.source.beginStop();
     this.blocks.withdrawAll();
     for (const t of this.slots.states()) {

@@ -179,7 +179,10 @@ describe('microspark console in a terminal', () => {
     expect(headers.length === 1 || headers.length === 2).toBe(true);
     expect(lines.slice(headers.at(-1)).filter((l) => /stage [01]: [a-z ]*…$/.test(l))).toHaveLength(2);
     expect(count(/^workers \(2\)$/)).toBe(1);
-    expect(count(/stage [01]:/)).toBe(2);
+    // The live region holds both stage rows; that one interrupted frame can leave part of its own
+    // below its header (seen once in CI: 3 rows), never more than a whole frame's two per header.
+    expect(count(/stage [01]:/)).toBeGreaterThanOrEqual(2);
+    expect(count(/stage [01]:/)).toBeLessThanOrEqual(2 * count(/^▶ count at <console>:2 /));
 
     t.write('\x03');
     await onScreen(/^count at <console>:2 cancelled after/);

@@ -8,6 +8,8 @@ import { RecordDirectory } from '../../src/client/record-directory.js';
 import { planStages } from '../../src/client/stage-plan.js';
 import type { Record as WireRecord, Request } from '../../src/protocol/messages.js';
 import { TaskFailedError } from '../../src/protocol/errors.js';
+import { blockId, type NodeSpec, type TaskDesc } from '../../src/rdd/lineage.js';
+import { blocksRead } from '../../src/rdd/plan.js';
 
 // The pure parts of the cluster client: the plan of a job's stages, the map stages followed
 // through workers' reports, and the directory of records heard.
@@ -238,5 +240,45 @@ describe('RecordDirectory', () => {
     expect(dir.seenRecords()).toEqual({ jobs: [], blocks: [] });
     dir.unpersist('n1');
     expect(dir.storageInfo('n1')).toBeUndefined();
+  });
+
+  it('prefers the live holder of most of the bytes a task reads, through coalesce, union and cartesian', () => {
+    const node = (op: string, n: number, parents: string[], p: unknown, persist = false) =>
+      ({ op, n, parents, shuffles: [], p, ...(persist && { persist }) }) as unknown as NodeSpec;
+    const nodes: Record<string, NodeSpec> = {
+      src: node('parallelize', 4, [], {}, true),
+      co: node('coalesce', 2, ['src'], {
+        groups: [
+          [0, 1],
+          [2, 3],
+        ],
+      }),
+      top: node('mapPartitions', 2, ['co'], {}),
+      other: node('parallelize', 2, [], {}, true),
+      un: node('union', 6, ['src', 'other'], { counts: [4, 2] }),
+      cart: node('cartesian', 8, ['src', 'other'], { nb: 2 }),
+    };
+    const all = () => true;
+    expect(blocksRead(nodes, 'top', 1, all).sort()).toEqual([blockId('src', 2), blockId('src', 3)]);
+    expect(blocksRead(nodes, 'un', 5, all)).toEqual([blockId('other', 1)]);
+    expect(blocksRead(nodes, 'cart', 5, all).sort()).toEqual([blockId('other', 1), blockId('src', 2)].sort());
+    // A persisted node not stored is computed: what it reads counts (here nothing stored below it).
+    expect(blocksRead(nodes, 'top', 0, (id) => id !== blockId('src', 0))).toEqual([blockId('src', 1)]);
+
+    const live = new Set(['a', 'b']);
+    const dir = new RecordDirectory((n) => (live.has(n) ? `tcp://${n}:1` : undefined));
+    dir.stored(blockId('src', 0), 'a', 10);
+    dir.stored(blockId('src', 1), 'b', 30);
+    dir.stored(blockId('src', 2), 'a', 5);
+    dir.stored(blockId('src', 3), 'c', 50); // c is not a live member: it counts for nothing
+    const desc = (partition: number) => ({ nodes, root: 'top', partition }) as unknown as TaskDesc;
+    expect(dir.preferredHolder(desc(0))).toBe('b');
+    expect(dir.preferredHolder(desc(1))).toBe('a');
+    live.delete('a');
+    expect(dir.preferredHolder(desc(1))).toBeUndefined();
+    // Nothing stored: no preference.
+    expect(
+      dir.preferredHolder({ nodes, root: 'other', partition: 0 } as unknown as TaskDesc),
+    ).toBeUndefined();
   });
 });

@@ -24,7 +24,14 @@ const peer = (node: string) => ({
 
 function job(
   jobId: string,
-  opts: { source?: string; owner?: string; partition?: number; attempt?: number; leased?: boolean } = {},
+  opts: {
+    source?: string;
+    owner?: string;
+    partition?: number;
+    attempt?: number;
+    leased?: boolean;
+    prefer?: string;
+  } = {},
 ): JobRecord {
   return {
     kind: 'job',
@@ -34,6 +41,7 @@ function job(
     owner: opts.owner ?? 'client',
     partition: opts.partition ?? 0,
     ...(opts.leased && { leased: true }),
+    ...(opts.prefer !== undefined && { prefer: opts.prefer }),
   };
 }
 
@@ -145,6 +153,40 @@ describe('JobDirectory (the jobs a worker has heard of)', () => {
     const one = new JobDirectory(clock());
     one.heard(job('x'));
     expect(ids(one.claimOrder('w1', () => { throw new Error('not asked'); }))).toEqual(['x']); // prettier-ignore
+  });
+
+  it('locality: a job preferring this worker comes first; one preferring another live worker waits', () => {
+    const c = clock();
+    const d = new JobDirectory(c);
+    d.heard(job('a', { partition: 0 }));
+    d.heard(job('mine', { partition: 1, prefer: 'w2' }));
+    d.heard(job('theirs', { partition: 2, prefer: 'w1' }));
+    d.heard(job('dead', { partition: 3, prefer: 'w9' })); // w9 is not a live worker: no wait
+    const order = () => ids(d.claimOrder('w2', () => ['w1'], Math.random, 20));
+    expect(order()).toEqual(['mine', 'dead', 'a']);
+    expect(d.nextDeferredAt).toBe(1020);
+    c.t = 1019;
+    expect(order()).toEqual(['mine', 'dead', 'a']);
+    // Heard again (re-announced): the wait still counts from the first time.
+    d.heard(job('theirs', { partition: 2, prefer: 'w1' }));
+    c.t = 1020;
+    expect(order()).toEqual(['mine', 'dead', 'a', 'theirs']);
+    expect(d.nextDeferredAt).toBeUndefined();
+    // A new attempt is a new job: its wait starts when it is heard.
+    d.heard(job('theirs', { partition: 2, prefer: 'w1', attempt: 1 }));
+    expect(order()).toEqual(['mine', 'dead', 'a']);
+    expect(d.nextDeferredAt).toBe(1040);
+    // Without a wait (0), preferences only order: the preferred first, the rest by share.
+    expect(ids(d.claimOrder('w2', () => ['w1'], Math.random, 0))).toEqual(['mine', 'dead', 'a', 'theirs']);
+    expect(d.nextDeferredAt).toBeUndefined();
+  });
+
+  it('locality: a single open job preferring another live worker waits too', () => {
+    const d = new JobDirectory(clock());
+    d.heard(job('only', { prefer: 'w1' }));
+    expect(ids(d.claimOrder('w2', () => ['w1'], Math.random, 20))).toEqual([]);
+    expect(d.nextDeferredAt).toBe(1020);
+    expect(ids(d.claimOrder('w1', () => ['w2'], Math.random, 20))).toEqual(['only']);
   });
 
   it('a dead client’s open jobs close; a dead source’s jobs are forgotten, not closed', () => {

@@ -99,6 +99,7 @@ describe('defaults', () => {
       logLevel: 'info',
       heartbeatMs: 1000,
       deadAfterMs: 5000,
+      localityWaitMs: 20,
       mdns: false,
     });
     expect(dataDir.startsWith(join(tmpdir(), `microspark-worker-${process.pid}-`))).toBe(true);
@@ -132,6 +133,7 @@ describe('flags and their environment equivalents', () => {
     { option: 'log-level', value: 'debug', field: 'logLevel', expected: 'debug' },
     { option: 'heartbeat-ms', value: '500', field: 'heartbeatMs', expected: 500 },
     { option: 'dead-after-ms', value: '9000', field: 'deadAfterMs', expected: 9000 },
+    { option: 'locality-wait-ms', value: '0', field: 'localityWaitMs', expected: 0 },
     {
       option: 'peers',
       value: '127.0.0.1:7000,localhost:7002',
@@ -428,6 +430,15 @@ describe('errors', () => {
     expect(e.message).toContain('Invalid --bind "eth0": not an IP address.');
   });
 
+  it('--locality-wait-ms that is not a whole number, or above a minute', () => {
+    const e = configError(['--locality-wait-ms', '2.5']);
+    expect(e.option).toBe('--locality-wait-ms');
+    expect(e.message).toContain('the locality wait must be a whole number');
+    expect(e.message).toContain('pass --locality-wait-ms <n> with 0 <= n <= 60000');
+    expect(configError(['--locality-wait-ms', '60001']).message).toContain('at most 60000 ms');
+    expect(run(['--locality-wait-ms', '60000']).localityWaitMs).toBe(60000);
+  });
+
   it('--dead-after-ms below 3 heartbeats', () => {
     const e = configError(['--dead-after-ms', '2999']);
     expect(e.option).toBe('--dead-after-ms');
@@ -498,6 +509,8 @@ describe('help and version', () => {
       '--log-level <level>',
       '--heartbeat-ms <n>',
       '--dead-after-ms <n>',
+      '--locality-wait-ms <n>',
+      '(default: 20)',
       '-h, --help',
       '-v, --version',
       'MICROSPARK_SECRET',

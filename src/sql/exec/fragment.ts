@@ -1,7 +1,7 @@
 /**
  * Runs one partition of a SQL stage on the embedded columnar engine (DuckDB). The fragment is
- * DuckDB SQL over named inputs; each input becomes a view: the partition's file split, a range,
- * or Parquet batches (exchange outputs, client rows, cached partitions) written to local files.
+ * DuckDB SQL over named inputs; each input becomes a common table expression of the statement:
+ * the partition's file split, a range, or Parquet batches (exchange outputs, client rows, cached partitions) written to local files.
  * The output is Parquet bytes: one batch for a result or broadcast, or one batch per reduce
  * partition for a hash or range exchange; a small result of plain columns may come back as its
  * rows instead (see {@link ResultRows}); a range exchange's sampling job returns sampled sort
@@ -386,6 +386,22 @@ async function filesView(
   return bodies.join(' UNION ALL BY NAME ');
 }
 
+/** What the renderer reads the partition variable with (src/sql/analysis/functions.ts). */
+const PARTITION_VARIABLE = "getvariable('spark_partition_id')";
+
+/**
+ * The fragment's statement with its inputs as common table expressions ahead of it (one
+ * statement: creating a view per input is a catalog change each, about 0.2 ms). Not
+ * materialized: an input read twice is read twice, as a view was, and never held whole. A
+ * statement that has its own WITH gets the inputs first in that list.
+ */
+export function withInputs(ctes: readonly string[], sql: string): string {
+  if (ctes.length === 0) return sql;
+  const own = /^\s*WITH\s+(RECURSIVE\s+)?/i.exec(sql);
+  if (!own) return `WITH ${ctes.join(', ')}\n${sql}`;
+  return `WITH ${own[1] ?? ''}${ctes.join(', ')},\n${sql.slice(own[0].length)}`;
+}
+
 /** The scratch files (and directories) of one task run: named in the process's scratch directory, removed at its end. */
 class TaskFiles {
   private readonly made: string[] = [];
@@ -426,9 +442,9 @@ function profiledStatement(
 const unprofiled: MainStatement = (statement) => statement();
 
 /**
- * Runs the fragment over a connection (views created, output written), returning the output
- * batches. The partition variable and the input views are created by one statement sequence,
- * sent with the main statement when it is not profiled (one call into DuckDB). File work is
+ * Runs the fragment over a connection (inputs read, output written), returning the output
+ * batches. The inputs are the statement's own CTEs; the partition variable, where it is read, is
+ * set in the same call as the main statement when that is not profiled (one call into DuckDB). File work is
  * synchronous: a task owns its thread, and each asynchronous call is a hop through the pool.
  */
 async function run(
@@ -441,8 +457,13 @@ async function run(
   main: MainStatement,
   sections: boolean,
 ): Promise<FragmentOutput[]> {
-  const sql = udfs ? udfs.sql(task.sql) : task.sql;
-  const setup: string[] = [`SET VARIABLE spark_partition_id = ${partition}`];
+  const text = udfs ? udfs.sql(task.sql) : task.sql;
+  // The partition variable only where the fragment reads it (spark_partition_id() and the ids
+  // built on it): setting it is a statement of its own.
+  const setup: string[] = text.includes(PARTITION_VARIABLE)
+    ? [`SET VARIABLE spark_partition_id = ${partition}`]
+    : [];
+  const ctes: string[] = [];
   let fileNo = 0;
   for (let i = 0; i < task.inputs.length; i++) {
     const input = task.inputs[i]!;
@@ -470,13 +491,14 @@ async function run(
           ? emptyView(input.columns)
           : `SELECT * FROM read_parquet([${paths.map(sqlString).join(', ')}])${names ? ` AS b(${names})` : ''}`;
     }
-    setup.push(`CREATE OR REPLACE TEMP VIEW ${input.name} AS ${body}`);
+    ctes.push(`${input.name} AS NOT MATERIALIZED (${body})`);
   }
+  const sql = withInputs(ctes, text);
   const out = task.output;
   // The set-up statements, ahead of the main one in the same call, unless it is profiled alone.
   let prefix = setup.map((x) => `${x};\n`).join('');
   if (main !== unprofiled || out.kind === 'write' || out.kind === 'sample') {
-    await conn.run(prefix);
+    if (prefix !== '') await conn.run(prefix);
     prefix = '';
   }
   if (out.kind === 'write') {
