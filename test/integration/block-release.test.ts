@@ -5,7 +5,10 @@ import { workerState } from '../support/worker-snapshot.js';
 describe('blocks on workers', () => {
   let sc: MicroSpark;
   beforeAll(async () => {
-    sc = await MicroSpark.local({ workers: 2, defaultParallelism: 4 });
+    // Every slot runs JavaScript: the slow lane below blocks its threads, and with the default
+    // (one JavaScript task at a time per worker) lane 2 waited for it whenever the two slow tasks
+    // landed on different workers.
+    sc = await MicroSpark.local({ workers: 2, slotsPerWorker: 2, cpusPerWorker: 2, defaultParallelism: 4 });
   });
   afterAll(async () => {
     await sc.stop();
